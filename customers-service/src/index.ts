@@ -1,3 +1,6 @@
-addEventListener('fetch', (event: FetchEvent) => {
-  event.respondWith(new Response(JSON.stringify({ url: event.request.url, hdr: [...event.request.headers] }), { headers: { 'content-type': 'application/json' } }));
-});
+// Spin entry point of the customers component: the app with Spin's SQLite wired in. Logic lives in app.ts.
+import { openSpinDatabase } from '../../common/src/spin-sqlite';
+import { serve } from '../../common/src/spin-entry';
+import { createCustomersApp } from './app';
+
+serve(createCustomersApp({ openDatabase: () => openSpinDatabase() }));

@@ -1,0 +1,29 @@
+/** Validation of path parameters, done once at the edge; handlers receive typed values. */
+import { HttpError } from './problem';
+
+/** The largest `limit` any top-N endpoint accepts. */
+export const MAX_LIMIT = 1000;
+/** The longest id accepted in a path, in UTF-16 code units. Longer ids cannot be stored by our clients. */
+export const MAX_ID_LENGTH = 200;
+
+const quote = (value: string) => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+
+/** Parses a top-N limit: a plain decimal integer from 1 to {@link MAX_LIMIT}. */
+export function parseLimit(raw: string): number {
+  const valid = /^[0-9]{1,7}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= MAX_LIMIT;
+  if (!valid) {
+    throw new HttpError(400, 'invalid-limit', `limit must be a whole number from 1 to ${MAX_LIMIT}; got ${quote(raw)}.`, {}, {
+      allowed: { minimum: 1, maximum: MAX_LIMIT },
+    });
+  }
+  return Number(raw);
+}
+
+/** Checks an id from the path (already percent-decoded): 1 to {@link MAX_ID_LENGTH} characters, no control characters. */
+export function parseId(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (raw.length === 0 || raw.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(raw)) {
+    throw new HttpError(400, 'invalid-id', `id must be 1 to ${MAX_ID_LENGTH} characters without control characters; got ${quote(raw)}.`);
+  }
+  return raw;
+}

@@ -1,0 +1,91 @@
+/**
+ * Errors as `application/problem+json` (RFC 9457).
+ *
+ * Domain code throws a {@link HttpError}; one renderer ({@link problemResponse}) turns it into a response.
+ * Anything else that is thrown becomes a 500 whose details go to the log, never to the client.
+ */
+
+/** Stable machine-readable codes; each maps to the `type` URI `urn:aggregates-dashboard:problem:<code>`. */
+export type ProblemCode =
+  | 'invalid-limit'
+  | 'invalid-id'
+  | 'invalid-path'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'bad-gateway'
+  | 'gateway-timeout'
+  | 'not-implemented'
+  | 'internal-error';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const TITLES: Record<ProblemCode, string> = {
+  'invalid-limit': 'Invalid limit',
+  'invalid-id': 'Invalid id',
+  'invalid-path': 'Invalid path',
+  'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
+  'bad-gateway': 'Bad gateway',
+  'gateway-timeout': 'Gateway timeout',
+  'not-implemented': 'Not implemented',
+  'internal-error': 'Internal server error',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** An error that knows its HTTP status; its `detail` is safe to show to the client. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpError';
+  }
+}
+
+export const problemType = (code: ProblemCode): string => `urn:aggregates-dashboard:problem:${code}`;
+
+/** Builds the problem document for an error; `instance` is the request path. */
+export function toProblem(error: HttpError, instance?: string): Problem {
+  return {
+    type: problemType(error.code),
+    title: TITLES[error.code],
+    status: error.status,
+    detail: error.detail,
+    ...(instance === undefined ? {} : { instance }),
+    ...error.extensions,
+  };
+}
+
+/** Renders any thrown value as a problem+json response; unknown errors are logged and masked as 500. */
+export function problemResponse(error: unknown, instance?: string, log: (line: string) => void = console.error): Response {
+  const httpError =
+    error instanceof HttpError
+      ? error
+      : new HttpError(500, 'internal-error', 'The server failed to answer this request; the cause is in its log.');
+  if (!(error instanceof HttpError)) log(`internal error on ${instance ?? '?'}: ${describe(error)}`);
+  return new Response(JSON.stringify(toProblem(httpError, instance)), {
+    status: httpError.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...httpError.headers },
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,54 @@
+/** SQL for the incidents component. Every query has an index in migrations.sql. */
+import { numberColumn, textColumn, type Database, type Row } from '../../common/src/sql';
+
+/** An item of `/incidents/items` and of each group of `/incidents/grouped-by-customer`. */
+export interface IncidentSummary {
+  id: string | null;
+  amount: number | null;
+  customerName: string | null;
+}
+
+/** `/incidents/items/:id`. */
+export interface Incident extends IncidentSummary {
+  category: string | null;
+}
+
+const toSummary = (row: Row): IncidentSummary => ({
+  id: textColumn(row, 'Id'),
+  amount: numberColumn(row, 'Amount'),
+  customerName: textColumn(row, 'CustomerName'),
+});
+
+export function createIncidentsRepository(db: Database) {
+  return {
+    /** All incidents, by id (binary order). */
+    list(): IncidentSummary[] {
+      return db.query('SELECT Id, Amount, CustomerName FROM Incidents ORDER BY Id COLLATE BINARY').map(toSummary);
+    },
+
+    /** One incident by id, ignoring ASCII case; `null` when there is none. */
+    find(id: string): Incident | null {
+      const [row] = db.query(
+        'SELECT Id, Amount, CustomerName, Category FROM Incidents WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1',
+        [id],
+      );
+      return row ? { ...toSummary(row), category: textColumn(row, 'Category') } : null;
+    },
+
+    /** All incidents grouped by customer name as stored: groups by name, incidents by id (both binary order). */
+    groupedByCustomer(): Array<[customerName: string, incidents: IncidentSummary[]]> {
+      const groups: Array<[string, IncidentSummary[]]> = [];
+      const rows = db.query(
+        'SELECT Id, Amount, CustomerName FROM Incidents ORDER BY CustomerName COLLATE BINARY, Id COLLATE BINARY',
+      );
+      for (const row of rows) {
+        const incident = toSummary(row);
+        const name = incident.customerName ?? '';
+        const last = groups[groups.length - 1];
+        if (last && last[0] === name) last[1].push(incident);
+        else groups.push([name, [incident]]);
+      }
+      return groups;
+    },
+  };
+}

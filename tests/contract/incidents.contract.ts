@@ -1,0 +1,99 @@
+/**
+ * The incidents component's HTTP contract, written once and run against every target:
+ * the in-process app on a SQLite file (tests/unit) and the real Wasm component on the local runtime (tests/e2e).
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MAX_ID_LENGTH } from '../../common/src/params';
+import { byCodePoint, INCIDENTS, insertIncidentsSql, type IncidentRow } from './fixtures';
+import { httpContract } from './http.contract';
+import { readProblem, RESET_SQL, type ServiceTarget } from './target';
+
+const summary = (i: IncidentRow) => ({ id: i.id, amount: i.amount, customerName: i.customerName });
+
+/** The expected `/incidents/grouped-by-customer` body, built member by member so key order is kept. */
+function expectedGroupedText(rows: IncidentRow[]): string {
+  const names = [...new Set(rows.map((i) => i.customerName))].sort(byCodePoint);
+  const members = names.map((name) => {
+    const group = rows.filter((i) => i.customerName === name).sort((a, b) => byCodePoint(a.id, b.id));
+    return `${JSON.stringify(name)}:${JSON.stringify(group.map(summary))}`;
+  });
+  return `{${members.join(',')}}`;
+}
+
+export function incidentsContract(getTarget: () => ServiceTarget, countRows: () => number): void {
+  const get = async (path: string) => {
+    const response = await getTarget().fetch(path);
+    return { response, body: (await response.json()) as unknown };
+  };
+
+  beforeEach(() => getTarget().sql(RESET_SQL() + insertIncidentsSql()));
+
+  describe('GET /incidents/items', () => {
+    it('lists every incident as {id, amount, customerName}, by id in code-point order', async () => {
+      const { response, body } = await get('/incidents/items');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(body).toEqual([...INCIDENTS].sort((a, b) => byCodePoint(a.id, b.id)).map(summary));
+      expect(Object.keys((body as object[])[0] ?? {})).toEqual(['id', 'amount', 'customerName']);
+    });
+
+    it('keeps the decimals of amounts and returns them as JSON numbers', async () => {
+      const text = await (await getTarget().fetch('/incidents/items')).text();
+      expect(text).toContain('"amount":0.1,');
+      expect(text).toContain('"amount":1234.56,');
+      expect(text).toContain('"amount":7,');
+      expect(text).toContain('"amount":0.01,');
+    });
+  });
+
+  describe('GET /incidents/items/:id', () => {
+    it('returns {id, amount, customerName, category}', async () => {
+      const { response, body } = await get('/incidents/items/I-003');
+      expect(response.status).toBe(200);
+      expect(body).toEqual({ id: 'I-003', amount: 1234.56, customerName: 'Ghost Customer', category: 'C' });
+    });
+
+    it('matches the id case-insensitively', async () => {
+      expect((await get('/incidents/items/I-002')).body).toMatchObject({ id: 'i-002', amount: 0.1 });
+    });
+
+    it('finds a percent-encoded emoji id', async () => {
+      expect((await get(`/incidents/items/${encodeURIComponent('I-😀')}`)).body).toMatchObject({ id: 'I-😀', amount: 0.01 });
+    });
+
+    it('returns 404 problem+json for an unknown id, and 400 for a malformed one', async () => {
+      const missing = await getTarget().fetch('/incidents/items/I-999');
+      expect(missing.status).toBe(404);
+      expect(await readProblem(missing)).toMatchObject({ detail: 'There is no incident with id "I-999".' });
+      const tooLong = await getTarget().fetch(`/incidents/items/${'y'.repeat(MAX_ID_LENGTH + 1)}`);
+      expect(tooLong.status).toBe(400);
+      expect(await readProblem(tooLong)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-id' });
+    });
+  });
+
+  describe('GET /incidents/grouped-by-customer', () => {
+    it('groups by customer name as stored, names and ids in code-point order, keys in that order', async () => {
+      const response = await getTarget().fetch('/incidents/grouped-by-customer');
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text).toBe(expectedGroupedText(INCIDENTS));
+      // A name with no customer row, an integer-like name and "__proto__" are groups like any other.
+      const body = JSON.parse(text) as Record<string, unknown[]>;
+      expect(Object.hasOwn(body, '__proto__')).toBe(true);
+      expect(body['Ghost Customer']).toEqual([{ id: 'I-003', amount: 1234.56, customerName: 'Ghost Customer' }]);
+      expect(text.indexOf('"42"')).toBeLessThan(text.indexOf('"Ghost Customer"'));
+      expect(body['Zed Corp']?.map((i) => (i as { id: string }).id)).toEqual(['I-000', 'I-001', 'I-005']);
+    });
+
+    it('returns {} for an empty table and reflects rows inserted later with plain SQL', async () => {
+      getTarget().sql('DELETE FROM Incidents;');
+      expect(await (await getTarget().fetch('/incidents/grouped-by-customer')).text()).toBe('{}');
+      getTarget().sql("INSERT INTO Incidents (Id, CustomerName, Amount) VALUES ('late', 'Late Ltd', 12.5);");
+      expect((await get('/incidents/grouped-by-customer')).body).toEqual({ 'Late Ltd': [{ id: 'late', amount: 12.5, customerName: 'Late Ltd' }] });
+    });
+  });
+
+  describe('HTTP behaviour', () => {
+    httpContract(getTarget, { readablePath: '/incidents/items', unknownPath: '/incidents/nope/deeper', countSql: countRows });
+  });
+}

@@ -1,0 +1,76 @@
+import Ajv from 'ajv';
+import { readFileSync } from 'node:fs';
+import { parse } from 'smol-toml';
+import { describe, expect, it } from 'vitest';
+
+const manifestText = readFileSync(new URL('../spin.toml', import.meta.url), 'utf8');
+const schema = JSON.parse(readFileSync(new URL('../schemas/spin-manifest-v2.schema.json', import.meta.url), 'utf8')) as object;
+
+interface Component {
+  source: string;
+  sqlite_databases?: string[];
+  key_value_stores?: string[];
+  allowed_outbound_hosts?: string[];
+  build?: { command: string; watch?: string[] };
+}
+interface Manifest {
+  spin_manifest_version: number;
+  trigger: { http: Array<{ route: string | { private: boolean }; component: string }> };
+  component: Record<string, Component>;
+}
+const manifest = parse(manifestText) as unknown as Manifest;
+const component = (id: string): Component => {
+  const found = manifest.component[id];
+  if (!found) throw new Error(`spin.toml has no component ${id}`);
+  return found;
+};
+
+describe('spin.toml', () => {
+  it('starts with a #:schema comment and is manifest version 2', () => {
+    expect(manifestText.split('\n')[0]).toBe('#:schema https://schemas.spinframework.dev/spin/manifest-v2/latest.json');
+    expect(manifest.spin_manifest_version).toBe(2);
+  });
+
+  it('is valid against the Spin manifest v2 JSON schema', () => {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    // The schema's one custom format (from Rust's schemars): an unsigned integer.
+    ajv.addFormat('uint', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 });
+    const validate = ajv.compile(schema);
+    const valid = validate(manifest);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('routes /customers/..., /incidents/... and /aggregates/... to their components', () => {
+    expect(manifest.trigger.http.map((t) => [t.route, t.component])).toEqual([
+      ['/customers/...', 'customers-service'],
+      ['/incidents/...', 'incidents-service'],
+      ['/aggregates/...', 'aggregates-service'],
+    ]);
+  });
+
+  it('grants the data components the default database and no outbound hosts', () => {
+    for (const id of ['customers-service', 'incidents-service']) {
+      expect(component(id).sqlite_databases).toEqual(['default']);
+      expect(component(id).allowed_outbound_hosts ?? []).toEqual([]);
+      expect(component(id).key_value_stores).toBeUndefined();
+    }
+  });
+
+  it('lets the aggregates component call exactly the two data components, with no database', () => {
+    const aggregates = component('aggregates-service');
+    expect(aggregates.sqlite_databases).toBeUndefined();
+    expect([...(aggregates.allowed_outbound_hosts ?? [])].sort()).toEqual([
+      'http://customers-service.spin.internal',
+      'http://incidents-service.spin.internal',
+    ]);
+  });
+
+  it('has a build command for every component that builds that component to its source path', () => {
+    for (const [id, c] of Object.entries(manifest.component)) {
+      expect(c.build?.command).toBe(`node scripts/build.mjs ${id}`);
+      expect(c.source).toBe(`${id}/dist/${id}.wasm`);
+      expect(c.build?.watch).toContain('common/src/**/*.ts');
+    }
+  });
+});
