@@ -24,9 +24,10 @@ CREATE TABLE IF NOT EXISTS Incidents (
     Category TEXT
 );
 
--- Ids are matched case-insensitively: /customers/items/:id and /incidents/items/:id.
-CREATE INDEX IF NOT EXISTS IX_Customers_Id_NoCase ON Customers (Id COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS IX_Incidents_Id_NoCase ON Incidents (Id COLLATE NOCASE);
+-- Ids are matched case-insensitively (/customers/items/:id, /incidents/items/:id); when ids differ only in case,
+-- the first in binary order answers.
+CREATE INDEX IF NOT EXISTS IX_Customers_Id_NoCase ON Customers (Id COLLATE NOCASE, Id COLLATE BINARY);
+CREATE INDEX IF NOT EXISTS IX_Incidents_Id_NoCase ON Incidents (Id COLLATE NOCASE, Id COLLATE BINARY);
 -- /customers/items (ordered by name, then id) and /customers/top/:limit (scoring desc, name, id).
 CREATE INDEX IF NOT EXISTS IX_Customers_Name ON Customers (Name COLLATE BINARY, Id COLLATE BINARY);
 CREATE INDEX IF NOT EXISTS IX_Customers_Scoring ON Customers (Scoring DESC, Name COLLATE BINARY, Id COLLATE BINARY);
