@@ -1,5 +1,7 @@
-// Spin entry point of the aggregates component. Logic lives in app.ts.
+// Spin entry point of the aggregates component: the app with Spin's outbound HTTP and variables wired in.
+// Logic lives in app.ts.
+import { Variables } from '@fermyon/spin-sdk';
 import { serve } from '../../common/src/spin-entry';
 import { createAggregatesApp } from './app';
 
-serve(createAggregatesApp());
+serve(createAggregatesApp({ fetch: (url, init) => fetch(url, init), getVariable: (name) => Variables.get(name) }));

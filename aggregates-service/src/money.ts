@@ -1,0 +1,34 @@
+/**
+ * Exact money arithmetic for incident volumes.
+ *
+ * Summing doubles is neither exact nor order-independent, so two correct implementations (ranking in the
+ * aggregator, ranking in SQL) could disagree on the last cent. Each amount is instead counted in integer
+ * micro-units (1e-6, rounded half away from zero); the sums are exact integers, and only the final volume is
+ * rounded to cents, again half away from zero.
+ */
+
+/** Micro-units per currency unit: amounts are accounted to six decimals. */
+export const MICROS_PER_UNIT = 1_000_000;
+const MICROS_PER_CENT = 10_000n;
+
+/** Rounds half away from zero, as SQLite's `ROUND(x)` does (JavaScript's `Math.round` rounds -2.5 to -2). */
+export function roundHalfAwayFromZero(value: number): number {
+  return Math.sign(value) * Math.round(Math.abs(value));
+}
+
+/** An amount in integer micro-units; a missing or non-numeric amount counts as zero. */
+export function toMicros(amount: number | null): bigint {
+  if (amount === null || !Number.isFinite(amount)) return 0n;
+  return BigInt(roundHalfAwayFromZero(amount * MICROS_PER_UNIT));
+}
+
+/** A sum of micro-units as whole cents, rounded half away from zero. */
+export function microsToCents(micros: bigint): bigint {
+  const negative = micros < 0n;
+  const magnitude = negative ? -micros : micros;
+  const cents = (magnitude + MICROS_PER_CENT / 2n) / MICROS_PER_CENT;
+  return negative ? -cents : cents;
+}
+
+/** Whole cents as a JSON number with at most two decimals (e.g. 123456n -> 1234.56). */
+export const centsToAmount = (cents: bigint): number => Number(cents) / 100;
