@@ -1,0 +1,207 @@
+/**
+ * The local Spin runtime's programmatic API: `create(options)` loads spin.toml, prepares the state
+ * directory, transpiles and compiles each component once, starts the worker pool and (optionally) an HTTP
+ * listener; the returned runtime serves requests with `fetch` until `dispose()`.
+ *
+ * @example
+ *   const spin = await create({ from: 'spin.toml', sqlite: ['@migrations.sql'], stateDir: tmp });
+ *   const response = await spin.fetch('/customers/count');
+ *   await spin.dispose();
+ */
+import { dirname, resolve } from 'node:path';
+import { parseAllowedHost } from './allowed-hosts.js';
+import { Dispatcher } from './dispatcher.js';
+import { ConfigError } from './errors.js';
+import { startServer, type RunningServer } from './http-server.js';
+import { parseListen } from './listen-address.js';
+import { loadManifest, resolveManifestPath, type Manifest } from './manifest.js';
+import type { AllowedHost, ComponentSetup, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
+import { Router, type Route } from './router.js';
+import { loadRuntimeConfig } from './runtime-config.js';
+import { prepareState, statePaths } from './state.js';
+import { loadComponentCode } from './transpile-cache.js';
+import { resolveVariables } from './variables.js';
+import { WorkerPool } from './worker-pool.js';
+import { createOutbound } from './outbound.js';
+
+export { ConfigError, UsageError } from './errors.js';
+export { HEALTH_PATH } from './dispatcher.js';
+
+export interface CreateOptions {
+  /** spin.toml, or a directory holding one (default: the current directory). */
+  from?: string;
+  /** Default: `.spin` beside spin.toml. Holds `sqlite_db.db` and `sqlite_key_value.db`. */
+  stateDir?: string;
+  /** `--sqlite` values, applied in order at every start: `STATEMENT`, `@file.sql` or `@file.sql:label`. */
+  sqlite?: string[];
+  /** `--variable` values; they override `SPIN_VARIABLE_*` and `[variables]` defaults. */
+  variables?: Record<string, string>;
+  /** `--key-value` pairs written to the `default` store at start. */
+  keyValues?: Record<string, string>;
+  runtimeConfigFile?: string;
+  /** `host:port` to listen on; `false` (the default here) serves only through `fetch`. */
+  listen?: string | false;
+  /** Where `SPIN_VARIABLE_*` are read (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** Receives one line per request and start-up notes (default: nothing). */
+  log?: (line: string) => void;
+  /** Receives the guests' stdout/stderr (default: this process's stdout/stderr). */
+  guestOutput?: (component: string, stream: 'stdout' | 'stderr', text: string) => void;
+  /** Per-request time limit, chained calls included separately (default 30000). */
+  requestTimeoutMs?: number;
+  /** Base for relative paths in `from` and `--sqlite @file` (default `process.cwd()`). */
+  cwd?: string;
+  /** Transpile cache (default `node_modules/.cache/spin-runtime` of this checkout). */
+  cacheDir?: string;
+  minWorkers?: number;
+  maxWorkers?: number;
+}
+
+export interface SpinRuntime {
+  /** Already resolved when `create` returns; kept so callers can `await runtime.ready` uniformly. */
+  readonly ready: Promise<void>;
+  /** `http://host:port` when listening. */
+  readonly url: string | undefined;
+  readonly manifest: Manifest;
+  /** Public routes, most specific first. */
+  readonly routes: readonly Route[];
+  /** Dispatches in-process, without a socket. A string path is resolved against `url` or `http://localhost`. */
+  fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
+  /** Stops accepting requests, lets in-flight ones finish, stops the workers. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+function defaultGuestOutput(component: string, stream: 'stdout' | 'stderr', text: string): void {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(text);
+  void component;
+}
+
+function allowedHosts(manifest: Manifest, id: string, rules: string[]): AllowedHost[] {
+  return rules.map((raw, i) => {
+    const parsed = parseAllowedHost(raw);
+    if (typeof parsed === 'string') throw new ConfigError(`${manifest.file}: component.${id}.allowed_outbound_hosts[${i}]: ${parsed}`);
+    return parsed;
+  });
+}
+
+function pick(all: Record<string, string>, labels: string[]): Record<string, string> {
+  return Object.fromEntries(labels.flatMap((label) => (all[label] === undefined ? [] : [[label, all[label]]])));
+}
+
+async function toWire(request: Request): Promise<WireRequest> {
+  const headers: [string, string][] = [];
+  request.headers.forEach((value, name) => headers.push([name, value]));
+  const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
+  return { method: request.method, url: request.url, headers, body: body && body.length > 0 ? body : null };
+}
+
+function fromWire(response: WireResponse): Response {
+  const headers = new Headers();
+  for (const [name, value] of response.headers) headers.append(name, value);
+  return new Response(NULL_BODY_STATUSES.has(response.status) ? null : new Uint8Array(response.body), { status: response.status, headers });
+}
+
+export async function create(options: CreateOptions = {}): Promise<SpinRuntime> {
+  const cwd = options.cwd ?? process.cwd();
+  const log = options.log ?? (() => {});
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const listen = options.listen === undefined || options.listen === false ? undefined : parseListen(options.listen);
+
+  const manifest = await loadManifest(resolveManifestPath(options.from, cwd));
+  const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile === undefined ? undefined : resolve(cwd, options.runtimeConfigFile));
+  const variables = resolveVariables(manifest, options.variables ?? {}, options.env ?? process.env);
+  const stateDir = resolve(cwd, options.stateDir ?? resolve(dirname(manifest.file), '.spin'));
+  const paths = statePaths(manifest, runtimeConfig, stateDir);
+  prepareState(paths, { stateDir, sqlite: options.sqlite ?? [], keyValues: options.keyValues ?? {}, cwd });
+
+  const modules: Record<string, TranspiledModule> = {};
+  const components: Record<string, ComponentSetup> = {};
+  const bySource = new Map<string, string>();
+  for (const component of Object.values(manifest.components)) {
+    let key = bySource.get(component.source);
+    if (key === undefined) {
+      const started = performance.now();
+      const loaded = await loadComponentCode(component.source, options.cacheDir);
+      key = loaded.key;
+      modules[key] = loaded.module;
+      bySource.set(component.source, key);
+      log(`${component.id}: ${loaded.transpiled ? 'transpiled and ' : ''}compiled in ${(performance.now() - started).toFixed(0)}ms`);
+    }
+    components[component.id] = {
+      id: component.id,
+      moduleKey: key,
+      allowedHosts: allowedHosts(manifest, component.id, component.allowedOutboundHosts),
+      sqlite: pick(paths.sqlite, component.sqliteDatabases),
+      keyValue: pick(paths.keyValue, component.keyValueStores),
+      variables: variables[component.id] ?? {},
+      environment: component.environment,
+    };
+  }
+
+  const router = new Router(manifest.triggers);
+  let dispatcher: Dispatcher | undefined;
+  const pool = new WorkerPool({
+    components,
+    modules,
+    requestTimeoutMs,
+    ...(options.minWorkers === undefined ? {} : { minWorkers: options.minWorkers }),
+    ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+    onOutput: options.guestOutput ?? defaultGuestOutput,
+    onOutbound: createOutbound({
+      hasComponent: (id) => id in components,
+      chain: (id, request, depth) => {
+        if (!dispatcher) throw new Error('dispatcher not ready');
+        return dispatcher.dispatch(request, { clientAddr: '127.0.0.1:0', chainedTo: id, depth });
+      },
+      timeoutMs: requestTimeoutMs,
+    }),
+  });
+  dispatcher = new Dispatcher(router, pool, log);
+  const activeDispatcher = dispatcher;
+  await pool.start();
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  let disposing: Promise<void> | undefined;
+  const tracked = async (request: WireRequest, clientAddr: string): Promise<WireResponse> => {
+    inFlight += 1;
+    try {
+      return await activeDispatcher.dispatch(request, { clientAddr });
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) drained?.();
+    }
+  };
+
+  let server: RunningServer | undefined;
+  try {
+    server = listen ? await startServer(listen, tracked) : undefined;
+  } catch (error) {
+    await pool.close();
+    throw new ConfigError(`--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const base = server?.url ?? 'http://localhost';
+
+  return {
+    ready: Promise.resolve(),
+    url: server?.url,
+    manifest,
+    routes: router.routes,
+    async fetch(input, init) {
+      if (disposing) throw new Error('the runtime is disposed');
+      const request = typeof input === 'string' && input.startsWith('/') ? new Request(new URL(input, base), init) : new Request(input, init);
+      return fromWire(await tracked(await toWire(request), '127.0.0.1:0'));
+    },
+    dispose() {
+      disposing ??= (async () => {
+        const closing = server?.close();
+        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        await closing;
+        await pool.close();
+      })();
+      return disposing;
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Messages between the main thread and the component workers, and the plain-data shapes they carry.
+ * Everything here crosses `postMessage`, so it is structured-clone data: no classes, no functions.
+ */
+import type { MessagePort } from 'node:worker_threads';
+
+/** An HTTP request or response head and its whole body, as it crosses threads. */
+export interface WireRequest {
+  method: string;
+  /** Absolute URL: scheme, authority (what the guest sees as its host), path and query. */
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+/** A `wasi:http/types.error-code` value, as jco lowers it (`{ tag: 'HTTP-request-denied' }`, ...). */
+export interface HttpErrorCode {
+  tag: string;
+  val?: unknown;
+}
+
+/** One rule of `allowed_outbound_hosts`, already parsed (see allowed-hosts.ts). */
+export interface AllowedHost {
+  /** `*` or a scheme without `://`. */
+  scheme: string;
+  /** `*`, `*.suffix` or an exact host name. */
+  host: string;
+  /** Port range, inclusive; `[0, 65535]` for `*`. */
+  ports: [number, number];
+  /** The rule as written, for error messages. */
+  raw: string;
+}
+
+/** What a worker needs to run one component: its code and exactly the resources the manifest grants it. */
+export interface ComponentSetup {
+  id: string;
+  /** Key into {@link WorkerSetup.modules}: several components may load the same Wasm. */
+  moduleKey: string;
+  allowedHosts: AllowedHost[];
+  /** Label -> SQLite file, only for the labels the component declares. */
+  sqlite: Record<string, string>;
+  /** Label -> SQLite file backing that key-value store. */
+  keyValue: Record<string, string>;
+  /** Resolved component variables (templates already expanded). */
+  variables: Record<string, string>;
+  environment: Record<string, string>;
+}
+
+export interface TranspiledModule {
+  /** file:// URL of the jco glue (ES module exporting `instantiate`). */
+  glueUrl: string;
+  /** Core modules, compiled once on the main thread and shared with every worker. */
+  cores: Record<string, WebAssembly.Module>;
+}
+
+export interface WorkerSetup {
+  components: Record<string, ComponentSetup>;
+  modules: Record<string, TranspiledModule>;
+  /** One Int32 the main thread bumps after each reply, so a blocked guest wakes up. */
+  signal: SharedArrayBuffer;
+  /** Replies to outbound calls; the worker reads it synchronously with `receiveMessageOnPort`. */
+  replies: MessagePort;
+}
+
+/** Main thread -> worker (`worker.postMessage`). */
+export type ToWorker =
+  | { kind: 'run'; requestId: number; component: string; request: WireRequest }
+  | { kind: 'prepare'; component: string };
+
+/** Main thread -> worker, on the replies port. */
+export type OutboundReply =
+  | { kind: 'outbound-result'; callId: number; response: WireResponse }
+  | { kind: 'outbound-result'; callId: number; error: HttpErrorCode };
+
+/** Worker -> main thread. */
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'done'; requestId: number; response: WireResponse }
+  | { kind: 'failed'; requestId: number; error: string }
+  | { kind: 'outbound'; requestId: number; callId: number; request: WireRequest }
+  | { kind: 'output'; component: string; stream: 'stdout' | 'stderr'; text: string };

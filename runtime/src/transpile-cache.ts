@@ -1,0 +1,70 @@
+/**
+ * Turns a component `.wasm` into jco's JS glue plus core modules, once: the output is cached on disk under
+ * a key made of the Wasm's sha256, the jco version and the transpile options, so a restart skips the
+ * ~3 s transpile. The core modules are then compiled once per process and shared with every worker.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TranspiledModule } from './protocol.js';
+
+/**
+ * jco output with synchronous instantiation and no Node-specific glue; we supply every import ourselves.
+ * Pinned jco 1.11: later versions add per-call bookkeeping that makes instantiation ~5x slower.
+ */
+const TRANSPILE_OPTIONS = { name: 'component', instantiation: 'sync', typescript: false, nodejsCompat: false, base64Cutoff: 0 } as const;
+
+const require = createRequire(import.meta.url);
+
+/** Default cache location: `node_modules/.cache/spin-runtime` of the checkout this runtime lives in. */
+export const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/spin-runtime/', import.meta.url));
+
+let jcoVersionMemo: string | undefined;
+async function jcoVersion(): Promise<string> {
+  if (!jcoVersionMemo) {
+    const entry = require.resolve('@bytecodealliance/jco');
+    const pkg = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    jcoVersionMemo = pkg.version;
+  }
+  return jcoVersionMemo;
+}
+
+async function transpileInto(wasm: Uint8Array, dir: string): Promise<void> {
+  const { transpile } = await import('@bytecodealliance/jco');
+  // jco mutates the options object it is given.
+  const { files } = await transpile(wasm, { ...TRANSPILE_OPTIONS });
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(tmp, { recursive: true });
+  for (const [name, content] of Object.entries(files)) await writeFile(join(tmp, name), content);
+  // The glue is an ES module; the cache folder is outside any package.json with "type": "module".
+  await writeFile(join(tmp, 'package.json'), '{ "type": "module" }\n');
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+}
+
+export interface LoadedComponent {
+  key: string;
+  module: TranspiledModule;
+  transpiled: boolean;
+}
+
+/** Returns the component's glue and compiled core modules, transpiling only on a cache miss. */
+export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CACHE_DIR): Promise<LoadedComponent> {
+  const wasm = await readFile(wasmPath);
+  const key = createHash('sha256')
+    .update(wasm)
+    .update(`\0jco@${await jcoVersion()}\0${JSON.stringify(TRANSPILE_OPTIONS)}`)
+    .digest('hex')
+    .slice(0, 32);
+  const dir = join(cacheDir, key);
+  const transpiled = !existsSync(join(dir, 'component.js'));
+  if (transpiled) await transpileInto(wasm, dir);
+  const cores: Record<string, WebAssembly.Module> = {};
+  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.wasm'))) {
+    cores[name] = await WebAssembly.compile(await readFile(join(dir, name)));
+  }
+  return { key, module: { glueUrl: pathToFileURL(join(dir, 'component.js')).href, cores }, transpiled };
+}

@@ -1,0 +1,270 @@
+/**
+ * The worker threads that run guests, shared by all components. A guest blocks its thread while it waits
+ * for an outbound call, so the pool counts *runnable* workers (idle or computing) rather than all of them:
+ * when every busy worker is blocked on a call, it starts another worker, which is what lets nested and
+ * cyclic chains (a -> b -> a) proceed instead of deadlocking. Queued chained calls go before new requests,
+ * so callers are unblocked first. Every request has a time limit; a worker that overruns it is terminated
+ * and replaced, so a runaway guest costs one request, not the server.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { ComponentSetup, FromWorker, HttpErrorCode, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
+
+export type RunOutcome =
+  | { kind: 'response'; response: WireResponse }
+  | { kind: 'trap'; message: string }
+  | { kind: 'timeout' }
+  | { kind: 'closed' };
+
+export type OutboundResult = { response: WireResponse } | { error: HttpErrorCode };
+
+export interface PoolOptions {
+  components: Record<string, ComponentSetup>;
+  modules: Record<string, TranspiledModule>;
+  requestTimeoutMs: number;
+  /** Workers kept alive even when idle (default 2: enough for one chained call without spawning). */
+  minWorkers?: number;
+  /** Hard cap, including workers blocked on calls. */
+  maxWorkers?: number;
+  /** Workers allowed to compute at once (default: available cores, at least 2). */
+  runnable?: number;
+  /** Serves a guest's outbound request; `depth` is the caller's chain depth. */
+  onOutbound(from: string, request: WireRequest, depth: number): Promise<OutboundResult>;
+  onOutput(component: string, stream: 'stdout' | 'stderr', text: string): void;
+}
+
+interface Task {
+  id: number;
+  component: string;
+  request: WireRequest;
+  depth: number;
+  resolve(outcome: RunOutcome): void;
+  timer: NodeJS.Timeout;
+  slot: Slot | undefined;
+}
+
+interface Slot {
+  worker: Worker;
+  signal: Int32Array;
+  replies: MessagePort;
+  ready: boolean;
+  task: Task | undefined;
+  /** Outbound calls of the current task still waiting for a reply: > 0 means the guest is blocked. */
+  waiting: number;
+  lastComponent: string | undefined;
+  idleSince: number;
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+const IDLE_REAP_MS = 30_000;
+
+export class WorkerPool {
+  readonly #options: PoolOptions;
+  readonly #min: number;
+  readonly #max: number;
+  readonly #runnable: number;
+  readonly #slots = new Set<Slot>();
+  /** Chained calls first (see the file comment), then new requests, each in arrival order. */
+  readonly #nested: Task[] = [];
+  readonly #fresh: Task[] = [];
+  #nextTaskId = 0;
+  #closed = false;
+  readonly #reaper: NodeJS.Timeout;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+    this.#runnable = options.runnable ?? Math.max(2, availableParallelism());
+    this.#min = options.minWorkers ?? 2;
+    this.#max = Math.max(this.#min, options.maxWorkers ?? 64);
+    this.#reaper = setInterval(() => this.#reapIdle(), IDLE_REAP_MS / 2).unref();
+  }
+
+  /** Starts the minimum number of workers and resolves when they have loaded every component. */
+  async start(): Promise<void> {
+    await Promise.all(Array.from({ length: this.#min }, () => this.#spawn()));
+  }
+
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  run(component: string, request: WireRequest, depth = 0): Promise<RunOutcome> {
+    if (this.#closed) return Promise.resolve({ kind: 'closed' });
+    return new Promise<RunOutcome>((resolve) => {
+      const task: Task = {
+        id: ++this.#nextTaskId,
+        component,
+        request,
+        depth,
+        resolve,
+        slot: undefined,
+        timer: setTimeout(() => this.#expire(task), this.#options.requestTimeoutMs),
+      };
+      (depth > 0 ? this.#nested : this.#fresh).push(task);
+      this.#schedule();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#reaper);
+    for (const task of [...this.#nested.splice(0), ...this.#fresh.splice(0)]) this.#finish(task, { kind: 'closed' });
+    await Promise.all([...this.#slots].map((slot) => this.#kill(slot)));
+  }
+
+  #finish(task: Task, outcome: RunOutcome): void {
+    clearTimeout(task.timer);
+    task.resolve(outcome);
+  }
+
+  #spawn(): Promise<void> {
+    const channel = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
+    const worker = new Worker(WORKER_URL, {
+      workerData: { components: this.#options.components, modules: this.#options.modules, signal, replies: channel.port2 },
+      transferList: [channel.port2],
+    });
+    const slot: Slot = { worker, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, lastComponent: undefined, idleSince: Date.now() };
+    this.#slots.add(slot);
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: FromWorker) => {
+        if (message.kind === 'ready') {
+          slot.ready = true;
+          resolve();
+          this.#schedule();
+        } else {
+          this.#onMessage(slot, message);
+        }
+      });
+      worker.on('error', (error) => {
+        if (!slot.ready) reject(error);
+        this.#lose(slot, `worker failed: ${error.message}`);
+      });
+      worker.on('exit', (code) => {
+        if (!slot.ready) reject(new Error(`worker exited with code ${code} before it was ready`));
+        this.#lose(slot, `worker exited with code ${code}`);
+      });
+    });
+  }
+
+  /** A worker died under its task (crash, or we terminated it): fail the task, replace the worker. */
+  #lose(slot: Slot, reason: string): void {
+    if (!this.#slots.delete(slot)) return;
+    slot.replies.close();
+    const task = slot.task;
+    slot.task = undefined;
+    if (task) this.#finish(task, { kind: 'trap', message: reason });
+    this.#schedule();
+  }
+
+  async #kill(slot: Slot): Promise<void> {
+    this.#slots.delete(slot);
+    slot.replies.close();
+    await slot.worker.terminate();
+  }
+
+  #expire(task: Task): void {
+    for (const queue of [this.#nested, this.#fresh]) {
+      const index = queue.indexOf(task);
+      if (index >= 0) queue.splice(index, 1);
+    }
+    const slot = task.slot;
+    if (slot && slot.task === task) {
+      slot.task = undefined;
+      void this.#kill(slot).then(() => this.#schedule());
+    }
+    this.#finish(task, { kind: 'timeout' });
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    const task = slot.task;
+    switch (message.kind) {
+      case 'output':
+        this.#options.onOutput(message.component, message.stream, message.text);
+        return;
+      case 'outbound':
+        if (task?.id === message.requestId) void this.#serveOutbound(slot, task, message.callId, message.request);
+        return;
+      case 'done':
+      case 'failed':
+        if (!task || task.id !== message.requestId) return;
+        slot.task = undefined;
+        slot.waiting = 0;
+        slot.idleSince = Date.now();
+        this.#finish(task, message.kind === 'done' ? { kind: 'response', response: message.response } : { kind: 'trap', message: message.error });
+        this.#schedule();
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  async #serveOutbound(slot: Slot, task: Task, callId: number, request: WireRequest): Promise<void> {
+    slot.waiting += 1;
+    // The caller is now blocked: a queued task may need a new worker to run.
+    this.#schedule();
+    let result: OutboundResult;
+    try {
+      result = await this.#options.onOutbound(task.component, request, task.depth);
+    } catch (error) {
+      result = { error: { tag: 'internal-error', val: error instanceof Error ? error.message : String(error) } };
+    }
+    if (slot.task !== task || !this.#slots.has(slot)) return;
+    slot.waiting -= 1;
+    const reply: OutboundReply = 'error' in result ? { kind: 'outbound-result', callId, error: result.error } : { kind: 'outbound-result', callId, response: result.response };
+    slot.replies.postMessage(reply);
+    // The reply is queued on the port before the bump, so the woken guest always finds it.
+    Atomics.add(slot.signal, 0, 1);
+    Atomics.notify(slot.signal, 0);
+  }
+
+  #idleSlot(component: string): Slot | undefined {
+    let fallback: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (!slot.ready || slot.task) continue;
+      // A worker that last ran this component holds a prepared instance of it.
+      if (slot.lastComponent === component) return slot;
+      fallback ??= slot;
+    }
+    return fallback;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    for (;;) {
+      const task = this.#nested[0] ?? this.#fresh[0];
+      if (!task) break;
+      const slot = this.#idleSlot(task.component);
+      if (!slot) break;
+      (this.#nested[0] === task ? this.#nested : this.#fresh).shift();
+      slot.task = task;
+      slot.waiting = 0;
+      slot.lastComponent = task.component;
+      task.slot = slot;
+      const message: ToWorker = { kind: 'run', requestId: task.id, component: task.component, request: task.request };
+      slot.worker.postMessage(message);
+    }
+    const queued = this.#nested.length + this.#fresh.length;
+    let starting = 0;
+    let runnable = 0;
+    for (const slot of this.#slots) {
+      if (!slot.ready) starting += 1;
+      else if (!slot.task || slot.waiting === 0) runnable += 1;
+    }
+    let wanted = Math.max(this.#min - this.#slots.size, Math.min(queued - starting, this.#runnable - runnable - starting));
+    while (wanted > 0 && this.#slots.size < this.#max) {
+      this.#spawn().catch(() => {
+        // #lose already failed its task and rescheduled.
+      });
+      wanted -= 1;
+    }
+  }
+
+  #reapIdle(): void {
+    const now = Date.now();
+    for (const slot of this.#slots) {
+      if (this.#slots.size <= this.#min) return;
+      if (slot.ready && !slot.task && now - slot.idleSince > IDLE_REAP_MS) void this.#kill(slot);
+    }
+  }
+}

@@ -1,0 +1,6 @@
+/** The manifest that declares the guest several times, under different ids and permissions. */
+export declare const fixtureManifest: string;
+/** The one Wasm file every fixture component loads. */
+export declare const guestWasm: string;
+/** Builds the guest unless its inputs are unchanged; returns 'built' or 'fresh'. */
+export declare function buildFixtures(options?: { log?: (line: string) => void }): Promise<'built' | 'fresh'>;

@@ -1,0 +1,22 @@
+// Builds the fixture guest of the runtime's tests and benchmark to Wasm, with the same webpack + j2w pipeline
+// as the app's components (scripts/build.mjs). Incremental by input hash, so a repeated test run costs ~0 s.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildComponent } from '../../scripts/build.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The manifest that declares the guest several times, under different ids and permissions. */
+export const fixtureManifest = join(here, 'spin.toml');
+
+/** The one Wasm file every fixture component loads. */
+export const guestWasm = join(here, 'guest/dist/guest.wasm');
+
+/** Builds the guest unless its inputs are unchanged; returns 'built' or 'fresh'. */
+export async function buildFixtures({ log = () => {} } = {}) {
+  return buildComponent({ id: 'runtime-fixture-guest', dir: 'runtime/test-fixtures/guest', wasm: guestWasm }, { log });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildFixtures({ log: (line) => console.log(`[fixtures] ${line}`) });
+}

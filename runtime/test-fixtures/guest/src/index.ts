@@ -1,0 +1,116 @@
+// One multipurpose guest for the runtime's end-to-end tests and benchmark. Building a component costs ~10 s,
+// so the fixture spin.toml declares this single Wasm several times under different ids and permissions, and
+// the behaviour is chosen by the path after the component's route (the `spin-path-info` header).
+import { Kv, Llm, Sqlite, Variables } from '@fermyon/spin-sdk';
+
+type Handler = (request: Request, query: URLSearchParams) => Promise<Response> | Response;
+
+const json = (body: unknown, status = 200): Response =>
+  new Response(JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? Number(value) : value)), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+
+/** Host errors reach the guest as Errors carrying the WIT error variant in `payload`: show both. */
+const message = (error: unknown): string => {
+  const payload = typeof error === 'object' && error !== null && 'payload' in error ? ` ${JSON.stringify(error.payload)}` : '';
+  return `${error instanceof Error ? error.message : String(error)}${payload}`;
+};
+
+/** Runs `fetch` and reports the outcome as data, so a test can tell a denied call from a failed one. */
+async function callOut(url: string): Promise<Response> {
+  try {
+    const response = await fetch(url);
+    return json({ status: response.status, body: await response.text() });
+  } catch (error) {
+    return json({ error: message(error) }, 502);
+  }
+}
+
+const handlers: Record<string, Handler> = {
+  '/echo': async (request) =>
+    json({
+      url: request.url,
+      method: request.method,
+      headers: Object.fromEntries(request.headers.entries()),
+      body: await request.text(),
+    }),
+  '/db/count': () => json(Sqlite.openDefault().execute('SELECT count(*) AS n FROM items', []).rows[0]),
+  '/db/insert': (_request, query) =>
+    json(Sqlite.openDefault().execute('INSERT INTO items (name) VALUES (?) RETURNING id', [query.get('name') ?? '']).rows[0], 201),
+  '/db/query': (_request, query) => {
+    try {
+      const result = Sqlite.open(query.get('label') ?? 'default').execute(query.get('sql') ?? '', []);
+      return json(result);
+    } catch (error) {
+      return json({ error: message(error) }, 500);
+    }
+  },
+  '/kv/get': (_request, query) => {
+    const value = Kv.openDefault().get(query.get('key') ?? '');
+    return json({ value: value ? new TextDecoder().decode(value) : null });
+  },
+  '/kv/set': (_request, query) => {
+    Kv.openDefault().set(query.get('key') ?? '', query.get('value') ?? '');
+    return json({ ok: true });
+  },
+  '/kv/open': (_request, query) => {
+    try {
+      Kv.open(query.get('label') ?? 'default').getKeys();
+      return json({ ok: true });
+    } catch (error) {
+      return json({ error: message(error) }, 500);
+    }
+  },
+  '/var': (_request, query) => json({ value: Variables.get(query.get('name') ?? '') }),
+  '/fetch': (_request, query) => callOut(query.get('url') ?? ''),
+  '/chain': (_request, query) => callOut(`http://${query.get('to') ?? ''}.spin.internal${query.get('path') ?? '/'}`),
+  // Several chained calls at once: proves the host does not serialise them or deadlock.
+  '/fanout': async (_request, query) => {
+    const targets = (query.get('to') ?? '').split(',').filter((t) => t !== '');
+    const path = query.get('path') ?? '/';
+    const results = await Promise.all(
+      targets.map(async (to) => {
+        const response = await fetch(`http://${to}.spin.internal${path}`);
+        return { to, status: response.status, body: await response.text() };
+      }),
+    );
+    return json(results);
+  },
+  '/sleep': async (_request, query) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(query.get('ms') ?? '10')));
+    return json({ slept: true });
+  },
+  // A guest that never yields: the host must stop it with its request time limit.
+  '/spin': () => {
+    for (;;) {
+      // busy loop on purpose
+    }
+  },
+  '/status': (_request, query) => {
+    const status = Number(query.get('code') ?? '200');
+    return new Response(status === 204 || status === 304 ? null : 'status', { status });
+  },
+};
+
+async function handle(request: Request): Promise<Response> {
+  const pathInfo = request.headers.get('spin-path-info') ?? '';
+  const query = new URL(request.url).searchParams;
+  const handler = handlers[pathInfo];
+  if (pathInfo === '/trap') trap();
+  if (pathInfo === '/throw') throw new Error('guest threw');
+  return handler ? handler(request, query) : handlers['/echo']?.(request, query) ?? new Response('no echo', { status: 500 });
+}
+
+/**
+ * A real trap, which the guest's own code cannot catch: the local runtime implements no LLM host, so the
+ * call fails inside the host import and unwinds the whole Wasm stack (a JS exception, by contrast, would be
+ * turned into a 500 by the guest's engine itself).
+ */
+function trap(): void {
+  Llm.infer(Llm.InferencingModels.Llama2Chat, 'trap, please');
+}
+
+// The WebWorker lib types `addEventListener` for a dedicated worker, which has no `fetch` event.
+const onFetch = (event: FetchEvent) => event.respondWith(handle(event.request));
+addEventListener('fetch', onFetch as unknown as EventListener);
