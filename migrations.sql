@@ -39,6 +39,91 @@ CREATE TABLE IF NOT EXISTS AppMigrations (
     AppliedAt TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
+-- Per-customer incident totals, kept exact by triggers, so the dashboard's incident rankings cost the same
+-- at a million incidents as at a thousand (/incidents/top/by-count/:limit, /incidents/top/by-volume/:limit).
+--
+-- Volumes are counted in integer micro-units (amount x 1e6, rounded half away from zero) so sums are exact
+-- and independent of order; VolumeCents rounds the sum once, half away from zero. Non-numeric amounts count 0.
+--
+-- IncidentLedger remembers what each incident contributed. Triggers subtract that, not OLD.Amount, which
+-- also keeps the totals exact when `INSERT OR REPLACE` / `UPDATE OR REPLACE` delete a row without firing
+-- the delete trigger (SQLite fires it only with recursive_triggers on, which a user's shell does not set).
+CREATE TABLE IF NOT EXISTS IncidentTotals (
+    CustomerName TEXT NOT NULL PRIMARY KEY,
+    IncidentCount INTEGER NOT NULL,
+    VolumeMicros INTEGER NOT NULL,
+    VolumeCents INTEGER NOT NULL GENERATED ALWAYS AS (
+        CASE WHEN VolumeMicros >= 0 THEN (VolumeMicros + 5000) / 10000 ELSE -((5000 - VolumeMicros) / 10000) END
+    ) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS IX_IncidentTotals_Count ON IncidentTotals (IncidentCount DESC, CustomerName COLLATE BINARY);
+CREATE INDEX IF NOT EXISTS IX_IncidentTotals_Volume ON IncidentTotals (VolumeCents DESC, CustomerName COLLATE BINARY);
+
+CREATE TABLE IF NOT EXISTS IncidentLedger (
+    Id TEXT NOT NULL PRIMARY KEY,
+    CustomerName TEXT NOT NULL,
+    Micros INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS TR_Incidents_Totals_Insert AFTER INSERT ON Incidents
+BEGIN
+    -- A row with this id in the ledger was deleted by INSERT OR REPLACE: take its contribution out first.
+    UPDATE IncidentTotals
+       SET IncidentCount = IncidentCount - 1,
+           VolumeMicros = VolumeMicros - (SELECT Micros FROM IncidentLedger WHERE Id = NEW.Id)
+     WHERE CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = NEW.Id);
+    DELETE FROM IncidentTotals
+     WHERE IncidentCount <= 0 AND CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = NEW.Id);
+    DELETE FROM IncidentLedger WHERE Id = NEW.Id;
+
+    INSERT INTO IncidentLedger (Id, CustomerName, Micros)
+    VALUES (NEW.Id, NEW.CustomerName,
+            CASE WHEN typeof(NEW.Amount) IN ('integer', 'real') THEN CAST(ROUND(NEW.Amount * 1000000) AS INTEGER) ELSE 0 END);
+    INSERT INTO IncidentTotals (CustomerName, IncidentCount, VolumeMicros)
+    SELECT CustomerName, 1, Micros FROM IncidentLedger WHERE Id = NEW.Id
+    ON CONFLICT (CustomerName) DO UPDATE
+       SET IncidentCount = IncidentCount + 1, VolumeMicros = VolumeMicros + excluded.VolumeMicros;
+END;
+
+CREATE TRIGGER IF NOT EXISTS TR_Incidents_Totals_Delete AFTER DELETE ON Incidents
+BEGIN
+    UPDATE IncidentTotals
+       SET IncidentCount = IncidentCount - 1,
+           VolumeMicros = VolumeMicros - (SELECT Micros FROM IncidentLedger WHERE Id = OLD.Id)
+     WHERE CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = OLD.Id);
+    DELETE FROM IncidentTotals
+     WHERE IncidentCount <= 0 AND CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = OLD.Id);
+    DELETE FROM IncidentLedger WHERE Id = OLD.Id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS TR_Incidents_Totals_Update AFTER UPDATE OF Id, Amount, CustomerName ON Incidents
+BEGIN
+    -- Out with the old row, and with a row that UPDATE OR REPLACE deleted to make room for the new id.
+    UPDATE IncidentTotals
+       SET IncidentCount = IncidentCount - 1,
+           VolumeMicros = VolumeMicros - (SELECT Micros FROM IncidentLedger WHERE Id = OLD.Id)
+     WHERE CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = OLD.Id);
+    DELETE FROM IncidentTotals
+     WHERE IncidentCount <= 0 AND CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = OLD.Id);
+    DELETE FROM IncidentLedger WHERE Id = OLD.Id;
+    UPDATE IncidentTotals
+       SET IncidentCount = IncidentCount - 1,
+           VolumeMicros = VolumeMicros - (SELECT Micros FROM IncidentLedger WHERE Id = NEW.Id)
+     WHERE CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = NEW.Id);
+    DELETE FROM IncidentTotals
+     WHERE IncidentCount <= 0 AND CustomerName = (SELECT CustomerName FROM IncidentLedger WHERE Id = NEW.Id);
+    DELETE FROM IncidentLedger WHERE Id = NEW.Id;
+
+    -- In with the new one.
+    INSERT INTO IncidentLedger (Id, CustomerName, Micros)
+    VALUES (NEW.Id, NEW.CustomerName,
+            CASE WHEN typeof(NEW.Amount) IN ('integer', 'real') THEN CAST(ROUND(NEW.Amount * 1000000) AS INTEGER) ELSE 0 END);
+    INSERT INTO IncidentTotals (CustomerName, IncidentCount, VolumeMicros)
+    SELECT CustomerName, 1, Micros FROM IncidentLedger WHERE Id = NEW.Id
+    ON CONFLICT (CustomerName) DO UPDATE
+       SET IncidentCount = IncidentCount + 1, VolumeMicros = VolumeMicros + excluded.VolumeMicros;
+END;
+
 -- Sample data: 40 customers and 100 incidents. Some scorings and incident counts tie at the top-5 boundary,
 -- some names need Unicode and quoting, and 'Wrenfield Partners' has incidents but no customer row.
 INSERT OR IGNORE INTO Customers (Id, Name, City, Country, Scoring)
@@ -190,3 +275,18 @@ SELECT column1, column2, column3, column4 FROM (VALUES
 ) WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'sample-data-v1');
 
 INSERT OR IGNORE INTO AppMigrations (Name) VALUES ('sample-data-v1');
+
+-- Totals for incidents that existed before the triggers did (a database from an earlier version or from
+-- the upstream sample): rebuilt from the table once, then kept by the triggers.
+DELETE FROM IncidentLedger WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'incident-totals-v1');
+DELETE FROM IncidentTotals WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'incident-totals-v1');
+INSERT INTO IncidentLedger (Id, CustomerName, Micros)
+SELECT Id, CustomerName,
+       CASE WHEN typeof(Amount) IN ('integer', 'real') THEN CAST(ROUND(Amount * 1000000) AS INTEGER) ELSE 0 END
+  FROM Incidents
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'incident-totals-v1');
+INSERT INTO IncidentTotals (CustomerName, IncidentCount, VolumeMicros)
+SELECT CustomerName, COUNT(*), SUM(Micros) FROM IncidentLedger
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'incident-totals-v1')
+ GROUP BY CustomerName;
+INSERT OR IGNORE INTO AppMigrations (Name) VALUES ('incident-totals-v1');

@@ -89,10 +89,10 @@ describe('migrations.sql', () => {
     for (const path of ['/customers/items', '/customers/items/x', '/customers/count', '/customers/top/5']) {
       expect((await customers.fetch(new Request(`http://x${path}`))).status).toBeLessThan(500);
     }
-    for (const path of ['/incidents/items', '/incidents/items/x', '/incidents/grouped-by-customer']) {
+    for (const path of ['/incidents/items', '/incidents/items/x', '/incidents/grouped-by-customer', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']) {
       expect((await incidents.fetch(new Request(`http://x${path}`))).status).toBeLessThan(500);
     }
-    expect(statements.size).toBe(7);
+    expect(statements.size).toBe(9);
     for (const [sql, params] of statements) {
       const plan = db.database.query(`EXPLAIN QUERY PLAN ${sql}`, params).map((row) => String(row.detail));
       const unindexed = plan.filter((step) => /TEMP B-TREE|^SCAN (Customers|Incidents)$/.test(step));

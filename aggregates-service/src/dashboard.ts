@@ -1,27 +1,27 @@
 /** The dashboard document: its shape, and how it is computed from what the data components return. */
 import { centsToAmount, microsToCents, toMicros } from './money';
 import { topByValue } from './ranking';
-import type { CustomerCount, IncidentEntry, TopCustomer } from './shapes';
+import type { IncidentCount, IncidentEntry, IncidentVolume, TopCustomer } from './shapes';
 
 /** The document `GET /aggregates/dashboard` returns; members in this order. */
 export interface Dashboard {
   customerCount: number;
   topCustomers: Array<{ customerName: string; scoring: number }>;
-  customersWithMostIncidents: Array<{ customerName: string; numberOfIncidents: number }>;
-  customersWithHighestIncidentVolume: Array<{ customerName: string; incidentVolume: number }>;
+  customersWithMostIncidents: IncidentCount[];
+  customersWithHighestIncidentVolume: IncidentVolume[];
 }
 
-interface IncidentTotals {
-  name: string;
-  count: number;
-  cents: bigint;
+export interface IncidentRankings {
+  mostIncidents: IncidentCount[];
+  highestVolume: IncidentVolume[];
 }
 
 /**
- * Incidents per customer name exactly as stored (a name without a customer row counts like any other):
- * how many, and the volume in whole cents (exact sum of micro-units, rounded once).
+ * Ranks incidents per customer name exactly as stored (a name without a customer row counts like any other),
+ * from the full list of incidents: the "naive" strategy, whose cost grows with the number of incidents.
+ * Volumes are exact sums of micro-units, rounded once to cents.
  */
-export function totalsByCustomer(incidents: Iterable<IncidentEntry>): IncidentTotals[] {
+export function rankIncidents(incidents: Iterable<IncidentEntry>, topN: number): IncidentRankings {
   const totals = new Map<string, { count: number; micros: bigint }>();
   for (const incident of incidents) {
     const entry = totals.get(incident.customerName) ?? { count: 0, micros: 0n };
@@ -29,30 +29,40 @@ export function totalsByCustomer(incidents: Iterable<IncidentEntry>): IncidentTo
     entry.micros += toMicros(incident.amount);
     totals.set(incident.customerName, entry);
   }
-  return [...totals].map(([name, { count, micros }]) => ({ name, count, cents: microsToCents(micros) }));
+  const perName = [...totals].map(([name, { count, micros }]) => ({ name, count, cents: microsToCents(micros) }));
+  return {
+    mostIncidents: topByValue(perName, (t) => t.count, topN).map((t) => ({ customerName: t.name, numberOfIncidents: t.count })),
+    highestVolume: topByValue(perName, (t) => t.cents, topN).map((t) => ({ customerName: t.name, incidentVolume: centsToAmount(t.cents) })),
+  };
+}
+
+/**
+ * Rankings the incidents component computed itself (the "pushdown" strategy), re-checked against the one
+ * ordering rule so a downstream that sorts differently cannot change the document.
+ */
+export function checkRankings({ mostIncidents, highestVolume }: IncidentRankings, topN: number): IncidentRankings {
+  const named = <T extends { customerName: string }>(items: T[]) => items.map((item) => ({ ...item, name: item.customerName }));
+  const strip = <T extends { name: string }>({ name: _name, ...rest }: T) => rest;
+  return {
+    mostIncidents: topByValue(named(mostIncidents), (i) => i.numberOfIncidents, topN).map(strip),
+    highestVolume: topByValue(named(highestVolume), (i) => Math.round(i.incidentVolume * 100), topN).map(strip),
+  };
 }
 
 export interface DashboardInputs {
-  customerCount: CustomerCount;
+  customerCount: number;
   topCustomers: TopCustomer[];
-  incidents: IncidentEntry[];
+  rankings: IncidentRankings;
   /** How many entries each list holds. */
   topN: number;
 }
 
 /** Composes the dashboard; every list is ranked by its value descending, ties by name in code-point order. */
-export function composeDashboard({ customerCount, topCustomers, incidents, topN }: DashboardInputs): Dashboard {
-  const totals = totalsByCustomer(incidents);
+export function composeDashboard({ customerCount, topCustomers, rankings, topN }: DashboardInputs): Dashboard {
   return {
-    customerCount: customerCount.count,
+    customerCount,
     topCustomers: topByValue(topCustomers, (c) => c.scoring, topN).map((c) => ({ customerName: c.name, scoring: c.scoring })),
-    customersWithMostIncidents: topByValue(totals, (t) => t.count, topN).map((t) => ({
-      customerName: t.name,
-      numberOfIncidents: t.count,
-    })),
-    customersWithHighestIncidentVolume: topByValue(totals, (t) => t.cents, topN).map((t) => ({
-      customerName: t.name,
-      incidentVolume: centsToAmount(t.cents),
-    })),
+    customersWithMostIncidents: rankings.mostIncidents,
+    customersWithHighestIncidentVolume: rankings.highestVolume,
   };
 }

@@ -11,9 +11,16 @@
 export const MICROS_PER_UNIT = 1_000_000;
 const MICROS_PER_CENT = 10_000n;
 
-/** Rounds half away from zero, as SQLite's `ROUND(x)` does (JavaScript's `Math.round` rounds -2.5 to -2). */
+const TWO_POW_52 = 4503599627370496;
+
+/**
+ * Rounds half away from zero exactly as SQLite's `ROUND(x)` does, step for step, so that totals computed
+ * here and totals computed in SQL (the incidents component's summary) agree on every input.
+ * (JavaScript's `Math.round` differs: it rounds -2.5 to -2.)
+ */
 export function roundHalfAwayFromZero(value: number): number {
-  return Math.sign(value) * Math.round(Math.abs(value));
+  if (value < -TWO_POW_52 || value > TWO_POW_52) return value;
+  return Math.trunc(value + (value < 0 ? -0.5 : 0.5));
 }
 
 /** An amount in integer micro-units; a missing or non-numeric amount counts as zero. */

@@ -10,6 +10,18 @@ export interface TopCustomer {
   scoring: number;
 }
 
+/** An entry of `/incidents/top/by-count/:limit` and of the dashboard's `customersWithMostIncidents`. */
+export interface IncidentCount {
+  customerName: string;
+  numberOfIncidents: number;
+}
+
+/** An entry of `/incidents/top/by-volume/:limit` and of the dashboard's `customersWithHighestIncidentVolume`. */
+export interface IncidentVolume {
+  customerName: string;
+  incidentVolume: number;
+}
+
 export interface IncidentEntry {
   amount: number | null;
   customerName: string;
@@ -51,4 +63,26 @@ export const groupedIncidents: Validator<IncidentEntry[]> = (body) => {
     }
   }
   return entries;
+};
+
+/** `/incidents/top/by-count/:limit`: `[{customerName, numberOfIncidents}]`. */
+export const incidentCounts: Validator<IncidentCount[]> = (body) => {
+  if (!Array.isArray(body)) throw new Error('expected an array of incident counts');
+  return body.map((item: unknown, index) => {
+    if (!isRecord(item) || typeof item.customerName !== 'string' || !Number.isSafeInteger(item.numberOfIncidents) || (item.numberOfIncidents as number) < 0) {
+      throw new Error(`item ${index} lacks a string customerName or a whole numberOfIncidents`);
+    }
+    return { customerName: item.customerName, numberOfIncidents: item.numberOfIncidents as number };
+  });
+};
+
+/** `/incidents/top/by-volume/:limit`: `[{customerName, incidentVolume}]`. */
+export const incidentVolumes: Validator<IncidentVolume[]> = (body) => {
+  if (!Array.isArray(body)) throw new Error('expected an array of incident volumes');
+  return body.map((item: unknown, index) => {
+    if (!isRecord(item) || typeof item.customerName !== 'string' || !isFiniteNumber(item.incidentVolume)) {
+      throw new Error(`item ${index} lacks a string customerName or a numeric incidentVolume`);
+    }
+    return { customerName: item.customerName, incidentVolume: item.incidentVolume };
+  });
 };

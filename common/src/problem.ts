@@ -10,6 +10,7 @@ export type ProblemCode =
   | 'invalid-limit'
   | 'invalid-id'
   | 'invalid-path'
+  | 'invalid-query'
   | 'not-found'
   | 'method-not-allowed'
   | 'bad-gateway'
@@ -23,6 +24,7 @@ const TITLES: Record<ProblemCode, string> = {
   'invalid-limit': 'Invalid limit',
   'invalid-id': 'Invalid id',
   'invalid-path': 'Invalid path',
+  'invalid-query': 'Invalid query parameter',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   'bad-gateway': 'Bad gateway',

@@ -19,15 +19,14 @@ export interface Database {
   query(sql: string, params?: readonly SqlParam[]): Row[];
 }
 
-/** A column as a JSON-safe number; `null` for NULL or for text that is not a number. */
+/**
+ * A column as a JSON number; `null` for NULL and for values SQLite does not hold as a number (text that a
+ * numeric column could not convert, blobs), the same rule as `typeof(x) IN ('integer', 'real')` in SQL.
+ */
 export function numberColumn(row: Row, column: string): number | null {
   const value = row[column];
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && value.trim() !== '') {
-    const parsed = Number(value);
-    return Number.isFinite(parsed) ? parsed : null;
-  }
   return null;
 }
 

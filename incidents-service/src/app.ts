@@ -3,7 +3,7 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  */
 import { createApp, json, jsonObject, type App, type AppOptions } from '../../common/src/http';
-import { parseId } from '../../common/src/params';
+import { parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
 import type { Database } from '../../common/src/sql';
 import { createIncidentsRepository } from './repository';
@@ -28,6 +28,20 @@ export function createIncidentsApp({ openDatabase, ...options }: IncidentsAppOpt
         },
       },
       { path: '/incidents/grouped-by-customer', get: () => jsonObject(incidents().groupedByCustomer()) },
+      {
+        path: '/incidents/top/by-count/:limit',
+        get: ({ params }) => {
+          const limit = parseLimit(params.limit ?? '');
+          return json(incidents().topByCount(limit));
+        },
+      },
+      {
+        path: '/incidents/top/by-volume/:limit',
+        get: ({ params }) => {
+          const limit = parseLimit(params.limit ?? '');
+          return json(incidents().topByVolume(limit));
+        },
+      },
     ],
     options,
   );

@@ -8,6 +8,18 @@ export interface IncidentSummary {
   customerName: string | null;
 }
 
+/** An item of `/incidents/top/by-count/:limit`. */
+export interface CustomerIncidentCount {
+  customerName: string | null;
+  numberOfIncidents: number | null;
+}
+
+/** An item of `/incidents/top/by-volume/:limit`. */
+export interface CustomerIncidentVolume {
+  customerName: string | null;
+  incidentVolume: number | null;
+}
+
 /** `/incidents/items/:id`. */
 export interface Incident extends IncidentSummary {
   category: string | null;
@@ -33,6 +45,26 @@ export function createIncidentsRepository(db: Database) {
         [id],
       );
       return row ? { ...toSummary(row), category: textColumn(row, 'Category') } : null;
+    },
+
+    /**
+     * The `limit` customer names with the most incidents, ties by name (code-point order). Reads the
+     * trigger-maintained totals, so it costs the same at any number of incidents.
+     */
+    topByCount(limit: number): CustomerIncidentCount[] {
+      return db
+        .query('SELECT CustomerName, IncidentCount FROM IncidentTotals ORDER BY IncidentCount DESC, CustomerName COLLATE BINARY LIMIT ?1', [limit])
+        .map((row) => ({ customerName: textColumn(row, 'CustomerName'), numberOfIncidents: numberColumn(row, 'IncidentCount') }));
+    },
+
+    /** The `limit` customer names with the highest incident volume in cents, ties by name (code-point order). */
+    topByVolume(limit: number): CustomerIncidentVolume[] {
+      return db
+        .query('SELECT CustomerName, VolumeCents FROM IncidentTotals ORDER BY VolumeCents DESC, CustomerName COLLATE BINARY LIMIT ?1', [limit])
+        .map((row) => {
+          const cents = numberColumn(row, 'VolumeCents');
+          return { customerName: textColumn(row, 'CustomerName'), incidentVolume: cents === null ? null : cents / 100 };
+        });
     },
 
     /** All incidents grouped by customer name as stored: groups by name, incidents by id (both binary order). */

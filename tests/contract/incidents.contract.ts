@@ -93,6 +93,61 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
     });
   });
 
+  describe('GET /incidents/top/by-count/:limit', () => {
+    it('ranks customer names by number of incidents, ties by name in code-point order', async () => {
+      const { response, body } = await get('/incidents/top/by-count/4');
+      expect(response.status).toBe(200);
+      expect(body).toEqual([
+        { customerName: 'Zed Corp', numberOfIncidents: 3 },
+        { customerName: '42', numberOfIncidents: 1 },
+        { customerName: 'Ghost Customer', numberOfIncidents: 1 },
+        { customerName: "O'Brien & Sons", numberOfIncidents: 1 },
+      ]);
+    });
+
+    it('stays exact after plain SQL inserts, updates and deletes', async () => {
+      getTarget().sql(`
+        DELETE FROM Incidents WHERE CustomerName = 'Zed Corp' AND Id <> 'I-005';
+        UPDATE Incidents SET CustomerName = 'alpha Ltd' WHERE Id = 'I-006';
+        INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('n1', 1, 'alpha Ltd', 'A');
+        INSERT OR REPLACE INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('I-003', 1, 'alpha Ltd', 'A');`);
+      expect((await get('/incidents/top/by-count/2')).body).toEqual([
+        { customerName: 'alpha Ltd', numberOfIncidents: 4 },
+        { customerName: "O'Brien & Sons", numberOfIncidents: 1 },
+      ]);
+    });
+  });
+
+  describe('GET /incidents/top/by-volume/:limit', () => {
+    it('ranks customer names by the sum of their amounts in cents, ties by name in code-point order', async () => {
+      getTarget().sql("INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('tie', 7, 'Another 7', 'A');");
+      const { response, body } = await get(`/incidents/top/by-volume/${INCIDENTS.length + 5}`);
+      expect(response.status).toBe(200);
+      expect(body).toEqual([
+        { customerName: 'Ghost Customer', incidentVolume: 1234.56 },
+        { customerName: 'Zed Corp', incidentVolume: 113.79 },
+        { customerName: 'Another 7', incidentVolume: 7 },
+        { customerName: "O'Brien & Sons", incidentVolume: 7 },
+        { customerName: '42', incidentVolume: 5 },
+        { customerName: '__proto__', incidentVolume: 1.25 },
+        { customerName: 'alpha Ltd', incidentVolume: 0.1 },
+        { customerName: '😀 Emoji Inc', incidentVolume: 0.01 },
+      ]);
+    });
+
+    it('returns [] once every incident is deleted', async () => {
+      getTarget().sql('DELETE FROM Incidents;');
+      expect((await get('/incidents/top/by-volume/5')).body).toEqual([]);
+      expect((await get('/incidents/top/by-count/5')).body).toEqual([]);
+    });
+
+    it.each(['0', '-3', 'x', '1001'])('returns 400 problem+json for limit %j', async (limit) => {
+      const response = await getTarget().fetch(`/incidents/top/by-volume/${limit}`);
+      expect(response.status).toBe(400);
+      expect(await readProblem(response)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-limit' });
+    });
+  });
+
   describe('HTTP behaviour', () => {
     httpContract(getTarget, { readablePath: '/incidents/items', unknownPath: '/incidents/nope/deeper', countSql: countRows });
   });

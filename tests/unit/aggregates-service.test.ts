@@ -22,14 +22,16 @@ let incidentId = 0;
 const incident = (customerName: string, amount: number) =>
   `INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('inc-${++incidentId}', ${amount}, ${sqlText(customerName)}, 'A');`;
 
-async function dashboardText(db: TestDatabase, variables: Record<string, string> = {}): Promise<string> {
+async function dashboardTextOf(db: TestDatabase, variables: Record<string, string>): Promise<string> {
   const response = await inProcessAggregates(db, { variables })();
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toBe('application/json');
   return response.text();
 }
 
-describe('GET /aggregates/dashboard (in-process, real SQLite behind the data apps)', () => {
+describe.each(['pushdown', 'naive'])('GET /aggregates/dashboard with the %s strategy (in-process, real SQLite behind the data apps)', (strategy) => {
+  const dashboardText = (db: TestDatabase, variables: Record<string, string> = {}) => dashboardTextOf(db, { dashboard_strategy: strategy, ...variables });
+
   it('matches the independently computed dashboard for the sample data, byte for byte', async () => {
     const db = database({ seeded: true });
     const text = await dashboardText(db);
@@ -128,7 +130,7 @@ describe('GET /aggregates/dashboard (in-process, real SQLite behind the data app
     expect(logged.join('\n')).toContain('variable top_n must be a whole number from 1 to 100; got "lots"');
   });
 
-  it('calls the base URLs from the variables, and the three calls run concurrently', async () => {
+  it('calls the base URLs from the variables, all calls concurrently', async () => {
     const db = database({ seeded: true });
     const seen: string[] = [];
     let inFlight = 0;
@@ -144,14 +146,52 @@ describe('GET /aggregates/dashboard (in-process, real SQLite behind the data app
         inFlight--;
       }
     };
-    const call = inProcessAggregates(db, { variables: { customers_service_url: 'http://customers.elsewhere:8080/' }, wrapFetch });
-    expect((await call()).status).toBe(200);
-    expect([...seen].sort()).toEqual([
-      'http://customers.elsewhere:8080/customers/count',
-      'http://customers.elsewhere:8080/customers/top/5',
-      'http://incidents-service.spin.internal/incidents/grouped-by-customer',
-    ]);
-    expect(maxInFlight).toBe(3);
+    const variables = { customers_service_url: 'http://customers.elsewhere:8080/', dashboard_strategy: strategy };
+    expect((await inProcessAggregates(db, { variables, wrapFetch })()).status).toBe(200);
+    const incidentCalls =
+      strategy === 'naive'
+        ? ['http://incidents-service.spin.internal/incidents/grouped-by-customer']
+        : ['http://incidents-service.spin.internal/incidents/top/by-count/5', 'http://incidents-service.spin.internal/incidents/top/by-volume/5'];
+    expect([...seen].sort()).toEqual(['http://customers.elsewhere:8080/customers/count', 'http://customers.elsewhere:8080/customers/top/5', ...incidentCalls]);
+    expect(maxInFlight).toBe(seen.length);
+  });
+});
+
+describe('the naive and pushdown strategies', () => {
+  it('give byte-identical dashboards on random data, after random deletes, updates and replaces too (20 seeds)', async () => {
+    for (let seed = 100; seed < 120; seed++) {
+      const db = database();
+      const data = randomDataSql(seed, 20, 40 + seed);
+      db.exec(`${data.customers}\n${data.incidents}`);
+      const both = async () => {
+        const [naive, pushdown] = await Promise.all([
+          dashboardTextOf(db, { dashboard_strategy: 'naive', top_n: '7' }),
+          dashboardTextOf(db, { dashboard_strategy: 'pushdown', top_n: '7' }),
+        ]);
+        expect({ seed, pushdown }).toEqual({ seed, pushdown: naive });
+        expect(naive).toBe(referenceDashboard(db, 7));
+      };
+      await both();
+      db.exec(`
+        DELETE FROM Incidents WHERE rowid % 3 = ${seed % 3};
+        UPDATE Incidents SET Amount = Amount * -1.5 WHERE rowid % 5 = 0;
+        UPDATE Incidents SET CustomerName = 'Moved ' || (rowid % 2) WHERE rowid % 7 = 0;
+        INSERT OR REPLACE INTO Incidents (Id, Amount, CustomerName, Category) SELECT Id, 0.005, 'Replaced', 'R' FROM Incidents WHERE rowid % 4 = 1;`);
+      await both();
+      db.exec('DELETE FROM Incidents;');
+      await both();
+    }
+  });
+
+  it('is chosen per request by ?strategy=, and an unknown one is a 400', async () => {
+    const db = database({ seeded: true });
+    const seen: string[] = [];
+    const call = inProcessAggregates(db, { wrapFetch: (inner) => (url, init) => (seen.push(url), inner(url, init)) });
+    expect((await call('/aggregates/dashboard?strategy=naive')).status).toBe(200);
+    expect(seen).toContain('http://incidents-service.spin.internal/incidents/grouped-by-customer');
+    const bad = await call('/aggregates/dashboard?strategy=fast');
+    expect(bad.status).toBe(400);
+    expect(await readProblem(bad)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-query', detail: expect.stringContaining('pushdown, naive') });
   });
 });
 
@@ -184,12 +224,12 @@ describe('GET /aggregates/dashboard when a data component fails', () => {
     const never = () => new Promise<Response>(() => {});
     const call = inProcessAggregates(database({ seeded: true }), {
       variables: { downstream_timeout_ms: '50' },
-      wrapFetch: failing('/incidents/', never),
+      wrapFetch: failing('/incidents/top/by-volume/', never),
     });
     const response = await call();
     expect(response.status).toBe(502);
     expect(await readProblem(response)).toMatchObject({
-      failures: [{ source: 'incidents-service', path: '/incidents/grouped-by-customer', kind: 'timeout' }],
+      failures: [{ source: 'incidents-service', path: '/incidents/top/by-volume/5', kind: 'timeout' }],
       detail: expect.stringContaining('did not answer within 50 ms'),
     });
   });
@@ -199,7 +239,7 @@ describe('GET /aggregates/dashboard when a data component fails', () => {
     const response = await inProcessAggregates(database(), { wrapFetch: () => down })();
     expect(response.status).toBe(502);
     const problem = (await readProblem(response)) as unknown as { failures: Array<{ source: string }> };
-    expect(problem.failures.map((f) => f.source)).toEqual(['customers-service', 'customers-service', 'incidents-service']);
+    expect(problem.failures.map((f) => f.source)).toEqual(['customers-service', 'customers-service', 'incidents-service', 'incidents-service']);
   });
 });
 
