@@ -41,11 +41,10 @@ export function rankIncidents(incidents: Iterable<IncidentEntry>, topN: number):
  * ordering rule so a downstream that sorts differently cannot change the document.
  */
 export function checkRankings({ mostIncidents, highestVolume }: IncidentRankings, topN: number): IncidentRankings {
-  const named = <T extends { customerName: string }>(items: T[]) => items.map((item) => ({ ...item, name: item.customerName }));
-  const strip = <T extends { name: string }>({ name: _name, ...rest }: T) => rest;
+  const named = <T extends { customerName: string }>(items: T[]) => items.map((item) => ({ item, name: item.customerName }));
   return {
-    mostIncidents: topByValue(named(mostIncidents), (i) => i.numberOfIncidents, topN).map(strip),
-    highestVolume: topByValue(named(highestVolume), (i) => Math.round(i.incidentVolume * 100), topN).map(strip),
+    mostIncidents: topByValue(named(mostIncidents), (e) => e.item.numberOfIncidents, topN).map((e) => e.item),
+    highestVolume: topByValue(named(highestVolume), (e) => Math.round(e.item.incidentVolume * 100), topN).map((e) => e.item),
   };
 }
 
