@@ -1,0 +1,53 @@
+/**
+ * The app's three real Wasm components on the local runtime, as `npm start` runs them: spin.toml, a fresh
+ * state directory, `--sqlite @migrations.sql`. Tests reach the SQLite file the components use directly,
+ * to load data with plain SQL as a user would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { create, type CreateOptions, type SpinRuntime } from '../../runtime/dist/index.js';
+import type { ServiceTarget } from '../contract/target';
+import { openSqliteFile, type TestDatabase } from '../support/sqlite';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface AppRuntime {
+  spin: SpinRuntime;
+  db: TestDatabase;
+  stateDir: string;
+  /** Lines the runtime logged (one per request, chained calls included) and the guests printed. */
+  logs: string[];
+  target: ServiceTarget;
+  dispose(): Promise<void>;
+}
+
+export async function startApp(options: Partial<CreateOptions> = {}, stateDir = mkdtempSync(join(tmpdir(), 'aggregates-e2e-'))): Promise<AppRuntime> {
+  const logs: string[] = [];
+  const spin = await create({
+    from: join(ROOT, 'spin.toml'),
+    cwd: ROOT,
+    stateDir,
+    sqlite: ['@migrations.sql'],
+    env: {},
+    log: (line) => logs.push(line),
+    guestOutput: (component, _stream, text) => logs.push(`[${component}] ${text.trimEnd()}`),
+    ...options,
+  });
+  const db = openSqliteFile(join(stateDir, 'sqlite_db.db'));
+  return {
+    spin,
+    db,
+    stateDir,
+    logs,
+    target: { fetch: (path, init) => spin.fetch(path, init), sql: (statements) => db.exec(statements) },
+    async dispose() {
+      await spin.dispose();
+      db.close();
+    },
+  };
+}
+
+/** Removes a state directory made by {@link startApp}. */
+export const removeStateDir = (stateDir: string): void => rmSync(stateDir, { recursive: true, force: true });
