@@ -2,7 +2,7 @@
 // as the app's components (scripts/build.mjs). Incremental by input hash, so a repeated test run costs ~0 s.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildComponent } from '../../scripts/build.mjs';
+import { buildComponent, manifestComponents } from '../../scripts/build.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -15,6 +15,14 @@ export const guestWasm = join(here, 'guest/dist/guest.wasm');
 /** Builds the guest unless its inputs are unchanged; returns 'built' or 'fresh'. */
 export async function buildFixtures({ log = () => {} } = {}) {
   return buildComponent({ id: 'runtime-fixture-guest', dir: 'runtime/test-fixtures/guest', wasm: guestWasm }, { log });
+}
+
+/**
+ * Builds the app's own components (spin.toml at the root) one at a time: each j2w run needs ~1.3 GB and
+ * this machine is shared.
+ */
+export async function buildAppComponents({ log = () => {} } = {}) {
+  for (const component of await manifestComponents()) await buildComponent(component, { log });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -5,6 +5,15 @@ import { witError } from './wit-error.js';
 type Value = { tag: 'integer'; val: bigint } | { tag: 'real'; val: number } | { tag: 'text'; val: string } | { tag: 'blob'; val: Uint8Array } | { tag: 'null' };
 type BindValue = bigint | number | string | Buffer | null;
 
+/**
+ * Spin binds parameters by index. better-sqlite3 binds `?` by position but treats `?1`, `?2` as named
+ * parameters "1", "2": statements that number their parameters get them as an object keyed that way.
+ */
+const NUMBERED_PARAMETER = /\?\d/;
+function bindArgs(sql: string, values: BindValue[]): BindValue[] | [Record<string, BindValue>] {
+  return NUMBERED_PARAMETER.test(sql) ? [Object.fromEntries(values.map((v, i) => [String(i + 1), v]))] : values;
+}
+
 function toBind(value: Value): BindValue {
   switch (value.tag) {
     case 'integer':
@@ -46,7 +55,7 @@ export function sqliteImports(databases: Record<string, string>): Record<string,
     execute(sql: string, parameters: Value[]): { columns: string[]; rows: { values: Value[] }[] } {
       try {
         const statement = prepared(this.#db, sql).safeIntegers(true);
-        const bind = parameters.map(toBind);
+        const bind = bindArgs(sql, parameters.map(toBind));
         if (!statement.reader) {
           statement.run(...bind);
           return { columns: [], rows: [] };

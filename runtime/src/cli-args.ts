@@ -1,0 +1,94 @@
+/**
+ * `npm run up -- [flags]`: the `spin up` flags, same names and meanings, turned into {@link CreateOptions}.
+ * Every mistake is a {@link UsageError} naming the flag.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+import type { CreateOptions } from './index.js';
+
+export const USAGE = `Usage: npm run up -- [flags]
+
+Runs the Spin app's Wasm components on Node, the way \`spin up\` does.
+
+Flags (same names and meanings as spin up):
+  -f, --from <path>                spin.toml, or a directory containing one (default: ./spin.toml)
+      --listen <host:port>         address to serve on (default: 127.0.0.1:3000)
+      --sqlite <STATEMENT|@file.sql[:label]>
+                                   SQL run at every start, in order (repeatable); a file with @, against
+                                   the 'default' database unless :label names another declared one
+      --state-dir <dir>            where SQLite and key-value files live (default: .spin beside spin.toml)
+      --runtime-config-file <toml> defines [sqlite_database.<label>] and [key_value_store.<label>]
+                                   (type = "spin", path = "...", relative to this file)
+      --variable <name=value>      sets an application variable (repeatable); beats SPIN_VARIABLE_<NAME>
+      --key-value <key=value>      sets a key in the 'default' key-value store at start (repeatable)
+  -h, --help                       shows this text
+
+Local runtime only:
+      --request-timeout <ms>       per-request time limit; an overrun answers 504 (default: 30000)
+      --quiet                      no per-request log lines
+
+Environment: SPIN_VARIABLE_<NAME>=value sets the variable <name>.
+Exit codes: 0 after SIGINT/SIGTERM, 1 on a start-up error (spin.toml, migration, ...), 2 on a bad flag.`;
+
+export interface CliOptions {
+  help: boolean;
+  quiet: boolean;
+  create: CreateOptions;
+}
+
+function pairs(values: string[], flag: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${flag} ${value}: expected key=value`);
+    result[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return result;
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}' (flags only; see --help)`);
+  let requestTimeoutMs: number | undefined;
+  if (values['request-timeout'] !== undefined) {
+    requestTimeoutMs = Number(values['request-timeout']);
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new UsageError(`--request-timeout ${values['request-timeout']}: expected a positive number of milliseconds`);
+  }
+  const create: CreateOptions = {
+    listen: values.listen ?? '127.0.0.1:3000',
+    sqlite: values.sqlite ?? [],
+    variables: pairs(values.variable ?? [], '--variable'),
+    keyValues: pairs(values['key-value'] ?? [], '--key-value'),
+    ...(values.from === undefined ? {} : { from: values.from }),
+    ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
+    ...(values['runtime-config-file'] === undefined ? {} : { runtimeConfigFile: values['runtime-config-file'] }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+  };
+  return { help: values.help ?? false, quiet: values.quiet ?? false, create };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string', short: 'f' },
+      listen: { type: 'string' },
+      sqlite: { type: 'string', multiple: true },
+      'state-dir': { type: 'string' },
+      'runtime-config-file': { type: 'string' },
+      variable: { type: 'string', multiple: true },
+      'key-value': { type: 'string', multiple: true },
+      'request-timeout': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Loads the compiled runtime (runtime/dist, built by global-setup.ts): its workers need plain JS, so tests
+ * drive the same files `npm run up` runs. Types come from the sources, so type-checking needs no build.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as RuntimeModule from '../../../runtime/src/index.js';
+import { fixtureManifest, guestWasm } from '../../../runtime/test-fixtures/build-fixtures.mjs';
+
+export type { CreateOptions, SpinRuntime } from '../../../runtime/src/index.js';
+export { fixtureManifest, guestWasm };
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const cliPath = join(repoRoot, 'runtime/dist/cli.js');
+
+export async function loadRuntime(): Promise<typeof RuntimeModule> {
+  return (await import(join(repoRoot, 'runtime/dist/index.js'))) as typeof RuntimeModule;
+}
+
+/** A temporary directory removed by the returned cleanup. */
+export function tempDir(prefix = 'spin-runtime-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Writes a spin.toml into `dir` whose components load the fixture guest. */
+export function writeManifest(dir: string, body: string): string {
+  const file = join(dir, 'spin.toml');
+  writeFileSync(file, `spin_manifest_version = 2\n[application]\nname = "test-app"\n${body.replaceAll('GUEST_WASM', JSON.stringify(guestWasm))}`);
+  return file;
+}
+
+export const ITEMS_TABLE = 'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)';
+
+export async function json(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`expected JSON, got ${response.status}: ${text}`);
+  }
+}
