@@ -141,8 +141,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   }
 
   const router = new Router(manifest.triggers);
-  let dispatcher: Dispatcher | undefined;
-  const pool = new WorkerPool({
+  const pool: WorkerPool = new WorkerPool({
     components,
     modules,
     requestTimeoutMs,
@@ -151,15 +150,12 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     onOutput: options.guestOutput ?? defaultGuestOutput,
     onOutbound: createOutbound({
       hasComponent: (id) => id in components,
-      chain: (id, request, depth) => {
-        if (!dispatcher) throw new Error('dispatcher not ready');
-        return dispatcher.dispatch(request, { clientAddr: '127.0.0.1:0', chainedTo: id, depth });
-      },
+      // Only called once requests flow, after `dispatcher` below exists.
+      chain: (id, request, depth): Promise<WireResponse> => dispatcher.dispatch(request, { clientAddr: '127.0.0.1:0', chainedTo: id, depth }),
       timeoutMs: requestTimeoutMs,
     }),
   });
-  dispatcher = new Dispatcher(router, pool, log);
-  const activeDispatcher = dispatcher;
+  const dispatcher: Dispatcher = new Dispatcher(router, pool, log);
   await pool.start();
 
   let inFlight = 0;
@@ -168,7 +164,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   const tracked = async (request: WireRequest, clientAddr: string): Promise<WireResponse> => {
     inFlight += 1;
     try {
-      return await activeDispatcher.dispatch(request, { clientAddr });
+      return await dispatcher.dispatch(request, { clientAddr });
     } finally {
       inFlight -= 1;
       if (inFlight === 0) drained?.();

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isAllowed } from './allowed-hosts.js';
 import { Blocker } from './host/blocking.js';
 import { closeAll } from './host/databases.js';
-import { flushUnsent, FutureIncomingResponse, IncomingRequest, ResponseOutparam, useOutboundGate } from './host/http.js';
+import { flushUnsent, IncomingRequest, ResponseOutparam, useOutboundGate, type FutureIncomingResponse } from './host/http.js';
 import { componentImports } from './host/imports.js';
 import { useBlocker } from './host/io.js';
 import { LineSink } from './host/wasi-misc.js';

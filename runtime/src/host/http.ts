@@ -6,7 +6,7 @@
  * body is complete and resolves the future when the reply arrives.
  */
 import type { HttpErrorCode, WireRequest, WireResponse } from '../protocol.js';
-import { ByteBuffer, InputStream, IoError, OutputStream, Pollable } from './io.js';
+import { ByteBuffer, InputStream, OutputStream, Pollable } from './io.js';
 
 type HeaderError = { tag: 'invalid-syntax' } | { tag: 'forbidden' } | { tag: 'immutable' };
 type Method = { tag: string; val?: string };
@@ -110,7 +110,7 @@ export class IncomingBody {
     this.#stream = undefined;
     return stream;
   }
-  static finish(_body: IncomingBody): FutureTrailers {
+  static finish(): FutureTrailers {
     return new FutureTrailers();
   }
 }
@@ -364,7 +364,8 @@ export class FutureIncomingResponse {
   }
 }
 
-export function httpErrorCode(_error: IoError): HttpErrorCode | undefined {
+/** Our stream errors never wrap an HTTP error code. */
+export function httpErrorCode(): HttpErrorCode | undefined {
   return undefined;
 }
 
@@ -391,8 +392,8 @@ export function flushUnsent(): void {
   for (const send of pending) send();
 }
 
-/** `wasi:http/outgoing-handler.handle`. */
-export function handle(request: OutgoingRequest, _options: RequestOptions | undefined): FutureIncomingResponse {
+/** `wasi:http/outgoing-handler.handle`; request options (timeouts) are ignored: the request time limit rules. */
+export function handle(request: OutgoingRequest): FutureIncomingResponse {
   const current = gate;
   if (!current) throw { tag: 'internal-error', val: 'no request in progress' } satisfies HttpErrorCode;
   let url: URL;

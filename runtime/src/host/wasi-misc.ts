@@ -31,8 +31,16 @@ export class LineSink implements ByteSink {
   }
 }
 
-export class TerminalInput {}
-export class TerminalOutput {}
+/**
+ * Resource classes that jco needs for its `instanceof` checks but that are never created: there is no
+ * terminal and no preopened directory. The brand only tells them apart in a debugger.
+ */
+export class TerminalInput {
+  readonly resource = 'wasi:cli/terminal-input';
+}
+export class TerminalOutput {
+  readonly resource = 'wasi:cli/terminal-output';
+}
 
 export function cliImports(stdout: LineSink, stderr: LineSink, environment: Record<string, string>): Record<string, object> {
   return {
@@ -77,8 +85,12 @@ const random = {
   getRandomU64: () => randomBytes(8).readBigUInt64LE(0),
 };
 
-export class Descriptor {}
-export class DirectoryEntryStream {}
+export class Descriptor {
+  readonly resource = 'wasi:filesystem/descriptor';
+}
+export class DirectoryEntryStream {
+  readonly resource = 'wasi:filesystem/directory-entry-stream';
+}
 
 export const baseImports: Record<string, object> = {
   'wasi:clocks/wall-clock': wallClock,

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliPath, fixtureManifest, ITEMS_TABLE, repoRoot, tempDir, writeManifest } from './support/runtime';
+
+interface Cli {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function runCli(args: string[]): Cli {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...process.env, SPIN_VARIABLE_API_KEY: 'from-env' } });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForOutput(cli: Cli, pattern: RegExp): Promise<RegExpMatchArray> {
+  for (;;) {
+    const match = pattern.exec(cli.output());
+    if (match) return match;
+    const done = await Promise.race([cli.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 50))]);
+    if (done) throw new Error(`the CLI exited before printing ${pattern}:\n${cli.output()}`);
+  }
+}
+
+describe('npm run up (runtime/dist/cli.js)', () => {
+  const state = tempDir();
+  const running: Cli[] = [];
+  afterAll(() => {
+    for (const cli of running) cli.child.kill('SIGKILL');
+    state.remove();
+  });
+
+  it('serves over real HTTP, prints address and routes, logs each request, and exits 0 on SIGTERM after in-flight requests', async () => {
+    const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', state.path, '--sqlite', ITEMS_TABLE, '--variable', 'greeting=hi', '--key-value', 'seeded=yes']);
+    running.push(cli);
+    const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+    const listing = cli.output();
+    expect(listing).toContain(`alpha: ${url}/a (wildcard)`);
+    expect(listing).toContain(`beta: ${url}/a/exact\n`);
+    expect(listing).toContain('hidden: (private');
+
+    expect(await (await fetch(`${url}/a/var?name=greeting`)).json()).toEqual({ value: 'hi, alpha' });
+    expect(await (await fetch(`${url}/a/var?name=api_key`)).json()).toEqual({ value: 'from-env' });
+    expect(await (await fetch(`${url}/a/kv/get?key=seeded`)).json()).toEqual({ value: 'yes' });
+    await waitForOutput(cli, /GET \/a\/kv\/get alpha 200 [\d.]+ms/);
+
+    const inFlight = fetch(`${url}/a/sleep?ms=700`);
+    await waitForOutput(cli, /GET \/a\/kv\/get/);
+    await new Promise((r) => setTimeout(r, 150));
+    cli.child.kill('SIGTERM');
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toMatch(/GET \/a\/sleep alpha 200/);
+  });
+
+  it('prints --help with every flag', async () => {
+    const cli = runCli(['--help']);
+    expect(await cli.exited).toBe(0);
+    for (const flag of ['--from', '--listen', '--sqlite', '--state-dir', '--runtime-config-file', '--variable', '--key-value', '--help']) {
+      expect(cli.output()).toContain(flag);
+    }
+  });
+
+  it('exits 2 naming an unknown flag', async () => {
+    const cli = runCli(['--bogus']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.output()).toContain("Unknown option '--bogus'");
+  });
+
+  it('exits 2 for a malformed --variable or --listen', async () => {
+    const variable = runCli(['--variable', 'novalue']);
+    expect(await variable.exited).toBe(2);
+    expect(variable.output()).toContain('--variable novalue: expected key=value');
+    const listen = runCli(['-f', fixtureManifest, '--listen', 'nowhere']);
+    expect(await listen.exited).toBe(2);
+    expect(listen.output()).toContain('--listen nowhere');
+  });
+
+  it('exits 1 with one line naming the offending spin.toml key', async () => {
+    const dir = tempDir();
+    try {
+      const manifest = writeManifest(dir.path, '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nallowed_http_hosts = ["x"]\n');
+      const cli = runCli(['-f', manifest, '--state-dir', join(dir.path, 'state')]);
+      expect(await cli.exited).toBe(1);
+      expect(cli.output().trim()).toBe(`Error: ${manifest}: component.c.allowed_http_hosts: unknown or unsupported key (supported: source, description, allowed_outbound_hosts, sqlite_databases, key_value_stores, variables, environment, build, files, exclude_files)`);
+    } finally {
+      dir.remove();
+    }
+  });
+});
