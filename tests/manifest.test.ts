@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import { readFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
+import { SETTINGS } from '../aggregates-service/src/config';
 
 const manifestText = readFileSync(new URL('../spin.toml', import.meta.url), 'utf8');
 const schema = JSON.parse(readFileSync(new URL('../schemas/spin-manifest-v2.schema.json', import.meta.url), 'utf8')) as object;
@@ -57,13 +58,22 @@ describe('spin.toml', () => {
     }
   });
 
-  it('lets the aggregates component call exactly the two data components, with no database', () => {
+  it('lets the aggregates component call exactly the two data components, with no database but a key-value store', () => {
     const aggregates = component('aggregates-service');
     expect(aggregates.sqlite_databases).toBeUndefined();
+    expect(aggregates.key_value_stores).toEqual(['default']);
     expect([...(aggregates.allowed_outbound_hosts ?? [])].sort()).toEqual([
       'http://customers-service.spin.internal',
       'http://incidents-service.spin.internal',
     ]);
+  });
+
+  it('maps every application variable into the aggregates component, and the component reads no undeclared one', () => {
+    const declared = Object.keys((manifest as unknown as { variables: Record<string, unknown> }).variables).sort();
+    const mapped = (component('aggregates-service') as Component & { variables: Record<string, string> }).variables;
+    expect(Object.keys(mapped).sort()).toEqual(declared);
+    for (const [name, template] of Object.entries(mapped)) expect(template).toBe(`{{ ${name} }}`);
+    expect(declared).toEqual(Object.values(SETTINGS).map((s) => s.variable).sort());
   });
 
   it('has a build command for every component that builds that component to its source path', () => {

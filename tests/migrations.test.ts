@@ -3,6 +3,7 @@ import { createCustomersApp } from '../customers-service/src/app';
 import { createIncidentsApp } from '../incidents-service/src/app';
 import type { Database, Row, SqlParam } from '../common/src/sql';
 import { countRows } from './support/count';
+import { QUIET } from './support/in-process-app';
 import { createTestDatabase, migrationsSql, type TestDatabase } from './support/sqlite';
 
 const opened: TestDatabase[] = [];
@@ -67,8 +68,8 @@ describe('migrations.sql', () => {
     `);
     db.exec(migrationsSql());
     expect(db.database.query("SELECT Id FROM Customers WHERE Id = 'AB-1'")).toHaveLength(1);
-    const customers = createCustomersApp({ openDatabase: () => db.database });
-    const incidents = createIncidentsApp({ openDatabase: () => db.database });
+    const customers = createCustomersApp({ openDatabase: () => db.database, ...QUIET });
+    const incidents = createIncidentsApp({ openDatabase: () => db.database, ...QUIET });
     const customer = await customers.fetch(new Request('http://x/customers/items/ab-1'));
     expect(await customer.json()).toEqual({ id: 'AB-1', name: 'Upstream Co', country: 'Switzerland', scoring: 6, city: 'Bern' });
     const incident = await incidents.fetch(new Request('http://x/incidents/items/in-1'));
@@ -84,8 +85,8 @@ describe('migrations.sql', () => {
         return db.database.query(sql, params);
       },
     };
-    const customers = createCustomersApp({ openDatabase: () => recording });
-    const incidents = createIncidentsApp({ openDatabase: () => recording });
+    const customers = createCustomersApp({ openDatabase: () => recording, ...QUIET });
+    const incidents = createIncidentsApp({ openDatabase: () => recording, ...QUIET });
     for (const path of ['/customers/items', '/customers/items/x', '/customers/count', '/customers/top/5']) {
       expect((await customers.fetch(new Request(`http://x${path}`))).status).toBeLessThan(500);
     }

@@ -1,7 +1,7 @@
 /** The dashboard document: its shape, and how it is computed from what the data components return. */
 import { centsToAmount, microsToCents, toMicros } from './money';
 import { topByValue } from './ranking';
-import type { IncidentCount, IncidentEntry, IncidentVolume, TopCustomer } from './shapes';
+import type { IncidentCount, IncidentEntry, IncidentVolume } from './shapes';
 
 /** The document `GET /aggregates/dashboard` returns; members in this order. */
 export interface Dashboard {
@@ -36,32 +36,9 @@ export function rankIncidents(incidents: Iterable<IncidentEntry>, topN: number):
   };
 }
 
-/**
- * Rankings the incidents component computed itself (the "pushdown" strategy), re-checked against the one
- * ordering rule so a downstream that sorts differently cannot change the document.
- */
-export function checkRankings({ mostIncidents, highestVolume }: IncidentRankings, topN: number): IncidentRankings {
-  const named = <T extends { customerName: string }>(items: T[]) => items.map((item) => ({ item, name: item.customerName }));
-  return {
-    mostIncidents: topByValue(named(mostIncidents), (e) => e.item.numberOfIncidents, topN).map((e) => e.item),
-    highestVolume: topByValue(named(highestVolume), (e) => Math.round(e.item.incidentVolume * 100), topN).map((e) => e.item),
-  };
-}
+/** The one ordering rule applied to rankings a data component computed, so a downstream that sorts differently cannot change the document. */
+export const rerankCounts = (items: IncidentCount[], topN: number): IncidentCount[] =>
+  topByValue(items.map((item) => ({ item, name: item.customerName })), (e) => e.item.numberOfIncidents, topN).map((e) => e.item);
 
-export interface DashboardInputs {
-  customerCount: number;
-  topCustomers: TopCustomer[];
-  rankings: IncidentRankings;
-  /** How many entries each list holds. */
-  topN: number;
-}
-
-/** Composes the dashboard; every list is ranked by its value descending, ties by name in code-point order. */
-export function composeDashboard({ customerCount, topCustomers, rankings, topN }: DashboardInputs): Dashboard {
-  return {
-    customerCount,
-    topCustomers: topByValue(topCustomers, (c) => c.scoring, topN).map((c) => ({ customerName: c.name, scoring: c.scoring })),
-    customersWithMostIncidents: rankings.mostIncidents,
-    customersWithHighestIncidentVolume: rankings.highestVolume,
-  };
-}
+export const rerankVolumes = (items: IncidentVolume[], topN: number): IncidentVolume[] =>
+  topByValue(items.map((item) => ({ item, name: item.customerName })), (e) => Math.round(e.item.incidentVolume * 100), topN).map((e) => e.item);

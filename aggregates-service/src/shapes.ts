@@ -86,3 +86,9 @@ export const incidentVolumes: Validator<IncidentVolume[]> = (body) => {
     return { customerName: item.customerName, incidentVolume: item.incidentVolume };
   });
 };
+
+/** Rankings as the naive strategy caches them: `{mostIncidents, highestVolume}`. */
+export const incidentRankings: Validator<{ mostIncidents: IncidentCount[]; highestVolume: IncidentVolume[] }> = (body) => {
+  if (!isRecord(body)) throw new Error('expected {mostIncidents, highestVolume}');
+  return { mostIncidents: incidentCounts(body.mostIncidents), highestVolume: incidentVolumes(body.highestVolume) };
+};

@@ -2,22 +2,36 @@
  * The small HTTP layer every component shares: route table -> `(Request) => Promise<Response>`.
  *
  * Routing is itty-router's; this module adds what a demanding client expects on top of it:
- * `HEAD` for every `GET`, `OPTIONS` and `405` with an `Allow` header, a problem+json `404` for unknown paths,
- * percent-decoded path parameters (malformed encoding is a `400`, not a crash), and one place that turns
- * thrown errors into problem+json.
+ * - `HEAD` for every `GET`, `OPTIONS`, and `405` with an `Allow` header; a problem+json `404` for unknown paths;
+ * - percent-decoded path parameters (malformed encoding is a `400`, not a crash);
+ * - one place that turns thrown errors into problem+json (5xx details go to the log only);
+ * - `ETag` on every `200` and `304 Not Modified` for a matching `If-None-Match`; `Cache-Control: no-cache`
+ *   unless the route says otherwise (the data can change with any SQL write, so clients must revalidate);
+ * - the `x-request-id` / `traceparent` of the request, echoed and written in one structured log line;
+ * - the caller's remaining time budget (`x-budget-ms`): a request whose budget is already spent is
+ *   answered `504` at once instead of doing work nobody waits for.
  *
  * @example
- * const app = createApp([{ path: '/customers/count', get: () => json({ count: 3 }) }]);
+ * const app = createApp([{ path: '/customers/count', get: () => json({ count: 3 }) }], { component: 'customers-service' });
  * const response = await app.fetch(new Request('http://localhost/customers/count'));
  */
 import { IttyRouter, type IRequest } from 'itty-router';
+import { etagOf, ifNoneMatchMatches } from './etag';
 import { HttpError, problemResponse } from './problem';
+import { readTrace, REQUEST_ID_HEADER, traceId, type Trace } from './trace';
 
-/** What a route handler receives: the request, its URL and its decoded path parameters. */
+/** The header a caller sets to the milliseconds it will still wait for an answer. */
+export const BUDGET_HEADER = 'x-budget-ms';
+
+/** What a route handler receives. */
 export interface RouteContext {
   request: Request;
   url: URL;
+  /** Decoded path parameters. */
   params: Record<string, string>;
+  trace: Trace;
+  /** The caller's remaining budget in ms (`x-budget-ms`), or `null` when it set none. */
+  budgetMs: number | null;
 }
 
 export type RouteHandler = (context: RouteContext) => Response | Promise<Response>;
@@ -32,9 +46,26 @@ export interface App {
   fetch(request: Request): Promise<Response>;
 }
 
+/** One line per request, written by {@link AppOptions.accessLog}. */
+export interface AccessLogEntry {
+  component: string;
+  requestId: string;
+  traceId: string | null;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+}
+
 export interface AppOptions {
+  /** The component's name in spin.toml, for the access log. */
+  component?: string;
   /** Where 5xx details go; defaults to `console.error` (Spin forwards it to the component's log). */
   log?: (line: string) => void;
+  /** Receives one entry per request; defaults to a JSON line on `console.log`. */
+  accessLog?: (entry: AccessLogEntry) => void;
+  /** Milliseconds clock; injectable for tests. */
+  now?: () => number;
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -79,11 +110,21 @@ function requestUrl(request: Request): URL {
   }
 }
 
+/** `x-budget-ms` as a whole number of ms; absent or unreadable means no budget was set. */
+function readBudget(headers: Headers): number | null {
+  const raw = headers.get(BUDGET_HEADER);
+  if (raw === null || !/^-?[0-9]{1,9}$/.test(raw.trim())) return null;
+  return Number(raw.trim());
+}
+
+const defaultAccessLog = (entry: AccessLogEntry) => console.log(JSON.stringify(entry));
+
 /** Builds an app from a route table; every route answers GET, HEAD and OPTIONS. */
 export function createApp(routes: RouteDefinition[], options: AppOptions = {}): App {
+  const { component = 'app', accessLog = defaultAccessLog, now = () => Date.now() } = options;
   const router = IttyRouter();
   for (const route of routes) {
-    router.all(route.path, (request: IRequest) => dispatch(route, request));
+    router.all(route.path, (request: IRequest, trace: Trace, budgetMs: number | null) => dispatch(route, request, trace, budgetMs));
   }
   router.all('*', (request: IRequest) => {
     throw new HttpError(404, 'not-found', `No resource at ${requestUrl(request).pathname}.`);
@@ -91,26 +132,57 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
 
   return {
     async fetch(request: Request): Promise<Response> {
+      const started = now();
       const url = requestUrl(request);
+      const trace = readTrace(request.headers);
       let response: Response;
       try {
+        const budgetMs = readBudget(request.headers);
+        if (budgetMs !== null && budgetMs <= 0) {
+          throw new HttpError(504, 'gateway-timeout', 'The caller’s time budget (x-budget-ms) was spent before this request started.');
+        }
         // itty-router reads `request.url`; hand it one that is always absolute.
         const routed = url.href === request.url ? request : new Request(url.href, request);
-        response = (await router.fetch(routed)) as Response;
+        response = await conditional(request, (await router.fetch(routed, trace, budgetMs)) as Response);
       } catch (error) {
         response = problemResponse(error, url.pathname, options.log);
       }
+      response.headers.set(REQUEST_ID_HEADER, trace.requestId);
+      accessLog({
+        component,
+        requestId: trace.requestId,
+        traceId: traceId(trace),
+        method: request.method,
+        path: url.pathname,
+        status: response.status,
+        durationMs: now() - started,
+      });
       return request.method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;
     },
   };
 }
 
-async function dispatch(route: RouteDefinition, request: IRequest): Promise<Response> {
+/** Adds `ETag` and `Cache-Control` to a `200`, or turns it into a `304` when the client's copy is current. */
+async function conditional(request: Request, response: Response): Promise<Response> {
+  if (response.status !== 200 || response.headers.get('cache-control') === 'no-store') return response;
+  const body = await response.text();
+  const headers = new Headers(response.headers);
+  const etag = etagOf(body);
+  headers.set('etag', etag);
+  if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache');
+  if (ifNoneMatchMatches(request.headers.get('if-none-match'), etag)) {
+    headers.delete('content-type');
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(body, { status: 200, headers });
+}
+
+async function dispatch(route: RouteDefinition, request: IRequest, trace: Trace, budgetMs: number | null): Promise<Response> {
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: ALLOW } });
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${ALLOW}.`, { allow: ALLOW });
   }
   const params: Record<string, string> = {};
   for (const [name, raw] of Object.entries(request.params)) params[name] = decodePathParam(raw, name);
-  return route.get({ request, url: requestUrl(request), params });
+  return route.get({ request, url: requestUrl(request), params, trace, budgetMs });
 }

@@ -36,6 +36,6 @@ export function createCustomersApp({ openDatabase, ...options }: CustomersAppOpt
         },
       },
     ],
-    options,
+    { component: 'customers-service', ...options },
   );
 }

@@ -43,6 +43,6 @@ export function createIncidentsApp({ openDatabase, ...options }: IncidentsAppOpt
         },
       },
     ],
-    options,
+    { component: 'incidents-service', ...options },
   );
 }

@@ -195,54 +195,6 @@ describe('the naive and pushdown strategies', () => {
   });
 });
 
-describe('GET /aggregates/dashboard when a data component fails', () => {
-  const failing = (match: string, answer: () => Promise<Response>) => (inner: Fetch): Fetch => (url, init) =>
-    url.includes(match) ? answer() : inner(url, init);
-
-  it.each([
-    ['an error status', () => Promise.resolve(new Response('boom', { status: 500 })), 'answered 500', 'status'],
-    ['a body that is not JSON', () => Promise.resolve(new Response('<html>', { status: 200 })), 'not JSON', 'malformed'],
-    ['a JSON body of the wrong shape', () => Promise.resolve(Response.json({ total: 3 })), 'unexpected shape', 'malformed'],
-    ['a network error', () => Promise.reject(new TypeError('connection refused')), 'could not be reached', 'unreachable'],
-  ])('answers 502 naming the failed part for %s', async (_, answer, phrase, kind) => {
-    const logged: string[] = [];
-    const call = inProcessAggregates(database({ seeded: true }), { wrapFetch: failing('/customers/count', answer), log: (l) => logged.push(l) });
-    const response = await call();
-    expect(response.status).toBe(502);
-    const problem = await readProblem(response);
-    expect(problem).toMatchObject({
-      status: 502,
-      type: 'urn:aggregates-dashboard:problem:bad-gateway',
-      failures: [{ source: 'customers-service', path: '/customers/count', kind }],
-    });
-    expect(problem.detail).toContain('customers-service GET /customers/count');
-    expect(problem.detail).toContain(phrase);
-    expect(logged.some((l) => l.includes('customers-service /customers/count'))).toBe(true);
-  });
-
-  it('answers 502 naming a data component that does not answer in time', async () => {
-    const never = () => new Promise<Response>(() => {});
-    const call = inProcessAggregates(database({ seeded: true }), {
-      variables: { downstream_timeout_ms: '50' },
-      wrapFetch: failing('/incidents/top/by-volume/', never),
-    });
-    const response = await call();
-    expect(response.status).toBe(502);
-    expect(await readProblem(response)).toMatchObject({
-      failures: [{ source: 'incidents-service', path: '/incidents/top/by-volume/5', kind: 'timeout' }],
-      detail: expect.stringContaining('did not answer within 50 ms'),
-    });
-  });
-
-  it('names every part that failed', async () => {
-    const down = () => Promise.resolve(new Response('', { status: 503 }));
-    const response = await inProcessAggregates(database(), { wrapFetch: () => down })();
-    expect(response.status).toBe(502);
-    const problem = (await readProblem(response)) as unknown as { failures: Array<{ source: string }> };
-    expect(problem.failures.map((f) => f.source)).toEqual(['customers-service', 'customers-service', 'incidents-service', 'incidents-service']);
-  });
-});
-
 describe('other requests to the aggregates component', () => {
   it('answers a wrong method with 405 and Allow, an unknown path with 404', async () => {
     const call = inProcessAggregates(database());

@@ -3,12 +3,13 @@ import { createCustomersApp } from '../../customers-service/src/app';
 import { customersContract } from '../contract/customers.contract';
 import { RESET_SQL, type ServiceTarget } from '../contract/target';
 import { countRows } from '../support/count';
+import { QUIET } from '../support/in-process-app';
 import { createTestDatabase } from '../support/sqlite';
 
 describe('customers-service, in-process app on a SQLite file', () => {
   const db = createTestDatabase();
   const logged: string[] = [];
-  const app = createCustomersApp({ openDatabase: () => db.database, log: (line) => logged.push(line) });
+  const app = createCustomersApp({ openDatabase: () => db.database, accessLog: () => {}, log: (line) => logged.push(line) });
   const target: ServiceTarget = {
     fetch: (path, init) => app.fetch(new Request(`http://customers-service.spin.internal${path}`, init)),
     sql: (statements) => db.exec(statements),
@@ -27,7 +28,7 @@ describe('customers-service, in-process app on a SQLite file', () => {
 
   it('opens the database only for routes that read data', async () => {
     let opened = 0;
-    const lazy = createCustomersApp({ openDatabase: () => (opened++, db.database) });
+    const lazy = createCustomersApp({ openDatabase: () => (opened++, db.database), ...QUIET });
     await lazy.fetch(new Request('http://customers-service.spin.internal/customers/nope'));
     await lazy.fetch(new Request('http://customers-service.spin.internal/customers/top/0'));
     await lazy.fetch(new Request('http://customers-service.spin.internal/customers/count', { method: 'POST' }));

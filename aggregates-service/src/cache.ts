@@ -1,0 +1,66 @@
+/**
+ * A cache of the data components' answers in Spin key-value storage, one entry per call (source, base URL,
+ * path with its query and top-N): fresh entries are served without calling (`cache_ttl_ms`), and older ones
+ * stand in for a call that failed (`cache_stale_if_error_ms`, like HTTP's stale-if-error).
+ *
+ * Spin key-value has no expiry, so each entry stores when it was written. The cache is an optimisation:
+ * when the store fails, the dashboard goes on without it and the failure is logged.
+ */
+
+/** The part of Spin's key-value store API the cache uses (`Kv.openDefault()` in the component). */
+export interface KeyValueStore {
+  get(key: string): Uint8Array | null | undefined;
+  set(key: string, value: Uint8Array | string): void;
+}
+
+export interface CacheEntry {
+  storedAt: number;
+  value: unknown;
+}
+
+/** Changing the layout of entries changes this, so old entries are simply not found. */
+const KEY_PREFIX = 'dashboard-cache:v1:';
+
+export const cacheKey = (url: string): string => `${KEY_PREFIX}${url}`;
+
+export class ResponseCache {
+  constructor(
+    private readonly open: () => KeyValueStore,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  private store: KeyValueStore | null | undefined;
+
+  /** Opens the store on first use; a store that cannot be opened disables the cache for this request. */
+  private get kv(): KeyValueStore | null {
+    if (this.store === undefined) {
+      try {
+        this.store = this.open();
+      } catch (error) {
+        this.log(`cache: key-value store unavailable, going on without it: ${String(error)}`);
+        this.store = null;
+      }
+    }
+    return this.store;
+  }
+
+  read(url: string): CacheEntry | null {
+    try {
+      const raw = this.kv?.get(cacheKey(url));
+      if (!raw) return null;
+      const entry = JSON.parse(new TextDecoder().decode(raw)) as Partial<CacheEntry>;
+      return typeof entry.storedAt === 'number' && 'value' in entry ? { storedAt: entry.storedAt, value: entry.value } : null;
+    } catch (error) {
+      this.log(`cache: could not read ${url}: ${String(error)}`);
+      return null;
+    }
+  }
+
+  write(url: string, value: unknown, storedAt: number): void {
+    try {
+      this.kv?.set(cacheKey(url), JSON.stringify({ storedAt, value }));
+    } catch (error) {
+      this.log(`cache: could not write ${url}: ${String(error)}`);
+    }
+  }
+}
