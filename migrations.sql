@@ -4,8 +4,9 @@
 -- and nothing here deletes or rewrites existing rows:
 --   * tables and indexes use IF NOT EXISTS, so a database made by an earlier version (or by the upstream
 --     Fermyon sample, which has the same table and column names) is kept as it is;
---   * the sample rows are inserted once per database: the `AppMigrations` marker row records that they were,
---     so sample rows you delete stay deleted after a restart, and rows whose Id already exists are left alone.
+--   * the sample rows go only into a new database (no customers and no incidents yet), once: the
+--     `AppMigrations` marker row records it, so sample rows you delete stay deleted after a restart, and a
+--     database that already holds data (yours, or the upstream sample's) gets none.
 --
 -- Rows added later with plain SQL (these columns, in any order, any ids) show up in every endpoint.
 
@@ -124,6 +125,12 @@ BEGIN
        SET IncidentCount = IncidentCount + 1, VolumeMicros = VolumeMicros + excluded.VolumeMicros;
 END;
 
+-- Sample data, decided once: only a database with neither customers nor incidents gets it.
+INSERT OR IGNORE INTO AppMigrations (Name)
+SELECT 'sample-data-pending'
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'sample-data-v1')
+   AND NOT EXISTS (SELECT 1 FROM Customers) AND NOT EXISTS (SELECT 1 FROM Incidents);
+
 -- Sample data: 40 customers and 100 incidents. Some scorings and incident counts tie at the top-5 boundary,
 -- some names need Unicode and quoting, and 'Wrenfield Partners' has incidents but no customer row.
 INSERT OR IGNORE INTO Customers (Id, Name, City, Country, Scoring)
@@ -168,7 +175,7 @@ SELECT column1, column2, column3, column4, column5 FROM (VALUES
   ('5FA89A28-9A7E-2DA1-56FE-5DB4254ABCCC', 'Café Lumière SARL', 'Córdoba', 'United Kingdom', 2),
   ('C1BAFF20-3691-5937-85C0-9FB1B6CE51E4', '東京 Components', 'Córdoba', 'New Zealand', 2),
   ('7E4E6B80-E3E4-1CCE-A0DE-1F029FCF9203', 'Nørrebro Bikes', 'Leeds', 'Norway', 3)
-) WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'sample-data-v1');
+) WHERE EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'sample-data-pending');
 
 INSERT OR IGNORE INTO Incidents (Id, Amount, CustomerName, Category)
 SELECT column1, column2, column3, column4 FROM (VALUES
@@ -272,8 +279,9 @@ SELECT column1, column2, column3, column4 FROM (VALUES
   ('8951C9D1-945E-6DDA-8DD7-0621D506F84E', 9233.63, 'Elmstead Energy', 'A'),
   ('EF30E26D-E8D9-A950-5115-8C2720A2EA99', 5241.45, 'Valemont Pharma', 'D'),
   ('A0EA3632-0561-FE87-FE40-3B7A736005F0', 9542.32, 'Jasper Creek Mining', 'D')
-) WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'sample-data-v1');
+) WHERE EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'sample-data-pending');
 
+DELETE FROM AppMigrations WHERE Name = 'sample-data-pending';
 INSERT OR IGNORE INTO AppMigrations (Name) VALUES ('sample-data-v1');
 
 -- Totals for incidents that existed before the triggers did (a database from an earlier version or from

@@ -36,7 +36,7 @@ async function inputFiles(componentDir) {
       if (entry.isFile() && !entry.name.endsWith('.test.ts')) files.push(relative(root, join(entry.parentPath, entry.name)));
     }
   }
-  files.push('package-lock.json', 'scripts/build.mjs', 'scripts/ts-loader.cjs', 'tsconfig.base.json');
+  files.push('migrations.sql', 'package-lock.json', 'scripts/build.mjs', 'scripts/ts-loader.cjs', 'tsconfig.base.json');
   return files.sort();
 }
 
@@ -58,7 +58,13 @@ function bundle(entry, outDir) {
     experiments: { outputModule: true },
     output: { path: outDir, filename: 'bundle.js', module: true, library: { type: 'module' } },
     resolve: { extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } },
-    module: { rules: [{ test: /\.ts$/, loader: join(root, 'scripts/ts-loader.cjs') }] },
+    module: {
+      rules: [
+        { test: /\.ts$/, loader: join(root, 'scripts/ts-loader.cjs') },
+        // `import text from './x.sql?raw'` bundles the file's text (migrations.sql, for the schema bootstrap).
+        { resourceQuery: /raw/, type: 'asset/source' },
+      ],
+    },
     // Wizer snapshots the module at build time; minifying buys little for an 11 MB component and hides stack traces.
     optimization: { minimize: false },
     devtool: false,

@@ -58,6 +58,16 @@ describe('migrations.sql', () => {
     expect(countRows(db, 'Incidents')).toBe(0);
   });
 
+  it('puts no sample rows into a database that already holds data', () => {
+    const db = database({ migrate: false });
+    db.exec(`CREATE TABLE Customers (Id TEXT NOT NULL PRIMARY KEY, Name TEXT NOT NULL, City TEXT, Country TEXT, Scoring INTEGER NOT NULL);
+      INSERT INTO Customers (Id, Name, Scoring) VALUES ('mine', 'Mine Ltd', 1);`);
+    db.exec(migrationsSql());
+    db.exec(migrationsSql());
+    expect(countRows(db, 'Customers')).toBe(1);
+    expect(countRows(db, 'Incidents')).toBe(0);
+  });
+
   it('adopts a database made with the upstream sample schema, keeping its rows, and the services read it', async () => {
     const db = database({ migrate: false });
     db.exec(`
@@ -67,7 +77,7 @@ describe('migrations.sql', () => {
       INSERT INTO Incidents VALUES ('IN-1', 6189, 'Upstream Co', 'B');
     `);
     db.exec(migrationsSql());
-    expect(db.database.query("SELECT Id FROM Customers WHERE Id = 'AB-1'")).toHaveLength(1);
+    expect(db.database.query('SELECT Id FROM Customers')).toEqual([{ Id: 'AB-1' }]);
     const customers = createCustomersApp({ openDatabase: () => db.database, ...QUIET });
     const incidents = createIncidentsApp({ openDatabase: () => db.database, ...QUIET });
     const customer = await customers.fetch(new Request('http://x/customers/items/ab-1'));

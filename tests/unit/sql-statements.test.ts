@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { splitStatements } from '../../common/src/sql-statements';
+import { createTestDatabase, migrationsSql } from '../support/sqlite';
+
+describe('splitStatements', () => {
+  it('splits on semicolons outside strings, identifiers and comments, keeping the comments', () => {
+    expect(splitStatements(`SELECT 'a;b'; -- c; d\nSELECT "x;y" /* ; */ ; SELECT 'it''s; fine'; -- trailing`)).toEqual([
+      "SELECT 'a;b'",
+      '-- c; d\nSELECT "x;y" /* ; */',
+      "SELECT 'it''s; fine'",
+    ]);
+  });
+
+  it('keeps a trigger body, with its inner semicolons, in one statement', () => {
+    const sql = 'CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1; DELETE FROM c; END; SELECT 1;';
+    expect(splitStatements(sql)).toEqual(['CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1; DELETE FROM c; END', 'SELECT 1']);
+  });
+
+  it('splits migrations.sql into statements that, run one by one, build the same database as the whole script', () => {
+    const whole = createTestDatabase({ migrate: false });
+    const oneByOne = createTestDatabase({ migrate: false });
+    whole.exec(migrationsSql());
+    const statements = splitStatements(migrationsSql());
+    for (const statement of statements) oneByOne.exec(statement);
+    const dump = (db: typeof whole) => ({
+      schema: db.database.query('SELECT type, name, sql FROM sqlite_master ORDER BY name'),
+      customers: db.database.query('SELECT * FROM Customers ORDER BY Id'),
+      totals: db.database.query('SELECT * FROM IncidentTotals ORDER BY CustomerName'),
+    });
+    expect(dump(oneByOne)).toEqual(dump(whole));
+    expect(statements.filter((s) => s.startsWith('CREATE TRIGGER'))).toHaveLength(3);
+    whole.close();
+    oneByOne.close();
+  });
+});
