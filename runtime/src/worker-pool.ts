@@ -1,8 +1,8 @@
 /**
  * The worker threads that run guests, shared by all components. A guest blocks its thread while it waits
  * for an outbound call, so the pool counts *runnable* workers (idle or computing) rather than all of them:
- * when every busy worker is blocked on a call, it starts another worker, which is what lets nested and
- * cyclic chains (a -> b -> a) proceed instead of deadlocking. Queued chained calls go before new requests,
+ * when a chained call is queued and fewer workers than cores are runnable, it starts another worker, which
+ * is what lets nested and cyclic chains (a -> b -> a) proceed instead of deadlocking. Queued chained calls go before new requests,
  * so callers are unblocked first. Every request has a time limit; a worker that overruns it is terminated
  * and replaced, so a runaway guest costs one request, not the server.
  */
@@ -51,6 +51,8 @@ interface Slot {
   task: Task | undefined;
   /** Outbound calls of the current task still waiting for a reply: > 0 means the guest is blocked. */
   waiting: number;
+  /** The component the worker holds a ready instance of (see #prepareIfIdle). */
+  prepared: string | undefined;
   lastComponent: string | undefined;
   idleSince: number;
 }
@@ -124,7 +126,7 @@ export class WorkerPool {
       workerData: { components: this.#options.components, modules: this.#options.modules, signal, replies: channel.port2 },
       transferList: [channel.port2],
     });
-    const slot: Slot = { worker, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, lastComponent: undefined, idleSince: Date.now() };
+    const slot: Slot = { worker, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: undefined, lastComponent: undefined, idleSince: Date.now() };
     this.#slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -193,6 +195,7 @@ export class WorkerPool {
         slot.idleSince = Date.now();
         this.#finish(task, message.kind === 'done' ? { kind: 'response', response: message.response } : { kind: 'trap', message: message.error });
         this.#schedule();
+        this.#prepareIfIdle(slot);
         return;
       case 'ready':
         return;
@@ -218,12 +221,23 @@ export class WorkerPool {
     Atomics.notify(slot.signal, 0);
   }
 
+  /**
+   * Instantiating costs more than most requests (~3 ms for an 11 MB StarlingMonkey component), so a worker
+   * that falls idle prepares an instance of the component it last ran. Only when nothing is queued: under
+   * load, an instance prepared for the wrong component would be CPU thrown away.
+   */
+  #prepareIfIdle(slot: Slot): void {
+    if (slot.task || this.#nested.length + this.#fresh.length > 0 || !slot.lastComponent || slot.prepared === slot.lastComponent) return;
+    slot.prepared = slot.lastComponent;
+    const message: ToWorker = { kind: 'prepare', component: slot.lastComponent };
+    slot.worker.postMessage(message);
+  }
+
   #idleSlot(component: string): Slot | undefined {
     let fallback: Slot | undefined;
     for (const slot of this.#slots) {
       if (!slot.ready || slot.task) continue;
-      // A worker that last ran this component holds a prepared instance of it.
-      if (slot.lastComponent === component) return slot;
+      if (slot.prepared === component) return slot;
       fallback ??= slot;
     }
     return fallback;
@@ -231,27 +245,36 @@ export class WorkerPool {
 
   #schedule(): void {
     if (this.#closed) return;
+    let freshRunning = 0;
+    for (const slot of this.#slots) if (slot.task && slot.task.depth === 0) freshRunning += 1;
     for (;;) {
-      const task = this.#nested[0] ?? this.#fresh[0];
+      // New requests beyond twice the cores only queue up behind blocked callers: admitting them would make
+      // the pool grow a worker per waiting caller, and the start-up and memory of those cost more than waiting.
+      const admitFresh = freshRunning < this.#runnable * 2;
+      const task = this.#nested[0] ?? (admitFresh ? this.#fresh[0] : undefined);
       if (!task) break;
       const slot = this.#idleSlot(task.component);
       if (!slot) break;
       (this.#nested[0] === task ? this.#nested : this.#fresh).shift();
       slot.task = task;
       slot.waiting = 0;
+      slot.prepared = undefined;
       slot.lastComponent = task.component;
       task.slot = slot;
       const message: ToWorker = { kind: 'run', requestId: task.id, component: task.component, request: task.request };
       slot.worker.postMessage(message);
+      if (task.depth === 0) freshRunning += 1;
     }
-    const queued = this.#nested.length + this.#fresh.length;
     let starting = 0;
     let runnable = 0;
     for (const slot of this.#slots) {
       if (!slot.ready) starting += 1;
       else if (!slot.task || slot.waiting === 0) runnable += 1;
     }
-    let wanted = Math.max(this.#min - this.#slots.size, Math.min(queued - starting, this.#runnable - runnable - starting));
+    // Only queued chained calls justify a new worker: they are what blocked callers wait for. New requests
+    // wait for a free worker instead, which keeps the pool (and its memory and start-up cost) small.
+    const nested = this.#nested.length;
+    let wanted = Math.max(this.#min - this.#slots.size, Math.min(nested - starting, this.#runnable - runnable - starting));
     while (wanted > 0 && this.#slots.size < this.#max) {
       this.#spawn().catch(() => {
         // #lose already failed its task and rescheduled.

@@ -1,8 +1,8 @@
 /**
  * A component worker thread. It runs one request at a time: the guest executes synchronously here and
  * blocks this thread in `wasi:io/poll` while its outbound calls are served by the main thread (which may
- * hand a chained call to another worker). Each request gets a fresh instance; right after a response the
- * worker prepares the next instance of the same component so the next request does not wait for it.
+ * hand a chained call to another worker). Each request gets a fresh instance; when the pool asks (the
+ * worker fell idle), it prepares one ahead so the next request does not wait for it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isAllowed } from './allowed-hosts.js';
@@ -125,7 +125,6 @@ function prepare(component: string): void {
 toMain.on('message', (message: ToWorker) => {
   if (message.kind === 'run') {
     run(message.requestId, message.component, message.request);
-    setImmediate(() => prepare(message.component));
   } else {
     prepare(message.component);
   }
