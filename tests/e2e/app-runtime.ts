@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { create, type CreateOptions, type SpinRuntime } from '../../runtime/dist/index.js';
+import type { CreateOptions, SpinRuntime } from '../../runtime/src/index.js';
 import type { ServiceTarget } from '../contract/target';
+import { loadRuntime } from '../runtime/support/runtime';
 import { openSqliteFile, type TestDatabase } from '../support/sqlite';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,6 +26,7 @@ export interface AppRuntime {
 
 export async function startApp(options: Partial<CreateOptions> = {}, stateDir = mkdtempSync(join(tmpdir(), 'aggregates-e2e-'))): Promise<AppRuntime> {
   const logs: string[] = [];
+  const { create } = await loadRuntime();
   const spin = await create({
     from: join(ROOT, 'spin.toml'),
     cwd: ROOT,
