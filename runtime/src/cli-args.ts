@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { parseFaultFlag } from './faults.js';
 import type { CreateOptions } from './index.js';
 
 export const USAGE = `Usage: npm run up -- [flags]
@@ -26,6 +27,11 @@ Flags (same names and meanings as spin up):
 Local runtime only:
       --request-timeout <ms>       per-request time limit; an overrun answers 504 (default: 30000)
       --quiet                      no per-request log lines
+      --fault <component>[:<path-prefix>]=<delay:MS|status:CODE|trap>[,...]
+                                   for testing: injects a fault into every request to that component
+                                   (chained ones included) whose path starts with the prefix; actions
+                                   combine with commas, and times:N limits the rule to N requests
+                                   (repeatable; the first matching rule applies)
 
 Environment: SPIN_VARIABLE_<NAME>=value sets the variable <name>.
 Exit codes: 0 after SIGINT/SIGTERM, 1 on a start-up error (spin.toml, migration, ...), 2 on a bad flag.`;
@@ -69,6 +75,7 @@ export function parseCli(argv: string[]): CliOptions {
     ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
     ...(values['runtime-config-file'] === undefined ? {} : { runtimeConfigFile: values['runtime-config-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+    ...(values.fault === undefined ? {} : { faults: values.fault.map(parseFaultFlag) }),
   };
   return { help: values.help ?? false, quiet: values.quiet ?? false, create };
 }
@@ -88,6 +95,7 @@ function parse(argv: string[]) {
       'key-value': { type: 'string', multiple: true },
       'request-timeout': { type: 'string' },
       quiet: { type: 'boolean' },
+      fault: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,8 +1,11 @@
 /**
- * One request through the app: health endpoint, routing, `spin-*` headers, run on a worker, and the
- * mapping of failures to responses (unknown route 404, trap 500, time limit 504). Used the same way by the
- * HTTP server, the programmatic `fetch` and chained calls, and writes the one log line per request.
+ * One request through the app: health endpoint, routing, `spin-*` headers, injected faults, run on a
+ * worker, and the mapping of failures to responses (unknown route 404, trap 500, time limit 504). Used the
+ * same way by the HTTP server, the programmatic `fetch` and chained calls, and writes the one log line per
+ * request.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FaultTable } from './faults.js';
 import { spinHeaders, withSpinHeaders } from './spin-headers.js';
 import type { WireRequest, WireResponse } from './protocol.js';
 import type { Router } from './router.js';
@@ -23,11 +26,20 @@ function text(status: number, body: string): WireResponse {
   return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: encoder.encode(body) };
 }
 
+/** ` id=<x-request-id>` for the log line, when the request has one; trimmed so a client cannot flood the log. */
+function requestIdNote(headers: [string, string][]): string {
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() === 'x-request-id') return ` id=${value.slice(0, 128).replace(/\s/g, '_')}`;
+  }
+  return '';
+}
+
 export class Dispatcher {
   constructor(
     private readonly router: Router,
     private readonly pool: WorkerPool,
     private readonly log: (line: string) => void,
+    private readonly faults: FaultTable,
   ) {}
 
   async dispatch(request: WireRequest, context: DispatchContext): Promise<WireResponse> {
@@ -45,18 +57,25 @@ export class Dispatcher {
         response = text(404, 'Not Found');
       } else {
         component = target;
+        const fault = this.faults.take(target, url.pathname);
+        if (fault) note = ` - fault: ${fault.summary}`;
         const headers = withSpinHeaders(request.headers, spinHeaders(url, match, context.clientAddr));
-        const outcome = await this.pool.run(target, { ...request, headers }, context.depth ?? 0);
+        const outcome =
+          fault?.status === undefined
+            ? await this.pool.run(target, { ...request, headers }, context.depth ?? 0, { trap: fault?.trap ?? false })
+            : ({ kind: 'response', response: text(fault.status, `Injected fault: status ${fault.status}`) } as const);
+        // Only this request's answer waits: the worker is already free, other requests go on.
+        if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
         switch (outcome.kind) {
           case 'response':
             response = outcome.response;
             break;
           case 'trap':
-            note = ` - trap: ${outcome.message.split('\n')[0] ?? ''}`;
+            note += ` - trap: ${outcome.message.split('\n')[0] ?? ''}`;
             response = text(500, 'Internal Server Error');
             break;
           case 'timeout':
-            note = ' - request time limit exceeded';
+            note += ' - request time limit exceeded';
             response = text(504, 'Gateway Timeout: the component exceeded the request time limit');
             break;
           case 'closed':
@@ -67,7 +86,7 @@ export class Dispatcher {
     }
     const where = context.chainedTo ? `${url.origin}${url.pathname}` : url.pathname;
     const chained = context.chainedTo ? ' (chained)' : '';
-    this.log(`${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${chained}${note}`);
+    this.log(`${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${requestIdNote(request.headers)}${chained}${note}`);
     return response;
   }
 }

@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { parseAllowedHost } from './allowed-hosts.js';
 import { Dispatcher } from './dispatcher.js';
 import { ConfigError } from './errors.js';
+import { FaultTable, type FaultRule } from './faults.js';
 import { startServer, type RunningServer } from './http-server.js';
 import { parseListen } from './listen-address.js';
 import { loadManifest, resolveManifestPath, type Manifest } from './manifest.js';
@@ -26,6 +27,7 @@ import { createOutbound } from './outbound.js';
 
 export { ConfigError, UsageError } from './errors.js';
 export { HEALTH_PATH } from './dispatcher.js';
+export type { FaultRule } from './faults.js';
 
 export interface CreateOptions {
   /** spin.toml, or a directory holding one (default: the current directory). */
@@ -55,6 +57,8 @@ export interface CreateOptions {
   cacheDir?: string;
   minWorkers?: number;
   maxWorkers?: number;
+  /** For tests: delays, statuses and traps injected into requests to components (see faults.ts). */
+  faults?: FaultRule[];
 }
 
 export interface SpinRuntime {
@@ -67,6 +71,11 @@ export interface SpinRuntime {
   readonly routes: readonly Route[];
   /** Dispatches in-process, without a socket. A string path is resolved against `url` or `http://localhost`. */
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * Replaces the injected faults (for tests; `[]` removes them). Applies to requests dispatched from now
+   * on, chained ones included; `times` counts start afresh. Throws a `ConfigError` for a bad rule.
+   */
+  setFaults(rules: FaultRule[]): void;
   /** Stops accepting requests, lets in-flight ones finish, stops the workers. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -110,6 +119,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   const listen = options.listen === undefined || options.listen === false ? undefined : parseListen(options.listen);
 
   const manifest = await loadManifest(resolveManifestPath(options.from, cwd));
+  const faults = new FaultTable(Object.keys(manifest.components), options.faults ?? []);
   const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile === undefined ? undefined : resolve(cwd, options.runtimeConfigFile));
   const variables = resolveVariables(manifest, options.variables ?? {}, options.env ?? process.env);
   const stateDir = resolve(cwd, options.stateDir ?? resolve(dirname(manifest.file), '.spin'));
@@ -155,7 +165,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
       timeoutMs: requestTimeoutMs,
     }),
   });
-  const dispatcher: Dispatcher = new Dispatcher(router, pool, log);
+  const dispatcher: Dispatcher = new Dispatcher(router, pool, log, faults);
   await pool.start();
 
   let inFlight = 0;
@@ -189,6 +199,9 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
       if (disposing) throw new Error('the runtime is disposed');
       const request = typeof input === 'string' && input.startsWith('/') ? new Request(new URL(input, base), init) : new Request(input, init);
       return fromWire(await tracked(await toWire(request), '127.0.0.1:0'));
+    },
+    setFaults(rules) {
+      faults.replace(rules);
     },
     dispose() {
       disposing ??= (async () => {

@@ -70,7 +70,8 @@ export interface WorkerSetup {
 
 /** Main thread -> worker (`worker.postMessage`). */
 export type ToWorker =
-  | { kind: 'run'; requestId: number; component: string; request: WireRequest }
+  /** `trap`: an injected fault; the worker fails the request where the guest would have trapped. */
+  | { kind: 'run'; requestId: number; component: string; request: WireRequest; trap?: boolean }
   | { kind: 'prepare'; component: string };
 
 /** Main thread -> worker, on the replies port. */

@@ -33,11 +33,17 @@ export interface PoolOptions {
   onOutput(component: string, stream: 'stdout' | 'stderr', text: string): void;
 }
 
+/** Per-request switches; `trap` is fault injection (see faults.ts): the worker fails the request as a trap. */
+export interface RunOptions {
+  trap?: boolean;
+}
+
 interface Task {
   id: number;
   component: string;
   request: WireRequest;
   depth: number;
+  trap: boolean;
   resolve(outcome: RunOutcome): void;
   timer: NodeJS.Timeout;
   slot: Slot | undefined;
@@ -90,7 +96,7 @@ export class WorkerPool {
     return this.#slots.size;
   }
 
-  run(component: string, request: WireRequest, depth = 0): Promise<RunOutcome> {
+  run(component: string, request: WireRequest, depth = 0, options: RunOptions = {}): Promise<RunOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'closed' });
     return new Promise<RunOutcome>((resolve) => {
       const task: Task = {
@@ -98,6 +104,7 @@ export class WorkerPool {
         component,
         request,
         depth,
+        trap: options.trap ?? false,
         resolve,
         slot: undefined,
         timer: setTimeout(() => this.#expire(task), this.#options.requestTimeoutMs),
@@ -261,7 +268,7 @@ export class WorkerPool {
       slot.prepared = undefined;
       slot.lastComponent = task.component;
       task.slot = slot;
-      const message: ToWorker = { kind: 'run', requestId: task.id, component: task.component, request: task.request };
+      const message: ToWorker = { kind: 'run', requestId: task.id, component: task.component, request: task.request, ...(task.trap ? { trap: true } : {}) };
       slot.worker.postMessage(message);
       if (task.depth === 0) freshRunning += 1;
     }

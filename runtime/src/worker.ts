@@ -81,7 +81,7 @@ function takeInstance(component: string): IncomingHandler {
   return ready?.component === component ? ready.handler : instantiate(component);
 }
 
-function run(requestId: number, componentId: string, wire: WireRequest): void {
+function run(requestId: number, componentId: string, wire: WireRequest, injectTrap: boolean): void {
   const component = setup.components[componentId];
   if (!component) {
     post({ kind: 'failed', requestId, error: `unknown component '${componentId}'` });
@@ -97,7 +97,10 @@ function run(requestId: number, componentId: string, wire: WireRequest): void {
   });
   try {
     const outparam = new ResponseOutparam();
-    takeInstance(componentId).handle(new IncomingRequest(wire), outparam);
+    const handler = takeInstance(componentId);
+    // Injected fault: the instance is used up and the error leaves here, exactly where a real trap would.
+    if (injectTrap) throw new WebAssembly.RuntimeError('unreachable (injected fault)');
+    handler.handle(new IncomingRequest(wire), outparam);
     const result = outparam.result;
     if (!result) post({ kind: 'failed', requestId, error: 'the component returned without setting a response' });
     else if (result.tag === 'err') post({ kind: 'failed', requestId, error: `the component responded with error ${result.val.tag}` });
@@ -124,7 +127,7 @@ function prepare(component: string): void {
 
 toMain.on('message', (message: ToWorker) => {
   if (message.kind === 'run') {
-    run(message.requestId, message.component, message.request);
+    run(message.requestId, message.component, message.request, message.trap ?? false);
   } else {
     prepare(message.component);
   }

@@ -17,11 +17,26 @@ const message = (error: unknown): string => {
   return `${error instanceof Error ? error.message : String(error)}${payload}`;
 };
 
-/** Runs `fetch` and reports the outcome as data, so a test can tell a denied call from a failed one. */
-async function callOut(url: string): Promise<Response> {
-  try {
-    const response = await fetch(url);
+/**
+ * Runs `fetch` and reports the outcome as data, so a test can tell a denied call from a failed one.
+ * `header=name:value` (repeatable) is set on the outgoing request; `timeout=MS` gives up on the call after
+ * that long and answers `{ timedOut: true }`, as a caller with a per-call time limit does.
+ */
+async function callOut(url: string, query: URLSearchParams): Promise<Response> {
+  const headers = new Headers();
+  for (const pair of query.getAll('header')) {
+    const colon = pair.indexOf(':');
+    headers.append(pair.slice(0, colon), pair.slice(colon + 1));
+  }
+  const call = (async () => {
+    const response = await fetch(url, { headers });
     return json({ status: response.status, body: await response.text() });
+  })();
+  const timeout = query.get('timeout');
+  try {
+    if (timeout === null) return await call;
+    const gaveUp = new Promise<Response>((resolve) => setTimeout(() => resolve(json({ timedOut: true })), Number(timeout)));
+    return await Promise.race([call, gaveUp]);
   } catch (error) {
     return json({ error: message(error) }, 502);
   }
@@ -63,8 +78,8 @@ const handlers: Record<string, Handler> = {
     }
   },
   '/var': (_request, query) => json({ value: Variables.get(query.get('name') ?? '') }),
-  '/fetch': (_request, query) => callOut(query.get('url') ?? ''),
-  '/chain': (_request, query) => callOut(`http://${query.get('to') ?? ''}.spin.internal${query.get('path') ?? '/'}`),
+  '/fetch': (_request, query) => callOut(query.get('url') ?? '', query),
+  '/chain': (_request, query) => callOut(`http://${query.get('to') ?? ''}.spin.internal${query.get('path') ?? '/'}`, query),
   // Several chained calls at once: proves the host does not serialise them or deadlock.
   '/fanout': async (_request, query) => {
     const targets = (query.get('to') ?? '').split(',').filter((t) => t !== '');
