@@ -130,8 +130,10 @@ export class OutputStream {
 
   write(contents: Uint8Array): void {
     this.#ensureOpen();
-    // The guest's memory is reused after the call returns: keep a copy.
-    this.#sink.write(contents.slice());
+    // A guest may pass more than `checkWrite` permitted and count only the permitted bytes as written
+    // (StarlingMonkey does, for bodies over the budget), then write the rest again: take only what was
+    // permitted. `slice` also copies, as the guest's memory is reused after the call returns.
+    this.#sink.write(contents.slice(0, Number(WRITE_BUDGET)));
   }
 
   blockingWriteAndFlush(contents: Uint8Array): void {
