@@ -57,6 +57,11 @@ export interface TranspiledModule {
   glueUrl: string;
   /** Core modules, compiled once on the main thread and shared with every worker. */
   cores: Record<string, WebAssembly.Module>;
+  /**
+   * The core module whose memory was turned into an import (`spin-runtime`.`memory`, see
+   * memory-import.ts): each instance gets a zeroed memory of `initialPages` from the worker.
+   */
+  ownMemory?: { core: string; initialPages: number };
 }
 
 export interface WorkerSetup {

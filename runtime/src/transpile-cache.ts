@@ -1,7 +1,8 @@
 /**
  * Turns a component `.wasm` into jco's JS glue plus core modules, once: the output is cached on disk under
  * a key made of the Wasm's sha256, the jco version and the transpile options, so a restart skips the
- * ~3 s transpile. The core modules are then compiled once per process and shared with every worker.
+ * ~3 s transpile. The core modules are then compiled once per process and shared with every worker; the
+ * one that defines the linear memory is compiled to import it instead (see memory-import.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { importOwnMemory } from './memory-import.js';
 import type { TranspiledModule } from './protocol.js';
 
 /**
@@ -63,8 +65,12 @@ export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CAC
   const transpiled = !existsSync(join(dir, 'component.js'));
   if (transpiled) await transpileInto(wasm, dir);
   const cores: Record<string, WebAssembly.Module> = {};
+  let ownMemory: TranspiledModule['ownMemory'];
   for (const name of (await readdir(dir)).filter((f) => f.endsWith('.wasm'))) {
-    cores[name] = await WebAssembly.compile(await readFile(join(dir, name)));
+    const bytes = await readFile(join(dir, name));
+    const rewritten = ownMemory ? undefined : importOwnMemory(bytes);
+    if (rewritten) ownMemory = { core: name, initialPages: rewritten.initialPages };
+    cores[name] = await WebAssembly.compile(rewritten ? rewritten.bytes : bytes);
   }
-  return { key, module: { glueUrl: pathToFileURL(join(dir, 'component.js')).href, cores }, transpiled };
+  return { key, module: { glueUrl: pathToFileURL(join(dir, 'component.js')).href, cores, ...(ownMemory ? { ownMemory } : {}) }, transpiled };
 }

@@ -8,6 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { STOCK_LIMIT } from './instances.js';
 import type { ComponentSetup, FromWorker, HttpErrorCode, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
 
 export type RunOutcome =
@@ -57,8 +58,8 @@ interface Slot {
   task: Task | undefined;
   /** Outbound calls of the current task still waiting for a reply: > 0 means the guest is blocked. */
   waiting: number;
-  /** The component the worker holds a ready instance of (see #prepareIfIdle). */
-  prepared: string | undefined;
+  /** Components the worker holds a ready instance of, oldest first, as the worker evicts (see #prepareIfIdle). */
+  prepared: Set<string>;
   lastComponent: string | undefined;
   idleSince: number;
 }
@@ -133,7 +134,7 @@ export class WorkerPool {
       workerData: { components: this.#options.components, modules: this.#options.modules, signal, replies: channel.port2 },
       transferList: [channel.port2],
     });
-    const slot: Slot = { worker, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: undefined, lastComponent: undefined, idleSince: Date.now() };
+    const slot: Slot = { worker, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: new Set(), lastComponent: undefined, idleSince: Date.now() };
     this.#slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -229,14 +230,20 @@ export class WorkerPool {
   }
 
   /**
-   * Instantiating costs more than most requests (~3 ms for an 11 MB StarlingMonkey component), so a worker
-   * that falls idle prepares an instance of the component it last ran. Only when nothing is queued: under
-   * load, an instance prepared for the wrong component would be CPU thrown away.
+   * Instantiating costs about as much as a typical request (~1.5 ms for an 11 MB StarlingMonkey component),
+   * so a worker that falls idle prepares an instance of the component it last ran, for its stock (one per
+   * component, up to STOCK_LIMIT components). Only when nothing is queued: the worker does one thing at a
+   * time, and a queued request must not wait behind a preparation.
    */
   #prepareIfIdle(slot: Slot): void {
-    if (slot.task || this.#nested.length + this.#fresh.length > 0 || !slot.lastComponent || slot.prepared === slot.lastComponent) return;
-    slot.prepared = slot.lastComponent;
-    const message: ToWorker = { kind: 'prepare', component: slot.lastComponent };
+    const component = slot.lastComponent;
+    if (slot.task || this.#nested.length + this.#fresh.length > 0 || !component || slot.prepared.has(component)) return;
+    if (slot.prepared.size >= STOCK_LIMIT) {
+      const [oldest] = slot.prepared;
+      if (oldest !== undefined) slot.prepared.delete(oldest);
+    }
+    slot.prepared.add(component);
+    const message: ToWorker = { kind: 'prepare', component };
     slot.worker.postMessage(message);
   }
 
@@ -244,7 +251,7 @@ export class WorkerPool {
     let fallback: Slot | undefined;
     for (const slot of this.#slots) {
       if (!slot.ready || slot.task) continue;
-      if (slot.prepared === component) return slot;
+      if (slot.prepared.has(component)) return slot;
       fallback ??= slot;
     }
     return fallback;
@@ -265,7 +272,7 @@ export class WorkerPool {
       (this.#nested[0] === task ? this.#nested : this.#fresh).shift();
       slot.task = task;
       slot.waiting = 0;
-      slot.prepared = undefined;
+      slot.prepared.delete(task.component);
       slot.lastComponent = task.component;
       task.slot = slot;
       const message: ToWorker = { kind: 'run', requestId: task.id, component: task.component, request: task.request, ...(task.trap ? { trap: true } : {}) };

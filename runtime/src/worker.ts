@@ -1,8 +1,8 @@
 /**
  * A component worker thread. It runs one request at a time: the guest executes synchronously here and
  * blocks this thread in `wasi:io/poll` while its outbound calls are served by the main thread (which may
- * hand a chained call to another worker). Each request gets a fresh instance; when the pool asks (the
- * worker fell idle), it prepares one ahead so the next request does not wait for it.
+ * hand a chained call to another worker). Each request gets a fresh instance (instances.ts); when the pool
+ * asks (the worker fell idle), it prepares one ahead so the next request does not wait for it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isAllowed } from './allowed-hosts.js';
@@ -12,12 +12,8 @@ import { flushUnsent, IncomingRequest, ResponseOutparam, useOutboundGate, type F
 import { componentImports } from './host/imports.js';
 import { useBlocker } from './host/io.js';
 import { LineSink } from './host/wasi-misc.js';
+import { InstanceFactory, type ComponentCode, type GlueInstantiate, type Instance } from './instances.js';
 import type { FromWorker, OutboundReply, ToWorker, WireRequest, WorkerSetup } from './protocol.js';
-
-interface IncomingHandler {
-  handle(request: IncomingRequest, outparam: ResponseOutparam): void;
-}
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => { incomingHandler: IncomingHandler };
 
 if (!parentPort) throw new Error('worker.js must run in a worker thread');
 const toMain = parentPort;
@@ -40,9 +36,9 @@ const blocker = new Blocker(setup.signal, setup.replies, {
 });
 useBlocker(blocker);
 
-const glue = new Map<string, Instantiate>();
+const glue = new Map<string, GlueInstantiate>();
 for (const [key, module] of Object.entries(setup.modules)) {
-  const loaded = (await import(module.glueUrl)) as { instantiate: Instantiate };
+  const loaded = (await import(module.glueUrl)) as { instantiate: GlueInstantiate };
   glue.set(key, loaded.instantiate);
 }
 
@@ -59,27 +55,23 @@ function sinksFor(component: string): { stdout: LineSink; stderr: LineSink } {
   return entry;
 }
 
-function instantiate(componentId: string): IncomingHandler {
-  const component = setup.components[componentId];
-  const module = component ? setup.modules[component.moduleKey] : undefined;
-  const instantiateGlue = component ? glue.get(component.moduleKey) : undefined;
-  if (!component || !module || !instantiateGlue) throw new Error(`unknown component '${componentId}'`);
-  const { stdout, stderr } = sinksFor(componentId);
-  const getCore = (name: string): WebAssembly.Module => {
-    const core = module.cores[name];
-    if (!core) throw new Error(`missing core module ${name}`);
-    return core;
-  };
-  return instantiateGlue(getCore, componentImports(component, stdout, stderr)).incomingHandler;
+/** What building an instance of a component needs, assembled once per component. */
+const code = new Map<string, ComponentCode>();
+function codeFor(componentId: string): ComponentCode {
+  let entry = code.get(componentId);
+  if (!entry) {
+    const component = setup.components[componentId];
+    const module = component ? setup.modules[component.moduleKey] : undefined;
+    const instantiate = component ? glue.get(component.moduleKey) : undefined;
+    if (!component || !module || !instantiate) throw new Error(`unknown component '${componentId}'`);
+    const { stdout, stderr } = sinksFor(componentId);
+    entry = { setup: component, module, instantiate, imports: componentImports(component, stdout, stderr) };
+    code.set(componentId, entry);
+  }
+  return entry;
 }
 
-let prepared: { component: string; handler: IncomingHandler } | undefined;
-
-function takeInstance(component: string): IncomingHandler {
-  const ready = prepared;
-  prepared = undefined;
-  return ready?.component === component ? ready.handler : instantiate(component);
-}
+const instances = new InstanceFactory(codeFor);
 
 function run(requestId: number, componentId: string, wire: WireRequest, injectTrap: boolean): void {
   const component = setup.components[componentId];
@@ -95,12 +87,13 @@ function run(requestId: number, componentId: string, wire: WireRequest, injectTr
       post({ kind: 'outbound', requestId, callId, request });
     },
   });
+  let instance: Instance | undefined;
   try {
     const outparam = new ResponseOutparam();
-    const handler = takeInstance(componentId);
+    instance = instances.take(componentId);
     // Injected fault: the instance is used up and the error leaves here, exactly where a real trap would.
     if (injectTrap) throw new WebAssembly.RuntimeError('unreachable (injected fault)');
-    handler.handle(new IncomingRequest(wire), outparam);
+    instance.handler.handle(new IncomingRequest(wire), outparam);
     const result = outparam.result;
     if (!result) post({ kind: 'failed', requestId, error: 'the component returned without setting a response' });
     else if (result.tag === 'err') post({ kind: 'failed', requestId, error: `the component responded with error ${result.val.tag}` });
@@ -113,15 +106,8 @@ function run(requestId: number, componentId: string, wire: WireRequest, injectTr
     const { stdout, stderr } = sinksFor(componentId);
     stdout.flush();
     stderr.flush();
-  }
-}
-
-function prepare(component: string): void {
-  if (prepared) return;
-  try {
-    prepared = { component, handler: instantiate(component) };
-  } catch {
-    // The request that needs it will instantiate again and report the error.
+    // After the answer is posted: zeroing the memory for the next instance is off the response path.
+    if (instance) instances.release(instance);
   }
 }
 
@@ -129,7 +115,7 @@ toMain.on('message', (message: ToWorker) => {
   if (message.kind === 'run') {
     run(message.requestId, message.component, message.request, message.trap ?? false);
   } else {
-    prepare(message.component);
+    instances.prepare(message.component);
   }
 });
 process.on('exit', closeAll);

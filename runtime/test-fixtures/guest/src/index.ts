@@ -42,7 +42,28 @@ async function callOut(url: string, query: URLSearchParams): Promise<Response> {
   }
 }
 
+/** Module state: a fresh instance per request must always start from the build-time snapshot. */
+let hits = 0;
+const retained: string[] = [];
+
 const handlers: Record<string, Handler> = {
+  // `hits` is 1 on every request, and `retained` empty, unless an instance (or its memory) leaked across.
+  '/state': (_request, query) => {
+    hits += 1;
+    const before = retained.length;
+    // `grow=MB` allocates that much and keeps it, so the instance's memory grows past its initial size.
+    const megabytes = Number(query.get('grow') ?? '0');
+    for (let i = 0; i < megabytes; i++) retained.push('x'.repeat(1024 * 1024 - i));
+    return json({ hits, retainedBefore: before, retained: retained.reduce((sum, s) => sum + s.length, 0) });
+  },
+  // A new buffer must read as zeros: counts the bytes that do not, then fills it with `fill`. Memory that an
+  // earlier request dirtied and the host failed to clear would show up here as non-zero bytes.
+  '/zeroed': (_request, query) => {
+    const buffer = new Uint8Array(Number(query.get('kb') ?? '1024') * 1024);
+    const nonZero = buffer.reduce((count, byte) => count + (byte === 0 ? 0 : 1), 0);
+    buffer.fill(Number(query.get('fill') ?? '171'));
+    return json({ nonZero, size: buffer.length });
+  },
   '/echo': async (request) =>
     json({
       url: request.url,

@@ -1,0 +1,122 @@
+/**
+ * Fresh component instances for one worker thread (runs inside workers only). Every request gets a new
+ * instance, as in Spin; what is shared is everything that an instance does not own:
+ *
+ * - the compiled core modules (compiled once on the main thread) and the jco glue module;
+ * - the import table of each component (the host objects hold no per-instance state);
+ * - linear memories: the main core module imports its memory (memory-import.ts), and a memory whose
+ *   instance is finished is zeroed and handed to a later instance of the same module, which rewrites the
+ *   data segments into it at instantiation exactly as into a fresh one. A memory that grew is dropped.
+ *
+ * It also keeps a small stock of instances built ahead of time (one per component, a few components),
+ * which the pool asks for when the worker is idle.
+ */
+import { MEMORY_IMPORT } from './memory-import.js';
+import type { ComponentSetup, TranspiledModule } from './protocol.js';
+
+export interface IncomingHandlerExport {
+  handle(request: unknown, outparam: unknown): void;
+}
+
+type InstantiateCore = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance;
+export type GlueInstantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: object,
+  instantiateCore?: InstantiateCore,
+) => { incomingHandler: IncomingHandlerExport };
+
+/** One instance, and the recycled memory it uses (returned with {@link InstanceFactory.release}). */
+export interface Instance {
+  component: string;
+  handler: IncomingHandlerExport;
+  memory: WebAssembly.Memory | undefined;
+}
+
+const PAGE_BYTES = 65_536;
+/** Zeroed memories kept per module beyond those in use: one for the next request, one for the stock. */
+const SPARE_MEMORIES = 2;
+/** Components with a prepared instance at once, per worker (each holds ~8 MB of memory). */
+export const STOCK_LIMIT = 4;
+
+export interface ComponentCode {
+  setup: ComponentSetup;
+  module: TranspiledModule;
+  instantiate: GlueInstantiate;
+  imports: object;
+}
+
+export class InstanceFactory {
+  readonly #code: (component: string) => ComponentCode;
+  readonly #spare = new Map<string, WebAssembly.Memory[]>();
+  readonly #stock = new Map<string, Instance>();
+
+  constructor(code: (component: string) => ComponentCode) {
+    this.#code = code;
+  }
+
+  /** A ready instance of `component`: from the stock, else built now. Throws for an unknown component. */
+  take(component: string): Instance {
+    const ready = this.#stock.get(component);
+    if (ready) {
+      this.#stock.delete(component);
+      return ready;
+    }
+    return this.#build(component);
+  }
+
+  /** Builds an instance of `component` for the stock unless one is there; false if it could not. */
+  prepare(component: string): boolean {
+    if (this.#stock.has(component)) return true;
+    let instance: Instance;
+    try {
+      instance = this.#build(component);
+    } catch {
+      // The request that needs it will build it again and report the error.
+      return false;
+    }
+    if (this.#stock.size >= STOCK_LIMIT) {
+      const [oldest] = this.#stock.values();
+      if (oldest) {
+        this.#stock.delete(oldest.component);
+        this.release(oldest);
+      }
+    }
+    this.#stock.set(component, instance);
+    return true;
+  }
+
+  /** The instance is finished (answered, failed or trapped) and will never run again: recycle its memory. */
+  release(instance: Instance): void {
+    const memory = instance.memory;
+    if (!memory) return;
+    instance.memory = undefined;
+    const { module, setup } = this.#code(instance.component);
+    const own = module.ownMemory;
+    if (!own || memory.buffer.byteLength !== own.initialPages * PAGE_BYTES) return;
+    const spare = this.#spare.get(setup.moduleKey) ?? [];
+    if (spare.length >= SPARE_MEMORIES) return;
+    new Uint8Array(memory.buffer).fill(0);
+    spare.push(memory);
+    this.#spare.set(setup.moduleKey, spare);
+  }
+
+  #build(component: string): Instance {
+    const { setup, module, instantiate, imports } = this.#code(component);
+    const own = module.ownMemory;
+    const memory = own ? (this.#spare.get(setup.moduleKey)?.pop() ?? new WebAssembly.Memory({ initial: own.initialPages })) : undefined;
+    const ownCore = own ? module.cores[own.core] : undefined;
+    const getCore = (name: string): WebAssembly.Module => {
+      const core = module.cores[name];
+      if (!core) throw new Error(`missing core module ${name}`);
+      return core;
+    };
+    const instantiateCore: InstantiateCore = (core, coreImports = {}) =>
+      new WebAssembly.Instance(core, core === ownCore && memory ? { ...coreImports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } } : coreImports);
+    try {
+      return { component, handler: instantiate(getCore, imports, instantiateCore).incomingHandler, memory };
+    } catch (error) {
+      if (memory) this.release({ component, handler: { handle() {} }, memory });
+      throw error;
+    }
+  }
+}
