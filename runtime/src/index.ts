@@ -106,10 +106,12 @@ async function toWire(request: Request): Promise<WireRequest> {
   return { method: request.method, url: request.url, headers, body: body && body.length > 0 ? body : null };
 }
 
-function fromWire(response: WireResponse): Response {
+/** As over HTTP (Node's server drops it there), a HEAD answer carries the headers but no body. */
+function fromWire(response: WireResponse, method: string): Response {
   const headers = new Headers();
   for (const [name, value] of response.headers) headers.append(name, value);
-  return new Response(NULL_BODY_STATUSES.has(response.status) ? null : new Uint8Array(response.body), { status: response.status, headers });
+  const bodyless = NULL_BODY_STATUSES.has(response.status) || method === 'HEAD';
+  return new Response(bodyless ? null : new Uint8Array(response.body), { status: response.status, headers });
 }
 
 export async function create(options: CreateOptions = {}): Promise<SpinRuntime> {
@@ -198,7 +200,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     async fetch(input, init) {
       if (disposing) throw new Error('the runtime is disposed');
       const request = typeof input === 'string' && input.startsWith('/') ? new Request(new URL(input, base), init) : new Request(input, init);
-      return fromWire(await tracked(await toWire(request), '127.0.0.1:0'));
+      return fromWire(await tracked(await toWire(request), '127.0.0.1:0'), request.method);
     },
     setFaults(rules) {
       faults.replace(rules);

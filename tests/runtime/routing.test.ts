@@ -49,6 +49,16 @@ describe('routing and request headers, on the fixture app', () => {
     expect(response.status).toBe(404);
   });
 
+  it('answers HEAD with the headers and no body, from a component or from the runtime', async () => {
+    const fromGuest = await spin.fetch('/a/echo', { method: 'HEAD' });
+    expect(fromGuest.status).toBe(200);
+    expect(fromGuest.headers.get('content-type')).toBe('application/json');
+    expect(await fromGuest.text()).toBe('');
+    const notFound = await spin.fetch('/nope', { method: 'HEAD' });
+    expect(notFound.status).toBe(404);
+    expect(await notFound.text()).toBe('');
+  });
+
   it('never routes to a private component from outside', async () => {
     // `hidden` has only a private route, so no public path reaches it.
     expect(spin.routes.some((r) => r.component === 'hidden')).toBe(false);
