@@ -97,13 +97,15 @@ describe('migrations.sql', () => {
     };
     const customers = createCustomersApp({ openDatabase: () => recording, ...QUIET });
     const incidents = createIncidentsApp({ openDatabase: () => recording, ...QUIET });
-    for (const path of ['/customers/items', '/customers/items/x', '/customers/count', '/customers/top/5']) {
+    // Second pages too (`after`), which read by keyset.
+    const after = (cursor: string[]) => encodeURIComponent(JSON.stringify(cursor));
+    for (const path of ['/customers/items', `/customers/items?limit=2&after=${after(['M', 'x'])}`, '/customers/items/x', '/customers/count', '/customers/top/5']) {
       expect((await customers.fetch(new Request(`http://x${path}`))).status).toBeLessThan(500);
     }
-    for (const path of ['/incidents/items', '/incidents/items/x', '/incidents/grouped-by-customer', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']) {
+    for (const path of ['/incidents/items', `/incidents/items?after=${after(['M'])}`, '/incidents/items/x', '/incidents/grouped-by-customer', `/incidents/grouped-by-customer?after=${after(['M', 'x'])}`, '/incidents/top/by-count/5', '/incidents/top/by-volume/5']) {
       expect((await incidents.fetch(new Request(`http://x${path}`))).status).toBeLessThan(500);
     }
-    expect(statements.size).toBe(9);
+    expect(statements.size).toBe(12);
     for (const [sql, params] of statements) {
       const plan = db.database.query(`EXPLAIN QUERY PLAN ${sql}`, params).map((row) => String(row.detail));
       const unindexed = plan.filter((step) => /TEMP B-TREE|^SCAN (Customers|Incidents)$/.test(step));

@@ -5,7 +5,7 @@
  * Everything that crosses a boundary (fetch, variables, the store, the clock) is injected, so tests run it
  * against in-process apps or the real Wasm alike.
  */
-import { createApp, type App, type AppOptions, type RouteContext } from '../../common/src/http';
+import { createApp, queryParam, type App, type AppOptions, type RouteContext } from '../../common/src/http';
 import { HttpError } from '../../common/src/problem';
 import { traceHeaders } from '../../common/src/trace';
 import { assemble } from './assemble';
@@ -27,7 +27,7 @@ export interface AggregatesAppOptions extends AppOptions {
 
 /** A query parameter that overrides a setting for one request; unknown values are a 400. */
 function override<T extends string>(url: URL, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = url.searchParams.get(name);
+  const raw = queryParam(url, name);
   if (raw === null) return fallback;
   if (!isOneOf(allowed, raw)) {
     throw new HttpError(400, 'invalid-query', `${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(raw.slice(0, 40))}.`);

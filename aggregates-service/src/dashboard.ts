@@ -17,23 +17,30 @@ export interface IncidentRankings {
 }
 
 /**
- * Ranks incidents per customer name exactly as stored (a name without a customer row counts like any other),
- * from the full list of incidents: the "naive" strategy, whose cost grows with the number of incidents.
- * Volumes are exact sums of micro-units, rounded once to cents.
+ * Incidents per customer name exactly as stored (a name without a customer row counts like any other),
+ * counted as they come: the "naive" strategy, whose cost grows with the number of incidents. Memory grows
+ * only with the number of names. Volumes are exact sums of micro-units, rounded once to cents.
  */
-export function rankIncidents(incidents: Iterable<IncidentEntry>, topN: number): IncidentRankings {
-  const totals = new Map<string, { count: number; micros: bigint }>();
-  for (const incident of incidents) {
-    const entry = totals.get(incident.customerName) ?? { count: 0, micros: 0n };
-    entry.count += 1;
-    entry.micros += toMicros(incident.amount);
-    totals.set(incident.customerName, entry);
+export class IncidentTally {
+  readonly #totals = new Map<string, { count: number; micros: number }>();
+
+  add(incident: IncidentEntry): void {
+    const entry = this.#totals.get(incident.customerName);
+    if (entry) {
+      entry.count += 1;
+      entry.micros += toMicros(incident.amount);
+    } else {
+      this.#totals.set(incident.customerName, { count: 1, micros: toMicros(incident.amount) });
+    }
   }
-  const perName = [...totals].map(([name, { count, micros }]) => ({ name, count, cents: microsToCents(micros) }));
-  return {
-    mostIncidents: topByValue(perName, (t) => t.count, topN).map((t) => ({ customerName: t.name, numberOfIncidents: t.count })),
-    highestVolume: topByValue(perName, (t) => t.cents, topN).map((t) => ({ customerName: t.name, incidentVolume: centsToAmount(t.cents) })),
-  };
+
+  rank(topN: number): IncidentRankings {
+    const perName = [...this.#totals].map(([name, { count, micros }]) => ({ name, count, cents: microsToCents(micros) }));
+    return {
+      mostIncidents: topByValue(perName, (t) => t.count, topN).map((t) => ({ customerName: t.name, numberOfIncidents: t.count })),
+      highestVolume: topByValue(perName, (t) => t.cents, topN).map((t) => ({ customerName: t.name, incidentVolume: centsToAmount(t.cents) })),
+    };
+  }
 }
 
 /** The one ordering rule applied to rankings a data component computed, so a downstream that sorts differently cannot change the document. */

@@ -69,6 +69,16 @@ export interface CallResult<T> {
   value: T;
   latencyMs: number;
   attempts: number;
+  /** Path and query of the next page, from a `Link: <...>; rel="next"` header; `null` on the last page. */
+  next: string | null;
+}
+
+/** The target of a `rel="next"` link, as a path and query on the same host. */
+function nextLink(header: string | null): string | null {
+  const match = header === null ? null : /<([^>]*)>\s*;\s*rel="?next"?/.exec(header);
+  if (!match?.[1]) return null;
+  const target = new URL(match[1], 'http://same-host');
+  return `${target.pathname}${target.search}`;
 }
 
 /** An attempt needs at least this long to be worth starting. */
@@ -83,7 +93,7 @@ const BACKOFF_BASE_MS = 25;
  */
 function retryable(error: DownstreamError): boolean {
   if (error.code === 'unreachable' || error.code === 'timeout') return true;
-  return error.code === 'bad-status' && (error.status === 502 || error.status === 503 || error.status === 504);
+  return error.code === 'bad-status' && (error.status === 502 || error.status === 503);
 }
 
 /** GETs `baseUrl + path` and returns the validated JSON body, retrying within the deadline. */
@@ -96,8 +106,8 @@ export async function getJson<T>(options: CallOptions<T>): Promise<CallResult<T>
       throw new DownstreamError(source, path, 'timeout', 'was not called: the dashboard deadline had passed');
     }
     try {
-      const value = await attemptOnce(options, Math.min(options.attemptTimeoutMs, remaining));
-      return { value, latencyMs: clock.now() - started, attempts: attempt };
+      const { value, next } = await attemptOnce(options, Math.min(options.attemptTimeoutMs, remaining));
+      return { value, next, latencyMs: clock.now() - started, attempts: attempt };
     } catch (error) {
       if (!(error instanceof DownstreamError) || attempt > retries || !retryable(error)) throw error;
       const backoff = clock.random() * BACKOFF_BASE_MS * 2 ** (attempt - 1);
@@ -107,14 +117,14 @@ export async function getJson<T>(options: CallOptions<T>): Promise<CallResult<T>
   }
 }
 
-async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers }: CallOptions<T>, timeoutMs: number): Promise<T> {
+async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers }: CallOptions<T>, timeoutMs: number): Promise<{ value: T; next: string | null }> {
   const fail = (code: FailureCode, detail: string, status: number | null = null, cause?: unknown) =>
     new DownstreamError(source, path, code, detail, status, cause);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(fail('timeout', `did not answer within ${timeoutMs} ms`)), timeoutMs);
   });
-  const call = async (): Promise<T> => {
+  const call = async (): Promise<{ value: T; next: string | null }> => {
     let response: Response;
     try {
       response = await fetch(`${baseUrl}${path}`, {
@@ -126,7 +136,8 @@ async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers 
     const text = await response.text().catch((error: unknown) => {
       throw fail('unreachable', 'broke off its answer', null, error);
     });
-    if (!response.ok) throw fail('bad-status', `answered ${response.status}`, response.status, text.slice(0, 500));
+    // A 504 from a data component means it gave up on the time budget it was given: a timeout.
+    if (!response.ok) throw fail(response.status === 504 ? 'timeout' : 'bad-status', `answered ${response.status}`, response.status, text.slice(0, 500));
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -134,7 +145,7 @@ async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers 
       throw fail('malformed', 'answered with a body that is not JSON', response.status, error);
     }
     try {
-      return validate(body);
+      return { value: validate(body), next: nextLink(response.headers.get('link')) };
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       throw fail('malformed', `answered with an unexpected shape: ${why}`, response.status);

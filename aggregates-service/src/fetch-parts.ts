@@ -4,7 +4,7 @@
  */
 import type { ResponseCache } from './cache';
 import type { DashboardConfig } from './config';
-import { DownstreamError, getJson, type Clock, type Fetch } from './downstream';
+import { DownstreamError, getJson, type CallResult, type Clock, type Fetch } from './downstream';
 import type { Part } from './parts';
 
 /**
@@ -51,7 +51,7 @@ function checked(part: Part, value: unknown): unknown {
 async function fetchPart(part: Part, context: FetchContext): Promise<PartOutcome> {
   const { config, cache, clock } = context;
   const url = `${baseUrlOf(part, config)}${part.path}`;
-  const caching = config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
+  const caching = part.cacheable && (config.cacheTtlMs > 0 || config.staleIfErrorMs > 0);
   const entry = caching ? cache.read(url) : null;
   const ageMs = entry ? clock.now() - entry.storedAt : Infinity;
   const cachedValue = entry ? checked(part, entry.value) : undefined;
@@ -60,20 +60,26 @@ async function fetchPart(part: Part, context: FetchContext): Promise<PartOutcome
   }
   const started = clock.now();
   try {
-    const result = await getJson({
-      fetch: context.fetch,
-      clock,
-      source: part.source,
-      baseUrl: baseUrlOf(part, config),
-      path: part.path,
-      validate: part.decode,
-      attemptTimeoutMs: config.downstreamTimeoutMs,
-      deadline: context.deadline,
-      retries: config.retries,
-      headers: context.headers,
-    });
-    if (caching) cache.write(url, result.value, clock.now());
-    return { part, state: 'fresh', value: result.value, latencyMs: result.latencyMs };
+    // Page after page (most parts have one), each within the deadline; the fold checks and takes each body.
+    const fold = part.fold();
+    for (let path: string | null = part.path; path !== null; ) {
+      const page: CallResult<void> = await getJson({
+        fetch: context.fetch,
+        clock,
+        source: part.source,
+        baseUrl: baseUrlOf(part, config),
+        path,
+        validate: (body) => fold.add(body),
+        attemptTimeoutMs: config.downstreamTimeoutMs,
+        deadline: context.deadline,
+        retries: config.retries,
+        headers: context.headers,
+      });
+      path = page.next;
+    }
+    const value = fold.value();
+    if (caching) cache.write(url, value, clock.now());
+    return { part, state: 'fresh', value, latencyMs: clock.now() - started };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;
     const cause = error.cause === undefined ? '' : ` (cause: ${error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : String(error.cause)})`;

@@ -9,7 +9,7 @@
 
 /** Micro-units per currency unit: amounts are accounted to six decimals. */
 export const MICROS_PER_UNIT = 1_000_000;
-const MICROS_PER_CENT = 10_000n;
+const MICROS_PER_CENT = 10_000;
 
 const TWO_POW_52 = 4503599627370496;
 
@@ -24,18 +24,21 @@ export function roundHalfAwayFromZero(value: number): number {
 }
 
 /** An amount in integer micro-units; a missing or non-numeric amount counts as zero. */
-export function toMicros(amount: number | null): bigint {
-  if (amount === null || !Number.isFinite(amount)) return 0n;
-  return BigInt(roundHalfAwayFromZero(amount * MICROS_PER_UNIT));
+export function toMicros(amount: number | null): number {
+  if (amount === null || !Number.isFinite(amount)) return 0;
+  return roundHalfAwayFromZero(amount * MICROS_PER_UNIT);
 }
 
-/** A sum of micro-units as whole cents, rounded half away from zero. */
-export function microsToCents(micros: bigint): bigint {
-  const negative = micros < 0n;
-  const magnitude = negative ? -micros : micros;
-  const cents = (magnitude + MICROS_PER_CENT / 2n) / MICROS_PER_CENT;
-  return negative ? -cents : cents;
+/**
+ * A sum of micro-units as whole cents, rounded half away from zero. Sums stay exact integers while their
+ * magnitude is under 2^53 micro-units (about nine billion currency units), the same bound SQLite's integer
+ * sums in the incidents component agree with. (BigInt would lift the bound, but many BigInt operations in
+ * one request made the component trap.)
+ */
+export function microsToCents(micros: number): number {
+  const cents = Math.floor((Math.abs(micros) + MICROS_PER_CENT / 2) / MICROS_PER_CENT);
+  return micros < 0 ? -cents : cents;
 }
 
-/** Whole cents as a JSON number with at most two decimals (e.g. 123456n -> 1234.56). */
-export const centsToAmount = (cents: bigint): number => Number(cents) / 100;
+/** Whole cents as a JSON number with at most two decimals (e.g. 123456 -> 1234.56). */
+export const centsToAmount = (cents: number): number => cents / 100;

@@ -4,7 +4,7 @@
  * so a failure costs only the sections that part fills.
  */
 import type { Strategy } from './config';
-import { rankIncidents, rerankCounts, rerankVolumes, type Dashboard } from './dashboard';
+import { IncidentTally, rerankCounts, rerankVolumes, type Dashboard } from './dashboard';
 import type { Source, Validator } from './downstream';
 import * as shapes from './shapes';
 import { topByValue } from './ranking';
@@ -14,48 +14,82 @@ export type Section = keyof Dashboard;
 /** The four sections, in document order. */
 export const SECTIONS: readonly Section[] = ['customerCount', 'topCustomers', 'customersWithMostIncidents', 'customersWithHighestIncidentVolume'];
 
+/** Takes the pages of a part's answer one at a time (most parts have one) and gives the part's value. */
+export interface PageFold {
+  /** Checks a page's body (throwing a message when its shape is wrong) and takes it in. */
+  add(body: unknown): void;
+  value(): unknown;
+}
+
 export interface Part {
   source: Source;
-  /** Path and query, appended to the source's base URL. */
+  /** Path and query of the first page, appended to the source's base URL. */
   path: string;
   sections: readonly Section[];
-  /** Turns a response body into this part's value (checking its shape). */
-  decode: Validator<unknown>;
+  /** Whether the value is kept in the key-value cache. */
+  cacheable: boolean;
+  fold(): PageFold;
   /** Checks a value read back from the cache (written by an older version, or corrupted). */
   check: Validator<unknown>;
   /** The sections this part's value fills. */
   fill(value: unknown): Partial<Dashboard>;
 }
 
-/** Builds a part; the casts are safe because `fill` only ever sees values that passed `decode` or `check`. */
-function part<T>(source: Source, path: string, sections: Section[], decode: Validator<T>, check: Validator<T>, fill: (value: T) => Partial<Dashboard>): Part {
-  return { source, path, sections, decode, check, fill: (value) => fill(value as T) };
+/** A one-page part; the casts are safe because `fill` only ever sees values that passed `decode` or `check`. */
+function part<T>(source: Source, path: string, sections: Section[], decode: Validator<T>, fill: (value: T) => Partial<Dashboard>): Part {
+  return {
+    source,
+    path,
+    sections,
+    cacheable: true,
+    check: decode,
+    fill: (value) => fill(value as T),
+    fold() {
+      let value: T | undefined;
+      return { add: (body) => void (value = decode(body)), value: () => value };
+    },
+  };
 }
+
+/** Incidents per page of `/incidents/grouped-by-customer` in the naive strategy (the largest page allowed). */
+export const NAIVE_PAGE = 2000;
 
 export function planParts(strategy: Strategy, topN: number): Part[] {
   const customers = [
-    part('customers-service', '/customers/count', ['customerCount'], shapes.customerCount, shapes.customerCount, (v) => ({ customerCount: v.count })),
-    part('customers-service', `/customers/top/${topN}`, ['topCustomers'], shapes.topCustomers, shapes.topCustomers, (v) => ({
+    part('customers-service', '/customers/count', ['customerCount'], shapes.customerCount, (v) => ({ customerCount: v.count })),
+    part('customers-service', `/customers/top/${topN}`, ['topCustomers'], shapes.topCustomers, (v) => ({
       topCustomers: topByValue(v, (c) => c.scoring, topN).map((c) => ({ customerName: c.name, scoring: c.scoring })),
     })),
   ];
   if (strategy === 'naive') {
-    // The whole incident list is ranked here, and only the small rankings are kept (and cached).
-    const decode = (body: unknown) => rankIncidents(shapes.groupedIncidents(body), topN);
-    return [
-      ...customers,
-      part('incidents-service', '/incidents/grouped-by-customer', ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'], decode, shapes.incidentRankings, (v) => ({
-        customersWithMostIncidents: v.mostIncidents,
-        customersWithHighestIncidentVolume: v.highestVolume,
-      })),
-    ];
+    // Every incident is read, page by page, and tallied here. Not cached: after reading tens of thousands of
+    // incidents in one request, the component trapped in its next key-value call (componentize-js 0.10).
+    const naive: Part = {
+      source: 'incidents-service',
+      path: `/incidents/grouped-by-customer?limit=${NAIVE_PAGE}`,
+      sections: ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'],
+      cacheable: false,
+      check: shapes.incidentRankings,
+      fill: (value) => {
+        const rankings = shapes.incidentRankings(value);
+        return { customersWithMostIncidents: rankings.mostIncidents, customersWithHighestIncidentVolume: rankings.highestVolume };
+      },
+      fold() {
+        const tally = new IncidentTally();
+        return {
+          add: (body) => shapes.groupedIncidents(body).forEach((incident) => tally.add(incident)),
+          value: () => tally.rank(topN),
+        };
+      },
+    };
+    return [...customers, naive];
   }
   return [
     ...customers,
-    part('incidents-service', `/incidents/top/by-count/${topN}`, ['customersWithMostIncidents'], shapes.incidentCounts, shapes.incidentCounts, (v) => ({
+    part('incidents-service', `/incidents/top/by-count/${topN}`, ['customersWithMostIncidents'], shapes.incidentCounts, (v) => ({
       customersWithMostIncidents: rerankCounts(v, topN),
     })),
-    part('incidents-service', `/incidents/top/by-volume/${topN}`, ['customersWithHighestIncidentVolume'], shapes.incidentVolumes, shapes.incidentVolumes, (v) => ({
+    part('incidents-service', `/incidents/top/by-volume/${topN}`, ['customersWithHighestIncidentVolume'], shapes.incidentVolumes, (v) => ({
       customersWithHighestIncidentVolume: rerankVolumes(v, topN),
     })),
   ];

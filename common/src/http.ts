@@ -82,11 +82,32 @@ export function json(data: unknown, init: ResponseInit = {}): Response {
 }
 
 /**
- * A JSON object response whose members keep the given order. A plain object would not: JavaScript puts
- * integer-like keys (a customer named "42") first, and a key named "__proto__" would be lost.
+ * A query parameter's decoded value, or `null` when absent. Parsed by hand from the raw query: inside the
+ * component, `URL.searchParams` returned `null` for a present but empty parameter (`?strategy=`).
  */
-export function jsonObject(entries: ReadonlyArray<readonly [string, unknown]>, init: ResponseInit = {}): Response {
-  return jsonResponse(`{${entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}`, init);
+export function queryParam(url: URL, name: string): string | null {
+  for (const pair of url.search.replace(/^\?/, '').split('&')) {
+    const equals = pair.indexOf('=');
+    // Other parameters are none of this component's business, even malformed ones.
+    if (decodeQueryPart(equals === -1 ? pair : pair.slice(0, equals)) !== name) continue;
+    const value = equals === -1 ? '' : decodeQueryPart(pair.slice(equals + 1));
+    if (value === null) throw new HttpError(400, 'invalid-query', `The value of ${name} is not valid percent-encoded UTF-8.`);
+    return value;
+  }
+  return null;
+}
+
+function decodeQueryPart(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replaceAll('+', ' '));
+  } catch {
+    return null;
+  }
+}
+
+/** A `Link` header pointing at the next page of the list at `url`. */
+export function nextPageLink(url: URL, limit: number, after: string): string {
+  return `<${url.pathname}?limit=${limit}&after=${encodeURIComponent(after)}>; rel="next"`;
 }
 
 /** Decodes one path segment; malformed percent-encoding is the client's error. */

@@ -27,3 +27,36 @@ export function parseId(raw: string): string {
   }
   return raw;
 }
+
+/** Page sizes of the paged lists (`?limit=`): default and largest. */
+export const PAGE_DEFAULT = 1000;
+export const PAGE_MAX = 2000;
+
+/** `?limit=` of a paged list: absent means {@link PAGE_DEFAULT}; otherwise a whole number from 1 to {@link PAGE_MAX}. */
+export function parsePageLimit(raw: string | null): number {
+  if (raw === null) return PAGE_DEFAULT;
+  if (!/^[0-9]{1,7}$/.test(raw) || Number(raw) < 1 || Number(raw) > PAGE_MAX) {
+    throw new HttpError(400, 'invalid-query', `limit must be a whole number from 1 to ${PAGE_MAX}; got ${quote(raw)}.`);
+  }
+  return Number(raw);
+}
+
+/** The position after which a page starts: the sort key of the last item of the previous page. */
+export type Cursor = string[];
+
+export const encodeCursor = (cursor: Cursor): string => JSON.stringify(cursor);
+
+/** `?after=`: absent means the first page; otherwise a cursor taken from a `Link: rel="next"` header. */
+export function parseCursor(raw: string | null, arity: number): Cursor | null {
+  if (raw === null) return null;
+  let cursor: unknown;
+  try {
+    cursor = JSON.parse(raw);
+  } catch {
+    cursor = undefined;
+  }
+  if (!Array.isArray(cursor) || cursor.length !== arity || !cursor.every((part) => typeof part === 'string')) {
+    throw new HttpError(400, 'invalid-query', `after must be a cursor from a Link header of this list; got ${quote(raw)}.`);
+  }
+  return cursor as Cursor;
+}

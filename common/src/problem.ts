@@ -84,7 +84,8 @@ export function problemResponse(error: unknown, instance?: string, log: (line: s
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  // SpiderMonkey's `stack` lists frames only, without the name and message V8 puts first.
+  if (error instanceof Error) return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ''}`;
   try {
     return JSON.stringify(error);
   } catch {

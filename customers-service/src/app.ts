@@ -3,6 +3,7 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  */
 import { createApp, json, type App, type AppOptions } from '../../common/src/http';
+import { pagedList } from '../../common/src/paging';
 import { parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
 import type { Database } from '../../common/src/sql';
@@ -17,7 +18,15 @@ export function createCustomersApp({ openDatabase, ...options }: CustomersAppOpt
   const customers = () => createCustomersRepository(openDatabase());
   return createApp(
     [
-      { path: '/customers/items', get: () => json(customers().list()) },
+      {
+        path: '/customers/items',
+        get: ({ url }) =>
+          pagedList(url, {
+            cursorArity: 2,
+            read: (limit, after) => customers().listPage(limit, after),
+            cursorOf: (c) => [c.name ?? '', c.id ?? ''],
+          }),
+      },
       {
         path: '/customers/items/:id',
         get: ({ params }) => {

@@ -2,7 +2,9 @@
  * The incidents component as a plain `(Request) => Promise<Response>` app.
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  */
-import { createApp, json, jsonObject, type App, type AppOptions } from '../../common/src/http';
+import { createApp, json, type App, type AppOptions } from '../../common/src/http';
+import { jsonGroups } from '../../common/src/json-groups';
+import { pagedList } from '../../common/src/paging';
 import { parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
 import type { Database } from '../../common/src/sql';
@@ -17,7 +19,11 @@ export function createIncidentsApp({ openDatabase, ...options }: IncidentsAppOpt
   const incidents = () => createIncidentsRepository(openDatabase());
   return createApp(
     [
-      { path: '/incidents/items', get: () => json(incidents().list()) },
+      {
+        path: '/incidents/items',
+        get: ({ url }) =>
+          pagedList(url, { cursorArity: 1, read: (limit, after) => incidents().listPage(limit, after), cursorOf: (i) => [i.id ?? ''] }),
+      },
       {
         path: '/incidents/items/:id',
         get: ({ params }) => {
@@ -27,7 +33,17 @@ export function createIncidentsApp({ openDatabase, ...options }: IncidentsAppOpt
           return json(incident);
         },
       },
-      { path: '/incidents/grouped-by-customer', get: () => jsonObject(incidents().groupedByCustomer()) },
+      {
+        // Paged by incidents: a customer's incidents may continue on the next page, under the same key.
+        path: '/incidents/grouped-by-customer',
+        get: ({ url }) =>
+          pagedList(url, {
+            cursorArity: 2,
+            read: (limit, after) => incidents().byCustomerPage(limit, after),
+            cursorOf: (i) => [i.customerName ?? '', i.id ?? ''],
+            render: (items) => jsonGroups(items, (i) => i.customerName ?? ''),
+          }),
+      },
       {
         path: '/incidents/top/by-count/:limit',
         get: ({ params }) => {

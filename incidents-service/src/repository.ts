@@ -1,5 +1,7 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
-import { numberColumn, textColumn, type Database, type Row } from '../../common/src/sql';
+import { compareCodePoints } from '../../common/src/collation';
+import type { Cursor } from '../../common/src/params';
+import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
 
 /** An item of `/incidents/items` and of each group of `/incidents/grouped-by-customer`. */
 export interface IncidentSummary {
@@ -31,11 +33,25 @@ const toSummary = (row: Row): IncidentSummary => ({
   customerName: textColumn(row, 'CustomerName'),
 });
 
+const COLUMNS = 'SELECT Id, Amount, CustomerName FROM Incidents';
+
 export function createIncidentsRepository(db: Database) {
+  /** Incidents of a `COLUMNS` query, packed into one value (see `queryPacked`). */
+  const readPacked = (select: string, params: SqlParam[]): IncidentSummary[] =>
+    queryPacked(db, select, ['Id', exactNumberSql('Amount'), 'CustomerName'], params).map(([id, amount, customerName]) => ({
+      id: packedText(id),
+      amount: packedNumber(amount),
+      customerName: packedText(customerName),
+    }));
+
   return {
-    /** All incidents, by id (binary order). */
-    list(): IncidentSummary[] {
-      return db.query('SELECT Id, Amount, CustomerName FROM Incidents ORDER BY Id COLLATE BINARY').map(toSummary);
+    /** A page of all incidents, by id (binary order): `limit` of them after `after` (an id). */
+    listPage(limit: number, after: Cursor | null): { items: IncidentSummary[]; more: boolean } {
+      const rows = readPacked(
+        after ? `${COLUMNS} WHERE Id COLLATE BINARY > ?1 ORDER BY Id COLLATE BINARY LIMIT ?2` : `${COLUMNS} ORDER BY Id COLLATE BINARY LIMIT ?1`,
+        after ? [after[0] ?? '', limit + 1] : [limit + 1],
+      ).sort((a, b) => compareCodePoints(a.id ?? '', b.id ?? ''));
+      return pageOf(rows, limit);
     },
 
     /** One incident by id, ignoring ASCII case; `null` when there is none. */
@@ -67,20 +83,17 @@ export function createIncidentsRepository(db: Database) {
         });
     },
 
-    /** All incidents grouped by customer name as stored: groups by name, incidents by id (both binary order). */
-    groupedByCustomer(): Array<[customerName: string, incidents: IncidentSummary[]]> {
-      const groups: Array<[string, IncidentSummary[]]> = [];
-      const rows = db.query(
-        'SELECT Id, Amount, CustomerName FROM Incidents ORDER BY CustomerName COLLATE BINARY, Id COLLATE BINARY',
-      );
-      for (const row of rows) {
-        const incident = toSummary(row);
-        const name = incident.customerName ?? '';
-        const last = groups[groups.length - 1];
-        if (last && last[0] === name) last[1].push(incident);
-        else groups.push([name, [incident]]);
-      }
-      return groups;
+    /**
+     * A page of all incidents ordered by customer name as stored, then id (both binary order): `limit` of
+     * them after `after` (a name and an id).
+     */
+    byCustomerPage(limit: number, after: Cursor | null): { items: IncidentSummary[]; more: boolean } {
+      const order = 'ORDER BY CustomerName COLLATE BINARY, Id COLLATE BINARY';
+      const rows = readPacked(
+        after ? `${COLUMNS} WHERE (CustomerName COLLATE BINARY, Id COLLATE BINARY) > (?1, ?2) ${order} LIMIT ?3` : `${COLUMNS} ${order} LIMIT ?1`,
+        after ? [after[0] ?? '', after[1] ?? '', limit + 1] : [limit + 1],
+      ).sort((a, b) => compareCodePoints(a.customerName ?? '', b.customerName ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
+      return pageOf(rows, limit);
     },
   };
 }

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ID_LENGTH, MAX_LIMIT } from '../../common/src/params';
 import { byCodePoint, CUSTOMERS, insertCustomersSql, type CustomerRow } from './fixtures';
 import { httpContract } from './http.contract';
-import { readProblem, RESET_SQL, type ServiceTarget } from './target';
+import { followPages, readProblem, RESET_SQL, type ServiceTarget } from './target';
 
 const summary = (c: CustomerRow) => ({ id: c.id, name: c.name, country: c.country, scoring: c.scoring });
 const byNameThenId = (a: CustomerRow, b: CustomerRow) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id);
@@ -29,6 +29,28 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
       expect(body).toEqual([...CUSTOMERS].sort(byNameThenId).map(summary));
       // Key order is part of the shape users diff against.
       expect(Object.keys((body as object[])[0] ?? {})).toEqual(['id', 'name', 'country', 'scoring']);
+    });
+
+    it('pages with ?limit= and a Link to the next page, the pages together being the whole list', async () => {
+      const pages = (await followPages(getTarget(), '/customers/items?limit=3')) as object[][];
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 3, 1]);
+      expect(pages.flat()).toEqual([...CUSTOMERS].sort(byNameThenId).map(summary));
+      const first = await getTarget().fetch('/customers/items?limit=3');
+      expect(first.headers.get('link')).toMatch(/^<\/customers\/items\?limit=3&after=[^>]+>; rel="next"$/);
+    });
+
+    it.each([
+      ['limit=0', 'limit must be a whole number from 1 to 2000'],
+      ['limit=2001', 'limit must be a whole number from 1 to 2000'],
+      ['limit=two', 'limit must be a whole number from 1 to 2000'],
+      ['after=nope', 'after must be a cursor from a Link header of this list'],
+      [`after=${encodeURIComponent('["only one"]')}`, 'after must be a cursor from a Link header of this list'],
+    ])('answers 400 problem+json for ?%s', async (query, phrase) => {
+      const response = await getTarget().fetch(`/customers/items?${query}`);
+      expect(response.status).toBe(400);
+      const problem = await readProblem(response);
+      expect(problem).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-query' });
+      expect(problem.detail).toContain(phrase);
     });
 
     it('returns an empty list for an empty table', async () => {

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ID_LENGTH } from '../../common/src/params';
 import { byCodePoint, INCIDENTS, insertIncidentsSql, type IncidentRow } from './fixtures';
 import { httpContract } from './http.contract';
-import { readProblem, RESET_SQL, type ServiceTarget } from './target';
+import { followPages, readProblem, RESET_SQL, type ServiceTarget } from './target';
 
 const summary = (i: IncidentRow) => ({ id: i.id, amount: i.amount, customerName: i.customerName });
 
@@ -35,6 +35,12 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
       expect(response.headers.get('content-type')).toBe('application/json');
       expect(body).toEqual([...INCIDENTS].sort((a, b) => byCodePoint(a.id, b.id)).map(summary));
       expect(Object.keys((body as object[])[0] ?? {})).toEqual(['id', 'amount', 'customerName']);
+    });
+
+    it('pages with ?limit= and Link headers, the pages together being the whole list', async () => {
+      const pages = (await followPages(getTarget(), '/incidents/items?limit=4')) as object[][];
+      expect(pages.map((p) => p.length)).toEqual([4, 4, 1]);
+      expect(pages.flat()).toEqual([...INCIDENTS].sort((a, b) => byCodePoint(a.id, b.id)).map(summary));
     });
 
     it('keeps the decimals of amounts and returns them as JSON numbers', async () => {
@@ -83,6 +89,18 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
       expect(body['Ghost Customer']).toEqual([{ id: 'I-003', amount: 1234.56, customerName: 'Ghost Customer' }]);
       expect(text.indexOf('"42"')).toBeLessThan(text.indexOf('"Ghost Customer"'));
       expect(body['Zed Corp']?.map((i) => (i as { id: string }).id)).toEqual(['I-000', 'I-001', 'I-005']);
+    });
+
+    it('pages by incidents: a group may continue on the next page under the same key', async () => {
+      const pages = (await followPages(getTarget(), '/incidents/grouped-by-customer?limit=2')) as Array<Record<string, unknown[]>>;
+      expect(pages).toHaveLength(5);
+      // A Map, because one of the names is "__proto__".
+      const merged = new Map<string, unknown[]>();
+      for (const page of pages) for (const [name, group] of Object.entries(page)) merged.set(name, [...(merged.get(name) ?? []), ...group]);
+      const byName = (a: [string, unknown], b: [string, unknown]) => byCodePoint(a[0], b[0]);
+      expect([...merged].sort(byName)).toEqual(Object.entries(JSON.parse(expectedGroupedText(INCIDENTS)) as Record<string, unknown[]>).sort(byName));
+      // "Zed Corp" has three incidents: one ends a page, the other two fill the next.
+      expect(pages.filter((page) => 'Zed Corp' in page).map((page) => page['Zed Corp']?.length)).toEqual([1, 2]);
     });
 
     it('returns {} for an empty table and reflects rows inserted later with plain SQL', async () => {

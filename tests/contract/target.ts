@@ -37,3 +37,18 @@ export async function readProblem(response: Response): Promise<ProblemBody> {
   }
   return (await response.json()) as ProblemBody;
 }
+
+/** GETs `path` and every page its `Link: rel="next"` headers lead to; returns the parsed pages in order. */
+export async function followPages(target: ServiceTarget, path: string, maxPages = 100): Promise<unknown[]> {
+  const pages: unknown[] = [];
+  for (let next: string | null = path; next !== null; ) {
+    if (pages.length === maxPages) throw new Error(`more than ${maxPages} pages from ${path}`);
+    const response = await target.fetch(next);
+    if (response.status !== 200) throw new Error(`${next} answered ${response.status}: ${await response.text()}`);
+    pages.push(await response.json());
+    const link = response.headers.get('link');
+    next = link === null ? null : (/^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? null);
+    if (link !== null && next === null) throw new Error(`unexpected Link header ${link}`);
+  }
+  return pages;
+}

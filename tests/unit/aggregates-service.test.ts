@@ -150,7 +150,7 @@ describe.each(['pushdown', 'naive'])('GET /aggregates/dashboard with the %s stra
     expect((await inProcessAggregates(db, { variables, wrapFetch })()).status).toBe(200);
     const incidentCalls =
       strategy === 'naive'
-        ? ['http://incidents-service.spin.internal/incidents/grouped-by-customer']
+        ? ['http://incidents-service.spin.internal/incidents/grouped-by-customer?limit=2000']
         : ['http://incidents-service.spin.internal/incidents/top/by-count/5', 'http://incidents-service.spin.internal/incidents/top/by-volume/5'];
     expect([...seen].sort()).toEqual(['http://customers.elsewhere:8080/customers/count', 'http://customers.elsewhere:8080/customers/top/5', ...incidentCalls]);
     expect(maxInFlight).toBe(seen.length);
@@ -188,7 +188,7 @@ describe('the naive and pushdown strategies', () => {
     const seen: string[] = [];
     const call = inProcessAggregates(db, { wrapFetch: (inner) => (url, init) => (seen.push(url), inner(url, init)) });
     expect((await call('/aggregates/dashboard?strategy=naive')).status).toBe(200);
-    expect(seen).toContain('http://incidents-service.spin.internal/incidents/grouped-by-customer');
+    expect(seen).toContain('http://incidents-service.spin.internal/incidents/grouped-by-customer?limit=2000');
     const bad = await call('/aggregates/dashboard?strategy=fast');
     expect(bad.status).toBe(400);
     expect(await readProblem(bad)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-query', detail: expect.stringContaining('pushdown, naive') });

@@ -1,0 +1,111 @@
+// Shared by the benchmarks: start the runtime CLI as a child process, drive it over loopback with a
+// keep-alive load loop, and describe the machine. Plain ESM so the benchmarks run without a build step.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../', import.meta.url));
+
+/** Starts `runtime/dist/cli.js` with `args` on a free port; resolves with its URL, the start time and a stop function. */
+export async function startRuntimeCli(args, { env = process.env } = {}) {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['runtime/dist/cli.js', '--listen', '127.0.0.1:0', ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /Serving (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`runtime exited with ${code}:\n${output}`)));
+  });
+  const readyMs = performance.now() - started;
+  const stop = () =>
+    new Promise((resolve) => {
+      child.removeAllListeners('exit');
+      child.on('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  return { url, readyMs, stop, output: () => output };
+}
+
+/** One GET; resolves with the status, the body and the latency in ms. */
+export function get(url, agent) {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
+    });
+    request.on('error', reject);
+  });
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/**
+ * `concurrency` loops, each sending its next request when the previous answer arrived, for `ms`
+ * milliseconds and at least `minRequests` requests in all.
+ */
+export async function load(url, { concurrency, ms, minRequests = 1 }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies = [];
+  let failures = 0;
+  const started = performance.now();
+  const end = started + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end || latencies.length < minRequests) {
+        const { status, ms: latency } = await get(url, agent);
+        latencies.push(latency);
+        if (status !== 200) failures += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, failures, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+export function machineInfo() {
+  return {
+    date: new Date().toISOString(),
+    nproc: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+/** A progress bar on stderr: `label [#####.....] 45% 450000/1000000 3.2 s`. */
+export function progress(label, total) {
+  const started = performance.now();
+  const width = 30;
+  let last = 0;
+  const draw = (done, force = false) => {
+    const now = performance.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    const filled = Math.round((done / total) * width);
+    const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor((done / total) * 100)).padStart(3)}% ${done}/${total} ${((now - started) / 1000).toFixed(1)} s`;
+    // Without a terminal, one line at the end instead of a redrawn bar.
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
+    else if (force) process.stderr.write(`${line}\n`);
+  };
+  return {
+    update: (done) => draw(done),
+    done: () => {
+      draw(total, true);
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      return (performance.now() - started) / 1000;
+    },
+  };
+}
