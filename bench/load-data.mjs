@@ -12,23 +12,12 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { progress } from './http-load.mjs';
+import { prng } from './prng.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const MIGRATIONS = readFileSync(join(root, 'migrations.sql'), 'utf8');
 const TRIGGERS = ['TR_Incidents_Totals_Insert', 'TR_Incidents_Totals_Delete', 'TR_Incidents_Totals_Update'];
 const BATCH = 50_000;
-
-/** mulberry32: small, seeded, good enough for test data. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const customerName = (i) => `Customer ${String(i).padStart(5, '0')}`;
 

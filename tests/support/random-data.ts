@@ -1,17 +1,8 @@
 /** Seeded random data with many ties and awkward names, for property tests. Same seed, same rows. */
+import { prng } from '../../bench/prng.mjs';
 import { sqlText } from './sqlite';
 
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 const NAME_PARTS = ['Acme', 'acme', 'Ａcme', '😀', 'Émile', "O'Neil", 'Zed', 'zed', '42', '__proto__', 'Δ', 'a b', ''];
 

@@ -1,0 +1,12 @@
+// A small seeded pseudo-random generator (mulberry32) for generated data: the same seed gives the same
+// rows, in the benchmarks and in the property tests.
+export function prng(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
