@@ -1,43 +1,51 @@
 #!/usr/bin/env node
-// `npm run bench`: requests/s and p50/p99 latency of the local runtime, over real loopback sockets.
+// `npm run bench`: requests/s, p50/p99 latency and the runtime's CPU time per request, over real loopback
+// sockets, for two apps:
 //
-// Starts the runtime CLI as a child process (as `npm run up` does), then drives it from this process with a
-// keep-alive load loop at each concurrency level for a fixed time. By default it targets the fixture app
-// (runtime/test-fixtures): a one-query endpoint and an endpoint making one chained call to a one-query
-// component. Point it at the real app with, e.g.:
+//   fixture  runtime/test-fixtures: one query (/a/db/count) and one chained call to a one-query component
+//   app      the repository's spin.toml with --sqlite @migrations.sql in a temporary state directory:
+//            /customers/count (one query) and /aggregates/dashboard (4 chained calls; its cache is turned
+//            off with --variable cache_ttl_ms=0 so that every request really calls the data components)
 //
-//   npm run bench -- --from spin.toml --sqlite @migrations.sql \
-//     --one-query /customers/count --chained /aggregates/some-chained-endpoint
+// Each app is started as a child process with the runtime CLI (as `npm run up` does) and driven from this
+// process with keep-alive load loops at each concurrency level for a fixed time. CPU ms/request is the
+// runtime process's user+system time (all its threads, from /proc) divided by the requests served: it does
+// not count the load generator, and it is much less noisy than req/s on a shared machine.
 //
-// Writes bench/results/runtime.md and runtime.json at the repository root.
+// Writes bench/results/runtime.md and runtime.json at the repository root (not with --cli or --out).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildFixtures, fixtureManifest } from '../test-fixtures/build-fixtures.mjs';
+import { buildAppComponents, buildFixtures, fixtureManifest } from '../test-fixtures/build-fixtures.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const USAGE = `Usage: npm run bench -- [flags]
-  --from <spin.toml>        app to measure (default: the runtime's fixture app)
-  --sqlite <arg>            --sqlite for the runtime (repeatable; default for the fixture: an items table)
-  --one-query <path>        one-query endpoint (default: /a/db/count)
-  --chained <path>          endpoint making one chained call (default: /a/chain?to=hidden&path=/db/count)
+  --apps <list>             fixture, app, or both (default: fixture,app)
   --concurrency <list>      comma-separated levels (default: 1,4,16)
-  --duration <seconds>      measuring time per endpoint and level (default: 5)
-  --out <dir>               results directory (default: bench/results)`;
+  --duration <seconds>      measuring time per row (default: 4)
+  --cli <path>              the runtime CLI to measure (default: runtime/dist/cli.js); for comparing builds:
+                            results then go to stdout only, unless --out is given
+  --out <dir>               results directory (default: bench/results)
+  --from <spin.toml>        measure another app instead, with:
+  --sqlite <arg>            --sqlite for it (repeatable)
+  --variable <name=value>   --variable for it (repeatable)
+  --path <name=path>        a row per endpoint (repeatable), e.g. --path "one query=/customers/count"`;
 
 const { values } = parseArgs({
   options: {
-    from: { type: 'string' },
-    sqlite: { type: 'string', multiple: true },
-    'one-query': { type: 'string', default: '/a/db/count' },
-    chained: { type: 'string', default: `/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}` },
+    apps: { type: 'string', default: 'fixture,app' },
     concurrency: { type: 'string', default: '1,4,16' },
-    duration: { type: 'string', default: '5' },
-    out: { type: 'string', default: join(root, 'bench/results') },
+    duration: { type: 'string', default: '4' },
+    cli: { type: 'string' },
+    out: { type: 'string' },
+    from: { type: 'string' },
+    sqlite: { type: 'string', multiple: true, default: [] },
+    variable: { type: 'string', multiple: true, default: [] },
+    path: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean' },
   },
 });
@@ -46,27 +54,65 @@ if (values.help) {
   process.exit(0);
 }
 
-const usingFixture = values.from === undefined;
-const from = values.from ?? fixtureManifest;
-const sqlite =
-  values.sqlite ??
-  (usingFixture
-    ? [
-        'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
-        "INSERT INTO items (name) SELECT 'item ' || value FROM json_each('[1,2,3,4,5,6,7,8,9,10]')",
-      ]
-    : []);
+const APPS = {
+  fixture: {
+    name: 'fixture',
+    from: fixtureManifest,
+    build: () => buildFixtures(),
+    args: [
+      '--sqlite',
+      'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+      '--sqlite',
+      "INSERT INTO items (name) SELECT 'item ' || value FROM json_each('[1,2,3,4,5,6,7,8,9,10]')",
+    ],
+    endpoints: [
+      { name: 'one query', path: '/a/db/count' },
+      { name: 'one chained call', path: `/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}` },
+    ],
+  },
+  app: {
+    name: 'app',
+    from: join(root, 'spin.toml'),
+    build: () => buildAppComponents(),
+    args: ['--sqlite', `@${join(root, 'migrations.sql')}`, '--variable', 'cache_ttl_ms=0'],
+    endpoints: [
+      { name: 'one query', path: '/customers/count' },
+      { name: 'dashboard (4 chained calls)', path: '/aggregates/dashboard' },
+    ],
+  },
+};
+
+function customApp() {
+  const endpoints = values.path.map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--path ${pair}: expected name=path`);
+    return { name: pair.slice(0, eq), path: pair.slice(eq + 1) };
+  });
+  if (endpoints.length === 0) throw new Error('--from needs at least one --path');
+  return {
+    name: 'custom',
+    from: resolve(values.from),
+    build: async () => {},
+    args: [...values.sqlite.flatMap((s) => ['--sqlite', s]), ...values.variable.flatMap((v) => ['--variable', v])],
+    endpoints,
+  };
+}
+
+const apps = values.from === undefined ? values.apps.split(',').map((name) => APPS[name] ?? usage(`unknown app '${name}'`)) : [customApp()];
+const cli = resolve(root, values.cli ?? 'runtime/dist/cli.js');
+const outDir = values.out ?? (values.cli === undefined ? join(root, 'bench/results') : undefined);
 const levels = values.concurrency.split(',').map(Number);
 const durationMs = Number(values.duration) * 1000;
-const endpoints = [
-  { name: 'one query', path: values['one-query'] },
-  { name: 'one chained call', path: values.chained },
-];
 
-/** Starts `runtime/dist/cli.js` on a free port; resolves with its URL and a stop function. */
-async function startRuntime(stateDir) {
-  if (usingFixture) await buildFixtures();
-  const args = ['runtime/dist/cli.js', '-f', from, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--quiet', ...sqlite.flatMap((s) => ['--sqlite', s])];
+function usage(message) {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+/** Starts the runtime CLI on a free port; resolves with its URL, pid and a stop function. */
+async function startRuntime(app, stateDir) {
+  await app.build();
+  const args = [cli, '-f', app.from, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--quiet', ...app.args];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
@@ -83,7 +129,18 @@ async function startRuntime(stateDir) {
       child.on('exit', resolve);
       child.kill('SIGTERM');
     });
-  return { url, stop };
+  return { url, pid: child.pid, stop };
+}
+
+/** User + system CPU time of a process (all threads) in ms, or NaN where /proc is missing. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 function get(agent, url) {
@@ -97,10 +154,11 @@ function get(agent, url) {
 }
 
 /** `concurrency` loops, each sending its next request when the previous answer arrived. */
-async function load(url, concurrency, ms) {
+async function load(url, concurrency, ms, pid) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = [];
   let failures = 0;
+  const cpuBefore = cpuMs(pid);
   const started = performance.now();
   const end = started + ms;
   await Promise.all(
@@ -114,31 +172,38 @@ async function load(url, concurrency, ms) {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpuPerRequest = (cpuMs(pid) - cpuBefore) / latencies.length;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { requests: latencies.length, failures, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99) };
+  return { requests: latencies.length, failures, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99), cpuMsPerRequest: cpuPerRequest };
 }
 
-const stateDir = mkdtempSync(join(tmpdir(), 'spin-bench-'));
-const runtime = await startRuntime(stateDir);
 const results = [];
-try {
-  for (const endpoint of endpoints) {
-    const url = `${runtime.url}${endpoint.path}`;
-    const probe = await get(undefined, url);
-    if (probe !== 200) throw new Error(`${endpoint.path} answered ${probe}; pass a working endpoint (see --help)`);
-    await load(url, 4, 1000); // warm-up: JIT, prepared instances, SQLite page cache
-    for (const concurrency of levels) {
-      const r = await load(url, concurrency, durationMs);
-      results.push({ endpoint: endpoint.name, path: endpoint.path, concurrency, ...r });
-      console.log(`${endpoint.name.padEnd(17)} c=${String(concurrency).padEnd(3)} ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.requests} requests, ${r.failures} non-200)`);
+for (const app of apps) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'spin-bench-'));
+  const runtime = await startRuntime(app, stateDir);
+  try {
+    for (const endpoint of app.endpoints) {
+      const url = `${runtime.url}${endpoint.path}`;
+      const probe = await get(undefined, url);
+      if (probe !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe}; pass a working endpoint (see --help)`);
+      await load(url, 4, 1000, runtime.pid); // warm-up: JIT, prepared instances, SQLite page cache
+      for (const concurrency of levels) {
+        const r = await load(url, concurrency, durationMs, runtime.pid);
+        results.push({ app: app.name, endpoint: endpoint.name, path: endpoint.path, concurrency, ...r });
+        console.log(
+          `${app.name.padEnd(8)} ${endpoint.name.padEnd(28)} c=${String(concurrency).padEnd(3)} ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req  (${r.requests} requests, ${r.failures} non-200)`,
+        );
+      }
     }
+  } finally {
+    await runtime.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   }
-} finally {
-  await runtime.stop();
-  rmSync(stateDir, { recursive: true, force: true });
 }
+
+if (outDir === undefined) process.exit(0);
 
 const machine = {
   date: new Date().toISOString(),
@@ -146,30 +211,36 @@ const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   memoryGb: Math.round(totalmem() / 2 ** 30),
   node: process.version,
-  app: relative(root, from),
+  apps: apps.map((app) => `${app.name}: ${relative(root, app.from)}`),
   durationSeconds: durationMs / 1000,
 };
-const targets = { 'one query': 300, 'one chained call': 150 };
-mkdirSync(values.out, { recursive: true });
-writeFileSync(join(values.out, 'runtime.json'), `${JSON.stringify({ machine, targets, results }, null, 2)}\n`);
+const targets = { 'one query': 400, 'one chained call': 150 };
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'runtime.json'), `${JSON.stringify({ machine, targets, results }, null, 2)}\n`);
 const rows = results.map(
-  (r) => `| ${r.endpoint} | \`${r.path}\` | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.requests} | ${r.failures} |`,
+  (r) =>
+    `| ${r.app} | ${r.endpoint} | \`${r.path}\` | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMsPerRequest.toFixed(2)} | ${r.requests} | ${r.failures} |`,
 );
-const best = (name) => Math.max(...results.filter((r) => r.endpoint === name).map((r) => r.rps));
+const best = (app, name) => Math.max(...results.filter((r) => r.app === app && r.endpoint === name).map((r) => r.rps));
+const summary = Object.entries(targets).flatMap(([name, target]) =>
+  apps.filter((app) => app.endpoints.some((e) => e.name === name)).map((app) => `- ${name} (${app.name}): target >= ${target} req/s, best here ${best(app.name, name).toFixed(0)}`),
+);
 writeFileSync(
-  join(values.out, 'runtime.md'),
+  join(outDir, 'runtime.md'),
   `# Local runtime benchmark
 
 Generated by \`npm run bench\` (runtime/bench/bench.mjs) on ${machine.date}: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GB,
-Node ${machine.node}. App: \`${machine.app}\`. Runtime started as by \`npm run up\`; load from a keep-alive loop in a
-separate process over loopback, ${machine.durationSeconds} s per row after a 1 s warm-up.
+Node ${machine.node}. Apps: ${machine.apps.map((a) => `\`${a}\``).join(', ')}. Runtime started as by \`npm run up\`; load from
+keep-alive loops in a separate process over loopback (sharing the same cores), ${machine.durationSeconds} s per row after a 1 s warm-up.
+"cpu ms/req" is the runtime process's CPU time (all threads) per request. Where the time goes:
+[runtime-profile.md](runtime-profile.md).
 
-| endpoint | path | concurrency | req/s | p50 ms | p99 ms | requests | non-200 |
-|---|---|---|---|---|---|---|---|
+| app | endpoint | path | concurrency | req/s | p50 ms | p99 ms | cpu ms/req | requests | non-200 |
+|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Targets on 2 cores: >= ${targets['one query']} req/s for one query (best here: ${best('one query').toFixed(0)}), >= ${targets['one chained call']} req/s with
-one chained call (best here: ${best('one chained call').toFixed(0)}).
+Targets on 2 cores:
+${summary.join('\n')}
 `,
 );
-console.log(`\nwrote ${relative(root, join(values.out, 'runtime.md'))} and runtime.json`);
+console.log(`\nwrote ${relative(root, join(outDir, 'runtime.md'))} and runtime.json`);
