@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { loadRuntime, repoRoot, tempDir } from './runtime/support/runtime';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 
@@ -187,5 +188,19 @@ describe('deploy/runtime-config.toml', () => {
     expect(databases.size).toBeGreaterThan(0);
     for (const name of databases) expect(Object.keys(runtimeConfig.sqlite_database ?? {})).toContain(name);
     for (const name of stores) expect(Object.keys(runtimeConfig.key_value_store ?? {})).toContain(name);
+  });
+});
+
+describe('the local runtime and this runtime config', () => {
+  it('refuses it at start with an error naming the unsupported libSQL backend', async () => {
+    const { create } = await loadRuntime();
+    const dir = tempDir();
+    try {
+      await expect(
+        create({ from: 'spin.toml', cwd: repoRoot, stateDir: dir.path, runtimeConfigFile: `${repoRoot}deploy/runtime-config.toml`, guestOutput: () => {} }),
+      ).rejects.toThrow(/sqlite_database\.default\.type: 'libsql' is not supported by this runtime \(only "spin", a local SQLite file\)/);
+    } finally {
+      dir.remove();
+    }
   });
 });

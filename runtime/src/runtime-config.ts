@@ -21,9 +21,10 @@ function backends(reader: TomlReader, dir: string, value: unknown, key: string):
   if (value === undefined) return {};
   const result: Record<string, string | undefined> = {};
   for (const [label, raw] of Object.entries(reader.table(value, key))) {
-    const entry = reader.table(raw, `${key}.${label}`, ['type', 'path']);
-    const type = reader.string(entry.type, `${key}.${label}.type`);
+    // The backend type first: a libSQL or Redis entry is refused for its type, not for its first unknown key.
+    const type = reader.string(reader.table(raw, `${key}.${label}`).type, `${key}.${label}.type`);
     if (type !== 'spin') reader.fail(`${key}.${label}.type`, `'${type}' is not supported by this runtime (only "spin", a local SQLite file)`);
+    const entry = reader.table(raw, `${key}.${label}`, ['type', 'path']);
     const path = reader.optionalString(entry.path, `${key}.${label}.path`);
     result[label] = path === undefined ? undefined : resolve(dir, path);
   }
