@@ -1,16 +1,20 @@
 // Shared by the benchmarks: start the runtime CLI as a child process, drive it over loopback with a
 // keep-alive load loop, and describe the machine. Plain ESM so the benchmarks run without a build step.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../', import.meta.url));
 
-/** Starts `runtime/dist/cli.js` with `args` on a free port; resolves with its URL, the start time and a stop function. */
-export async function startRuntimeCli(args, { env = process.env } = {}) {
+/**
+ * Starts the runtime CLI (`cli`, default runtime/dist/cli.js) with `args` on a free port; resolves with its URL,
+ * pid, time to listening and a stop function.
+ */
+export async function startRuntimeCli(args, { env = process.env, cli = 'runtime/dist/cli.js' } = {}) {
   const started = performance.now();
-  const child = spawn(process.execPath, ['runtime/dist/cli.js', '--listen', '127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, [cli, '--listen', '127.0.0.1:0', ...args], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,7 +36,7 @@ export async function startRuntimeCli(args, { env = process.env } = {}) {
       child.on('exit', resolve);
       child.kill('SIGTERM');
     });
-  return { url, readyMs, stop, output: () => output };
+  return { url, pid: child.pid, readyMs, stop, output: () => output };
 }
 
 /** One GET; resolves with the status, the body and the latency in ms. */
@@ -48,16 +52,29 @@ export function get(url, agent) {
   });
 }
 
+/** User + system CPU time of a process (all threads) in ms, or NaN where /proc is missing. */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
  * `concurrency` loops, each sending its next request when the previous answer arrived, for `ms`
- * milliseconds and at least `minRequests` requests in all.
+ * milliseconds and at least `minRequests` requests in all. With `pid`, also the CPU time that process
+ * spent per request.
  */
-export async function load(url, { concurrency, ms, minRequests = 1 }) {
+export async function load(url, { concurrency, ms, minRequests = 1, pid }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = [];
   let failures = 0;
+  const cpuBefore = pid === undefined ? NaN : cpuMs(pid);
   const started = performance.now();
   const end = started + ms;
   await Promise.all(
@@ -72,7 +89,8 @@ export async function load(url, { concurrency, ms, minRequests = 1 }) {
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, failures, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  const cpuMsPerRequest = pid === undefined ? NaN : (cpuMs(pid) - cpuBefore) / latencies.length;
+  return { requests: latencies.length, failures, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMsPerRequest };
 }
 
 export function machineInfo() {

@@ -13,13 +13,12 @@
 // not count the load generator, and it is much less noisy than req/s on a shared machine.
 //
 // Writes bench/results/runtime.md and runtime.json at the repository root (not with --cli or --out).
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { get, load, startRuntimeCli } from '../../bench/http-load.mjs';
 import { buildAppComponents, buildFixtures, fixtureManifest } from '../test-fixtures/build-fixtures.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -109,74 +108,10 @@ function usage(message) {
   process.exit(2);
 }
 
-/** Starts the runtime CLI on a free port; resolves with its URL, pid and a stop function. */
+/** Starts the runtime CLI for `app` on a free port. */
 async function startRuntime(app, stateDir) {
   await app.build();
-  const args = [cli, '-f', app.from, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--quiet', ...app.args];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  const url = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = /Serving (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`runtime exited with ${code}:\n${output}`)));
-  });
-  const stop = () =>
-    new Promise((resolve) => {
-      child.removeAllListeners('exit');
-      child.on('exit', resolve);
-      child.kill('SIGTERM');
-    });
-  return { url, pid: child.pid, stop };
-}
-
-/** User + system CPU time of a process (all threads) in ms, or NaN where /proc is missing. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-function get(agent, url) {
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode));
-    });
-    request.on('error', reject);
-  });
-}
-
-/** `concurrency` loops, each sending its next request when the previous answer arrived. */
-async function load(url, concurrency, ms, pid) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies = [];
-  let failures = 0;
-  const cpuBefore = cpuMs(pid);
-  const started = performance.now();
-  const end = started + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        const status = await get(agent, url);
-        latencies.push(performance.now() - t0);
-        if (status !== 200) failures += 1;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  const cpuPerRequest = (cpuMs(pid) - cpuBefore) / latencies.length;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { requests: latencies.length, failures, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99), cpuMsPerRequest: cpuPerRequest };
+  return startRuntimeCli(['-f', app.from, '--state-dir', stateDir, '--quiet', ...app.args], { cli });
 }
 
 const results = [];
@@ -186,11 +121,11 @@ for (const app of apps) {
   try {
     for (const endpoint of app.endpoints) {
       const url = `${runtime.url}${endpoint.path}`;
-      const probe = await get(undefined, url);
-      if (probe !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe}; pass a working endpoint (see --help)`);
-      await load(url, 4, 1000, runtime.pid); // warm-up: JIT, prepared instances, SQLite page cache
+      const probe = await get(url);
+      if (probe.status !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe.status}; pass a working endpoint (see --help)`);
+      await load(url, { concurrency: 4, ms: 1000, pid: runtime.pid }); // warm-up: JIT, prepared instances, SQLite page cache
       for (const concurrency of levels) {
-        const r = await load(url, concurrency, durationMs, runtime.pid);
+        const r = await load(url, { concurrency, ms: durationMs, pid: runtime.pid });
         results.push({ app: app.name, endpoint: endpoint.name, path: endpoint.path, concurrency, ...r });
         console.log(
           `${app.name.padEnd(8)} ${endpoint.name.padEnd(28)} c=${String(concurrency).padEnd(3)} ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req  (${r.requests} requests, ${r.failures} non-200)`,
