@@ -2,6 +2,7 @@
  * Gets every part of the dashboard concurrently: from the cache when fresh, otherwise from its data
  * component (with time limits and retries), falling back to a stale cached copy when the call fails.
  */
+import { describeError } from '../../common/src/problem';
 import type { ResponseCache } from './cache';
 import type { DashboardConfig } from './config';
 import { DownstreamError, getJson, type CallResult, type Clock, type Fetch } from './downstream';
@@ -82,7 +83,7 @@ async function fetchPart(part: Part, context: FetchContext): Promise<PartOutcome
     return { part, state: 'fresh', value, latencyMs: clock.now() - started };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;
-    const cause = error.cause === undefined ? '' : ` (cause: ${error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : String(error.cause)})`;
+    const cause = error.cause === undefined ? '' : ` (cause: ${describeError(error.cause)})`;
     context.log(`dashboard: ${error.message}${cause}`);
     const latencyMs = clock.now() - started;
     if (cachedValue !== undefined && ageMs >= 0 && ageMs < config.staleIfErrorMs) {

@@ -4,7 +4,7 @@
  * so a failure costs only the sections that part fills.
  */
 import type { Strategy } from './config';
-import { IncidentTally, rerankCounts, rerankVolumes, type Dashboard } from './dashboard';
+import { IncidentTally, rerankCounts, rerankVolumes, type Dashboard, type IncidentRankings } from './dashboard';
 import type { Source, Validator } from './downstream';
 import * as shapes from './shapes';
 import { topByValue } from './ranking';
@@ -70,8 +70,9 @@ export function planParts(strategy: Strategy, topN: number): Part[] {
       sections: ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'],
       cacheable: false,
       check: shapes.incidentRankings,
+      // The value is this part's own `tally.rank()` (it is never read back from the cache).
       fill: (value) => {
-        const rankings = shapes.incidentRankings(value);
+        const rankings = value as IncidentRankings;
         return { customersWithMostIncidents: rankings.mostIncidents, customersWithHighestIncidentVolume: rankings.highestVolume };
       },
       fold() {

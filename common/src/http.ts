@@ -70,7 +70,8 @@ export interface AppOptions {
 
 const ALLOW = 'GET, HEAD, OPTIONS';
 
-function jsonResponse(body: string, init: ResponseInit): Response {
+/** A response whose body is JSON text already written (e.g. by `jsonGroups`). */
+export function jsonText(body: string, init: ResponseInit = {}): Response {
   const headers = new Headers(init.headers);
   headers.set('content-type', 'application/json');
   return new Response(body, { ...init, headers });
@@ -78,7 +79,7 @@ function jsonResponse(body: string, init: ResponseInit): Response {
 
 /** A JSON response; `JSON.stringify` output is deterministic for the same data. */
 export function json(data: unknown, init: ResponseInit = {}): Response {
-  return jsonResponse(JSON.stringify(data), init);
+  return jsonText(JSON.stringify(data), init);
 }
 
 /**

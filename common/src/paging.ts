@@ -3,7 +3,7 @@
  * Keyset paging (the cursor is the sort key of the last item), so a page costs the same wherever it is.
  * Without parameters a list answers its first page, which for up to 1000 items is the whole list.
  */
-import { nextPageLink, queryParam } from './http';
+import { jsonText, nextPageLink, queryParam } from './http';
 import { encodeCursor, parseCursor, parsePageLimit, type Cursor } from './params';
 
 export interface Page<T> {
@@ -26,7 +26,5 @@ export function pagedList<T>(url: URL, { cursorArity, read, cursorOf, render = (
   const after = parseCursor(queryParam(url, 'after'), cursorArity);
   const { items, more } = read(limit, after);
   const last = items[items.length - 1];
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (more && last) headers.link = nextPageLink(url, limit, encodeCursor(cursorOf(last)));
-  return new Response(render(items), { headers });
+  return jsonText(render(items), { headers: more && last ? { link: nextPageLink(url, limit, encodeCursor(cursorOf(last))) } : {} });
 }

@@ -76,14 +76,15 @@ export function problemResponse(error: unknown, instance?: string, log: (line: s
     error instanceof HttpError
       ? error
       : new HttpError(500, 'internal-error', 'The server failed to answer this request; the cause is in its log.');
-  if (!(error instanceof HttpError)) log(`internal error on ${instance ?? '?'}: ${describe(error)}`);
+  if (!(error instanceof HttpError)) log(`internal error on ${instance ?? '?'}: ${describeError(error)}`);
   return new Response(JSON.stringify(toProblem(httpError, instance)), {
     status: httpError.status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...httpError.headers },
   });
 }
 
-function describe(error: unknown): string {
+/** Any thrown value as text for a log line: name, message and (where the engine keeps one) the stack. */
+export function describeError(error: unknown): string {
   // SpiderMonkey's `stack` lists frames only, without the name and message V8 puts first.
   if (error instanceof Error) return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ''}`;
   try {
