@@ -1,47 +1,83 @@
 #!/usr/bin/env node
-// Builds the Spin components to WebAssembly: TypeScript -> one ES module bundle (webpack) -> component (j2w).
+// Builds the Spin components to WebAssembly: TypeScript -> one ES module bundle (webpack) -> component.
 //
-//   node scripts/build.mjs [--force] [--quiet] [component ...]
+//   node scripts/build.mjs [--force] [--quiet] [--toolchain componentize|sdk] [component ...]
 //
 // With no component names it builds every component listed in spin.toml. A component is skipped when the
-// hash of everything that goes into it (its sources, common/, the lockfile, this script) matches the hash
-// recorded beside its last build, so `npm start` after a build costs well under a second.
+// hash of everything that goes into it (its sources, common/, wit/, the lockfile, this script, the
+// toolchain) matches the hash recorded beside its last build, so `npm start` after a build costs well
+// under a second.
+//
+// Toolchains: `componentize` (default) is componentize-js 0.19.3 against the world in wit/world.wit.
+// `sdk` is the j2w of @fermyon/spin-sdk 2.0.0 (componentize-js 0.10.5), kept only to measure and to show
+// what it breaks: its engine traps on any Spin call once the guest's memory has grown (README, "Toolchain").
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import webpack from 'webpack';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sdkDir = dirname(require.resolve('@fermyon/spin-sdk/package.json'));
-const SpinSdkPlugin = require('@fermyon/spin-sdk/plugins/webpack');
 
-const USAGE = `Usage: npm run build -- [--force] [--quiet] [component ...]
+const USAGE = `Usage: npm run build -- [--force] [--quiet] [--toolchain componentize|sdk] [component ...]
 
 Builds the components of spin.toml to .wasm, skipping those whose inputs did not change.
-  --force   rebuild even when the inputs did not change
-  --quiet   print only errors and the final summary
-  --help    show this text`;
+  --force       rebuild even when the inputs did not change
+  --quiet       print only errors and the final summary
+  --toolchain   componentize (default: componentize-js 0.19.3) or sdk (@fermyon/spin-sdk 2.0.0's j2w,
+                for comparison only: its components trap once their memory grows)
+  --help        show this text`;
+
+/** The world of wit/world.wit a component is built against, unless it names another. */
+export const DEFAULT_WORLD = 'http-component';
+
+/** Runs a Node script as a child process; rejects with its output when it fails. */
+function runNode(args, what) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`${what} exited with ${code}:\n${output}`))));
+  });
+}
+
+export const TOOLCHAINS = {
+  componentize: {
+    describe: 'componentize-js 0.19.3',
+    componentize: (bundlePath, wasmPath, world) => runNode([join(root, 'scripts/componentize.mjs'), bundlePath, wasmPath, world], 'componentize-js'),
+  },
+  sdk: {
+    describe: '@fermyon/spin-sdk 2.0.0 j2w (componentize-js 0.10.5)',
+    // The SDK's own world (spin-http) imports the same fermyon:spin@2.0.0 interfaces, at wasi 0.2.0.
+    componentize: (bundlePath, wasmPath) => {
+      const sdkDir = dirname(require.resolve('@fermyon/spin-sdk/package.json'));
+      return runNode([join(sdkDir, 'bin/j2w.mjs'), '-i', bundlePath, '-d', join(sdkDir, 'bin/wit'), '-n', 'spin-http', '-o', wasmPath], 'j2w');
+    },
+  },
+};
 
 /** Files whose content decides a component's output, relative to the repository root. */
 async function inputFiles(componentDir) {
   const files = [];
-  for (const dir of [join(componentDir, 'src'), 'common/src']) {
+  for (const dir of [join(componentDir, 'src'), 'common/src', 'wit']) {
     for (const entry of await readdir(join(root, dir), { recursive: true, withFileTypes: true })) {
       if (entry.isFile() && !entry.name.endsWith('.test.ts')) files.push(relative(root, join(entry.parentPath, entry.name)));
     }
   }
-  files.push('migrations.sql', 'package-lock.json', 'scripts/build.mjs', 'scripts/ts-loader.cjs', 'tsconfig.base.json');
+  files.push('migrations.sql', 'package-lock.json', 'scripts/build.mjs', 'scripts/componentize.mjs', 'scripts/ts-loader.cjs', 'tsconfig.base.json');
   return files.sort();
 }
 
-async function inputHash(componentDir) {
-  const hash = createHash('sha256');
+async function inputHash(componentDir, toolchain, world) {
+  const hash = createHash('sha256').update(`${toolchain}\0${world}\0`);
   for (const file of await inputFiles(componentDir)) {
     hash.update(file).update('\0');
     hash.update(existsSync(join(root, file)) ? await readFile(join(root, file)) : '').update('\0');
@@ -49,14 +85,14 @@ async function inputHash(componentDir) {
   return hash.digest('hex');
 }
 
-function bundle(entry, outDir) {
+function bundle(entry, outDir, filename) {
   const config = {
     mode: 'production',
     target: 'webworker',
     entry,
     context: root,
     experiments: { outputModule: true },
-    output: { path: outDir, filename: 'bundle.js', module: true, library: { type: 'module' } },
+    output: { path: outDir, filename, module: true, library: { type: 'module' } },
     resolve: { extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } },
     module: {
       rules: [
@@ -65,11 +101,14 @@ function bundle(entry, outDir) {
         { resourceQuery: /raw/, type: 'asset/source' },
       ],
     },
+    // Host interfaces (`fermyon:spin/sqlite@2.0.0`, `wasi:...`) stay imports of the bundle: the toolchain
+    // binds them to the component's WIT imports.
+    externalsType: 'module',
+    externals: [({ request }, callback) => (/^(fermyon|wasi):/.test(request ?? '') ? callback(null, request) : callback())],
     // Wizer snapshots the module at build time; minifying buys little for an 11 MB component and hides stack traces.
     optimization: { minimize: false },
     devtool: false,
     performance: { hints: false },
-    plugins: [new SpinSdkPlugin()],
   };
   return new Promise((resolvePromise, reject) => {
     webpack(config, (err, stats) => {
@@ -77,21 +116,6 @@ function bundle(entry, outDir) {
       if (stats.hasErrors()) return reject(new Error(stats.toString({ all: false, errors: true })));
       resolvePromise();
     });
-  });
-}
-
-function componentize(bundlePath, wasmPath) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(sdkDir, 'bin/j2w.mjs'), '-i', bundlePath, '-d', join(sdkDir, 'bin/wit'), '-n', 'spin-http', '-o', wasmPath],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`j2w exited with ${code}:\n${output}`))));
   });
 }
 
@@ -104,11 +128,18 @@ export async function manifestComponents() {
   });
 }
 
-/** Builds one component unless its inputs are unchanged; returns 'built' or 'fresh'. */
-export async function buildComponent({ id, dir, wasm }, { force = false, log = console.log } = {}) {
+/**
+ * Builds one component unless its inputs are unchanged; returns 'built' or 'fresh'. The bundle and the
+ * input hash live beside the .wasm (`<name>.bundle.js`, `<name>.build-hash`), so two builds of the same
+ * sources (another toolchain, another output path) never mix.
+ */
+export async function buildComponent({ id, dir, wasm, world = DEFAULT_WORLD }, { force = false, log = console.log, toolchain = 'componentize' } = {}) {
+  const chain = TOOLCHAINS[toolchain];
+  if (!chain) throw new Error(`unknown toolchain '${toolchain}'; use ${Object.keys(TOOLCHAINS).join(' or ')}`);
   const outDir = dirname(wasm);
-  const stampPath = join(outDir, '.build-hash');
-  const hash = await inputHash(dir);
+  const base = wasm.replace(/\.wasm$/, '');
+  const stampPath = `${base}.build-hash`;
+  const hash = await inputHash(dir, toolchain, world);
   if (!force && existsSync(wasm) && existsSync(stampPath) && (await readFile(stampPath, 'utf8')) === hash) {
     log(`${id}: up to date`);
     return 'fresh';
@@ -116,17 +147,29 @@ export async function buildComponent({ id, dir, wasm }, { force = false, log = c
   const started = performance.now();
   await mkdir(outDir, { recursive: true });
   await rm(stampPath, { force: true });
-  log(`${id}: bundling ${dir}/src/index.ts`);
-  await bundle(join(root, dir, 'src/index.ts'), outDir);
-  log(`${id}: componentizing (takes ~10 s)`);
-  await componentize(join(outDir, 'bundle.js'), wasm);
+  // Several processes may build the same component at once (two test runs, say): each works on files of
+  // its own and renames the result into place, so nobody ever loads a half-written .wasm.
+  const bundlePath = `${base}.bundle.js`;
+  const ownBundle = `${base}.bundle.${process.pid}.js`;
+  const ownWasm = `${base}.${process.pid}.wasm`;
+  try {
+    log(`${id}: bundling ${dir}/src/index.ts`);
+    await bundle(join(root, dir, 'src/index.ts'), outDir, relative(outDir, ownBundle));
+    log(`${id}: componentizing with ${chain.describe} (takes 5-30 s)`);
+    await chain.componentize(ownBundle, ownWasm, world);
+    await rename(ownBundle, bundlePath);
+    await rename(ownWasm, wasm);
+  } finally {
+    await rm(ownBundle, { force: true });
+    await rm(ownWasm, { force: true });
+  }
   await writeFile(stampPath, hash);
   log(`${id}: built ${relative(root, wasm)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return 'built';
 }
 
-/** Builds the named components (all by default), two at a time: j2w is single-threaded and needs ~1.3 GB. */
-export async function buildAll({ names = [], force = false, quiet = false } = {}) {
+/** Builds the named components (all by default), two at a time: each toolchain run is single-threaded. */
+export async function buildAll({ names = [], force = false, quiet = false, toolchain = 'componentize' } = {}) {
   const all = await manifestComponents();
   const unknown = names.filter((n) => !all.some((c) => c.id === n));
   if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}; spin.toml has ${all.map((c) => c.id).join(', ')}`);
@@ -135,7 +178,7 @@ export async function buildAll({ names = [], force = false, quiet = false } = {}
   const queue = [...selected];
   const results = [];
   const worker = async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) results.push(await buildComponent(c, { force, log }));
+    for (let c = queue.shift(); c; c = queue.shift()) results.push(await buildComponent(c, { force, log, toolchain }));
   };
   const started = performance.now();
   await Promise.all([worker(), worker()]);
@@ -144,17 +187,22 @@ export async function buildAll({ names = [], force = false, quiet = false } = {}
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { force: { type: 'boolean' }, quiet: { type: 'boolean' }, toolchain: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    console.error(`error: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
     console.log(USAGE);
   } else {
-    const badFlag = args.find((a) => a.startsWith('-') && !['--force', '--quiet'].includes(a));
-    if (badFlag) {
-      console.error(`error: unknown flag ${badFlag}\n\n${USAGE}`);
-      process.exit(2);
-    }
     try {
-      await buildAll({ names: args.filter((a) => !a.startsWith('-')), force: args.includes('--force'), quiet: args.includes('--quiet') });
+      await buildAll({ names: positionals, force: values.force, quiet: values.quiet, toolchain: values.toolchain });
     } catch (error) {
       console.error(`[build] error: ${error instanceof Error ? error.message : String(error)}`);
       process.exit(1);

@@ -18,9 +18,9 @@ import { planParts } from './parts';
 export interface AggregatesAppOptions extends AppOptions {
   /** Outbound HTTP: Spin's `fetch` in the component. */
   fetch: Fetch;
-  /** Spin variables: `Variables.get` in the component. */
+  /** Spin variables: `getSpinVariable` in the component. */
   getVariable: GetVariable;
-  /** The key-value store for the response cache: `Kv.openDefault()` in the component. Opened on first use. */
+  /** The key-value store for the response cache: `openSpinStore()` in the component. Opened on first use. */
   openStore: () => KeyValueStore;
   clock?: Clock;
 }

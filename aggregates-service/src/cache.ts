@@ -7,11 +7,9 @@
  * when the store fails, the dashboard goes on without it and the failure is logged.
  */
 
-/** The part of Spin's key-value store API the cache uses (`Kv.openDefault()` in the component). */
-export interface KeyValueStore {
-  get(key: string): Uint8Array | null | undefined;
-  set(key: string, value: Uint8Array | string): void;
-}
+import type { KeyValueStore } from '../../common/src/key-value';
+
+export type { KeyValueStore };
 
 export interface CacheEntry {
   storedAt: number;

@@ -51,9 +51,9 @@ function checked(part: Part, value: unknown): unknown {
 
 async function fetchPart(part: Part, context: FetchContext): Promise<PartOutcome> {
   const { config, cache, clock } = context;
-  const url = `${baseUrlOf(part, config)}${part.path}`;
-  const caching = part.cacheable && (config.cacheTtlMs > 0 || config.staleIfErrorMs > 0);
-  const entry = caching ? cache.read(url) : null;
+  const key = `${baseUrlOf(part, config)}${part.cacheKey}`;
+  const caching = config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
+  const entry = caching ? cache.read(key) : null;
   const ageMs = entry ? clock.now() - entry.storedAt : Infinity;
   const cachedValue = entry ? checked(part, entry.value) : undefined;
   if (cachedValue !== undefined && ageMs >= 0 && ageMs < config.cacheTtlMs) {
@@ -79,7 +79,7 @@ async function fetchPart(part: Part, context: FetchContext): Promise<PartOutcome
       path = page.next;
     }
     const value = fold.value();
-    if (caching) cache.write(url, value, clock.now());
+    if (caching) cache.write(key, value, clock.now());
     return { part, state: 'fresh', value, latencyMs: clock.now() - started };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;

@@ -25,9 +25,12 @@ export interface Part {
   source: Source;
   /** Path and query of the first page, appended to the source's base URL. */
   path: string;
+  /**
+   * What identifies the value in the key-value cache, appended to the source's base URL: the path, plus
+   * whatever else shapes the value (the naive rankings depend on top-N, which their path does not name).
+   */
+  cacheKey: string;
   sections: readonly Section[];
-  /** Whether the value is kept in the key-value cache. */
-  cacheable: boolean;
   fold(): PageFold;
   /** Checks a value read back from the cache (written by an older version, or corrupted). */
   check: Validator<unknown>;
@@ -40,8 +43,8 @@ function part<T>(source: Source, path: string, sections: Section[], decode: Vali
   return {
     source,
     path,
+    cacheKey: path,
     sections,
-    cacheable: true,
     check: decode,
     fill: (value) => fill(value as T),
     fold() {
@@ -62,15 +65,15 @@ export function planParts(strategy: Strategy, topN: number): Part[] {
     })),
   ];
   if (strategy === 'naive') {
-    // Every incident is read, page by page, and tallied here. Not cached: after reading tens of thousands of
-    // incidents in one request, the component trapped in its next key-value call (componentize-js 0.10).
+    // Every incident is read, page by page, and tallied here; the cache keeps the resulting rankings.
+    const path = `/incidents/grouped-by-customer?limit=${NAIVE_PAGE}`;
     const naive: Part = {
       source: 'incidents-service',
-      path: `/incidents/grouped-by-customer?limit=${NAIVE_PAGE}`,
+      path,
+      cacheKey: `${path}#rankings-top-${topN}`,
       sections: ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'],
-      cacheable: false,
       check: shapes.incidentRankings,
-      // The value is this part's own `tally.rank()` (it is never read back from the cache).
+      // The value is this part's own `tally.rank()`, or the same read back from the cache and checked.
       fill: (value) => {
         const rankings = value as IncidentRankings;
         return { customersWithMostIncidents: rankings.mostIncidents, customersWithHighestIncidentVolume: rankings.highestVolume };

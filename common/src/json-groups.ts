@@ -5,8 +5,6 @@
  */
 export function jsonGroups<T>(items: T[], keyOf: (item: T) => string): string {
   let current: string | undefined;
-  // Built by concatenation on purpose: an `items.map(JSON.stringify).join(',')` made the guest trap on its
-  // next SQLite call (seen with componentize-js 0.10).
   let text = '{';
   for (const item of items) {
     const key = keyOf(item);

@@ -3,7 +3,7 @@
 import migrations from '../../migrations.sql?raw';
 import { withSchemaBootstrap } from '../../common/src/schema-bootstrap';
 import { serve } from '../../common/src/spin-entry';
-import { openSpinDatabase } from '../../common/src/spin-sqlite';
+import { openSpinDatabase } from '../../common/src/spin/sqlite';
 import { createCustomersApp } from './app';
 
 serve(createCustomersApp({ openDatabase: withSchemaBootstrap(() => openSpinDatabase(), migrations) }));

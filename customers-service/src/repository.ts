@@ -1,7 +1,6 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
-import { compareCodePoints } from '../../common/src/collation';
 import type { Cursor } from '../../common/src/params';
-import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, textColumn, type Database, type Row } from '../../common/src/sql';
+import { numberColumn, pageOf, textColumn, type Database, type Row } from '../../common/src/sql';
 
 /** An item of `/customers/items` and `/customers/top/:limit`. */
 export interface CustomerSummary {
@@ -32,17 +31,13 @@ export function createCustomersRepository(db: Database) {
     /** A page of all customers, by name then id: `limit` of them after `after` (a name and an id). */
     listPage(limit: number, after: Cursor | null): { items: CustomerSummary[]; more: boolean } {
       const columns = 'SELECT Id, Name, Country, Scoring FROM Customers';
-      const rows = queryPacked(
-        db,
+      const rows = db.query(
         after
           ? `${columns} WHERE (Name COLLATE BINARY, Id COLLATE BINARY) > (?1, ?2) ORDER BY ${BY_NAME} LIMIT ?3`
           : `${columns} ORDER BY ${BY_NAME} LIMIT ?1`,
-        ['Id', 'Name', 'Country', exactNumberSql('Scoring')],
         after ? [after[0] ?? '', after[1] ?? '', limit + 1] : [limit + 1],
-      )
-        .map(([id, name, country, scoring]) => ({ id: packedText(id), name: packedText(name), country: packedText(country), scoring: packedNumber(scoring) }))
-        .sort((a, b) => compareCodePoints(a.name ?? '', b.name ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
-      return pageOf(rows, limit);
+      );
+      return pageOf(rows.map(toSummary), limit);
     },
 
     /** One customer by id, ignoring ASCII case; `null` when there is none. */

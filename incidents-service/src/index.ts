@@ -3,7 +3,7 @@
 import migrations from '../../migrations.sql?raw';
 import { withSchemaBootstrap } from '../../common/src/schema-bootstrap';
 import { serve } from '../../common/src/spin-entry';
-import { openSpinDatabase } from '../../common/src/spin-sqlite';
+import { openSpinDatabase } from '../../common/src/spin/sqlite';
 import { createIncidentsApp } from './app';
 
 serve(createIncidentsApp({ openDatabase: withSchemaBootstrap(() => openSpinDatabase(), migrations) }));

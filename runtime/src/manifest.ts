@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError } from './errors.js';
+import { toRoute } from './router.js';
 import { TomlReader } from './toml-checks.js';
 import { templateNames } from './variables.js';
 
@@ -17,7 +18,7 @@ export interface VariableDecl {
 }
 
 export interface HttpTrigger {
-  /** A path (`/a`, `/a/...`) or `private` for a component reachable only by chaining. */
+  /** A route (`/a`, `/a/...`, `/users/:id`) or `private` for a component reachable only by chaining. */
   route: string | { private: true };
   component: string;
 }
@@ -45,7 +46,8 @@ export interface Manifest {
 
 const COMPONENT_ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const VARIABLE_NAME = /^[a-z][a-z0-9_]*$/;
-const ROUTE = /^\/([A-Za-z0-9._~!$&'()*+,;=@%-]+\/)*([A-Za-z0-9._~!$&'()*+,;=@%-]+)?$/;
+/** What a request path can hold (RFC 3986 pchar and `/`); a route with anything else could never match. */
+const ROUTE_CHARS = /^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 
 /** Finds the manifest the way `spin up -f` does: a file, or a directory holding `spin.toml`. */
 export function resolveManifestPath(from: string | undefined, cwd = process.cwd()): string {
@@ -54,17 +56,28 @@ export function resolveManifestPath(from: string | undefined, cwd = process.cwd(
   return target;
 }
 
-function parseRoute(reader: TomlReader, value: unknown, key: string): HttpTrigger['route'] {
+/**
+ * A route as Spin reads it (router.ts): exact `/a/b`, `:name` segments, a trailing `/...` (or `/*`). Refused
+ * like Spin: a bare `:`, a named `*x`, `{ private = false }`. Refused here although Spin would start: no
+ * leading `/` (Spin's manifest schema requires it), characters a request path cannot hold, `...` anywhere
+ * but a trailing `/...`, and a `*` segment before the end (Spin panics on requests that reach it).
+ */
+function parseRoute(reader: TomlReader, value: unknown, key: string, component: string): HttpTrigger['route'] {
   if (reader.isTable(value)) {
     const table = reader.table(value, key, ['private']);
     if (table.private !== true) reader.fail(`${key}.private`, 'must be true (use a path string for a public route)');
     return { private: true };
   }
   const route = reader.string(value, key);
-  const base = route === '/...' ? '/' : route.endsWith('/...') ? route.slice(0, -4) : route;
+  const syntax = "routes are exact ('/a/b'), with ':name' segments ('/users/:id') and/or a trailing wildcard ('/a/...')";
   if (!route.startsWith('/')) reader.fail(key, `'${route}' must start with /`);
-  if (base.includes(':')) reader.fail(key, `'${route}': parameterised segments are not supported by this runtime; use '/prefix/...'`);
-  if (base.includes('...') || !ROUTE.test(base)) reader.fail(key, `'${route}' is not a valid route (exact '/a/b' or wildcard '/a/...')`);
+  if (!ROUTE_CHARS.test(route)) reader.fail(key, `'${route}' holds characters a request path cannot (percent-encode them); ${syntax}`);
+  if (route.replace(/\/\.\.\.\/?$/, '').includes('...')) reader.fail(key, `'${route}': '...' may only end the route, as '/...'; ${syntax}`);
+  try {
+    toRoute(route, component);
+  } catch (error) {
+    reader.fail(key, `'${route}' (component ${component}): ${error instanceof Error ? error.message : String(error)}`);
+  }
   return route;
 }
 
@@ -145,7 +158,6 @@ export function validateManifest(parsed: unknown, file: string): Manifest {
   const trigger = reader.table(root.trigger ?? {}, 'trigger', ['http']);
   const httpEntries: unknown = trigger.http;
   if (!Array.isArray(httpEntries) || httpEntries.length === 0) reader.fail('trigger.http', 'expected at least one [[trigger.http]] entry');
-  const seen = new Map<string, number>();
   const triggers = (httpEntries as unknown[]).map((raw: unknown, i: number): HttpTrigger => {
     const key = `trigger.http[${i}]`;
     const entry = reader.table(raw, key, ['route', 'component', 'id', 'executor']);
@@ -157,12 +169,8 @@ export function validateManifest(parsed: unknown, file: string): Manifest {
     if (reader.isTable(entry.component)) reader.fail(`${key}.component`, 'inline components are not supported; declare [component.<id>] and refer to its id');
     const component = reader.string(entry.component, `${key}.component`);
     if (!components[component]) reader.fail(`${key}.component`, `no [component.${component}] in the manifest`);
-    const route = parseRoute(reader, entry.route, `${key}.route`);
-    if (typeof route === 'string') {
-      const previous = seen.get(route);
-      if (previous !== undefined) reader.fail(`${key}.route`, `'${route}' is already used by trigger.http[${previous}]`);
-      seen.set(route, i);
-    }
+    // The same route twice is not an error: as Spin, the router keeps the last and warns at start.
+    const route = parseRoute(reader, entry.route, `${key}.route`, component);
     return { route, component };
   });
   return { file, dir, name, variables, triggers, components };

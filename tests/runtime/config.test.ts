@@ -24,9 +24,8 @@ describe('validateManifest', () => {
   it.each([
     [{ spin_manifest_version: 1 }, {}, 'spin_manifest_version: must be 2'],
     [{ trigger: { http: [{ route: 'no-slash', component: 'c' }] } }, {}, "trigger.http[0].route: 'no-slash' must start with /"],
-    [{ trigger: { http: [{ route: '/users/:id', component: 'c' }] } }, {}, 'trigger.http[0].route: '],
+    [{ trigger: { http: [{ route: '/users/:', component: 'c' }] } }, {}, "trigger.http[0].route: '/users/:' (component c): ':' must be followed by a parameter name"],
     [{ trigger: { http: [{ route: '/a', component: 'missing' }] } }, {}, 'trigger.http[0].component: no [component.missing]'],
-    [{ trigger: { http: [{ route: '/a', component: 'c' }, { route: '/a', component: 'c' }] } }, {}, "trigger.http[1].route: '/a' is already used by trigger.http[0]"],
     [{ trigger: { redis: [] } }, {}, 'trigger.redis: unknown or unsupported key'],
     [{}, { allowed_outbound_hosts: 'http://x' }, 'component.c.allowed_outbound_hosts: expected an array of strings'],
     [{}, { source: '/no/such.wasm' }, 'component.c.source: /no/such.wasm does not exist'],

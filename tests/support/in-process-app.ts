@@ -24,7 +24,7 @@ export function memoryStore(): MemoryStore {
     entries,
     get: (key) => {
       const value = entries.get(key);
-      return value === undefined ? undefined : new TextEncoder().encode(value);
+      return value === undefined ? null : new TextEncoder().encode(value);
     },
     set: (key, value) => void entries.set(key, typeof value === 'string' ? value : new TextDecoder().decode(value)),
   };

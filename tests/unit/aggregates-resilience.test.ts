@@ -214,23 +214,48 @@ describe('the key-value response cache', () => {
     expect(calls).toHaveLength(8);
   });
 
-  it('keys entries by everything that changes the answer: base URL, path, top-N; the naive rankings are not cached', async () => {
+  it('keys entries by everything that changes the answer: base URL, path, top-N, strategy', async () => {
     const store = memoryStore();
     const clock = manualClock();
     const db = seeded();
     await inProcessAggregates(db, { variables: cacheVariables, clock, store })();
     await inProcessAggregates(db, { variables: { ...cacheVariables, top_n: '3' }, clock, store })();
     await inProcessAggregates(db, { variables: cacheVariables, clock, store })('/aggregates/dashboard?strategy=naive');
+    await inProcessAggregates(db, { variables: { ...cacheVariables, top_n: '3' }, clock, store })('/aggregates/dashboard?strategy=naive');
     expect([...store.entries.keys()].sort()).toEqual([
       'dashboard-cache:v1:http://customers-service.spin.internal/customers/count',
       'dashboard-cache:v1:http://customers-service.spin.internal/customers/top/3',
       'dashboard-cache:v1:http://customers-service.spin.internal/customers/top/5',
+      'dashboard-cache:v1:http://incidents-service.spin.internal/incidents/grouped-by-customer?limit=2000#rankings-top-3',
+      'dashboard-cache:v1:http://incidents-service.spin.internal/incidents/grouped-by-customer?limit=2000#rankings-top-5',
       'dashboard-cache:v1:http://incidents-service.spin.internal/incidents/top/by-count/3',
       'dashboard-cache:v1:http://incidents-service.spin.internal/incidents/top/by-count/5',
       'dashboard-cache:v1:http://incidents-service.spin.internal/incidents/top/by-volume/3',
       'dashboard-cache:v1:http://incidents-service.spin.internal/incidents/top/by-volume/5',
     ]);
-    // The naive strategy's incident rankings are not cached (see parts.ts).
+  });
+
+  it('caches the naive rankings too: served without calling within cache_ttl_ms, and as a stale copy per top-N', async () => {
+    const db = seeded();
+    const store = memoryStore();
+    const clock = manualClock();
+    const naive = '/aggregates/dashboard?strategy=naive';
+    const top3 = { ...cacheVariables, top_n: '3' };
+    const complete = await (await inProcessAggregates(db, { variables: top3, clock, store })(naive)).text();
+    const calls: Array<{ url: string; headers: Headers }> = [];
+    expect(await (await inProcessAggregates(db, { variables: top3, clock, store, wrapFetch: faults([], calls) })(naive)).text()).toBe(complete);
+    expect(calls).toEqual([]);
+    clock.advance(5000);
+    const failing = faults([['/incidents/', status(503)]]);
+    const response = await inProcessAggregates(db, { variables: top3, clock, store, wrapFetch: failing })(naive);
+    expect(response.headers.get('dashboard-stale')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    const { errors, sources, ...sections } = await response.json();
+    expect(JSON.stringify(sections)).toBe(complete);
+    expect(sections.customersWithMostIncidents).toHaveLength(3);
+    // Another top-N has no entry of its own yet: no stale copy of the wrong length stands in.
+    const top5 = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: failing })(naive);
+    expect(top5.headers.get('dashboard-incomplete')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    expect({ errors: errors.length, incidents: sources.incidents.stale }).toEqual({ errors: 2, incidents: true });
   });
 
   it('serves a stale copy when a call fails (stale-if-error), and marks it so', async () => {

@@ -25,10 +25,10 @@ export function tempDir(prefix = 'spin-runtime-test-'): { path: string; remove()
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Writes a spin.toml into `dir` whose components load the fixture guest. */
-export function writeManifest(dir: string, body: string): string {
+/** Writes a spin.toml into `dir` whose components load the fixture guest (or another build of it: `wasm`). */
+export function writeManifest(dir: string, body: string, wasm = guestWasm): string {
   const file = join(dir, 'spin.toml');
-  writeFileSync(file, `spin_manifest_version = 2\n[application]\nname = "test-app"\n${body.replaceAll('GUEST_WASM', JSON.stringify(guestWasm))}`);
+  writeFileSync(file, `spin_manifest_version = 2\n[application]\nname = "test-app"\n${body.replaceAll('GUEST_WASM', JSON.stringify(wasm))}`);
   return file;
 }
 

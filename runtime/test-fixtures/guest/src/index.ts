@@ -1,7 +1,12 @@
 // One multipurpose guest for the runtime's end-to-end tests and benchmark. Building a component costs ~10 s,
 // so the fixture spin.toml declares this single Wasm several times under different ids and permissions, and
 // the behaviour is chosen by the path after the component's route (the `spin-path-info` header).
-import { Kv, Llm, Sqlite, Variables } from '@fermyon/spin-sdk';
+// Spin's interfaces are called through their WIT bindings directly (types in common/src/spin/wit.d.ts and
+// ./llm.d.ts), so that tests see exactly what the host answers.
+import { infer } from 'fermyon:spin/llm@2.0.0';
+import { Connection, type Value } from 'fermyon:spin/sqlite@2.0.0';
+import { Store } from 'fermyon:spin/key-value@2.0.0';
+import { get as getVariable } from 'fermyon:spin/variables@2.0.0';
 
 type Handler = (request: Request, query: URLSearchParams) => Promise<Response> | Response;
 
@@ -10,6 +15,27 @@ const json = (body: unknown, status = 200): Response =>
     status,
     headers: { 'content-type': 'application/json' },
   });
+
+/** Rows keyed by column name, values untagged: the shape tests compare against. */
+function execute(label: string, sql: string, params: Value[] = []): { columns: string[]; rows: Record<string, unknown>[] } {
+  const { columns, rows } = Connection.open(label).execute(sql, params);
+  return {
+    columns,
+    rows: rows.map(({ values }) => Object.fromEntries(columns.map((column, i) => { const v = values[i]; return [column, v && v.tag !== 'null' ? v.val : null]; }))),
+  };
+}
+
+const text = (val: string): Value => ({ tag: 'text', val });
+
+/** `variables.get`, with "not declared" as `null` (the WIT error `undefined`). */
+function variable(name: string): string | null {
+  try {
+    return getVariable(name);
+  } catch (error) {
+    if (typeof error === 'object' && error !== null && 'payload' in error) return null;
+    throw error;
+  }
+}
 
 /** Host errors reach the guest as Errors carrying the WIT error variant in `payload`: show both. */
 const message = (error: unknown): string => {
@@ -71,34 +97,32 @@ const handlers: Record<string, Handler> = {
       headers: Object.fromEntries(request.headers.entries()),
       body: await request.text(),
     }),
-  '/db/count': () => json(Sqlite.openDefault().execute('SELECT count(*) AS n FROM items', []).rows[0]),
-  '/db/insert': (_request, query) =>
-    json(Sqlite.openDefault().execute('INSERT INTO items (name) VALUES (?) RETURNING id', [query.get('name') ?? '']).rows[0], 201),
+  '/db/count': () => json(execute('default', 'SELECT count(*) AS n FROM items').rows[0]),
+  '/db/insert': (_request, query) => json(execute('default', 'INSERT INTO items (name) VALUES (?) RETURNING id', [text(query.get('name') ?? '')]).rows[0], 201),
   '/db/query': (_request, query) => {
     try {
-      const result = Sqlite.open(query.get('label') ?? 'default').execute(query.get('sql') ?? '', []);
-      return json(result);
+      return json(execute(query.get('label') ?? 'default', query.get('sql') ?? ''));
     } catch (error) {
       return json({ error: message(error) }, 500);
     }
   },
   '/kv/get': (_request, query) => {
-    const value = Kv.openDefault().get(query.get('key') ?? '');
+    const value = Store.open('default').get(query.get('key') ?? '');
     return json({ value: value ? new TextDecoder().decode(value) : null });
   },
   '/kv/set': (_request, query) => {
-    Kv.openDefault().set(query.get('key') ?? '', query.get('value') ?? '');
+    Store.open('default').set(query.get('key') ?? '', new TextEncoder().encode(query.get('value') ?? ''));
     return json({ ok: true });
   },
   '/kv/open': (_request, query) => {
     try {
-      Kv.open(query.get('label') ?? 'default').getKeys();
+      Store.open(query.get('label') ?? 'default').getKeys();
       return json({ ok: true });
     } catch (error) {
       return json({ error: message(error) }, 500);
     }
   },
-  '/var': (_request, query) => json({ value: Variables.get(query.get('name') ?? '') }),
+  '/var': (_request, query) => json({ value: variable(query.get('name') ?? '') }),
   '/fetch': (_request, query) => callOut(query.get('url') ?? '', query),
   '/chain': (_request, query) => callOut(`http://${query.get('to') ?? ''}.spin.internal${query.get('path') ?? '/'}`, query),
   // Several chained calls at once: proves the host does not serialise them or deadlock.
@@ -112,6 +136,30 @@ const handlers: Record<string, Handler> = {
       }),
     );
     return json(results);
+  },
+  // Regression guests for the memory-growth trap of componentize-js < 0.17 (README, "Toolchain"): each makes
+  // the guest's linear memory grow, then calls Spin again.
+  // One `execute` returning `rows` rows (default 100,000), then more SQLite, key-value and variables calls.
+  '/grow/rows': (_request, query) => {
+    const wanted = Number(query.get('rows') ?? '100000');
+    const { rows } = execute('default', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT x, \'name-\' || x AS name FROM c', [
+      { tag: 'integer', val: BigInt(wanted) },
+    ]);
+    const last = rows[rows.length - 1];
+    const after = execute('default', 'SELECT count(*) AS n FROM items').rows[0];
+    Store.open('default').set('grow-check', new TextEncoder().encode(String(rows.length)));
+    const stored = new TextDecoder().decode(Store.open('default').get('grow-check'));
+    return json({ rows: rows.length, last, itemsAfter: after?.n, stored, greeting: variable('greeting') });
+  },
+  // Allocates `mb` MB (default 16) and keeps it, then calls variables, SQLite and key-value.
+  '/grow/alloc': (_request, query) => {
+    const megabytes = Number(query.get('mb') ?? '16');
+    const before = variable('greeting');
+    const block = new Uint8Array(megabytes * 1024 * 1024).fill(7);
+    const after = variable('greeting');
+    const items = execute('default', 'SELECT count(*) AS n FROM items').rows[0];
+    const stored = Store.open('default').get('missing-key') ?? null;
+    return json({ allocated: block.length, checksum: block[block.length - 1], before, after, itemsAfter: items?.n, stored });
   },
   '/sleep': async (_request, query) => {
     await new Promise((resolve) => setTimeout(resolve, Number(query.get('ms') ?? '10')));
@@ -144,7 +192,7 @@ async function handle(request: Request): Promise<Response> {
  * turned into a 500 by the guest's engine itself).
  */
 function trap(): void {
-  Llm.infer(Llm.InferencingModels.Llama2Chat, 'trap, please');
+  infer('llama2-chat', 'trap, please', undefined);
 }
 
 // The WebWorker lib types `addEventListener` for a dedicated worker, which has no `fetch` event.
