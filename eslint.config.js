@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/', '**/dist/', '.spin/', 'coverage/', 'bench/results/'] },
+  { ignores: ['**/node_modules/', '**/dist/', '.spin/', '.cache/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

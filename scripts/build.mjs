@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
@@ -147,21 +147,23 @@ export async function buildComponent({ id, dir, wasm, world = DEFAULT_WORLD }, {
   const started = performance.now();
   await mkdir(outDir, { recursive: true });
   await rm(stampPath, { force: true });
-  // Several processes may build the same component at once (two test runs, say): each works on files of
-  // its own and renames the result into place, so nobody ever loads a half-written .wasm.
+  // Several processes may build the same component at once (two test runs, say): each works in a folder of
+  // its own and renames the result into place, so nobody ever loads a half-written .wasm. The bundle keeps
+  // its final name, which the engine shows in stack traces.
   const bundlePath = `${base}.bundle.js`;
-  const ownBundle = `${base}.bundle.${process.pid}.js`;
-  const ownWasm = `${base}.${process.pid}.wasm`;
+  const workDir = join(outDir, `.building-${process.pid}`);
+  const ownBundle = join(workDir, basename(bundlePath));
+  const ownWasm = join(workDir, basename(wasm));
   try {
+    await mkdir(workDir, { recursive: true });
     log(`${id}: bundling ${dir}/src/index.ts`);
-    await bundle(join(root, dir, 'src/index.ts'), outDir, relative(outDir, ownBundle));
+    await bundle(join(root, dir, 'src/index.ts'), workDir, basename(bundlePath));
     log(`${id}: componentizing with ${chain.describe} (takes 5-30 s)`);
     await chain.componentize(ownBundle, ownWasm, world);
     await rename(ownBundle, bundlePath);
     await rename(ownWasm, wasm);
   } finally {
-    await rm(ownBundle, { force: true });
-    await rm(ownWasm, { force: true });
+    await rm(workDir, { recursive: true, force: true });
   }
   await writeFile(stampPath, hash);
   log(`${id}: built ${relative(root, wasm)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

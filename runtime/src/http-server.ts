@@ -4,7 +4,7 @@
  * components here do not stream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import type { ListenAddress } from './listen-address.js';
 import type { WireRequest, WireResponse } from './protocol.js';
 
@@ -35,14 +35,30 @@ function headerPairs(raw: string[]): [string, string][] {
   return pairs;
 }
 
-function writeResponse(res: ServerResponse, response: WireResponse): void {
+/**
+ * Writes the answer framed as Spin's server (hyper) frames it: the guest's Content-Length when it declared one,
+ * chunked when it wrote a body of undeclared length (Node's default too), and `Content-Length: 0` when there
+ * is no body at all, except where HTTP allows none (HEAD, 1xx, 204, 304); Node would send that one chunked.
+ * Like hyper, no Connection or Keep-Alive header on a persistent HTTP/1.1 connection (Spin's conformance cases
+ * count them as unexpected headers); HTTP/1.0 clients still get `Connection: keep-alive`, which they need.
+ */
+function writeResponse(req: IncomingMessage, res: ServerResponse, response: WireResponse): void {
   const headers: Record<string, string[]> = {};
   for (const [name, value] of response.headers) {
     if (HOP_BY_HOP.has(name.toLowerCase())) continue;
-    (headers[name] ??= []).push(value);
+    (headers[name.toLowerCase()] ??= []).push(value);
   }
+  const bodyless = req.method === 'HEAD' || response.status < 200 || response.status === 204 || response.status === 304;
+  if (!bodyless && response.body.length === 0 && !headers['content-length']) headers['content-length'] = ['0'];
+  if (req.httpVersion === '1.1' && res.shouldKeepAlive) res.removeHeader('connection');
   res.writeHead(response.status, headers);
   res.end(response.body);
+}
+
+/** The client's address as Spin's `spin-client-addr` gives it (Rust's SocketAddr): `[v6]:port` or `v4:port`. */
+function socketAddr(address: string | undefined, port: number | undefined): string {
+  const host = address ?? '0.0.0.0';
+  return `${isIPv6(host) ? `[${host}]` : host}:${port ?? 0}`;
 }
 
 export interface RunningServer {
@@ -53,12 +69,12 @@ export interface RunningServer {
 
 export async function startServer(address: ListenAddress, handle: Handle): Promise<RunningServer> {
   const server: Server = createServer({ keepAlive: true }, (req, res) => {
-    const clientAddr = `${req.socket.remoteAddress ?? '0.0.0.0'}:${req.socket.remotePort ?? 0}`;
+    const clientAddr = socketAddr(req.socket.remoteAddress, req.socket.remotePort);
     const authority = req.headers.host ?? `${address.host}:${address.port}`;
     readBody(req)
       .then((body) => handle({ method: req.method ?? 'GET', url: `http://${authority}${req.url ?? '/'}`, headers: headerPairs(req.rawHeaders), body }, clientAddr))
       .then(
-        (response) => writeResponse(res, response),
+        (response) => writeResponse(req, res, response),
         (error: unknown) => {
           const tooLarge = error instanceof Error && error.message === 'request body too large';
           res.writeHead(tooLarge ? 413 : 400, { 'content-type': 'text/plain' }).end(tooLarge ? 'Payload Too Large' : 'Bad Request');

@@ -1,9 +1,9 @@
 /**
  * `wasi:http/types` and `wasi:http/outgoing-handler` for the guest, over whole-body messages.
  * Incoming: the worker builds an {@link IncomingRequest} and reads what the guest put in the
- * {@link ResponseOutparam}. Outgoing: `handle` checks the component's allow-list at once (a denied host is an
- * `HTTP-request-denied` error to the guest, never a hang), then sends the request to the main thread when its
- * body is complete and resolves the future when the reply arrives.
+ * {@link ResponseOutparam}. Outgoing: `handle` checks the component's allow-list at once (a denied host
+ * settles the returned future with `HTTP-request-denied` straight away, never a hang), then sends the request
+ * to the main thread when its body is complete and resolves the future when the reply arrives.
  */
 import type { HttpErrorCode, WireRequest, WireResponse } from '../protocol.js';
 import { ByteBuffer, InputStream, OutputStream, Pollable } from './io.js';
@@ -402,9 +402,15 @@ export function handle(request: OutgoingRequest): FutureIncomingResponse {
   } catch {
     throw { tag: 'HTTP-request-URI-invalid' } satisfies HttpErrorCode;
   }
-  const denied = current.check(url);
-  if (denied) throw denied;
   const future = new FutureIncomingResponse();
+  // As Spin: a denied host is not an error of `handle` but of the response, through the future (Spin's
+  // outbound-http factor test `disallowed_host_fails`; conformance case outbound-wasi-http-v0.2.0-no-perms
+  // expects "incoming-response#get: ErrorCode::HttpRequestDenied").
+  const denied = current.check(url);
+  if (denied) {
+    future.settle({ error: denied });
+    return future;
+  }
   let sent = false;
   const send = (): void => {
     if (sent) return;
