@@ -45,7 +45,8 @@ export interface Manifest {
 }
 
 const COMPONENT_ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-const VARIABLE_NAME = /^[a-z][a-z0-9_]*$/;
+// Spin's rule (spin-expressions): a lowercase letter, then letters, digits and single underscores between them.
+const VARIABLE_NAME = /^[a-z](?:_?[a-z0-9])*$/;
 /** What a request path can hold (RFC 3986 pchar and `/`); a route with anything else could never match. */
 const ROUTE_CHARS = /^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 
@@ -105,7 +106,7 @@ function parseComponent(reader: TomlReader, dir: string, id: string, value: unkn
   if (table.build !== undefined) reader.table(table.build, `${key}.build`);
   const variables = reader.stringMap(table.variables, `${key}.variables`);
   for (const [name, template] of Object.entries(variables)) {
-    if (!VARIABLE_NAME.test(name)) reader.fail(`${key}.variables.${name}`, 'variable names are lowercase letters, digits and underscores');
+    if (!VARIABLE_NAME.test(name)) reader.fail(`${key}.variables.${name}`, 'variable names are lowercase letters, digits and single underscores between them, starting with a letter');
     for (const ref of templateNames(template)) {
       if (!appVariables[ref]) reader.fail(`${key}.variables.${name}`, `refers to '{{ ${ref} }}' but [variables] has no '${ref}'`);
     }
@@ -127,7 +128,7 @@ function parseVariables(reader: TomlReader, value: unknown): Record<string, Vari
   const result: Record<string, VariableDecl> = {};
   for (const [name, raw] of Object.entries(table)) {
     const key = `variables.${name}`;
-    if (!VARIABLE_NAME.test(name)) reader.fail(key, 'variable names are lowercase letters, digits and underscores, starting with a letter');
+    if (!VARIABLE_NAME.test(name)) reader.fail(key, 'variable names are lowercase letters, digits and single underscores between them, starting with a letter');
     const decl = reader.table(raw, key, ['default', 'required', 'secret', 'description']);
     const required = decl.required === undefined ? false : reader.boolean(decl.required, `${key}.required`);
     const dflt = reader.optionalString(decl.default, `${key}.default`);

@@ -31,6 +31,9 @@ describe('validateManifest', () => {
     [{}, { source: '/no/such.wasm' }, 'component.c.source: /no/such.wasm does not exist'],
     [{}, { variables: { k: '{{ nope }}' } }, "component.c.variables.k: refers to '{{ nope }}'"],
     [{ variables: { Bad: { default: 'x' } } }, {}, 'variables.Bad: variable names are lowercase'],
+    // Spin refuses these too (spin-expressions, Key::validate).
+    [{ variables: { a__b: { default: 'x' } } }, {}, 'variables.a__b: variable names are lowercase letters, digits and single underscores'],
+    [{ variables: { x_: { default: 'x' } } }, {}, 'variables.x_: variable names are lowercase letters, digits and single underscores'],
     [{ variables: { v: { default: 'x', required: true } } }, {}, 'variables.v: set exactly one of'],
   ])('rejects %j / component %j naming the key', (extra, component, message) => {
     expect(check(base(extra, component))).toThrow(`/app/spin.toml: ${message}`);
