@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,6 +47,24 @@ async function transpileInto(wasm: Uint8Array, dir: string): Promise<void> {
   await rename(tmp, dir);
 }
 
+/** Entries kept whatever their age, and how long any other entry may stay unused (each is ~10-20 MB). */
+const KEEP_NEWEST = 24;
+const MAX_UNUSED_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Removes cache entries beyond the {@link KEEP_NEWEST} most recently used that nobody used for a week: every
+ * build of a component makes a new entry. Entries another process may still load are recent, so they stay.
+ */
+async function prune(cacheDir: string, now = Date.now()): Promise<void> {
+  const entries = await Promise.all(
+    (await readdir(cacheDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && /^[0-9a-f]{32}$/.test(e.name))
+      .map(async (e) => ({ path: join(cacheDir, e.name), usedAt: (await stat(join(cacheDir, e.name))).mtimeMs })),
+  );
+  const stale = entries.sort((a, b) => b.usedAt - a.usedAt).slice(KEEP_NEWEST).filter((e) => now - e.usedAt > MAX_UNUSED_MS);
+  await Promise.all(stale.map((e) => rm(e.path, { recursive: true, force: true })));
+}
+
 export interface LoadedComponent {
   key: string;
   module: TranspiledModule;
@@ -63,7 +81,13 @@ export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CAC
     .slice(0, 32);
   const dir = join(cacheDir, key);
   const transpiled = !existsSync(join(dir, 'component.js'));
-  if (transpiled) await transpileInto(wasm, dir);
+  if (transpiled) {
+    await transpileInto(wasm, dir);
+    await prune(cacheDir).catch(() => {}); // housekeeping only: a failure here must not stop a start
+  } else {
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => {}); // marks the entry as used, for prune()
+  }
   const cores: Record<string, WebAssembly.Module> = {};
   let ownMemory: TranspiledModule['ownMemory'];
   for (const name of (await readdir(dir)).filter((f) => f.endsWith('.wasm'))) {
