@@ -38,6 +38,31 @@ export function textColumn(row: Row, column: string): string | null {
   return String(value);
 }
 
+/**
+ * SQL for a numeric column as text that reads back as the same double (17 significant digits; checked for
+ * |x| < 1e15), or NULL when the column holds no number. JSON from SQLite has only 15 digits, not enough.
+ */
+export const exactNumberSql = (column: string): string => `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN printf('%!.17g', ${column}) END`;
+
+/**
+ * Runs `select` and returns its rows as arrays of the `columns` expressions, all packed by SQLite into one
+ * JSON text. A component pays for every value an `execute` returns (the host lowers each into the guest's
+ * memory as a tagged variant, and the guest makes objects of them); packed, a page is one text value.
+ * Measured on 2,000-row pages (componentize-js 0.19.3 on the local runtime): plain rows cost 1.27-1.32x the
+ * CPU of packed ones; for 10 rows it makes no difference. The order of the arrays is not guaranteed: sort them.
+ */
+export function queryPacked(db: Database, select: string, columns: string[], params: readonly SqlParam[]): unknown[][] {
+  const [row] = db.query(`SELECT json_group_array(json_array(${columns.join(', ')})) AS Packed FROM (${select})`, params);
+  const packed = row?.Packed;
+  return typeof packed === 'string' ? (JSON.parse(packed) as unknown[][]) : [];
+}
+
+/** A packed text value, or `null`. */
+export const packedText = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** A packed {@link exactNumberSql} value as a number, or `null`. */
+export const packedNumber = (value: unknown): number | null => (typeof value === 'string' ? Number(value) : null);
+
 /** A page of a list read with one row more than asked for: the items, and whether more follow. */
 export function pageOf<T>(rows: T[], limit: number): { items: T[]; more: boolean } {
   return { items: rows.slice(0, limit), more: rows.length > limit };

@@ -1,6 +1,7 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
+import { compareCodePoints } from '../../common/src/collation';
 import type { Cursor } from '../../common/src/params';
-import { numberColumn, pageOf, textColumn, type Database, type Row } from '../../common/src/sql';
+import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, textColumn, type Database, type Row } from '../../common/src/sql';
 
 /** An item of `/customers/items` and `/customers/top/:limit`. */
 export interface CustomerSummary {
@@ -31,13 +32,17 @@ export function createCustomersRepository(db: Database) {
     /** A page of all customers, by name then id: `limit` of them after `after` (a name and an id). */
     listPage(limit: number, after: Cursor | null): { items: CustomerSummary[]; more: boolean } {
       const columns = 'SELECT Id, Name, Country, Scoring FROM Customers';
-      const rows = db.query(
+      const rows = queryPacked(
+        db,
         after
           ? `${columns} WHERE (Name COLLATE BINARY, Id COLLATE BINARY) > (?1, ?2) ORDER BY ${BY_NAME} LIMIT ?3`
           : `${columns} ORDER BY ${BY_NAME} LIMIT ?1`,
+        ['Id', 'Name', 'Country', exactNumberSql('Scoring')],
         after ? [after[0] ?? '', after[1] ?? '', limit + 1] : [limit + 1],
-      );
-      return pageOf(rows.map(toSummary), limit);
+      )
+        .map(([id, name, country, scoring]) => ({ id: packedText(id), name: packedText(name), country: packedText(country), scoring: packedNumber(scoring) }))
+        .sort((a, b) => compareCodePoints(a.name ?? '', b.name ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
+      return pageOf(rows, limit);
     },
 
     /** One customer by id, ignoring ASCII case; `null` when there is none. */

@@ -1,6 +1,7 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
+import { compareCodePoints } from '../../common/src/collation';
 import type { Cursor } from '../../common/src/params';
-import { numberColumn, pageOf, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
+import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
 
 /** An item of `/incidents/items` and of each group of `/incidents/grouped-by-customer`. */
 export interface IncidentSummary {
@@ -35,17 +36,22 @@ const toSummary = (row: Row): IncidentSummary => ({
 const COLUMNS = 'SELECT Id, Amount, CustomerName FROM Incidents';
 
 export function createIncidentsRepository(db: Database) {
-  /** One page of a `COLUMNS` query, in the query's own order. */
-  const readPage = (select: string, params: SqlParam[], limit: number) => pageOf(db.query(select, params).map(toSummary), limit);
+  /** Incidents of a `COLUMNS` query, packed into one value (see `queryPacked`). */
+  const readPacked = (select: string, params: SqlParam[]): IncidentSummary[] =>
+    queryPacked(db, select, ['Id', exactNumberSql('Amount'), 'CustomerName'], params).map(([id, amount, customerName]) => ({
+      id: packedText(id),
+      amount: packedNumber(amount),
+      customerName: packedText(customerName),
+    }));
 
   return {
     /** A page of all incidents, by id (binary order): `limit` of them after `after` (an id). */
     listPage(limit: number, after: Cursor | null): { items: IncidentSummary[]; more: boolean } {
-      return readPage(
+      const rows = readPacked(
         after ? `${COLUMNS} WHERE Id COLLATE BINARY > ?1 ORDER BY Id COLLATE BINARY LIMIT ?2` : `${COLUMNS} ORDER BY Id COLLATE BINARY LIMIT ?1`,
         after ? [after[0] ?? '', limit + 1] : [limit + 1],
-        limit,
-      );
+      ).sort((a, b) => compareCodePoints(a.id ?? '', b.id ?? ''));
+      return pageOf(rows, limit);
     },
 
     /** One incident by id, ignoring ASCII case; `null` when there is none. */
@@ -83,11 +89,11 @@ export function createIncidentsRepository(db: Database) {
      */
     byCustomerPage(limit: number, after: Cursor | null): { items: IncidentSummary[]; more: boolean } {
       const order = 'ORDER BY CustomerName COLLATE BINARY, Id COLLATE BINARY';
-      return readPage(
+      const rows = readPacked(
         after ? `${COLUMNS} WHERE (CustomerName COLLATE BINARY, Id COLLATE BINARY) > (?1, ?2) ${order} LIMIT ?3` : `${COLUMNS} ${order} LIMIT ?1`,
         after ? [after[0] ?? '', after[1] ?? '', limit + 1] : [limit + 1],
-        limit,
-      );
+      ).sort((a, b) => compareCodePoints(a.customerName ?? '', b.customerName ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
+      return pageOf(rows, limit);
     },
   };
 }
