@@ -57,13 +57,7 @@ if (!values.wasm || !Number.isInteger(rounds) || rounds < 0 || !Number.isInteger
   process.exit(2);
 }
 
-const dist = new URL('../runtime/dist/', import.meta.url);
-const load = (name) => import(new URL(name, dist).href);
-const { loadComponentCode } = await load('transpile-cache.js');
-const { componentImports } = await load('host/imports.js');
-const { LineSink } = await load('host/wasi-misc.js');
-const { IncomingRequest, ResponseOutparam } = await load('host/http.js');
-const { InstanceFactory } = await load('instances.js');
+const { loadComponentCode, componentImports, LineSink, IncomingRequest, ResponseOutparam, InstanceFactory } = await import('../runtime/bench/runtime-modules.mjs');
 
 const WARMUP = 20;
 const median = (list) => (list.length === 0 ? null : [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]);

@@ -18,14 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures, fixtureManifest, guestWasm } from '../test-fixtures/build-fixtures.mjs';
 
-const dist = new URL('../dist/', import.meta.url);
-const load = (name) => import(new URL(name, dist).href);
-const { loadComponentCode } = await load('transpile-cache.js');
-const { componentImports } = await load('host/imports.js');
-const { LineSink } = await load('host/wasi-misc.js');
-const { IncomingRequest, ResponseOutparam } = await load('host/http.js');
-const { InstanceFactory } = await load('instances.js');
-const { create } = await load('index.js');
+import { componentImports, create, IncomingRequest, InstanceFactory, LineSink, loadComponentCode, ResponseOutparam } from './runtime-modules.mjs';
 
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 300);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
