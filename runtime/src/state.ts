@@ -11,6 +11,7 @@ import { BUSY_TIMEOUT_MS } from './host/databases.js';
 import { KV_TABLE } from './host/spin-key-value.js';
 import type { Manifest } from './manifest.js';
 import type { RuntimeConfig } from './runtime-config.js';
+import { assertSpinSqliteDialect } from './sqlite-dialect.js';
 
 export interface StatePaths {
   /** Label -> file, for every label some component declares (plus `default`). */
@@ -74,6 +75,9 @@ export interface StateOptions {
 }
 
 export function prepareState(paths: StatePaths, options: StateOptions): void {
+  // Before any database is opened: refuse a better-sqlite3 whose SQL dialect is not Spin's (workers run
+  // later in this process, on the same binary).
+  assertSpinSqliteDialect();
   mkdirSync(options.stateDir, { recursive: true });
   const statements = options.sqlite.map((arg) => parseSqliteArg(arg, options.cwd));
   for (const { label, sql, source } of statements) {
