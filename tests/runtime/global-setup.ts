@@ -6,8 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { buildAppComponents, buildFixtures } from '../../runtime/test-fixtures/build-fixtures.mjs';
-import { buildConformanceGuest } from '../conformance/build-guest.mjs';
+import { join } from 'node:path';
+import type * as TranspileCache from '../../runtime/src/transpile-cache.js';
+import { buildAppComponents, buildFixtures, guestWasm } from '../../runtime/test-fixtures/build-fixtures.mjs';
+import { buildConformanceGuest, conformanceWasm } from '../conformance/build-guest.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,4 +20,12 @@ export default async function setup(): Promise<void> {
   await buildFixtures({ log });
   await buildConformanceGuest({ log });
   await buildAppComponents({ log });
+  // Transpile each component once here (5-15 s each on a fresh checkout), so that the first runtime a test
+  // starts only loads them from the cache instead of spending a test's time limit on it.
+  const { loadComponentCode } = (await import(join(root, 'runtime/dist/transpile-cache.js'))) as typeof TranspileCache;
+  const apps = ['customers-service', 'incidents-service', 'aggregates-service'].map((id) => join(root, id, 'dist', `${id}.wasm`));
+  for (const wasm of [guestWasm, conformanceWasm, ...apps]) {
+    const { transpiled } = await loadComponentCode(wasm);
+    if (transpiled) log(`transpiled ${wasm.slice(root.length)}`);
+  }
 }
