@@ -114,6 +114,9 @@ function fromWire(response: WireResponse, method: string): Response {
   return new Response(bodyless ? null : new Uint8Array(response.body), { status: response.status, headers });
 }
 
+/** `spin-client-addr` of a chained request, as Spin sets it (trigger-http's `CHAINED_CLIENT_ADDR`). */
+const CHAINED_CLIENT_ADDR = '0.0.0.0:0';
+
 export async function create(options: CreateOptions = {}): Promise<SpinRuntime> {
   const cwd = options.cwd ?? process.cwd();
   const log = options.log ?? (() => {});
@@ -163,7 +166,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     onOutbound: createOutbound({
       hasComponent: (id) => id in components,
       // Only called once requests flow, after `dispatcher` below exists.
-      chain: (id, request, depth): Promise<WireResponse> => dispatcher.dispatch(request, { clientAddr: '127.0.0.1:0', chainedTo: id, depth }),
+      chain: (id, request, depth): Promise<WireResponse> => dispatcher.dispatch(request, { clientAddr: CHAINED_CLIENT_ADDR, chainedTo: id, depth }),
       timeoutMs: requestTimeoutMs,
     }),
   });

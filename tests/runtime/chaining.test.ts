@@ -57,6 +57,7 @@ describe('outbound HTTP and local service chaining', () => {
     // As in Spin, a chained request skips the routes: the callee sees a `/...` match of the whole path.
     expect(echo.headers['spin-matched-route']).toBe('/...');
     expect(echo.headers['spin-path-info']).toBe('/a/exact');
+    expect(echo.headers['spin-client-addr']).toBe('0.0.0.0:0');
   });
 
   it('answers an unknown component with an error to the guest', async () => {
