@@ -9,6 +9,7 @@
 
 import type { KeyValueStore } from '../../common/src/key-value';
 
+// The store seam is common's; re-exported for the app and the tests that build a cache.
 export type { KeyValueStore };
 
 export interface CacheEntry {

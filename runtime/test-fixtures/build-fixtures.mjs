@@ -22,11 +22,13 @@ export async function buildFixtures({ log = () => {}, toolchain = 'componentize'
 }
 
 /**
- * Builds the app's own components (spin.toml at the root) one at a time: each j2w run needs ~1.3 GB and
- * this machine is shared.
+ * Builds the app's own components (spin.toml at the root) one at a time (this machine is shared); returns
+ * their .wasm paths.
  */
 export async function buildAppComponents({ log = () => {} } = {}) {
-  for (const component of await manifestComponents()) await buildComponent(component, { log });
+  const components = await manifestComponents();
+  for (const component of components) await buildComponent(component, { log });
+  return components.map((component) => component.wasm);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

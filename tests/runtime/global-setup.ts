@@ -19,11 +19,10 @@ export default async function setup(): Promise<void> {
   const log = (line: string): void => console.log(`[runtime tests] ${line}`);
   await buildFixtures({ log });
   await buildConformanceGuest({ log });
-  await buildAppComponents({ log });
+  const apps = await buildAppComponents({ log });
   // Transpile each component once here (5-15 s each on a fresh checkout), so that the first runtime a test
   // starts only loads them from the cache instead of spending a test's time limit on it.
   const { loadComponentCode } = (await import(join(root, 'runtime/dist/transpile-cache.js'))) as typeof TranspileCache;
-  const apps = ['customers-service', 'incidents-service', 'aggregates-service'].map((id) => join(root, id, 'dist', `${id}.wasm`));
   for (const wasm of [guestWasm, conformanceWasm, ...apps]) {
     const { transpiled } = await loadComponentCode(wasm);
     if (transpiled) log(`transpiled ${wasm.slice(root.length)}`);

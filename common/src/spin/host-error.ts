@@ -20,3 +20,12 @@ export function describeHostError(call: string, error: unknown): Error {
   const detail = variant.val === undefined ? variant.tag : `${variant.tag}: ${String(variant.val)}`;
   return new Error(`${call} failed: ${detail}`, { cause: error });
 }
+
+/** Runs a host call, turning a WIT error it throws into {@link describeHostError}'s Error named after `call`. */
+export function hostCall<T>(call: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw describeHostError(call, error);
+  }
+}

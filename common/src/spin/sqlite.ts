@@ -4,7 +4,7 @@
  */
 import { Connection, type Value } from 'fermyon:spin/sqlite@2.0.0';
 import type { Database, Row, SqlParam, SqlValue } from '../sql';
-import { describeHostError } from './host-error';
+import { hostCall } from './host-error';
 
 /** Whole numbers travel as SQLite INTEGER, others as REAL, as Spin's own JS SDK binds them. */
 export function toSpinValue(param: SqlParam): Value {
@@ -22,21 +22,10 @@ function fromSpinValue(value: Value): SqlValue {
  * statement throws an Error whose message holds SQLite's own (`io: no such table: Customers`).
  */
 export function openSpinDatabase(label = 'default'): Database {
-  let connection: Connection;
-  try {
-    connection = Connection.open(label);
-  } catch (error) {
-    throw describeHostError(`opening SQLite database '${label}'`, error);
-  }
+  const connection = hostCall(`opening SQLite database '${label}'`, () => Connection.open(label));
   return {
     query(sql, params = []): Row[] {
-      let result;
-      try {
-        result = connection.execute(sql, params.map(toSpinValue));
-      } catch (error) {
-        throw describeHostError('SQLite execute', error);
-      }
-      const { columns, rows } = result;
+      const { columns, rows } = hostCall('SQLite execute', () => connection.execute(sql, params.map(toSpinValue)));
       return rows.map(({ values }) => {
         const row: Row = {};
         for (let i = 0; i < columns.length; i++) {
