@@ -125,6 +125,240 @@ BEGIN
        SET IncidentCount = IncidentCount + 1, VolumeMicros = VolumeMicros + excluded.VolumeMicros;
 END;
 
+-- Customers and incidents as versioned aggregates (the write API of both data components).
+--
+-- SQLite has no `ADD COLUMN IF NOT EXISTS`, and a statement that fails stops `spin up --sqlite`, so what the
+-- aggregates add lives in new tables that `CREATE TABLE IF NOT EXISTS` can add to any database at every start,
+-- without touching a row of Customers or Incidents:
+--   * CustomerMeta / IncidentMeta: one row per aggregate with its version (1 on create, +1 on every change),
+--     CreatedAt and UpdatedAt (UTC, RFC 3339 with milliseconds) and, for an incident, the customer it refers to;
+--   * CustomerEvents / IncidentEvents: the outbox, one event per change, numbered in commit order (Seq).
+-- Triggers write both, in the statement that changes the row, so there is no change without its event and no
+-- event without its change, whether the change came through the API or from plain SQL (the sqlite3 shell,
+-- a bulk load). A change that leaves every column as it was is no change: no new version, no event.
+-- An event's Diff holds each changed field as {"old": ..., "new": ...}; a creation's has every field with
+-- "old" null, a deletion's every field with "new" null.
+CREATE TABLE IF NOT EXISTS CustomerMeta (
+    Id TEXT NOT NULL PRIMARY KEY,
+    Version INTEGER NOT NULL,
+    CreatedAt TEXT NOT NULL,
+    UpdatedAt TEXT NOT NULL
+) WITHOUT ROWID;
+-- /customers/items?updatedSince=
+CREATE INDEX IF NOT EXISTS IX_CustomerMeta_UpdatedAt ON CustomerMeta (UpdatedAt, Id);
+
+-- CustomerId: the customer the incident refers to (an aggregate reference), or NULL when none does.
+CREATE TABLE IF NOT EXISTS IncidentMeta (
+    Id TEXT NOT NULL PRIMARY KEY,
+    Version INTEGER NOT NULL,
+    CreatedAt TEXT NOT NULL,
+    UpdatedAt TEXT NOT NULL,
+    CustomerId TEXT
+) WITHOUT ROWID;
+-- /incidents/items?updatedSince=, and the incidents of a customer (renames, deletes, ?customerId=).
+CREATE INDEX IF NOT EXISTS IX_IncidentMeta_UpdatedAt ON IncidentMeta (UpdatedAt, Id);
+CREATE INDEX IF NOT EXISTS IX_IncidentMeta_CustomerId ON IncidentMeta (CustomerId, Id);
+
+-- AUTOINCREMENT: a sequence number is never used twice, even after the newest events are deleted.
+CREATE TABLE IF NOT EXISTS CustomerEvents (
+    Seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    Type TEXT NOT NULL,
+    AggregateId TEXT NOT NULL,
+    Version INTEGER NOT NULL,
+    At TEXT NOT NULL,
+    Diff TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS IncidentEvents (
+    Seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    Type TEXT NOT NULL,
+    AggregateId TEXT NOT NULL,
+    Version INTEGER NOT NULL,
+    At TEXT NOT NULL,
+    Diff TEXT NOT NULL
+);
+
+-- List filters: /customers/items?country= and /incidents/items?category= (?customerName= uses
+-- IX_Incidents_CustomerName, ?minScoring= IX_Customers_Scoring).
+CREATE INDEX IF NOT EXISTS IX_Customers_Country ON Customers (Country COLLATE BINARY, Name COLLATE BINARY, Id COLLATE BINARY);
+CREATE INDEX IF NOT EXISTS IX_Incidents_Category ON Incidents (Category COLLATE BINARY, Id COLLATE BINARY);
+
+CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Insert AFTER INSERT ON Customers
+BEGIN
+    -- A conflict means INSERT OR REPLACE took the place of a row with this id: the aggregate goes on.
+    INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
+    VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt;
+    INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'CustomerCreated', NEW.Id, Version, UpdatedAt,
+           json_object('name', json_object('old', NULL, 'new', NEW.Name), 'city', json_object('old', NULL, 'new', NEW.City),
+                       'country', json_object('old', NULL, 'new', NEW.Country), 'scoring', json_object('old', NULL, 'new', NEW.Scoring))
+      FROM CustomerMeta WHERE Id = NEW.Id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Update AFTER UPDATE ON Customers
+WHEN OLD.Id IS NEW.Id
+ AND (OLD.Name IS NOT NEW.Name OR OLD.City IS NOT NEW.City OR OLD.Country IS NOT NEW.Country OR OLD.Scoring IS NOT NEW.Scoring)
+BEGIN
+    INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
+    VALUES (NEW.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt;
+    INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'CustomerUpdated', NEW.Id, Version, UpdatedAt,
+           (SELECT json_group_object(Field, json(Change)) FROM (
+                      SELECT 'name' AS Field, json_object('old', OLD.Name, 'new', NEW.Name) AS Change WHERE OLD.Name IS NOT NEW.Name
+            UNION ALL SELECT 'city', json_object('old', OLD.City, 'new', NEW.City) WHERE OLD.City IS NOT NEW.City
+            UNION ALL SELECT 'country', json_object('old', OLD.Country, 'new', NEW.Country) WHERE OLD.Country IS NOT NEW.Country
+            UNION ALL SELECT 'scoring', json_object('old', OLD.Scoring, 'new', NEW.Scoring) WHERE OLD.Scoring IS NOT NEW.Scoring))
+      FROM CustomerMeta WHERE Id = NEW.Id;
+    -- An incident carries its customer's name (the dashboard groups by it): a rename takes the customer's
+    -- incidents with it, each recorded as an IncidentUpdated by the incidents' own triggers.
+    UPDATE Incidents SET CustomerName = NEW.Name
+     WHERE OLD.Name IS NOT NEW.Name AND Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = NEW.Id);
+END;
+
+-- A customer deleted (or given another id) with plain SQL: its incidents keep their name, and so their place
+-- in the dashboard; they no longer refer to it (an IncidentUpdated each). The API refuses such a delete (409).
+CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Delete AFTER DELETE ON Customers
+BEGIN
+    INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
+    VALUES ('CustomerDeleted', OLD.Id, COALESCE((SELECT Version FROM CustomerMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+            json_object('name', json_object('old', OLD.Name, 'new', NULL), 'city', json_object('old', OLD.City, 'new', NULL),
+                        'country', json_object('old', OLD.Country, 'new', NULL), 'scoring', json_object('old', OLD.Scoring, 'new', NULL)));
+    DELETE FROM CustomerMeta WHERE Id = OLD.Id;
+    INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'IncidentUpdated', Id, Version + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), json_object('customerId', json_object('old', CustomerId, 'new', NULL))
+      FROM IncidentMeta WHERE CustomerId = OLD.Id ORDER BY Id;
+    UPDATE IncidentMeta SET Version = Version + 1, UpdatedAt = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), CustomerId = NULL WHERE CustomerId = OLD.Id;
+END;
+
+-- A new id is a new aggregate: recorded as the old one deleted and the new one created.
+CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Rekey AFTER UPDATE OF Id ON Customers
+WHEN OLD.Id IS NOT NEW.Id
+BEGIN
+    INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
+    VALUES ('CustomerDeleted', OLD.Id, COALESCE((SELECT Version FROM CustomerMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+            json_object('name', json_object('old', OLD.Name, 'new', NULL), 'city', json_object('old', OLD.City, 'new', NULL),
+                        'country', json_object('old', OLD.Country, 'new', NULL), 'scoring', json_object('old', OLD.Scoring, 'new', NULL)));
+    DELETE FROM CustomerMeta WHERE Id = OLD.Id;
+    INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
+    VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt;
+    INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'CustomerCreated', NEW.Id, Version, UpdatedAt,
+           json_object('name', json_object('old', NULL, 'new', NEW.Name), 'city', json_object('old', NULL, 'new', NEW.City),
+                       'country', json_object('old', NULL, 'new', NEW.Country), 'scoring', json_object('old', NULL, 'new', NEW.Scoring))
+      FROM CustomerMeta WHERE Id = NEW.Id;
+    INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'IncidentUpdated', Id, Version + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), json_object('customerId', json_object('old', CustomerId, 'new', NULL))
+      FROM IncidentMeta WHERE CustomerId = OLD.Id ORDER BY Id;
+    UPDATE IncidentMeta SET Version = Version + 1, UpdatedAt = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), CustomerId = NULL WHERE CustomerId = OLD.Id;
+END;
+
+-- The customer an incident written with plain SQL refers to: the one customer with its name, if exactly one
+-- has it. (The API names the customer by id and stages the IncidentMeta row, version 0, before the insert.)
+CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Insert AFTER INSERT ON Incidents
+BEGIN
+    INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
+    VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+            (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = NEW.CustomerName LIMIT 2)))
+    ON CONFLICT (Id) DO UPDATE
+       SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, CreatedAt = iif(Version = 0, excluded.CreatedAt, CreatedAt);
+    INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'IncidentCreated', NEW.Id, Version, UpdatedAt,
+           json_object('amount', json_object('old', NULL, 'new', NEW.Amount), 'customerName', json_object('old', NULL, 'new', NEW.CustomerName),
+                       'category', json_object('old', NULL, 'new', NEW.Category), 'customerId', json_object('old', NULL, 'new', CustomerId))
+      FROM IncidentMeta WHERE Id = NEW.Id;
+END;
+
+-- A new CustomerName that is not the name of the referred customer (plain SQL) refers the incident anew, by name.
+CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Update AFTER UPDATE ON Incidents
+WHEN OLD.Id IS NEW.Id
+ AND (OLD.Amount IS NOT NEW.Amount OR OLD.CustomerName IS NOT NEW.CustomerName OR OLD.Category IS NOT NEW.Category)
+BEGIN
+    INSERT OR IGNORE INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
+    VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL);
+    INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'IncidentUpdated', NEW.Id, Version + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+           (SELECT json_group_object(Field, json(Change)) FROM (
+                      SELECT 'amount' AS Field, json_object('old', OLD.Amount, 'new', NEW.Amount) AS Change WHERE OLD.Amount IS NOT NEW.Amount
+            UNION ALL SELECT 'customerName', json_object('old', OLD.CustomerName, 'new', NEW.CustomerName) WHERE OLD.CustomerName IS NOT NEW.CustomerName
+            UNION ALL SELECT 'category', json_object('old', OLD.Category, 'new', NEW.Category) WHERE OLD.Category IS NOT NEW.Category
+            UNION ALL SELECT 'customerId', json_object('old', Linked.CustomerId, 'new', Linked.NewCustomerId) FROM (
+                      SELECT m.CustomerId,
+                             CASE WHEN NEW.CustomerName IS (SELECT Name FROM Customers WHERE Id = m.CustomerId) THEN m.CustomerId
+                                  ELSE (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = NEW.CustomerName LIMIT 2)) END AS NewCustomerId
+                        FROM IncidentMeta m WHERE m.Id = NEW.Id) AS Linked
+                      WHERE Linked.CustomerId IS NOT Linked.NewCustomerId))
+      FROM IncidentMeta WHERE Id = NEW.Id;
+    UPDATE IncidentMeta
+       SET Version = Version + 1, UpdatedAt = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+           CustomerId = CASE WHEN NEW.CustomerName IS (SELECT Name FROM Customers WHERE Id = IncidentMeta.CustomerId) THEN CustomerId
+                             ELSE (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = NEW.CustomerName LIMIT 2)) END
+     WHERE Id = NEW.Id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Delete AFTER DELETE ON Incidents
+BEGIN
+    INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+    VALUES ('IncidentDeleted', OLD.Id, COALESCE((SELECT Version FROM IncidentMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+            json_object('amount', json_object('old', OLD.Amount, 'new', NULL), 'customerName', json_object('old', OLD.CustomerName, 'new', NULL),
+                        'category', json_object('old', OLD.Category, 'new', NULL),
+                        'customerId', json_object('old', (SELECT CustomerId FROM IncidentMeta WHERE Id = OLD.Id), 'new', NULL)));
+    DELETE FROM IncidentMeta WHERE Id = OLD.Id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Rekey AFTER UPDATE OF Id ON Incidents
+WHEN OLD.Id IS NOT NEW.Id
+BEGIN
+    INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+    VALUES ('IncidentDeleted', OLD.Id, COALESCE((SELECT Version FROM IncidentMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+            json_object('amount', json_object('old', OLD.Amount, 'new', NULL), 'customerName', json_object('old', OLD.CustomerName, 'new', NULL),
+                        'category', json_object('old', OLD.Category, 'new', NULL),
+                        'customerId', json_object('old', (SELECT CustomerId FROM IncidentMeta WHERE Id = OLD.Id), 'new', NULL)));
+    DELETE FROM IncidentMeta WHERE Id = OLD.Id;
+    INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
+    VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+            (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = NEW.CustomerName LIMIT 2)))
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt;
+    INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+    SELECT 'IncidentCreated', NEW.Id, Version, UpdatedAt,
+           json_object('amount', json_object('old', NULL, 'new', NEW.Amount), 'customerName', json_object('old', NULL, 'new', NEW.CustomerName),
+                       'category', json_object('old', NULL, 'new', NEW.Category), 'customerId', json_object('old', NULL, 'new', CustomerId))
+      FROM IncidentMeta WHERE Id = NEW.Id;
+END;
+
+-- Rows that existed before the aggregates did (a database from an earlier version or from the upstream
+-- sample): version 1 and one Created event each, once, so the event feed followed from the start rebuilds
+-- every aggregate. Rows are read, never rewritten.
+INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
+SELECT 'CustomerCreated', Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+       json_object('name', json_object('old', NULL, 'new', Name), 'city', json_object('old', NULL, 'new', City),
+                   'country', json_object('old', NULL, 'new', Country), 'scoring', json_object('old', NULL, 'new', Scoring))
+  FROM Customers
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+   AND NOT EXISTS (SELECT 1 FROM CustomerMeta m WHERE m.Id = Customers.Id)
+ ORDER BY Id;
+INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
+SELECT Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+  FROM Customers
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+   AND NOT EXISTS (SELECT 1 FROM CustomerMeta m WHERE m.Id = Customers.Id);
+INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
+SELECT Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+       (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = Incidents.CustomerName LIMIT 2))
+  FROM Incidents
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+   AND NOT EXISTS (SELECT 1 FROM IncidentMeta m WHERE m.Id = Incidents.Id);
+INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+SELECT 'IncidentCreated', i.Id, 1, m.CreatedAt,
+       json_object('amount', json_object('old', NULL, 'new', i.Amount), 'customerName', json_object('old', NULL, 'new', i.CustomerName),
+                   'category', json_object('old', NULL, 'new', i.Category), 'customerId', json_object('old', NULL, 'new', m.CustomerId))
+  FROM Incidents i JOIN IncidentMeta m ON m.Id = i.Id
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+   AND NOT EXISTS (SELECT 1 FROM IncidentEvents e WHERE e.AggregateId = i.Id)
+ ORDER BY i.Id;
+INSERT OR IGNORE INTO AppMigrations (Name) VALUES ('aggregates-v1');
+
 -- Sample data, decided once: only a database with neither customers nor incidents gets it.
 INSERT OR IGNORE INTO AppMigrations (Name)
 SELECT 'sample-data-pending'

@@ -2,7 +2,8 @@
  * The small HTTP layer every component shares: route table -> `(Request) => Promise<Response>`.
  *
  * Routing is itty-router's; this module adds what a demanding client expects on top of it:
- * - `HEAD` for every `GET`, `OPTIONS`, and `405` with an `Allow` header; a problem+json `404` for unknown paths;
+ * - `GET`, `POST`, `PUT`, `PATCH`, `DELETE` handlers per route; `HEAD` for every `GET`, `OPTIONS`, and `405`
+ *   with an `Allow` header listing what the route answers; a problem+json `404` for unknown paths;
  * - percent-decoded path parameters (malformed encoding is a `400`, not a crash);
  * - one place that turns thrown errors into problem+json (5xx details go to the log only);
  * - `ETag` on every `200` and `304 Not Modified` for a matching `If-None-Match`; `Cache-Control: no-cache`
@@ -36,11 +37,14 @@ export interface RouteContext {
 
 export type RouteHandler = (context: RouteContext) => Response | Promise<Response>;
 
-export interface RouteDefinition {
+/** The methods a route may answer besides the HEAD and OPTIONS every route gets. */
+export const ROUTE_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+export type RouteMethod = (typeof ROUTE_METHODS)[number];
+
+export type RouteDefinition = {
   /** An itty-router pattern such as `/customers/items/:id`. */
   path: string;
-  get: RouteHandler;
-}
+} & { [M in RouteMethod]?: RouteHandler };
 
 export interface App {
   fetch(request: Request): Promise<Response>;
@@ -68,7 +72,11 @@ export interface AppOptions {
   now?: () => number;
 }
 
-const ALLOW = 'GET, HEAD, OPTIONS';
+/** The `Allow` header of a route: its methods, with HEAD beside GET, and OPTIONS. */
+function allowOf(route: RouteDefinition): string {
+  const methods = ROUTE_METHODS.filter((m) => route[m]).flatMap((m) => (m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()]));
+  return [...methods, 'OPTIONS'].join(', ');
+}
 
 /** A response whose body is JSON text already written (e.g. by `jsonGroups`). */
 export function jsonText(body: string, init: ResponseInit = {}): Response {
@@ -106,11 +114,6 @@ function decodeQueryPart(raw: string): string | null {
   }
 }
 
-/** A `Link` header pointing at the next page of the list at `url`. */
-export function nextPageLink(url: URL, limit: number, after: string): string {
-  return `<${url.pathname}?limit=${limit}&after=${encodeURIComponent(after)}>; rel="next"`;
-}
-
 /** Decodes one path segment; malformed percent-encoding is the client's error. */
 export function decodePathParam(raw: string, name: string): string {
   try {
@@ -141,7 +144,7 @@ function readBudget(headers: Headers): number | null {
 
 const defaultAccessLog = (entry: AccessLogEntry) => console.log(JSON.stringify(entry));
 
-/** Builds an app from a route table; every route answers GET, HEAD and OPTIONS. */
+/** Builds an app from a route table; every route answers its methods, HEAD beside GET, and OPTIONS. */
 export function createApp(routes: RouteDefinition[], options: AppOptions = {}): App {
   const { component = 'app', accessLog = defaultAccessLog, now = () => Date.now() } = options;
   const router = IttyRouter();
@@ -184,12 +187,16 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
   };
 }
 
-/** Adds `ETag` and `Cache-Control` to a `200`, or turns it into a `304` when the client's copy is current. */
+/**
+ * Adds `ETag` (unless the route set its own) and `Cache-Control` to a `200` answer to GET or HEAD, or turns
+ * it into a `304` when the client's copy is current. Answers to writes are left as the route made them.
+ */
 async function conditional(request: Request, response: Response): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return response;
   if (response.status !== 200 || response.headers.get('cache-control') === 'no-store') return response;
   const body = await response.text();
   const headers = new Headers(response.headers);
-  const etag = etagOf(body);
+  const etag = headers.get('etag') ?? etagOf(body);
   headers.set('etag', etag);
   if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache');
   if (ifNoneMatchMatches(request.headers.get('if-none-match'), etag)) {
@@ -200,11 +207,12 @@ async function conditional(request: Request, response: Response): Promise<Respon
 }
 
 async function dispatch(route: RouteDefinition, request: IRequest, trace: Trace, budgetMs: number | null): Promise<Response> {
-  if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: ALLOW } });
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${ALLOW}.`, { allow: ALLOW });
-  }
+  const allow = allowOf(route);
+  if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } });
+  const method = request.method === 'HEAD' ? 'get' : request.method.toLowerCase();
+  const handler = (ROUTE_METHODS as readonly string[]).includes(method) ? route[method as RouteMethod] : undefined;
+  if (!handler) throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${allow}.`, { allow });
   const params: Record<string, string> = {};
   for (const [name, raw] of Object.entries(request.params)) params[name] = decodePathParam(raw, name);
-  return route.get({ request, url: requestUrl(request), params, trace, budgetMs });
+  return handler({ request, url: requestUrl(request), params, trace, budgetMs });
 }

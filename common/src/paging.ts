@@ -2,29 +2,83 @@
  * Paged lists: `?limit=` items after `?after=`, and a `Link: <...>; rel="next"` header while more follow.
  * Keyset paging (the cursor is the sort key of the last item), so a page costs the same wherever it is.
  * Without parameters a list answers its first page, which for up to 1000 items is the whole list.
+ *
+ * A list may accept filters (`?country=Norway`); the next-page link carries them on. A query parameter the
+ * list does not know, or one given twice, is a `400` that names the parameters it accepts.
  */
-import { jsonText, nextPageLink, queryParam } from './http';
+import { jsonText, queryParam } from './http';
 import { encodeCursor, parseCursor, parsePageLimit, type Cursor } from './params';
+import { HttpError } from './problem';
 
 export interface Page<T> {
   items: T[];
   more: boolean;
 }
 
-export interface PagedListOptions<T> {
+/** The filters a list accepts, by query parameter name: each parses its raw value (or throws a 400 `HttpError`). */
+export type FilterParsers<F> = { [N in keyof F]-?: (raw: string) => NonNullable<F[N]> };
+
+export interface PagedListOptions<T, F extends object = Record<never, never>> {
   /** How many strings a cursor of this list holds. */
   cursorArity: number;
-  read(limit: number, after: Cursor | null): Page<T>;
+  filters?: FilterParsers<F>;
+  /** Reads a page; `filters` holds the filters the request gave. */
+  read(limit: number, after: Cursor | null, filters: F): Page<T>;
   /** The sort key of an item, which the next page starts after. */
   cursorOf(item: T): Cursor;
   /** The page's JSON text (default: a JSON array of the items). */
   render?: (items: T[]) => string;
+  /** How a cursor is written in `?after=` (default: a JSON array of strings). */
+  cursorText?: CursorText;
 }
 
-export function pagedList<T>(url: URL, { cursorArity, read, cursorOf, render = (items) => JSON.stringify(items) }: PagedListOptions<T>): Response {
+export interface CursorText {
+  parse(raw: string | null, arity: number): Cursor | null;
+  format(cursor: Cursor): string;
+}
+
+const JSON_CURSOR: CursorText = { parse: parseCursor, format: encodeCursor };
+
+const PAGING_PARAMETERS = ['limit', 'after'];
+
+/** The names of the query parameters present, in order; refuses unknown and repeated ones. */
+export function checkQueryNames(url: URL, allowed: readonly string[]): string[] {
+  const names: string[] = [];
+  for (const pair of url.search.replace(/^\?/, '').split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    let name: string;
+    try {
+      name = decodeURIComponent((equals === -1 ? pair : pair.slice(0, equals)).replaceAll('+', ' '));
+    } catch {
+      throw new HttpError(400, 'invalid-query', 'A query parameter name is not valid percent-encoded UTF-8.');
+    }
+    const accepted = `This resource accepts ${allowed.join(', ')}.`;
+    if (!allowed.includes(name)) throw new HttpError(400, 'invalid-query', `Unknown query parameter ${JSON.stringify(name.slice(0, 40))}. ${accepted}`, {}, { allowed });
+    if (names.includes(name)) throw new HttpError(400, 'invalid-query', `The query parameter ${name} is given more than once. ${accepted}`, {}, { allowed });
+    names.push(name);
+  }
+  return names;
+}
+
+export function pagedList<T, F extends object = Record<never, never>>(url: URL, options: PagedListOptions<T, F>): Response {
+  const { cursorArity, read, cursorOf, render = (items) => JSON.stringify(items), cursorText = JSON_CURSOR } = options;
+  const filterParsers = (options.filters ?? {}) as Record<string, (raw: string) => unknown>;
+  const filterNames = Object.keys(filterParsers);
+  checkQueryNames(url, [...PAGING_PARAMETERS, ...filterNames]);
   const limit = parsePageLimit(queryParam(url, 'limit'));
-  const after = parseCursor(queryParam(url, 'after'), cursorArity);
-  const { items, more } = read(limit, after);
+  const after = cursorText.parse(queryParam(url, 'after'), cursorArity);
+  const filters: Record<string, unknown> = {};
+  const carried: string[] = [];
+  for (const name of filterNames) {
+    const raw = queryParam(url, name);
+    if (raw === null) continue;
+    filters[name] = filterParsers[name]?.(raw);
+    carried.push(`${encodeURIComponent(name)}=${encodeURIComponent(raw)}`);
+  }
+  const { items, more } = read(limit, after, filters as F);
   const last = items[items.length - 1];
-  return jsonText(render(items), { headers: more && last ? { link: nextPageLink(url, limit, encodeCursor(cursorOf(last))) } : {} });
+  if (!more || !last) return jsonText(render(items));
+  const query = [`limit=${limit}`, ...carried, `after=${encodeURIComponent(cursorText.format(cursorOf(last)))}`].join('&');
+  return jsonText(render(items), { headers: { link: `<${url.pathname}?${query}>; rel="next"` } });
 }

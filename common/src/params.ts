@@ -60,3 +60,44 @@ export function parseCursor(raw: string | null, arity: number): Cursor | null {
   }
   return cursor as Cursor;
 }
+
+/** List filters (`?country=`, `?minScoring=`, `?updatedSince=`): each parses its raw value or answers 400. */
+export const filters = {
+  /** Text compared as stored (exact, case-sensitive): 1 to 200 characters. */
+  text:
+    (name: string) =>
+    (raw: string): string => {
+      if (raw.length === 0 || raw.length > 200) throw new HttpError(400, 'invalid-query', `${name} must be 1 to 200 characters; got ${quote(raw)}.`);
+      return raw;
+    },
+  integer:
+    (name: string, min: number, max: number) =>
+    (raw: string): number => {
+      if (!/^-?[0-9]{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new HttpError(400, 'invalid-query', `${name} must be a whole number from ${min} to ${max}; got ${quote(raw)}.`);
+      }
+      return Number(raw);
+    },
+  /** An RFC 3339 date-time with its offset (`2026-11-30T08:00:00Z`), as UTC text with milliseconds, as stored. */
+  timestamp:
+    (name: string) =>
+    (raw: string): string => {
+      const time = parseRfc3339(raw);
+      if (time === null) throw new HttpError(400, 'invalid-query', `${name} must be an RFC 3339 date-time such as 2026-11-30T08:00:00Z; got ${quote(raw)}.`);
+      return new Date(time).toISOString();
+    },
+};
+
+/** Milliseconds since the epoch of an RFC 3339 date-time (fractions beyond ms dropped), or `null` when it is not one. */
+export function parseRfc3339(raw: string): number | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(raw);
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const offset = match[8] ? 0 : (match[9] === '-' ? -1 : 1) * (Number(match[10]) * 60 + Number(match[11]));
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
+  // Date.UTC rolls 31 February over into March: a date that does not read back as given does not exist.
+  const valid = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+  const offsetValid = !match[9] || (Number(match[10]) < 24 && Number(match[11]) < 60);
+  return valid && offsetValid ? date.getTime() - offset * 60_000 : null;
+}

@@ -13,6 +13,15 @@ export type ProblemCode =
   | 'invalid-query'
   | 'not-found'
   | 'method-not-allowed'
+  | 'invalid-json'
+  | 'unsupported-media-type'
+  | 'payload-too-large'
+  | 'unauthorized'
+  | 'writes-disabled'
+  | 'precondition-required'
+  | 'precondition-failed'
+  | 'validation-failed'
+  | 'conflict'
   | 'bad-gateway'
   | 'gateway-timeout'
   | 'not-implemented'
@@ -27,6 +36,15 @@ const TITLES: Record<ProblemCode, string> = {
   'invalid-query': 'Invalid query parameter',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
+  'invalid-json': 'Malformed JSON body',
+  'unsupported-media-type': 'Unsupported media type',
+  'payload-too-large': 'Body too large',
+  unauthorized: 'Unauthorized',
+  'writes-disabled': 'Writes are disabled',
+  'precondition-required': 'If-Match required',
+  'precondition-failed': 'Precondition failed',
+  'validation-failed': 'Invalid fields',
+  conflict: 'Conflict',
   'bad-gateway': 'Bad gateway',
   'gateway-timeout': 'Gateway timeout',
   'not-implemented': 'Not implemented',

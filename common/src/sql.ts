@@ -67,3 +67,50 @@ export const packedNumber = (value: unknown): number | null => (typeof value ===
 export function pageOf<T>(rows: T[], limit: number): { items: T[]; more: boolean } {
   return { items: rows.slice(0, limit), more: rows.length > limit };
 }
+
+/**
+ * Runs `work` in one `BEGIN IMMEDIATE` transaction: it takes the write lock first, so the reads it makes
+ * (the current version, say) still hold when it writes, and concurrent writers queue on SQLite's busy
+ * timeout instead of failing. Commits what `work` returns; rolls back when it throws.
+ */
+export function inTransaction<T>(db: Database, work: () => T): T {
+  db.query('BEGIN IMMEDIATE');
+  let result: T;
+  try {
+    result = work();
+  } catch (error) {
+    try {
+      db.query('ROLLBACK');
+    } catch {
+      // SQLite may have rolled back already (after some errors it does); the first error is the one to report.
+    }
+    throw error;
+  }
+  db.query('COMMIT');
+  return result;
+}
+
+/**
+ * A `WHERE` clause built from optional conditions, with numbered parameters (`?1`, `?2`, ...).
+ *
+ * @example
+ * const q = sqlConditions();
+ * if (country) q.add('Country = ?', country);
+ * db.query(`SELECT Id FROM Customers${q.where()} LIMIT ${q.param(10)}`, q.params);
+ */
+export function sqlConditions() {
+  const conditions: string[] = [];
+  const params: SqlParam[] = [];
+  const param = (value: SqlParam): string => `?${params.push(value)}`;
+  return {
+    params,
+    /** Adds a condition; each `?` in it takes the next of `values`. */
+    add(condition: string, ...values: SqlParam[]): void {
+      let next = 0;
+      conditions.push(condition.replace(/\?/g, () => param(values[next++] ?? null)));
+    },
+    /** The placeholder of a value used elsewhere in the statement (a `LIMIT`). */
+    param,
+    where: (): string => (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''),
+  };
+}

@@ -2,40 +2,52 @@
  * The customers component as a plain `(Request) => Promise<Response>` app.
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  */
+import { aggregateRoutes } from '../../common/src/aggregate-api';
+import { eventFeedRoute, lastSeqRoute } from '../../common/src/event-feed';
 import { createApp, json, type App, type AppOptions } from '../../common/src/http';
 import { pagedList } from '../../common/src/paging';
-import { parseId, parseLimit } from '../../common/src/params';
-import { HttpError } from '../../common/src/problem';
+import { filters, parseLimit } from '../../common/src/params';
 import type { Database } from '../../common/src/sql';
-import { createCustomersRepository } from './repository';
+import { CUSTOMER_FIELDS, createCustomersRepository, createCustomersStore, type CustomerFilters, type CustomerSummary } from './repository';
 
 export interface CustomersAppOptions extends AppOptions {
-  /** Opens the database; called only by routes that read data. */
+  /** Opens the database; called only by routes that use data. */
   openDatabase: () => Database;
+  /** The API token writes need (the Spin variable `api_token`); none (the default) or empty: writes are refused. */
+  apiToken?: () => string | null;
+  /** Ids of new customers (default: random UUIDs). */
+  newId?: () => string;
 }
 
-export function createCustomersApp({ openDatabase, ...options }: CustomersAppOptions): App {
+export function createCustomersApp({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID(), ...options }: CustomersAppOptions): App {
   const customers = () => createCustomersRepository(openDatabase());
+  const items = aggregateRoutes({
+    noun: 'customer',
+    collection: '/customers/items',
+    fields: CUSTOMER_FIELDS,
+    openDatabase,
+    store: createCustomersStore,
+    apiToken,
+    newId,
+  });
   return createApp(
     [
       {
         path: '/customers/items',
         get: ({ url }) =>
-          pagedList(url, {
+          pagedList<CustomerSummary, CustomerFilters>(url, {
             cursorArity: 2,
-            read: (limit, after) => customers().listPage(limit, after),
+            filters: {
+              country: filters.text('country'),
+              minScoring: filters.integer('minScoring', 0, 10),
+              updatedSince: filters.timestamp('updatedSince'),
+            },
+            read: (limit, after, where) => customers().listPage(limit, after, where),
             cursorOf: (c) => [c.name ?? '', c.id ?? ''],
           }),
+        post: items.create,
       },
-      {
-        path: '/customers/items/:id',
-        get: ({ params }) => {
-          const id = parseId(params.id ?? '');
-          const customer = customers().find(id);
-          if (!customer) throw new HttpError(404, 'not-found', `There is no customer with id ${JSON.stringify(id)}.`);
-          return json(customer);
-        },
-      },
+      { path: '/customers/items/:id', get: items.read, put: items.replace, patch: items.patch, delete: items.remove },
       { path: '/customers/count', get: () => json({ count: customers().count() }) },
       {
         path: '/customers/top/:limit',
@@ -44,6 +56,8 @@ export function createCustomersApp({ openDatabase, ...options }: CustomersAppOpt
           return json(customers().top(limit));
         },
       },
+      { path: '/customers/events', get: eventFeedRoute(openDatabase, 'CustomerEvents') },
+      { path: '/customers/events/last', get: lastSeqRoute(openDatabase, 'CustomerEvents') },
     ],
     { component: 'customers-service', ...options },
   );

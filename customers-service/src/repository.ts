@@ -1,7 +1,23 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
+import type { AggregateStore, Versioned } from '../../common/src/aggregate-api';
 import { compareCodePoints } from '../../common/src/collation';
+import { defineFields, integer, text, type FieldValues } from '../../common/src/fields';
 import type { Cursor } from '../../common/src/params';
-import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, textColumn, type Database, type Row } from '../../common/src/sql';
+import { HttpError } from '../../common/src/problem';
+import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row } from '../../common/src/sql';
+
+/** The fields a client writes, and how each is checked (README, "Writing data"). */
+export const CUSTOMER_FIELDS = defineFields(
+  {
+    name: text({ max: 200 }),
+    city: text({ max: 100, required: false }),
+    country: text({ max: 100, required: false }),
+    scoring: integer({ min: 0, max: 10 }),
+  },
+  { readOnly: ['id', 'version', 'createdAt', 'updatedAt'] },
+);
+
+export type CustomerFields = FieldValues<typeof CUSTOMER_FIELDS.fields>;
 
 /** An item of `/customers/items` and `/customers/top/:limit`. */
 export interface CustomerSummary {
@@ -11,9 +27,19 @@ export interface CustomerSummary {
   scoring: number | null;
 }
 
-/** `/customers/items/:id`. */
-export interface Customer extends CustomerSummary {
+/** `/customers/items/:id`, and the answer to every write. */
+export interface Customer extends Versioned {
+  name: string | null;
   city: string | null;
+  country: string | null;
+  scoring: number | null;
+}
+
+/** The filters `/customers/items` accepts. */
+export interface CustomerFilters {
+  country?: string;
+  minScoring?: number;
+  updatedSince?: string;
 }
 
 const toSummary = (row: Row): CustomerSummary => ({
@@ -27,19 +53,20 @@ const toSummary = (row: Row): CustomerSummary => ({
 // has one order for the same data.
 const BY_NAME = 'Name COLLATE BINARY, Id COLLATE BINARY';
 
+/** Columns of each writable field. */
+const COLUMNS: Record<keyof CustomerFields, string> = { name: 'Name', city: 'City', country: 'Country', scoring: 'Scoring' };
+
 export function createCustomersRepository(db: Database) {
   return {
-    /** A page of all customers, by name then id: `limit` of them after `after` (a name and an id). */
-    listPage(limit: number, after: Cursor | null): { items: CustomerSummary[]; more: boolean } {
-      const columns = 'SELECT Id, Name, Country, Scoring FROM Customers';
-      const rows = queryPacked(
-        db,
-        after
-          ? `${columns} WHERE (Name COLLATE BINARY, Id COLLATE BINARY) > (?1, ?2) ORDER BY ${BY_NAME} LIMIT ?3`
-          : `${columns} ORDER BY ${BY_NAME} LIMIT ?1`,
-        ['Id', 'Name', 'Country', exactNumberSql('Scoring')],
-        after ? [after[0] ?? '', after[1] ?? '', limit + 1] : [limit + 1],
-      )
+    /** A page of the customers that pass `filters`, by name then id: `limit` of them after `after` (a name and an id). */
+    listPage(limit: number, after: Cursor | null, filters: CustomerFilters = {}): { items: CustomerSummary[]; more: boolean } {
+      const q = sqlConditions();
+      if (filters.country !== undefined) q.add('Country = ?', filters.country);
+      if (filters.minScoring !== undefined) q.add('Scoring >= ?', filters.minScoring);
+      if (filters.updatedSince !== undefined) q.add('Id IN (SELECT Id FROM CustomerMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
+      if (after) q.add('(Name COLLATE BINARY, Id COLLATE BINARY) > (?, ?)', after[0] ?? '', after[1] ?? '');
+      const select = `SELECT Id, Name, Country, Scoring FROM Customers${q.where()} ORDER BY ${BY_NAME} LIMIT ${q.param(limit + 1)}`;
+      const rows = queryPacked(db, select, ['Id', 'Name', 'Country', exactNumberSql('Scoring')], q.params)
         .map(([id, name, country, scoring]) => ({ id: packedText(id), name: packedText(name), country: packedText(country), scoring: packedNumber(scoring) }))
         .sort((a, b) => compareCodePoints(a.name ?? '', b.name ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
       return pageOf(rows, limit);
@@ -48,10 +75,22 @@ export function createCustomersRepository(db: Database) {
     /** One customer by id, ignoring ASCII case; `null` when there is none. */
     find(id: string): Customer | null {
       const [row] = db.query(
-        `SELECT Id, Name, City, Country, Scoring FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1`,
+        `SELECT c.Id, c.Name, c.City, c.Country, c.Scoring, COALESCE(m.Version, 1) AS Version, m.CreatedAt, m.UpdatedAt
+           FROM (SELECT * FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1) AS c
+           LEFT JOIN CustomerMeta m ON m.Id = c.Id`,
         [id],
       );
-      return row ? { ...toSummary(row), city: textColumn(row, 'City') } : null;
+      if (!row) return null;
+      return {
+        id: textColumn(row, 'Id') ?? id,
+        name: textColumn(row, 'Name'),
+        city: textColumn(row, 'City'),
+        country: textColumn(row, 'Country'),
+        scoring: numberColumn(row, 'Scoring'),
+        version: numberColumn(row, 'Version') ?? 1,
+        createdAt: textColumn(row, 'CreatedAt'),
+        updatedAt: textColumn(row, 'UpdatedAt'),
+      };
     },
 
     count(): number {
@@ -64,6 +103,32 @@ export function createCustomersRepository(db: Database) {
       return db
         .query(`SELECT Id, Name, Country, Scoring FROM Customers ORDER BY Scoring DESC, ${BY_NAME} LIMIT ?1`, [limit])
         .map(toSummary);
+    },
+  };
+}
+
+/** The write side (aggregate-api.ts): the triggers of migrations.sql keep the version and the events. */
+export function createCustomersStore(db: Database): AggregateStore<CustomerFields, Customer> {
+  const repository = createCustomersRepository(db);
+  return {
+    find: (id) => repository.find(id),
+    create(id, values) {
+      db.query('INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES (?1, ?2, ?3, ?4, ?5)', [id, values.name, values.city, values.country, values.scoring]);
+    },
+    replace(current, values) {
+      const names = (Object.keys(COLUMNS) as (keyof CustomerFields)[]).filter((name) => values[name] !== undefined);
+      if (names.length === 0) return;
+      const assignments = names.map((name, i) => `${COLUMNS[name]} = ?${i + 2}`).join(', ');
+      db.query(`UPDATE Customers SET ${assignments} WHERE Id = ?1`, [current.id, ...names.map((name) => values[name] ?? null)]);
+    },
+    remove(current) {
+      // Incidents carry their customer's name; deleting the customer under them is refused, not cascaded.
+      const [row] = db.query('SELECT COUNT(*) AS Count FROM IncidentMeta WHERE CustomerId = ?1', [current.id]);
+      const incidents = row ? (numberColumn(row, 'Count') ?? 0) : 0;
+      if (incidents > 0) {
+        throw new HttpError(409, 'conflict', `The customer still has ${incidents} incident${incidents === 1 ? '' : 's'}; delete ${incidents === 1 ? 'it' : 'them'} first (GET /incidents/items?customerId=${encodeURIComponent(current.id)} lists them).`, {}, { incidents });
+      }
+      db.query('DELETE FROM Customers WHERE Id = ?1', [current.id]);
     },
   };
 }

@@ -2,37 +2,54 @@
  * The incidents component as a plain `(Request) => Promise<Response>` app.
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  */
+import { aggregateRoutes } from '../../common/src/aggregate-api';
+import { eventFeedRoute, lastSeqRoute } from '../../common/src/event-feed';
 import { createApp, json, type App, type AppOptions } from '../../common/src/http';
 import { jsonGroups } from '../../common/src/json-groups';
 import { pagedList } from '../../common/src/paging';
-import { parseId, parseLimit } from '../../common/src/params';
-import { HttpError } from '../../common/src/problem';
+import { filters, parseLimit } from '../../common/src/params';
 import type { Database } from '../../common/src/sql';
-import { createIncidentsRepository } from './repository';
+import { createIncidentsRepository, createIncidentsStore, INCIDENT_FIELDS, type IncidentFilters, type IncidentSummary } from './repository';
 
 export interface IncidentsAppOptions extends AppOptions {
-  /** Opens the database; called only by routes that read data. */
+  /** Opens the database; called only by routes that use data. */
   openDatabase: () => Database;
+  /** The API token writes need (the Spin variable `api_token`); none (the default) or empty: writes are refused. */
+  apiToken?: () => string | null;
+  /** Ids of new incidents (default: random UUIDs). */
+  newId?: () => string;
 }
 
-export function createIncidentsApp({ openDatabase, ...options }: IncidentsAppOptions): App {
+export function createIncidentsApp({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID(), ...options }: IncidentsAppOptions): App {
   const incidents = () => createIncidentsRepository(openDatabase());
+  const items = aggregateRoutes({
+    noun: 'incident',
+    collection: '/incidents/items',
+    fields: INCIDENT_FIELDS,
+    openDatabase,
+    store: createIncidentsStore,
+    apiToken,
+    newId,
+  });
   return createApp(
     [
       {
         path: '/incidents/items',
         get: ({ url }) =>
-          pagedList(url, { cursorArity: 1, read: (limit, after) => incidents().listPage(limit, after), cursorOf: (i) => [i.id ?? ''] }),
+          pagedList<IncidentSummary, IncidentFilters>(url, {
+            cursorArity: 1,
+            filters: {
+              customerName: filters.text('customerName'),
+              customerId: filters.text('customerId'),
+              category: filters.text('category'),
+              updatedSince: filters.timestamp('updatedSince'),
+            },
+            read: (limit, after, where) => incidents().listPage(limit, after, where),
+            cursorOf: (i) => [i.id ?? ''],
+          }),
+        post: items.create,
       },
-      {
-        path: '/incidents/items/:id',
-        get: ({ params }) => {
-          const id = parseId(params.id ?? '');
-          const incident = incidents().find(id);
-          if (!incident) throw new HttpError(404, 'not-found', `There is no incident with id ${JSON.stringify(id)}.`);
-          return json(incident);
-        },
-      },
+      { path: '/incidents/items/:id', get: items.read, put: items.replace, patch: items.patch, delete: items.remove },
       {
         // Paged by incidents: a customer's incidents may continue on the next page, under the same key.
         path: '/incidents/grouped-by-customer',
@@ -58,6 +75,8 @@ export function createIncidentsApp({ openDatabase, ...options }: IncidentsAppOpt
           return json(incidents().topByVolume(limit));
         },
       },
+      { path: '/incidents/events', get: eventFeedRoute(openDatabase, 'IncidentEvents') },
+      { path: '/incidents/events/last', get: lastSeqRoute(openDatabase, 'IncidentEvents') },
     ],
     { component: 'incidents-service', ...options },
   );

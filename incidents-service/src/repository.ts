@@ -1,7 +1,28 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
+import type { AggregateStore, Versioned } from '../../common/src/aggregate-api';
 import { compareCodePoints } from '../../common/src/collation';
+import { decimal, defineFields, oneOf, text, throwIfInvalid, type FieldValues } from '../../common/src/fields';
 import type { Cursor } from '../../common/src/params';
-import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
+import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
+
+/** Incident categories. */
+export const CATEGORIES = ['A', 'B', 'C', 'D', 'E', 'F'] as const;
+
+/**
+ * The fields a client writes, and how each is checked (README, "Writing data"). Amounts have at most six
+ * decimals (the dashboard sums micro-units) and stay within 9e9, where a micro-unit count is still exact.
+ * `customerId` names the customer on create and cannot change afterwards; `customerName` follows from it.
+ */
+export const INCIDENT_FIELDS = defineFields(
+  {
+    amount: decimal({ min: 0, max: 9_000_000_000, decimals: 6 }),
+    category: oneOf(CATEGORIES, { required: false }),
+    customerId: text({ max: 200, required: false }),
+  },
+  { readOnly: ['id', 'customerName', 'version', 'createdAt', 'updatedAt'] },
+);
+
+export type IncidentFields = FieldValues<typeof INCIDENT_FIELDS.fields>;
 
 /** An item of `/incidents/items` and of each group of `/incidents/grouped-by-customer`. */
 export interface IncidentSummary {
@@ -22,9 +43,21 @@ export interface CustomerIncidentVolume {
   incidentVolume: number | null;
 }
 
-/** `/incidents/items/:id`. */
-export interface Incident extends IncidentSummary {
+/** `/incidents/items/:id`, and the answer to every write. */
+export interface Incident extends Versioned {
+  amount: number | null;
+  customerName: string | null;
   category: string | null;
+  /** The customer the incident refers to; `null` for one written with plain SQL under a name no single customer has. */
+  customerId: string | null;
+}
+
+/** The filters `/incidents/items` accepts. */
+export interface IncidentFilters {
+  customerName?: string;
+  customerId?: string;
+  category?: string;
+  updatedSince?: string;
 }
 
 const toSummary = (row: Row): IncidentSummary => ({
@@ -45,22 +78,38 @@ export function createIncidentsRepository(db: Database) {
     }));
 
   return {
-    /** A page of all incidents, by id (binary order): `limit` of them after `after` (an id). */
-    listPage(limit: number, after: Cursor | null): { items: IncidentSummary[]; more: boolean } {
-      const rows = readPacked(
-        after ? `${COLUMNS} WHERE Id COLLATE BINARY > ?1 ORDER BY Id COLLATE BINARY LIMIT ?2` : `${COLUMNS} ORDER BY Id COLLATE BINARY LIMIT ?1`,
-        after ? [after[0] ?? '', limit + 1] : [limit + 1],
-      ).sort((a, b) => compareCodePoints(a.id ?? '', b.id ?? ''));
+    /** A page of the incidents that pass `filters`, by id (binary order): `limit` of them after `after` (an id). */
+    listPage(limit: number, after: Cursor | null, filters: IncidentFilters = {}): { items: IncidentSummary[]; more: boolean } {
+      const q = sqlConditions();
+      if (filters.customerName !== undefined) q.add('CustomerName = ?', filters.customerName);
+      if (filters.category !== undefined) q.add('Category = ?', filters.category);
+      if (filters.customerId !== undefined) q.add('Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = ?)', filters.customerId);
+      if (filters.updatedSince !== undefined) q.add('Id IN (SELECT Id FROM IncidentMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
+      if (after) q.add('Id COLLATE BINARY > ?', after[0] ?? '');
+      const rows = readPacked(`${COLUMNS}${q.where()} ORDER BY Id COLLATE BINARY LIMIT ${q.param(limit + 1)}`, q.params).sort((a, b) =>
+        compareCodePoints(a.id ?? '', b.id ?? ''),
+      );
       return pageOf(rows, limit);
     },
 
     /** One incident by id, ignoring ASCII case; `null` when there is none. */
     find(id: string): Incident | null {
       const [row] = db.query(
-        'SELECT Id, Amount, CustomerName, Category FROM Incidents WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1',
+        `SELECT i.Id, i.Amount, i.CustomerName, i.Category, m.CustomerId, COALESCE(m.Version, 1) AS Version, m.CreatedAt, m.UpdatedAt
+           FROM (SELECT * FROM Incidents WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1) AS i
+           LEFT JOIN IncidentMeta m ON m.Id = i.Id`,
         [id],
       );
-      return row ? { ...toSummary(row), category: textColumn(row, 'Category') } : null;
+      if (!row) return null;
+      return {
+        ...toSummary(row),
+        id: textColumn(row, 'Id') ?? id,
+        category: textColumn(row, 'Category'),
+        customerId: textColumn(row, 'CustomerId'),
+        version: numberColumn(row, 'Version') ?? 1,
+        createdAt: textColumn(row, 'CreatedAt'),
+        updatedAt: textColumn(row, 'UpdatedAt'),
+      };
     },
 
     /**
@@ -94,6 +143,40 @@ export function createIncidentsRepository(db: Database) {
         after ? [after[0] ?? '', after[1] ?? '', limit + 1] : [limit + 1],
       ).sort((a, b) => compareCodePoints(a.customerName ?? '', b.customerName ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
       return pageOf(rows, limit);
+    },
+  };
+}
+
+const sameId = (a: string | null, b: string | null) => a === b || (a !== null && b !== null && a.toLowerCase() === b.toLowerCase());
+
+/**
+ * The write side (aggregate-api.ts): the triggers of migrations.sql keep the version, the events and the
+ * per-customer totals. An incident takes its customer's name, and keeps following it (a rename moves it).
+ */
+export function createIncidentsStore(db: Database): AggregateStore<IncidentFields, Incident> {
+  const repository = createIncidentsRepository(db);
+  return {
+    find: (id) => repository.find(id),
+    create(id, values) {
+      if (values.customerId === null) throwIfInvalid([{ field: 'customerId', message: 'is required: the id of the customer the incident belongs to' }]);
+      const [customer] = db.query('SELECT Id, Name FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1', [values.customerId]);
+      if (!customer) throwIfInvalid([{ field: 'customerId', message: `refers to no customer (${JSON.stringify(values.customerId)})` }]);
+      // Staged at version 0 with its customer; the insert trigger makes it version 1 and records the event.
+      db.query("INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId) VALUES (?1, 0, '', '', ?2)", [id, textColumn(customer as Row, 'Id')]);
+      db.query('INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES (?1, ?2, ?3, ?4)', [id, values.amount, textColumn(customer as Row, 'Name'), values.category]);
+    },
+    replace(current, values) {
+      if (values.customerId !== undefined && !sameId(values.customerId, current.customerId)) {
+        throwIfInvalid([{ field: 'customerId', message: `cannot change: an incident stays with its customer (${JSON.stringify(current.customerId)}); delete it and create another` }]);
+      }
+      const assignments: string[] = [];
+      const params: SqlParam[] = [current.id];
+      if (values.amount !== undefined) assignments.push(`Amount = ?${params.push(values.amount)}`);
+      if (values.category !== undefined) assignments.push(`Category = ?${params.push(values.category)}`);
+      if (assignments.length > 0) db.query(`UPDATE Incidents SET ${assignments.join(', ')} WHERE Id = ?1`, params);
+    },
+    remove(current) {
+      db.query('DELETE FROM Incidents WHERE Id = ?1', [current.id]);
     },
   };
 }

@@ -1,0 +1,165 @@
+/**
+ * The write side of an aggregate over HTTP, shared by the customers and incidents components:
+ *
+ * - `POST <collection>` creates (`201`, `Location`, `ETag`, the resource); the server picks the id (a UUID);
+ * - `PUT <item>` replaces the writable fields, `PATCH <item>` applies a JSON Merge Patch (RFC 7396) to them
+ *   (`application/merge-patch+json`, or `application/json`), `DELETE <item>` deletes (`204`);
+ * - optimistic concurrency: an item's `ETag` is its version in quotes (`"3"`); PUT, PATCH and DELETE need a
+ *   matching `If-Match` (`428` without one, `412` with a stale one, naming the current version);
+ * - writes need `Authorization: Bearer <api_token>` (see auth.ts); reads stay open.
+ *
+ * Every write runs in one `BEGIN IMMEDIATE` transaction that reads the current version, checks it, and
+ * writes; the database's triggers bump the version and append the event in the same statement. Errors
+ * answer before anything is written: 401/403, 428, 415, 413, 400, 422, 404, 412, 409.
+ */
+import { requireBearer } from './auth';
+import type { RouteContext, RouteHandler } from './http';
+import { json } from './http';
+import { readJsonBody } from './json-body';
+import type { Field, FieldSet, FieldValues } from './fields';
+import { parseId } from './params';
+import { HttpError } from './problem';
+import { inTransaction, type Database } from './sql';
+
+/** What every aggregate resource carries besides its fields. */
+export interface Versioned {
+  id: string;
+  version: number;
+  /** UTC, RFC 3339 with milliseconds; `null` only for a row the migrations have not reached yet. */
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+/** An aggregate's storage; every method but `find` runs inside the write transaction. */
+export interface AggregateStore<W, R extends Versioned> {
+  /** The resource with this id (ASCII case ignored), or `null`. */
+  find(id: string): R | null;
+  /** Inserts a new aggregate with this id; may refuse with an `HttpError` (a reference to nothing: 422). */
+  create(id: string, values: W): void;
+  /** Writes the given field values over `current`'s (which may refuse, as `create`); others stay as stored. */
+  replace(current: R, values: Partial<W>): void;
+  /** Deletes `current` (which may refuse: something still refers to it, 409). */
+  remove(current: R): void;
+}
+
+export interface AggregateApiOptions<F extends Record<string, Field<unknown>>, R extends Versioned> {
+  /** `customer`, `incident`: for messages. */
+  noun: string;
+  /** The collection's path (`/customers/items`); items are `<collection>/<id>`. */
+  collection: string;
+  fields: FieldSet<F>;
+  openDatabase: () => Database;
+  store(db: Database): AggregateStore<FieldValues<F>, R>;
+  /** The configured API token (`api_token`), or `null` when none is. */
+  apiToken: () => string | null;
+  newId: () => string;
+}
+
+export interface AggregateRoutes {
+  create: RouteHandler;
+  read: RouteHandler;
+  replace: RouteHandler;
+  patch: RouteHandler;
+  remove: RouteHandler;
+}
+
+/** An item's entity tag: its version, quoted (a strong tag). */
+export const versionTag = (version: number): string => `"${version}"`;
+
+/** Whether `If-Match` accepts the current tag: `*`, or a list holding it (strong comparison: `W/` never matches). */
+export function ifMatchAccepts(header: string, current: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim() === current);
+}
+
+const JSON_TYPES = ['application/json'];
+const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'];
+
+export function aggregateRoutes<F extends Record<string, Field<unknown>>, R extends Versioned>(options: AggregateApiOptions<F, R>): AggregateRoutes {
+  const { noun, collection, fields } = options;
+  const notFound = (id: string) => new HttpError(404, 'not-found', `There is no ${noun} with id ${JSON.stringify(id)}.`);
+  const resourceResponse = (resource: R, status: number, headers: Record<string, string> = {}) =>
+    json(resource, { status, headers: { etag: versionTag(resource.version), 'cache-control': 'no-store', ...headers } });
+
+  /** The `If-Match` of a conditional write: required before anything else is looked at. */
+  const requireIfMatch = (request: Request): string => {
+    const header = request.headers.get('if-match');
+    if (header === null || header.trim() === '') {
+      throw new HttpError(428, 'precondition-required', `Send If-Match with the ETag of the ${noun} you read (its version in quotes, e.g. If-Match: "1"), so a concurrent change is not overwritten.`);
+    }
+    return header;
+  };
+
+  /** In one transaction: the current resource (404), the If-Match check (412), then `write`, then the result. */
+  const conditionalWrite = (context: RouteContext, ifMatch: string, write: (store: AggregateStore<FieldValues<F>, R>, current: R) => 'deleted' | void): R | null => {
+    const id = parseId(context.params.id ?? '');
+    const db = options.openDatabase();
+    const store = options.store(db);
+    return inTransaction(db, () => {
+      const current = store.find(id);
+      if (!current) throw notFound(id);
+      const tag = versionTag(current.version);
+      if (!ifMatchAccepts(ifMatch, tag)) {
+        throw new HttpError(412, 'precondition-failed', `The ${noun} has changed since you read it: it is at version ${current.version} (ETag ${tag}); read it again and retry.`, {}, {
+          currentVersion: current.version,
+          currentETag: tag,
+        });
+      }
+      if (write(store, current) === 'deleted') return null;
+      const updated = store.find(current.id);
+      if (!updated) throw new Error(`${noun} ${current.id} vanished inside its own write transaction`);
+      return updated;
+    });
+  };
+
+  const authorize = (request: Request) => requireBearer(request, options.apiToken());
+
+  return {
+    read: ({ params }) => {
+      const id = parseId(params.id ?? '');
+      const resource = options.store(options.openDatabase()).find(id);
+      if (!resource) throw notFound(id);
+      return json(resource, { headers: { etag: versionTag(resource.version) } });
+    },
+
+    create: async ({ request }) => {
+      authorize(request);
+      const values = fields.parse(await readJsonBody(request, JSON_TYPES), 'full');
+      const db = options.openDatabase();
+      const store = options.store(db);
+      const id = options.newId();
+      const created = inTransaction(db, () => {
+        store.create(id, values);
+        return store.find(id);
+      });
+      if (!created) throw new Error(`${noun} ${id} was not found right after it was created`);
+      return resourceResponse(created, 201, { location: `${collection}/${encodeURIComponent(created.id)}` });
+    },
+
+    replace: async (context) => {
+      authorize(context.request);
+      const ifMatch = requireIfMatch(context.request);
+      const values = fields.parse(await readJsonBody(context.request, JSON_TYPES), 'full');
+      const updated = conditionalWrite(context, ifMatch, (store, current) => store.replace(current, values));
+      return resourceResponse(updated as R, 200);
+    },
+
+    patch: async (context) => {
+      authorize(context.request);
+      const ifMatch = requireIfMatch(context.request);
+      const values = fields.parse(await readJsonBody(context.request, MERGE_PATCH_TYPES), 'partial');
+      const updated = conditionalWrite(context, ifMatch, (store, current) => store.replace(current, values));
+      return resourceResponse(updated as R, 200);
+    },
+
+    remove: (context) => {
+      authorize(context.request);
+      const ifMatch = requireIfMatch(context.request);
+      conditionalWrite(context, ifMatch, (store, current) => {
+        store.remove(current);
+        return 'deleted';
+      });
+      return new Response(null, { status: 204 });
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * An aggregate's event feed over HTTP: `GET <feed>?after=<seq>&limit=` answers the events after `seq` in
+ * commit order, keyset-paged like the lists (`Link: rel="next"` while more follow). The events are written by
+ * the database's triggers, in the transaction of the change (migrations.sql), so sequence numbers are
+ * assigned in commit order and a reader never sees a gap that fills later. A consumer that follows the feed
+ * from 0 and applies each `diff` rebuilds the current state of every aggregate.
+ *
+ * `GET <feed>/last` answers `{"seq": N}`, the newest sequence number (0 when there are none): a cheap
+ * version of all the component's data, which the aggregates component keys its cache on.
+ */
+import { json, type RouteHandler } from './http';
+import { pagedList, type CursorText } from './paging';
+import { HttpError } from './problem';
+import { numberColumn, packedText, pageOf, queryPacked, type Database } from './sql';
+
+/** One event of a feed. */
+export interface FeedEvent {
+  seq: number;
+  type: string;
+  aggregateId: string;
+  version: number;
+  /** When it was committed (UTC, RFC 3339). */
+  at: string;
+  /** Each changed field as `{"old": ..., "new": ...}`. */
+  diff: Record<string, { old: unknown; new: unknown }>;
+}
+
+/** The event tables migrations.sql creates. */
+export type EventTable = 'CustomerEvents' | 'IncidentEvents';
+
+/** `?after=` of a feed is a sequence number, not a JSON cursor: `after=0` starts from the beginning. */
+const SEQ_CURSOR: CursorText = {
+  parse(raw) {
+    if (raw === null) return null;
+    if (!/^[0-9]{1,15}$/.test(raw)) throw new HttpError(400, 'invalid-query', `after must be a sequence number (a whole number, 0 for the start); got ${JSON.stringify(raw.slice(0, 40))}.`);
+    return [String(Number(raw))];
+  },
+  format: (cursor) => cursor[0] ?? '0',
+};
+
+export function eventFeedRoute(openDatabase: () => Database, table: EventTable): RouteHandler {
+  return ({ url }) =>
+    pagedList(url, {
+      cursorArity: 1,
+      cursorText: SEQ_CURSOR,
+      cursorOf: (event: FeedEvent) => [String(event.seq)],
+      read(limit, after) {
+        const select = `SELECT Seq, Type, AggregateId, Version, At, Diff FROM ${table} WHERE Seq > ?1 ORDER BY Seq LIMIT ?2`;
+        const rows = queryPacked(openDatabase(), select, ['Seq', 'Type', 'AggregateId', 'Version', 'At', 'json(Diff)'], [Number(after?.[0] ?? 0), limit + 1]);
+        const events = rows
+          .map(([seq, type, aggregateId, version, at, diff]) => ({
+            seq: Number(seq),
+            type: packedText(type) ?? '',
+            aggregateId: packedText(aggregateId) ?? '',
+            version: Number(version),
+            at: packedText(at) ?? '',
+            diff: diff as FeedEvent['diff'],
+          }))
+          .sort((a, b) => a.seq - b.seq);
+        return pageOf(events, limit);
+      },
+    });
+}
+
+export function lastSeqRoute(openDatabase: () => Database, table: EventTable): RouteHandler {
+  return () => {
+    const [row] = openDatabase().query(`SELECT COALESCE(MAX(Seq), 0) AS Seq FROM ${table}`);
+    return json({ seq: row ? (numberColumn(row, 'Seq') ?? 0) : 0 });
+  };
+}

@@ -1,0 +1,1 @@
+export const toNfc = (s: string): string => s; // TEMP
