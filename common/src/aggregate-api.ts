@@ -91,7 +91,7 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
   };
 
   /** In one transaction: the current resource (404), the If-Match check (412), then `write`, then the result. */
-  const conditionalWrite = (context: RouteContext, ifMatch: string, write: (store: AggregateStore<FieldValues<F>, R>, current: R) => 'deleted' | void): R | null => {
+  const conditionalWrite = (context: RouteContext, ifMatch: string, write: (store: AggregateStore<FieldValues<F>, R>, current: R) => 'deleted' | 'updated'): R | null => {
     const id = parseId(context.params.id ?? '');
     const db = options.openDatabase();
     const store = options.store(db);
@@ -140,7 +140,10 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
       authorize(context.request);
       const ifMatch = requireIfMatch(context.request);
       const values = fields.parse(await readJsonBody(context.request, JSON_TYPES), 'full');
-      const updated = conditionalWrite(context, ifMatch, (store, current) => store.replace(current, values));
+      const updated = conditionalWrite(context, ifMatch, (store, current) => {
+        store.replace(current, values);
+        return 'updated';
+      });
       return resourceResponse(updated as R, 200);
     },
 
@@ -148,7 +151,10 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
       authorize(context.request);
       const ifMatch = requireIfMatch(context.request);
       const values = fields.parse(await readJsonBody(context.request, MERGE_PATCH_TYPES), 'partial');
-      const updated = conditionalWrite(context, ifMatch, (store, current) => store.replace(current, values));
+      const updated = conditionalWrite(context, ifMatch, (store, current) => {
+        store.replace(current, values);
+        return 'updated';
+      });
       return resourceResponse(updated as R, 200);
     },
 

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isAllowed } from './allowed-hosts.js';
 import { Blocker } from './host/blocking.js';
-import { closeAll } from './host/databases.js';
+import { closeAll, rollbackOpenTransactions } from './host/databases.js';
 import { flushUnsent, IncomingRequest, ResponseOutparam, useOutboundGate, type FutureIncomingResponse } from './host/http.js';
 import { componentImports } from './host/imports.js';
 import { useBlocker } from './host/io.js';
@@ -103,6 +103,7 @@ function run(requestId: number, componentId: string, wire: WireRequest, injectTr
   } finally {
     useOutboundGate(undefined);
     pendingCalls.clear();
+    rollbackOpenTransactions();
     const { stdout, stderr } = sinksFor(componentId);
     stdout.flush();
     stderr.flush();

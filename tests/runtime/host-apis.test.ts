@@ -1,3 +1,4 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,21 @@ sqlite_databases = ["default"]
   it('reports a SQL error as a WIT io error, not a trap', async () => {
     const body = (await query('plain', 'default', 'SELECT * FROM no_such_table')) as { error: string };
     expect(body.error).toContain('no such table: no_such_table');
+  });
+
+  it('rolls back a transaction a request left open, as closing the connection does in Spin', async () => {
+    // The guest begins a transaction, writes, and answers without committing.
+    expect(await query('plain', 'default', 'BEGIN IMMEDIATE')).toEqual({ columns: [], rows: [] });
+    expect(await query('plain', 'default', "INSERT INTO items (name) VALUES ('inside-open-transaction')")).toEqual({ columns: [], rows: [] });
+    // Every request ran in autocommit mode: the write of the second request is there, and nothing holds the
+    // write lock (a transaction left open would make this writer wait out its timeout and fail).
+    const outside = new BetterSqlite3(join(dir.path, 'state', 'sqlite_db.db'), { timeout: 200 });
+    try {
+      expect(outside.prepare("SELECT count(*) AS n FROM items WHERE name = 'inside-open-transaction'").get()).toEqual({ n: 1 });
+      outside.prepare("INSERT INTO items (name) VALUES ('from-outside')").run();
+    } finally {
+      outside.close();
+    }
   });
 
   it('stores and reads key-value pairs', async () => {

@@ -37,6 +37,21 @@ export function prepared(conn: Connection, sql: string): Database.Statement {
   return statement;
 }
 
+/**
+ * Rolls back a transaction a request left open (a guest that began one and trapped, or forgot to commit).
+ * In Spin a connection lives as long as the request's instance, and closing it rolls back; here connections
+ * outlive requests, so the worker calls this after each one. Returns how many it rolled back.
+ */
+export function rollbackOpenTransactions(): number {
+  let rolledBack = 0;
+  for (const { db } of open.values()) {
+    if (!db.inTransaction) continue;
+    db.exec('ROLLBACK');
+    rolledBack++;
+  }
+  return rolledBack;
+}
+
 export function closeAll(): void {
   for (const { db } of open.values()) db.close();
   open.clear();
