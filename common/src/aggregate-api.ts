@@ -114,6 +114,14 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
 
   const authorize = (request: Request) => requireBearer(request, options.apiToken());
 
+  const update = (context: RouteContext, ifMatch: string, values: Partial<FieldValues<F>>): Response => {
+    const updated = conditionalWrite(context, ifMatch, (store, current) => {
+      store.replace(current, values);
+      return 'updated';
+    });
+    return resourceResponse(updated as R, 200);
+  };
+
   return {
     read: ({ params }) => {
       const id = parseId(params.id ?? '');
@@ -140,22 +148,14 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
       authorize(context.request);
       const ifMatch = requireIfMatch(context.request);
       const values = fields.parse(await readJsonBody(context.request, JSON_TYPES), 'full');
-      const updated = conditionalWrite(context, ifMatch, (store, current) => {
-        store.replace(current, values);
-        return 'updated';
-      });
-      return resourceResponse(updated as R, 200);
+      return update(context, ifMatch, values);
     },
 
     patch: async (context) => {
       authorize(context.request);
       const ifMatch = requireIfMatch(context.request);
       const values = fields.parse(await readJsonBody(context.request, MERGE_PATCH_TYPES), 'partial');
-      const updated = conditionalWrite(context, ifMatch, (store, current) => {
-        store.replace(current, values);
-        return 'updated';
-      });
-      return resourceResponse(updated as R, 200);
+      return update(context, ifMatch, values);
     },
 
     remove: (context) => {
