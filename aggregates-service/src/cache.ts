@@ -1,7 +1,9 @@
 /**
  * A cache of the data components' answers in Spin key-value storage, one entry per call (source, base URL,
- * path with its query and top-N): fresh entries are served without calling (`cache_ttl_ms`), and older ones
- * stand in for a call that failed (`cache_stale_if_error_ms`, like HTTP's stale-if-error).
+ * path with its query and top-N). Each entry records the source's data version when it was read (the
+ * sequence number of its newest event, which every change advances, API write or plain SQL): an entry is
+ * served without calling while it is younger than `cache_ttl_ms` AND the source's data version is unchanged,
+ * and older ones stand in for a call that failed (`cache_stale_if_error_ms`, like HTTP's stale-if-error).
  *
  * Spin key-value has no expiry, so each entry stores when it was written. The cache is an optimisation:
  * when the store fails, the dashboard goes on without it and the failure is logged.
@@ -14,11 +16,13 @@ export type { KeyValueStore };
 
 export interface CacheEntry {
   storedAt: number;
+  /** The source's data version read before the value was, or `null` when it could not be read. */
+  dataVersion: number | null;
   value: unknown;
 }
 
 /** Changing the layout of entries changes this, so old entries are simply not found. */
-const KEY_PREFIX = 'dashboard-cache:v1:';
+const KEY_PREFIX = 'dashboard-cache:v2:';
 
 export const cacheKey = (url: string): string => `${KEY_PREFIX}${url}`;
 
@@ -48,16 +52,17 @@ export class ResponseCache {
       const raw = this.kv?.get(cacheKey(url));
       if (!raw) return null;
       const entry = JSON.parse(new TextDecoder().decode(raw)) as Partial<CacheEntry>;
-      return typeof entry.storedAt === 'number' && 'value' in entry ? { storedAt: entry.storedAt, value: entry.value } : null;
+      if (typeof entry.storedAt !== 'number' || !('value' in entry)) return null;
+      return { storedAt: entry.storedAt, dataVersion: typeof entry.dataVersion === 'number' ? entry.dataVersion : null, value: entry.value };
     } catch (error) {
       this.log(`cache: could not read ${url}: ${String(error)}`);
       return null;
     }
   }
 
-  write(url: string, value: unknown, storedAt: number): void {
+  write(url: string, entry: CacheEntry): void {
     try {
-      this.kv?.set(cacheKey(url), JSON.stringify({ storedAt, value }));
+      this.kv?.set(cacheKey(url), JSON.stringify(entry));
     } catch (error) {
       this.log(`cache: could not write ${url}: ${String(error)}`);
     }

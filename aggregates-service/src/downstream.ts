@@ -71,6 +71,12 @@ export interface CallResult<T> {
   attempts: number;
   /** Path and query of the next page, from a `Link: <...>; rel="next"` header; `null` on the last page. */
   next: string | null;
+  /** The `Data-Version` header (see common/src/event-feed.ts), or `null` when absent or unreadable. */
+  dataVersion: number | null;
+}
+
+function dataVersionOf(header: string | null): number | null {
+  return header !== null && /^[0-9]{1,15}$/.test(header) ? Number(header) : null;
 }
 
 /** The target of a `rel="next"` link, as a path and query on the same host. */
@@ -106,8 +112,8 @@ export async function getJson<T>(options: CallOptions<T>): Promise<CallResult<T>
       throw new DownstreamError(source, path, 'timeout', 'was not called: the dashboard deadline had passed');
     }
     try {
-      const { value, next } = await attemptOnce(options, Math.min(options.attemptTimeoutMs, remaining));
-      return { value, next, latencyMs: clock.now() - started, attempts: attempt };
+      const { value, next, dataVersion } = await attemptOnce(options, Math.min(options.attemptTimeoutMs, remaining));
+      return { value, next, dataVersion, latencyMs: clock.now() - started, attempts: attempt };
     } catch (error) {
       if (!(error instanceof DownstreamError) || attempt > retries || !retryable(error)) throw error;
       const backoff = clock.random() * BACKOFF_BASE_MS * 2 ** (attempt - 1);
@@ -117,14 +123,16 @@ export async function getJson<T>(options: CallOptions<T>): Promise<CallResult<T>
   }
 }
 
-async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers }: CallOptions<T>, timeoutMs: number): Promise<{ value: T; next: string | null }> {
+type Attempt<T> = Pick<CallResult<T>, 'value' | 'next' | 'dataVersion'>;
+
+async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers }: CallOptions<T>, timeoutMs: number): Promise<Attempt<T>> {
   const fail = (code: FailureCode, detail: string, status: number | null = null, cause?: unknown) =>
     new DownstreamError(source, path, code, detail, status, cause);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(fail('timeout', `did not answer within ${timeoutMs} ms`)), timeoutMs);
   });
-  const call = async (): Promise<{ value: T; next: string | null }> => {
+  const call = async (): Promise<Attempt<T>> => {
     let response: Response;
     try {
       response = await fetch(`${baseUrl}${path}`, {
@@ -145,7 +153,7 @@ async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers 
       throw fail('malformed', 'answered with a body that is not JSON', response.status, error);
     }
     try {
-      return { value: validate(body), next: nextLink(response.headers.get('link')) };
+      return { value: validate(body), next: nextLink(response.headers.get('link')), dataVersion: dataVersionOf(response.headers.get('data-version')) };
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       throw fail('malformed', `answered with an unexpected shape: ${why}`, response.status);

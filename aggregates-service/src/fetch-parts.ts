@@ -1,12 +1,19 @@
 /**
  * Gets every part of the dashboard concurrently: from the cache when fresh, otherwise from its data
  * component (with time limits and retries), falling back to a stale cached copy when the call fails.
+ *
+ * A cached part is fresh while it is younger than the TTL and its source's data version is still the one
+ * it was read at (the `Data-Version` header of the answer it came from). The current version is asked for
+ * (`GET <source>/events/last`, once per source and request) only when some entry is young enough to be
+ * served: so the dashboard after an acknowledged write always reflects it, an unchanged source costs one
+ * small call, and a cold or expired cache costs nothing extra.
  */
 import { describeError } from '../../common/src/problem';
-import type { ResponseCache } from './cache';
+import type { CacheEntry, ResponseCache } from './cache';
 import type { DashboardConfig } from './config';
-import { DownstreamError, getJson, type CallResult, type Clock, type Fetch } from './downstream';
+import { DownstreamError, getJson, type CallResult, type Clock, type Fetch, type Source } from './downstream';
 import type { Part } from './parts';
+import { lastSeq } from './shapes';
 
 /**
  * How a part was obtained. `cached`: a fresh cache entry, no call made. `fresh`: called now.
@@ -38,7 +45,36 @@ export interface FetchContext {
   log: (line: string) => void;
 }
 
-const baseUrlOf = (part: Part, config: DashboardConfig) => (part.source === 'customers-service' ? config.customersUrl : config.incidentsUrl);
+/** Each source's data version for this request; `null` when it could not be read (no fresh cache hits then). */
+type DataVersions = Partial<Record<Source, number | null>>;
+
+const baseUrlOf = (source: Source, config: DashboardConfig) => (source === 'customers-service' ? config.customersUrl : config.incidentsUrl);
+
+/** The path of a source's data version, beside its paths (`/customers/count` -> `/customers/events/last`). */
+const DATA_VERSION_PATHS: Record<Source, string> = { 'customers-service': '/customers/events/last', 'incidents-service': '/incidents/events/last' };
+
+async function readDataVersion(source: Source, context: FetchContext): Promise<number | null> {
+  const { config } = context;
+  try {
+    const { value } = await getJson({
+      fetch: context.fetch,
+      clock: context.clock,
+      source,
+      baseUrl: baseUrlOf(source, config),
+      path: DATA_VERSION_PATHS[source],
+      validate: lastSeq,
+      attemptTimeoutMs: config.downstreamTimeoutMs,
+      deadline: context.deadline,
+      retries: 0,
+      headers: context.headers,
+    });
+    return value;
+  } catch (error) {
+    if (!(error instanceof DownstreamError)) throw error;
+    context.log(`dashboard: data version unknown, not serving ${source} from the cache: ${error.message}`);
+    return null;
+  }
+}
 
 /** A cached value that still has the right shape, or `undefined`. */
 function checked(part: Part, value: unknown): unknown {
@@ -49,26 +85,34 @@ function checked(part: Part, value: unknown): unknown {
   }
 }
 
-async function fetchPart(part: Part, context: FetchContext): Promise<PartOutcome> {
+interface Planned {
+  part: Part;
+  key: string;
+  entry: CacheEntry | null;
+  /** The entry's value, if it still has the part's shape. */
+  cachedValue: unknown;
+  ageMs: number;
+}
+
+async function fetchPart({ part, key, cachedValue, ageMs, entry }: Planned, context: FetchContext, versions: DataVersions): Promise<PartOutcome> {
   const { config, cache, clock } = context;
-  const key = `${baseUrlOf(part, config)}${part.cacheKey}`;
   const caching = config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
-  const entry = caching ? cache.read(key) : null;
-  const ageMs = entry ? clock.now() - entry.storedAt : Infinity;
-  const cachedValue = entry ? checked(part, entry.value) : undefined;
-  if (cachedValue !== undefined && ageMs >= 0 && ageMs < config.cacheTtlMs) {
+  const current = versions[part.source];
+  if (cachedValue !== undefined && ageMs < config.cacheTtlMs && current != null && entry?.dataVersion === current) {
     return { part, state: 'cached', value: cachedValue, latencyMs: 0, ageMs };
   }
   const started = clock.now();
   try {
     // Page after page (most parts have one), each within the deadline; the fold checks and takes each body.
+    // The value is as new as its first page's data version (read before its data), at least.
     const fold = part.fold();
+    let dataVersion: number | null | undefined;
     for (let path: string | null = part.path; path !== null; ) {
       const page: CallResult<void> = await getJson({
         fetch: context.fetch,
         clock,
         source: part.source,
-        baseUrl: baseUrlOf(part, config),
+        baseUrl: baseUrlOf(part.source, config),
         path,
         validate: (body) => fold.add(body),
         attemptTimeoutMs: config.downstreamTimeoutMs,
@@ -76,21 +120,37 @@ async function fetchPart(part: Part, context: FetchContext): Promise<PartOutcome
         retries: config.retries,
         headers: context.headers,
       });
+      dataVersion ??= page.dataVersion;
       path = page.next;
     }
     const value = fold.value();
-    if (caching) cache.write(key, value, clock.now());
+    if (caching) cache.write(key, { storedAt: clock.now(), dataVersion: dataVersion ?? null, value });
     return { part, state: 'fresh', value, latencyMs: clock.now() - started };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;
     const cause = error.cause === undefined ? '' : ` (cause: ${describeError(error.cause)})`;
     context.log(`dashboard: ${error.message}${cause}`);
     const latencyMs = clock.now() - started;
-    if (cachedValue !== undefined && ageMs >= 0 && ageMs < config.staleIfErrorMs) {
+    if (cachedValue !== undefined && ageMs < config.staleIfErrorMs) {
       return { part, state: 'stale', value: cachedValue, error, latencyMs, ageMs };
     }
     return { part, state: 'failed', error, latencyMs };
   }
 }
 
-export const fetchParts = (parts: Part[], context: FetchContext): Promise<PartOutcome[]> => Promise.all(parts.map((part) => fetchPart(part, context)));
+export async function fetchParts(parts: Part[], context: FetchContext): Promise<PartOutcome[]> {
+  const { config, cache, clock } = context;
+  const caching = config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
+  const planned = parts.map((part): Planned => {
+    const key = `${baseUrlOf(part.source, config)}${part.cacheKey}`;
+    const entry = caching ? cache.read(key) : null;
+    const age = entry ? clock.now() - entry.storedAt : NaN;
+    // An entry from the future (a clock that jumped back) is too doubtful to serve.
+    return { part, key, entry, cachedValue: entry ? checked(part, entry.value) : undefined, ageMs: age >= 0 ? age : Infinity };
+  });
+  // Sources with an entry young enough to serve: ask whether their data changed since.
+  const candidates = new Set(planned.filter((p) => p.cachedValue !== undefined && p.ageMs < config.cacheTtlMs && p.entry?.dataVersion != null).map((p) => p.part.source));
+  const versions: DataVersions = {};
+  await Promise.all([...candidates].map(async (source) => (versions[source] = await readDataVersion(source, context))));
+  return Promise.all(planned.map((p) => fetchPart(p, context, versions)));
+}

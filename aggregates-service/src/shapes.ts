@@ -30,6 +30,12 @@ export interface IncidentEntry {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
+/** `/customers/events/last`, `/incidents/events/last`: `{seq}`, the component's data version. */
+export const lastSeq: Validator<number> = (body) => {
+  if (!isRecord(body) || !Number.isSafeInteger(body.seq) || (body.seq as number) < 0) throw new Error('expected {seq} with a non-negative whole number');
+  return body.seq as number;
+};
+
 /** `/customers/count`: `{count}` with a non-negative whole number. */
 export const customerCount: Validator<CustomerCount> = (body) => {
   if (!isRecord(body) || !Number.isSafeInteger(body.count) || (body.count as number) < 0) {

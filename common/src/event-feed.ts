@@ -6,7 +6,8 @@
  * from 0 and applies each `diff` rebuilds the current state of every aggregate.
  *
  * `GET <feed>/last` answers `{"seq": N}`, the newest sequence number (0 when there are none): a cheap
- * version of all the component's data, which the aggregates component keys its cache on.
+ * version of all the component's data, which the aggregates component keys its cache on. The reads the
+ * dashboard makes carry the same number in a `Data-Version` header ({@link withDataVersion}).
  */
 import { json, type RouteHandler } from './http';
 import { pagedList, type CursorText } from './paging';
@@ -62,9 +63,27 @@ export function eventFeedRoute(openDatabase: () => Database, table: EventTable):
     });
 }
 
+/** The header that carries a component's data version on the reads the dashboard makes. */
+export const DATA_VERSION_HEADER = 'data-version';
+
+function lastSeq(db: Database, table: EventTable): number {
+  const [row] = db.query(`SELECT COALESCE(MAX(Seq), 0) AS Seq FROM ${table}`);
+  return row ? (numberColumn(row, 'Seq') ?? 0) : 0;
+}
+
 export function lastSeqRoute(openDatabase: () => Database, table: EventTable): RouteHandler {
-  return () => {
-    const [row] = openDatabase().query(`SELECT COALESCE(MAX(Seq), 0) AS Seq FROM ${table}`);
-    return json({ seq: row ? (numberColumn(row, 'Seq') ?? 0) : 0 });
+  return () => json({ seq: lastSeq(openDatabase(), table) });
+}
+
+/**
+ * Adds the data version to a read's answer. It is read BEFORE the data, so the answer is at least as new as
+ * the version it carries: a cache that keys on it may refetch needlessly, never serve an old answer as new.
+ */
+export function withDataVersion(openDatabase: () => Database, table: EventTable, handler: RouteHandler): RouteHandler {
+  return async (context) => {
+    const version = lastSeq(openDatabase(), table);
+    const response = await handler(context);
+    response.headers.set(DATA_VERSION_HEADER, String(version));
+    return response;
   };
 }
