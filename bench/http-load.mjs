@@ -39,18 +39,22 @@ export async function startRuntimeCli(args, { env = process.env, cli = 'runtime/
   return { url, pid: child.pid, readyMs, stop, output: () => output };
 }
 
-/** One GET; resolves with the status, the body and the latency in ms. */
-export function get(url, agent) {
+/** One request with any method and an optional string body; resolves with the status, the body and the latency in ms. */
+export function send(url, { method = 'GET', headers = {}, body } = {}, agent) {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent }, (response) => {
+    const request = http.request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (response) => {
       const chunks = [];
       response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
     });
     request.on('error', reject);
+    request.end(body);
   });
 }
+
+/** One GET; resolves with the status, the body and the latency in ms. */
+export const get = (url, agent) => send(url, {}, agent);
 
 /** User + system CPU time of a process (all threads) in ms, or NaN where /proc is missing. */
 export function cpuMs(pid) {
@@ -82,10 +86,11 @@ export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math
 
 /**
  * `concurrency` loops, each sending its next request when the previous answer arrived, for `ms`
- * milliseconds and at least `minRequests` requests in all. With `pid`, also the CPU time that process
- * spent per request.
+ * milliseconds and at least `minRequests` requests in all. GETs `url` unless `request(loop)` describes each
+ * request; `ok(status)` says which answers count as successes (default: 200). With `pid`, also the CPU time
+ * that process spent per request.
  */
-export async function load(url, { concurrency, ms, minRequests = 1, pid }) {
+export async function load(url, { concurrency, ms, minRequests = 1, pid, request, ok = (status) => status === 200 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = [];
   let failures = 0;
@@ -93,11 +98,14 @@ export async function load(url, { concurrency, ms, minRequests = 1, pid }) {
   const started = performance.now();
   const end = started + ms;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, loop) => {
       while (performance.now() < end || latencies.length < minRequests) {
-        const { status, ms: latency } = await get(url, agent);
-        latencies.push(latency);
-        if (status !== 200) failures += 1;
+        // `request(loop)` gives each request of a loop (method, headers, body; and `done` to see the answer).
+        const next = request ? request(loop) : {};
+        const answer = await send(next.url ?? url, next, agent);
+        next.done?.(answer);
+        latencies.push(answer.ms);
+        if (!ok(answer.status)) failures += 1;
       }
     }),
   );
