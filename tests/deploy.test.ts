@@ -159,6 +159,15 @@ describe('deploy/spinapp.yaml', () => {
     expect(spec.components).toBeUndefined();
   });
 
+  it('takes the API token from the Secret the README creates, never as a literal value', () => {
+    const token = asArray(spec.variables, 'variables').map((v) => asObject(v, 'variable')).find((v) => v.name === 'api_token');
+    expect(token?.value).toBeUndefined();
+    const ref = asObject(asObject(token?.valueFrom, 'valueFrom').secretKeyRef, 'secretKeyRef');
+    const command = /kubectl create secret generic (\S+)\s+\\?\s*--from-literal=([^=\s]+)=/.exec(readme);
+    expect([ref.name, ref.key]).toEqual([command?.[1], command?.[2]]);
+    expect(declaredVariables.api_token?.secret).toBe(true);
+  });
+
   it('loads its runtime config from the Secret the README creates, under the key the operator mounts', () => {
     const secretName = asObject(spec.runtimeConfig, 'runtimeConfig').loadFromSecret;
     expect(secretName).toBe('aggregates-dashboard-runtime-config');
