@@ -130,19 +130,23 @@ END;
 -- SQLite has no `ADD COLUMN IF NOT EXISTS`, and a statement that fails stops `spin up --sqlite`, so what the
 -- aggregates add lives in new tables that `CREATE TABLE IF NOT EXISTS` can add to any database at every start,
 -- without touching a row of Customers or Incidents:
---   * CustomerMeta / IncidentMeta: one row per aggregate with its version (1 on create, +1 on every change),
---     CreatedAt and UpdatedAt (UTC, RFC 3339 with milliseconds) and, for an incident, the customer it refers to;
+--   * CustomerMeta / IncidentMeta: one row per aggregate id with its version (1 on create, +1 on every change),
+--     CreatedAt and UpdatedAt (UTC, RFC 3339 with milliseconds) and, for an incident, the customer it refers to.
+--     A deleted aggregate keeps its row, marked Deleted, so an id used again goes on from the next version and
+--     an old ETag never matches a new row;
 --   * CustomerEvents / IncidentEvents: the outbox, one event per change, numbered in commit order (Seq).
 -- Triggers write both, in the statement that changes the row, so there is no change without its event and no
 -- event without its change, whether the change came through the API or from plain SQL (the sqlite3 shell,
 -- a bulk load). A change that leaves every column as it was is no change: no new version, no event.
 -- An event's Diff holds each changed field as {"old": ..., "new": ...}; a creation's has every field with
--- "old" null, a deletion's every field with "new" null.
+-- "old" null, a deletion's every field with "new" null. Amounts are written with 17 significant digits, so a
+-- consumer reads back exactly the double the row holds (json_object alone would round REALs to 15).
 CREATE TABLE IF NOT EXISTS CustomerMeta (
     Id TEXT NOT NULL PRIMARY KEY,
     Version INTEGER NOT NULL,
     CreatedAt TEXT NOT NULL,
-    UpdatedAt TEXT NOT NULL
+    UpdatedAt TEXT NOT NULL,
+    Deleted INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 -- /customers/items?updatedSince=
 CREATE INDEX IF NOT EXISTS IX_CustomerMeta_UpdatedAt ON CustomerMeta (UpdatedAt, Id);
@@ -153,6 +157,7 @@ CREATE TABLE IF NOT EXISTS IncidentMeta (
     Version INTEGER NOT NULL,
     CreatedAt TEXT NOT NULL,
     UpdatedAt TEXT NOT NULL,
+    Deleted INTEGER NOT NULL DEFAULT 0,
     CustomerId TEXT
 ) WITHOUT ROWID;
 -- /incidents/items?updatedSince=, and the incidents of a customer (renames, deletes, ?customerId=).
@@ -182,17 +187,23 @@ CREATE TABLE IF NOT EXISTS IncidentEvents (
 CREATE INDEX IF NOT EXISTS IX_Customers_Country ON Customers (Country COLLATE BINARY, Name COLLATE BINARY, Id COLLATE BINARY);
 CREATE INDEX IF NOT EXISTS IX_Incidents_Category ON Incidents (Category COLLATE BINARY, Id COLLATE BINARY);
 
+-- A conflict on the meta row is a row with this id that existed before: deleted (a tombstone), or taken over by
+-- INSERT OR REPLACE (which deletes without firing the delete trigger). Either way the aggregate goes on from
+-- the next version; a deleted one starts a new life (CreatedAt).
 CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Insert AFTER INSERT ON Customers
 BEGIN
-    -- A conflict means INSERT OR REPLACE took the place of a row with this id: the aggregate goes on.
     INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
     VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt;
+    ON CONFLICT (Id) DO UPDATE
+       SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, CreatedAt = iif(Deleted, excluded.CreatedAt, CreatedAt), Deleted = 0;
     INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
     SELECT 'CustomerCreated', NEW.Id, Version, UpdatedAt,
            json_object('name', json_object('old', NULL, 'new', NEW.Name), 'city', json_object('old', NULL, 'new', NEW.City),
                        'country', json_object('old', NULL, 'new', NEW.Country), 'scoring', json_object('old', NULL, 'new', NEW.Scoring))
       FROM CustomerMeta WHERE Id = NEW.Id;
+    -- INSERT OR REPLACE may rename a customer: its incidents follow, as with UPDATE (none for a new id).
+    UPDATE Incidents SET CustomerName = NEW.Name
+     WHERE CustomerName IS NOT NEW.Name AND Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = NEW.Id);
 END;
 
 CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Update AFTER UPDATE ON Customers
@@ -220,29 +231,37 @@ END;
 -- in the dashboard; they no longer refer to it (an IncidentUpdated each). The API refuses such a delete (409).
 CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Delete AFTER DELETE ON Customers
 BEGIN
+    INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
+    VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, Deleted = 1;
     INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
-    VALUES ('CustomerDeleted', OLD.Id, COALESCE((SELECT Version FROM CustomerMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-            json_object('name', json_object('old', OLD.Name, 'new', NULL), 'city', json_object('old', OLD.City, 'new', NULL),
-                        'country', json_object('old', OLD.Country, 'new', NULL), 'scoring', json_object('old', OLD.Scoring, 'new', NULL)));
-    DELETE FROM CustomerMeta WHERE Id = OLD.Id;
+    SELECT 'CustomerDeleted', OLD.Id, Version, UpdatedAt,
+           json_object('name', json_object('old', OLD.Name, 'new', NULL), 'city', json_object('old', OLD.City, 'new', NULL),
+                       'country', json_object('old', OLD.Country, 'new', NULL), 'scoring', json_object('old', OLD.Scoring, 'new', NULL))
+      FROM CustomerMeta WHERE Id = OLD.Id;
     INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
     SELECT 'IncidentUpdated', Id, Version + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), json_object('customerId', json_object('old', CustomerId, 'new', NULL))
-      FROM IncidentMeta WHERE CustomerId = OLD.Id ORDER BY Id;
-    UPDATE IncidentMeta SET Version = Version + 1, UpdatedAt = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), CustomerId = NULL WHERE CustomerId = OLD.Id;
+      FROM IncidentMeta WHERE CustomerId = OLD.Id AND NOT Deleted ORDER BY Id;
+    UPDATE IncidentMeta SET Version = Version + 1, UpdatedAt = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), CustomerId = NULL
+     WHERE CustomerId = OLD.Id AND NOT Deleted;
 END;
 
 -- A new id is a new aggregate: recorded as the old one deleted and the new one created.
 CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Rekey AFTER UPDATE OF Id ON Customers
 WHEN OLD.Id IS NOT NEW.Id
 BEGIN
+    INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
+    VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, Deleted = 1;
     INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
-    VALUES ('CustomerDeleted', OLD.Id, COALESCE((SELECT Version FROM CustomerMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-            json_object('name', json_object('old', OLD.Name, 'new', NULL), 'city', json_object('old', OLD.City, 'new', NULL),
-                        'country', json_object('old', OLD.Country, 'new', NULL), 'scoring', json_object('old', OLD.Scoring, 'new', NULL)));
-    DELETE FROM CustomerMeta WHERE Id = OLD.Id;
+    SELECT 'CustomerDeleted', OLD.Id, Version, UpdatedAt,
+           json_object('name', json_object('old', OLD.Name, 'new', NULL), 'city', json_object('old', OLD.City, 'new', NULL),
+                       'country', json_object('old', OLD.Country, 'new', NULL), 'scoring', json_object('old', OLD.Scoring, 'new', NULL))
+      FROM CustomerMeta WHERE Id = OLD.Id;
     INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
     VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt;
+    ON CONFLICT (Id) DO UPDATE
+       SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, CreatedAt = iif(Deleted, excluded.CreatedAt, CreatedAt), Deleted = 0;
     INSERT INTO CustomerEvents (Type, AggregateId, Version, At, Diff)
     SELECT 'CustomerCreated', NEW.Id, Version, UpdatedAt,
            json_object('name', json_object('old', NULL, 'new', NEW.Name), 'city', json_object('old', NULL, 'new', NEW.City),
@@ -250,22 +269,30 @@ BEGIN
       FROM CustomerMeta WHERE Id = NEW.Id;
     INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
     SELECT 'IncidentUpdated', Id, Version + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), json_object('customerId', json_object('old', CustomerId, 'new', NULL))
-      FROM IncidentMeta WHERE CustomerId = OLD.Id ORDER BY Id;
-    UPDATE IncidentMeta SET Version = Version + 1, UpdatedAt = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), CustomerId = NULL WHERE CustomerId = OLD.Id;
+      FROM IncidentMeta WHERE CustomerId = OLD.Id AND NOT Deleted ORDER BY Id;
+    UPDATE IncidentMeta SET Version = Version + 1, UpdatedAt = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), CustomerId = NULL
+     WHERE CustomerId = OLD.Id AND NOT Deleted;
 END;
 
 -- The customer an incident written with plain SQL refers to: the one customer with its name, if exactly one
 -- has it. (The API names the customer by id and stages the IncidentMeta row, version 0, before the insert.)
+-- INSERT OR REPLACE over an existing incident refers it anew when its name is no longer its customer's.
 CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Insert AFTER INSERT ON Incidents
 BEGIN
     INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
     VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
             (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = NEW.CustomerName LIMIT 2)))
     ON CONFLICT (Id) DO UPDATE
-       SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, CreatedAt = iif(Version = 0, excluded.CreatedAt, CreatedAt);
+       SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt,
+           CreatedAt = iif(Version = 0 OR Deleted, excluded.CreatedAt, CreatedAt),
+           CustomerId = CASE WHEN Version = 0 THEN CustomerId
+                             WHEN NOT Deleted AND NEW.CustomerName IS (SELECT Name FROM Customers WHERE Id = IncidentMeta.CustomerId) THEN CustomerId
+                             ELSE excluded.CustomerId END,
+           Deleted = 0;
     INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
     SELECT 'IncidentCreated', NEW.Id, Version, UpdatedAt,
-           json_object('amount', json_object('old', NULL, 'new', NEW.Amount), 'customerName', json_object('old', NULL, 'new', NEW.CustomerName),
+           json_object('amount', json_object('old', NULL, 'new', CASE WHEN typeof(NEW.Amount) = 'real' THEN json(printf('%!.17g', NEW.Amount)) ELSE NEW.Amount END),
+                       'customerName', json_object('old', NULL, 'new', NEW.CustomerName),
                        'category', json_object('old', NULL, 'new', NEW.Category), 'customerId', json_object('old', NULL, 'new', CustomerId))
       FROM IncidentMeta WHERE Id = NEW.Id;
 END;
@@ -280,7 +307,10 @@ BEGIN
     INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
     SELECT 'IncidentUpdated', NEW.Id, Version + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
            (SELECT json_group_object(Field, json(Change)) FROM (
-                      SELECT 'amount' AS Field, json_object('old', OLD.Amount, 'new', NEW.Amount) AS Change WHERE OLD.Amount IS NOT NEW.Amount
+                      SELECT 'amount' AS Field,
+                             json_object('old', CASE WHEN typeof(OLD.Amount) = 'real' THEN json(printf('%!.17g', OLD.Amount)) ELSE OLD.Amount END,
+                                         'new', CASE WHEN typeof(NEW.Amount) = 'real' THEN json(printf('%!.17g', NEW.Amount)) ELSE NEW.Amount END) AS Change
+                       WHERE OLD.Amount IS NOT NEW.Amount
             UNION ALL SELECT 'customerName', json_object('old', OLD.CustomerName, 'new', NEW.CustomerName) WHERE OLD.CustomerName IS NOT NEW.CustomerName
             UNION ALL SELECT 'category', json_object('old', OLD.Category, 'new', NEW.Category) WHERE OLD.Category IS NOT NEW.Category
             UNION ALL SELECT 'customerId', json_object('old', Linked.CustomerId, 'new', Linked.NewCustomerId) FROM (
@@ -299,30 +329,42 @@ END;
 
 CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Delete AFTER DELETE ON Incidents
 BEGIN
+    INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
+    VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, Deleted = 1;
     INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
-    VALUES ('IncidentDeleted', OLD.Id, COALESCE((SELECT Version FROM IncidentMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-            json_object('amount', json_object('old', OLD.Amount, 'new', NULL), 'customerName', json_object('old', OLD.CustomerName, 'new', NULL),
-                        'category', json_object('old', OLD.Category, 'new', NULL),
-                        'customerId', json_object('old', (SELECT CustomerId FROM IncidentMeta WHERE Id = OLD.Id), 'new', NULL)));
-    DELETE FROM IncidentMeta WHERE Id = OLD.Id;
+    SELECT 'IncidentDeleted', OLD.Id, Version, UpdatedAt,
+           json_object('amount', json_object('old', CASE WHEN typeof(OLD.Amount) = 'real' THEN json(printf('%!.17g', OLD.Amount)) ELSE OLD.Amount END, 'new', NULL),
+                       'customerName', json_object('old', OLD.CustomerName, 'new', NULL),
+                       'category', json_object('old', OLD.Category, 'new', NULL), 'customerId', json_object('old', CustomerId, 'new', NULL))
+      FROM IncidentMeta WHERE Id = OLD.Id;
+    -- A tombstone refers to no customer: it must not hold a customer's delete back.
+    UPDATE IncidentMeta SET CustomerId = NULL WHERE Id = OLD.Id;
 END;
 
 CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Rekey AFTER UPDATE OF Id ON Incidents
 WHEN OLD.Id IS NOT NEW.Id
 BEGIN
+    INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
+    VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
+    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, Deleted = 1;
     INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
-    VALUES ('IncidentDeleted', OLD.Id, COALESCE((SELECT Version FROM IncidentMeta WHERE Id = OLD.Id), 1) + 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-            json_object('amount', json_object('old', OLD.Amount, 'new', NULL), 'customerName', json_object('old', OLD.CustomerName, 'new', NULL),
-                        'category', json_object('old', OLD.Category, 'new', NULL),
-                        'customerId', json_object('old', (SELECT CustomerId FROM IncidentMeta WHERE Id = OLD.Id), 'new', NULL)));
-    DELETE FROM IncidentMeta WHERE Id = OLD.Id;
+    SELECT 'IncidentDeleted', OLD.Id, Version, UpdatedAt,
+           json_object('amount', json_object('old', CASE WHEN typeof(OLD.Amount) = 'real' THEN json(printf('%!.17g', OLD.Amount)) ELSE OLD.Amount END, 'new', NULL),
+                       'customerName', json_object('old', OLD.CustomerName, 'new', NULL),
+                       'category', json_object('old', OLD.Category, 'new', NULL), 'customerId', json_object('old', CustomerId, 'new', NULL))
+      FROM IncidentMeta WHERE Id = OLD.Id;
+    UPDATE IncidentMeta SET CustomerId = NULL WHERE Id = OLD.Id;
     INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
     VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
             (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = NEW.CustomerName LIMIT 2)))
-    ON CONFLICT (Id) DO UPDATE SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt;
+    ON CONFLICT (Id) DO UPDATE
+       SET Version = Version + 1, UpdatedAt = excluded.UpdatedAt, CreatedAt = iif(Deleted, excluded.CreatedAt, CreatedAt),
+           CustomerId = iif(Deleted, excluded.CustomerId, CustomerId), Deleted = 0;
     INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
     SELECT 'IncidentCreated', NEW.Id, Version, UpdatedAt,
-           json_object('amount', json_object('old', NULL, 'new', NEW.Amount), 'customerName', json_object('old', NULL, 'new', NEW.CustomerName),
+           json_object('amount', json_object('old', NULL, 'new', CASE WHEN typeof(NEW.Amount) = 'real' THEN json(printf('%!.17g', NEW.Amount)) ELSE NEW.Amount END),
+                       'customerName', json_object('old', NULL, 'new', NEW.CustomerName),
                        'category', json_object('old', NULL, 'new', NEW.Category), 'customerId', json_object('old', NULL, 'new', CustomerId))
       FROM IncidentMeta WHERE Id = NEW.Id;
 END;
@@ -343,20 +385,22 @@ SELECT Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%f
   FROM Customers
  WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
    AND NOT EXISTS (SELECT 1 FROM CustomerMeta m WHERE m.Id = Customers.Id);
+INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
+SELECT 'IncidentCreated', Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+       json_object('amount', json_object('old', NULL, 'new', CASE WHEN typeof(Amount) = 'real' THEN json(printf('%!.17g', Amount)) ELSE Amount END),
+                   'customerName', json_object('old', NULL, 'new', CustomerName), 'category', json_object('old', NULL, 'new', Category),
+                   'customerId', json_object('old', NULL, 'new',
+                       (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = Incidents.CustomerName LIMIT 2))))
+  FROM Incidents
+ WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+   AND NOT EXISTS (SELECT 1 FROM IncidentMeta m WHERE m.Id = Incidents.Id)
+ ORDER BY Id;
 INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
 SELECT Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
        (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = Incidents.CustomerName LIMIT 2))
   FROM Incidents
  WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
    AND NOT EXISTS (SELECT 1 FROM IncidentMeta m WHERE m.Id = Incidents.Id);
-INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
-SELECT 'IncidentCreated', i.Id, 1, m.CreatedAt,
-       json_object('amount', json_object('old', NULL, 'new', i.Amount), 'customerName', json_object('old', NULL, 'new', i.CustomerName),
-                   'category', json_object('old', NULL, 'new', i.Category), 'customerId', json_object('old', NULL, 'new', m.CustomerId))
-  FROM Incidents i JOIN IncidentMeta m ON m.Id = i.Id
- WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
-   AND NOT EXISTS (SELECT 1 FROM IncidentEvents e WHERE e.AggregateId = i.Id)
- ORDER BY i.Id;
 INSERT OR IGNORE INTO AppMigrations (Name) VALUES ('aggregates-v1');
 
 -- Sample data, decided once: only a database with neither customers nor incidents gets it.

@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../aggregates-service/src/config';
@@ -20,6 +20,23 @@ interface Manifest {
   component: Record<string, Component>;
 }
 const manifest = parse(manifestText) as unknown as Manifest;
+
+/**
+ * The Spin variables a data component's source reads: the literal names it passes to `getSpinVariable`.
+ * Any other use of getSpinVariable (a computed name, the function handed on) fails the test, since what it
+ * reads could not be checked.
+ */
+function spinVariablesRead(id: string): string[] {
+  const dir = new URL(`../${id}/src/`, import.meta.url);
+  const code = readdirSync(dir)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => readFileSync(new URL(file, dir), 'utf8').replace(/^import .*$/gm, ''))
+    .join('\n');
+  const uses = [...code.matchAll(/getSpinVariable\b(?:\(\s*'([a-z_]+)'\s*\))?/g)];
+  expect(uses.filter((use) => use[1] === undefined).map((use) => use[0])).toEqual([]);
+  return [...new Set(uses.map((use) => use[1] ?? ''))].sort();
+}
+
 const component = (id: string): Component => {
   const found = manifest.component[id];
   if (!found) throw new Error(`spin.toml has no component ${id}`);
@@ -68,12 +85,29 @@ describe('spin.toml', () => {
     ]);
   });
 
-  it('maps every application variable into the aggregates component, and the component reads no undeclared one', () => {
-    const declared = Object.keys((manifest as unknown as { variables: Record<string, unknown> }).variables).sort();
-    const mapped = (component('aggregates-service') as Component & { variables: Record<string, string> }).variables;
-    expect(Object.keys(mapped).sort()).toEqual(declared);
-    for (const [name, template] of Object.entries(mapped)) expect(template).toBe(`{{ ${name} }}`);
-    expect(declared).toEqual(Object.values(SETTINGS).map((s) => s.variable).sort());
+  it('maps every application variable into the components that read it, and no component reads an undeclared one', () => {
+    const variables = (manifest as unknown as { variables: Record<string, { default?: string; secret?: boolean }> }).variables;
+    const declared = Object.keys(variables).sort();
+    const mappedInto = (id: string) => (component(id) as Component & { variables?: Record<string, string> }).variables ?? {};
+    // What each component reads: the aggregates component its settings, the data components what their
+    // Spin entry passes to getSpinVariable.
+    const read: Record<string, string[]> = {
+      'aggregates-service': Object.values(SETTINGS).map((s) => s.variable),
+      'customers-service': spinVariablesRead('customers-service'),
+      'incidents-service': spinVariablesRead('incidents-service'),
+    };
+    expect(Object.keys(read).sort()).toEqual(Object.keys(manifest.component).sort());
+    for (const [id, names] of Object.entries(read)) {
+      const mapped = mappedInto(id);
+      expect({ id, mapped: Object.keys(mapped).sort() }).toEqual({ id, mapped: [...names].sort() });
+      for (const [name, template] of Object.entries(mapped)) expect(template).toBe(`{{ ${name} }}`);
+    }
+    // Every declared variable is used somewhere, and least privilege: the API token only where writes are.
+    expect([...new Set(Object.values(read).flat())].sort()).toEqual(declared);
+    expect(read['customers-service']).toEqual(['api_token']);
+    expect(read['incidents-service']).toEqual(['api_token']);
+    expect(read['aggregates-service']).not.toContain('api_token');
+    expect(variables.api_token).toEqual({ default: '', secret: true });
   });
 
   it('has a build command for every component that builds that component to its source path', () => {

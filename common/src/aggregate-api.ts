@@ -16,7 +16,7 @@ import { requireBearer } from './auth';
 import type { RouteContext, RouteHandler } from './http';
 import { json } from './http';
 import { readJsonBody } from './json-body';
-import type { Field, FieldSet, FieldValues } from './fields';
+import type { Field, FieldError, FieldSet, FieldValues } from './fields';
 import { parseId } from './params';
 import { HttpError } from './problem';
 import { inTransaction, type Database } from './sql';
@@ -34,6 +34,11 @@ export interface Versioned {
 export interface AggregateStore<W, R extends Versioned> {
   /** The resource with this id (ASCII case ignored), or `null`. */
   find(id: string): R | null;
+  /**
+   * What is wrong with a new aggregate's fields beyond each field's own rules (a reference to nothing), listed
+   * in the same 422 as the rest. `create` checks again inside its transaction.
+   */
+  createErrors?(valid: Partial<W>): FieldError[];
   /** Inserts a new aggregate with this id; may refuse with an `HttpError` (a reference to nothing: 422). */
   create(id: string, values: W): void;
   /** Writes the given field values over `current`'s (which may refuse, as `create`); others stay as stored. */
@@ -132,9 +137,10 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
 
     create: async ({ request }) => {
       authorize(request);
-      const values = fields.parse(await readJsonBody(request, JSON_TYPES), 'full');
+      const body = await readJsonBody(request, JSON_TYPES);
       const db = options.openDatabase();
       const store = options.store(db);
+      const values = fields.parse(body, 'full', (valid) => store.createErrors?.(valid) ?? []);
       const id = options.newId();
       const created = inTransaction(db, () => {
         store.create(id, values);

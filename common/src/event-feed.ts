@@ -7,7 +7,7 @@
  *
  * `GET <feed>/last` answers `{"seq": N}`, the newest sequence number (0 when there are none): a cheap
  * version of all the component's data, which the aggregates component keys its cache on. The reads the
- * dashboard makes carry the same number in a `Data-Version` header ({@link withDataVersion}).
+ * dashboard makes carry the same number in a `Data-Version` header ({@link dataVersionHeader}).
  */
 import { json, type RouteHandler } from './http';
 import { pagedList, type CursorText } from './paging';
@@ -76,14 +76,10 @@ export function lastSeqRoute(openDatabase: () => Database, table: EventTable): R
 }
 
 /**
- * Adds the data version to a read's answer. It is read BEFORE the data, so the answer is at least as new as
- * the version it carries: a cache that keys on it may refetch needlessly, never serve an old answer as new.
+ * The `Data-Version` header of a read the dashboard makes. Call it after the request is validated and BEFORE
+ * the data is read, so the answer is at least as new as the version it carries: a cache that keys on it may
+ * refetch needlessly, never serve an old answer as new.
  */
-export function withDataVersion(openDatabase: () => Database, table: EventTable, handler: RouteHandler): RouteHandler {
-  return async (context) => {
-    const version = lastSeq(openDatabase(), table);
-    const response = await handler(context);
-    response.headers.set(DATA_VERSION_HEADER, String(version));
-    return response;
-  };
+export function dataVersionHeader(db: Database, table: EventTable): Record<string, string> {
+  return { [DATA_VERSION_HEADER]: String(lastSeq(db, table)) };
 }

@@ -105,9 +105,12 @@ export interface FieldSet<F extends Record<string, Field<unknown>>> {
    * a JSON Merge Patch, RFC 7396, which for these flat resources sets each member it names and clears the
    * ones it sets to `null`) gives only the fields the body names. Throws a 422 listing every bad field.
    */
-  parse(body: unknown, mode: 'full'): FieldValues<F>;
-  parse(body: unknown, mode: 'partial'): Partial<FieldValues<F>>;
+  parse(body: unknown, mode: 'full', more?: MoreChecks<F>): FieldValues<F>;
+  parse(body: unknown, mode: 'partial', more?: MoreChecks<F>): Partial<FieldValues<F>>;
 }
+
+/** Checks that need more than one field's value (the database, say): given the fields that passed their own. */
+export type MoreChecks<F extends Record<string, Field<unknown>>> = (valid: Partial<FieldValues<F>>) => FieldError[];
 
 const own = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
 
@@ -122,11 +125,12 @@ export function throwIfInvalid(errors: FieldError[]): void {
 
 export function defineFields<F extends Record<string, Field<unknown>>>(fields: F, { readOnly }: { readOnly: readonly string[] }): FieldSet<F> {
   const writable = Object.keys(fields);
-  function parse(body: unknown, mode: 'full' | 'partial'): Record<string, unknown> {
+  function parse(body: unknown, mode: 'full' | 'partial', more?: MoreChecks<F>): Record<string, unknown> {
     if (!isJsonObject(body)) throwIfInvalid([{ field: '', message: 'The body must be a JSON object' }]);
     const object = body as Record<string, unknown>;
     const errors: FieldError[] = [];
     const values: Record<string, unknown> = {};
+    const valid: Record<string, unknown> = {};
     for (const key of Object.keys(object)) {
       if (readOnly.includes(key)) errors.push({ field: key, message: 'is set by the server and cannot be written' });
       else if (!own(fields, key)) errors.push({ field: key, message: `is not a field; the writable fields are ${writable.join(', ')}` });
@@ -136,13 +140,15 @@ export function defineFields<F extends Record<string, Field<unknown>>>(fields: F
       const value = own(object, name) ? object[name] : null;
       if (value === null) {
         if (field.required) errors.push({ field: name, message: `is required (${field.describe})` });
+        else valid[name] = null;
         values[name] = null;
         continue;
       }
       const parsed = field.parse(value);
       if ('error' in parsed) errors.push({ field: name, message: parsed.error });
-      else values[name] = parsed.value;
+      else values[name] = valid[name] = parsed.value;
     }
+    if (more) errors.push(...more(valid as Partial<FieldValues<F>>));
     throwIfInvalid(errors);
     return values;
   }

@@ -30,6 +30,8 @@ export interface PagedListOptions<T, F extends object = Record<never, never>> {
   render?: (items: T[]) => string;
   /** How a cursor is written in `?after=` (default: a JSON array of strings). */
   cursorText?: CursorText;
+  /** Headers of the answer, computed once the query is validated and before `read` (a data version). */
+  headers?: () => Record<string, string>;
 }
 
 export interface CursorText {
@@ -76,9 +78,10 @@ export function pagedList<T, F extends object = Record<never, never>>(url: URL, 
     filters[name] = filterParsers[name]?.(raw);
     carried.push(`${encodeURIComponent(name)}=${encodeURIComponent(raw)}`);
   }
+  const headers = options.headers?.() ?? {};
   const { items, more } = read(limit, after, filters as F);
   const last = items[items.length - 1];
-  if (!more || !last) return jsonText(render(items));
+  if (!more || !last) return jsonText(render(items), { headers });
   const query = [`limit=${limit}`, ...carried, `after=${encodeURIComponent(cursorText.format(cursorOf(last)))}`].join('&');
-  return jsonText(render(items), { headers: { link: `<${url.pathname}?${query}>; rel="next"` } });
+  return jsonText(render(items), { headers: { ...headers, link: `<${url.pathname}?${query}>; rel="next"` } });
 }

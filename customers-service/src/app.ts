@@ -3,8 +3,8 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
-import { eventFeedRoute, lastSeqRoute, withDataVersion } from '../../common/src/event-feed';
-import { createApp, json, type App, type AppOptions, type RouteHandler } from '../../common/src/http';
+import { dataVersionHeader, eventFeedRoute, lastSeqRoute } from '../../common/src/event-feed';
+import { createApp, json, type App, type AppOptions } from '../../common/src/http';
 import { pagedList } from '../../common/src/paging';
 import { filters, parseLimit } from '../../common/src/params';
 import type { Database } from '../../common/src/sql';
@@ -21,8 +21,8 @@ export interface CustomersAppOptions extends AppOptions {
 
 export function createCustomersApp({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID(), ...options }: CustomersAppOptions): App {
   const customers = () => createCustomersRepository(openDatabase());
-  /** For the reads the dashboard makes (see withDataVersion). */
-  const versioned = (handler: RouteHandler) => withDataVersion(openDatabase, 'CustomerEvents', handler);
+  /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
+  const dataVersion = () => dataVersionHeader(openDatabase(), 'CustomerEvents');
   const items = aggregateRoutes({
     noun: 'customer',
     collection: '/customers/items',
@@ -50,13 +50,20 @@ export function createCustomersApp({ openDatabase, apiToken = () => null, newId 
         post: items.create,
       },
       { path: '/customers/items/:id', get: items.read, put: items.replace, patch: items.patch, delete: items.remove },
-      { path: '/customers/count', get: versioned(() => json({ count: customers().count() })) },
+      {
+        path: '/customers/count',
+        get: () => {
+          const headers = dataVersion();
+          return json({ count: customers().count() }, { headers });
+        },
+      },
       {
         path: '/customers/top/:limit',
-        get: versioned(({ params }) => {
+        get: ({ params }) => {
           const limit = parseLimit(params.limit ?? '');
-          return json(customers().top(limit));
-        }),
+          const headers = dataVersion();
+          return json(customers().top(limit), { headers });
+        },
       },
       { path: '/customers/events', get: eventFeedRoute(openDatabase, 'CustomerEvents') },
       { path: '/customers/events/last', get: lastSeqRoute(openDatabase, 'CustomerEvents') },

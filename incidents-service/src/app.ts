@@ -3,8 +3,8 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
-import { eventFeedRoute, lastSeqRoute, withDataVersion } from '../../common/src/event-feed';
-import { createApp, json, type App, type AppOptions, type RouteHandler } from '../../common/src/http';
+import { dataVersionHeader, eventFeedRoute, lastSeqRoute } from '../../common/src/event-feed';
+import { createApp, json, type App, type AppOptions } from '../../common/src/http';
 import { jsonGroups } from '../../common/src/json-groups';
 import { pagedList } from '../../common/src/paging';
 import { filters, parseLimit } from '../../common/src/params';
@@ -22,8 +22,8 @@ export interface IncidentsAppOptions extends AppOptions {
 
 export function createIncidentsApp({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID(), ...options }: IncidentsAppOptions): App {
   const incidents = () => createIncidentsRepository(openDatabase());
-  /** For the reads the dashboard makes (see withDataVersion). */
-  const versioned = (handler: RouteHandler) => withDataVersion(openDatabase, 'IncidentEvents', handler);
+  /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
+  const dataVersion = () => dataVersionHeader(openDatabase(), 'IncidentEvents');
   const items = aggregateRoutes({
     noun: 'incident',
     collection: '/incidents/items',
@@ -55,28 +55,30 @@ export function createIncidentsApp({ openDatabase, apiToken = () => null, newId 
       {
         // Paged by incidents: a customer's incidents may continue on the next page, under the same key.
         path: '/incidents/grouped-by-customer',
-        get: versioned(({ url }) =>
+        get: ({ url }) =>
           pagedList(url, {
             cursorArity: 2,
+            headers: dataVersion,
             read: (limit, after) => incidents().byCustomerPage(limit, after),
             cursorOf: (i) => [i.customerName ?? '', i.id ?? ''],
             render: (items) => jsonGroups(items, (i) => i.customerName ?? ''),
           }),
-        ),
       },
       {
         path: '/incidents/top/by-count/:limit',
-        get: versioned(({ params }) => {
+        get: ({ params }) => {
           const limit = parseLimit(params.limit ?? '');
-          return json(incidents().topByCount(limit));
-        }),
+          const headers = dataVersion();
+          return json(incidents().topByCount(limit), { headers });
+        },
       },
       {
         path: '/incidents/top/by-volume/:limit',
-        get: versioned(({ params }) => {
+        get: ({ params }) => {
           const limit = parseLimit(params.limit ?? '');
-          return json(incidents().topByVolume(limit));
-        }),
+          const headers = dataVersion();
+          return json(incidents().topByVolume(limit), { headers });
+        },
       },
       { path: '/incidents/events', get: eventFeedRoute(openDatabase, 'IncidentEvents') },
       { path: '/incidents/events/last', get: lastSeqRoute(openDatabase, 'IncidentEvents') },

@@ -155,15 +155,24 @@ const sameId = (a: string | null, b: string | null) => a === b || (a !== null &&
  */
 export function createIncidentsStore(db: Database): AggregateStore<IncidentFields, Incident> {
   const repository = createIncidentsRepository(db);
+  /** The customer with this id (ASCII case ignored): its id as stored, and its name. */
+  const findCustomer = (id: string): { id: string; name: string | null } | null => {
+    const [row] = db.query('SELECT Id, Name FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1', [id]);
+    return row ? { id: textColumn(row, 'Id') ?? id, name: textColumn(row, 'Name') } : null;
+  };
   return {
     find: (id) => repository.find(id),
+    createErrors(valid) {
+      if (valid.customerId === undefined) return [];
+      if (valid.customerId === null) return [{ field: 'customerId', message: 'is required: the id of the customer the incident belongs to' }];
+      return findCustomer(valid.customerId) ? [] : [{ field: 'customerId', message: `refers to no customer (${JSON.stringify(valid.customerId)})` }];
+    },
     create(id, values) {
-      if (values.customerId === null) throwIfInvalid([{ field: 'customerId', message: 'is required: the id of the customer the incident belongs to' }]);
-      const [customer] = db.query('SELECT Id, Name FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1', [values.customerId]);
+      const customer = values.customerId === null ? null : findCustomer(values.customerId);
       if (!customer) throwIfInvalid([{ field: 'customerId', message: `refers to no customer (${JSON.stringify(values.customerId)})` }]);
       // Staged at version 0 with its customer; the insert trigger makes it version 1 and records the event.
-      db.query("INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId) VALUES (?1, 0, '', '', ?2)", [id, textColumn(customer as Row, 'Id')]);
-      db.query('INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES (?1, ?2, ?3, ?4)', [id, values.amount, textColumn(customer as Row, 'Name'), values.category]);
+      db.query("INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId) VALUES (?1, 0, '', '', ?2)", [id, customer?.id ?? null]);
+      db.query('INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES (?1, ?2, ?3, ?4)', [id, values.amount, customer?.name ?? null, values.category]);
     },
     replace(current, values) {
       if (values.customerId !== undefined && !sameId(values.customerId, current.customerId)) {

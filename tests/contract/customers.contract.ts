@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ID_LENGTH, MAX_LIMIT } from '../../common/src/params';
 import { byCodePoint, CUSTOMERS, insertCustomersSql, type CustomerRow } from './fixtures';
 import { httpContract } from './http.contract';
-import { followPages, readProblem, RESET_SQL, type ServiceTarget } from './target';
+import { followPages, readProblem, RESET_SQL, RFC3339_MILLIS, type ServiceTarget } from './target';
 
 const summary = (c: CustomerRow) => ({ id: c.id, name: c.name, country: c.country, scoring: c.scoring });
 const byNameThenId = (a: CustomerRow, b: CustomerRow) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id);
@@ -60,11 +60,21 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
   });
 
   describe('GET /customers/items/:id', () => {
-    it('returns {id, name, city, country, scoring}', async () => {
+    it('returns {id, name, city, country, scoring, version, createdAt, updatedAt}, with the version as ETag', async () => {
       const { response, body } = await get('/customers/items/C-006');
       expect(response.status).toBe(200);
-      expect(body).toEqual({ id: 'C-006', name: "O'Brien & Sons", city: 'Cork', country: 'Ireland', scoring: 7 });
-      expect(Object.keys(body as object)).toEqual(['id', 'name', 'country', 'scoring', 'city']);
+      expect(body).toEqual({
+        id: 'C-006',
+        name: "O'Brien & Sons",
+        city: 'Cork',
+        country: 'Ireland',
+        scoring: 7,
+        version: 1,
+        createdAt: expect.stringMatching(RFC3339_MILLIS),
+        updatedAt: expect.stringMatching(RFC3339_MILLIS),
+      });
+      expect(Object.keys(body as object)).toEqual(['id', 'name', 'city', 'country', 'scoring', 'version', 'createdAt', 'updatedAt']);
+      expect(response.headers.get('etag')).toBe('"1"');
     });
 
     it('matches the id case-insensitively', async () => {
@@ -171,6 +181,19 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
   });
 
   describe('HTTP behaviour', () => {
-    httpContract(getTarget, { readablePath: '/customers/items', unknownPath: '/customers/nope', countSql: countRows });
+    httpContract(getTarget, {
+      readablePath: '/customers/count',
+      routes: {
+        '/customers/items': 'GET, HEAD, POST, OPTIONS',
+        '/customers/items/C-006': 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS',
+        '/customers/items/NOPE-404': 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS',
+        '/customers/count': 'GET, HEAD, OPTIONS',
+        '/customers/top/5': 'GET, HEAD, OPTIONS',
+        '/customers/events': 'GET, HEAD, OPTIONS',
+        '/customers/events/last': 'GET, HEAD, OPTIONS',
+      },
+      unknownPath: '/customers/nope',
+      countSql: countRows,
+    });
   });
 }

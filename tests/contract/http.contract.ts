@@ -1,17 +1,29 @@
-/** Behaviour every data component shares: methods, unknown paths, problem+json. */
+/** Behaviour every data component shares: methods per route, unknown paths, problem+json. */
 import { expect, it } from 'vitest';
 import { readProblem, type ServiceTarget } from './target';
 
 export interface HttpContractOptions {
-  /** A path of the component that answers 200 to GET. */
+  /** A read-only path of the component that answers 200 to GET. */
   readablePath: string;
+  /**
+   * Every route of the component, as an example path, with the `Allow` header it must answer: OPTIONS gets
+   * it with 204, and each of POST, PUT, PATCH, DELETE it does not list gets 405 with it.
+   */
+  routes: Record<string, string>;
   /** A path under the component's route that matches nothing. */
   unknownPath: string;
   /** SQL that counts the rows a write would change, to prove a rejected request changed nothing. */
   countSql: () => number;
 }
 
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
 export function httpContract(getTarget: () => ServiceTarget, options: HttpContractOptions): void {
+  const routes = Object.entries(options.routes);
+  const refused = routes.flatMap(([path, allow]) =>
+    WRITE_METHODS.filter((method) => !allow.split(', ').includes(method)).map((method) => [method, path, allow] as const),
+  );
+
   it('answers HEAD like GET, without a body', async () => {
     const get = await getTarget().fetch(options.readablePath);
     const head = await getTarget().fetch(options.readablePath, { method: 'HEAD' });
@@ -20,21 +32,25 @@ export function httpContract(getTarget: () => ServiceTarget, options: HttpContra
     expect(await head.text()).toBe('');
   });
 
-  it('answers OPTIONS with the allowed methods', async () => {
-    const response = await getTarget().fetch(options.readablePath, { method: 'OPTIONS' });
+  it.each(routes)('answers OPTIONS %s with Allow: %s', async (path, allow) => {
+    const response = await getTarget().fetch(path, { method: 'OPTIONS' });
     expect(response.status).toBe(204);
-    expect(response.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect(response.headers.get('allow')).toBe(allow);
   });
 
-  it.each(['POST', 'PUT', 'PATCH', 'DELETE'])('rejects %s with 405, an Allow header, and changes nothing', async (method) => {
+  it('keeps some routes read-only, so the 405 cases below test something', () => {
+    expect(refused.length).toBeGreaterThanOrEqual(WRITE_METHODS.length);
+  });
+
+  it.each(refused)('rejects %s %s with 405, Allow: %s, and changes nothing', async (method, path, allow) => {
     const before = options.countSql();
-    const response = await getTarget().fetch(options.readablePath, {
+    const response = await getTarget().fetch(path, {
       method,
       headers: { 'content-type': 'application/json' },
       body: method === 'DELETE' ? null : '{"id":"new","name":"New"}',
     });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    expect(response.headers.get('allow')).toBe(allow);
     const problem = await readProblem(response);
     expect(problem).toMatchObject({ status: 405, title: 'Method not allowed', type: 'urn:aggregates-dashboard:problem:method-not-allowed' });
     expect(problem.detail).toContain(method);

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ID_LENGTH } from '../../common/src/params';
 import { byCodePoint, INCIDENTS, insertIncidentsSql, type IncidentRow } from './fixtures';
 import { httpContract } from './http.contract';
-import { followPages, readProblem, RESET_SQL, type ServiceTarget } from './target';
+import { followPages, readProblem, RESET_SQL, RFC3339_MILLIS, type ServiceTarget } from './target';
 
 const summary = (i: IncidentRow) => ({ id: i.id, amount: i.amount, customerName: i.customerName });
 
@@ -53,10 +53,22 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
   });
 
   describe('GET /incidents/items/:id', () => {
-    it('returns {id, amount, customerName, category}', async () => {
+    it('returns {id, amount, customerName, category, customerId, version, createdAt, updatedAt}, with the version as ETag', async () => {
       const { response, body } = await get('/incidents/items/I-003');
       expect(response.status).toBe(200);
-      expect(body).toEqual({ id: 'I-003', amount: 1234.56, customerName: 'Ghost Customer', category: 'C' });
+      // Inserted with plain SQL under a name no customer has: it refers to no customer.
+      expect(body).toEqual({
+        id: 'I-003',
+        amount: 1234.56,
+        customerName: 'Ghost Customer',
+        category: 'C',
+        customerId: null,
+        version: 1,
+        createdAt: expect.stringMatching(RFC3339_MILLIS),
+        updatedAt: expect.stringMatching(RFC3339_MILLIS),
+      });
+      expect(Object.keys(body as object)).toEqual(['id', 'amount', 'customerName', 'category', 'customerId', 'version', 'createdAt', 'updatedAt']);
+      expect(response.headers.get('etag')).toBe('"1"');
     });
 
     it('matches the id case-insensitively', async () => {
@@ -167,6 +179,20 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
   });
 
   describe('HTTP behaviour', () => {
-    httpContract(getTarget, { readablePath: '/incidents/items', unknownPath: '/incidents/nope/deeper', countSql: countRows });
+    httpContract(getTarget, {
+      readablePath: '/incidents/grouped-by-customer',
+      routes: {
+        '/incidents/items': 'GET, HEAD, POST, OPTIONS',
+        '/incidents/items/I-003': 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS',
+        '/incidents/items/I-999': 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS',
+        '/incidents/grouped-by-customer': 'GET, HEAD, OPTIONS',
+        '/incidents/top/by-count/5': 'GET, HEAD, OPTIONS',
+        '/incidents/top/by-volume/5': 'GET, HEAD, OPTIONS',
+        '/incidents/events': 'GET, HEAD, OPTIONS',
+        '/incidents/events/last': 'GET, HEAD, OPTIONS',
+      },
+      unknownPath: '/incidents/nope/deeper',
+      countSql: countRows,
+    });
   });
 }

@@ -11,16 +11,51 @@ export interface ServiceTarget {
   sql(statements: string): void;
 }
 
-/** Empties the database and recreates the schema from migrations.sql, without the sample rows. */
-export const RESET_SQL = (): string =>
-  [
-    'DROP TABLE IF EXISTS Customers;',
-    'DROP TABLE IF EXISTS Incidents;',
-    'DROP TABLE IF EXISTS AppMigrations;',
-    migrationsSql(),
-    'DELETE FROM Customers;',
-    'DELETE FROM Incidents;',
+/**
+ * The API token the tests configure: in-process apps get `apiToken: () => TEST_API_TOKEN`, the runtime
+ * `variables: { api_token: TEST_API_TOKEN }`. Writes send it as `Authorization: Bearer <token>`.
+ */
+export const TEST_API_TOKEN = 'test-token-8c1e5f0b2a7d4e93';
+
+/** Every table migrations.sql creates (their indexes and triggers go with them). */
+export const MIGRATION_TABLES = [
+  'Customers',
+  'Incidents',
+  'AppMigrations',
+  'IncidentTotals',
+  'IncidentLedger',
+  'CustomerMeta',
+  'IncidentMeta',
+  'CustomerEvents',
+  'IncidentEvents',
+] as const;
+
+/** The `CREATE TABLE ... AppMigrations` statement exactly as migrations.sql has it. */
+function appMigrationsTableSql(migrations: string): string {
+  const statement = /CREATE TABLE IF NOT EXISTS AppMigrations \([^;]*\);/.exec(migrations)?.[0];
+  if (statement === undefined) throw new Error('migrations.sql no longer creates AppMigrations the way RESET_SQL expects');
+  return statement;
+}
+
+/**
+ * Empties the database and recreates the schema from migrations.sql, without the sample rows: every table
+ * the migrations create is dropped (an AUTOINCREMENT table's row in sqlite_sequence goes with it, so the
+ * event feeds start again at seq 1), then AppMigrations is created with the `sample-data-v1` marker the
+ * migrations check before inserting sample data, then migrations.sql runs. No row is inserted and then
+ * deleted, so both feeds start empty.
+ */
+export const RESET_SQL = (): string => {
+  const migrations = migrationsSql();
+  return [
+    ...MIGRATION_TABLES.map((table) => `DROP TABLE IF EXISTS ${table};`),
+    appMigrationsTableSql(migrations),
+    "INSERT INTO AppMigrations (Name) VALUES ('sample-data-v1');",
+    migrations,
   ].join('\n');
+};
+
+/** How the components write `createdAt`/`updatedAt`: UTC, RFC 3339 with milliseconds (SQLite's `%Y-%m-%dT%H:%M:%fZ`). */
+export const RFC3339_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export interface ProblemBody {
   type: string;

@@ -9,6 +9,7 @@ import type { Clock, Fetch } from '../../aggregates-service/src/downstream';
 import type { App } from '../../common/src/http';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
+import { TEST_API_TOKEN } from '../contract/target';
 import type { TestDatabase } from './sqlite';
 
 /** Options that keep the apps' per-request log lines out of the test output. */
@@ -32,8 +33,8 @@ export function memoryStore(): MemoryStore {
 
 export function chainedFetch(db: TestDatabase): Fetch {
   const apps: Record<string, App> = {
-    'customers-service.spin.internal': createCustomersApp({ openDatabase: () => db.database, ...QUIET }),
-    'incidents-service.spin.internal': createIncidentsApp({ openDatabase: () => db.database, ...QUIET }),
+    'customers-service.spin.internal': createCustomersApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, ...QUIET }),
+    'incidents-service.spin.internal': createIncidentsApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, ...QUIET }),
   };
   return async (url, init) => {
     const app = apps[new URL(url).host];

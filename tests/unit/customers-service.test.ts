@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { customersContract } from '../contract/customers.contract';
-import { RESET_SQL, type ServiceTarget } from '../contract/target';
+import { RESET_SQL, TEST_API_TOKEN, type ServiceTarget } from '../contract/target';
 import { countRows } from '../support/count';
 import { QUIET } from '../support/in-process-app';
 import { createTestDatabase } from '../support/sqlite';
@@ -9,7 +9,7 @@ import { createTestDatabase } from '../support/sqlite';
 describe('customers-service, in-process app on a SQLite file', () => {
   const db = createTestDatabase();
   const logged: string[] = [];
-  const app = createCustomersApp({ openDatabase: () => db.database, accessLog: () => {}, log: (line) => logged.push(line) });
+  const app = createCustomersApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, accessLog: () => {}, log: (line) => logged.push(line) });
   const target: ServiceTarget = {
     fetch: (path, init) => app.fetch(new Request(`http://customers-service.spin.internal${path}`, init)),
     sql: (statements) => db.exec(statements),

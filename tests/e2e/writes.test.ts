@@ -1,0 +1,36 @@
+/**
+ * The write contract against the real Wasm components on the local runtime: once with the API token set
+ * (`--variable api_token=...`), once without it, where every write is refused.
+ */
+import { afterAll, beforeAll, describe } from 'vitest';
+import { TEST_API_TOKEN } from '../contract/target';
+import { writesContract, writesDisabledContract, type WriteTarget } from '../contract/writes.contract';
+import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+
+const writeTarget = (app: AppRuntime): WriteTarget => ({ ...app.target, query: (sql) => app.db.database.query(sql) });
+
+describe('writes, real Wasm on the local runtime', () => {
+  let app: AppRuntime;
+  beforeAll(async () => {
+    app = await startApp({ variables: { api_token: TEST_API_TOKEN } });
+  });
+  afterAll(async () => {
+    await app.dispose();
+    removeStateDir(app.stateDir);
+  });
+
+  writesContract(() => writeTarget(app));
+});
+
+describe('writes without api_token, real Wasm on the local runtime', () => {
+  let app: AppRuntime;
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app.dispose();
+    removeStateDir(app.stateDir);
+  });
+
+  writesDisabledContract(() => writeTarget(app));
+});
