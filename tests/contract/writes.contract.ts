@@ -849,6 +849,25 @@ export function writesContract(getTarget: () => WriteTarget): void {
       expect(await getJson('/incidents/top/by-volume/10')).toEqual([{ customerName: 'Replace Me', incidentVolume: 8 }]);
     });
 
+    it('an id deleted and inserted again goes on from the next version, so the old ETag never matches the new row', async () => {
+      t().sql("INSERT INTO Customers (Id, Name, Scoring) VALUES ('again', 'First Life', 1);");
+      const first = await getJson<Customer>(itemPath(CUSTOMERS, 'again'));
+      await tick();
+      t().sql("DELETE FROM Customers WHERE Id = 'again'; INSERT INTO Customers (Id, Name, Scoring) VALUES ('again', 'Second Life', 2);");
+      const second = await t().fetch(itemPath(CUSTOMERS, 'again'));
+      expect(second.headers.get('etag')).toBe('"3"');
+      const body = (await second.json()) as Customer;
+      expect(body).toMatchObject({ name: 'Second Life', version: 3 });
+      expect(body.createdAt > (first.createdAt ?? '')).toBe(true);
+      expect((await t().fetch(itemPath(CUSTOMERS, 'again'), { headers: { 'if-none-match': '"1"' } })).status).toBe(200);
+      expect((await send('PATCH', itemPath(CUSTOMERS, 'again'), { body: { scoring: 3 }, headers: ifMatch(1) })).status).toBe(412);
+      expect((await eventsAfter(CUSTOMER_FEED, 0)).map((e) => [e.type, e.version])).toEqual([
+        ['CustomerCreated', 1],
+        ['CustomerDeleted', 2],
+        ['CustomerCreated', 3],
+      ]);
+    });
+
     it('a new Id given with plain SQL is a new aggregate: the old one deleted, the new one created at version 1', async () => {
       t().sql("INSERT INTO Customers (Id, Name, Scoring) VALUES ('old-id', 'Rekeyed Ltd', 6);");
       t().sql("UPDATE Customers SET Id = 'new-id' WHERE Id = 'old-id';");
