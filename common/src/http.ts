@@ -209,8 +209,11 @@ async function conditional(request: Request, response: Response): Promise<Respon
 async function dispatch(route: RouteDefinition, request: IRequest, trace: Trace, budgetMs: number | null): Promise<Response> {
   const allow = allowOf(route);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } });
+  // Method names are case-sensitive (RFC 9110, 9.1): `patch` is not PATCH (fetch upper-cases only GET, HEAD,
+  // POST, PUT, DELETE and OPTIONS for us).
   const method = request.method === 'HEAD' ? 'get' : request.method.toLowerCase();
-  const handler = (ROUTE_METHODS as readonly string[]).includes(method) ? route[method as RouteMethod] : undefined;
+  const standard = request.method === request.method.toUpperCase() && (ROUTE_METHODS as readonly string[]).includes(method);
+  const handler = standard ? route[method as RouteMethod] : undefined;
   if (!handler) throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${allow}.`, { allow });
   const params: Record<string, string> = {};
   for (const [name, raw] of Object.entries(request.params)) params[name] = decodePathParam(raw, name);

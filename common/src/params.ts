@@ -95,8 +95,11 @@ export function parseRfc3339(raw: string): number | null {
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3));
   const offset = match[8] ? 0 : (match[9] === '-' ? -1 : 1) * (Number(match[10]) * 60 + Number(match[11]));
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
-  // Date.UTC rolls 31 February over into March: a date that does not read back as given does not exist.
+  // setUTCFullYear, not Date.UTC: that one reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
+  // 31 February rolls over into March: a date that does not read back as given does not exist.
   const valid = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
   const offsetValid = !match[9] || (Number(match[10]) < 24 && Number(match[11]) < 60);
   return valid && offsetValid ? date.getTime() - offset * 60_000 : null;

@@ -115,9 +115,13 @@ export class IncomingBody {
   }
 }
 
+/**
+ * Method names are case-sensitive (RFC 9110, 9.1): as in Spin (the `http` crate), only the upper-case standard
+ * names are the WIT cases; `patch` or `Get` reach the guest as `other`, spelled as sent.
+ */
 function methodOf(name: string): Method {
-  const lower = name.toLowerCase();
-  return ['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch'].includes(lower) ? { tag: lower } : { tag: 'other', val: name };
+  const standard = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'].includes(name);
+  return standard ? { tag: name.toLowerCase() } : { tag: 'other', val: name };
 }
 
 function methodName(method: Method): string {
