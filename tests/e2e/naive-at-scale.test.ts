@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('GET /aggregates/dashboard?strategy=naive at 100,000 incidents, cache on, real Wasm', () => {
-  it('answers the exact dashboard, caches the rankings, and serves them back while the incidents component fails', async () => {
+  it('answers the exact dashboard, caches the rankings, and serves them back (stale) while the incidents component fails', async () => {
     const first = await app.spin.fetch(NAIVE);
     const text = await first.text();
     expect(first.status).toBe(200);
@@ -36,11 +36,15 @@ describe('GET /aggregates/dashboard?strategy=naive at 100,000 incidents, cache o
     expect(app.logs.filter((line) => line.includes('/incidents/grouped-by-customer')).length).toBeGreaterThanOrEqual(INCIDENTS / 2000);
     expect(app.logs.some((line) => line.includes('cache: could not'))).toBe(false);
 
-    // Every incidents call now fails: the answer can only come from what the first request stored.
+    // Every incidents call now fails, its data version check included: the rankings can only come from what the
+    // first request stored, served as a stale copy (the cache cannot tell whether the incidents changed).
     app.spin.setFaults([{ component: 'incidents-service', status: 500 }]);
     const second = await app.spin.fetch(NAIVE);
     expect(second.status).toBe(200);
-    expect(await second.text()).toBe(text);
+    expect(second.headers.get('dashboard-stale')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    const { errors, sources, ...sections } = (await second.json()) as Record<string, unknown>;
+    expect(JSON.stringify(sections)).toBe(text);
+    expect({ errors: (errors as unknown[]).length, stale: (sources as { incidents: { stale: boolean } }).incidents.stale }).toEqual({ errors: 2, stale: true });
     app.spin.setFaults([]);
   }, 180_000);
 });
