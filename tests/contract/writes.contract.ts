@@ -15,6 +15,7 @@ import { prng } from '../support/random-data';
 import { sqlText } from '../support/sqlite';
 import { byCodePoint } from './fixtures';
 import { followPages, readProblem, RESET_SQL, RFC3339_MILLIS, TEST_API_TOKEN, type ProblemBody, type ServiceTarget } from './target';
+import type { FeedEvent } from '../../common/src/event-feed';
 
 export interface WriteTarget extends ServiceTarget {
   /** Runs one query on the components' database directly, bypassing them (INTEGER columns come back as bigint). */
@@ -44,14 +45,6 @@ export type Incident = Versioned & {
   customerId: string | null;
 };
 
-export interface FeedEvent {
-  seq: number;
-  type: string;
-  aggregateId: string;
-  version: number;
-  at: string;
-  diff: Record<string, { old: unknown; new: unknown }>;
-}
 
 type Problem = ProblemBody & Json & { errors?: Array<{ field: string; message: string }> };
 

@@ -14,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../support/random-data';
 import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import type { FeedEvent } from '../../common/src/event-feed';
 
 /** This file's API token (the Spin variable `api_token`). */
 const API_TOKEN = 'write-stress-token-4b7f0c2e';
@@ -43,14 +44,6 @@ interface Incident {
   updatedAt: string;
 }
 
-interface FeedEvent {
-  seq: number;
-  type: string;
-  aggregateId: string;
-  version: number;
-  at: string;
-  diff: Record<string, { old: unknown; new: unknown }>;
-}
 
 interface Answer {
   status: number;
