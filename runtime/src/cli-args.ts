@@ -16,7 +16,8 @@ Flags (same names and meanings as spin up):
       --listen <host:port>         address to serve on (default: 127.0.0.1:3000)
       --sqlite <STATEMENT|@file.sql[:label]>
                                    SQL run at every start, in order (repeatable); a file with @, against
-                                   the 'default' database unless :label names another declared one
+                                   the 'default' database unless :label names another declared one; one
+                                   that takes 1 s or more is reported with its time
       --state-dir <dir>            where SQLite and key-value files live (default: .spin beside spin.toml)
       --runtime-config-file <toml> defines [sqlite_database.<label>] and [key_value_store.<label>]
                                    (type = "spin", path = "...", relative to this file)

@@ -129,7 +129,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   const variables = resolveVariables(manifest, options.variables ?? {}, options.env ?? process.env);
   const stateDir = resolve(cwd, options.stateDir ?? resolve(dirname(manifest.file), '.spin'));
   const paths = statePaths(manifest, runtimeConfig, stateDir);
-  prepareState(paths, { stateDir, sqlite: options.sqlite ?? [], keyValues: options.keyValues ?? {}, cwd });
+  prepareState(paths, { stateDir, sqlite: options.sqlite ?? [], keyValues: options.keyValues ?? {}, cwd, log });
 
   const modules: Record<string, TranspiledModule> = {};
   const components: Record<string, ComponentSetup> = {};

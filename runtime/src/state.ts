@@ -72,6 +72,10 @@ export interface StateOptions {
   sqlite: string[];
   keyValues: Record<string, string>;
   cwd: string;
+  /** Told how long a `--sqlite` argument took, when that was `slowSqliteMs` or more, so a long start is not a silent one. */
+  log?: (line: string) => void;
+  /** Default 1000. */
+  slowSqliteMs?: number;
 }
 
 export function prepareState(paths: StatePaths, options: StateOptions): void {
@@ -84,8 +88,11 @@ export function prepareState(paths: StatePaths, options: StateOptions): void {
     const path = paths.sqlite[label];
     if (path === undefined) throw new ConfigError(`${source}: no database labelled '${label}' (known: ${Object.keys(paths.sqlite).join(', ')})`);
     const db = openDb(path);
+    const started = performance.now();
     try {
       db.exec(sql);
+      const elapsed = performance.now() - started;
+      if (elapsed >= (options.slowSqliteMs ?? 1000)) options.log?.(`${source}: applied in ${(elapsed / 1000).toFixed(1)} s`);
     } catch (error) {
       throw new ConfigError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
