@@ -135,6 +135,8 @@ END;
 --     A deleted aggregate keeps its row, marked Deleted, so an id used again goes on from the next version and
 --     an old ETag never matches a new row;
 --   * CustomerEvents / IncidentEvents: the outbox, one event per change, numbered in commit order (Seq).
+-- Rows without an id (the upstream sample's schema allows a NULL one) are no aggregates: no versions, no events.
+-- The triggers are dropped and created again at every start, so a corrected trigger reaches every database.
 -- Triggers write both, in the statement that changes the row, so there is no change without its event and no
 -- event without its change, whether the change came through the API or from plain SQL (the sqlite3 shell,
 -- a bulk load). A change that leaves every column as it was is no change: no new version, no event.
@@ -190,7 +192,9 @@ CREATE INDEX IF NOT EXISTS IX_Incidents_Category ON Incidents (Category COLLATE 
 -- A conflict on the meta row is a row with this id that existed before: deleted (a tombstone), or taken over by
 -- INSERT OR REPLACE (which deletes without firing the delete trigger). Either way the aggregate goes on from
 -- the next version; a deleted one starts a new life (CreatedAt).
-CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Insert AFTER INSERT ON Customers
+DROP TRIGGER IF EXISTS TR_Customers_Aggregate_Insert;
+CREATE TRIGGER TR_Customers_Aggregate_Insert AFTER INSERT ON Customers
+WHEN NEW.Id IS NOT NULL
 BEGIN
     INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
     VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
@@ -206,8 +210,9 @@ BEGIN
      WHERE CustomerName IS NOT NEW.Name AND Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = NEW.Id);
 END;
 
-CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Update AFTER UPDATE ON Customers
-WHEN OLD.Id IS NEW.Id
+DROP TRIGGER IF EXISTS TR_Customers_Aggregate_Update;
+CREATE TRIGGER TR_Customers_Aggregate_Update AFTER UPDATE ON Customers
+WHEN NEW.Id IS NOT NULL AND OLD.Id IS NEW.Id
  AND (OLD.Name IS NOT NEW.Name OR OLD.City IS NOT NEW.City OR OLD.Country IS NOT NEW.Country OR OLD.Scoring IS NOT NEW.Scoring)
 BEGIN
     INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
@@ -229,7 +234,9 @@ END;
 
 -- A customer deleted (or given another id) with plain SQL: its incidents keep their name, and so their place
 -- in the dashboard; they no longer refer to it (an IncidentUpdated each). The API refuses such a delete (409).
-CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Delete AFTER DELETE ON Customers
+DROP TRIGGER IF EXISTS TR_Customers_Aggregate_Delete;
+CREATE TRIGGER TR_Customers_Aggregate_Delete AFTER DELETE ON Customers
+WHEN OLD.Id IS NOT NULL
 BEGIN
     INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
     VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
@@ -247,8 +254,9 @@ BEGIN
 END;
 
 -- A new id is a new aggregate: recorded as the old one deleted and the new one created.
-CREATE TRIGGER IF NOT EXISTS TR_Customers_Aggregate_Rekey AFTER UPDATE OF Id ON Customers
-WHEN OLD.Id IS NOT NEW.Id
+DROP TRIGGER IF EXISTS TR_Customers_Aggregate_Rekey;
+CREATE TRIGGER TR_Customers_Aggregate_Rekey AFTER UPDATE OF Id ON Customers
+WHEN OLD.Id IS NOT NEW.Id AND OLD.Id IS NOT NULL AND NEW.Id IS NOT NULL
 BEGIN
     INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
     VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
@@ -277,7 +285,9 @@ END;
 -- The customer an incident written with plain SQL refers to: the one customer with its name, if exactly one
 -- has it. (The API names the customer by id and stages the IncidentMeta row, version 0, before the insert.)
 -- INSERT OR REPLACE over an existing incident refers it anew when its name is no longer its customer's.
-CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Insert AFTER INSERT ON Incidents
+DROP TRIGGER IF EXISTS TR_Incidents_Aggregate_Insert;
+CREATE TRIGGER TR_Incidents_Aggregate_Insert AFTER INSERT ON Incidents
+WHEN NEW.Id IS NOT NULL
 BEGIN
     INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
     VALUES (NEW.Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
@@ -298,8 +308,9 @@ BEGIN
 END;
 
 -- A new CustomerName that is not the name of the referred customer (plain SQL) refers the incident anew, by name.
-CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Update AFTER UPDATE ON Incidents
-WHEN OLD.Id IS NEW.Id
+DROP TRIGGER IF EXISTS TR_Incidents_Aggregate_Update;
+CREATE TRIGGER TR_Incidents_Aggregate_Update AFTER UPDATE ON Incidents
+WHEN NEW.Id IS NOT NULL AND OLD.Id IS NEW.Id
  AND (OLD.Amount IS NOT NEW.Amount OR OLD.CustomerName IS NOT NEW.CustomerName OR OLD.Category IS NOT NEW.Category)
 BEGIN
     INSERT OR IGNORE INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
@@ -327,7 +338,9 @@ BEGIN
      WHERE Id = NEW.Id;
 END;
 
-CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Delete AFTER DELETE ON Incidents
+DROP TRIGGER IF EXISTS TR_Incidents_Aggregate_Delete;
+CREATE TRIGGER TR_Incidents_Aggregate_Delete AFTER DELETE ON Incidents
+WHEN OLD.Id IS NOT NULL
 BEGIN
     INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
     VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
@@ -342,8 +355,9 @@ BEGIN
     UPDATE IncidentMeta SET CustomerId = NULL WHERE Id = OLD.Id;
 END;
 
-CREATE TRIGGER IF NOT EXISTS TR_Incidents_Aggregate_Rekey AFTER UPDATE OF Id ON Incidents
-WHEN OLD.Id IS NOT NEW.Id
+DROP TRIGGER IF EXISTS TR_Incidents_Aggregate_Rekey;
+CREATE TRIGGER TR_Incidents_Aggregate_Rekey AFTER UPDATE OF Id ON Incidents
+WHEN OLD.Id IS NOT NEW.Id AND OLD.Id IS NOT NULL AND NEW.Id IS NOT NULL
 BEGIN
     INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, Deleted)
     VALUES (OLD.Id, 2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1)
@@ -377,13 +391,13 @@ SELECT 'CustomerCreated', Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
        json_object('name', json_object('old', NULL, 'new', Name), 'city', json_object('old', NULL, 'new', City),
                    'country', json_object('old', NULL, 'new', Country), 'scoring', json_object('old', NULL, 'new', Scoring))
   FROM Customers
- WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+ WHERE Id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
    AND NOT EXISTS (SELECT 1 FROM CustomerMeta m WHERE m.Id = Customers.Id)
  ORDER BY Id;
 INSERT INTO CustomerMeta (Id, Version, CreatedAt, UpdatedAt)
 SELECT Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
   FROM Customers
- WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+ WHERE Id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
    AND NOT EXISTS (SELECT 1 FROM CustomerMeta m WHERE m.Id = Customers.Id);
 INSERT INTO IncidentEvents (Type, AggregateId, Version, At, Diff)
 SELECT 'IncidentCreated', Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
@@ -392,14 +406,14 @@ SELECT 'IncidentCreated', Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
                    'customerId', json_object('old', NULL, 'new',
                        (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = Incidents.CustomerName LIMIT 2))))
   FROM Incidents
- WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+ WHERE Id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
    AND NOT EXISTS (SELECT 1 FROM IncidentMeta m WHERE m.Id = Incidents.Id)
  ORDER BY Id;
 INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId)
 SELECT Id, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
        (SELECT CASE WHEN COUNT(*) = 1 THEN MIN(Id) END FROM (SELECT Id FROM Customers WHERE Name = Incidents.CustomerName LIMIT 2))
   FROM Incidents
- WHERE NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
+ WHERE Id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM AppMigrations WHERE Name = 'aggregates-v1')
    AND NOT EXISTS (SELECT 1 FROM IncidentMeta m WHERE m.Id = Incidents.Id);
 INSERT OR IGNORE INTO AppMigrations (Name) VALUES ('aggregates-v1');
 

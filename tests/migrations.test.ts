@@ -90,6 +90,31 @@ describe('migrations.sql', () => {
     expect(await incident.json()).toEqual({ id: 'IN-1', amount: 6189, customerName: 'Upstream Co', category: 'B', customerId: 'AB-1', version: 1, createdAt: stamp, updatedAt: stamp });
   });
 
+  it('adopts an upstream-schema database holding a row without an id, and answers its NOT NULL columns with a 422', async () => {
+    const db = database({ migrate: false });
+    db.exec(`
+      CREATE TABLE Customers (Id VARCHAR(36) PRIMARY KEY, Name TEXT NOT NULL, City TEXT NOT NULL, Country TEXT NOT NULL, Scoring INTEGER NOT NULL);
+      CREATE TABLE Incidents (Id VARCHAR(36) PRIMARY KEY, Amount NUMERIC NOT NULL, CustomerName TEXT NOT NULL, Category INTEGER NOT NULL);
+      INSERT INTO Customers VALUES (NULL, 'No Id Co', 'Bern', 'Switzerland', 6);
+    `);
+    db.exec(migrationsSql());
+    db.exec(migrationsSql());
+    // A row without an id is no aggregate (it has no version and no event) but stays, and plain SQL still adds one.
+    db.exec("INSERT INTO Customers VALUES (NULL, 'No Id Either', 'Oslo', 'Norway', 2)");
+    expect(countRows(db, 'Customers')).toBe(2);
+    expect(countRows(db, 'CustomerEvents')).toBe(0);
+    const token = 'migration-token';
+    const customers = createCustomersApp({ openDatabase: () => db.database, apiToken: () => token, ...QUIET });
+    const response = await customers.fetch(
+      new Request('http://x/customers/items', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"name":"Acme","scoring":7}' }),
+    );
+    expect(response.status).toBe(422);
+    const problem = (await response.json()) as { errors: unknown };
+    expect(problem.errors).toEqual([{ field: 'city', message: expect.stringContaining('NOT NULL') }]);
+    expect(countRows(db, 'Customers')).toBe(2);
+    expect(countRows(db, 'CustomerEvents')).toBe(0);
+  });
+
   it('has an index for every query the services run: no full-table scan, no sort', async () => {
     const db = database();
     const statements = new Map<string, readonly SqlParam[]>();

@@ -6,7 +6,9 @@
  * it was read at (the `Data-Version` header of the answer it came from). The current version is asked for
  * (`GET <source>/events/last`, once per source and request) only when some entry is young enough to be
  * served: so the dashboard after an acknowledged write always reflects it, an unchanged source costs one
- * small call, and a cold or expired cache costs nothing extra.
+ * small call, and a cold or expired cache costs nothing extra. Each source goes at its own pace (a slow one
+ * does not hold the other back), and a source whose version cannot be read is failing: its cached parts stand
+ * in as stale copies at once, instead of the calls being tried too.
  */
 import { describeError } from '../../common/src/problem';
 import type { CacheEntry, ResponseCache } from './cache';
@@ -45,20 +47,21 @@ export interface FetchContext {
   log: (line: string) => void;
 }
 
-/** Each source's data version for this request; `null` when it could not be read (no fresh cache hits then). */
-type DataVersions = Partial<Record<Source, number | null>>;
+/** A source's data version for this request, or why it could not be read; `null`: not asked (nothing young to serve). */
+type DataVersion = { version: number; latencyMs: number } | { error: DownstreamError; latencyMs: number } | null;
 
 const baseUrlOf = (source: Source, config: DashboardConfig) => (source === 'customers-service' ? config.customersUrl : config.incidentsUrl);
 
 /** The path of a source's data version, beside its paths (`/customers/count` -> `/customers/events/last`). */
 const DATA_VERSION_PATHS: Record<Source, string> = { 'customers-service': '/customers/events/last', 'incidents-service': '/incidents/events/last' };
 
-async function readDataVersion(source: Source, context: FetchContext): Promise<number | null> {
-  const { config } = context;
+async function readDataVersion(source: Source, context: FetchContext): Promise<DataVersion> {
+  const { config, clock } = context;
+  const started = clock.now();
   try {
     const { value } = await getJson({
       fetch: context.fetch,
-      clock: context.clock,
+      clock,
       source,
       baseUrl: baseUrlOf(source, config),
       path: DATA_VERSION_PATHS[source],
@@ -68,11 +71,11 @@ async function readDataVersion(source: Source, context: FetchContext): Promise<n
       retries: 0,
       headers: context.headers,
     });
-    return value;
+    return { version: value, latencyMs: clock.now() - started };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;
-    context.log(`dashboard: data version unknown, not serving ${source} from the cache: ${error.message}`);
-    return null;
+    context.log(`dashboard: data version of ${source} unknown, its cached parts are served as stale copies: ${error.message}`);
+    return { error, latencyMs: clock.now() - started };
   }
 }
 
@@ -94,12 +97,14 @@ interface Planned {
   ageMs: number;
 }
 
-async function fetchPart({ part, key, cachedValue, ageMs, entry }: Planned, context: FetchContext, versions: DataVersions): Promise<PartOutcome> {
+async function fetchPart({ part, key, cachedValue, ageMs, entry }: Planned, context: FetchContext, current: DataVersion): Promise<PartOutcome> {
   const { config, cache, clock } = context;
   const caching = config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
-  const current = versions[part.source];
-  if (cachedValue !== undefined && ageMs < config.cacheTtlMs && current != null && entry?.dataVersion === current) {
+  if (current && 'version' in current && cachedValue !== undefined && ageMs < config.cacheTtlMs && entry?.dataVersion === current.version) {
     return { part, state: 'cached', value: cachedValue, latencyMs: 0, ageMs };
+  }
+  if (current && 'error' in current && cachedValue !== undefined && ageMs < config.staleIfErrorMs) {
+    return { part, state: 'stale', value: cachedValue, error: current.error, latencyMs: current.latencyMs, ageMs };
   }
   const started = clock.now();
   try {
@@ -148,9 +153,16 @@ export async function fetchParts(parts: Part[], context: FetchContext): Promise<
     // An entry from the future (a clock that jumped back) is too doubtful to serve.
     return { part, key, entry, cachedValue: entry ? checked(part, entry.value) : undefined, ageMs: age >= 0 ? age : Infinity };
   });
-  // Sources with an entry young enough to serve: ask whether their data changed since.
-  const candidates = new Set(planned.filter((p) => p.cachedValue !== undefined && p.ageMs < config.cacheTtlMs && p.entry?.dataVersion != null).map((p) => p.part.source));
-  const versions: DataVersions = {};
-  await Promise.all([...candidates].map(async (source) => (versions[source] = await readDataVersion(source, context))));
-  return Promise.all(planned.map((p) => fetchPart(p, context, versions)));
+  const outcomes: PartOutcome[] = new Array<PartOutcome>(planned.length);
+  const sources = [...new Set(parts.map((part) => part.source))];
+  await Promise.all(
+    sources.map(async (source) => {
+      const own = planned.map((p, index) => ({ p, index })).filter(({ p }) => p.part.source === source);
+      // Ask whether the source's data changed only if some entry is young enough to be served.
+      const young = own.some(({ p }) => p.cachedValue !== undefined && p.ageMs < config.cacheTtlMs && p.entry?.dataVersion != null);
+      const current = young ? await readDataVersion(source, context) : null;
+      await Promise.all(own.map(async ({ p, index }) => (outcomes[index] = await fetchPart(p, context, current))));
+    }),
+  );
+  return outcomes;
 }

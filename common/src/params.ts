@@ -1,5 +1,6 @@
 /** Validation of path parameters, done once at the edge; handlers receive typed values. */
 import { HttpError } from './problem';
+import { toNfc } from './unicode/nfc';
 
 /** The largest `limit` any top-N endpoint accepts. */
 export const MAX_LIMIT = 1000;
@@ -63,12 +64,18 @@ export function parseCursor(raw: string | null, arity: number): Cursor | null {
 
 /** List filters (`?country=`, `?minScoring=`, `?updatedSince=`): each parses its raw value or answers 400. */
 export const filters = {
-  /** Text compared as stored (exact, case-sensitive): 1 to 200 characters. */
+  /** Text, 1 to 200 characters, compared exactly (case-sensitive) in its NFC form, the form the API stores. */
   text:
     (name: string) =>
     (raw: string): string => {
       if (raw.length === 0 || raw.length > 200) throw new HttpError(400, 'invalid-query', `${name} must be 1 to 200 characters; got ${quote(raw)}.`);
-      return raw;
+      return toNfc(raw);
+    },
+  oneOf:
+    <T extends string>(name: string, values: readonly T[]) =>
+    (raw: string): T => {
+      if (!(values as readonly string[]).includes(raw)) throw new HttpError(400, 'invalid-query', `${name} must be one of ${values.join(', ')}; got ${quote(raw)}.`);
+      return raw as T;
     },
   integer:
     (name: string, min: number, max: number) =>
@@ -88,6 +95,9 @@ export const filters = {
     },
 };
 
+const MIN_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** Milliseconds since the epoch of an RFC 3339 date-time (fractions beyond ms dropped), or `null` when it is not one. */
 export function parseRfc3339(raw: string): number | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(raw);
@@ -98,9 +108,13 @@ export function parseRfc3339(raw: string): number | null {
   // setUTCFullYear, not Date.UTC: that one reads years 0-99 as 1900-1999.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
+  // 31 February (or month 13) rolls over: a date that does not read back as given does not exist.
+  const dateValid = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  // Second 60 is a leap second (RFC 3339, 5.6): it reads as the next second, to which Date rolls it over.
+  const timeValid = hour < 24 && minute < 60 && second <= 60;
   date.setUTCHours(hour, minute, second, millis);
-  // 31 February rolls over into March: a date that does not read back as given does not exist.
-  const valid = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
   const offsetValid = !match[9] || (Number(match[10]) < 24 && Number(match[11]) < 60);
-  return valid && offsetValid ? date.getTime() - offset * 60_000 : null;
+  const time = date.getTime() - offset * 60_000;
+  // Within years 0000-9999 in UTC too, so the stored text form (and its order) holds.
+  return dateValid && timeValid && offsetValid && time >= MIN_TIME && time <= MAX_TIME ? time : null;
 }

@@ -9,7 +9,7 @@ import { jsonGroups } from '../../common/src/json-groups';
 import { pagedList } from '../../common/src/paging';
 import { filters, parseLimit } from '../../common/src/params';
 import type { Database } from '../../common/src/sql';
-import { createIncidentsRepository, createIncidentsStore, INCIDENT_FIELDS, type IncidentFilters, type IncidentSummary } from './repository';
+import { CATEGORIES, createIncidentsRepository, createIncidentsStore, INCIDENT_FIELDS, type IncidentFilters, type IncidentSummary } from './repository';
 
 export interface IncidentsAppOptions extends AppOptions {
   /** Opens the database; called only by routes that use data. */
@@ -43,7 +43,7 @@ export function createIncidentsApp({ openDatabase, apiToken = () => null, newId 
             filters: {
               customerName: filters.text('customerName'),
               customerId: filters.text('customerId'),
-              category: filters.text('category'),
+              category: filters.oneOf('category', CATEGORIES),
               updatedSince: filters.timestamp('updatedSince'),
             },
             read: (limit, after, where) => incidents().listPage(limit, after, where),

@@ -83,7 +83,10 @@ export function createIncidentsRepository(db: Database) {
       const q = sqlConditions();
       if (filters.customerName !== undefined) q.add('CustomerName = ?', filters.customerName);
       if (filters.category !== undefined) q.add('Category = ?', filters.category);
-      if (filters.customerId !== undefined) q.add('Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = ?)', filters.customerId);
+      // Ids are matched ignoring ASCII case, as everywhere: the customer's id as stored is what incidents refer to.
+      if (filters.customerId !== undefined) {
+        q.add('Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = (SELECT Id FROM Customers WHERE Id = ? COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1))', filters.customerId);
+      }
       if (filters.updatedSince !== undefined) q.add('Id IN (SELECT Id FROM IncidentMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
       if (after) q.add('Id COLLATE BINARY > ?', after[0] ?? '');
       const rows = readPacked(`${COLUMNS}${q.where()} ORDER BY Id COLLATE BINARY LIMIT ${q.param(limit + 1)}`, q.params).sort((a, b) =>

@@ -1106,6 +1106,15 @@ export function writesContract(getTarget: () => WriteTarget): void {
       expect(incidents.filter((i) => i.updatedAt >= cutoff).length).toBe(2);
     });
 
+    it('matches ?customerId= ignoring ASCII case, like ids everywhere, and text filters in their NFC form', async () => {
+      const customer = await createCustomer({ name: 'Cafe\u0301 Filter', scoring: 3, country: 'Co\u0302te d’Ivoire' });
+      const incident = await createIncident(customer.id, { amount: 1, category: 'A' });
+      const ids = async (path: string) => ((await getJson<Array<{ id: string }>>(path)) ?? []).map((i) => i.id);
+      expect(await ids(`${INCIDENTS}?customerId=${encodeURIComponent(customer.id.toUpperCase())}`)).toEqual([incident.id]);
+      expect(await ids(`${INCIDENTS}?customerName=${encodeURIComponent('Cafe\u0301 Filter')}`)).toEqual([incident.id]);
+      expect(await ids(`${CUSTOMERS}?country=${encodeURIComponent('Co\u0302te d’Ivoire')}`)).toEqual([customer.id]);
+    });
+
     it.each([
       [CUSTOMERS, 'county=Norway', 'Unknown query parameter "county"', CUSTOMER_FILTERS],
       [CUSTOMERS, 'category=A', 'Unknown query parameter "category"', CUSTOMER_FILTERS],
@@ -1126,6 +1135,8 @@ export function writesContract(getTarget: () => WriteTarget): void {
       [INCIDENTS, 'updatedSince=2026-11-30T08:00:00%2B24:00', 'updatedSince must be an RFC 3339 date-time', null],
       [CUSTOMERS, 'country=', 'country must be 1 to 200 characters', null],
       [INCIDENTS, 'customerName=', 'customerName must be 1 to 200 characters', null],
+      [INCIDENTS, 'category=Z', 'category must be one of A, B, C, D, E, F', null],
+      [CUSTOMERS, 'updatedSince=9999-12-31T23:00:00-02:00', 'updatedSince must be an RFC 3339 date-time', null],
     ])('%s?%s answers 400 invalid-query (%s)', async (collection, query, phrase, allowed) => {
       const response = await t().fetch(`${collection}?${query}`);
       expect(response.status).toBe(400);

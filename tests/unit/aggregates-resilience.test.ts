@@ -221,7 +221,7 @@ describe('the key-value response cache', () => {
     expect(paths()).toEqual(['/customers/count', '/customers/top/5', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']);
   });
 
-  it('does not serve from the cache a source whose data version cannot be read, and calls it instead', async () => {
+  it('serves the cached parts of a source whose data version cannot be read as stale copies, without calling it further', async () => {
     const db = seeded();
     const store = memoryStore();
     const clock = manualClock();
@@ -230,9 +230,18 @@ describe('the key-value response cache', () => {
     const logged: string[] = [];
     const versionFails = faults([['/customers/events/last', status(500)]], calls);
     const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: versionFails, log: (l) => logged.push(l) })();
-    expect(await response.text()).toBe(first);
-    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(['/customers/count', '/customers/events/last', '/customers/top/5', '/incidents/events/last']);
-    expect(logged.join('\n')).toContain('data version unknown');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('dashboard-stale')).toBe('customerCount, topCustomers');
+    const { errors, sources, ...sections } = await response.json();
+    expect(JSON.stringify(sections)).toBe(first);
+    expect(errors.map((e: { section: string; detail: string }) => [e.section, e.detail.split(';')[0]])).toEqual([
+      ['customerCount', 'customers-service GET /customers/events/last answered 500'],
+      ['topCustomers', 'customers-service GET /customers/events/last answered 500'],
+    ]);
+    expect({ customers: sources.customers.stale, incidents: sources.incidents.stale }).toEqual({ customers: true, incidents: false });
+    // The customers component was asked for its version only; the incidents parts came from the cache.
+    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(['/customers/events/last', '/incidents/events/last']);
+    expect(logged.join('\n')).toContain('data version of customers-service unknown');
   });
 
   it('keys entries by everything that changes the answer: base URL, path, top-N, strategy', async () => {

@@ -48,6 +48,16 @@ describe('writes without an API token configured, in-process', () => {
     });
     expect(response.status).toBe(403);
   });
+
+  it('ignores whitespace around the configured token (a Secret made from a file ends in a newline)', async () => {
+    const fromFile = inProcessTarget(db, db.database, () => `${TEST_API_TOKEN}\n`);
+    const response = await fromFile.fetch('/customers/items', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' },
+      body: '{"name":"From a file","scoring":1}',
+    });
+    expect(response.status).toBe(201);
+  });
 });
 
 describe('query plans of the list filters', () => {
