@@ -41,8 +41,8 @@ export interface AggregateStore<W, R extends Versioned> {
   createErrors?(valid: Partial<W>): FieldError[];
   /** Inserts a new aggregate with this id; may refuse with an `HttpError` (a reference to nothing: 422). */
   create(id: string, values: W): void;
-  /** Writes the given field values over `current`'s (which may refuse, as `create`); others stay as stored. */
-  replace(current: R, values: Partial<W>): void;
+  /** Writes the given field values over `current`'s, for PUT (all) and PATCH (some); others stay as stored. May refuse, as `create`. */
+  update(current: R, values: Partial<W>): void;
   /** Deletes `current` (which may refuse: something still refers to it, 409). */
   remove(current: R): void;
 }
@@ -146,7 +146,7 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
 
   const update = (context: RouteContext, ifMatch: string, values: Partial<FieldValues<F>>): Response => {
     const updated = conditionalWrite(context, ifMatch, (store, current) => {
-      store.replace(current, values);
+      store.update(current, values);
       return 'updated';
     });
     return resourceResponse(updated as R, 200);

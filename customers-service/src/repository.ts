@@ -115,7 +115,7 @@ export function createCustomersStore(db: Database): AggregateStore<CustomerField
     create(id, values) {
       db.query('INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES (?1, ?2, ?3, ?4, ?5)', [id, values.name, values.city, values.country, values.scoring]);
     },
-    replace(current, values) {
+    update(current, values) {
       const names = (Object.keys(COLUMNS) as (keyof CustomerFields)[]).filter((name) => values[name] !== undefined);
       if (names.length === 0) return;
       const assignments = names.map((name, i) => `${COLUMNS[name]} = ?${i + 2}`).join(', ');

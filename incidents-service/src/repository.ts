@@ -177,7 +177,7 @@ export function createIncidentsStore(db: Database): AggregateStore<IncidentField
       db.query("INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId) VALUES (?1, 0, '', '', ?2)", [id, customer?.id ?? null]);
       db.query('INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES (?1, ?2, ?3, ?4)', [id, values.amount, customer?.name ?? null, values.category]);
     },
-    replace(current, values) {
+    update(current, values) {
       if (values.customerId !== undefined && !sameId(values.customerId, current.customerId)) {
         throwIfInvalid([{ field: 'customerId', message: `cannot change: an incident stays with its customer (${JSON.stringify(current.customerId)}); delete it and create another` }]);
       }
