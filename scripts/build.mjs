@@ -85,7 +85,35 @@ async function inputHash(componentDir, toolchain, world) {
   return hash.digest('hex');
 }
 
-function bundle(entry, outDir, filename) {
+/**
+ * Bundles a component's browser script (`src/browser.ts`, the page component's) for browsers: one classic
+ * script, minified. The component then imports it as text from `#browser-bundle?raw`.
+ */
+function bundleForBrowser(entry, outDir, filename) {
+  return runWebpack({
+    mode: 'production',
+    target: ['web', 'es2022'],
+    entry,
+    context: root,
+    output: { path: outDir, filename, iife: true },
+    resolve: { extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } },
+    module: { rules: [{ test: /\.ts$/, loader: join(root, 'scripts/ts-loader.cjs') }] },
+    devtool: false,
+    performance: { hints: false },
+  });
+}
+
+function runWebpack(config) {
+  return new Promise((resolvePromise, reject) => {
+    webpack(config, (err, stats) => {
+      if (err) return reject(err);
+      if (stats.hasErrors()) return reject(new Error(stats.toString({ all: false, errors: true })));
+      resolvePromise();
+    });
+  });
+}
+
+function bundle(entry, outDir, filename, browserBundle) {
   const config = {
     mode: 'production',
     target: 'webworker',
@@ -93,7 +121,11 @@ function bundle(entry, outDir, filename) {
     context: root,
     experiments: { outputModule: true },
     output: { path: outDir, filename, module: true, library: { type: 'module' } },
-    resolve: { extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } },
+    resolve: {
+      extensions: ['.ts', '.js'],
+      extensionAlias: { '.js': ['.ts', '.js'] },
+      ...(browserBundle ? { alias: { '#browser-bundle': browserBundle } } : {}),
+    },
     module: {
       rules: [
         { test: /\.ts$/, loader: join(root, 'scripts/ts-loader.cjs') },
@@ -110,13 +142,7 @@ function bundle(entry, outDir, filename) {
     devtool: false,
     performance: { hints: false },
   };
-  return new Promise((resolvePromise, reject) => {
-    webpack(config, (err, stats) => {
-      if (err) return reject(err);
-      if (stats.hasErrors()) return reject(new Error(stats.toString({ all: false, errors: true })));
-      resolvePromise();
-    });
-  });
+  return runWebpack(config);
 }
 
 /** Components declared in spin.toml, with the directory of their sources and the .wasm path Spin loads. */
@@ -156,8 +182,15 @@ export async function buildComponent({ id, dir, wasm, world = DEFAULT_WORLD }, {
   const ownWasm = join(workDir, basename(wasm));
   try {
     await mkdir(workDir, { recursive: true });
+    const browserEntry = join(root, dir, 'src/browser.ts');
+    let browserBundle;
+    if (existsSync(browserEntry)) {
+      log(`${id}: bundling ${dir}/src/browser.ts for browsers`);
+      browserBundle = join(workDir, 'browser.js');
+      await bundleForBrowser(browserEntry, workDir, 'browser.js');
+    }
     log(`${id}: bundling ${dir}/src/index.ts`);
-    await bundle(join(root, dir, 'src/index.ts'), workDir, basename(bundlePath));
+    await bundle(join(root, dir, 'src/index.ts'), workDir, basename(bundlePath), browserBundle);
     log(`${id}: componentizing with ${chain.describe} (takes 5-30 s)`);
     await chain.componentize(ownBundle, ownWasm, world);
     await rename(ownBundle, bundlePath);
