@@ -59,12 +59,21 @@ describe('spin.toml', () => {
     expect(valid).toBe(true);
   });
 
-  it('routes /customers/..., /incidents/... and /aggregates/... to their components', () => {
+  it('routes /customers/..., /incidents/... and /aggregates/... to their components, and every other path to the page', () => {
     expect(manifest.trigger.http.map((t) => [t.route, t.component])).toEqual([
       ['/customers/...', 'customers-service'],
       ['/incidents/...', 'incidents-service'],
       ['/aggregates/...', 'aggregates-service'],
+      ['/...', 'page-service'],
     ]);
+  });
+
+  it('lets the page component call only the aggregates component, with no database, store or variable', () => {
+    const page = component('page-service') as Component & { variables?: unknown };
+    expect(page.allowed_outbound_hosts).toEqual(['http://aggregates-service.spin.internal']);
+    expect(page.sqlite_databases).toBeUndefined();
+    expect(page.key_value_stores).toBeUndefined();
+    expect(page.variables).toBeUndefined();
   });
 
   it('grants the data components the default database and no outbound hosts', () => {
@@ -95,6 +104,7 @@ describe('spin.toml', () => {
       'aggregates-service': Object.values(SETTINGS).map((s) => s.variable),
       'customers-service': spinVariablesRead('customers-service'),
       'incidents-service': spinVariablesRead('incidents-service'),
+      'page-service': spinVariablesRead('page-service'),
     };
     expect(Object.keys(read).sort()).toEqual(Object.keys(manifest.component).sort());
     for (const [id, names] of Object.entries(read)) {

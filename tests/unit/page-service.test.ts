@@ -1,0 +1,120 @@
+/** The page component in-process: its HTML from real dashboard answers (in-process data components), its headers and assets. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPageApp, CONTENT_SECURITY_POLICY, DASHBOARD_URL } from '../../page-service/src/app';
+import { escapeHtml, formatInteger, formatMoney, renderMain, toView } from '../../page-service/src/view';
+import { inProcessAggregates, NO_CACHE, QUIET } from '../support/in-process-app';
+import { createTestDatabase, type TestDatabase } from '../support/sqlite';
+
+const opened: TestDatabase[] = [];
+afterEach(() => opened.splice(0).forEach((db) => db.close()));
+
+const ASSETS = { script: 'console.log("page")', style: 'body{}' };
+
+/** The page app over the real aggregates app (in-process, with the data components on a SQLite file). */
+function page(setup: (db: TestDatabase) => void = () => {}, wrap: (fetch: (url: string) => Promise<Response>) => (url: string) => Promise<Response> = (f) => f) {
+  const db = createTestDatabase();
+  opened.push(db);
+  setup(db);
+  const aggregates = inProcessAggregates(db, { variables: NO_CACHE });
+  const fetchDashboard = wrap(async (url: string) => {
+    expect(url).toBe(DASHBOARD_URL);
+    return aggregates('/aggregates/dashboard');
+  });
+  return createPageApp({ fetch: (url) => fetchDashboard(url), assets: ASSETS, ...QUIET });
+}
+
+describe('page-service, in-process', () => {
+  it('serves the dashboard as HTML with a strict CSP, nosniff, and links to content-hashed assets', async () => {
+    const response = await page().fetch(new Request('http://x/'));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await response.text();
+    expect(html).toMatch(/^<!doctype html><html lang="en">/);
+    expect(html).toContain('<strong id="customer-count">40</strong>');
+    expect(html).toMatch(/<script src="\/assets\/page\.[0-9a-f]{16}\.js" defer><\/script>/);
+    expect(html).not.toMatch(/<script>/);
+  });
+
+  it('serves each asset under its content hash for a year, and 404 for any other name', async () => {
+    const app = page();
+    const html = await (await app.fetch(new Request('http://x/'))).text();
+    for (const [path, body] of [[/\/assets\/page\.[0-9a-f]{16}\.js/, ASSETS.script], [/\/assets\/page\.[0-9a-f]{16}\.css/, ASSETS.style]] as const) {
+      const url = path.exec(html)?.[0] ?? '';
+      const asset = await app.fetch(new Request(`http://x${url}`));
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(await asset.text()).toBe(body);
+    }
+    expect((await app.fetch(new Request('http://x/assets/page.0000000000000000.js'))).status).toBe(404);
+  });
+
+  it('escapes every value from the data: a name with markup is shown as text', async () => {
+    const name = `<script>alert(1)</script> & "Quotes" 'single' 東京 😀`;
+    const app = page((db) => db.exec(`INSERT INTO Customers (Id, Name, Scoring) VALUES ('evil', ${"'" + name.replaceAll("'", "''") + "'"}, 10);`));
+    const html = await (await app.fetch(new Request('http://x/'))).text();
+    expect(html).toContain(escapeHtml(name));
+    expect(html).not.toContain('<script>alert(1)</script>');
+  });
+
+  it('shows the missing sections and why, when the answer is partial', async () => {
+    const app = page(undefined, (f) => async (url) => {
+      const response = await f(url);
+      const body = (await response.json()) as Record<string, unknown>;
+      return Response.json({
+        ...body,
+        customersWithMostIncidents: null,
+        customersWithHighestIncidentVolume: null,
+        errors: [
+          { section: 'customersWithMostIncidents', source: 'incidents-service', status: 500, code: 'bad-status', detail: 'incidents-service GET /incidents/top/by-count/5 answered 500' },
+          { section: 'customersWithHighestIncidentVolume', source: 'incidents-service', status: 500, code: 'bad-status', detail: 'incidents-service GET /incidents/top/by-volume/5 answered 500' },
+        ],
+      });
+    });
+    const response = await app.fetch(new Request('http://x/'));
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('<section id="notice" role="status">');
+    expect(html).toContain('data-section="customersWithMostIncidents" data-state="missing"');
+    expect(html).toContain('incidents-service GET /incidents/top/by-count/5 answered 500');
+    expect(html).toContain('<table id="top-customers">');
+    expect(html).not.toContain('<table id="most-incidents">');
+  });
+
+  it('answers a readable error page with 502 when the dashboard cannot be had at all', async () => {
+    const app = page(undefined, () => () => Promise.reject(new TypeError('connection refused')));
+    const response = await app.fetch(new Request('http://x/'));
+    expect(response.status).toBe(502);
+    const html = await response.text();
+    expect(html).toContain('<section id="error" role="alert">');
+    expect(html).toContain('the aggregates component could not be reached (connection refused)');
+    expect(html).not.toContain('<table');
+  });
+});
+
+describe('view', () => {
+  it('formats counts and money with grouped thousands and two decimals', () => {
+    expect([formatInteger(0), formatInteger(999), formatInteger(1000), formatInteger(1234567)]).toEqual(['0', '999', '1,000', '1,234,567']);
+    expect([formatMoney(0), formatMoney(5), formatMoney(32399.96), formatMoney(1234567.5), formatMoney(-1000.1)]).toEqual(['0.00', '5.00', '32,399.96', '1,234,567.50', '-1,000.10']);
+  });
+
+  it('marks a section served from an old copy as stale, with the reason', () => {
+    const view = toView(200, {
+      customerCount: 3,
+      topCustomers: [],
+      customersWithMostIncidents: [],
+      customersWithHighestIncidentVolume: [],
+      errors: [{ section: 'customerCount', detail: 'customers-service GET /customers/count answered 500; a cached copy 4 s old was served instead' }],
+    });
+    expect(view.notices).toEqual([{ section: 'customerCount', state: 'stale', reason: 'customers-service GET /customers/count answered 500; a cached copy 4 s old was served instead' }]);
+    expect(renderMain(view, '2026-11-30T08:00:00.000Z')).toContain('is an older copy');
+  });
+
+  it('treats a body of the wrong shape as missing sections, never as a crash', () => {
+    const view = toView(200, { customerCount: 'many', topCustomers: [{ customerName: 1 }] });
+    expect(view.failure).toBe('no part of the dashboard could be computed');
+    expect(toView(504, { detail: 'No part of the dashboard could be computed: timeouts' }).failure).toBe('No part of the dashboard could be computed: timeouts');
+  });
+});
