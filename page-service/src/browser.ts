@@ -15,6 +15,8 @@ async function refresh(): Promise<void> {
     const response = await fetch('/aggregates/dashboard', { headers: etag ? { 'if-none-match': etag } : {}, cache: 'no-store' });
     const now = new Date().toISOString();
     if (response.status === 304) {
+      // Read the (empty) body, so the browser counts the request as finished rather than aborted.
+      await response.arrayBuffer();
       const time = document.getElementById('data-time');
       if (time) {
         time.setAttribute('datetime', now);
