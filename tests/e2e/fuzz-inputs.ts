@@ -77,9 +77,9 @@ const REQUEST_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 const HEX = '0123456789abcdef';
 
 const PREFIXES = ['/customers/', '/incidents/', '/aggregates/'] as const;
-/** Paths outside the three routes: the runtime answers them itself (404 text/plain, or the health check). */
+/** Paths outside the three data routes: the page component's (the page, its assets, its 404), or the health check. */
 const OUTSIDE = [
-  '/', '/customersX/items', '/Customers/items', '/CUSTOMERS/count', '/incident/items', '/aggregate/dashboard', '/favicon.ico',
+  '/', '/assets/page.0123456789abcdef.js', '/assets/%zz', '/assets/', '/customersX/items', '/Customers/items', '/CUSTOMERS/count', '/incident/items', '/aggregate/dashboard', '/favicon.ico',
   '/.well-known/spin/health', '/%2Fcustomers/items', '/customers%2Fitems', '/customers/../x', '/incidents/items/%2e%2e/%2e%2e/etc/passwd',
   '/aggregates/..%2F..%2F', '/spin.internal/customers/count',
 ] as const;

@@ -7,7 +7,7 @@
  * - no 5xx, except `504` for a request whose `x-budget-ms` is already spent, and a dashboard whose caller
  *   gave it a tiny budget (a partial `200` or a `502`/`504`, as the failure policy says);
  * - every error under a component's route is problem+json with `type`, `title`, `status` (the HTTP status),
- *   `detail` and `instance`; `405` carries `Allow`; paths outside the routes get the runtime's own `404`;
+ *   `detail` and `instance`; `405` carries `Allow`; paths outside the data routes are the page component's;
  * - `HEAD` answers have no body; `200`s are JSON with an ETag, the same bytes for the same resource;
  *   `304` only for a matching `If-None-Match`; `x-request-id` is echoed when usable;
  * - the write methods are real operations where the routes have them (POST on the collections, PUT, PATCH and
@@ -60,6 +60,8 @@ const EXTRA_INCIDENT_IDS = ['inc-😀', "inc-'quote", 'INC-case', 'inc-case', '%
 
 type Expectation =
   | { kind: 'runtime'; status: 200 | 404 }
+  /** The dashboard page (`/`): HTML, a new one each time (it carries the time of the data). */
+  | { kind: 'page' }
   | { kind: 'problem'; status: number; code: string; allow?: string }
   | { kind: 'options'; allow: string }
   /** A 200 (or 304): `key` names the resource, so every answer for it must be the same bytes. */
@@ -190,13 +192,34 @@ function ifNoneMatchMatches(header: string, etag: string): boolean {
 const isArrayOfLength = (length: number) => (body: unknown) =>
   Array.isArray(body) && body.length === length ? null : `expected an array of ${length}, got ${JSON.stringify(body).slice(0, 120)}`;
 
+/**
+ * Every path outside the three data routes belongs to the page component (`route = "/..."`): `/` and
+ * `/assets/:file`; anything else is its problem+json 404. The fuzzer never guesses an asset's content hash.
+ */
+function pageExpectation(request: Request, path: string): Expectation {
+  const budget = budgetOf(request.headers);
+  if (budget !== null && budget <= 0) return { kind: 'problem', status: 504, code: 'gateway-timeout' };
+  const asset = /^\/assets\/([^/]+?)\/*$/.exec(path);
+  if (path !== '/' && !asset) return { kind: 'problem', status: 404, code: 'not-found' };
+  const allow = 'GET, HEAD, OPTIONS';
+  if (request.method === 'OPTIONS') return { kind: 'options', allow };
+  if (request.method !== 'GET' && request.method !== 'HEAD') return { kind: 'problem', status: 405, code: 'method-not-allowed', allow };
+  if (!asset) return { kind: 'page' };
+  try {
+    decodeURIComponent(asset[1] ?? '');
+  } catch {
+    return { kind: 'problem', status: 400, code: 'invalid-path' };
+  }
+  return { kind: 'problem', status: 404, code: 'not-found' };
+}
+
 /** What the app must answer to `request`, worked out from the request alone. */
 function expectationFor(request: Request, data: Data): Expectation {
   const url = new URL(request.url);
   const path = url.pathname;
   if (path === HEALTH_PATH) return { kind: 'runtime', status: 200 };
   const component = ['customers', 'incidents', 'aggregates'].find((name) => path === `/${name}` || path.startsWith(`/${name}/`));
-  if (component === undefined) return { kind: 'runtime', status: 404 };
+  if (component === undefined) return pageExpectation(request, path);
 
   const budget = budgetOf(request.headers);
   if (budget !== null && budget <= 0) return { kind: 'problem', status: 504, code: 'gateway-timeout' };
@@ -470,6 +493,11 @@ describe('fuzz: random bad input to the three real Wasm components on the local 
           break;
         case 'problem':
           checkProblem(expected.status, expected.code, expected.allow);
+          break;
+        case 'page':
+          check(response.status === 200 || (response.status === 304 && request.headers.get('if-none-match') !== null), `expected the page (200), got ${response.status}`);
+          if (response.status === 200) check(contentType === 'text/html; charset=utf-8', `expected the page as HTML, got ${contentType}`);
+          if (response.status === 200 && !head) check(text.startsWith('<!doctype html>'), 'the page is not an HTML document');
           break;
         case 'options':
           check(response.status === 204, 'expected 204 for OPTIONS');
