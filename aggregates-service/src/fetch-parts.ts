@@ -50,6 +50,9 @@ export interface FetchContext {
 /** A source's data version for this request, or why it could not be read; `null`: not asked (nothing young to serve). */
 type DataVersion = { version: number; latencyMs: number } | { error: DownstreamError; latencyMs: number } | null;
 
+/** Whether answers are cached at all: to be served fresh, or to stand in for a failed call. */
+const cacheOn = (config: DashboardConfig): boolean => config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
+
 const baseUrlOf = (source: Source, config: DashboardConfig) => (source === 'customers-service' ? config.customersUrl : config.incidentsUrl);
 
 /** The path of a source's data version, beside its paths (`/customers/count` -> `/customers/events/last`). */
@@ -99,7 +102,7 @@ interface Planned {
 
 async function fetchPart({ part, key, cachedValue, ageMs, entry }: Planned, context: FetchContext, current: DataVersion): Promise<PartOutcome> {
   const { config, cache, clock } = context;
-  const caching = config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
+  const caching = cacheOn(config);
   if (current && 'version' in current && cachedValue !== undefined && ageMs < config.cacheTtlMs && entry?.dataVersion === current.version) {
     return { part, state: 'cached', value: cachedValue, latencyMs: 0, ageMs };
   }
@@ -145,7 +148,7 @@ async function fetchPart({ part, key, cachedValue, ageMs, entry }: Planned, cont
 
 export async function fetchParts(parts: Part[], context: FetchContext): Promise<PartOutcome[]> {
   const { config, cache, clock } = context;
-  const caching = config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
+  const caching = cacheOn(config);
   const planned = parts.map((part): Planned => {
     const key = `${baseUrlOf(part.source, config)}${part.cacheKey}`;
     const entry = caching ? cache.read(key) : null;

@@ -106,7 +106,8 @@ export function queryParam(url: URL, name: string): string | null {
   return null;
 }
 
-function decodeQueryPart(raw: string): string | null {
+/** A query string's name or value, percent- and `+`-decoded; `null` when its encoding is malformed. */
+export function decodeQueryPart(raw: string): string | null {
   try {
     return decodeURIComponent(raw.replaceAll('+', ' '));
   } catch {

@@ -6,7 +6,7 @@
  * A list may accept filters (`?country=Norway`); the next-page link carries them on. A query parameter the
  * list does not know, or one given twice, is a `400` that names the parameters it accepts.
  */
-import { jsonText, queryParam } from './http';
+import { decodeQueryPart, jsonText, queryParam } from './http';
 import { encodeCursor, parseCursor, parsePageLimit, type Cursor } from './params';
 import { HttpError } from './problem';
 
@@ -49,12 +49,8 @@ export function checkQueryNames(url: URL, allowed: readonly string[]): string[] 
   for (const pair of url.search.replace(/^\?/, '').split('&')) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
-    let name: string;
-    try {
-      name = decodeURIComponent((equals === -1 ? pair : pair.slice(0, equals)).replaceAll('+', ' '));
-    } catch {
-      throw new HttpError(400, 'invalid-query', 'A query parameter name is not valid percent-encoded UTF-8.');
-    }
+    const name = decodeQueryPart(equals === -1 ? pair : pair.slice(0, equals));
+    if (name === null) throw new HttpError(400, 'invalid-query', 'A query parameter name is not valid percent-encoded UTF-8.');
     const accepted = `This resource accepts ${allowed.join(', ')}.`;
     if (!allowed.includes(name)) throw new HttpError(400, 'invalid-query', `Unknown query parameter ${JSON.stringify(name.slice(0, 40))}. ${accepted}`, {}, { allowed });
     if (names.includes(name)) throw new HttpError(400, 'invalid-query', `The query parameter ${name} is given more than once. ${accepted}`, {}, { allowed });

@@ -3,7 +3,7 @@
  * it asks `/aggregates/dashboard` with `If-None-Match`: a 304 only moves the "data as of" time; a new answer is
  * rendered with the same code the server used (view.ts). Without JavaScript the page is simply not refreshed.
  */
-import { escapeHtml, renderMain, toView } from './view';
+import { escapeHtml, readableTime, renderMain, toView } from './view';
 
 const REFRESH_MS = 5000;
 const main = document.getElementById('dashboard');
@@ -20,7 +20,7 @@ async function refresh(): Promise<void> {
       const time = document.getElementById('data-time');
       if (time) {
         time.setAttribute('datetime', now);
-        time.textContent = `${now.slice(11, 19)} UTC, ${now.slice(0, 10)}`;
+        time.textContent = readableTime(now);
       }
       return;
     }

@@ -133,7 +133,7 @@ function missing(section: SectionName): string {
 }
 
 /** `2026-11-30T09:25:48.693Z` -> `09:25:48 UTC, 2026-11-30`. */
-const readableTime = (iso: string): string => `${iso.slice(11, 19)} UTC, ${iso.slice(0, 10)}`;
+export const readableTime = (iso: string): string => `${iso.slice(11, 19)} UTC, ${iso.slice(0, 10)}`;
 
 /** The inside of `<main id="dashboard">`: everything that changes with the data. */
 export function renderMain(view: View, dataTime: string): string {
