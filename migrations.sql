@@ -165,6 +165,8 @@ CREATE TABLE IF NOT EXISTS IncidentMeta (
 -- /incidents/items?updatedSince=, and the incidents of a customer (renames, deletes, ?customerId=).
 CREATE INDEX IF NOT EXISTS IX_IncidentMeta_UpdatedAt ON IncidentMeta (UpdatedAt, Id);
 CREATE INDEX IF NOT EXISTS IX_IncidentMeta_CustomerId ON IncidentMeta (CustomerId, Id);
+-- /incidents/latest?customerId= (a customer's newest incidents, for the overview of the aggregates component).
+CREATE INDEX IF NOT EXISTS IX_IncidentMeta_CustomerId_CreatedAt ON IncidentMeta (CustomerId, CreatedAt, Id);
 
 -- AUTOINCREMENT: a sequence number is never used twice, even after the newest events are deleted.
 CREATE TABLE IF NOT EXISTS CustomerEvents (

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../aggregates-service/src/config';
+import { APP_VERSION } from '../common/src/app-info';
 
 const manifestText = readFileSync(new URL('../spin.toml', import.meta.url), 'utf8');
 const schema = JSON.parse(readFileSync(new URL('../schemas/spin-manifest-v2.schema.json', import.meta.url), 'utf8')) as object;
@@ -16,6 +17,7 @@ interface Component {
 }
 interface Manifest {
   spin_manifest_version: number;
+  application: { version: string };
   trigger: { http: Array<{ route: string | { private: boolean }; component: string }> };
   component: Record<string, Component>;
 }
@@ -59,11 +61,12 @@ describe('spin.toml', () => {
     expect(valid).toBe(true);
   });
 
-  it('routes /customers/..., /incidents/... and /aggregates/... to their components, and every other path to the page', () => {
+  it('routes /customers/..., /incidents/..., /aggregates/... and /aggregates/docs/... to their components, and every other path to the page', () => {
     expect(manifest.trigger.http.map((t) => [t.route, t.component])).toEqual([
       ['/customers/...', 'customers-service'],
       ['/incidents/...', 'incidents-service'],
       ['/aggregates/...', 'aggregates-service'],
+      ['/aggregates/docs/...', 'docs-service'],
       ['/...', 'page-service'],
     ]);
   });
@@ -76,6 +79,14 @@ describe('spin.toml', () => {
     expect(page.variables).toBeUndefined();
   });
 
+  it('lets the docs component call nothing, with no database, store or variable', () => {
+    const docs = component('docs-service') as Component & { variables?: unknown };
+    expect(docs.allowed_outbound_hosts).toEqual([]);
+    expect(docs.sqlite_databases).toBeUndefined();
+    expect(docs.key_value_stores).toBeUndefined();
+    expect(docs.variables).toBeUndefined();
+  });
+
   it('grants the data components the default database and no outbound hosts', () => {
     for (const id of ['customers-service', 'incidents-service']) {
       expect(component(id).sqlite_databases).toEqual(['default']);
@@ -84,13 +95,15 @@ describe('spin.toml', () => {
     }
   });
 
-  it('lets the aggregates component call exactly the two data components, with no database but a key-value store', () => {
+  it('lets the aggregates component call exactly the other components, with no database but a key-value store', () => {
     const aggregates = component('aggregates-service');
     expect(aggregates.sqlite_databases).toBeUndefined();
     expect(aggregates.key_value_stores).toEqual(['default']);
     expect([...(aggregates.allowed_outbound_hosts ?? [])].sort()).toEqual([
       'http://customers-service.spin.internal',
+      'http://docs-service.spin.internal',
       'http://incidents-service.spin.internal',
+      'http://page-service.spin.internal',
     ]);
   });
 
@@ -105,6 +118,7 @@ describe('spin.toml', () => {
       'customers-service': spinVariablesRead('customers-service'),
       'incidents-service': spinVariablesRead('incidents-service'),
       'page-service': spinVariablesRead('page-service'),
+      'docs-service': spinVariablesRead('docs-service'),
     };
     expect(Object.keys(read).sort()).toEqual(Object.keys(manifest.component).sort());
     for (const [id, names] of Object.entries(read)) {
@@ -126,5 +140,9 @@ describe('spin.toml', () => {
       expect(c.source).toBe(`${id}/dist/${id}.wasm`);
       expect(c.build?.watch).toContain('common/src/**/*.ts');
     }
+  });
+
+  it('gives the OpenAPI documents the version spin.toml gives the app', () => {
+    expect(APP_VERSION).toBe(manifest.application.version);
   });
 });

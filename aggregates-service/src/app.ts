@@ -1,19 +1,32 @@
 /**
- * The aggregates component as a plain `(Request) => Promise<Response>` app. It owns no data: the dashboard
- * is composed from concurrent calls to the customers and incidents components (Spin local service chaining),
- * each within its own time limit and the dashboard's deadline, with answers cached in key-value storage.
+ * The aggregates component as a plain `(Request) => Promise<Response>` app. It owns no data: every operation
+ * is composed from concurrent calls to the other components (Spin local service chaining), each within its
+ * own time limit and the request's deadline, with answers cached in key-value storage:
+ *
+ * - `/aggregates/dashboard`: the dashboard;
+ * - `/aggregates/customers/{id}/overview`: one customer with its incidents and its places in the dashboard;
+ * - `/aggregates/incidents/by-country`: incidents per customer country, a join neither data component can make;
+ * - `/aggregates/openapi.json`: the catalog of every operation of the app.
+ *
  * Everything that crosses a boundary (fetch, variables, the store, the clock) is injected, so tests run it
  * against in-process apps or the real Wasm alike.
  */
-import { createApp, queryParam, type App, type AppOptions, type RouteContext } from '../../common/src/http';
-import { HttpError } from '../../common/src/problem';
+import { APP_VERSION } from '../../common/src/app-info';
+import { createApp, queryParam, type App, type AppOptions, type RouteContext, type RouteDefinition } from '../../common/src/http';
+import { openApiDocument, type ParameterDoc } from '../../common/src/openapi';
+import { ID_PARAMETER, parseId } from '../../common/src/params';
+import { HttpError, type ProblemCode } from '../../common/src/problem';
 import { traceHeaders } from '../../common/src/trace';
 import { assemble } from './assemble';
+import { incidentsByCountry } from './by-country';
 import { ResponseCache, type KeyValueStore } from './cache';
-import { FAILURE_POLICIES, isOneOf, readConfig, STRATEGIES, type GetVariable } from './config';
+import { catalog } from './catalog';
+import { FAILURE_POLICIES, isOneOf, readConfig, STRATEGIES, type FailurePolicy, type GetVariable } from './config';
 import { systemClock, type Clock, type Fetch } from './downstream';
-import { fetchParts } from './fetch-parts';
+import { fetchParts, type FetchContext } from './fetch-parts';
+import { overview } from './overview';
 import { planParts } from './parts';
+import * as schemas from './schemas';
 
 export interface AggregatesAppOptions extends AppOptions {
   /** Outbound HTTP: Spin's `fetch` in the component. */
@@ -25,6 +38,9 @@ export interface AggregatesAppOptions extends AppOptions {
   clock?: Clock;
 }
 
+const COMPONENT = 'aggregates-service';
+export const CATALOG_PATH = '/aggregates/openapi.json';
+
 /** A query parameter that overrides a setting for one request; unknown values are a 400. */
 function override<T extends string>(url: URL, name: string, allowed: readonly T[], fallback: T): T {
   const raw = queryParam(url, name);
@@ -35,26 +51,103 @@ function override<T extends string>(url: URL, name: string, allowed: readonly T[
   return raw;
 }
 
+const POLICY_QUERY: ParameterDoc = { description: 'The failure policy for this request (default: the failure_policy variable)', schema: { enum: [...FAILURE_POLICIES] } };
+
+/** What a composed operation may answer when its parts fail, or a setting is unusable (a 500). */
+const COMPOSED_PROBLEMS: readonly ProblemCode[] = ['invalid-query', 'bad-gateway', 'gateway-timeout'];
+
 export function createAggregatesApp({ fetch, getVariable, openStore, clock = systemClock, ...options }: AggregatesAppOptions): App {
   const log = options.log ?? ((line: string) => console.error(line));
 
-  async function dashboard({ url, trace, budgetMs }: RouteContext): Promise<Response> {
+  /** The settings, the failure policy and the call context of one request. */
+  function composing({ url, trace, budgetMs }: RouteContext): { context: FetchContext; policy: FailurePolicy } {
     const config = readConfig(getVariable);
-    const strategy = override(url, 'strategy', STRATEGIES, config.strategy);
     const policy = override(url, 'policy', FAILURE_POLICIES, config.failurePolicy);
     // A caller's own budget (x-budget-ms) can only shorten the deadline.
     const deadline = clock.now() + Math.min(config.deadlineMs, budgetMs ?? Infinity);
-    const outcomes = await fetchParts(planParts(strategy, config.topN), {
-      fetch,
-      clock,
-      config,
-      deadline,
-      log,
-      cache: new ResponseCache(openStore, log),
-      headers: traceHeaders(trace),
-    });
-    return assemble(outcomes, policy);
+    return { policy, context: { fetch, clock, config, deadline, log, cache: new ResponseCache(openStore, log), headers: traceHeaders(trace), dataVersions: new Map() } };
   }
 
-  return createApp([{ path: '/aggregates/dashboard', get: dashboard }], { component: 'aggregates-service', ...options });
+  const routes: RouteDefinition[] = [
+    {
+      path: '/aggregates/dashboard',
+      get: {
+        operationId: 'aggregates.dashboard',
+        summary: 'The dashboard: customer count and the three top-N lists, composed from both data components',
+        description:
+          'Complete: exactly the four members. When a part fails: the sections that could be computed (others null), errors and sources, with Dashboard-Incomplete / Dashboard-Stale headers.',
+        query: {
+          strategy: { description: 'How the incident rankings are computed (default: the dashboard_strategy variable)', schema: { enum: [...STRATEGIES] } },
+          policy: POLICY_QUERY,
+        },
+        responses: { 200: schemas.composedResponse(schemas.DashboardSchema, 'dashboard') },
+        problems: COMPOSED_PROBLEMS,
+        handle: async (request) => {
+          const { context, policy } = composing(request);
+          const strategy = override(request.url, 'strategy', STRATEGIES, context.config.strategy);
+          return assemble(await fetchParts(planParts(strategy, context.config.topN), context), policy);
+        },
+      },
+    },
+    {
+      path: '/aggregates/customers/:id/overview',
+      get: {
+        operationId: 'aggregates.customerOverview',
+        summary: 'One customer: its incidents (count, exact volume, newest) and where it stands in each dashboard list',
+        description:
+          'Composed from concurrent calls: the customer, its rank by scoring and its newest incidents at once, then its incident standing by name. Without the customer nothing is answered (404 when it does not exist, 502/504 when it cannot be read); other sections may be null, with errors and sources.',
+        path: { id: ID_PARAMETER },
+        query: { policy: POLICY_QUERY },
+        responses: { 200: schemas.composedResponse(schemas.OverviewSchema, 'overview') },
+        problems: [...COMPOSED_PROBLEMS, 'invalid-id', 'not-found'],
+        handle: async (request) => {
+          const id = parseId(request.params.id ?? '');
+          const { context, policy } = composing(request);
+          return overview(id, context, policy);
+        },
+      },
+    },
+    {
+      path: '/aggregates/incidents/by-country',
+      get: {
+        operationId: 'aggregates.incidentsByCountry',
+        summary: 'Incident counts and exact volumes per customer country',
+        description:
+          'A join of both aggregates: the incidents component sums per customer name (from its trigger-kept totals), the customers component gives each name its country. The cost grows with the numbers of customers and customer names, not of incidents.',
+        query: { policy: POLICY_QUERY },
+        responses: { 200: schemas.composedResponse(schemas.ByCountrySchema, 'incidents-by-country') },
+        problems: COMPOSED_PROBLEMS,
+        handle: async (request) => {
+          const { context, policy } = composing(request);
+          return incidentsByCountry(context, policy);
+        },
+      },
+    },
+    {
+      path: CATALOG_PATH,
+      get: {
+        operationId: 'aggregates.catalog',
+        summary: 'The catalog: every operation of the app in one OpenAPI 3.1 document',
+        description:
+          "The aggregates component's own operations merged with the documents of the others, fetched by chaining. A component that does not answer is listed in x-errors and x-sources (and the Catalog-Incomplete header).",
+        query: { policy: POLICY_QUERY },
+        responses: { 200: schemas.composedResponse(schemas.CatalogSchema, 'catalog') },
+        problems: COMPOSED_PROBLEMS,
+        handle: async (request) => {
+          const { context, policy } = composing(request);
+          return catalog(own, context, policy);
+        },
+      },
+    },
+  ];
+
+  // Written when the app is made (at build time, in the component), not per request.
+  const own = openApiDocument(routes, {
+    title: COMPONENT,
+    version: APP_VERSION,
+    component: COMPONENT,
+    description: 'Operations composed from the customers and incidents components by local service chaining; it owns no data.',
+  });
+
+  return createApp(routes, { component: COMPONENT, ...options });
 }

@@ -8,8 +8,8 @@ import { BUDGET_HEADER } from '../../common/src/http';
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
-/** The components the dashboard depends on, as named in spin.toml. */
-export type Source = 'customers-service' | 'incidents-service';
+/** The components the aggregates component calls, as named in spin.toml. */
+export type Source = 'customers-service' | 'incidents-service' | 'page-service' | 'docs-service';
 
 /** `bad-status`: answered, but not 2xx. `malformed`: answered 2xx with a body of the wrong shape. */
 export type FailureCode = 'timeout' | 'unreachable' | 'bad-status' | 'malformed';
@@ -109,7 +109,7 @@ export async function getJson<T>(options: CallOptions<T>): Promise<CallResult<T>
   for (let attempt = 1; ; attempt++) {
     const remaining = deadline - clock.now();
     if (remaining < MIN_ATTEMPT_MS) {
-      throw new DownstreamError(source, path, 'timeout', 'was not called: the dashboard deadline had passed');
+      throw new DownstreamError(source, path, 'timeout', 'was not called: the deadline had passed');
     }
     try {
       const { value, next, dataVersion } = await attemptOnce(options, Math.min(options.attemptTimeoutMs, remaining));

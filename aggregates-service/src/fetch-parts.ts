@@ -14,6 +14,7 @@ import { describeError } from '../../common/src/problem';
 import type { CacheEntry, ResponseCache } from './cache';
 import type { DashboardConfig } from './config';
 import { DownstreamError, getJson, type CallResult, type Clock, type Fetch, type Source } from './downstream';
+import type { Dashboard } from './dashboard';
 import type { Part } from './parts';
 import { lastSeq } from './shapes';
 
@@ -23,8 +24,8 @@ import { lastSeq } from './shapes';
  */
 export type PartState = 'cached' | 'fresh' | 'stale' | 'failed';
 
-export interface PartOutcome {
-  part: Part;
+export interface PartOutcome<D = Dashboard> {
+  part: Part<D>;
   state: PartState;
   /** Set unless `failed`. */
   value?: unknown;
@@ -45,6 +46,8 @@ export interface FetchContext {
   /** Request id and traceparent, forwarded on every call. */
   headers: Record<string, string>;
   log: (line: string) => void;
+  /** The data versions read in this request, so a second round of calls does not ask again. */
+  dataVersions?: Map<Source, Promise<DataVersion>>;
 }
 
 /** A source's data version for this request, or why it could not be read; `null`: not asked (nothing young to serve). */
@@ -53,10 +56,15 @@ type DataVersion = { version: number; latencyMs: number } | { error: DownstreamE
 /** Whether answers are cached at all: to be served fresh, or to stand in for a failed call. */
 const cacheOn = (config: DashboardConfig): boolean => config.cacheTtlMs > 0 || config.staleIfErrorMs > 0;
 
-const baseUrlOf = (source: Source, config: DashboardConfig) => (source === 'customers-service' ? config.customersUrl : config.incidentsUrl);
+/** Where a source answers: the data components where the settings say, the others by their chaining name. */
+export function baseUrlOf(source: Source, config: DashboardConfig): string {
+  if (source === 'customers-service') return config.customersUrl;
+  if (source === 'incidents-service') return config.incidentsUrl;
+  return `http://${source}.spin.internal`;
+}
 
 /** The path of a source's data version, beside its paths (`/customers/count` -> `/customers/events/last`). */
-const DATA_VERSION_PATHS: Record<Source, string> = { 'customers-service': '/customers/events/last', 'incidents-service': '/incidents/events/last' };
+const DATA_VERSION_PATHS: Partial<Record<Source, string>> = { 'customers-service': '/customers/events/last', 'incidents-service': '/incidents/events/last' };
 
 async function readDataVersion(source: Source, context: FetchContext): Promise<DataVersion> {
   const { config, clock } = context;
@@ -67,7 +75,7 @@ async function readDataVersion(source: Source, context: FetchContext): Promise<D
       clock,
       source,
       baseUrl: baseUrlOf(source, config),
-      path: DATA_VERSION_PATHS[source],
+      path: DATA_VERSION_PATHS[source] ?? '',
       validate: lastSeq,
       attemptTimeoutMs: config.downstreamTimeoutMs,
       deadline: context.deadline,
@@ -83,7 +91,7 @@ async function readDataVersion(source: Source, context: FetchContext): Promise<D
 }
 
 /** A cached value that still has the right shape, or `undefined`. */
-function checked(part: Part, value: unknown): unknown {
+function checked<D>(part: Part<D>, value: unknown): unknown {
   try {
     return part.check(value);
   } catch {
@@ -91,8 +99,8 @@ function checked(part: Part, value: unknown): unknown {
   }
 }
 
-interface Planned {
-  part: Part;
+interface Planned<D> {
+  part: Part<D>;
   key: string;
   entry: CacheEntry | null;
   /** The entry's value, if it still has the part's shape. */
@@ -100,10 +108,14 @@ interface Planned {
   ageMs: number;
 }
 
-async function fetchPart({ part, key, cachedValue, ageMs, entry }: Planned, context: FetchContext, current: DataVersion): Promise<PartOutcome> {
+/** Whether a part's cache entries are checked against its source's data version. */
+const versioned = <D>(part: Part<D>): boolean => part.versioned !== false && DATA_VERSION_PATHS[part.source] !== undefined;
+
+async function fetchPart<D>({ part, key, cachedValue, ageMs, entry }: Planned<D>, context: FetchContext, current: DataVersion): Promise<PartOutcome<D>> {
   const { config, cache, clock } = context;
   const caching = cacheOn(config);
-  if (current && 'version' in current && cachedValue !== undefined && ageMs < config.cacheTtlMs && entry?.dataVersion === current.version) {
+  const young = cachedValue !== undefined && ageMs < config.cacheTtlMs;
+  if (young && (versioned(part) ? current !== null && 'version' in current && entry?.dataVersion === current.version : true)) {
     return { part, state: 'cached', value: cachedValue, latencyMs: 0, ageMs };
   }
   if (current && 'error' in current && cachedValue !== undefined && ageMs < config.staleIfErrorMs) {
@@ -139,31 +151,38 @@ async function fetchPart({ part, key, cachedValue, ageMs, entry }: Planned, cont
     const cause = error.cause === undefined ? '' : ` (cause: ${describeError(error.cause)})`;
     context.log(`dashboard: ${error.message}${cause}`);
     const latencyMs = clock.now() - started;
-    if (cachedValue !== undefined && ageMs < config.staleIfErrorMs) {
+    // A 404 is the component's answer, not its failure: what it says is gone must not come back from the cache.
+    if (cachedValue !== undefined && ageMs < config.staleIfErrorMs && error.status !== 404) {
       return { part, state: 'stale', value: cachedValue, error, latencyMs, ageMs };
     }
     return { part, state: 'failed', error, latencyMs };
   }
 }
 
-export async function fetchParts(parts: Part[], context: FetchContext): Promise<PartOutcome[]> {
+export async function fetchParts<D = Dashboard>(parts: Part<D>[], context: FetchContext): Promise<PartOutcome<D>[]> {
   const { config, cache, clock } = context;
   const caching = cacheOn(config);
-  const planned = parts.map((part): Planned => {
+  const planned = parts.map((part): Planned<D> => {
     const key = `${baseUrlOf(part.source, config)}${part.cacheKey}`;
     const entry = caching ? cache.read(key) : null;
     const age = entry ? clock.now() - entry.storedAt : NaN;
     // An entry from the future (a clock that jumped back) is too doubtful to serve.
     return { part, key, entry, cachedValue: entry ? checked(part, entry.value) : undefined, ageMs: age >= 0 ? age : Infinity };
   });
-  const outcomes: PartOutcome[] = new Array<PartOutcome>(planned.length);
+  const outcomes: PartOutcome<D>[] = new Array<PartOutcome<D>>(planned.length);
   const sources = [...new Set(parts.map((part) => part.source))];
   await Promise.all(
     sources.map(async (source) => {
       const own = planned.map((p, index) => ({ p, index })).filter(({ p }) => p.part.source === source);
       // Ask whether the source's data changed only if some entry is young enough to be served.
-      const young = own.some(({ p }) => p.cachedValue !== undefined && p.ageMs < config.cacheTtlMs && p.entry?.dataVersion != null);
-      const current = young ? await readDataVersion(source, context) : null;
+      const young = own.some(({ p }) => versioned(p.part) && p.cachedValue !== undefined && p.ageMs < config.cacheTtlMs && p.entry?.dataVersion != null);
+      let current: DataVersion = null;
+      if (young) {
+        const known = context.dataVersions?.get(source);
+        const reading = known ?? readDataVersion(source, context);
+        if (!known) context.dataVersions?.set(source, reading);
+        current = await reading;
+      }
       await Promise.all(own.map(async ({ p, index }) => (outcomes[index] = await fetchPart(p, context, current))));
     }),
   );

@@ -21,8 +21,14 @@ export interface PageFold {
   value(): unknown;
 }
 
-export interface Part {
+/**
+ * One call whose value fills sections of a document `D` (the dashboard by default). A part is `versioned`
+ * (the default) when its source publishes a data version (`<prefix>/events/last`) that its cache entries are
+ * checked against; an unversioned one (an OpenAPI document) is fresh for the cache's TTL alone.
+ */
+export interface Part<D = Dashboard> {
   source: Source;
+  versioned?: boolean;
   /** Path and query of the first page, appended to the source's base URL. */
   path: string;
   /**
@@ -30,16 +36,16 @@ export interface Part {
    * whatever else shapes the value (the naive rankings depend on top-N, which their path does not name).
    */
   cacheKey: string;
-  sections: readonly Section[];
+  sections: readonly (keyof D & string)[];
   fold(): PageFold;
   /** Checks a value read back from the cache (written by an older version, or corrupted). */
   check: Validator<unknown>;
   /** The sections this part's value fills. */
-  fill(value: unknown): Partial<Dashboard>;
+  fill(value: unknown): Partial<D>;
 }
 
 /** A one-page part; the casts are safe because `fill` only ever sees values that passed `decode` or `check`. */
-function part<T>(source: Source, path: string, sections: Section[], decode: Validator<T>, fill: (value: T) => Partial<Dashboard>): Part {
+export function part<T, D = Dashboard>(source: Source, path: string, sections: (keyof D & string)[], decode: Validator<T>, fill: (value: T) => Partial<D>): Part<D> {
   return {
     source,
     path,
@@ -52,6 +58,21 @@ function part<T>(source: Source, path: string, sections: Section[], decode: Vali
       return { add: (body) => void (value = decode(body)), value: () => value };
     },
   };
+}
+
+/**
+ * A part read page after page (`Link: rel="next"`), each page checked by `add` and folded into one value by the
+ * fold `start` makes; the value is what the cache keeps and `check` reads back.
+ */
+export function pagedPart<V, D>(
+  source: Source,
+  path: string,
+  sections: (keyof D & string)[],
+  fold: { start(): { add(body: unknown): void; value(): V }; check: Validator<V> },
+  fill: (value: V) => Partial<D>,
+  cacheKey = path,
+): Part<D> {
+  return { source, path, cacheKey, sections, check: fold.check, fill: (value) => fill(value as V), fold: fold.start };
 }
 
 /** Incidents per page of `/incidents/grouped-by-customer` in the naive strategy (the largest page allowed). */

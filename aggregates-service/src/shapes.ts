@@ -98,3 +98,113 @@ export const incidentRankings: Validator<{ mostIncidents: IncidentCount[]; highe
   if (!isRecord(body)) throw new Error('expected {mostIncidents, highestVolume}');
   return { mostIncidents: incidentCounts(body.mostIncidents), highestVolume: incidentVolumes(body.highestVolume) };
 };
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+const textOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
+const numberOrNull = (value: unknown): value is number | null => value === null || isFiniteNumber(value);
+const isPosition = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** `/customers/items/{id}`: the customer resource. */
+export interface CustomerResource {
+  id: string;
+  name: string | null;
+  city: string | null;
+  country: string | null;
+  scoring: number | null;
+  version: number;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+export const customerResource: Validator<CustomerResource> = (body) => {
+  if (!isRecord(body) || !isText(body.id) || !isPosition(body.version)) throw new Error('expected a customer with a string id and a version');
+  const { id, name, city, country, scoring, version, createdAt, updatedAt } = body;
+  if (!textOrNull(name) || !textOrNull(city) || !textOrNull(country) || !numberOrNull(scoring) || !textOrNull(createdAt) || !textOrNull(updatedAt)) {
+    throw new Error('a member of the customer has the wrong type');
+  }
+  return { id, name, city, country, scoring, version: version as number, createdAt, updatedAt };
+};
+
+/** `/customers/items/{id}/rank`. */
+export interface CustomerRank {
+  byScoring: number;
+  customers: number;
+}
+
+export const customerRank: Validator<CustomerRank> = (body) => {
+  if (!isRecord(body) || !isPosition(body.byScoring) || !isCount(body.customers)) throw new Error('expected {byScoring, customers} with whole numbers');
+  return { byScoring: body.byScoring, customers: body.customers };
+};
+
+/** `/incidents/standing?customerName=`. */
+export interface NameStanding {
+  numberOfIncidents: number;
+  incidentVolume: number;
+  rank: { byCount: number; byVolume: number } | null;
+  customerNames: number;
+}
+
+export const nameStanding: Validator<NameStanding> = (body) => {
+  if (!isRecord(body) || !isCount(body.numberOfIncidents) || !isFiniteNumber(body.incidentVolume) || !isCount(body.customerNames)) {
+    throw new Error('expected {numberOfIncidents, incidentVolume, rank, customerNames}');
+  }
+  const { rank } = body;
+  if (rank !== null && !(isRecord(rank) && isPosition(rank.byCount) && isPosition(rank.byVolume))) throw new Error('rank must be null or {byCount, byVolume}');
+  return {
+    numberOfIncidents: body.numberOfIncidents,
+    incidentVolume: body.incidentVolume,
+    rank: rank === null ? null : { byCount: rank.byCount as number, byVolume: rank.byVolume as number },
+    customerNames: body.customerNames,
+  };
+};
+
+/** `/incidents/items/{id}` and each item of `/incidents/latest`. */
+export interface IncidentResource {
+  id: string;
+  amount: number | null;
+  customerName: string | null;
+  category: string | null;
+  customerId: string | null;
+  version: number;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+export const incidentResources: Validator<IncidentResource[]> = (body) => {
+  if (!Array.isArray(body)) throw new Error('expected an array of incidents');
+  return body.map((item: unknown, index) => {
+    if (!isRecord(item) || !isText(item.id) || !isPosition(item.version)) throw new Error(`incident ${index} lacks a string id or a version`);
+    const { id, amount, customerName, category, customerId, version, createdAt, updatedAt } = item;
+    if (!numberOrNull(amount) || !textOrNull(customerName) || !textOrNull(category) || !textOrNull(customerId) || !textOrNull(createdAt) || !textOrNull(updatedAt)) {
+      throw new Error(`a member of incident ${index} has the wrong type`);
+    }
+    return { id, amount, customerName, category, customerId, version: version as number, createdAt, updatedAt };
+  });
+};
+
+/** An item of `/customers/items`: the name and the country are what incidents by country needs. */
+export const customerSummaries: Validator<Array<{ name: string | null; country: string | null }>> = (body) => {
+  if (!Array.isArray(body)) throw new Error('expected an array of customers');
+  return body.map((item: unknown, index) => {
+    if (!isRecord(item) || !textOrNull(item.name) || !textOrNull(item.country)) throw new Error(`customer ${index} lacks a name or a country of the right type`);
+    return { name: item.name, country: item.country };
+  });
+};
+
+/** An item of `/incidents/totals`. */
+export interface NameTotals {
+  customerName: string;
+  numberOfIncidents: number;
+  volumeMicros: number;
+}
+
+export const nameTotals: Validator<NameTotals[]> = (body) => {
+  if (!Array.isArray(body)) throw new Error('expected an array of totals');
+  return body.map((item: unknown, index) => {
+    if (!isRecord(item) || !isText(item.customerName) || !isCount(item.numberOfIncidents) || !Number.isSafeInteger(item.volumeMicros)) {
+      throw new Error(`totals ${index} lack a string customerName, a whole numberOfIncidents or whole volumeMicros`);
+    }
+    return { customerName: item.customerName, numberOfIncidents: item.numberOfIncidents, volumeMicros: item.volumeMicros as number };
+  });
+};

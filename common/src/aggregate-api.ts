@@ -13,11 +13,13 @@
  * answer before anything is written: 401/403, 428, 415, 413, 400, 422, 404, 412, 409.
  */
 import { requireBearer } from './auth';
-import type { RouteContext, RouteHandler } from './http';
+import type { RouteContext } from './http';
 import { json } from './http';
-import { readJsonBody } from './json-body';
+import { DATA_VERSION_DOC } from './event-feed';
+import type { JsonSchema, Operation, ParameterDoc } from './openapi';
+import { MAX_BODY_BYTES, readJsonBody } from './json-body';
 import type { Field, FieldError, FieldSet, FieldValues } from './fields';
-import { parseId } from './params';
+import { ID_PARAMETER, parseId } from './params';
 import { HttpError } from './problem';
 import { inTransaction, type Database } from './sql';
 
@@ -50,6 +52,14 @@ export interface AggregateStore<W, R extends Versioned> {
 export interface AggregateApiOptions<F extends Record<string, Field<unknown>>, R extends Versioned> {
   /** `customer`, `incident`: for messages. */
   noun: string;
+  /** `customers`, `incidents`: the first part of the operation ids. */
+  plural: string;
+  /** The schema of the resource every read and write answers. */
+  resource: JsonSchema;
+  /** Whether something may still refer to an aggregate, so that deleting it can be a 409. */
+  referenced?: boolean;
+  /** Headers of a read, computed before the data is read: the component's `Data-Version` (event-feed.ts). */
+  readHeaders?: () => Record<string, string>;
   /** The collection's path (`/customers/items`); items are `<collection>/<id>`. */
   collection: string;
   fields: FieldSet<F>;
@@ -61,12 +71,27 @@ export interface AggregateApiOptions<F extends Record<string, Field<unknown>>, R
 }
 
 export interface AggregateRoutes {
-  create: RouteHandler;
-  read: RouteHandler;
-  replace: RouteHandler;
-  patch: RouteHandler;
-  remove: RouteHandler;
+  create: Operation;
+  read: Operation;
+  replace: Operation;
+  patch: Operation;
+  remove: Operation;
 }
+
+const IF_MATCH: Record<string, ParameterDoc> = {
+  'If-Match': { required: true, description: 'The ETag of the version you read ("3"), or *', schema: { type: 'string' } },
+};
+const ETAG_HEADER: Record<string, ParameterDoc> = { ETag: { description: 'The version, quoted: "3"', schema: { type: 'string' } } };
+const BODY_PROBLEMS = ['invalid-json', 'unsupported-media-type', 'payload-too-large', 'validation-failed'] as const;
+const CONDITIONAL_PROBLEMS = ['invalid-id', 'not-found', 'precondition-required', 'precondition-failed'] as const;
+
+/** The members every aggregate resource has besides its fields, as schemas. */
+export const VERSIONED_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'string' },
+  version: { type: 'integer', minimum: 1, description: 'Grows by one with each change; the ETag is this number in quotes' },
+  createdAt: { type: ['string', 'null'], description: 'UTC, RFC 3339 with milliseconds' },
+  updatedAt: { type: ['string', 'null'], description: 'UTC, RFC 3339 with milliseconds' },
+};
 
 /** An item's entity tag: its version, quoted (a strong tag). */
 export const versionTag = (version: number): string => `"${version}"`;
@@ -105,7 +130,14 @@ const JSON_TYPES = ['application/json'];
 const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'];
 
 export function aggregateRoutes<F extends Record<string, Field<unknown>>, R extends Versioned>(options: AggregateApiOptions<F, R>): AggregateRoutes {
-  const { noun, collection, fields } = options;
+  const { noun, plural, collection, fields, resource } = options;
+  const bodyDoc = (mode: 'full' | 'partial', contentTypes: readonly string[]) => ({
+    contentTypes,
+    schema: fields.bodySchema(mode),
+    description: `At most ${MAX_BODY_BYTES / 1024} KiB of JSON. Read-only members (${fields.readOnly.join(', ')}) are refused.`,
+  });
+  const answer = (description: string, headers: Record<string, ParameterDoc> = ETAG_HEADER) => ({ description, content: { 'application/json': resource }, headers });
+  const idPath = { id: ID_PARAMETER };
   const notFound = (id: string) => new HttpError(404, 'not-found', `There is no ${noun} with id ${JSON.stringify(id)}.`);
   const resourceResponse = (resource: R, status: number, headers: Record<string, string> = {}) =>
     json(resource, { status, headers: { etag: versionTag(resource.version), 'cache-control': 'no-store', ...headers } });
@@ -153,50 +185,96 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
   };
 
   return {
-    read: ({ params }) => {
-      const id = parseId(params.id ?? '');
-      const resource = options.store(options.openDatabase()).find(id);
-      if (!resource) throw notFound(id);
-      return json(resource, { headers: { etag: versionTag(resource.version) } });
+    read: {
+      operationId: `${plural}.read`,
+      summary: `One ${noun}`,
+      path: idPath,
+      responses: { 200: answer(`The ${noun}`, { ...ETAG_HEADER, ...(options.readHeaders ? DATA_VERSION_DOC : {}) }) },
+      problems: ['invalid-id', 'not-found'],
+      handle: ({ params }) => {
+        const id = parseId(params.id ?? '');
+        const headers = options.readHeaders?.() ?? {};
+        const found = options.store(options.openDatabase()).find(id);
+        if (!found) throw notFound(id);
+        return json(found, { headers: { ...headers, etag: versionTag(found.version) } });
+      },
     },
 
-    create: async ({ request }) => {
-      authorize(request);
-      const body = await readJsonBody(request, JSON_TYPES);
-      const db = options.openDatabase();
-      const store = options.store(db);
-      const values = fields.parse(body, 'full', (valid) => store.createErrors?.(valid) ?? []);
-      const id = options.newId();
-      const created = writeTransaction(db, () => {
-        store.create(id, values);
-        return store.find(id);
-      });
-      if (!created) throw new Error(`${noun} ${id} was not found right after it was created`);
-      return resourceResponse(created, 201, { location: `${collection}/${encodeURIComponent(created.id)}` });
+    create: {
+      operationId: `${plural}.create`,
+      summary: `Creates a ${noun}`,
+      description: 'The server picks the id (a UUID). Every bad field is listed at once in the 422.',
+      bearer: true,
+      body: bodyDoc('full', JSON_TYPES),
+      responses: { 201: answer(`The new ${noun}`, { ...ETAG_HEADER, Location: { description: `The ${noun}'s URL`, schema: { type: 'string' } } }) },
+      problems: BODY_PROBLEMS,
+      handle: async ({ request }) => {
+        authorize(request);
+        const body = await readJsonBody(request, JSON_TYPES);
+        const db = options.openDatabase();
+        const store = options.store(db);
+        const values = fields.parse(body, 'full', (valid) => store.createErrors?.(valid) ?? []);
+        const id = options.newId();
+        const created = writeTransaction(db, () => {
+          store.create(id, values);
+          return store.find(id);
+        });
+        if (!created) throw new Error(`${noun} ${id} was not found right after it was created`);
+        return resourceResponse(created, 201, { location: `${collection}/${encodeURIComponent(created.id)}` });
+      },
     },
 
-    replace: async (context) => {
-      authorize(context.request);
-      const ifMatch = requireIfMatch(context.request);
-      const values = fields.parse(await readJsonBody(context.request, JSON_TYPES), 'full');
-      return update(context, ifMatch, values);
+    replace: {
+      operationId: `${plural}.replace`,
+      summary: `Replaces a ${noun}'s writable fields`,
+      bearer: true,
+      path: idPath,
+      headers: IF_MATCH,
+      body: bodyDoc('full', JSON_TYPES),
+      responses: { 200: answer(`The ${noun} as written`) },
+      problems: [...CONDITIONAL_PROBLEMS, ...BODY_PROBLEMS],
+      handle: async (context) => {
+        authorize(context.request);
+        const ifMatch = requireIfMatch(context.request);
+        const values = fields.parse(await readJsonBody(context.request, JSON_TYPES), 'full');
+        return update(context, ifMatch, values);
+      },
     },
 
-    patch: async (context) => {
-      authorize(context.request);
-      const ifMatch = requireIfMatch(context.request);
-      const values = fields.parse(await readJsonBody(context.request, MERGE_PATCH_TYPES), 'partial');
-      return update(context, ifMatch, values);
+    patch: {
+      operationId: `${plural}.patch`,
+      summary: `Changes some of a ${noun}'s fields (JSON Merge Patch)`,
+      bearer: true,
+      path: idPath,
+      headers: IF_MATCH,
+      body: bodyDoc('partial', MERGE_PATCH_TYPES),
+      responses: { 200: answer(`The ${noun} as written`) },
+      problems: [...CONDITIONAL_PROBLEMS, ...BODY_PROBLEMS],
+      handle: async (context) => {
+        authorize(context.request);
+        const ifMatch = requireIfMatch(context.request);
+        const values = fields.parse(await readJsonBody(context.request, MERGE_PATCH_TYPES), 'partial');
+        return update(context, ifMatch, values);
+      },
     },
 
-    remove: (context) => {
-      authorize(context.request);
-      const ifMatch = requireIfMatch(context.request);
-      conditionalWrite(context, ifMatch, (store, current) => {
-        store.remove(current);
-        return 'deleted';
-      });
-      return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
+    remove: {
+      operationId: `${plural}.delete`,
+      summary: `Deletes a ${noun}`,
+      bearer: true,
+      path: idPath,
+      headers: IF_MATCH,
+      responses: { 204: { description: 'Deleted' } },
+      problems: [...CONDITIONAL_PROBLEMS, ...(options.referenced ? (['conflict'] as const) : [])],
+      handle: (context) => {
+        authorize(context.request);
+        const ifMatch = requireIfMatch(context.request);
+        conditionalWrite(context, ifMatch, (store, current) => {
+          store.remove(current);
+          return 'deleted';
+        });
+        return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
+      },
     },
   };
 }

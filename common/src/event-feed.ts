@@ -9,8 +9,9 @@
  * version of all the component's data, which the aggregates component keys its cache on. The reads the
  * dashboard makes carry the same number in a `Data-Version` header ({@link dataVersionHeader}).
  */
-import { json, type RouteHandler } from './http';
-import { pagedList, type CursorText } from './paging';
+import { json } from './http';
+import { jsonResponse, named, type Operation } from './openapi';
+import { pagedListOperation, type CursorText } from './paging';
 import { HttpError } from './problem';
 import { numberColumn, packedText, pageOf, queryPacked, type Database } from './sql';
 
@@ -39,9 +40,43 @@ const SEQ_CURSOR: CursorText = {
   format: (cursor) => cursor[0] ?? '0',
 };
 
-export function eventFeedRoute(openDatabase: () => Database, table: EventTable): RouteHandler {
-  return ({ url }) =>
-    pagedList(url, {
+export const EventSchema = named('Event', {
+  type: 'object',
+  description: 'One change of an aggregate, in commit order',
+  required: ['seq', 'type', 'aggregateId', 'version', 'at', 'diff'],
+  properties: {
+    seq: { type: 'integer', minimum: 1, description: 'Position in the feed' },
+    type: { type: 'string', description: 'CustomerCreated, CustomerUpdated, CustomerDeleted, IncidentCreated...' },
+    aggregateId: { type: 'string' },
+    version: { type: 'integer', description: 'The version of the aggregate this event made' },
+    at: { type: 'string', description: 'When it was committed (UTC, RFC 3339)' },
+    diff: {
+      type: 'object',
+      description: 'Each changed field as {old, new}',
+      additionalProperties: { type: 'object', required: ['old', 'new'], properties: { old: {}, new: {} } },
+    },
+  },
+});
+
+export const DataVersionSchema = named('DataVersion', {
+  type: 'object',
+  required: ['seq'],
+  properties: { seq: { type: 'integer', minimum: 0, description: 'The newest sequence number of the feed (0: none)' } },
+});
+
+/** The noun of a feed's component, for operation ids. */
+const nounOf = (table: EventTable) => (table === 'CustomerEvents' ? 'customers' : 'incidents');
+
+export function eventFeedOperation(openDatabase: () => Database, table: EventTable): Operation {
+  return pagedListOperation(
+    {
+      operationId: `${nounOf(table)}.events`,
+      summary: `The ${nounOf(table)} event feed, in commit order`,
+      description: 'Follow it from after=0 and apply each diff to rebuild the current state of every aggregate.',
+      page: { type: 'array', items: EventSchema },
+      after: { description: 'The sequence number after which the page starts (0: the beginning)', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+    },
+    {
       cursorArity: 1,
       cursorText: SEQ_CURSOR,
       cursorOf: (event: FeedEvent) => [String(event.seq)],
@@ -60,7 +95,8 @@ export function eventFeedRoute(openDatabase: () => Database, table: EventTable):
           .sort((a, b) => a.seq - b.seq);
         return pageOf(events, limit);
       },
-    });
+    },
+  );
 }
 
 /** The header that carries a component's data version on the reads the dashboard makes. */
@@ -71,9 +107,18 @@ function lastSeq(db: Database, table: EventTable): number {
   return row ? (numberColumn(row, 'Seq') ?? 0) : 0;
 }
 
-export function lastSeqRoute(openDatabase: () => Database, table: EventTable): RouteHandler {
-  return () => json({ seq: lastSeq(openDatabase(), table) });
+export function lastSeqOperation(openDatabase: () => Database, table: EventTable): Operation {
+  return {
+    operationId: `${nounOf(table)}.dataVersion`,
+    summary: `The ${nounOf(table)} data version: the newest event's sequence number`,
+    responses: { 200: jsonResponse(DataVersionSchema) },
+    problems: [],
+    handle: () => json({ seq: lastSeq(openDatabase(), table) }),
+  };
 }
+
+/** The `Data-Version` response header, documented. */
+export const DATA_VERSION_DOC = { 'Data-Version': { description: 'The data version the answer is at least as new as (see events/last)', schema: { type: 'string', pattern: '^[0-9]+$' } } };
 
 /**
  * The `Data-Version` header of a read the dashboard makes. Call it after the request is validated and BEFORE

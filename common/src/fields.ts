@@ -6,6 +6,7 @@
  * const CUSTOMER = defineFields({ name: text({ max: 200 }), scoring: integer({ min: 0, max: 10 }) }, { readOnly: ['id', 'version'] });
  * const fields = CUSTOMER.parse(body, 'full'); // { name: 'Acme', scoring: 7 }, or throws 422
  */
+import type { JsonSchema } from './openapi';
 import { HttpError } from './problem';
 import { toNfc } from './unicode/nfc';
 
@@ -22,7 +23,12 @@ export interface Field<T> {
   parse(value: unknown): { value: T } | { error: string };
   /** What the field accepts, in words, for the docs and the problem's detail. */
   describe: string;
+  /** What the field accepts as JSON Schema, for the OpenAPI documents (the words say the rest: trimming, NFC...). */
+  schema: JsonSchema;
 }
+
+/** A field's schema, with `null` allowed when the field is optional. */
+const orNull = (schema: JsonSchema, required: boolean): JsonSchema => (required ? schema : { ...schema, type: [schema.type, 'null'] });
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -36,6 +42,7 @@ export function text({ max, required = true }: { max: number; required?: boolean
   return {
     required,
     describe: `text of 1 to ${max} characters${required ? '' : ', or null'}`,
+    schema: orNull({ type: 'string', minLength: 1, maxLength: max, description: 'Trimmed and normalised to NFC; no control characters' }, required),
     parse(value) {
       if (typeof value !== 'string') return { error: `must be a string${required ? '' : ' or null'}` };
       if (LONE_SURROGATE.test(value)) return { error: 'must not contain unpaired surrogates' };
@@ -54,6 +61,7 @@ export function integer({ min, max, required = true }: { min: number; max: numbe
   return {
     required,
     describe: `a whole number from ${min} to ${max}`,
+    schema: orNull({ type: 'integer', minimum: min, maximum: max }, required),
     parse(value) {
       if (typeof value !== 'number' || !Number.isInteger(value) || Object.is(value, -0)) return { error: `must be a whole number from ${min} to ${max}` };
       if (value < min || value > max) return { error: `must be from ${min} to ${max}; got ${value}` };
@@ -71,6 +79,7 @@ export function decimal({ min, max, decimals, required = true }: { min: number; 
   return {
     required,
     describe,
+    schema: orNull({ type: 'number', minimum: min, maximum: max, description: `At most ${decimals} decimals` }, required),
     parse(value) {
       if (typeof value !== 'number' || !Number.isFinite(value) || Object.is(value, -0)) return { error: `must be ${describe}` };
       if (value < min || value > max) return { error: `must be from ${min} to ${max}; got ${value}` };
@@ -88,6 +97,7 @@ export function oneOf<T extends string>(values: readonly T[], { required = true 
   return {
     required,
     describe,
+    schema: { enum: required ? [...values] : [...values, null] },
     parse(value) {
       return typeof value === 'string' && (values as readonly string[]).includes(value) ? { value: value as T } : { error: `must be ${describe}` };
     },
@@ -107,6 +117,8 @@ export interface FieldSet<F extends Record<string, Field<unknown>>> {
    */
   parse(body: unknown, mode: 'full', more?: MoreChecks<F>): FieldValues<F>;
   parse(body: unknown, mode: 'partial', more?: MoreChecks<F>): Partial<FieldValues<F>>;
+  /** The JSON Schema of a body `parse` accepts in this mode (what the words of each field add is checked too). */
+  bodySchema(mode: 'full' | 'partial'): JsonSchema;
 }
 
 /** Checks that need more than one field's value (the database, say): given the fields that passed their own. */
@@ -152,5 +164,14 @@ export function defineFields<F extends Record<string, Field<unknown>>>(fields: F
     throwIfInvalid(errors);
     return values;
   }
-  return { fields, readOnly, parse: parse as FieldSet<F>['parse'] };
+  function bodySchema(mode: 'full' | 'partial'): JsonSchema {
+    const entries = Object.entries(fields);
+    return {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(entries.map(([name, field]) => [name, field.schema])),
+      ...(mode === 'full' ? { required: entries.filter(([, field]) => field.required).map(([name]) => name) } : {}),
+    };
+  }
+  return { fields, readOnly, parse: parse as FieldSet<F>['parse'], bodySchema };
 }

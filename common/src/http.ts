@@ -18,6 +18,7 @@
  */
 import { IttyRouter, type IRequest } from 'itty-router';
 import { etagOf, ifNoneMatchMatches } from './etag';
+import type { Operation } from './openapi';
 import { HttpError, problemResponse } from './problem';
 import { readTrace, REQUEST_ID_HEADER, traceId, type Trace } from './trace';
 
@@ -41,10 +42,17 @@ export type RouteHandler = (context: RouteContext) => Response | Promise<Respons
 export const ROUTE_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 export type RouteMethod = (typeof ROUTE_METHODS)[number];
 
+/**
+ * A route: its path and, per method, an {@link Operation} (the handler and its description, from which the
+ * component's OpenAPI document is written: see openapi.ts).
+ */
 export type RouteDefinition = {
   /** An itty-router pattern such as `/customers/items/:id`. */
   path: string;
-} & { [M in RouteMethod]?: RouteHandler };
+} & { [M in RouteMethod]?: Operation };
+
+/** Where the operations of the whole app are listed (the aggregates component's catalog). */
+export const CATALOG_PATH = '/aggregates/openapi.json';
 
 export interface App {
   fetch(request: Request): Promise<Response>;
@@ -149,11 +157,13 @@ const defaultAccessLog = (entry: AccessLogEntry) => console.log(JSON.stringify(e
 export function createApp(routes: RouteDefinition[], options: AppOptions = {}): App {
   const { component = 'app', accessLog = defaultAccessLog, now = () => Date.now() } = options;
   const router = IttyRouter();
+  // itty-router cannot tell `/a/` from `/a`: a route declared with its trailing slash is dispatched here.
+  const withSlash = new Map(routes.filter((route) => route.path.length > 1 && route.path.endsWith('/')).map((route) => [route.path, route]));
   for (const route of routes) {
-    router.all(route.path, (request: IRequest, trace: Trace, budgetMs: number | null) => dispatch(route, request, trace, budgetMs));
+    router.all(route.path, (request: IRequest, trace: Trace, budgetMs: number | null) => dispatch(route, request, request.params, trace, budgetMs));
   }
   router.all('*', (request: IRequest) => {
-    throw new HttpError(404, 'not-found', `No resource at ${requestUrl(request).pathname}.`);
+    throw new HttpError(404, 'not-found', `No operation of this app answers ${requestUrl(request).pathname}; they are all listed at ${CATALOG_PATH}.`);
   });
 
   return {
@@ -167,9 +177,23 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
         if (budgetMs !== null && budgetMs <= 0) {
           throw new HttpError(504, 'gateway-timeout', 'The caller’s time budget (x-budget-ms) was spent before this request started.');
         }
+        // itty-router matches `/customers/count/` as `/customers/count`: one resource, one URL, unless a route
+        // declares the path with its slash.
         // itty-router reads `request.url`; hand it one that is always absolute.
         const routed = url.href === request.url ? request : new Request(url.href, request);
-        response = await conditional(request, (await router.fetch(routed, trace, budgetMs)) as Response);
+        let answer: Response;
+        if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
+          const route = withSlash.get(url.pathname);
+          if (!route) {
+            // itty-router would answer `/customers/count/` as `/customers/count`: one resource, one URL.
+            const bare = url.pathname.replace(/\/+$/, '') || '/';
+            throw new HttpError(404, 'not-found', `No operation of this app answers ${url.pathname} (did you mean ${bare}?); they are all listed at ${CATALOG_PATH}.`);
+          }
+          answer = await dispatch(route, routed, {}, trace, budgetMs);
+        } else {
+          answer = (await router.fetch(routed, trace, budgetMs)) as Response;
+        }
+        response = await conditional(request, answer);
       } catch (error) {
         response = problemResponse(error, url.pathname, options.log);
       }
@@ -207,16 +231,16 @@ async function conditional(request: Request, response: Response): Promise<Respon
   return new Response(body, { status: 200, headers });
 }
 
-async function dispatch(route: RouteDefinition, request: IRequest, trace: Trace, budgetMs: number | null): Promise<Response> {
+async function dispatch(route: RouteDefinition, request: Request, rawParams: Record<string, string>, trace: Trace, budgetMs: number | null): Promise<Response> {
   const allow = allowOf(route);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } });
   // Method names are case-sensitive (RFC 9110, 9.1): `patch` is not PATCH (fetch upper-cases only GET, HEAD,
   // POST, PUT, DELETE and OPTIONS for us).
   const method = request.method === 'HEAD' ? 'get' : request.method.toLowerCase();
   const standard = request.method === request.method.toUpperCase() && (ROUTE_METHODS as readonly string[]).includes(method);
-  const handler = standard ? route[method as RouteMethod] : undefined;
+  const handler = standard ? route[method as RouteMethod]?.handle : undefined;
   if (!handler) throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${allow}.`, { allow });
   const params: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(request.params)) params[name] = decodePathParam(raw, name);
+  for (const [name, raw] of Object.entries(rawParams)) params[name] = decodePathParam(raw, name);
   return handler({ request, url: requestUrl(request), params, trace, budgetMs });
 }

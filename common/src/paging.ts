@@ -7,7 +7,8 @@
  * list does not know, or one given twice, is a `400` that names the parameters it accepts.
  */
 import { decodeQueryPart, jsonText, queryParam } from './http';
-import { encodeCursor, parseCursor, parsePageLimit, type Cursor } from './params';
+import type { JsonSchema, Operation, OperationDoc, ParameterDoc } from './openapi';
+import { encodeCursor, PAGE_DEFAULT, PAGE_MAX, parseCursor, parsePageLimit, type Cursor, type QueryFilter } from './params';
 import { HttpError } from './problem';
 
 export interface Page<T> {
@@ -16,7 +17,7 @@ export interface Page<T> {
 }
 
 /** The filters a list accepts, by query parameter name: each parses its raw value (or throws a 400 `HttpError`). */
-export type FilterParsers<F> = { [N in keyof F]-?: (raw: string) => NonNullable<F[N]> };
+export type FilterParsers<F> = { [N in keyof F]-?: QueryFilter<NonNullable<F[N]>> };
 
 export interface PagedListOptions<T, F extends object = Record<never, never>> {
   /** How many strings a cursor of this list holds. */
@@ -61,7 +62,7 @@ export function checkQueryNames(url: URL, allowed: readonly string[]): string[] 
 
 export function pagedList<T, F extends object = Record<never, never>>(url: URL, options: PagedListOptions<T, F>): Response {
   const { cursorArity, read, cursorOf, render = (items) => JSON.stringify(items), cursorText = JSON_CURSOR } = options;
-  const filterParsers = (options.filters ?? {}) as Record<string, (raw: string) => unknown>;
+  const filterParsers = (options.filters ?? {}) as Record<string, QueryFilter<unknown>>;
   const filterNames = Object.keys(filterParsers);
   checkQueryNames(url, [...PAGING_PARAMETERS, ...filterNames]);
   const limit = parsePageLimit(queryParam(url, 'limit'));
@@ -71,7 +72,7 @@ export function pagedList<T, F extends object = Record<never, never>>(url: URL, 
   for (const name of filterNames) {
     const raw = queryParam(url, name);
     if (raw === null) continue;
-    filters[name] = filterParsers[name]?.(raw);
+    filters[name] = filterParsers[name]?.parse(raw);
     carried.push(`${encodeURIComponent(name)}=${encodeURIComponent(raw)}`);
   }
   const headers = options.headers?.() ?? {};
@@ -80,4 +81,38 @@ export function pagedList<T, F extends object = Record<never, never>>(url: URL, 
   if (!more || !last) return jsonText(render(items), { headers });
   const query = [`limit=${limit}`, ...carried, `after=${encodeURIComponent(cursorText.format(cursorOf(last)))}`].join('&');
   return jsonText(render(items), { headers: { ...headers, link: `<${url.pathname}?${query}>; rel="next"` } });
+}
+
+/** What a paged list's document says besides its query parameters: the operation, and the page's schema. */
+export interface ListDoc extends Pick<OperationDoc, 'operationId' | 'summary' | 'description'> {
+  /** The schema of a page's body (default: an array of `item`). */
+  page: JsonSchema;
+  /** How `?after=` is described (default: a cursor from the Link header). */
+  after?: ParameterDoc;
+  /** Headers of the answer besides `Link`. */
+  headers?: Record<string, ParameterDoc>;
+}
+
+/** A paged list as an operation: `pagedList` answers it, and its query parameters are documented from the same filters. */
+export function pagedListOperation<T, F extends object = Record<never, never>>(doc: ListDoc, options: PagedListOptions<T, F>): Operation {
+  const filterDocs = Object.fromEntries(Object.entries((options.filters ?? {}) as Record<string, QueryFilter<unknown>>).map(([name, filter]) => [name, filter.doc]));
+  return {
+    operationId: doc.operationId,
+    summary: doc.summary,
+    ...(doc.description ? { description: doc.description } : {}),
+    query: {
+      limit: { description: `Items per page (default ${PAGE_DEFAULT})`, schema: { type: 'integer', minimum: 1, maximum: PAGE_MAX } },
+      after: doc.after ?? { description: 'Where the page starts: the cursor in the Link header of the previous page', schema: { type: 'string' } },
+      ...filterDocs,
+    },
+    responses: {
+      200: {
+        description: 'A page; `Link: <...>; rel="next"` while more follow',
+        content: { 'application/json': doc.page },
+        headers: { Link: { description: 'The next page, while more follow', schema: { type: 'string' } }, ...doc.headers },
+      },
+    },
+    problems: ['invalid-query'],
+    handle: ({ url }) => pagedList(url, options),
+  };
 }

@@ -1,4 +1,5 @@
 /** Validation of path parameters, done once at the edge; handlers receive typed values. */
+import type { ParameterDoc } from './openapi';
 import { HttpError } from './problem';
 import { toNfc } from './unicode/nfc';
 
@@ -62,37 +63,59 @@ export function parseCursor(raw: string | null, arity: number): Cursor | null {
   return cursor as Cursor;
 }
 
-/** List filters (`?country=`, `?minScoring=`, `?updatedSince=`): each parses its raw value or answers 400. */
+/** A list filter (`?country=`): parses its raw value (or answers 400), and says what it accepts for the documents. */
+export interface QueryFilter<T> {
+  parse(raw: string): T;
+  doc: ParameterDoc;
+}
+
+/** List filters (`?country=`, `?minScoring=`, `?updatedSince=`), each described by `what` (`Only customers in this country`). */
 export const filters = {
   /** Text, 1 to 200 characters, compared exactly (case-sensitive) in its NFC form, the form the API stores. */
-  text:
-    (name: string) =>
-    (raw: string): string => {
+  text: (name: string, what: string): QueryFilter<string> => ({
+    doc: { description: `${what} (exact and case-sensitive; compared in NFC).`, schema: { type: 'string', minLength: 1, maxLength: 200 } },
+    parse(raw) {
       if (raw.length === 0 || raw.length > 200) throw new HttpError(400, 'invalid-query', `${name} must be 1 to 200 characters; got ${quote(raw)}.`);
       return toNfc(raw);
     },
-  oneOf:
-    <T extends string>(name: string, values: readonly T[]) =>
-    (raw: string): T => {
+  }),
+  oneOf: <T extends string>(name: string, values: readonly T[], what: string): QueryFilter<T> => ({
+    doc: { description: `${what}.`, schema: { enum: [...values] } },
+    parse(raw) {
       if (!(values as readonly string[]).includes(raw)) throw new HttpError(400, 'invalid-query', `${name} must be one of ${values.join(', ')}; got ${quote(raw)}.`);
       return raw as T;
     },
-  integer:
-    (name: string, min: number, max: number) =>
-    (raw: string): number => {
+  }),
+  integer: (name: string, min: number, max: number, what: string): QueryFilter<number> => ({
+    doc: { description: `${what}.`, schema: { type: 'integer', minimum: min, maximum: max } },
+    parse(raw) {
       if (!/^-?[0-9]{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
         throw new HttpError(400, 'invalid-query', `${name} must be a whole number from ${min} to ${max}; got ${quote(raw)}.`);
       }
       return Number(raw);
     },
+  }),
   /** An RFC 3339 date-time with its offset (`2026-11-30T08:00:00Z`), as UTC text with milliseconds, as stored. */
-  timestamp:
-    (name: string) =>
-    (raw: string): string => {
+  timestamp: (name: string, what: string): QueryFilter<string> => ({
+    doc: { description: `${what} (an RFC 3339 date-time with its offset).`, schema: { type: 'string', format: 'date-time' } },
+    parse(raw) {
       const time = parseRfc3339(raw);
       if (time === null) throw new HttpError(400, 'invalid-query', `${name} must be an RFC 3339 date-time such as 2026-11-30T08:00:00Z; got ${quote(raw)}.`);
       return new Date(time).toISOString();
     },
+  }),
+};
+
+/** The `:limit` path parameter of the top-N reads. */
+export const LIMIT_PARAMETER: ParameterDoc = {
+  description: `How many entries (1 to ${MAX_LIMIT})`,
+  schema: { type: 'string', pattern: '^[0-9]{1,7}$', description: `A whole number from 1 to ${MAX_LIMIT}` },
+};
+
+/** The `:id` path parameter of an item. */
+export const ID_PARAMETER: ParameterDoc = {
+  description: `The id (1 to ${MAX_ID_LENGTH} characters; ASCII case is ignored)`,
+  schema: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH },
 };
 
 const MIN_TIME = Date.parse('0000-01-01T00:00:00.000Z');

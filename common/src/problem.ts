@@ -27,6 +27,29 @@ export type ProblemCode =
   | 'not-implemented'
   | 'internal-error';
 
+/** The status each problem is answered with (one each, so a document can list a status's problems). */
+export const PROBLEM_STATUS: Record<ProblemCode, number> = {
+  'invalid-limit': 400,
+  'invalid-id': 400,
+  'invalid-path': 400,
+  'invalid-query': 400,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'invalid-json': 400,
+  'unsupported-media-type': 415,
+  'payload-too-large': 413,
+  unauthorized: 401,
+  'writes-disabled': 403,
+  'precondition-required': 428,
+  'precondition-failed': 412,
+  'validation-failed': 422,
+  conflict: 409,
+  'bad-gateway': 502,
+  'gateway-timeout': 504,
+  'not-implemented': 501,
+  'internal-error': 500,
+};
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const TITLES: Record<ProblemCode, string> = {
@@ -71,6 +94,8 @@ export class HttpError extends Error {
   ) {
     super(detail);
     this.name = 'HttpError';
+    // The documents list each problem under one status; an error that disagrees would answer undocumented.
+    if (PROBLEM_STATUS[code] !== status) throw new Error(`the problem ${code} is answered with ${PROBLEM_STATUS[code]}, not ${status}`);
   }
 }
 

@@ -1,14 +1,27 @@
 /**
  * The customers component as a plain `(Request) => Promise<Response>` app.
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
+ * Each route's operations carry their description, from which `/customers/openapi.json` is written.
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
-import { dataVersionHeader, eventFeedRoute, lastSeqRoute } from '../../common/src/event-feed';
-import { createApp, json, type App, type AppOptions } from '../../common/src/http';
-import { pagedList } from '../../common/src/paging';
-import { filters, parseLimit } from '../../common/src/params';
+import { APP_VERSION } from '../../common/src/app-info';
+import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
+import { createApp, json, type App, type AppOptions, type RouteDefinition } from '../../common/src/http';
+import { arrayOf, jsonResponse, named, objectSchema, withOpenApi } from '../../common/src/openapi';
+import { pagedListOperation } from '../../common/src/paging';
+import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
+import { HttpError } from '../../common/src/problem';
 import type { Database } from '../../common/src/sql';
-import { CUSTOMER_FIELDS, createCustomersRepository, createCustomersStore, type CustomerFilters, type CustomerSummary } from './repository';
+import {
+  CUSTOMER_FIELDS,
+  CustomerRankSchema,
+  CustomerSchema,
+  CustomerSummarySchema,
+  createCustomersRepository,
+  createCustomersStore,
+  type CustomerFilters,
+  type CustomerSummary,
+} from './repository';
 
 export interface CustomersAppOptions extends AppOptions {
   /** Opens the database; called only by routes that use data. */
@@ -19,55 +32,108 @@ export interface CustomersAppOptions extends AppOptions {
   newId?: () => string;
 }
 
-export function createCustomersApp({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID(), ...options }: CustomersAppOptions): App {
+const COMPONENT = 'customers-service';
+
+const CountSchema = named('CustomerCount', objectSchema({ count: { type: 'integer', minimum: 0 } }));
+
+/** The routes of the customers component; `openDatabase` and the rest are those of {@link createCustomersApp}. */
+function customersRoutes({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID() }: CustomersAppOptions): RouteDefinition[] {
   const customers = () => createCustomersRepository(openDatabase());
   /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
   const dataVersion = () => dataVersionHeader(openDatabase(), 'CustomerEvents');
   const items = aggregateRoutes({
     noun: 'customer',
+    plural: 'customers',
     collection: '/customers/items',
+    resource: CustomerSchema,
+    referenced: true,
     fields: CUSTOMER_FIELDS,
     openDatabase,
+    readHeaders: () => dataVersion(),
     store: createCustomersStore,
     apiToken,
     newId,
   });
-  return createApp(
-    [
-      {
-        path: '/customers/items',
-        get: ({ url }) =>
-          pagedList<CustomerSummary, CustomerFilters>(url, {
-            cursorArity: 2,
-            filters: {
-              country: filters.text('country'),
-              minScoring: filters.integer('minScoring', 0, 10),
-              updatedSince: filters.timestamp('updatedSince'),
-            },
-            read: (limit, after, where) => customers().listPage(limit, after, where),
-            cursorOf: (c) => [c.name ?? '', c.id ?? ''],
-          }),
-        post: items.create,
+  return [
+    {
+      path: '/customers/items',
+      get: pagedListOperation<CustomerSummary, CustomerFilters>(
+        { operationId: 'customers.list', summary: 'Customers by name, then id (code-point order), paged', page: arrayOf(CustomerSummarySchema), headers: DATA_VERSION_DOC },
+        {
+          cursorArity: 2,
+          headers: dataVersion,
+          filters: {
+            country: filters.text('country', 'Only customers in this country'),
+            minScoring: filters.integer('minScoring', 0, 10, 'Only customers scored at least this'),
+            updatedSince: filters.timestamp('updatedSince', 'Only customers changed at or after this time'),
+          },
+          read: (limit, after, where) => customers().listPage(limit, after, where),
+          cursorOf: (c) => [c.name ?? '', c.id ?? ''],
+        },
+      ),
+      post: items.create,
+    },
+    { path: '/customers/items/:id', get: items.read, put: items.replace, patch: items.patch, delete: items.remove },
+    {
+      path: '/customers/items/:id/rank',
+      get: {
+        operationId: 'customers.rank',
+        summary: "Where a customer stands in the dashboard's topCustomers order",
+        description: 'Counted on the index of that order, so it costs the number of customers ahead, not a sort.',
+        path: { id: ID_PARAMETER },
+        responses: { 200: jsonResponse(CustomerRankSchema, 'OK', DATA_VERSION_DOC) },
+        problems: ['invalid-id', 'not-found'],
+        handle: ({ params }) => {
+          const id = parseId(params.id ?? '');
+          const headers = dataVersion();
+          const rank = customers().rank(id);
+          if (!rank) throw new HttpError(404, 'not-found', `There is no customer with id ${JSON.stringify(id)}.`);
+          return json(rank, { headers });
+        },
       },
-      { path: '/customers/items/:id', get: items.read, put: items.replace, patch: items.patch, delete: items.remove },
-      {
-        path: '/customers/count',
-        get: () => {
+    },
+    {
+      path: '/customers/count',
+      get: {
+        operationId: 'customers.count',
+        summary: 'How many customers there are',
+        responses: { 200: jsonResponse(CountSchema, 'OK', DATA_VERSION_DOC) },
+        problems: [],
+        handle: () => {
           const headers = dataVersion();
           return json({ count: customers().count() }, { headers });
         },
       },
-      {
-        path: '/customers/top/:limit',
-        get: ({ params }) => {
+    },
+    {
+      path: '/customers/top/:limit',
+      get: {
+        operationId: 'customers.top',
+        summary: 'The best-scored customers, ties by name then id (code-point order)',
+        path: { limit: LIMIT_PARAMETER },
+        responses: { 200: jsonResponse(arrayOf(CustomerSummarySchema), 'OK', DATA_VERSION_DOC) },
+        problems: ['invalid-limit'],
+        handle: ({ params }) => {
           const limit = parseLimit(params.limit ?? '');
           const headers = dataVersion();
           return json(customers().top(limit), { headers });
         },
       },
-      { path: '/customers/events', get: eventFeedRoute(openDatabase, 'CustomerEvents') },
-      { path: '/customers/events/last', get: lastSeqRoute(openDatabase, 'CustomerEvents') },
-    ],
-    { component: 'customers-service', ...options },
-  );
+    },
+    { path: '/customers/events', get: eventFeedOperation(openDatabase, 'CustomerEvents') },
+    { path: '/customers/events/last', get: lastSeqOperation(openDatabase, 'CustomerEvents') },
+  ];
+}
+
+export const CUSTOMERS_DOCUMENT_PATH = '/customers/openapi.json';
+
+export function createCustomersApp(options: CustomersAppOptions): App {
+  const routes = customersRoutes(options);
+  const documented = withOpenApi(routes, CUSTOMERS_DOCUMENT_PATH, {
+    title: 'customers-service',
+    version: APP_VERSION,
+    component: COMPONENT,
+    description: 'The Customers aggregate: reads, versioned writes (ETag/If-Match, bearer token) and its event feed.',
+  });
+  return createApp(documented, { component: COMPONENT, ...options });
 }

@@ -1,5 +1,6 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
-import type { AggregateStore, Versioned } from '../../common/src/aggregate-api';
+import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
+import { named, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { compareCodePoints } from '../../common/src/collation';
 import { defineFields, integer, text, type FieldValues } from '../../common/src/fields';
 import type { Cursor } from '../../common/src/params';
@@ -34,6 +35,33 @@ export interface Customer extends Versioned {
   country: string | null;
   scoring: number | null;
 }
+
+const SCORING_OR_NULL = { type: ['number', 'null'], description: '0 to 10 when written through the API' };
+
+export const CustomerSummarySchema = named('CustomerSummary', objectSchema({ id: TEXT_OR_NULL, name: TEXT_OR_NULL, country: TEXT_OR_NULL, scoring: SCORING_OR_NULL }));
+
+export const CustomerSchema = named(
+  'Customer',
+  objectSchema({ id: VERSIONED_PROPERTIES.id ?? {}, name: TEXT_OR_NULL, city: TEXT_OR_NULL, country: TEXT_OR_NULL, scoring: SCORING_OR_NULL, ...VERSIONED_PROPERTIES }),
+);
+
+/** `/customers/items/:id/rank`: where the customer stands in `/customers/top` (the dashboard's topCustomers). */
+export interface CustomerRank {
+  id: string;
+  /** 1-based position in the order of `/customers/top` (scoring, then name, then id). */
+  byScoring: number;
+  /** How many customers there are. */
+  customers: number;
+}
+
+export const CustomerRankSchema = named(
+  'CustomerRank',
+  objectSchema({
+    id: { type: 'string' },
+    byScoring: { type: 'integer', minimum: 1, description: 'Position in /customers/top/{limit}: by scoring, then name and id (code-point order)' },
+    customers: { type: 'integer', minimum: 1, description: 'How many customers there are' },
+  }),
+);
 
 /** The filters `/customers/items` accepts. */
 export interface CustomerFilters {
@@ -99,6 +127,31 @@ export function createCustomersRepository(db: Database) {
     },
 
     /** The `limit` best-scored customers: scoring descending, then name and id ascending. */
+    /**
+     * Where the customer with this id (ASCII case ignored) stands in the order of `top`: how many come before it,
+     * counted on the index of that order. `null` when there is no such customer.
+     */
+    rank(id: string): CustomerRank | null {
+      const [row] = db.query('SELECT Id, Name, Scoring FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1', [id]);
+      if (!row) return null;
+      const storedId = textColumn(row, 'Id') ?? id;
+      const name = textColumn(row, 'Name');
+      // Compared as stored: a number (Spin hands INTEGER back as bigint), or whatever text plain SQL left there.
+      const raw = row.Scoring;
+      const scoring = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' || typeof raw === 'string' ? raw : null;
+      // ORDER BY Scoring DESC puts NULL last; Name (ascending) puts NULL first.
+      const scoredAhead = scoring === null ? 'Scoring IS NOT NULL' : 'Scoring > ?1';
+      const sameScore = scoring === null ? 'Scoring IS NULL' : 'Scoring = ?1';
+      const nameAhead = name === null ? '0' : '(Name IS NULL OR Name COLLATE BINARY < ?2)';
+      const [counts] = db.query(
+        `SELECT (SELECT COUNT(*) FROM Customers WHERE ${scoredAhead})
+              + (SELECT COUNT(*) FROM Customers WHERE ${sameScore} AND (${nameAhead} OR (Name IS ?2 AND Id COLLATE BINARY < ?3))) AS Ahead,
+                (SELECT COUNT(*) FROM Customers) AS Total`,
+        [scoring, name, storedId],
+      );
+      return { id: storedId, byScoring: (numberColumn(counts ?? {}, 'Ahead') ?? 0) + 1, customers: numberColumn(counts ?? {}, 'Total') ?? 0 };
+    },
+
     top(limit: number): CustomerSummary[] {
       return db
         .query(`SELECT Id, Name, Country, Scoring FROM Customers ORDER BY Scoring DESC, ${BY_NAME} LIMIT ?1`, [limit])

@@ -1,15 +1,31 @@
 /**
  * The incidents component as a plain `(Request) => Promise<Response>` app.
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
+ * Each route's operations carry their description, from which `/incidents/openapi.json` is written.
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
-import { dataVersionHeader, eventFeedRoute, lastSeqRoute } from '../../common/src/event-feed';
-import { createApp, json, type App, type AppOptions } from '../../common/src/http';
+import { APP_VERSION } from '../../common/src/app-info';
+import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
+import { createApp, json, queryParam, type App, type AppOptions, type RouteDefinition, type RouteContext } from '../../common/src/http';
 import { jsonGroups } from '../../common/src/json-groups';
-import { pagedList } from '../../common/src/paging';
-import { filters, parseLimit } from '../../common/src/params';
+import { arrayOf, jsonResponse, named, objectSchema, withOpenApi, type ParameterDoc } from '../../common/src/openapi';
+import { checkQueryNames, pagedListOperation } from '../../common/src/paging';
+import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
+import { HttpError } from '../../common/src/problem';
 import type { Database } from '../../common/src/sql';
-import { CATEGORIES, createIncidentsRepository, createIncidentsStore, INCIDENT_FIELDS, type IncidentFilters, type IncidentSummary } from './repository';
+import {
+  CATEGORIES,
+  createIncidentsRepository,
+  createIncidentsStore,
+  INCIDENT_FIELDS,
+  IncidentSchema,
+  IncidentSummarySchema,
+  NameStandingSchema,
+  NameTotalsSchema,
+  type IncidentFilters,
+  type IncidentSummary,
+  type NameTotals,
+} from './repository';
 
 export interface IncidentsAppOptions extends AppOptions {
   /** Opens the database; called only by routes that use data. */
@@ -20,69 +36,192 @@ export interface IncidentsAppOptions extends AppOptions {
   newId?: () => string;
 }
 
-export function createIncidentsApp({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID(), ...options }: IncidentsAppOptions): App {
+const COMPONENT = 'incidents-service';
+
+/** The most incidents `/incidents/latest` answers, and how many by default. */
+export const LATEST_MAX = 100;
+export const LATEST_DEFAULT = 5;
+
+const CountEntry = named('IncidentCount', objectSchema({ customerName: { type: 'string' }, numberOfIncidents: { type: 'integer', minimum: 1 } }));
+const VolumeEntry = named('IncidentVolume', objectSchema({ customerName: { type: 'string' }, incidentVolume: { type: 'number', description: 'Rounded once to cents' } }));
+const Groups = named('IncidentGroups', {
+  type: 'object',
+  description: 'Incidents by customer name as stored; a group may continue on the next page',
+  additionalProperties: arrayOf(IncidentSummarySchema),
+});
+
+/** A query parameter every call must give (a 400 naming it when absent). */
+function requiredQuery(url: URL, name: string): string {
+  const value = queryParam(url, name);
+  if (value === null) throw new HttpError(400, 'invalid-query', `The query parameter ${name} is required.`);
+  return value;
+}
+
+/** The longest name `/incidents/standing` takes, in UTF-16 code units: names are compared as stored, whatever wrote them. */
+const MAX_STORED_NAME = 4096;
+
+const CUSTOMER_NAME_QUERY: ParameterDoc = {
+  required: true,
+  description: 'The customer name exactly as stored: not trimmed or normalised (it may be one plain SQL wrote), so the aggregates component can pass on the name it read',
+  schema: { type: 'string', maxLength: MAX_STORED_NAME },
+};
+
+/** `?customerName=` of `/incidents/standing`: as given, any text up to {@link MAX_STORED_NAME} code units. */
+function storedName(raw: string): string {
+  if (raw.length > MAX_STORED_NAME) throw new HttpError(400, 'invalid-query', `customerName must be at most ${MAX_STORED_NAME} characters; got ${raw.length}.`);
+  return raw;
+}
+
+function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID() }: IncidentsAppOptions): RouteDefinition[] {
   const incidents = () => createIncidentsRepository(openDatabase());
   /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
   const dataVersion = () => dataVersionHeader(openDatabase(), 'IncidentEvents');
   const items = aggregateRoutes({
     noun: 'incident',
+    plural: 'incidents',
     collection: '/incidents/items',
+    resource: IncidentSchema,
     fields: INCIDENT_FIELDS,
     openDatabase,
+    readHeaders: () => dataVersion(),
     store: createIncidentsStore,
     apiToken,
     newId,
   });
-  return createApp(
-    [
-      {
-        path: '/incidents/items',
-        get: ({ url }) =>
-          pagedList<IncidentSummary, IncidentFilters>(url, {
-            cursorArity: 1,
-            filters: {
-              customerName: filters.text('customerName'),
-              customerId: filters.text('customerId'),
-              category: filters.oneOf('category', CATEGORIES),
-              updatedSince: filters.timestamp('updatedSince'),
-            },
-            read: (limit, after, where) => incidents().listPage(limit, after, where),
-            cursorOf: (i) => [i.id ?? ''],
-          }),
-        post: items.create,
-      },
-      { path: '/incidents/items/:id', get: items.read, put: items.replace, patch: items.patch, delete: items.remove },
-      {
-        // Paged by incidents: a customer's incidents may continue on the next page, under the same key.
-        path: '/incidents/grouped-by-customer',
-        get: ({ url }) =>
-          pagedList(url, {
-            cursorArity: 2,
-            headers: dataVersion,
-            read: (limit, after) => incidents().byCustomerPage(limit, after),
-            cursorOf: (i) => [i.customerName ?? '', i.id ?? ''],
-            render: (items) => jsonGroups(items, (i) => i.customerName ?? ''),
-          }),
-      },
-      {
-        path: '/incidents/top/by-count/:limit',
-        get: ({ params }) => {
+  const latestLimit = filters.integer('limit', 1, LATEST_MAX, `How many (default ${LATEST_DEFAULT})`);
+  return [
+    {
+      path: '/incidents/items',
+      get: pagedListOperation<IncidentSummary, IncidentFilters>(
+        { operationId: 'incidents.list', summary: 'Incidents by id (code-point order), paged', page: arrayOf(IncidentSummarySchema) },
+        {
+          cursorArity: 1,
+          filters: {
+            customerName: filters.text('customerName', 'Only incidents of this customer name'),
+            customerId: filters.text('customerId', 'Only incidents of the customer with this id (ASCII case ignored)'),
+            category: filters.oneOf('category', CATEGORIES, 'Only incidents of this category'),
+            updatedSince: filters.timestamp('updatedSince', 'Only incidents changed at or after this time'),
+          },
+          read: (limit, after, where) => incidents().listPage(limit, after, where),
+          cursorOf: (i) => [i.id ?? ''],
+        },
+      ),
+      post: items.create,
+    },
+    { path: '/incidents/items/:id', get: items.read, put: items.replace, patch: items.patch, delete: items.remove },
+    {
+      // Paged by incidents: a customer's incidents may continue on the next page, under the same key.
+      path: '/incidents/grouped-by-customer',
+      get: pagedListOperation(
+        { operationId: 'incidents.grouped', summary: 'Every incident, grouped by customer name, paged', page: Groups, headers: DATA_VERSION_DOC },
+        {
+          cursorArity: 2,
+          headers: dataVersion,
+          read: (limit, after) => incidents().byCustomerPage(limit, after),
+          cursorOf: (i) => [i.customerName ?? '', i.id ?? ''],
+          render: (list) => jsonGroups(list, (i) => i.customerName ?? ''),
+        },
+      ),
+    },
+    {
+      path: '/incidents/top/by-count/:limit',
+      get: {
+        operationId: 'incidents.topByCount',
+        summary: 'The customer names with the most incidents, ties by name (code-point order)',
+        path: { limit: LIMIT_PARAMETER },
+        responses: { 200: jsonResponse(arrayOf(CountEntry), 'OK', DATA_VERSION_DOC) },
+        problems: ['invalid-limit'],
+        handle: ({ params }) => {
           const limit = parseLimit(params.limit ?? '');
           const headers = dataVersion();
           return json(incidents().topByCount(limit), { headers });
         },
       },
-      {
-        path: '/incidents/top/by-volume/:limit',
-        get: ({ params }) => {
+    },
+    {
+      path: '/incidents/top/by-volume/:limit',
+      get: {
+        operationId: 'incidents.topByVolume',
+        summary: 'The customer names with the highest incident volume, ties by name (code-point order)',
+        path: { limit: LIMIT_PARAMETER },
+        responses: { 200: jsonResponse(arrayOf(VolumeEntry), 'OK', DATA_VERSION_DOC) },
+        problems: ['invalid-limit'],
+        handle: ({ params }) => {
           const limit = parseLimit(params.limit ?? '');
           const headers = dataVersion();
           return json(incidents().topByVolume(limit), { headers });
         },
       },
-      { path: '/incidents/events', get: eventFeedRoute(openDatabase, 'IncidentEvents') },
-      { path: '/incidents/events/last', get: lastSeqRoute(openDatabase, 'IncidentEvents') },
-    ],
-    { component: 'incidents-service', ...options },
-  );
+    },
+    {
+      path: '/incidents/totals',
+      get: pagedListOperation<NameTotals>(
+        {
+          operationId: 'incidents.totals',
+          summary: 'Each customer name with its incident count and exact volume, by name (code-point order), paged',
+          description: 'Read from the per-name totals the triggers keep: the cost grows with the number of names, not of incidents.',
+          page: arrayOf(NameTotalsSchema),
+          headers: DATA_VERSION_DOC,
+        },
+        {
+          cursorArity: 1,
+          headers: dataVersion,
+          read: (limit, after) => incidents().totalsPage(limit, after),
+          cursorOf: (t) => [t.customerName],
+        },
+      ),
+    },
+    {
+      path: '/incidents/standing',
+      get: {
+        operationId: 'incidents.standing',
+        summary: "A customer name's incident count and volume, and its positions in the dashboard's incident rankings",
+        query: { customerName: CUSTOMER_NAME_QUERY },
+        responses: { 200: jsonResponse(NameStandingSchema, 'OK', DATA_VERSION_DOC) },
+        problems: ['invalid-query'],
+        handle: ({ url }: RouteContext) => {
+          checkQueryNames(url, ['customerName']);
+          const name = storedName(requiredQuery(url, 'customerName'));
+          const headers = dataVersion();
+          return json(incidents().standing(name), { headers });
+        },
+      },
+    },
+    {
+      path: '/incidents/latest',
+      get: {
+        operationId: 'incidents.latest',
+        summary: "A customer's newest incidents (by creation time, then id)",
+        query: {
+          customerId: { required: true, description: 'The id of the customer (ASCII case ignored)', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+          limit: latestLimit.doc,
+        },
+        responses: { 200: jsonResponse(arrayOf(IncidentSchema), 'Newest first; empty when the customer has none (or does not exist)', DATA_VERSION_DOC) },
+        problems: ['invalid-query', 'invalid-id'],
+        handle: ({ url }) => {
+          checkQueryNames(url, ['customerId', 'limit']);
+          const customerId = parseId(requiredQuery(url, 'customerId'));
+          const rawLimit = queryParam(url, 'limit');
+          const limit = rawLimit === null ? LATEST_DEFAULT : latestLimit.parse(rawLimit);
+          const headers = dataVersion();
+          return json(incidents().latest(customerId, limit), { headers });
+        },
+      },
+    },
+    { path: '/incidents/events', get: eventFeedOperation(openDatabase, 'IncidentEvents') },
+    { path: '/incidents/events/last', get: lastSeqOperation(openDatabase, 'IncidentEvents') },
+  ];
+}
+
+export const INCIDENTS_DOCUMENT_PATH = '/incidents/openapi.json';
+
+export function createIncidentsApp(options: IncidentsAppOptions): App {
+  const routes = incidentsRoutes(options);
+  const documented = withOpenApi(routes, INCIDENTS_DOCUMENT_PATH, {
+    title: 'incidents-service',
+    version: APP_VERSION,
+    component: COMPONENT,
+    description: 'The Incidents aggregate: reads, per-customer totals kept by triggers, versioned writes (ETag/If-Match, bearer token) and its event feed.',
+  });
+  return createApp(documented, { component: COMPONENT, ...options });
 }

@@ -1,5 +1,6 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
-import type { AggregateStore, Versioned } from '../../common/src/aggregate-api';
+import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
+import { named, nullable, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { compareCodePoints } from '../../common/src/collation';
 import { decimal, defineFields, oneOf, text, throwIfInvalid, type FieldValues } from '../../common/src/fields';
 import type { Cursor } from '../../common/src/params';
@@ -51,6 +52,68 @@ export interface Incident extends Versioned {
   /** The customer the incident refers to; `null` for one written with plain SQL under a name no single customer has. */
   customerId: string | null;
 }
+
+const AMOUNT_OR_NULL = { type: ['number', 'null'], description: '0 to 9e9 with at most 6 decimals when written through the API' };
+
+export const IncidentSummarySchema = named('IncidentSummary', objectSchema({ id: TEXT_OR_NULL, amount: AMOUNT_OR_NULL, customerName: TEXT_OR_NULL }));
+
+export const IncidentSchema = named(
+  'Incident',
+  objectSchema({
+    id: VERSIONED_PROPERTIES.id ?? {},
+    amount: AMOUNT_OR_NULL,
+    customerName: TEXT_OR_NULL,
+    category: TEXT_OR_NULL,
+    customerId: { type: ['string', 'null'], description: 'The customer it refers to; null for an incident written with plain SQL under a name no single customer has' },
+    ...VERSIONED_PROPERTIES,
+  }),
+);
+
+/** An item of `/incidents/totals`: one customer name's incidents, summed exactly. */
+export interface NameTotals {
+  customerName: string;
+  numberOfIncidents: number;
+  /** The sum of the amounts in micro-units (each rounded half away from zero), exact. */
+  volumeMicros: number;
+}
+
+const VOLUME_MICROS = { type: 'integer', description: 'The sum of the amounts in millionths, each amount rounded half away from zero: exact' };
+
+export const NameTotalsSchema = named(
+  'IncidentTotals',
+  objectSchema({ customerName: { type: 'string' }, numberOfIncidents: { type: 'integer', minimum: 1 }, volumeMicros: VOLUME_MICROS }),
+);
+
+/** `/incidents/standing?customerName=`: a name's totals and where it stands in the dashboard's incident rankings. */
+export interface NameStanding {
+  customerName: string;
+  numberOfIncidents: number;
+  volumeMicros: number;
+  /** The volume rounded once to cents (half away from zero), as the dashboard shows it. */
+  incidentVolume: number;
+  /** 1-based positions in `/incidents/top/by-count` and `/incidents/top/by-volume`; `null` without incidents. */
+  rank: { byCount: number; byVolume: number } | null;
+  /** How many customer names have incidents. */
+  customerNames: number;
+}
+
+export const NameStandingSchema = named(
+  'IncidentStanding',
+  objectSchema({
+    customerName: { type: 'string' },
+    numberOfIncidents: { type: 'integer', minimum: 0 },
+    volumeMicros: VOLUME_MICROS,
+    incidentVolume: { type: 'number', description: 'volumeMicros rounded once to cents, half away from zero' },
+    rank: nullable({
+      ...objectSchema({
+        byCount: { type: 'integer', minimum: 1, description: 'Position in /incidents/top/by-count/{limit}' },
+        byVolume: { type: 'integer', minimum: 1, description: 'Position in /incidents/top/by-volume/{limit}' },
+      }),
+      description: 'null when the name has no incidents (it is in neither ranking)',
+    }),
+    customerNames: { type: 'integer', minimum: 0, description: 'How many customer names have incidents' },
+  }),
+);
 
 /** The filters `/incidents/items` accepts. */
 export interface IncidentFilters {
@@ -112,6 +175,64 @@ export function createIncidentsRepository(db: Database) {
         version: numberColumn(row, 'Version') ?? 1,
         createdAt: textColumn(row, 'CreatedAt'),
         updatedAt: textColumn(row, 'UpdatedAt'),
+      };
+    },
+
+    /** The incidents of the customer with this id (ASCII case ignored), newest first (then by id, descending). */
+    latest(customerId: string, limit: number): Incident[] {
+      const rows = db.query(
+        `SELECT i.Id, i.Amount, i.CustomerName, i.Category, m.CustomerId, m.Version, m.CreatedAt, m.UpdatedAt
+           FROM IncidentMeta m JOIN Incidents i ON i.Id = m.Id
+          WHERE m.CustomerId = (SELECT Id FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1)
+          ORDER BY m.CreatedAt DESC, m.Id DESC LIMIT ?2`,
+        [customerId, limit],
+      );
+      return rows.map((row) => ({
+        ...toSummary(row),
+        id: textColumn(row, 'Id') ?? '',
+        category: textColumn(row, 'Category'),
+        customerId: textColumn(row, 'CustomerId'),
+        version: numberColumn(row, 'Version') ?? 1,
+        createdAt: textColumn(row, 'CreatedAt'),
+        updatedAt: textColumn(row, 'UpdatedAt'),
+      }));
+    },
+
+    /** A page of the per-name totals, by name (binary order): `limit` of them after `after` (a name). */
+    totalsPage(limit: number, after: Cursor | null): { items: NameTotals[]; more: boolean } {
+      const select = after
+        ? 'SELECT CustomerName, IncidentCount, VolumeMicros FROM IncidentTotals WHERE CustomerName COLLATE BINARY > ?1 ORDER BY CustomerName COLLATE BINARY LIMIT ?2'
+        : 'SELECT CustomerName, IncidentCount, VolumeMicros FROM IncidentTotals ORDER BY CustomerName COLLATE BINARY LIMIT ?1';
+      const rows = queryPacked(db, select, ['CustomerName', 'IncidentCount', 'VolumeMicros'], after ? [after[0] ?? '', limit + 1] : [limit + 1])
+        .map(([customerName, count, micros]) => ({ customerName: String(customerName), numberOfIncidents: Number(count), volumeMicros: Number(micros) }))
+        .sort((a, b) => compareCodePoints(a.customerName, b.customerName));
+      return pageOf(rows, limit);
+    },
+
+    /**
+     * A name's totals and its positions in the two rankings, counted on the indexes of their orders (the names
+     * ahead), so the cost does not grow with the number of incidents.
+     */
+    standing(customerName: string): NameStanding {
+      const [row] = db.query(
+        `SELECT t.IncidentCount, t.VolumeMicros, t.VolumeCents,
+                (SELECT COUNT(*) FROM IncidentTotals WHERE IncidentCount > t.IncidentCount)
+              + (SELECT COUNT(*) FROM IncidentTotals WHERE IncidentCount = t.IncidentCount AND CustomerName COLLATE BINARY < t.CustomerName) + 1 AS ByCount,
+                (SELECT COUNT(*) FROM IncidentTotals WHERE VolumeCents > t.VolumeCents)
+              + (SELECT COUNT(*) FROM IncidentTotals WHERE VolumeCents = t.VolumeCents AND CustomerName COLLATE BINARY < t.CustomerName) + 1 AS ByVolume
+           FROM IncidentTotals t WHERE t.CustomerName = ?1`,
+        [customerName],
+      );
+      const [names] = db.query('SELECT COUNT(*) AS Names FROM IncidentTotals');
+      const customerNames = numberColumn(names ?? {}, 'Names') ?? 0;
+      if (!row) return { customerName, numberOfIncidents: 0, volumeMicros: 0, incidentVolume: 0, rank: null, customerNames };
+      return {
+        customerName,
+        numberOfIncidents: numberColumn(row, 'IncidentCount') ?? 0,
+        volumeMicros: numberColumn(row, 'VolumeMicros') ?? 0,
+        incidentVolume: (numberColumn(row, 'VolumeCents') ?? 0) / 100,
+        rank: { byCount: numberColumn(row, 'ByCount') ?? 0, byVolume: numberColumn(row, 'ByVolume') ?? 0 },
+        customerNames,
       };
     },
 

@@ -1,11 +1,13 @@
 /**
  * The page component as a plain `(Request) => Promise<Response>` app: `/` is the dashboard as an HTML page,
  * rendered here from one chained call to the aggregates component; `/assets/` serves the page's script and
- * style under content-hashed names. Fetch and the assets are injected, so tests run it in-process too.
+ * style under content-hashed names; `/page/openapi.json` describes both. Fetch and the assets are injected, so
+ * tests run it in-process too.
  */
-import { etagOf } from '../../common/src/etag';
-import { createApp, type App, type AppOptions } from '../../common/src/http';
-import { HttpError } from '../../common/src/problem';
+import { APP_VERSION } from '../../common/src/app-info';
+import { createApp, type App, type AppOptions, type RouteDefinition } from '../../common/src/http';
+import { withOpenApi } from '../../common/src/openapi';
+import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
 import { traceHeaders } from '../../common/src/trace';
 import { renderDocument, toView } from './view';
 
@@ -22,7 +24,12 @@ const DASHBOARD_TIMEOUT_MS = 8000;
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const SECURITY_HEADERS = { 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+const SECURITY_HEADERS = pageSecurityHeaders(CONTENT_SECURITY_POLICY);
+
+const COMPONENT = 'page-service';
+
+/** Where page-service describes its own routes (the aggregates component merges it into the catalog). */
+export const PAGE_DOCUMENT_PATH = '/page/openapi.json';
 
 export interface PageAssets {
   script: string;
@@ -37,24 +44,17 @@ export interface PageAppOptions extends AppOptions {
   assets: PageAssets;
 }
 
-interface Asset {
-  body: string;
-  contentType: string;
-}
-
-/** `page.<16 hex digits of the content's hash>.<ext>`: a new name whenever the content changes. */
-const hashedName = (body: string, ext: string): string => `page.${etagOf(body).slice(1, -1)}.${ext}`;
-
-export function createPageApp({ fetch, assets, ...options }: PageAppOptions): App {
-  const now = options.now ?? (() => Date.now());
-  const scriptName = hashedName(assets.script, 'js');
-  const styleName = hashedName(assets.style, 'css');
-  const iconName = hashedName(ICON, 'svg');
-  const files = new Map<string, Asset>([
-    [iconName, { body: ICON, contentType: 'image/svg+xml' }],
-    [scriptName, { body: assets.script, contentType: 'text/javascript; charset=utf-8' }],
-    [styleName, { body: assets.style, contentType: 'text/css; charset=utf-8' }],
-  ]);
+/** The routes of the page component; the options are those of {@link createPageApp}. */
+function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): RouteDefinition[] {
+  const files = hashedAssets(
+    '/assets',
+    {
+      icon: { stem: 'page', ext: 'svg', body: ICON, contentType: SVG },
+      script: { stem: 'page', ext: 'js', body: assets.script, contentType: JAVASCRIPT },
+      style: { stem: 'page', ext: 'css', body: assets.style, contentType: CSS },
+    },
+    { operationId: 'page.asset', summary: "The page's script, style and icon", securityHeaders: SECURITY_HEADERS },
+  );
 
   /** The dashboard answer (status, body, ETag), or a 504-like failure when it does not come in time. */
   async function dashboard(headers: Record<string, string>): Promise<{ status: number; body: unknown; etag: string }> {
@@ -80,35 +80,46 @@ export function createPageApp({ fetch, assets, ...options }: PageAppOptions): Ap
     }
   }
 
-  return createApp(
-    [
-      {
-        path: '/',
-        get: async ({ trace }) => {
+  return [
+    {
+      path: '/',
+      get: {
+        operationId: 'page.view',
+        summary: 'The dashboard as a page',
+        description:
+          'Rendered on the server from one chained call to `GET /aggregates/dashboard` (it works with JavaScript off), then kept current by its script. Strict Content-Security-Policy: no inline script or style.',
+        responses: {
+          200: htmlResponse('The page, every section the dashboard could compute (a partial answer says which are missing and why)'),
+          502: htmlResponse('A readable error page: the dashboard could not be had at all (its script keeps trying)'),
+        },
+        problems: [],
+        handle: async ({ trace }) => {
           const answer = await dashboard(traceHeaders(trace));
           const view = toView(answer.status, answer.body);
           const html = renderDocument(view, {
             etag: answer.etag,
             dataTime: new Date(now()).toISOString(),
-            scriptUrl: `/assets/${scriptName}`,
-            styleUrl: `/assets/${styleName}`,
-            iconUrl: `/assets/${iconName}`,
+            scriptUrl: files.urls.script,
+            styleUrl: files.urls.style,
+            iconUrl: files.urls.icon,
           });
           // Everything failed: a readable page all the same, with a status that says so.
           const status = view.failure === null ? 200 : 502;
-          return new Response(html, { status, headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS } });
+          return new Response(html, { status, headers: { 'content-type': HTML, ...SECURITY_HEADERS } });
         },
       },
-      {
-        path: '/assets/:file',
-        get: ({ params }) => {
-          const file = files.get(params.file ?? '');
-          if (!file) throw new HttpError(404, 'not-found', `No asset named ${JSON.stringify(params.file ?? '')}; the page links the current ones.`);
-          // Named after their content, so they never change: cached for a year.
-          return new Response(file.body, { headers: { 'content-type': file.contentType, 'cache-control': 'public, max-age=31536000, immutable', ...SECURITY_HEADERS } });
-        },
-      },
-    ],
-    { component: 'page-service', ...options },
-  );
+    },
+    files.route,
+  ];
+}
+
+export function createPageApp(options: PageAppOptions): App {
+  const routes = pageRoutes(options);
+  const documented = withOpenApi(routes, PAGE_DOCUMENT_PATH, {
+    title: COMPONENT,
+    version: APP_VERSION,
+    component: COMPONENT,
+    description: 'The dashboard as a page people open in a browser, and its assets.',
+  });
+  return createApp(documented, { component: COMPONENT, ...options });
 }

@@ -1,6 +1,6 @@
 /**
  * The dashboard page (page-service, route `/...`) in a real browser: Chromium driven by playwright-core,
- * against the four real Wasm components on the local runtime listening on real HTTP, with data loaded by
+ * against the real Wasm components on the local runtime listening on real HTTP, with data loaded by
  * plain SQL. Checked against the page's DOM contract:
  *
  * - what the page shows equals `/aggregates/dashboard` (fetched here independently), names as text only;
@@ -13,55 +13,19 @@
  * - screenshots into tests/browser/screenshots/ (ignored by git); `UPDATE_SCREENSHOT=1` also rewrites the
  *   tracked docs/dashboard.png.
  *
- * Chromium: `CHROMIUM_PATH`, else /usr/bin/chromium, else `chromium` on PATH. Without one the suite is
- * skipped with a warning, except under CI (`CI` set), where that is a failure.
+ * Which Chromium, and when the suite is skipped: tests/browser/chromium.ts.
  */
-import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AxeResults } from 'axe-core';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Request, type Response as PageResponse } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Response as PageResponse } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../runtime/src/index.js';
 import { ROOT, removeStateDir, startApp, type AppRuntime } from '../e2e/app-runtime';
+import { chromiumFor, cspDirectives, LAUNCH_ARGS, watch, type PageWatch } from './chromium';
 
-// ---------------------------------------------------------------------------------------------------------
-// Finding Chromium.
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The Chromium to drive, or why there is none. */
-function findChromium(): { path: string } | { missing: string } {
-  const configured = process.env.CHROMIUM_PATH;
-  if (configured !== undefined && configured !== '') {
-    // Set explicitly: a wrong value is a mistake to report, never a reason to skip quietly.
-    if (!isExecutable(configured)) throw new Error(`CHROMIUM_PATH=${configured} is not an executable file; fix or unset it.`);
-    return { path: configured };
-  }
-  if (isExecutable('/usr/bin/chromium')) return { path: '/usr/bin/chromium' };
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && isExecutable(join(dir, 'chromium'))) return { path: join(dir, 'chromium') };
-  }
-  return { missing: 'no Chromium found (CHROMIUM_PATH is unset, /usr/bin/chromium does not exist, and there is no `chromium` on PATH)' };
-}
-
-const found = findChromium();
-const executablePath = 'path' in found ? found.path : undefined;
-if (!('path' in found)) {
-  const howTo = 'Install it with `sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome binary.';
-  const inCI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
-  if (inCI) throw new Error(`tests/browser/page.test.ts: ${found.missing}. The browser tests must run in CI. ${howTo}`);
-  console.warn(`\n[browser tests] SKIPPED: ${found.missing}. ${howTo}\n`);
-}
-
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const executablePath = chromiumFor('tests/browser/page.test.ts');
 
 // ---------------------------------------------------------------------------------------------------------
 // The dashboard document and what the page must show for it.
@@ -250,42 +214,9 @@ async function fetchDashboard(base: string): Promise<{ status: number; etag: str
   return { status: response.status, etag: response.headers.get('etag'), body: (await response.json()) as Dashboard };
 }
 
-interface OpenPage {
+interface OpenPage extends PageWatch {
   page: Page;
   response: PageResponse | null;
-  /** Console errors, page errors, failed requests and answers >= 400, as they happen. */
-  problems: string[];
-  dialogs: string[];
-  /** Every response the page received (assets, the script's fetches). */
-  responses: PageResponse[];
-}
-
-function watch(page: Page): Omit<OpenPage, 'page' | 'response'> {
-  const problems: string[] = [];
-  const dialogs: string[] = [];
-  const responses: PageResponse[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  // Chromium reports a fetch answered 304 whose (empty) body the script never reads as failed, ERR_ABORTED,
-  // right after the response arrived: the request succeeded, so that one is no problem.
-  const notModified = new WeakSet<Request>();
-  page.on('requestfailed', (request) => {
-    const errorText = request.failure()?.errorText ?? '?';
-    if (errorText === 'net::ERR_ABORTED' && notModified.has(request)) return;
-    problems.push(`request failed: ${request.method()} ${request.url()}: ${errorText}`);
-  });
-  page.on('response', (response) => {
-    responses.push(response);
-    if (response.status() === 304) notModified.add(response.request());
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
-  });
-  page.on('dialog', (dialog) => {
-    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return { problems, dialogs, responses };
 }
 
 const isDashboardFetch = (response: PageResponse): boolean => new URL(response.url()).pathname === '/aggregates/dashboard';
@@ -359,13 +290,7 @@ describe.skipIf(executablePath === undefined)('the dashboard page in Chromium (p
       expect(headers['x-content-type-options']).toBe('nosniff');
       const csp = headers['content-security-policy'];
       expect(csp, 'content-security-policy on /').toBeTruthy();
-      const directives = new Map(
-        (csp ?? '')
-          .split(';')
-          .map((directive) => directive.trim().split(/\s+/))
-          .filter(([name]) => name)
-          .map(([name = '', ...values]) => [name.toLowerCase(), values]),
-      );
+      const directives = cspDirectives(csp ?? '');
       const scripts = directives.get('script-src') ?? directives.get('default-src');
       expect(scripts, `CSP ${csp} restricts scripts (script-src or default-src)`).toBeDefined();
       expect(scripts, `CSP ${csp}`).not.toContain("'unsafe-inline'");

@@ -65,7 +65,7 @@ export function httpContract(getTarget: () => ServiceTarget, options: HttpContra
       type: 'urn:aggregates-dashboard:problem:not-found',
       title: 'Not found',
       status: 404,
-      detail: `No resource at ${options.unknownPath}.`,
+      detail: `No operation of this app answers ${options.unknownPath}; they are all listed at /aggregates/openapi.json.`,
       instance: options.unknownPath,
     });
   });

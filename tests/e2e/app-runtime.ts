@@ -1,6 +1,6 @@
 /**
- * The app's three real Wasm components on the local runtime, as `npm start` runs them: spin.toml, a fresh
- * state directory, `--sqlite @migrations.sql`. Tests reach the SQLite file the components use directly,
+ * The app's real Wasm components (all of spin.toml's) on the local runtime, as `npm start` runs them: spin.toml,
+ * a fresh state directory, `--sqlite @migrations.sql`. Tests reach the SQLite file the components use directly,
  * to load data with plain SQL as a user would.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

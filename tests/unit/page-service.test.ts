@@ -1,8 +1,9 @@
 /** The page component in-process: its HTML from real dashboard answers (in-process data components), its headers and assets. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPageApp, CONTENT_SECURITY_POLICY, DASHBOARD_URL } from '../../page-service/src/app';
+import { createPageApp, CONTENT_SECURITY_POLICY, DASHBOARD_URL, PAGE_DOCUMENT_PATH } from '../../page-service/src/app';
 import { escapeHtml, formatInteger, formatMoney, renderMain, toView } from '../../page-service/src/view';
 import { inProcessAggregates, NO_CACHE, QUIET } from '../support/in-process-app';
+import { operations, problemTypesByStatus, validateDocument, type OpenApiDoc } from '../support/openapi';
 import { createTestDatabase, type TestDatabase } from '../support/sqlite';
 
 const opened: TestDatabase[] = [];
@@ -91,6 +92,25 @@ describe('page-service, in-process', () => {
     expect(html).toContain('<section id="error" role="alert">');
     expect(html).toContain('the aggregates component could not be reached (connection refused)');
     expect(html).not.toContain('<table');
+  });
+
+  it(`describes its routes in ${PAGE_DOCUMENT_PATH}: the page (200 or 502, HTML), its assets (404 problem) and the document`, async () => {
+    const response = await page().fetch(new Request(`http://x${PAGE_DOCUMENT_PATH}`));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    const doc = (await response.json()) as OpenApiDoc;
+    expect(validateDocument(doc)).toEqual([]);
+    expect(doc.info.title).toBe('page-service');
+    expect(operations(doc).filter((o) => o.method === 'get').map((o) => [o.path, o.operation.operationId])).toEqual([
+      ['/', 'page.view'],
+      ['/assets/{file}', 'page.asset'],
+      ['/page/openapi.json', 'page.openapi'],
+    ]);
+    const view = operations(doc).find((o) => o.operation.operationId === 'page.view')?.operation;
+    for (const status of ['200', '502']) expect(Object.keys(view?.responses[status]?.content ?? {}), status).toEqual(['text/html']);
+    const asset = operations(doc).find((o) => o.operation.operationId === 'page.asset')?.operation;
+    expect(Object.keys(asset?.responses['200']?.content ?? {})).toEqual(['image/svg+xml', 'text/css', 'text/javascript']);
+    expect(asset && problemTypesByStatus(asset)['404']).toEqual(['urn:aggregates-dashboard:problem:not-found']);
   });
 });
 

@@ -1,0 +1,323 @@
+/**
+ * OpenAPI 3.1 documents generated from the route table a component serves.
+ *
+ * Every method of a route is an {@link Operation}: its handler and its description (parameters, body, answers,
+ * the problems it may answer) side by side, so a route cannot exist undocumented. `createApp` serves the
+ * handlers; {@link openApiDocument} writes the same table as a document, adding what the shared HTTP layer
+ * does for every route (HEAD beside GET, OPTIONS, 304 to `If-None-Match`, the 504 of a spent budget, the 500
+ * of a failure, the 400 of a malformed path parameter, 401/403 of a write without the token).
+ *
+ * Schemas are JSON Schema 2020-12 (the dialect of OpenAPI 3.1). A schema worth a name is declared with
+ * {@link named}: operations refer to it, and the document lists it once under `components.schemas`.
+ *
+ * @example
+ * const Count = named('Count', { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } });
+ * const route = { path: '/customers/count', get: { operationId: 'customers.count', summary: 'How many customers', responses: { 200: ok(Count) }, problems: [], handle } };
+ */
+import type { RouteDefinition, RouteHandler } from './http';
+import { ROUTE_METHODS } from './http';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_STATUS, problemType, type ProblemCode } from './problem';
+
+/** A JSON Schema (2020-12) object. */
+export type JsonSchema = { [keyword: string]: unknown };
+
+export interface ParameterDoc {
+  description: string;
+  schema: JsonSchema;
+  /** Query parameters and headers are optional unless this says otherwise; path parameters always required. */
+  required?: boolean;
+}
+
+export interface ResponseDoc {
+  description: string;
+  /** The body's schema by media type; none: an empty body. */
+  content?: Record<string, JsonSchema>;
+  /** Response headers worth knowing (`Location`, `ETag`, `Link`...). */
+  headers?: Record<string, ParameterDoc>;
+}
+
+/** What an operation does and answers, in the terms of an OpenAPI operation object. */
+export interface OperationDoc {
+  /** Unique in the whole app: `<component>.<verb>` such as `customers.create`. */
+  operationId: string;
+  summary: string;
+  description?: string;
+  /** Each `:name` of the route's path. */
+  path?: Record<string, ParameterDoc>;
+  query?: Record<string, ParameterDoc>;
+  /** Request headers the operation reads (`If-Match`...). */
+  headers?: Record<string, ParameterDoc>;
+  /** Needs `Authorization: Bearer <api_token>` (adds the 401 and 403 problems). */
+  bearer?: boolean;
+  body?: { contentTypes: readonly string[]; schema: JsonSchema; description?: string };
+  /** The answers that are not problems, by status. */
+  responses: Record<number, ResponseDoc>;
+  /** The problems the operation itself may answer; those of the shared HTTP layer are added. */
+  problems: readonly ProblemCode[];
+}
+
+/** One method of a route: how it is answered and how it is described. */
+export interface Operation extends OperationDoc {
+  handle: RouteHandler;
+}
+
+const DEFINITION = Symbol('schema definition');
+
+/** A reference to a schema that the document lists once under `components.schemas.<name>`. */
+export function named(name: string, schema: JsonSchema): JsonSchema {
+  return { $ref: `#/components/schemas/${name}`, [DEFINITION]: { name, schema } };
+}
+
+/** A `200` JSON answer. */
+export const jsonResponse = (schema: JsonSchema, description = 'OK', headers?: Record<string, ParameterDoc>): ResponseDoc => ({
+  description,
+  content: { 'application/json': schema },
+  ...(headers ? { headers } : {}),
+});
+
+/** An object with exactly these members, every one present. */
+export const objectSchema = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
+  type: 'object',
+  ...(description ? { description } : {}),
+  required: Object.keys(properties),
+  additionalProperties: false,
+  properties,
+});
+
+/** An array of `items`. */
+export const arrayOf = (items: JsonSchema, description?: string): JsonSchema => ({ type: 'array', ...(description ? { description } : {}), items });
+
+/** Text, or null (a column plain SQL may leave empty). */
+export const TEXT_OR_NULL: JsonSchema = { type: ['string', 'null'] };
+
+/** `{"type": ["string", "null"], ...}`: the schema, or null. */
+export const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type, 'null'] });
+
+/** The problem+json body (RFC 9457) every error answer carries; extensions vary by problem. */
+export const ProblemSchema = named('Problem', {
+  type: 'object',
+  description: 'An error, as application/problem+json (RFC 9457). Some problems add members (errors, allowed, currentVersion...).',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string', description: 'urn:aggregates-dashboard:problem:<code>' },
+    title: { type: 'string' },
+    status: { type: 'integer', minimum: 400, maximum: 599 },
+    detail: { type: 'string' },
+    instance: { type: 'string', description: 'The path of the request' },
+  },
+});
+
+/** An OpenAPI document, as far as its readers rely on it (the full rules are the OpenAPI 3.1 schema's). */
+export const OpenApiDocumentSchema = named('OpenApiDocument', {
+  type: 'object',
+  required: ['openapi', 'info', 'paths'],
+  properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' }, info: { type: 'object' }, paths: { type: 'object' }, components: { type: 'object' } },
+});
+
+export const BUDGET_PARAMETER: ParameterDoc = {
+  description: 'Milliseconds the caller will still wait; a request whose budget is spent is answered 504 at once.',
+  schema: { type: 'string', pattern: '^-?[0-9]{1,9}$' },
+};
+
+/** The problems the shared HTTP layer may answer to any operation. */
+const SHARED_PROBLEMS: readonly ProblemCode[] = ['gateway-timeout', 'internal-error'];
+
+export interface DocumentInfo {
+  title: string;
+  /** The component's version (the app's, from spin.toml). */
+  version: string;
+  description: string;
+  /** The component's name in spin.toml: the tag of its operations. */
+  component: string;
+}
+
+export type OpenApiDocument = {
+  openapi: string;
+  info: { title: string; version: string; description: string };
+  tags: { name: string; description: string }[];
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes?: Record<string, unknown> };
+  [extension: `x-${string}`]: unknown;
+};
+
+export const OPENAPI_VERSION = '3.1.1';
+
+/** `/customers/items/:id` -> `/customers/items/{id}`. */
+export const templatePath = (path: string): string => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+/** The names of a route's path parameters, in order. */
+export const pathParameterNames = (path: string): string[] => [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] ?? '');
+
+function problemResponses(codes: readonly ProblemCode[]): Record<string, ResponseDoc> {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of new Set(codes)) {
+    const status = PROBLEM_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, ResponseDoc> = {};
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const types = list.map(problemType);
+    responses[String(status)] = {
+      description: list.join(', '),
+      content: { [PROBLEM_CONTENT_TYPE]: { allOf: [ProblemSchema, { properties: { type: { enum: types } } }] } },
+    };
+  }
+  return responses;
+}
+
+function parameters(route: RouteDefinition, operation: OperationDoc): unknown[] {
+  const list: unknown[] = [];
+  for (const name of pathParameterNames(route.path)) {
+    const doc = operation.path?.[name];
+    if (!doc) throw new Error(`${operation.operationId}: the path parameter ${name} of ${route.path} is not documented`);
+    list.push({ name, in: 'path', required: true, description: doc.description, schema: doc.schema });
+  }
+  for (const name of Object.keys(operation.path ?? {})) {
+    if (!pathParameterNames(route.path).includes(name)) throw new Error(`${operation.operationId}: ${route.path} has no path parameter ${name}`);
+  }
+  for (const [name, doc] of Object.entries(operation.query ?? {})) {
+    list.push({ name, in: 'query', required: doc.required ?? false, description: doc.description, schema: doc.schema });
+  }
+  for (const [name, doc] of Object.entries(operation.headers ?? {})) {
+    list.push({ name, in: 'header', required: doc.required ?? false, description: doc.description, schema: doc.schema });
+  }
+  list.push({ name: 'x-budget-ms', in: 'header', required: false, description: BUDGET_PARAMETER.description, schema: BUDGET_PARAMETER.schema });
+  return list;
+}
+
+function responseObject(doc: ResponseDoc, withBody: boolean): Record<string, unknown> {
+  return {
+    description: doc.description,
+    ...(doc.headers ? { headers: Object.fromEntries(Object.entries(doc.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema }])) } : {}),
+    ...(doc.content && withBody ? { content: Object.fromEntries(Object.entries(doc.content).map(([type, schema]) => [type, { schema }])) } : {}),
+  };
+}
+
+/** The operation object of `method` (`head` is GET's answers without bodies). */
+function operationObject(route: RouteDefinition, method: string, operation: OperationDoc, component: string): Record<string, unknown> {
+  const head = method === 'head';
+  const problems = [
+    ...operation.problems,
+    ...(pathParameterNames(route.path).length > 0 ? (['invalid-path'] as const) : []),
+    ...(operation.bearer ? (['unauthorized', 'writes-disabled'] as const) : []),
+    ...SHARED_PROBLEMS,
+  ];
+  const responses: Record<string, unknown> = {};
+  for (const [status, doc] of Object.entries(operation.responses)) responses[status] = responseObject(doc, !head);
+  if (method === 'get' || head) responses['304'] = { description: 'Not modified: the If-None-Match of the request names the current ETag' };
+  for (const [status, doc] of Object.entries(problemResponses(problems))) responses[status] = responseObject(doc, !head);
+  const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
+  const parameterList = parameters(route, operation);
+  if (method === 'get' || head) parameterList.push({ name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of an earlier answer: 304 while it is current', schema: { type: 'string' } });
+  return {
+    tags: [component],
+    operationId: head ? `${operation.operationId}.head` : operation.operationId,
+    summary: head ? `Headers of: ${operation.summary}` : operation.summary,
+    ...(operation.description ? { description: operation.description } : {}),
+    parameters: parameterList,
+    ...(operation.body && !head
+      ? {
+          requestBody: {
+            required: true,
+            ...(operation.body.description ? { description: operation.body.description } : {}),
+            content: Object.fromEntries(operation.body.contentTypes.map((type) => [type, { schema: operation.body?.schema }])),
+          },
+        }
+      : {}),
+    ...(operation.bearer ? { security: [{ bearer: [] }] } : {}),
+    responses: sorted,
+  };
+}
+
+/** The OPTIONS operation every route answers. */
+function optionsObject(route: RouteDefinition, component: string, id: string): Record<string, unknown> {
+  const pathParameters = pathParameterNames(route.path).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  return {
+    tags: [component],
+    operationId: `${id}.options`,
+    summary: `The methods ${templatePath(route.path)} answers`,
+    parameters: pathParameters,
+    responses: {
+      '204': { description: 'No content; the methods are in Allow', headers: { Allow: { description: 'The methods of this path', schema: { type: 'string' } } } },
+      ...Object.fromEntries(Object.entries(problemResponses(SHARED_PROBLEMS)).map(([status, doc]) => [status, responseObject(doc, true)])),
+    },
+  };
+}
+
+/** Puts every named schema reachable from `value` into `schemas` (by name; two different ones with one name is a bug). */
+function collectSchemas(value: unknown, schemas: Record<string, JsonSchema>): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) collectSchemas(item, schemas);
+    return;
+  }
+  const definition = (value as { [DEFINITION]?: { name: string; schema: JsonSchema } })[DEFINITION];
+  if (definition) {
+    const known = schemas[definition.name];
+    if (known && known !== definition.schema) throw new Error(`two different schemas are named ${definition.name}`);
+    if (!known) {
+      schemas[definition.name] = definition.schema;
+      collectSchemas(definition.schema, schemas);
+    }
+  }
+  for (const item of Object.values(value)) collectSchemas(item, schemas);
+}
+
+/** Plain JSON: drops the symbol-keyed definitions that `named` attaches to references. */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** The OpenAPI 3.1 document of a component's route table. */
+export function openApiDocument(routes: RouteDefinition[], info: DocumentInfo): OpenApiDocument {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const schemas: Record<string, JsonSchema> = {};
+  let bearer = false;
+  for (const route of routes) {
+    const item: Record<string, unknown> = {};
+    let firstId = '';
+    for (const method of ROUTE_METHODS) {
+      const operation = route[method];
+      if (!operation) continue;
+      firstId ||= operation.operationId;
+      bearer ||= operation.bearer === true;
+      item[method] = operationObject(route, method, operation, info.component);
+      if (method === 'get') item.head = operationObject(route, 'head', operation, info.component);
+    }
+    item.options = optionsObject(route, info.component, firstId || templatePath(route.path));
+    collectSchemas(item, schemas);
+    paths[templatePath(route.path)] = item;
+  }
+  collectSchemas(ProblemSchema, schemas);
+  const sortedSchemas = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return plain({
+    openapi: OPENAPI_VERSION,
+    info: { title: info.title, version: info.version, description: info.description },
+    tags: [{ name: info.component, description: info.description }],
+    paths,
+    components: {
+      schemas: sortedSchemas,
+      ...(bearer ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The api_token Spin variable' } } } : {}),
+    },
+  });
+}
+
+/**
+ * `routes` plus the route that answers their document, `GET <path>`, which lists itself too. The document is
+ * written here, when the app is made: in a component that is at build time (the module's top level is
+ * snapshotted), so no request pays for it.
+ */
+export function withOpenApi(routes: RouteDefinition[], path: string, info: DocumentInfo): RouteDefinition[] {
+  let text = '';
+  const documentRoute: RouteDefinition = {
+    path,
+    get: {
+      operationId: `${info.component.replace(/-service$/, '')}.openapi`,
+      summary: `The OpenAPI 3.1 document of ${info.component}`,
+      responses: { 200: jsonResponse(OpenApiDocumentSchema, 'An OpenAPI 3.1 document') },
+      problems: [],
+      handle: () => new Response(text, { headers: { 'content-type': 'application/json' } }),
+    },
+  };
+  const all = [...routes, documentRoute];
+  text = JSON.stringify(openApiDocument(all, info));
+  return all;
+}

@@ -1,0 +1,118 @@
+/**
+ * The docs component as a plain `(Request) => Promise<Response>` app: `/aggregates/docs` is the app's operation
+ * catalog (`/aggregates/openapi.json`, which the aggregates component merges from every component's document)
+ * rendered for people by Swagger UI, served from this component: no CDN, no call to any other host. Its assets
+ * are injected, so tests run it in-process too.
+ */
+import { APP_VERSION } from '../../common/src/app-info';
+import { CATALOG_PATH, createApp, type App, type AppOptions, type RouteDefinition } from '../../common/src/http';
+import { withOpenApi } from '../../common/src/openapi';
+import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
+
+const COMPONENT = 'docs-service';
+
+/** The page; with a trailing slash it redirects here (one page, one URL). */
+export const DOCS_PATH = '/aggregates/docs';
+export const DOCS_ASSETS_PATH = `${DOCS_PATH}/assets`;
+/** Where docs-service describes its own routes (the aggregates component merges it into the catalog). */
+export const DOCS_DOCUMENT_PATH = `${DOCS_PATH}/openapi.json`;
+
+/**
+ * The page component's policy (scripts, styles, data only from this origin; no inline code at all; no frames,
+ * forms or base URL games), with the one addition Swagger UI needs: `img-src data:`. swagger-ui.css draws its
+ * icons as `data:` SVG and PNG backgrounds and its script shows `data:` images; without it Chromium reports
+ * img-src violations from both. Nothing else: Swagger UI adds no inline script or `<style>` element, evaluates
+ * no strings, and the style values React sets go through the CSSOM, which `style-src` does not govern
+ * (tests/browser/docs.test.ts fails on any violation).
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const SECURITY_HEADERS = pageSecurityHeaders(CONTENT_SECURITY_POLICY);
+
+/** The files the page loads: Swagger UI's (from swagger-ui-dist) and this component's own. */
+export interface DocsAssets {
+  swaggerScript: string;
+  swaggerStyle: string;
+  /** The script that starts Swagger UI (src/browser.ts, bundled for browsers). */
+  script: string;
+  style: string;
+}
+
+export interface DocsAppOptions extends AppOptions {
+  assets: DocsAssets;
+}
+
+/** The tab's icon: braces. */
+const ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M6 2H5a2 2 0 0 0-2 2v2.5L1.5 8 3 9.5V12a2 2 0 0 0 2 2h1M10 2h1a2 2 0 0 1 2 2v2.5L14.5 8 13 9.5V12a2 2 0 0 1-2 2h-1" fill="none" stroke="#1f5fa8" stroke-width="1.6"/></svg>';
+
+/** The page: the bar above, and the element Swagger UI renders into, naming the document it shows. */
+function renderPage(urls: Record<keyof DocsAssets | 'icon', string>): string {
+  return (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+    '<title>API catalog: aggregates dashboard</title>' +
+    `<link rel="icon" href="${urls.icon}" type="image/svg+xml">` +
+    `<link rel="stylesheet" href="${urls.swaggerStyle}"><link rel="stylesheet" href="${urls.style}">` +
+    `<script src="${urls.swaggerScript}" defer></script><script src="${urls.script}" defer></script>` +
+    '</head><body>' +
+    '<header class="catalog-bar"><h1>API catalog</h1>' +
+    `<a href="/">Dashboard</a><a href="${CATALOG_PATH}">The catalog as OpenAPI 3.1 JSON</a></header>` +
+    `<main id="swagger-ui" data-spec-url="${CATALOG_PATH}">` +
+    `<noscript><p class="catalog-fallback">This viewer needs JavaScript. The catalog itself is <a href="${CATALOG_PATH}">${CATALOG_PATH}</a>.</p></noscript>` +
+    '</main></body></html>'
+  );
+}
+
+/** The routes of the docs component; the options are those of {@link createDocsApp}. */
+function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
+  const files = hashedAssets(
+    DOCS_ASSETS_PATH,
+    {
+      icon: { stem: 'docs', ext: 'svg', body: ICON, contentType: SVG },
+      swaggerScript: { stem: 'swagger-ui-bundle', ext: 'js', body: assets.swaggerScript, contentType: JAVASCRIPT },
+      swaggerStyle: { stem: 'swagger-ui', ext: 'css', body: assets.swaggerStyle, contentType: CSS },
+      script: { stem: 'docs', ext: 'js', body: assets.script, contentType: JAVASCRIPT },
+      style: { stem: 'docs', ext: 'css', body: assets.style, contentType: CSS },
+    },
+    { operationId: 'docs.asset', summary: "The catalog page's scripts, styles and icon (Swagger UI's among them)", securityHeaders: SECURITY_HEADERS },
+  );
+  // Made once, with the app: the page changes only with the assets.
+  const html = renderPage(files.urls);
+  return [
+    {
+      path: DOCS_PATH,
+      get: {
+        operationId: 'docs.view',
+        summary: 'The operation catalog as a page (Swagger UI)',
+        description: `Swagger UI, served by this component, showing ${CATALOG_PATH}. Strict Content-Security-Policy: no inline script or style, nothing from another origin.`,
+        responses: { 200: htmlResponse('The page; its script loads the catalog') },
+        problems: [],
+        handle: () => new Response(html, { headers: { 'content-type': HTML, ...SECURITY_HEADERS } }),
+      },
+    },
+    {
+      // Declared, so the shared layer's "no trailing slash" rule lets it through: people type it.
+      path: `${DOCS_PATH}/`,
+      get: {
+        operationId: 'docs.redirect',
+        summary: `Redirects to ${DOCS_PATH}`,
+        responses: { 308: { description: `Permanent redirect to ${DOCS_PATH}`, headers: { Location: { description: DOCS_PATH, schema: { type: 'string' } } } } },
+        problems: [],
+        handle: () => new Response(null, { status: 308, headers: { location: DOCS_PATH, ...SECURITY_HEADERS } }),
+      },
+    },
+    files.route,
+  ];
+}
+
+export function createDocsApp(options: DocsAppOptions): App {
+  const routes = docsRoutes(options);
+  const documented = withOpenApi(routes, DOCS_DOCUMENT_PATH, {
+    title: COMPONENT,
+    version: APP_VERSION,
+    component: COMPONENT,
+    description: 'The operation catalog rendered for people (Swagger UI), and its assets.',
+  });
+  return createApp(documented, { component: COMPONENT, ...options });
+}
