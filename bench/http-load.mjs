@@ -39,8 +39,12 @@ export async function startRuntimeCli(args, { env = process.env, cli = 'runtime/
   return { url, pid: child.pid, readyMs, stop, output: () => output };
 }
 
-/** One request with any method and an optional string body; resolves with the status, the body and the latency in ms. */
-export function send(url, { method = 'GET', headers = {}, body } = {}, agent) {
+/**
+ * One request with any method and an optional string body; resolves with the status, the body and the latency in ms.
+ * Without an agent it opens a connection of its own: Node 20's global agent keeps sockets alive, and one left idle
+ * past the server's keep-alive timeout (while a bench loads data) fails the next request with ECONNRESET.
+ */
+export function send(url, { method = 'GET', headers = {}, body } = {}, agent = false) {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (response) => {

@@ -184,6 +184,25 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
     return resourceResponse(updated as R, 200);
   };
 
+  /** PUT (`full`: every field) or PATCH (`partial`: the fields the body names), conditional on `If-Match`. */
+  const updateOperation = (verb: string, mode: 'full' | 'partial', contentTypes: readonly string[], summary: string): Operation => ({
+    operationId: `${plural}.${verb}`,
+    summary,
+    bearer: true,
+    path: idPath,
+    headers: IF_MATCH,
+    body: bodyDoc(mode, contentTypes),
+    responses: { 200: answer(`The ${noun} as written`) },
+    problems: [...CONDITIONAL_PROBLEMS, ...BODY_PROBLEMS],
+    handle: async (context) => {
+      authorize(context.request);
+      const ifMatch = requireIfMatch(context.request);
+      const body = await readJsonBody(context.request, contentTypes);
+      const values = mode === 'full' ? fields.parse(body, 'full') : fields.parse(body, 'partial');
+      return update(context, ifMatch, values);
+    },
+  });
+
   return {
     read: {
       operationId: `${plural}.read`,
@@ -224,39 +243,9 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
       },
     },
 
-    replace: {
-      operationId: `${plural}.replace`,
-      summary: `Replaces a ${noun}'s writable fields`,
-      bearer: true,
-      path: idPath,
-      headers: IF_MATCH,
-      body: bodyDoc('full', JSON_TYPES),
-      responses: { 200: answer(`The ${noun} as written`) },
-      problems: [...CONDITIONAL_PROBLEMS, ...BODY_PROBLEMS],
-      handle: async (context) => {
-        authorize(context.request);
-        const ifMatch = requireIfMatch(context.request);
-        const values = fields.parse(await readJsonBody(context.request, JSON_TYPES), 'full');
-        return update(context, ifMatch, values);
-      },
-    },
+    replace: updateOperation('replace', 'full', JSON_TYPES, `Replaces a ${noun}'s writable fields`),
 
-    patch: {
-      operationId: `${plural}.patch`,
-      summary: `Changes some of a ${noun}'s fields (JSON Merge Patch)`,
-      bearer: true,
-      path: idPath,
-      headers: IF_MATCH,
-      body: bodyDoc('partial', MERGE_PATCH_TYPES),
-      responses: { 200: answer(`The ${noun} as written`) },
-      problems: [...CONDITIONAL_PROBLEMS, ...BODY_PROBLEMS],
-      handle: async (context) => {
-        authorize(context.request);
-        const ifMatch = requireIfMatch(context.request);
-        const values = fields.parse(await readJsonBody(context.request, MERGE_PATCH_TYPES), 'partial');
-        return update(context, ifMatch, values);
-      },
-    },
+    patch: updateOperation('patch', 'partial', MERGE_PATCH_TYPES, `Changes some of a ${noun}'s fields (JSON Merge Patch)`),
 
     remove: {
       operationId: `${plural}.delete`,

@@ -7,6 +7,7 @@
 import { APP_VERSION } from '../../common/src/app-info';
 import { CATALOG_PATH, createApp, type App, type AppOptions, type RouteDefinition } from '../../common/src/http';
 import { withOpenApi } from '../../common/src/openapi';
+import { HttpError } from '../../common/src/problem';
 import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
 
 const COMPONENT = 'docs-service';
@@ -37,6 +38,8 @@ export interface DocsAssets {
   /** The script that starts Swagger UI (src/browser.ts, bundled for browsers). */
   script: string;
   style: string;
+  /** Swagger UI's licence and notices (file name -> text), served under `/aggregates/docs/licenses/`, as its licence asks. */
+  licenses?: Record<string, string>;
 }
 
 export interface DocsAppOptions extends AppOptions {
@@ -47,8 +50,11 @@ export interface DocsAppOptions extends AppOptions {
 const ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M6 2H5a2 2 0 0 0-2 2v2.5L1.5 8 3 9.5V12a2 2 0 0 0 2 2h1M10 2h1a2 2 0 0 1 2 2v2.5L14.5 8 13 9.5V12a2 2 0 0 1-2 2h-1" fill="none" stroke="#1f5fa8" stroke-width="1.6"/></svg>';
 
+export const DOCS_LICENSES_PATH = `${DOCS_PATH}/licenses`;
+
 /** The page: the bar above, and the element Swagger UI renders into, naming the document it shows. */
-function renderPage(urls: Record<keyof DocsAssets | 'icon', string>): string {
+function renderPage(urls: Record<Exclude<keyof DocsAssets, 'licenses'> | 'icon', string>, licenses: string[]): string {
+  const credits = licenses.map((name) => `<a href="${DOCS_LICENSES_PATH}/${encodeURIComponent(name)}">${name}</a>`).join(' ');
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
     '<title>API catalog: aggregates dashboard</title>' +
@@ -60,7 +66,9 @@ function renderPage(urls: Record<keyof DocsAssets | 'icon', string>): string {
     `<a href="/">Dashboard</a><a href="${CATALOG_PATH}">The catalog as OpenAPI 3.1 JSON</a></header>` +
     `<main id="swagger-ui" data-spec-url="${CATALOG_PATH}">` +
     `<noscript><p class="catalog-fallback">This viewer needs JavaScript. The catalog itself is <a href="${CATALOG_PATH}">${CATALOG_PATH}</a>.</p></noscript>` +
-    '</main></body></html>'
+    '</main>' +
+    (credits ? `<footer class="catalog-credits">Rendered by Swagger UI (Apache-2.0): ${credits}</footer>` : '') +
+    '</body></html>'
   );
 }
 
@@ -78,7 +86,8 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
     { operationId: 'docs.asset', summary: "The catalog page's scripts, styles and icon (Swagger UI's among them)", securityHeaders: SECURITY_HEADERS },
   );
   // Made once, with the app: the page changes only with the assets.
-  const html = renderPage(files.urls);
+  const licenses = new Map(Object.entries(assets.licenses ?? {}));
+  const html = renderPage(files.urls, [...licenses.keys()]);
   return [
     {
       path: DOCS_PATH,
@@ -103,6 +112,21 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
       },
     },
     files.route,
+    {
+      path: `${DOCS_LICENSES_PATH}/:file`,
+      get: {
+        operationId: 'docs.license',
+        summary: "Swagger UI's licence and notices, as it ships them",
+        path: { file: { description: `One of: ${[...licenses.keys()].join(', ') || '(none)'}`, schema: { type: 'string' } } },
+        responses: { 200: { description: 'The text', content: { 'text/plain': { type: 'string' } } } },
+        problems: ['not-found'],
+        handle: ({ params }) => {
+          const text = licenses.get(params.file ?? '');
+          if (text === undefined) throw new HttpError(404, 'not-found', `No licence file named ${JSON.stringify(params.file ?? '')}.`);
+          return new Response(text, { headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS } });
+        },
+      },
+    },
   ];
 }
 

@@ -3,9 +3,13 @@
 // (scripts/build.mjs bundles browser.ts for browsers first). Logic lives in app.ts.
 import swaggerScript from 'swagger-ui-dist/swagger-ui-bundle.js?raw';
 import swaggerStyle from 'swagger-ui-dist/swagger-ui.css?raw';
+import swaggerLicense from 'swagger-ui-dist/LICENSE?raw';
+import swaggerNotice from 'swagger-ui-dist/NOTICE?raw';
+import swaggerBundleLicenses from 'swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt?raw';
 import script from '#browser-bundle?raw';
 import style from './docs.css?raw';
 import { serve } from '../../common/src/spin-entry';
 import { createDocsApp } from './app';
 
-serve(createDocsApp({ assets: { swaggerScript, swaggerStyle, script, style } }));
+const licenses = { LICENSE: swaggerLicense, NOTICE: swaggerNotice, 'swagger-ui-bundle.js.LICENSE.txt': swaggerBundleLicenses };
+serve(createDocsApp({ assets: { swaggerScript, swaggerStyle, script, style, licenses } }));

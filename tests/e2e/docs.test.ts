@@ -53,7 +53,14 @@ describe('docs-service, real Wasm on the local runtime', () => {
     expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     const html = await response.text();
     const links = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
-    expect(links.filter((link) => !/^\/aggregates\/docs\/assets\/[a-z-]+\.[0-9a-f]{16}\.[a-z]+$/.test(link))).toEqual(['/', '/aggregates/openapi.json', '/aggregates/openapi.json']);
+    expect(links.filter((link) => !/^\/aggregates\/docs\/assets\/[a-z-]+\.[0-9a-f]{16}\.[a-z]+$/.test(link))).toEqual([
+      '/',
+      '/aggregates/openapi.json',
+      '/aggregates/openapi.json',
+      '/aggregates/docs/licenses/LICENSE',
+      '/aggregates/docs/licenses/NOTICE',
+      '/aggregates/docs/licenses/swagger-ui-bundle.js.LICENSE.txt',
+    ]);
     expect(html).not.toMatch(/<script>|<style|\sstyle=/);
   });
 
@@ -84,6 +91,14 @@ describe('docs-service, real Wasm on the local runtime', () => {
     expect(response.status).toBe(200);
     const doc = (await response.json()) as OpenApiDoc;
     expect(validateDocument(doc)).toEqual([]);
-    expect(operations(doc).filter((o) => o.method === 'get').map((o) => o.operation.operationId)).toEqual(['docs.view', 'docs.redirect', 'docs.asset', 'docs.openapi']);
+    expect(operations(doc).filter((o) => o.method === 'get').map((o) => o.operation.operationId)).toEqual(['docs.view', 'docs.redirect', 'docs.asset', 'docs.license', 'docs.openapi']);
+  });
+
+  it("serves Swagger UI's licence texts exactly as swagger-ui-dist ships them", async () => {
+    for (const name of ['LICENSE', 'NOTICE', 'swagger-ui-bundle.js.LICENSE.txt']) {
+      const response = await app.spin.fetch(`/aggregates/docs/licenses/${name}`);
+      expect({ name, status: response.status }).toEqual({ name, status: 200 });
+      expect(Buffer.from(await response.arrayBuffer()).equals(swaggerFile(name))).toBe(true);
+    }
   });
 });

@@ -329,7 +329,7 @@ interface Defect {
   expected: WriteExpectation;
 }
 
-const RANK = { auth: 1, ifMatch: 2, mediaType: 3, size: 4, json: 5, fields: 6, item: 7, version: 8, store: 9 } as const;
+const RANK = { route: 0, auth: 1, ifMatch: 2, mediaType: 3, size: 4, json: 5, fields: 6, item: 7, version: 8, store: 9 } as const;
 const problem = (status: number, code: string, extra: Partial<WriteExpectation> = {}): WriteExpectation => ({ status, code, ...extra });
 const INVALID_JSON = problem(400, 'invalid-json');
 
@@ -609,7 +609,12 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
     const defects: Defect[] = [];
     const labels: string[] = [];
     const headers: Array<[string, string]> = [];
-    let path = method === 'POST' ? `/${collection}/items${chance(0.05) ? '/' : ''}` : itemPath(collection, target?.id ?? '');
+    let path = method === 'POST' ? `/${collection}/items` : itemPath(collection, target?.id ?? '');
+    // One resource, one URL: the collection with a trailing slash is no route at all, decided before anything else.
+    if (method === 'POST' && chance(0.05)) {
+      path = `${path}/`;
+      defects.push({ rank: RANK.route, label: 'trailing slash', expected: problem(404, 'not-found') });
+    }
 
     // The token.
     if (chance(0.05)) {

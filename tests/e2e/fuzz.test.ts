@@ -192,6 +192,9 @@ function ifNoneMatchMatches(header: string, etag: string): boolean {
 const isArrayOfLength = (length: number) => (body: unknown) =>
   Array.isArray(body) && body.length === length ? null : `expected an array of ${length}, got ${JSON.stringify(body).slice(0, 120)}`;
 
+/** A path with a trailing slash (but not `/` itself): no component declares one the fuzzer sends. */
+const trailingSlash = (path: string): boolean => path.length > 1 && path.endsWith('/');
+
 /**
  * Every path outside the three data routes belongs to the page component (`route = "/..."`): `/` and
  * `/assets/:file`; anything else is its problem+json 404. The fuzzer never guesses an asset's content hash.
@@ -199,7 +202,8 @@ const isArrayOfLength = (length: number) => (body: unknown) =>
 function pageExpectation(request: Request, path: string): Expectation {
   const budget = budgetOf(request.headers);
   if (budget !== null && budget <= 0) return { kind: 'problem', status: 504, code: 'gateway-timeout' };
-  const asset = /^\/assets\/([^/]+?)\/*$/.exec(path);
+  if (trailingSlash(path)) return { kind: 'problem', status: 404, code: 'not-found' };
+  const asset = /^\/assets\/([^/]+?)$/.exec(path);
   if (path !== '/' && !asset) return { kind: 'problem', status: 404, code: 'not-found' };
   const allow = 'GET, HEAD, OPTIONS';
   if (request.method === 'OPTIONS') return { kind: 'options', allow };
@@ -224,7 +228,9 @@ function expectationFor(request: Request, data: Data): Expectation {
   const budget = budgetOf(request.headers);
   if (budget !== null && budget <= 0) return { kind: 'problem', status: 504, code: 'gateway-timeout' };
 
-  // The components' route tables, matched the way itty-router does (one segment per parameter, trailing slashes ignored).
+  // One resource, one URL: the shared HTTP layer answers a path with a trailing slash 404 before routing it.
+  if (trailingSlash(path)) return { kind: 'problem', status: 404, code: 'not-found' };
+  // The components' route tables, matched the way itty-router does (one segment per parameter).
   const routes: Array<[RegExp, string]> = {
     customers: [
       [/^\/customers\/items\/*$/, 'customers-list'],

@@ -19,6 +19,7 @@ const ASSETS = {
   swaggerStyle: swaggerFile('swagger-ui.css'),
   script: 'SwaggerUIBundle({ url: "/aggregates/openapi.json" })',
   style: readFileSync(new URL('../../docs-service/src/docs.css', import.meta.url), 'utf8'),
+  licenses: { LICENSE: swaggerFile('LICENSE'), NOTICE: swaggerFile('NOTICE') },
 };
 
 const app = createDocsApp({ assets: ASSETS, ...QUIET });
@@ -118,6 +119,7 @@ describe('docs-service, in-process', () => {
       ['/aggregates/docs', 'docs.view'],
       ['/aggregates/docs/', 'docs.redirect'],
       ['/aggregates/docs/assets/{file}', 'docs.asset'],
+      ['/aggregates/docs/licenses/{file}', 'docs.license'],
       ['/aggregates/docs/openapi.json', 'docs.openapi'],
     ]);
     const view = doc.paths['/aggregates/docs']?.get as { responses: Record<string, { content?: Record<string, unknown> }> };
@@ -125,5 +127,18 @@ describe('docs-service, in-process', () => {
     const asset = operations(doc).find((o) => o.operation.operationId === 'docs.asset')?.operation;
     expect(Object.keys(asset?.responses['200']?.content ?? {})).toEqual(['image/svg+xml', 'text/css', 'text/javascript']);
     expect(asset && problemTypesByStatus(asset)['404']).toEqual(['urn:aggregates-dashboard:problem:not-found']);
+  });
+
+  it("links Swagger UI's licence and notices from the page, and serves them as shipped", async () => {
+    const html = await (await get('/aggregates/docs')).text();
+    expect(html).toContain('<a href="/aggregates/docs/licenses/LICENSE">LICENSE</a>');
+    expect(html).toContain('<a href="/aggregates/docs/licenses/NOTICE">NOTICE</a>');
+    const license = await get('/aggregates/docs/licenses/LICENSE');
+    expect(license.status).toBe(200);
+    expect(license.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await license.text()).toBe(swaggerFile('LICENSE'));
+    const missing = await get('/aggregates/docs/licenses/COPYING');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
   });
 });
