@@ -142,6 +142,14 @@ describe('spin.toml', () => {
     }
   });
 
+  it("declares each aggregates setting's default in spin.toml as config.ts falls back to it (one value, in both places)", () => {
+    const variables = (manifest as unknown as { variables: Record<string, { default?: string }> }).variables;
+    for (const setting of Object.values(SETTINGS)) {
+      const declared = variables[setting.variable]?.default;
+      expect({ variable: setting.variable, declared }).toEqual({ variable: setting.variable, declared: String(setting.fallback) });
+    }
+  });
+
   it('gives the OpenAPI documents the version spin.toml gives the app', () => {
     expect(APP_VERSION).toBe(manifest.application.version);
   });

@@ -3,7 +3,10 @@
  *
  * Routing is itty-router's; this module adds what a demanding client expects on top of it:
  * - `GET`, `POST`, `PUT`, `PATCH`, `DELETE` handlers per route; `HEAD` for every `GET`, `OPTIONS`, and `405`
- *   with an `Allow` header listing what the route answers; a problem+json `404` for unknown paths;
+ *   with an `Allow` header listing what the route answers; a problem+json `404` for unknown paths (pointing to
+ *   the app's operation catalog), and for a path with a trailing slash that no route declares;
+ * - every method of a route is an `Operation`: its handler beside its description, from which the component's
+ *   OpenAPI document is written (openapi.ts);
  * - percent-decoded path parameters (malformed encoding is a `400`, not a crash);
  * - one place that turns thrown errors into problem+json (5xx details go to the log only);
  * - `ETag` on every `200` and `304 Not Modified` for a matching `If-None-Match`; `Cache-Control: no-cache`
@@ -13,7 +16,8 @@
  *   answered `504` at once instead of doing work nobody waits for.
  *
  * @example
- * const app = createApp([{ path: '/customers/count', get: () => json({ count: 3 }) }], { component: 'customers-service' });
+ * const count = { operationId: 'customers.count', summary: 'How many customers', responses: { 200: jsonResponse({ type: 'object' }) }, problems: [], handle: () => json({ count: 3 }) };
+ * const app = createApp([{ path: '/customers/count', get: count }], { component: 'customers-service' });
  * const response = await app.fetch(new Request('http://localhost/customers/count'));
  */
 import { IttyRouter, type IRequest } from 'itty-router';
@@ -132,17 +136,8 @@ export function decodePathParam(raw: string, name: string): string {
   }
 }
 
-/**
- * The request URL. Spin gives guests an absolute `request.url`; the `spin-full-url` header is the fallback
- * for hosts that pass only the path.
- */
-function requestUrl(request: Request): URL {
-  try {
-    return new URL(request.url);
-  } catch {
-    return new URL(request.headers.get('spin-full-url') ?? request.url, 'http://localhost');
-  }
-}
+/** The request URL: Spin gives guests an absolute `request.url` (and a `Request` cannot be made with another). */
+const requestUrl = (request: Request): URL => new URL(request.url);
 
 /** `x-budget-ms` as a whole number of ms; absent or unreadable means no budget was set. */
 function readBudget(headers: Headers): number | null {
@@ -177,10 +172,6 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
         if (budgetMs !== null && budgetMs <= 0) {
           throw new HttpError(504, 'gateway-timeout', 'The caller’s time budget (x-budget-ms) was spent before this request started.');
         }
-        // itty-router matches `/customers/count/` as `/customers/count`: one resource, one URL, unless a route
-        // declares the path with its slash.
-        // itty-router reads `request.url`; hand it one that is always absolute.
-        const routed = url.href === request.url ? request : new Request(url.href, request);
         let answer: Response;
         if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
           const route = withSlash.get(url.pathname);
@@ -189,9 +180,9 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
             const bare = url.pathname.replace(/\/+$/, '') || '/';
             throw new HttpError(404, 'not-found', `No operation of this app answers ${url.pathname} (did you mean ${bare}?); they are all listed at ${CATALOG_PATH}.`);
           }
-          answer = await dispatch(route, routed, {}, trace, budgetMs);
+          answer = await dispatch(route, request, {}, trace, budgetMs);
         } else {
-          answer = (await router.fetch(routed, trace, budgetMs)) as Response;
+          answer = (await router.fetch(request, trace, budgetMs)) as Response;
         }
         response = await conditional(request, answer);
       } catch (error) {

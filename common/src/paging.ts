@@ -85,7 +85,7 @@ export function pagedList<T, F extends object = Record<never, never>>(url: URL, 
 
 /** What a paged list's document says besides its query parameters: the operation, and the page's schema. */
 export interface ListDoc extends Pick<OperationDoc, 'operationId' | 'summary' | 'description'> {
-  /** The schema of a page's body (default: an array of `item`). */
+  /** The schema of a page's body (an array of the items, or what `render` makes of them). */
   page: JsonSchema;
   /** How `?after=` is described (default: a cursor from the Link header). */
   after?: ParameterDoc;

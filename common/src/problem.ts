@@ -24,7 +24,6 @@ export type ProblemCode =
   | 'conflict'
   | 'bad-gateway'
   | 'gateway-timeout'
-  | 'not-implemented'
   | 'internal-error';
 
 /** The status each problem is answered with (one each, so a document can list a status's problems). */
@@ -46,7 +45,6 @@ export const PROBLEM_STATUS: Record<ProblemCode, number> = {
   conflict: 409,
   'bad-gateway': 502,
   'gateway-timeout': 504,
-  'not-implemented': 501,
   'internal-error': 500,
 };
 
@@ -70,7 +68,6 @@ const TITLES: Record<ProblemCode, string> = {
   conflict: 'Conflict',
   'bad-gateway': 'Bad gateway',
   'gateway-timeout': 'Gateway timeout',
-  'not-implemented': 'Not implemented',
   'internal-error': 'Internal server error',
 };
 

@@ -62,8 +62,6 @@ export interface CreateOptions {
 }
 
 export interface SpinRuntime {
-  /** Already resolved when `create` returns; kept so callers can `await runtime.ready` uniformly. */
-  readonly ready: Promise<void>;
   /** `http://host:port` when listening. */
   readonly url: string | undefined;
   readonly manifest: Manifest;
@@ -196,7 +194,6 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   const base = server?.url ?? 'http://localhost';
 
   return {
-    ready: Promise.resolve(),
     url: server?.url,
     manifest,
     routes: router.routes,

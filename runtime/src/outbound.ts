@@ -44,8 +44,8 @@ async function external(request: WireRequest, timeoutMs: number): Promise<Outbou
   }
 }
 
-export function createOutbound(deps: OutboundDeps): (from: string, request: WireRequest, depth: number) => Promise<OutboundResult> {
-  return async (_from, request, depth) => {
+export function createOutbound(deps: OutboundDeps): (request: WireRequest, depth: number) => Promise<OutboundResult> {
+  return async (request, depth) => {
     const url = new URL(request.url);
     if (url.hostname.endsWith(INTERNAL_SUFFIX)) {
       const id = url.hostname.slice(0, -INTERNAL_SUFFIX.length);

@@ -30,7 +30,7 @@ export interface PoolOptions {
   /** Workers allowed to compute at once (default: available cores, at least 2). */
   runnable?: number;
   /** Serves a guest's outbound request; `depth` is the caller's chain depth. */
-  onOutbound(from: string, request: WireRequest, depth: number): Promise<OutboundResult>;
+  onOutbound(request: WireRequest, depth: number): Promise<OutboundResult>;
   onOutput(component: string, stream: 'stdout' | 'stderr', text: string): void;
 }
 
@@ -91,10 +91,6 @@ export class WorkerPool {
   /** Starts the minimum number of workers and resolves when they have loaded every component. */
   async start(): Promise<void> {
     await Promise.all(Array.from({ length: this.#min }, () => this.#spawn()));
-  }
-
-  get size(): number {
-    return this.#slots.size;
   }
 
   run(component: string, request: WireRequest, depth = 0, options: RunOptions = {}): Promise<RunOutcome> {
@@ -216,7 +212,7 @@ export class WorkerPool {
     this.#schedule();
     let result: OutboundResult;
     try {
-      result = await this.#options.onOutbound(task.component, request, task.depth);
+      result = await this.#options.onOutbound(request, task.depth);
     } catch (error) {
       result = { error: { tag: 'internal-error', val: error instanceof Error ? error.message : String(error) } };
     }
