@@ -12,7 +12,9 @@
  * against in-process apps or the real Wasm alike.
  */
 import { APP_VERSION } from '../../common/src/app-info';
-import { createApp, queryParam, type App, type AppOptions, type RouteContext, type RouteDefinition } from '../../common/src/http';
+import { createApp, type App, type AppOptions } from '../../common/src/http';
+import { queryParam } from '../../common/src/query';
+import type { RouteContext, RouteDefinition } from '../../common/src/routes';
 import { openApiDocument, type ParameterDoc } from '../../common/src/openapi';
 import { ID_PARAMETER, parseId } from '../../common/src/params';
 import { HttpError, type ProblemCode } from '../../common/src/problem';

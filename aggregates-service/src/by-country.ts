@@ -15,7 +15,7 @@
  * (descending), then by name in code-point order, with `null` last.
  */
 import { compareCodePoints } from '../../common/src/collation';
-import { json } from '../../common/src/http';
+import { json } from '../../common/src/responses';
 import { compose } from './compose';
 import type { FailurePolicy } from './config';
 import { fetchParts, type FetchContext } from './fetch-parts';

@@ -10,7 +10,7 @@
  * renamed `<component>.<name>` with the references to it.
  */
 import { APP_VERSION } from '../../common/src/app-info';
-import { json } from '../../common/src/http';
+import { json } from '../../common/src/responses';
 import type { OpenApiDocument } from '../../common/src/openapi';
 import { compose } from './compose';
 import type { FailurePolicy } from './config';

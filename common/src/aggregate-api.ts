@@ -13,8 +13,8 @@
  * answer before anything is written: 401/403, 428, 415, 413, 400, 422, 404, 412, 409.
  */
 import { requireBearer } from './auth';
-import type { RouteContext } from './http';
-import { json } from './http';
+import type { RouteContext } from './routes';
+import { json } from './responses';
 import { DATA_VERSION_DOC } from './event-feed';
 import type { JsonSchema, Operation, ParameterDoc } from './openapi';
 import { MAX_BODY_BYTES, readJsonBody } from './json-body';

@@ -1,5 +1,5 @@
 /**
- * Strong entity tags for JSON bodies, and `If-None-Match` matching (RFC 9110, section 13.1.2).
+ * Strong entity tags for JSON bodies, `If-None-Match` matching and conditional GETs (RFC 9110, section 13.1.2).
  * The tag is a 64-bit FNV-1a hash of the body's UTF-16 code units: fast, synchronous (no WebCrypto
  * round-trip), and the same bytes always give the same tag.
  */
@@ -32,4 +32,23 @@ export function ifNoneMatchMatches(header: string | null, etag: string): boolean
   if (header.trim() === '*') return true;
   const opaque = etag.replace(/^W\//, '');
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === opaque);
+}
+
+/**
+ * Conditional GET: adds `ETag` (unless the route set its own) and `Cache-Control` to a `200` answer to GET or
+ * HEAD, or turns it into a `304` when the client's copy is current. Answers to writes are left as they are.
+ */
+export async function conditional(request: Request, response: Response): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return response;
+  if (response.status !== 200 || response.headers.get('cache-control') === 'no-store') return response;
+  const body = await response.text();
+  const headers = new Headers(response.headers);
+  const etag = headers.get('etag') ?? etagOf(body);
+  headers.set('etag', etag);
+  if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache');
+  if (ifNoneMatchMatches(request.headers.get('if-none-match'), etag)) {
+    headers.delete('content-type');
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(body, { status: 200, headers });
 }

@@ -9,7 +9,7 @@
  * version of all the component's data, which the aggregates component keys its cache on. The reads the
  * dashboard makes carry the same number in a `Data-Version` header ({@link dataVersionHeader}).
  */
-import { json } from './http';
+import { json } from './responses';
 import { jsonResponse, named, type Operation } from './openapi';
 import { pagedListOperation, type CursorText } from './paging';
 import { HttpError } from './problem';

@@ -14,8 +14,7 @@
  * const Count = named('Count', { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } });
  * const route = { path: '/customers/count', get: { operationId: 'customers.count', summary: 'How many customers', responses: { 200: ok(Count) }, problems: [], handle } };
  */
-import type { RouteDefinition, RouteHandler } from './http';
-import { ROUTE_METHODS } from './http';
+import { ROUTE_METHODS, type RouteDefinition, type RouteHandler } from './routes';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_STATUS, problemType, type ProblemCode } from './problem';
 
 /** A JSON Schema (2020-12) object. */

@@ -6,7 +6,8 @@
  * A list may accept filters (`?country=Norway`); the next-page link carries them on. A query parameter the
  * list does not know, or one given twice, is a `400` that names the parameters it accepts.
  */
-import { decodeQueryPart, jsonText, queryParam } from './http';
+import { decodeQueryPart, queryParam } from './query';
+import { jsonText } from './responses';
 import type { JsonSchema, Operation, OperationDoc, ParameterDoc } from './openapi';
 import { encodeCursor, PAGE_DEFAULT, PAGE_MAX, parseCursor, parsePageLimit, type Cursor, type QueryFilter } from './params';
 import { HttpError } from './problem';

@@ -14,7 +14,7 @@
  * assets.urls.script; // '/assets/page.1b2c...e9.js'
  * routes.push(assets.route);
  */
-import type { RouteDefinition } from './http';
+import type { RouteDefinition } from './routes';
 import { etagOf } from './etag';
 import type { ResponseDoc } from './openapi';
 import { HttpError } from './problem';

@@ -6,7 +6,9 @@
 import { aggregateRoutes } from '../../common/src/aggregate-api';
 import { APP_VERSION } from '../../common/src/app-info';
 import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
-import { createApp, json, type App, type AppOptions, type RouteDefinition } from '../../common/src/http';
+import { createApp, type App, type AppOptions } from '../../common/src/http';
+import { json } from '../../common/src/responses';
+import type { RouteDefinition } from '../../common/src/routes';
 import { arrayOf, jsonResponse, named, objectSchema, withOpenApi } from '../../common/src/openapi';
 import { pagedListOperation } from '../../common/src/paging';
 import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';

@@ -5,7 +5,8 @@
  * are injected, so tests run it in-process too.
  */
 import { APP_VERSION } from '../../common/src/app-info';
-import { CATALOG_PATH, createApp, type App, type AppOptions, type RouteDefinition } from '../../common/src/http';
+import { createApp, type App, type AppOptions } from '../../common/src/http';
+import { CATALOG_PATH, type RouteDefinition } from '../../common/src/routes';
 import { withOpenApi } from '../../common/src/openapi';
 import { HttpError } from '../../common/src/problem';
 import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';

@@ -6,7 +6,10 @@
 import { aggregateRoutes } from '../../common/src/aggregate-api';
 import { APP_VERSION } from '../../common/src/app-info';
 import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
-import { createApp, json, queryParam, type App, type AppOptions, type RouteDefinition, type RouteContext } from '../../common/src/http';
+import { createApp, type App, type AppOptions } from '../../common/src/http';
+import { queryParam } from '../../common/src/query';
+import { json } from '../../common/src/responses';
+import type { RouteDefinition, RouteContext } from '../../common/src/routes';
 import { jsonGroups } from '../../common/src/json-groups';
 import { arrayOf, jsonResponse, named, objectSchema, withOpenApi, type ParameterDoc } from '../../common/src/openapi';
 import { checkQueryNames, pagedListOperation } from '../../common/src/paging';

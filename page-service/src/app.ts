@@ -5,7 +5,8 @@
  * tests run it in-process too.
  */
 import { APP_VERSION } from '../../common/src/app-info';
-import { createApp, type App, type AppOptions, type RouteDefinition } from '../../common/src/http';
+import { createApp, type App, type AppOptions } from '../../common/src/http';
+import type { RouteDefinition } from '../../common/src/routes';
 import { withOpenApi } from '../../common/src/openapi';
 import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
 import { traceHeaders } from '../../common/src/trace';
