@@ -77,9 +77,9 @@ export function eventFeedOperation(openDatabase: () => Database, table: EventTab
       after: { description: 'The sequence number after which the page starts (0: the beginning)', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } },
     },
     {
-      cursorArity: 1,
+      // By sequence number (an integer, so not a text keyset): the cursor is the last one read.
+      order: { arity: 1, cursorOf: (event: FeedEvent) => [String(event.seq)] },
       cursorText: SEQ_CURSOR,
-      cursorOf: (event: FeedEvent) => [String(event.seq)],
       read(limit, after) {
         const select = `SELECT Seq, Type, AggregateId, Version, At, Diff FROM ${table} WHERE Seq > ?1 ORDER BY Seq LIMIT ?2`;
         const rows = queryPacked(openDatabase(), select, ['Seq', 'Type', 'AggregateId', 'Version', 'At', 'json(Diff)'], [Number(after?.[0] ?? 0), limit + 1]);

@@ -6,6 +6,7 @@
  * A list may accept filters (`?country=Norway`); the next-page link carries them on. A query parameter the
  * list does not know, or one given twice, is a `400` that names the parameters it accepts.
  */
+import type { CursorOrder } from './keyset';
 import { decodeQueryPart, queryParam } from './query';
 import { jsonText } from './responses';
 import type { JsonSchema, Operation, OperationDoc, ParameterDoc } from './openapi';
@@ -21,13 +22,11 @@ export interface Page<T> {
 export type FilterParsers<F> = { [N in keyof F]-?: QueryFilter<NonNullable<F[N]>> };
 
 export interface PagedListOptions<T, F extends object = Record<never, never>> {
-  /** How many strings a cursor of this list holds. */
-  cursorArity: number;
+  /** The list's order: its cursor's arity and an item's cursor (keyset.ts). */
+  order: CursorOrder<T>;
   filters?: FilterParsers<F>;
   /** Reads a page; `filters` holds the filters the request gave. */
   read(limit: number, after: Cursor | null, filters: F): Page<T>;
-  /** The sort key of an item, which the next page starts after. */
-  cursorOf(item: T): Cursor;
   /** The page's JSON text (default: a JSON array of the items). */
   render?: (items: T[]) => string;
   /** How a cursor is written in `?after=` (default: a JSON array of strings). */
@@ -62,12 +61,12 @@ export function checkQueryNames(url: URL, allowed: readonly string[]): string[] 
 }
 
 export function pagedList<T, F extends object = Record<never, never>>(url: URL, options: PagedListOptions<T, F>): Response {
-  const { cursorArity, read, cursorOf, render = (items) => JSON.stringify(items), cursorText = JSON_CURSOR } = options;
+  const { order, read, render = (items) => JSON.stringify(items), cursorText = JSON_CURSOR } = options;
   const filterParsers = (options.filters ?? {}) as Record<string, QueryFilter<unknown>>;
   const filterNames = Object.keys(filterParsers);
   checkQueryNames(url, [...PAGING_PARAMETERS, ...filterNames]);
   const limit = parsePageLimit(queryParam(url, 'limit'));
-  const after = cursorText.parse(queryParam(url, 'after'), cursorArity);
+  const after = cursorText.parse(queryParam(url, 'after'), order.arity);
   const filters: Record<string, unknown> = {};
   const carried: string[] = [];
   for (const name of filterNames) {
@@ -80,7 +79,7 @@ export function pagedList<T, F extends object = Record<never, never>>(url: URL, 
   const { items, more } = read(limit, after, filters as F);
   const last = items[items.length - 1];
   if (!more || !last) return jsonText(render(items), { headers });
-  const query = [`limit=${limit}`, ...carried, `after=${encodeURIComponent(cursorText.format(cursorOf(last)))}`].join('&');
+  const query = [`limit=${limit}`, ...carried, `after=${encodeURIComponent(cursorText.format(order.cursorOf(last)))}`].join('&');
   return jsonText(render(items), { headers: { ...headers, link: `<${url.pathname}?${query}>; rel="next"` } });
 }
 

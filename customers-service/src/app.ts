@@ -16,6 +16,7 @@ import { HttpError } from '../../common/src/problem';
 import type { Database } from '../../common/src/sql';
 import {
   CUSTOMER_FIELDS,
+  CUSTOMERS_BY_NAME,
   CustomerRankSchema,
   CustomerSchema,
   CustomerSummarySchema,
@@ -62,7 +63,7 @@ function customersRoutes({ openDatabase, apiToken = () => null, newId = () => cr
       get: pagedListOperation<CustomerSummary, CustomerFilters>(
         { operationId: 'customers.list', summary: 'Customers by name, then id (code-point order), paged', page: arrayOf(CustomerSummarySchema), headers: DATA_VERSION_DOC },
         {
-          cursorArity: 2,
+          order: CUSTOMERS_BY_NAME,
           headers: dataVersion,
           filters: {
             country: filters.text('country', 'Only customers in this country'),
@@ -70,7 +71,6 @@ function customersRoutes({ openDatabase, apiToken = () => null, newId = () => cr
             updatedSince: filters.timestamp('updatedSince', 'Only customers changed at or after this time'),
           },
           read: (limit, after, where) => customers().listPage(limit, after, where),
-          cursorOf: (c) => [c.name ?? '', c.id ?? ''],
         },
       ),
       post: items.create,

@@ -1,7 +1,7 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
 import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
 import { named, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
-import { compareCodePoints } from '../../common/src/collation';
+import { keyset } from '../../common/src/keyset';
 import { defineFields, integer, text, type FieldValues } from '../../common/src/fields';
 import type { Cursor } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
@@ -79,7 +79,11 @@ const toSummary = (row: Row): CustomerSummary => ({
 
 // Names compare as UTF-8 bytes (BINARY), which is code-point order; the id settles the rest so every list
 // has one order for the same data.
-const BY_NAME = 'Name COLLATE BINARY, Id COLLATE BINARY';
+export const CUSTOMERS_BY_NAME = keyset<CustomerSummary>([
+  ['Name', (c) => c.name ?? ''],
+  ['Id', (c) => c.id ?? ''],
+]);
+const BY_NAME = CUSTOMERS_BY_NAME.orderBy;
 
 /** Columns of each writable field. */
 const COLUMNS: Record<keyof CustomerFields, string> = { name: 'Name', city: 'City', country: 'Country', scoring: 'Scoring' };
@@ -92,12 +96,15 @@ export function createCustomersRepository(db: Database) {
       if (filters.country !== undefined) q.add('Country = ?', filters.country);
       if (filters.minScoring !== undefined) q.add('Scoring >= ?', filters.minScoring);
       if (filters.updatedSince !== undefined) q.add('Id IN (SELECT Id FROM CustomerMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
-      if (after) q.add('(Name COLLATE BINARY, Id COLLATE BINARY) > (?, ?)', after[0] ?? '', after[1] ?? '');
+      if (after) q.add(...CUSTOMERS_BY_NAME.after(after));
       const select = `SELECT Id, Name, Country, Scoring FROM Customers${q.where()} ORDER BY ${BY_NAME} LIMIT ${q.param(limit + 1)}`;
-      const rows = queryPacked(db, select, ['Id', 'Name', 'Country', exactNumberSql('Scoring')], q.params)
-        .map(([id, name, country, scoring]) => ({ id: packedText(id), name: packedText(name), country: packedText(country), scoring: packedNumber(scoring) }))
-        .sort((a, b) => compareCodePoints(a.name ?? '', b.name ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
-      return pageOf(rows, limit);
+      const rows = queryPacked(db, select, ['Id', 'Name', 'Country', exactNumberSql('Scoring')], q.params).map(([id, name, country, scoring]) => ({
+        id: packedText(id),
+        name: packedText(name),
+        country: packedText(country),
+        scoring: packedNumber(scoring),
+      }));
+      return pageOf(CUSTOMERS_BY_NAME.sort(rows), limit);
     },
 
     /** One customer by id, ignoring ASCII case; `null` when there is none. */

@@ -21,6 +21,9 @@ import {
   createIncidentsRepository,
   createIncidentsStore,
   INCIDENT_FIELDS,
+  INCIDENTS_BY_CUSTOMER,
+  INCIDENTS_BY_ID,
+  TOTALS_BY_NAME,
   IncidentSchema,
   IncidentSummarySchema,
   NameStandingSchema,
@@ -98,7 +101,7 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
       get: pagedListOperation<IncidentSummary, IncidentFilters>(
         { operationId: 'incidents.list', summary: 'Incidents by id (code-point order), paged', page: arrayOf(IncidentSummarySchema) },
         {
-          cursorArity: 1,
+          order: INCIDENTS_BY_ID,
           filters: {
             customerName: filters.text('customerName', 'Only incidents of this customer name'),
             customerId: filters.text('customerId', 'Only incidents of the customer with this id (ASCII case ignored)'),
@@ -106,7 +109,6 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
             updatedSince: filters.timestamp('updatedSince', 'Only incidents changed at or after this time'),
           },
           read: (limit, after, where) => incidents().listPage(limit, after, where),
-          cursorOf: (i) => [i.id ?? ''],
         },
       ),
       post: items.create,
@@ -118,10 +120,9 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
       get: pagedListOperation(
         { operationId: 'incidents.grouped', summary: 'Every incident, grouped by customer name, paged', page: Groups, headers: DATA_VERSION_DOC },
         {
-          cursorArity: 2,
+          order: INCIDENTS_BY_CUSTOMER,
           headers: dataVersion,
           read: (limit, after) => incidents().byCustomerPage(limit, after),
-          cursorOf: (i) => [i.customerName ?? '', i.id ?? ''],
           render: (list) => jsonGroups(list, (i) => i.customerName ?? ''),
         },
       ),
@@ -167,10 +168,9 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
           headers: DATA_VERSION_DOC,
         },
         {
-          cursorArity: 1,
+          order: TOTALS_BY_NAME,
           headers: dataVersion,
           read: (limit, after) => incidents().totalsPage(limit, after),
-          cursorOf: (t) => [t.customerName],
         },
       ),
     },

@@ -1,7 +1,7 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
 import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
 import { named, nullable, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
-import { compareCodePoints } from '../../common/src/collation';
+import { keyset } from '../../common/src/keyset';
 import { decimal, defineFields, oneOf, text, throwIfInvalid, type FieldValues } from '../../common/src/fields';
 import type { Cursor } from '../../common/src/params';
 import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
@@ -131,6 +131,14 @@ const toSummary = (row: Row): IncidentSummary => ({
 
 const COLUMNS = 'SELECT Id, Amount, CustomerName FROM Incidents';
 
+/** The orders of the incidents component's paged lists (keyset.ts): by id; by customer name, then id; totals by name. */
+export const INCIDENTS_BY_ID = keyset<IncidentSummary>([['Id', (i) => i.id ?? '']]);
+export const INCIDENTS_BY_CUSTOMER = keyset<IncidentSummary>([
+  ['CustomerName', (i) => i.customerName ?? ''],
+  ['Id', (i) => i.id ?? ''],
+]);
+export const TOTALS_BY_NAME = keyset<NameTotals>([['CustomerName', (t) => t.customerName]]);
+
 export function createIncidentsRepository(db: Database) {
   /** Incidents of a `COLUMNS` query, packed into one value (see `queryPacked`). */
   const readPacked = (select: string, params: SqlParam[]): IncidentSummary[] =>
@@ -151,11 +159,9 @@ export function createIncidentsRepository(db: Database) {
         q.add('Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = (SELECT Id FROM Customers WHERE Id = ? COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1))', filters.customerId);
       }
       if (filters.updatedSince !== undefined) q.add('Id IN (SELECT Id FROM IncidentMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
-      if (after) q.add('Id COLLATE BINARY > ?', after[0] ?? '');
-      const rows = readPacked(`${COLUMNS}${q.where()} ORDER BY Id COLLATE BINARY LIMIT ${q.param(limit + 1)}`, q.params).sort((a, b) =>
-        compareCodePoints(a.id ?? '', b.id ?? ''),
-      );
-      return pageOf(rows, limit);
+      if (after) q.add(...INCIDENTS_BY_ID.after(after));
+      const rows = readPacked(`${COLUMNS}${q.where()} ORDER BY ${INCIDENTS_BY_ID.orderBy} LIMIT ${q.param(limit + 1)}`, q.params);
+      return pageOf(INCIDENTS_BY_ID.sort(rows), limit);
     },
 
     /** One incident by id, ignoring ASCII case; `null` when there is none. */
@@ -200,13 +206,15 @@ export function createIncidentsRepository(db: Database) {
 
     /** A page of the per-name totals, by name (binary order): `limit` of them after `after` (a name). */
     totalsPage(limit: number, after: Cursor | null): { items: NameTotals[]; more: boolean } {
-      const select = after
-        ? 'SELECT CustomerName, IncidentCount, VolumeMicros FROM IncidentTotals WHERE CustomerName COLLATE BINARY > ?1 ORDER BY CustomerName COLLATE BINARY LIMIT ?2'
-        : 'SELECT CustomerName, IncidentCount, VolumeMicros FROM IncidentTotals ORDER BY CustomerName COLLATE BINARY LIMIT ?1';
-      const rows = queryPacked(db, select, ['CustomerName', 'IncidentCount', 'VolumeMicros'], after ? [after[0] ?? '', limit + 1] : [limit + 1])
-        .map(([customerName, count, micros]) => ({ customerName: String(customerName), numberOfIncidents: Number(count), volumeMicros: Number(micros) }))
-        .sort((a, b) => compareCodePoints(a.customerName, b.customerName));
-      return pageOf(rows, limit);
+      const q = sqlConditions();
+      if (after) q.add(...TOTALS_BY_NAME.after(after));
+      const select = `SELECT CustomerName, IncidentCount, VolumeMicros FROM IncidentTotals${q.where()} ORDER BY ${TOTALS_BY_NAME.orderBy} LIMIT ${q.param(limit + 1)}`;
+      const rows = queryPacked(db, select, ['CustomerName', 'IncidentCount', 'VolumeMicros'], q.params).map(([customerName, count, micros]) => ({
+        customerName: String(customerName),
+        numberOfIncidents: Number(count),
+        volumeMicros: Number(micros),
+      }));
+      return pageOf(TOTALS_BY_NAME.sort(rows), limit);
     },
 
     /**
@@ -261,12 +269,10 @@ export function createIncidentsRepository(db: Database) {
      * them after `after` (a name and an id).
      */
     byCustomerPage(limit: number, after: Cursor | null): { items: IncidentSummary[]; more: boolean } {
-      const order = 'ORDER BY CustomerName COLLATE BINARY, Id COLLATE BINARY';
-      const rows = readPacked(
-        after ? `${COLUMNS} WHERE (CustomerName COLLATE BINARY, Id COLLATE BINARY) > (?1, ?2) ${order} LIMIT ?3` : `${COLUMNS} ${order} LIMIT ?1`,
-        after ? [after[0] ?? '', after[1] ?? '', limit + 1] : [limit + 1],
-      ).sort((a, b) => compareCodePoints(a.customerName ?? '', b.customerName ?? '') || compareCodePoints(a.id ?? '', b.id ?? ''));
-      return pageOf(rows, limit);
+      const q = sqlConditions();
+      if (after) q.add(...INCIDENTS_BY_CUSTOMER.after(after));
+      const rows = readPacked(`${COLUMNS}${q.where()} ORDER BY ${INCIDENTS_BY_CUSTOMER.orderBy} LIMIT ${q.param(limit + 1)}`, q.params);
+      return pageOf(INCIDENTS_BY_CUSTOMER.sort(rows), limit);
     },
   };
 }
