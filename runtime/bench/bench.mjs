@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench`: requests/s, p50/p99 latency and the runtime's CPU time per request, over real loopback
-// sockets, for two apps:
+// sockets, for up to two apps:
 //
-//   fixture  runtime/test-fixtures: one query (/a/db/count) and one chained call to a one-query component
-//   app      the repository's spin.toml with --sqlite @migrations.sql in a temporary state directory:
-//            /customers/count (one query) and /aggregates/dashboard (4 chained calls; its cache is turned
-//            off with --variable cache_ttl_ms=0 so that every request really calls the data components)
+//   fixture  the runtime's own test app (runtime/test-fixtures, built here): one query (/a/db/count) and one
+//            chained call to a one-query component
+//   app      an app given by its caller: --from <spin.toml>, its --sqlite and --variable flags, and one
+//            --path per endpoint. It must be built already. The repository's package.json passes its own
+//            (`npm run bench:runtime`, which `npm run bench` runs).
 //
 // Each app is started as a child process with the runtime CLI (as `npm run up` does) and driven from this
 // process with keep-alive load loops at each concurrency level for a fixed time. CPU ms/request is the
@@ -19,89 +20,97 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { get, load, startRuntimeCli } from '../../bench/http-load.mjs';
-import { buildAppComponents, buildFixtures, fixtureManifest } from '../test-fixtures/build-fixtures.mjs';
+import { buildFixtures, fixtureManifest } from '../test-fixtures/build-fixtures.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const USAGE = `Usage: npm run bench -- [flags]
-  --apps <list>             fixture, app, or both (default: fixture,app)
+const USAGE = `Usage: node runtime/bench/bench.mjs [flags]   (npm run bench:runtime -- [flags] adds the app's own)
+  --apps <list>             fixture, app, or both (default: both when --from is given, else fixture)
   --concurrency <list>      comma-separated levels (default: 1,4,16)
   --duration <seconds>      measuring time per row (default: 4)
   --cli <path>              the runtime CLI to measure (default: runtime/dist/cli.js); for comparing builds:
                             results then go to stdout only, unless --out is given
   --out <dir>               results directory (default: bench/results)
-  --from <spin.toml>        measure another app instead, with:
-  --sqlite <arg>            --sqlite for it (repeatable)
+The app ("app" in the results), built beforehand; relative paths are from the current directory:
+  --from <spin.toml>        its manifest
+  --sqlite <arg>            --sqlite for it (repeatable), e.g. --sqlite @schema.sql
   --variable <name=value>   --variable for it (repeatable)
-  --path <name=path>        a row per endpoint (repeatable), e.g. --path "one query=/customers/count"`;
+  --path <name=path>        a row per endpoint (repeatable, at least one), e.g. --path "one query=/items/count"`;
 
-const { values } = parseArgs({
-  options: {
-    apps: { type: 'string', default: 'fixture,app' },
-    concurrency: { type: 'string', default: '1,4,16' },
-    duration: { type: 'string', default: '4' },
-    cli: { type: 'string' },
-    out: { type: 'string' },
-    from: { type: 'string' },
-    sqlite: { type: 'string', multiple: true, default: [] },
-    variable: { type: 'string', multiple: true, default: [] },
-    path: { type: 'string', multiple: true, default: [] },
-    help: { type: 'boolean' },
-  },
-});
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      apps: { type: 'string' },
+      concurrency: { type: 'string', default: '1,4,16' },
+      duration: { type: 'string', default: '4' },
+      cli: { type: 'string' },
+      out: { type: 'string' },
+      from: { type: 'string' },
+      sqlite: { type: 'string', multiple: true, default: [] },
+      variable: { type: 'string', multiple: true, default: [] },
+      path: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  usage(error instanceof Error ? error.message : String(error));
+}
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
 
-const APPS = {
-  fixture: {
-    name: 'fixture',
-    from: fixtureManifest,
-    build: () => buildFixtures(),
-    args: [
-      '--sqlite',
-      'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
-      '--sqlite',
-      "INSERT INTO items (name) SELECT 'item ' || value FROM json_each('[1,2,3,4,5,6,7,8,9,10]')",
-    ],
-    endpoints: [
-      { name: 'one query', path: '/a/db/count' },
-      { name: 'one chained call', path: `/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}` },
-    ],
-  },
-  app: {
-    name: 'app',
-    from: join(root, 'spin.toml'),
-    build: () => buildAppComponents(),
-    args: ['--sqlite', `@${join(root, 'migrations.sql')}`, '--variable', 'cache_ttl_ms=0'],
-    endpoints: [
-      { name: 'one query', path: '/customers/count' },
-      { name: 'dashboard (4 chained calls)', path: '/aggregates/dashboard' },
-    ],
-  },
+const FIXTURE = {
+  name: 'fixture',
+  from: fixtureManifest,
+  build: () => buildFixtures(),
+  args: [
+    '--sqlite',
+    'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+    '--sqlite',
+    "INSERT INTO items (name) SELECT 'item ' || value FROM json_each('[1,2,3,4,5,6,7,8,9,10]')",
+  ],
+  endpoints: [
+    { name: 'one query', path: '/a/db/count' },
+    { name: 'one chained call', path: `/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}` },
+  ],
 };
 
-function customApp() {
+/** `@file.sql[:label]` with the file resolved from the current directory (the runtime runs at the root). */
+function sqliteArg(arg) {
+  if (!arg.startsWith('@')) return arg;
+  const spec = arg.slice(1);
+  const colon = spec.lastIndexOf(':');
+  const [file, label] = colon > 0 ? [spec.slice(0, colon), spec.slice(colon)] : [spec, ''];
+  return `@${resolve(file)}${label}`;
+}
+
+/** The app given by --from, --sqlite, --variable and --path. */
+function callerApp() {
+  if (values.from === undefined) usage('--apps app needs --from <spin.toml> and at least one --path');
   const endpoints = values.path.map((pair) => {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`--path ${pair}: expected name=path`);
+    if (eq <= 0) usage(`--path ${pair}: expected name=path`);
     return { name: pair.slice(0, eq), path: pair.slice(eq + 1) };
   });
-  if (endpoints.length === 0) throw new Error('--from needs at least one --path');
+  if (endpoints.length === 0) usage('--from needs at least one --path');
   return {
-    name: 'custom',
+    name: 'app',
     from: resolve(values.from),
     build: async () => {},
-    args: [...values.sqlite.flatMap((s) => ['--sqlite', s]), ...values.variable.flatMap((v) => ['--variable', v])],
+    args: [...values.sqlite.flatMap((s) => ['--sqlite', sqliteArg(s)]), ...values.variable.flatMap((v) => ['--variable', v])],
     endpoints,
   };
 }
 
-const apps = values.from === undefined ? values.apps.split(',').map((name) => APPS[name] ?? usage(`unknown app '${name}'`)) : [customApp()];
+const APPS = { fixture: () => FIXTURE, app: callerApp };
+const apps = (values.apps ?? (values.from === undefined ? 'fixture' : 'fixture,app')).split(',').map((name) => (APPS[name] ?? (() => usage(`unknown app '${name}'`)))());
 const cli = resolve(root, values.cli ?? 'runtime/dist/cli.js');
 const outDir = values.out ?? (values.cli === undefined ? join(root, 'bench/results') : undefined);
 const levels = values.concurrency.split(',').map(Number);
 const durationMs = Number(values.duration) * 1000;
+if (levels.some((level) => !Number.isInteger(level) || level < 1)) usage(`--concurrency ${values.concurrency}: expected positive integers`);
+if (!(durationMs > 0)) usage(`--duration ${values.duration}: expected a positive number of seconds`);
 
 function usage(message) {
   console.error(`${message}\n${USAGE}`);

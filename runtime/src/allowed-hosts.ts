@@ -3,7 +3,7 @@
  * service chaining: `http://<id>.spin.internal` is reachable only through a rule naming that host or
  * `*.spin.internal`; a bare `*` host (as in `*://*:*`) does not grant it.
  */
-import type { AllowedHost } from './protocol.js';
+import type { AllowedHost, HttpErrorCode } from './protocol.js';
 
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
 const RULE = /^([a-z][a-z0-9+.-]*|\*):\/\/([^/:]+)(?::([0-9]+(?:-[0-9]+)?|\*))?\/?$/;
@@ -43,4 +43,12 @@ export function isAllowed(rules: AllowedHost[], url: URL): boolean {
   if (port === undefined) return false;
   const host = url.hostname.toLowerCase();
   return rules.some((r) => (r.scheme === '*' || r.scheme === scheme) && hostMatches(r.host, host) && port >= r.ports[0] && port <= r.ports[1]);
+}
+
+/**
+ * The outbound check of a component's `wasi:http` requests: nothing when `url` is allowed, else Spin's error
+ * `HTTP-request-denied` (which the guest receives through the response future).
+ */
+export function outboundDenial(rules: AllowedHost[], url: URL): HttpErrorCode | undefined {
+  return isAllowed(rules, url) ? undefined : { tag: 'HTTP-request-denied' };
 }

@@ -5,15 +5,15 @@
  * {@link FaultTable.take} once per request; the first rule that matches and has uses left applies.
  *
  * @example
- *   // The next two chained calls to incidents-service under /incidents/top/ answer 503 after 300 ms.
- *   spin.setFaults([{ component: 'incidents-service', path: '/incidents/top/', delayMs: 300, status: 503, times: 2 }]);
+ *   // The next two chained calls to component `hidden` under /db/ answer 503 after 300 ms.
+ *   spin.setFaults([{ component: 'hidden', path: '/db/', delayMs: 300, status: 503, times: 2 }]);
  */
 import { ConfigError, UsageError } from './errors.js';
 
 export interface FaultRule {
   /** Component id, as in spin.toml. */
   component: string;
-  /** Applies only to requests whose path starts with this (e.g. `/incidents/top/`); default: every path. */
+  /** Applies only to requests whose path starts with this (e.g. `/db/`); default: every path. */
   path?: string;
   /** Holds the answer back this long; the guest still runs (unless `status` is set). */
   delayMs?: number;

@@ -4,8 +4,8 @@
  * listener; the returned runtime serves requests with `fetch` until `dispose()`.
  *
  * @example
- *   const spin = await create({ from: 'spin.toml', sqlite: ['@migrations.sql'], stateDir: tmp });
- *   const response = await spin.fetch('/customers/count');
+ *   const spin = await create({ from: 'spin.toml', sqlite: ['@schema.sql'], stateDir: tmp });
+ *   const response = await spin.fetch('/items/count');
  *   await spin.dispose();
  */
 import { dirname, resolve } from 'node:path';

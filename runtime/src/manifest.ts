@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError } from './errors.js';
-import { toRoute } from './router.js';
+import { toRoute, type HttpTrigger } from './router.js';
 import { TomlReader } from './toml-checks.js';
-import { templateNames } from './variables.js';
+import { templateNames, VARIABLE_NAME } from './variable-names.js';
 
 export interface VariableDecl {
   default: string | undefined;
@@ -17,11 +17,7 @@ export interface VariableDecl {
   secret: boolean;
 }
 
-export interface HttpTrigger {
-  /** A route (`/a`, `/a/...`, `/users/:id`) or `private` for a component reachable only by chaining. */
-  route: string | { private: true };
-  component: string;
-}
+export type { HttpTrigger };
 
 export interface ComponentDecl {
   id: string;
@@ -45,8 +41,6 @@ export interface Manifest {
 }
 
 const COMPONENT_ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-// Spin's rule (spin-expressions): a lowercase letter, then letters, digits and single underscores between them.
-const VARIABLE_NAME = /^[a-z](?:_?[a-z0-9])*$/;
 /** What a request path can hold (RFC 3986 pchar and `/`); a route with anything else could never match. */
 const ROUTE_CHARS = /^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 

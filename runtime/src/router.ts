@@ -14,7 +14,12 @@
  * - A chained request (`http://<component>.spin.internal/...`) bypasses the routes: the component sees the
  *   route `/...` and the whole path as `spin-path-info`, with no `:name` values, whatever its own routes are.
  */
-import type { HttpTrigger } from './manifest.js';
+/** A `[[trigger.http]]` of spin.toml, as manifest.ts validates it and the router takes it. */
+export interface HttpTrigger {
+  /** A route (`/a`, `/a/...`, `/users/:id`) or `private` for a component reachable only by chaining. */
+  route: string | { private: true };
+  component: string;
+}
 
 /** Spin answers every path under this prefix itself (health, info, else 404). */
 export const WELL_KNOWN_PREFIX = '/.well-known/spin/';

@@ -5,12 +5,7 @@
  */
 import { ConfigError } from './errors.js';
 import type { Manifest } from './manifest.js';
-
-const TEMPLATE = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
-
-export function templateNames(template: string): string[] {
-  return [...template.matchAll(TEMPLATE)].map((m) => m[1] ?? '');
-}
+import { expandTemplate } from './variable-names.js';
 
 export function envName(variable: string): string {
   return `SPIN_VARIABLE_${variable.toUpperCase()}`;
@@ -35,7 +30,7 @@ export function resolveVariables(
   const byComponent: Record<string, Record<string, string>> = {};
   for (const component of Object.values(manifest.components)) {
     byComponent[component.id] = Object.fromEntries(
-      Object.entries(component.variables).map(([name, template]) => [name, template.replace(TEMPLATE, (_m, ref: string) => values[ref] ?? '')]),
+      Object.entries(component.variables).map(([name, template]) => [name, expandTemplate(template, values)]),
     );
   }
   return byComponent;

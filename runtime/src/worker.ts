@@ -5,7 +5,7 @@
  * asks (the worker fell idle), it prepares one ahead so the next request does not wait for it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isAllowed } from './allowed-hosts.js';
+import { outboundDenial } from './allowed-hosts.js';
 import { Blocker } from './host/blocking.js';
 import { closeAll, rollbackOpenTransactions } from './host/databases.js';
 import { flushUnsent, IncomingRequest, ResponseOutparam, useOutboundGate, type FutureIncomingResponse } from './host/http.js';
@@ -80,7 +80,7 @@ function run(requestId: number, componentId: string, wire: WireRequest, injectTr
     return;
   }
   useOutboundGate({
-    check: (url) => (isAllowed(component.allowedHosts, url) ? undefined : { tag: 'HTTP-request-denied' }),
+    check: (url) => outboundDenial(component.allowedHosts, url),
     send(request, future: FutureIncomingResponse) {
       const callId = ++nextCallId;
       pendingCalls.set(callId, future);

@@ -6,5 +6,3 @@ export declare const guestWasm: string;
 export declare const sdkGuestWasm: string;
 /** Builds the guest unless its inputs are unchanged; returns 'built' or 'fresh'. */
 export declare function buildFixtures(options?: { log?: (line: string) => void; toolchain?: 'componentize' | 'sdk' }): Promise<'built' | 'fresh'>;
-/** Builds the app's own components (spin.toml at the root) one at a time; resolves with their .wasm paths. */
-export declare function buildAppComponents(options?: { log?: (line: string) => void }): Promise<string[]>;

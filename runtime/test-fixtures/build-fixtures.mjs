@@ -2,7 +2,7 @@
 // components (scripts/build.mjs). Incremental by input hash, so a repeated test run costs ~0 s.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildComponent, manifestComponents } from '../../scripts/build.mjs';
+import { buildComponent } from '../../scripts/build.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -19,16 +19,6 @@ export const sdkGuestWasm = join(here, 'guest/dist/guest-sdk.wasm');
 export async function buildFixtures({ log = () => {}, toolchain = 'componentize' } = {}) {
   const wasm = toolchain === 'sdk' ? sdkGuestWasm : guestWasm;
   return buildComponent({ id: 'runtime-fixture-guest', dir: 'runtime/test-fixtures/guest', wasm, world: 'runtime-fixture' }, { log, toolchain });
-}
-
-/**
- * Builds the app's own components (spin.toml at the root) one at a time (this machine is shared); returns
- * their .wasm paths.
- */
-export async function buildAppComponents({ log = () => {} } = {}) {
-  const components = await manifestComponents();
-  for (const component of components) await buildComponent(component, { log });
-  return components.map((component) => component.wasm);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

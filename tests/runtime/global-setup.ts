@@ -8,8 +8,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type * as TranspileCache from '../../runtime/src/transpile-cache.js';
-import { buildAppComponents, buildFixtures, guestWasm } from '../../runtime/test-fixtures/build-fixtures.mjs';
+import { buildFixtures, guestWasm } from '../../runtime/test-fixtures/build-fixtures.mjs';
 import { buildConformanceGuest, conformanceWasm } from '../conformance/build-guest.mjs';
+import { buildAppComponents } from '../support/build-app.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

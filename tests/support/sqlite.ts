@@ -6,27 +6,24 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rowsOf, toSpinValue } from '../../common/src/spin/sqlite-values';
 import type { Database, Row, SqlParam } from '../../common/src/sql';
+import { execute } from '../../runtime/src/host/sqlite-values';
 
 export const MIGRATIONS_PATH = new URL('../../migrations.sql', import.meta.url);
 export const migrationsSql = (): string => readFileSync(MIGRATIONS_PATH, 'utf8');
 
 export interface TestDatabase {
-  /** The seam the components take; INTEGER columns come back as bigint, as they do from Spin. */
+  /**
+   * The seam the components take, binding parameters and returning values exactly as a component's database
+   * on the local runtime does (INTEGER as bigint, BLOB as Uint8Array; see runtime/src/host/sqlite-values.ts).
+   */
   database: Database;
   /** Runs plain SQL (one or more statements), as a user would with the sqlite3 shell. */
   exec(sql: string): void;
   /** The file, for opening it from another process or component. */
   path: string;
   close(): void;
-}
-
-/**
- * better-sqlite3 binds `?1`-style parameters by name ("1", "2", ...). Whole numbers are bound as INTEGER,
- * as Spin's SDK does, rather than as REAL.
- */
-function bindNumbered(params: readonly SqlParam[]): Record<string, string | bigint | number | null> {
-  return Object.fromEntries(params.map((value, index) => [String(index + 1), typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : value]));
 }
 
 /** Opens a SQLite file with the settings the runtime uses (WAL, busy timeout). */
@@ -37,15 +34,9 @@ export function openSqliteFile(path: string): TestDatabase {
   return {
     path,
     database: {
-      query(sql: string, params: readonly SqlParam[] = []): Row[] {
-        const statement = db.prepare(sql).safeIntegers(true);
-        const bound = params.length === 0 ? [] : [bindNumbered(params)];
-        if (!statement.reader) {
-          statement.run(...bound);
-          return [];
-        }
-        return statement.all(...bound) as Row[];
-      },
+      // As a component's query crosses to the runtime's host: its own `toSpinValue`, the host's `execute` (the
+      // same binding and result values), its own `rowsOf`. SQLite's errors are thrown as they come.
+      query: (sql: string, params: readonly SqlParam[] = []): Row[] => rowsOf(execute(db.prepare(sql), sql, params.map(toSpinValue))),
     },
     exec: (sql) => void db.exec(sql),
     close: () => db.close(),

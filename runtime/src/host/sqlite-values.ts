@@ -1,0 +1,128 @@
+/**
+ * Spin's SQLite values (the WIT `value` of `fermyon:spin/sqlite@2.0.0`) to and from better-sqlite3, as Spin's
+ * host converts them to and from rusqlite's: `integer` binds a 64-bit INTEGER, `real` a REAL, `text` TEXT,
+ * `blob` a BLOB, `null` NULL, and a result column comes back by its storage class (INTEGER as `integer`, a
+ * bigint, whatever its size). The one place this is done: the host (`spin-sqlite.ts`) and the tests' database
+ * over a SQLite file (`tests/support/sqlite.ts`, which first turns the app's parameters into values with the
+ * components' own `toSpinValue`) both call {@link execute}, so the unit tests bind exactly as the components do.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** A WIT `value` as the host receives (lifted by jco) and returns it. */
+export type SqliteValue =
+  | { tag: 'integer'; val: bigint }
+  | { tag: 'real'; val: number }
+  | { tag: 'text'; val: string }
+  | { tag: 'blob'; val: Uint8Array }
+  | { tag: 'null' };
+
+/** A WIT `query-result`. */
+export interface SqliteResult {
+  columns: string[];
+  rows: { values: SqliteValue[] }[];
+}
+
+/** What better-sqlite3 binds: bigint as INTEGER (64-bit), number as REAL, string, Buffer, null. */
+export type SqliteBinding = bigint | number | string | Buffer | null;
+
+const S64_MIN = -(2n ** 63n);
+const S64_MAX = 2n ** 63n - 1n;
+
+const describe = (value: unknown): string => (typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value));
+
+/**
+ * A WIT string holds Unicode scalar values only: a guest's lowering (and jco's lifting) turns a lone surrogate
+ * into U+FFFD, so one never reaches SQLite. jco's values are already well formed; this keeps a value made in
+ * Node (the tests' path) the same. (better-sqlite3 would write a lone surrogate as invalid UTF-8.)
+ */
+const wellFormed = (text: string): string => (text as string & { toWellFormed(): string }).toWellFormed();
+
+/**
+ * The binding of one value. Refuses, with a TypeError, what no guest can send: a variant whose `val` is not of
+ * its WIT type (an `integer` must be a bigint within s64; a number there, even a whole one, is refused rather
+ * than bound as something else), or an unknown tag.
+ */
+export function toBinding(value: SqliteValue): SqliteBinding {
+  const val: unknown = 'val' in value ? value.val : undefined;
+  switch (value.tag) {
+    case 'integer':
+      if (typeof val !== 'bigint' || val < S64_MIN || val > S64_MAX) throw new TypeError(`SQLite value integer: ${describe(val)} is not a WIT s64 (a bigint)`);
+      return val;
+    case 'real':
+      if (typeof val !== 'number') throw new TypeError(`SQLite value real: ${describe(val)} is not a WIT f64 (a number)`);
+      return val;
+    case 'text':
+      if (typeof val !== 'string') throw new TypeError(`SQLite value text: ${describe(val)} is not a WIT string`);
+      return wellFormed(val);
+    case 'blob':
+      if (!(val instanceof Uint8Array)) throw new TypeError(`SQLite value blob: ${describe(val)} is not a WIT list<u8> (a Uint8Array)`);
+      return Buffer.from(val.buffer, val.byteOffset, val.byteLength);
+    case 'null':
+      return null;
+    default:
+      throw new TypeError(`not a SQLite value: ${describe((value as { tag?: unknown }).tag)}`);
+  }
+}
+
+/**
+ * The value of one result column, read with `safeIntegers(true)`: INTEGER arrives as a bigint (never rounded
+ * to a number), REAL as a number, TEXT as a string, BLOB as a Buffer (returned as a plain Uint8Array copy, as
+ * a guest receives it), NULL as null.
+ */
+export function fromColumn(value: unknown): SqliteValue {
+  if (typeof value === 'bigint') return { tag: 'integer', val: value };
+  if (typeof value === 'number') return { tag: 'real', val: value };
+  if (typeof value === 'string') return { tag: 'text', val: value };
+  if (value instanceof Uint8Array) return { tag: 'blob', val: new Uint8Array(value) };
+  if (value === null) return { tag: 'null' };
+  throw new TypeError(`better-sqlite3 returned ${describe(value)}, which is no SQLite value`);
+}
+
+/**
+ * Whether `sql` numbers its parameters: a `?` followed by a digit outside string literals, quoted identifiers
+ * and comments (a `'?1'` in a literal is text, not a parameter).
+ */
+export function numbersParameters(sql: string): boolean {
+  const skipTo = (close: string, from: number): number => {
+    const end = sql.indexOf(close, from);
+    return end < 0 ? sql.length : end + close.length - 1;
+  };
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    const next = sql[i + 1] ?? '';
+    // A doubled quote inside a literal ('it''s') closes it and opens another: the same characters are skipped.
+    if (c === "'" || c === '"' || c === '`') i = skipTo(c, i + 1);
+    else if (c === '[') i = skipTo(']', i + 1);
+    else if (c === '-' && next === '-') i = skipTo('\n', i + 2);
+    else if (c === '/' && next === '*') i = skipTo('*/', i + 2);
+    else if (c === '?' && next >= '0' && next <= '9') return true;
+  }
+  return false;
+}
+
+/**
+ * The arguments for better-sqlite3's `run`/`all`. Spin binds parameters by index, 1 to n. better-sqlite3
+ * binds `?` by position but treats `?1`, `?2` as named parameters "1", "2": a statement that numbers its
+ * parameters gets them as one object keyed that way.
+ */
+export function bindArguments(sql: string, parameters: readonly SqliteValue[]): SqliteBinding[] | [Record<string, SqliteBinding>] {
+  const bindings = parameters.map(toBinding);
+  return numbersParameters(sql) ? [Object.fromEntries(bindings.map((binding, i) => [String(i + 1), binding]))] : bindings;
+}
+
+/**
+ * Runs one statement as Spin's `connection.execute` does: binds `parameters`, and returns the columns and rows
+ * of a statement that returns data (`columns` and `rows` empty for one that does not). SQLite's errors are
+ * thrown as they come (the host makes them WIT `io` errors).
+ */
+export function execute(statement: BetterSqlite3.Statement, sql: string, parameters: readonly SqliteValue[]): SqliteResult {
+  const bind = bindArguments(sql, parameters);
+  statement.safeIntegers(true);
+  if (!statement.reader) {
+    statement.run(...bind);
+    return { columns: [], rows: [] };
+  }
+  const columns = statement.columns().map((column) => column.name);
+  const rows = statement.raw(true).all(...bind) as unknown[][];
+  return { columns, rows: rows.map((row) => ({ values: row.map(fromColumn) })) };
+}
