@@ -118,25 +118,31 @@ describe('migrations.sql', () => {
   it('has an index for every query the services run: no full-table scan, no sort', async () => {
     const db = database();
     const statements = new Map<string, readonly SqlParam[]>();
+    let ranByRequest = 0;
     const recording: Database = {
       query(sql: string, params: readonly SqlParam[] = []): Row[] {
         statements.set(sql, params);
+        ranByRequest += 1;
         return db.database.query(sql, params);
       },
+    };
+    /** Each request must reach the database, or its queries would go unchecked (a route renamed, a 404 before any read). */
+    const read = async (app: { fetch(request: Request): Promise<Response> }, path: string) => {
+      ranByRequest = 0;
+      const status = (await app.fetch(new Request(`http://x${path}`))).status;
+      expect({ path, status: status < 500, queried: ranByRequest > 0 }).toEqual({ path, status: true, queried: true });
     };
     const customers = createCustomersApp({ openDatabase: () => recording, ...QUIET });
     const incidents = createIncidentsApp({ openDatabase: () => recording, ...QUIET });
     // Second pages too (`after`), which read by keyset.
     const after = (cursor: string[]) => encodeURIComponent(JSON.stringify(cursor));
     for (const path of ['/customers/items', `/customers/items?limit=2&after=${after(['M', 'x'])}`, '/customers/items/x', '/customers/count', '/customers/top/5', '/customers/events?after=3', '/customers/events/last']) {
-      expect((await customers.fetch(new Request(`http://x${path}`))).status).toBeLessThan(500);
+      await read(customers, path);
     }
     for (const path of ['/incidents/items', `/incidents/items?after=${after(['M'])}`, '/incidents/items/x', '/incidents/grouped-by-customer', `/incidents/grouped-by-customer?after=${after(['M', 'x'])}`, '/incidents/top/by-count/5', '/incidents/top/by-volume/5', '/incidents/events?after=3', '/incidents/events/last']) {
-      expect((await incidents.fetch(new Request(`http://x${path}`))).status).toBeLessThan(500);
+      await read(incidents, path);
     }
-    // 12 reads, the data version of each component (/events/last, also read before the dashboard's reads),
-    // and each event feed. The filters' plans are checked in tests/unit/writes.test.ts.
-    expect(statements.size).toBe(16);
+    // The filters' plans are checked in tests/unit/writes.test.ts.
     for (const [sql, params] of statements) {
       const plan = db.database.query(`EXPLAIN QUERY PLAN ${sql}`, params).map((row) => String(row.detail));
       const unindexed = plan.filter((step) => /TEMP B-TREE|^SCAN (Customers|Incidents)$/.test(step));

@@ -244,25 +244,66 @@ describe('the key-value response cache', () => {
     expect(logged.join('\n')).toContain('data version of customers-service unknown');
   });
 
-  it('keys entries by everything that changes the answer: base URL, path, top-N, strategy', async () => {
+  it('shares no entry between calls that differ in what shapes the answer (base URL, path, top-N, strategy), and serves the others', async () => {
+    const db = seeded();
     const store = memoryStore();
     const clock = manualClock();
+    const customers = 'http://customers-service.spin.internal';
+    const incidents = 'http://incidents-service.spin.internal';
+    const mirror = 'http://customers-mirror.test';
+    // Every data call (not the data-version reads) by base URL and path; the mirror is the same component.
+    const called: string[] = [];
+    const wrapFetch = (inner: Fetch): Fetch => (url, init) => {
+      const { origin, pathname } = new URL(url);
+      if (!pathname.endsWith('/events/last')) called.push(`${origin}${pathname}`);
+      return inner(url.replace(mirror, customers), init);
+    };
+    const naive = '/aggregates/dashboard?strategy=naive';
+    const fast = '/aggregates/dashboard';
+    /** Asks within cache_ttl_ms, data unchanged: returns the data calls made, having checked the answer is this call's own. */
+    const ask = async (variables: Record<string, string>, path: string) => {
+      const response = await inProcessAggregates(db, { variables: { ...cacheVariables, ...variables }, clock, store, wrapFetch })(path);
+      expect({ path, variables, body: await response.text() }).toEqual({ path, variables, body: referenceDashboard(db, Number(variables.top_n ?? 5)) });
+      return called.splice(0).sort();
+    };
+    const top3 = { top_n: '3' };
+    const viaMirror = { customers_service_url: mirror };
+    expect(await ask({}, fast)).toEqual([`${customers}/customers/count`, `${customers}/customers/top/5`, `${incidents}/incidents/top/by-count/5`, `${incidents}/incidents/top/by-volume/5`]);
+    expect(await ask({}, fast)).toEqual([]);
+    // Another top-N: its own rankings; the count, which top-N does not change, comes from the cache.
+    expect(await ask(top3, fast)).toEqual([`${customers}/customers/top/3`, `${incidents}/incidents/top/by-count/3`, `${incidents}/incidents/top/by-volume/3`]);
+    expect(await ask(top3, fast)).toEqual([]);
+    // The other strategy: its own incident rankings, per top-N; the customers' parts are the same calls.
+    expect(await ask({}, naive)).toEqual([`${incidents}/incidents/grouped-by-customer`]);
+    expect(await ask(top3, naive)).toEqual([`${incidents}/incidents/grouped-by-customer`]);
+    expect(await ask(top3, naive)).toEqual([]);
+    expect(await ask({}, naive)).toEqual([]);
+    // Another base URL for a source: its calls again; the other source's parts come from the cache.
+    expect(await ask(viaMirror, fast)).toEqual([`${mirror}/customers/count`, `${mirror}/customers/top/5`]);
+    expect(await ask(viaMirror, fast)).toEqual([]);
+    expect(await ask({}, fast)).toEqual([]);
+  });
+
+  it('does not read back entries in another layout: neither served within cache_ttl_ms nor as stale copies', async () => {
     const db = seeded();
+    const store = memoryStore();
+    const clock = manualClock();
     await inProcessAggregates(db, { variables: cacheVariables, clock, store })();
-    await inProcessAggregates(db, { variables: { ...cacheVariables, top_n: '3' }, clock, store })();
-    await inProcessAggregates(db, { variables: cacheVariables, clock, store })('/aggregates/dashboard?strategy=naive');
-    await inProcessAggregates(db, { variables: { ...cacheVariables, top_n: '3' }, clock, store })('/aggregates/dashboard?strategy=naive');
-    expect([...store.entries.keys()].sort()).toEqual([
-      'dashboard-cache:v2:http://customers-service.spin.internal/customers/count',
-      'dashboard-cache:v2:http://customers-service.spin.internal/customers/top/3',
-      'dashboard-cache:v2:http://customers-service.spin.internal/customers/top/5',
-      'dashboard-cache:v2:http://incidents-service.spin.internal/incidents/grouped-by-customer?limit=2000#rankings-top-3',
-      'dashboard-cache:v2:http://incidents-service.spin.internal/incidents/grouped-by-customer?limit=2000#rankings-top-5',
-      'dashboard-cache:v2:http://incidents-service.spin.internal/incidents/top/by-count/3',
-      'dashboard-cache:v2:http://incidents-service.spin.internal/incidents/top/by-count/5',
-      'dashboard-cache:v2:http://incidents-service.spin.internal/incidents/top/by-volume/3',
-      'dashboard-cache:v2:http://incidents-service.spin.internal/incidents/top/by-volume/5',
-    ]);
+    const written = [...store.entries.keys()];
+    expect(written.length).toBeGreaterThan(0);
+    // What another layout might have left under the same keys: a different JSON shape, or not JSON at all.
+    written.forEach((key, i) => store.entries.set(key, i % 2 === 0 ? JSON.stringify({ layout: 'other', payload: store.entries.get(key) }) : `\u0000${store.entries.get(key)}`));
+    clock.advance(5000);
+    const failing = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([['/incidents/', status(503)]]) })();
+    expect(failing.status).toBe(200);
+    expect(failing.headers.get('dashboard-stale')).toBeNull();
+    expect(failing.headers.get('dashboard-incomplete')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    written.forEach((key, i) => store.entries.set(key, i % 2 === 0 ? JSON.stringify({ layout: 'other' }) : 'not json'));
+    clock.advance(1);
+    const calls: Array<{ url: string; headers: Headers }> = [];
+    const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([], calls) })();
+    expect(await response.text()).toBe(referenceDashboard(db));
+    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(['/customers/count', '/customers/top/5', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']);
   });
 
   it('caches the naive rankings too: served without calling within cache_ttl_ms, and as a stale copy per top-N', async () => {

@@ -32,9 +32,14 @@ describe('splitStatements', () => {
       ),
     });
     expect(dump(oneByOne)).toEqual(dump(whole));
-    // Three keep the incident totals; four per aggregate (insert, update, delete, a new id) keep versions and events.
+    // Every trigger the script makes is one whole statement of its own, body and END included.
     const withoutComments = statements.map((s) => s.replace(/^(\s*--[^\n]*\n)+/, '').trimStart());
-    expect(withoutComments.filter((s) => s.startsWith('CREATE TRIGGER'))).toHaveLength(11);
+    const triggerStatements = withoutComments.filter((s) => /^CREATE\s+TRIGGER\b/i.test(s));
+    const triggerName = (s: string) => /^CREATE\s+TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/i.exec(s)?.[1];
+    const made = whole.database.query("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").map((row) => String(row.name));
+    expect(made).not.toEqual([]);
+    expect(triggerStatements.map(triggerName).sort()).toEqual(made);
+    for (const statement of triggerStatements) expect({ statement, end: /\bEND$/i.test(statement.trimEnd()) }).toEqual({ statement, end: true });
     whole.close();
     oneByOne.close();
   });
