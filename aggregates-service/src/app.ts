@@ -14,19 +14,19 @@
 import { APP_VERSION } from '../../common/src/app-info';
 import { createApp, type App, type AppOptions } from '../../common/src/http';
 import { queryParam } from '../../common/src/query';
-import type { RouteContext, RouteDefinition } from '../../common/src/routes';
+import { CATALOG_PATH, type RouteContext, type RouteDefinition } from '../../common/src/routes';
 import { openApiDocument, type ParameterDoc } from '../../common/src/openapi';
 import { ID_PARAMETER, parseId } from '../../common/src/params';
 import { HttpError, type ProblemCode } from '../../common/src/problem';
 import { traceHeaders } from '../../common/src/trace';
-import { assemble } from './assemble';
-import { incidentsByCountry } from './by-country';
+import { assemble, DASHBOARD } from './assemble';
+import { BY_COUNTRY, incidentsByCountry } from './by-country';
 import { ResponseCache, type KeyValueStore } from './cache';
-import { catalog } from './catalog';
+import { CATALOG, catalog } from './catalog';
 import { FAILURE_POLICIES, isOneOf, readConfig, STRATEGIES, type FailurePolicy, type GetVariable } from './config';
 import { systemClock, type Clock, type Fetch } from './downstream';
 import { fetchParts, type FetchContext } from './fetch-parts';
-import { overview } from './overview';
+import { overview, OVERVIEW } from './overview';
 import { planParts } from './parts';
 import * as schemas from './schemas';
 
@@ -41,7 +41,6 @@ export interface AggregatesAppOptions extends AppOptions {
 }
 
 const COMPONENT = 'aggregates-service';
-export const CATALOG_PATH = '/aggregates/openapi.json';
 
 /** A query parameter that overrides a setting for one request; unknown values are a 400. */
 function override<T extends string>(url: URL, name: string, allowed: readonly T[], fallback: T): T {
@@ -82,7 +81,7 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
           strategy: { description: 'How the incident rankings are computed (default: the dashboard_strategy variable)', schema: { enum: [...STRATEGIES] } },
           policy: POLICY_QUERY,
         },
-        responses: { 200: schemas.composedResponse(schemas.DashboardSchema, 'dashboard') },
+        responses: { 200: schemas.composedResponse(schemas.DashboardSchema, DASHBOARD) },
         problems: COMPOSED_PROBLEMS,
         handle: async (request) => {
           const { context, policy } = composing(request);
@@ -100,7 +99,7 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
           'Composed from concurrent calls: the customer, its rank by scoring and its newest incidents at once, then its incident standing by name. Without the customer nothing is answered (404 when it does not exist, 502/504 when it cannot be read); other sections may be null, with errors and sources.',
         path: { id: ID_PARAMETER },
         query: { policy: POLICY_QUERY },
-        responses: { 200: schemas.composedResponse(schemas.OverviewSchema, 'overview') },
+        responses: { 200: schemas.composedResponse(schemas.OverviewSchema, OVERVIEW) },
         problems: [...COMPOSED_PROBLEMS, 'invalid-id', 'not-found'],
         handle: async (request) => {
           const id = parseId(request.params.id ?? '');
@@ -117,7 +116,7 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
         description:
           'A join of both aggregates: the incidents component sums per customer name (from its trigger-kept totals), the customers component gives each name its country. The cost grows with the numbers of customers and customer names, not of incidents.',
         query: { policy: POLICY_QUERY },
-        responses: { 200: schemas.composedResponse(schemas.ByCountrySchema, 'incidents-by-country') },
+        responses: { 200: schemas.composedResponse(schemas.ByCountrySchema, BY_COUNTRY) },
         problems: COMPOSED_PROBLEMS,
         handle: async (request) => {
           const { context, policy } = composing(request);
@@ -133,7 +132,7 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
         description:
           "The aggregates component's own operations merged with the documents of the others, fetched by chaining. A component that does not answer is listed in x-errors and x-sources (and the Catalog-Incomplete header).",
         query: { policy: POLICY_QUERY },
-        responses: { 200: schemas.composedResponse(schemas.CatalogSchema, 'catalog') },
+        responses: { 200: schemas.composedResponse(schemas.CatalogSchema, CATALOG) },
         problems: COMPOSED_PROBLEMS,
         handle: async (request) => {
           const { context, policy } = composing(request);

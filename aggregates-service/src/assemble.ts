@@ -11,8 +11,8 @@ import type { Dashboard } from './dashboard';
 import type { PartOutcome } from './fetch-parts';
 import { SECTIONS } from './parts';
 
-export const INCOMPLETE_HEADER = 'dashboard-incomplete';
-export const STALE_HEADER = 'dashboard-stale';
+/** The composition's name: its headers are `Dashboard-Incomplete` and `Dashboard-Stale`. */
+export const DASHBOARD = 'dashboard';
 
 export type { SectionError, SourceStatus };
 
@@ -23,7 +23,7 @@ export type PartialDashboard = Sections<Dashboard> & {
 };
 
 export function assemble(outcomes: PartOutcome[], policy: FailurePolicy): Response {
-  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: 'dashboard', sections: SECTIONS });
+  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: DASHBOARD, sections: SECTIONS });
   if (complete) {
     const { customerCount, topCustomers, customersWithMostIncidents, customersWithHighestIncidentVolume } = document;
     if (customerCount === null || topCustomers === null || customersWithMostIncidents === null || customersWithHighestIncidentVolume === null) {

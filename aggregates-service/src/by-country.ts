@@ -48,10 +48,11 @@ export interface IncidentsByCountry {
   ambiguous: Bucket;
 }
 
+/** The composition's name: its headers are `Incidents-By-Country-Incomplete` and `-Stale`. */
+export const BY_COUNTRY = 'incidents by country';
+
 /** Rows per page of both lists (the largest page they allow). */
 export const BY_COUNTRY_PAGE = 2000;
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const countriesFold = {
   start() {
@@ -68,7 +69,7 @@ const countriesFold = {
     };
   },
   check(value: unknown): CountriesByName {
-    if (!isRecord(value)) throw new Error('expected countries by name');
+    if (!shapes.isRecord(value)) throw new Error('expected countries by name');
     for (const list of Object.values(value)) {
       if (!Array.isArray(list) || !list.every((c) => c === null || typeof c === 'string')) throw new Error('expected lists of countries');
     }
@@ -125,7 +126,7 @@ export async function incidentsByCountry(context: FetchContext, policy: FailureP
   ];
   const outcomes = await fetchParts<Parts>(parts, context);
   // Both halves of the join are needed: without one there is nothing true to say.
-  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: 'incidents by country', sections: ['customerCountries', 'incidentTotals'], essential: ['customerCountries', 'incidentTotals'] });
+  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: BY_COUNTRY, sections: ['customerCountries', 'incidentTotals'], essential: ['customerCountries', 'incidentTotals'] });
   const result = byCountry(document.customerCountries ?? {}, document.incidentTotals ?? []);
   return json(complete ? result : { ...result, errors, sources }, { headers });
 }

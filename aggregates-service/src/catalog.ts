@@ -17,6 +17,10 @@ import type { FailurePolicy } from './config';
 import type { Source } from './downstream';
 import { fetchParts, type FetchContext } from './fetch-parts';
 import { part, type Part } from './parts';
+import { isRecord } from './shapes';
+
+/** The composition's name: its headers are `Catalog-Incomplete` and `Catalog-Stale`. */
+export const CATALOG = 'catalog';
 
 /** The other components and where each publishes its document. */
 export const COMPONENT_DOCUMENTS: ReadonlyArray<{ source: Source; path: string }> = [
@@ -27,8 +31,6 @@ export const COMPONENT_DOCUMENTS: ReadonlyArray<{ source: Source; path: string }
 ];
 
 type Documents = Record<Source, OpenApiDocument>;
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** What the merge relies on; the full rules are the OpenAPI schema's, which the tests check. */
 function openApiShape(body: unknown): OpenApiDocument {
@@ -97,7 +99,7 @@ const CATALOG_DESCRIPTION =
 export async function catalog(own: OpenApiDocument, context: FetchContext, policy: FailurePolicy): Promise<Response> {
   const outcomes = await fetchParts<Documents>(documentParts(), context);
   const { document: fetched, complete, errors, sources, headers } = compose(outcomes, policy, {
-    name: 'catalog',
+    name: CATALOG,
     sections: COMPONENT_DOCUMENTS.map((d) => d.source),
     // The component's own operations are always there to list: an answer even when no other document came.
     answerWhenNothing: true,

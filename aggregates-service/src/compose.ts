@@ -90,12 +90,17 @@ function sourceStatuses<D>(outcomes: PartOutcome<D>[]): Record<string, SourceSta
 const serverTiming = <D>(outcomes: PartOutcome<D>[]): string =>
   outcomes.map((o) => `${SOURCE_NAMES[o.part.source]};dur=${Math.round(o.latencyMs)};desc="${o.state} ${o.part.path}"`).join(', ');
 
-/** `dashboard` -> `Dashboard`, `customer overview` -> `Customer-Overview`: the header prefix of a composition. */
-const headerPrefix = (name: string) =>
-  name
+/**
+ * The headers that name a composition's missing and stale sections: `dashboard` -> `Dashboard-Incomplete` and
+ * `Dashboard-Stale`, `incidents by country` -> `Incidents-By-Country-Incomplete`... (the documents list them too).
+ */
+export function sectionHeaders(name: string): { incomplete: string; stale: string } {
+  const prefix = name
     .split(' ')
     .map((word) => `${word.charAt(0).toUpperCase()}${word.slice(1)}`)
     .join('-');
+  return { incomplete: `${prefix}-Incomplete`, stale: `${prefix}-Stale` };
+}
 
 /** The outcomes as one document, or the 502/504 problem when the policy says there is nothing to answer. */
 export function compose<D>(outcomes: PartOutcome<D>[], policy: FailurePolicy, spec: Composition<D>): Composed<D> {
@@ -135,9 +140,9 @@ export function compose<D>(outcomes: PartOutcome<D>[], policy: FailurePolicy, sp
   const headers: Record<string, string> = { ...timing };
   if (!complete) {
     headers['cache-control'] = 'no-store';
-    const prefix = headerPrefix(spec.name);
-    if (missing.length > 0) headers[`${prefix}-Incomplete`.toLowerCase()] = missing.join(', ');
-    if (stale.length > 0) headers[`${prefix}-Stale`.toLowerCase()] = stale.join(', ');
+    const names = sectionHeaders(spec.name);
+    if (missing.length > 0) headers[names.incomplete.toLowerCase()] = missing.join(', ');
+    if (stale.length > 0) headers[names.stale.toLowerCase()] = stale.join(', ');
   }
   return { document, complete, errors, sources: sourceStatuses(outcomes), headers };
 }

@@ -41,6 +41,9 @@ export interface Overview {
   latestIncidents: shapes.IncidentResource[];
 }
 
+/** The composition's name: its headers are `Overview-Incomplete` and `Overview-Stale`. */
+export const OVERVIEW = 'overview';
+
 export const OVERVIEW_SECTIONS = ['customer', 'topCustomers', 'incidents', 'latestIncidents'] as const;
 
 /** How many of the newest incidents an overview lists. */
@@ -84,7 +87,7 @@ export async function overview(id: string, context: FetchContext, policy: Failur
   let second: PartOutcome<Overview>[] = [];
   if (customer && customer.name !== null) second = await fetchParts<Overview>([byNamePart(customer.name, topN)], context);
   const outcomes = [...first, ...second];
-  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: 'overview', sections: OVERVIEW_SECTIONS, essential: ['customer'] });
+  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: OVERVIEW, sections: OVERVIEW_SECTIONS, essential: ['customer'] });
   // A customer without a name (plain SQL may leave one) has no incidents by name: nothing to ask.
   if (customer && customer.name === null) {
     document.incidents = { numberOfIncidents: 0, incidentVolume: 0, customersWithMostIncidents: null, customersWithHighestIncidentVolume: null };

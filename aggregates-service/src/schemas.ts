@@ -3,6 +3,7 @@
  * answers either its complete document or, when some part failed, the partial one: every section may be
  * `null`, and `errors` and `sources` say why (compose.ts).
  */
+import { sectionHeaders } from './compose';
 import { arrayOf, named, objectSchema, type JsonSchema, type ResponseDoc } from '../../common/src/openapi';
 
 const name = { type: 'string' };
@@ -118,19 +119,16 @@ export const CatalogSchema = {
   }),
 };
 
-/** The 200 of a composed operation: complete or partial, with the headers that tell them apart. */
-export function composedResponse(schema: { full: JsonSchema; partial: JsonSchema }, headerPrefix: string): ResponseDoc {
-  const prefix = headerPrefix
-    .split('-')
-    .map((w) => `${w.charAt(0).toUpperCase()}${w.slice(1)}`)
-    .join('-');
+/** The 200 of the composition `name` (compose.ts): complete or partial, with the headers that tell them apart. */
+export function composedResponse(schema: { full: JsonSchema; partial: JsonSchema }, name: string): ResponseDoc {
+  const headers = sectionHeaders(name);
   return {
     description: 'The document; when some part failed, the partial document (Cache-Control: no-store)',
     content: { 'application/json': { anyOf: [schema.full, schema.partial] } },
     headers: {
       'Server-Timing': { description: 'Each call: source, latency, whether cached, fresh, stale or failed', schema: { type: 'string' } },
-      [`${prefix}-Incomplete`]: { description: 'The sections that are missing', schema: { type: 'string' } },
-      [`${prefix}-Stale`]: { description: 'The sections served from a stale cached copy', schema: { type: 'string' } },
+      [headers.incomplete]: { description: 'The sections that are missing', schema: { type: 'string' } },
+      [headers.stale]: { description: 'The sections served from a stale cached copy', schema: { type: 'string' } },
     },
   };
 }

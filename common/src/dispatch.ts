@@ -21,7 +21,7 @@ export function decodePathParam(raw: string, name: string): string {
   }
 }
 
-export async function dispatch(route: RouteDefinition, request: Request, rawParams: Record<string, string>, trace: Trace, budgetMs: number | null): Promise<Response> {
+export async function dispatch(route: RouteDefinition, request: Request, url: URL, rawParams: Record<string, string>, trace: Trace, budgetMs: number | null): Promise<Response> {
   const allow = allowOf(route);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } });
   // Method names are case-sensitive (RFC 9110, 9.1): `patch` is not PATCH (fetch upper-cases only GET, HEAD,
@@ -32,5 +32,5 @@ export async function dispatch(route: RouteDefinition, request: Request, rawPara
   if (!handler) throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${allow}.`, { allow });
   const params: Record<string, string> = {};
   for (const [name, raw] of Object.entries(rawParams)) params[name] = decodePathParam(raw, name);
-  return handler({ request, url: new URL(request.url), params, trace, budgetMs });
+  return handler({ request, url, params, trace, budgetMs });
 }

@@ -6,7 +6,7 @@
  * const CUSTOMER = defineFields({ name: text({ max: 200 }), scoring: integer({ min: 0, max: 10 }) }, { readOnly: ['id', 'version'] });
  * const fields = CUSTOMER.parse(body, 'full'); // { name: 'Acme', scoring: 7 }, or throws 422
  */
-import type { JsonSchema } from './openapi';
+import { nullable, type JsonSchema } from './openapi';
 import { HttpError } from './problem';
 import { toNfc } from './unicode/nfc';
 
@@ -28,7 +28,7 @@ export interface Field<T> {
 }
 
 /** A field's schema, with `null` allowed when the field is optional. */
-const orNull = (schema: JsonSchema, required: boolean): JsonSchema => (required ? schema : { ...schema, type: [schema.type, 'null'] });
+const orNull = (schema: JsonSchema, required: boolean): JsonSchema => (required ? schema : nullable(schema));
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

@@ -59,23 +59,23 @@ const notFound = (path: string, hint = '') =>
   new HttpError(404, 'not-found', `No operation of this app answers ${path}${hint}; they are all listed at ${CATALOG_PATH}.`);
 
 /** Routing: the route table as a function from a request to the route's answer (stage 3, then 4). */
-function router(routes: RouteDefinition[]): (request: Request, trace: Trace, budgetMs: number | null) => Promise<Response> {
+function router(routes: RouteDefinition[]): (request: Request, url: URL, trace: Trace, budgetMs: number | null) => Promise<Response> {
   const itty = IttyRouter();
   for (const route of routes) {
-    itty.all(route.path, (request: IRequest, trace: Trace, budgetMs: number | null) => dispatch(route, request, request.params, trace, budgetMs));
+    itty.all(route.path, (request: IRequest, url: URL, trace: Trace, budgetMs: number | null) => dispatch(route, request, url, request.params, trace, budgetMs));
   }
-  itty.all('*', (request: IRequest) => {
-    throw notFound(new URL(request.url).pathname);
+  itty.all('*', (_request: IRequest, url: URL) => {
+    throw notFound(url.pathname);
   });
   // itty-router cannot tell `/a/` from `/a`: a route declared with its trailing slash is dispatched here, and any
   // other path with one is no route at all (one resource, one URL).
   const withSlash = new Map(routes.filter((route) => route.path.length > 1 && route.path.endsWith('/')).map((route) => [route.path, route]));
-  return async (request, trace, budgetMs) => {
-    const { pathname } = new URL(request.url);
-    if (pathname.length === 1 || !pathname.endsWith('/')) return (await itty.fetch(request, trace, budgetMs)) as Response;
+  return async (request, url, trace, budgetMs) => {
+    const { pathname } = url;
+    if (pathname.length === 1 || !pathname.endsWith('/')) return (await itty.fetch(request, url, trace, budgetMs)) as Response;
     const route = withSlash.get(pathname);
     if (!route) throw notFound(pathname, ` (did you mean ${pathname.replace(/\/+$/, '') || '/'}?)`);
-    return dispatch(route, request, {}, trace, budgetMs);
+    return dispatch(route, request, url, {}, trace, budgetMs);
   };
 }
 
@@ -86,11 +86,13 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
   return {
     async fetch(request: Request): Promise<Response> {
       const started = now();
-      const { pathname } = new URL(request.url);
+      // Parsed once: the routing, the route's handler, the problem and the access log all read this one.
+      const url = new URL(request.url);
+      const { pathname } = url;
       const trace = readTrace(request.headers);
       let response: Response;
       try {
-        response = await conditional(request, await route(request, trace, budgetOf(request)));
+        response = await conditional(request, await route(request, url, trace, budgetOf(request)));
       } catch (error) {
         response = problemResponse(error, pathname, options.log);
       }

@@ -11,7 +11,7 @@ import { queryParam } from '../../common/src/query';
 import { json } from '../../common/src/responses';
 import type { RouteDefinition, RouteContext } from '../../common/src/routes';
 import { jsonGroups } from '../../common/src/json-groups';
-import { arrayOf, jsonResponse, named, objectSchema, withOpenApi, type ParameterDoc } from '../../common/src/openapi';
+import { arrayOf, jsonResponse, named, objectSchema, withOpenApi, type JsonSchema, type Operation, type ParameterDoc } from '../../common/src/openapi';
 import { checkQueryNames, pagedListOperation } from '../../common/src/paging';
 import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
@@ -94,6 +94,19 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
     apiToken,
     newId,
   });
+  /** A top-N read of the per-name totals: the limit checked, the data version read before the data. */
+  const topOperation = (operationId: string, summary: string, entry: JsonSchema, read: (limit: number) => unknown): Operation => ({
+    operationId,
+    summary,
+    path: { limit: LIMIT_PARAMETER },
+    responses: { 200: jsonResponse(arrayOf(entry), 'OK', DATA_VERSION_DOC) },
+    problems: ['invalid-limit'],
+    handle: ({ params }) => {
+      const limit = parseLimit(params.limit ?? '');
+      const headers = dataVersion();
+      return json(read(limit), { headers });
+    },
+  });
   const latestLimit = filters.integer('limit', 1, LATEST_MAX, `How many (default ${LATEST_DEFAULT})`);
   return [
     {
@@ -129,33 +142,15 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
     },
     {
       path: '/incidents/top/by-count/:limit',
-      get: {
-        operationId: 'incidents.topByCount',
-        summary: 'The customer names with the most incidents, ties by name (code-point order)',
-        path: { limit: LIMIT_PARAMETER },
-        responses: { 200: jsonResponse(arrayOf(CountEntry), 'OK', DATA_VERSION_DOC) },
-        problems: ['invalid-limit'],
-        handle: ({ params }) => {
-          const limit = parseLimit(params.limit ?? '');
-          const headers = dataVersion();
-          return json(incidents().topByCount(limit), { headers });
-        },
-      },
+      get: topOperation('incidents.topByCount', 'The customer names with the most incidents, ties by name (code-point order)', CountEntry, (limit) =>
+        incidents().topByCount(limit),
+      ),
     },
     {
       path: '/incidents/top/by-volume/:limit',
-      get: {
-        operationId: 'incidents.topByVolume',
-        summary: 'The customer names with the highest incident volume, ties by name (code-point order)',
-        path: { limit: LIMIT_PARAMETER },
-        responses: { 200: jsonResponse(arrayOf(VolumeEntry), 'OK', DATA_VERSION_DOC) },
-        problems: ['invalid-limit'],
-        handle: ({ params }) => {
-          const limit = parseLimit(params.limit ?? '');
-          const headers = dataVersion();
-          return json(incidents().topByVolume(limit), { headers });
-        },
-      },
+      get: topOperation('incidents.topByVolume', 'The customer names with the highest incident volume, ties by name (code-point order)', VolumeEntry, (limit) =>
+        incidents().topByVolume(limit),
+      ),
     },
     {
       path: '/incidents/totals',
