@@ -57,7 +57,7 @@ if (!values.wasm || !Number.isInteger(rounds) || rounds < 0 || !Number.isInteger
   process.exit(2);
 }
 
-const { loadComponentCode, componentImports, LineSink, IncomingRequest, ResponseOutparam, InstanceFactory } = await import('../runtime/bench/runtime-modules.mjs');
+const { loadComponentCode, benchImports, benchSetup, IncomingRequest, ResponseOutparam, InstanceFactory } = await import('../runtime/bench/runtime-modules.mjs');
 
 const WARMUP = 20;
 const median = (list) => (list.length === 0 ? null : [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]);
@@ -68,17 +68,8 @@ const loadMs = performance.now() - started;
 const own = module.ownMemory;
 const result = { loadMs, transpiled, initialPages: own?.initialPages ?? null, cores: Object.keys(module.cores).length, fresh: null, factory: null, release: null, handle: null, handleCpu: null, host: null, hostCalls: null, bytes: null };
 
-const setup = {
-  id: 'measured',
-  moduleKey: 'measured',
-  allowedHosts: [],
-  sqlite: values.db ? { default: resolve(values.db) } : {},
-  keyValue: {},
-  variables: {},
-  environment: {},
-};
-const sink = new LineSink(() => {});
-const imports = componentImports(setup, sink, sink);
+const setup = benchSetup({ id: 'measured', sqlite: values.db ? { default: resolve(values.db) } : {} });
+const imports = benchImports(setup);
 const host = values.path === undefined ? undefined : timeHostCalls(imports);
 const { instantiate } = rounds > 0 || values.path !== undefined ? await import(module.glueUrl) : {};
 const factory = new InstanceFactory(() => ({ setup, module, instantiate, imports }));

@@ -14,51 +14,10 @@
  * const Count = named('Count', { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } });
  * const route = { path: '/customers/count', get: { operationId: 'customers.count', summary: 'How many customers', responses: { 200: ok(Count) }, problems: [], handle } };
  */
-import { ROUTE_METHODS, type RouteDefinition, type RouteHandler } from './routes';
+import { ROUTE_METHODS, type JsonSchema, type OperationDoc, type ParameterDoc, type ResponseDoc, type RouteDefinition } from './routes';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_STATUS, problemType, type ProblemCode } from './problem';
 
-/** A JSON Schema (2020-12) object. */
-export type JsonSchema = { [keyword: string]: unknown };
-
-export interface ParameterDoc {
-  description: string;
-  schema: JsonSchema;
-  /** Query parameters and headers are optional unless this says otherwise; path parameters always required. */
-  required?: boolean;
-}
-
-export interface ResponseDoc {
-  description: string;
-  /** The body's schema by media type; none: an empty body. */
-  content?: Record<string, JsonSchema>;
-  /** Response headers worth knowing (`Location`, `ETag`, `Link`...). */
-  headers?: Record<string, ParameterDoc>;
-}
-
-/** What an operation does and answers, in the terms of an OpenAPI operation object. */
-export interface OperationDoc {
-  /** Unique in the whole app: `<component>.<verb>` such as `customers.create`. */
-  operationId: string;
-  summary: string;
-  description?: string;
-  /** Each `:name` of the route's path. */
-  path?: Record<string, ParameterDoc>;
-  query?: Record<string, ParameterDoc>;
-  /** Request headers the operation reads (`If-Match`...). */
-  headers?: Record<string, ParameterDoc>;
-  /** Needs `Authorization: Bearer <api_token>` (adds the 401 and 403 problems). */
-  bearer?: boolean;
-  body?: { contentTypes: readonly string[]; schema: JsonSchema; description?: string };
-  /** The answers that are not problems, by status. */
-  responses: Record<number, ResponseDoc>;
-  /** The problems the operation itself may answer; those of the shared HTTP layer are added. */
-  problems: readonly ProblemCode[];
-}
-
-/** One method of a route: how it is answered and how it is described. */
-export interface Operation extends OperationDoc {
-  handle: RouteHandler;
-}
+export type { JsonSchema, Operation, OperationDoc, ParameterDoc, ResponseDoc } from './routes';
 
 const DEFINITION = Symbol('schema definition');
 

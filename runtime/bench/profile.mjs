@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures, fixtureManifest, guestWasm } from '../test-fixtures/build-fixtures.mjs';
 
-import { componentImports, create, IncomingRequest, InstanceFactory, LineSink, loadComponentCode, ResponseOutparam } from './runtime-modules.mjs';
+import { benchImports, benchSetup, create, IncomingRequest, InstanceFactory, loadComponentCode, ResponseOutparam } from './runtime-modules.mjs';
 
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 300);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -34,7 +34,7 @@ if (!own) throw new Error('expected the main core module to import its memory (m
 // The runtime prepares the databases at start; here one file holds both the items table and key-value.
 const spin0 = await create({ from: fixtureManifest, stateDir: state, sqlite: ['CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)', "INSERT INTO items (name) VALUES ('a'), ('b')"], keyValues: { k: 'v' } });
 await spin0.dispose();
-const setup = { id: 'alpha', moduleKey: 'k', allowedHosts: [], sqlite: { default: join(state, 'sqlite_db.db') }, keyValue: { default: join(state, 'sqlite_key_value.db') }, variables: { greeting: 'hi' }, environment: {} };
+const setup = benchSetup({ id: 'alpha', sqlite: { default: join(state, 'sqlite_db.db') }, keyValue: { default: join(state, 'sqlite_key_value.db') }, variables: { greeting: 'hi' } });
 
 // Host-call timing: wrap every function of the import table once.
 const hostTime = new Map();
@@ -48,8 +48,7 @@ function timed(name, fn) {
     }
   };
 }
-const sink = new LineSink(() => {});
-const baseImports = componentImports(setup, sink, sink);
+const baseImports = benchImports(setup);
 const wrapped = {};
 for (const [iface, members] of [
   ['fermyon:spin/sqlite', ['Connection']],

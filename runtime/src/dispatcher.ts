@@ -1,15 +1,14 @@
 /**
- * One request through the app: health endpoint, routing, `spin-*` headers, injected faults, run on a
- * worker, and the mapping of failures to responses (unknown route 404, trap 500, time limit 504). Used the
- * same way by the HTTP server, the programmatic `fetch` and chained calls, and writes the one log line per
- * request.
+ * One request through the app: health endpoint, routing, `spin-*` headers, run on a worker, the guest's
+ * outbound calls (chaining back into this dispatcher), and the mapping of failures to responses (unknown
+ * route 404, trap 500, time limit 504). Used the same way by the HTTP server, the programmatic `fetch` and
+ * chained calls, and writes the one log line per request.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { FaultTable } from './faults.js';
-import { spinHeaders, withSpinHeaders } from './spin-headers.js';
+import { createOutbound, type OutboundOutcome } from './host/index.js';
 import type { WireRequest, WireResponse } from './protocol.js';
 import type { Router } from './router.js';
-import type { WorkerPool } from './worker-pool.js';
+import { spinHeaders, withSpinHeaders } from './spin-headers.js';
+import type { RunOutcome } from './worker-pool.js';
 
 export const HEALTH_PATH = '/.well-known/spin/health';
 
@@ -20,9 +19,35 @@ export interface DispatchContext {
   depth?: number;
 }
 
+/** What running a request on a component came to; `fault` names an injected fault, for the log line. */
+export type Outcome = RunOutcome & { fault?: string };
+
+/**
+ * Runs a request on a component (the worker pool, possibly wrapped by fault injection); `onOutbound` serves
+ * the guest's outbound calls, `depth` is the request's chain depth.
+ */
+export type Runner = (
+  component: string,
+  request: WireRequest,
+  options: { depth: number; onOutbound(request: WireRequest): Promise<OutboundOutcome> },
+) => Promise<Outcome>;
+
+export interface DispatcherOptions {
+  router: Router;
+  run: Runner;
+  log(line: string): void;
+  /** Component ids, the targets `http://<id>.spin.internal` may name. */
+  components: readonly string[];
+  /** Time limit of an outbound call outside the app. */
+  outboundTimeoutMs: number;
+}
+
+/** `spin-client-addr` of a chained request, as Spin sets it (trigger-http's `CHAINED_CLIENT_ADDR`). */
+const CHAINED_CLIENT_ADDR = '0.0.0.0:0';
+
 const encoder = new TextEncoder();
 
-function text(status: number, body: string): WireResponse {
+export function text(status: number, body: string): WireResponse {
   return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: encoder.encode(body) };
 }
 
@@ -35,12 +60,18 @@ function requestIdNote(headers: [string, string][]): string {
 }
 
 export class Dispatcher {
-  constructor(
-    private readonly router: Router,
-    private readonly pool: WorkerPool,
-    private readonly log: (line: string) => void,
-    private readonly faults: FaultTable,
-  ) {}
+  readonly #options: DispatcherOptions;
+  readonly #outbound: (request: WireRequest, depth: number) => Promise<OutboundOutcome>;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+    const components = new Set(options.components);
+    this.#outbound = createOutbound({
+      hasComponent: (id) => components.has(id),
+      chain: (id, request, depth) => this.dispatch(request, { clientAddr: CHAINED_CLIENT_ADDR, chainedTo: id, depth }),
+      timeoutMs: options.outboundTimeoutMs,
+    });
+  }
 
   async dispatch(request: WireRequest, context: DispatchContext): Promise<WireResponse> {
     const started = performance.now();
@@ -51,21 +82,17 @@ export class Dispatcher {
     if (!context.chainedTo && url.pathname === HEALTH_PATH) {
       response = text(200, 'OK');
     } else {
-      const match = context.chainedTo ? this.router.matchFor(context.chainedTo, url.pathname) : this.router.match(url.pathname);
+      const { router, run } = this.#options;
+      const match = context.chainedTo ? router.matchFor(context.chainedTo, url.pathname) : router.match(url.pathname);
       const target = context.chainedTo ?? match?.route.component;
       if (target === undefined) {
         response = text(404, 'Not Found');
       } else {
         component = target;
-        const fault = this.faults.take(target, url.pathname);
-        if (fault) note = ` - fault: ${fault.summary}`;
         const headers = withSpinHeaders(request.headers, spinHeaders(url, match, context.clientAddr));
-        const outcome =
-          fault?.status === undefined
-            ? await this.pool.run(target, { ...request, headers }, context.depth ?? 0, { trap: fault?.trap ?? false })
-            : ({ kind: 'response', response: text(fault.status, `Injected fault: status ${fault.status}`) } as const);
-        // Only this request's answer waits: the worker is already free, other requests go on.
-        if (fault && fault.delayMs > 0) await sleep(fault.delayMs);
+        const depth = context.depth ?? 0;
+        const outcome = await run(target, { ...request, headers }, { depth, onOutbound: (outbound) => this.#outbound(outbound, depth) });
+        if (outcome.fault) note = ` - fault: ${outcome.fault}`;
         switch (outcome.kind) {
           case 'response':
             response = outcome.response;
@@ -86,7 +113,7 @@ export class Dispatcher {
     }
     const where = context.chainedTo ? `${url.origin}${url.pathname}` : url.pathname;
     const chained = context.chainedTo ? ' (chained)' : '';
-    this.log(`${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${requestIdNote(request.headers)}${chained}${note}`);
+    this.#options.log(`${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${requestIdNote(request.headers)}${chained}${note}`);
     return response;
   }
 }

@@ -1,13 +1,16 @@
 /**
  * Fault injection, for testing how callers cope with slow, failing or trapping components. A rule names a
  * component (and optionally a path prefix) and applies to every request dispatched to it: from a client and,
- * the case that matters most, chained through `http://<id>.spin.internal`. The dispatcher asks
- * {@link FaultTable.take} once per request; the first rule that matches and has uses left applies.
+ * the case that matters most, chained through `http://<id>.spin.internal`. {@link withFaults} wraps the
+ * dispatcher's runner and asks {@link FaultTable.take} once per request; the first rule that matches and has
+ * uses left applies.
  *
  * @example
  *   // The next two chained calls to component `hidden` under /db/ answer 503 after 300 ms.
  *   spin.setFaults([{ component: 'hidden', path: '/db/', delayMs: 300, status: 503, times: 2 }]);
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { text, type Runner } from './dispatcher.js';
 import { ConfigError, UsageError } from './errors.js';
 
 export interface FaultRule {
@@ -129,4 +132,24 @@ export class FaultTable {
     const summary = [...(delayMs > 0 ? [`delay ${delayMs}ms`] : []), ...(status === undefined ? [] : [`status ${status}`]), ...(trap ? ['trap'] : [])].join(', ');
     return { delayMs, status, trap, summary };
   }
+}
+
+/**
+ * The runner with the table's faults applied: a `status` answers without running the guest, a `trap` fails
+ * the request as a guest trap does (500, `trap:` in the log) without running it either, a delay holds the
+ * answer back (only this request's: the worker is free meanwhile).
+ */
+export function withFaults(run: Runner, table: FaultTable): Runner {
+  return async (component, request, options) => {
+    const fault = table.take(component, new URL(request.url).pathname);
+    if (!fault) return run(component, request, options);
+    const outcome =
+      fault.status !== undefined
+        ? ({ kind: 'response', response: text(fault.status, `Injected fault: status ${fault.status}`) } as const)
+        : fault.trap
+          ? ({ kind: 'trap', message: 'RuntimeError: unreachable (injected fault)' } as const)
+          : await run(component, request, options);
+    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    return { ...outcome, fault: fault.summary };
+  };
 }

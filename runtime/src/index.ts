@@ -9,42 +9,32 @@
  *   await spin.dispose();
  */
 import { dirname, resolve } from 'node:path';
-import { parseAllowedHost } from './allowed-hosts.js';
 import { Dispatcher } from './dispatcher.js';
 import { ConfigError } from './errors.js';
-import { FaultTable, type FaultRule } from './faults.js';
+import { FaultTable, withFaults, type FaultRule } from './faults.js';
+import { grantHostApis, type HostOptions } from './host/index.js';
 import { startServer, type RunningServer } from './http-server.js';
 import { parseListen } from './listen-address.js';
 import { loadManifest, resolveManifestPath, type Manifest } from './manifest.js';
-import type { AllowedHost, ComponentSetup, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
+import type { ComponentSetup, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
 import { Router, type Route } from './router.js';
 import { loadRuntimeConfig } from './runtime-config.js';
-import { prepareState, statePaths } from './state.js';
 import { loadComponentCode } from './transpile-cache.js';
-import { resolveVariables } from './variables.js';
 import { WorkerPool } from './worker-pool.js';
-import { createOutbound } from './outbound.js';
 
 export { ConfigError, UsageError } from './errors.js';
 export { HEALTH_PATH } from './dispatcher.js';
 export type { FaultRule } from './faults.js';
 
-export interface CreateOptions {
+/** Besides these: `sqlite`, `variables`, `keyValues` and `env`, the host APIs' options (host/api.ts). */
+export interface CreateOptions extends HostOptions {
   /** spin.toml, or a directory holding one (default: the current directory). */
   from?: string;
   /** Default: `.spin` beside spin.toml. Holds `sqlite_db.db` and `sqlite_key_value.db`. */
   stateDir?: string;
-  /** `--sqlite` values, applied in order at every start: `STATEMENT`, `@file.sql` or `@file.sql:label`. */
-  sqlite?: string[];
-  /** `--variable` values; they override `SPIN_VARIABLE_*` and `[variables]` defaults. */
-  variables?: Record<string, string>;
-  /** `--key-value` pairs written to the `default` store at start. */
-  keyValues?: Record<string, string>;
   runtimeConfigFile?: string;
   /** `host:port` to listen on; `false` (the default here) serves only through `fetch`. */
   listen?: string | false;
-  /** Where `SPIN_VARIABLE_*` are read (default `process.env`). */
-  env?: Record<string, string | undefined>;
   /** Receives one line per request and start-up notes (default: nothing). */
   log?: (line: string) => void;
   /** Receives the guests' stdout/stderr (default: this process's stdout/stderr). */
@@ -85,18 +75,6 @@ function defaultGuestOutput(component: string, stream: 'stdout' | 'stderr', text
   void component;
 }
 
-function allowedHosts(manifest: Manifest, id: string, rules: string[]): AllowedHost[] {
-  return rules.map((raw, i) => {
-    const parsed = parseAllowedHost(raw);
-    if (typeof parsed === 'string') throw new ConfigError(`${manifest.file}: component.${id}.allowed_outbound_hosts[${i}]: ${parsed}`);
-    return parsed;
-  });
-}
-
-function pick(all: Record<string, string>, labels: string[]): Record<string, string> {
-  return Object.fromEntries(labels.flatMap((label) => (all[label] === undefined ? [] : [[label, all[label]]])));
-}
-
 async function toWire(request: Request): Promise<WireRequest> {
   const headers: [string, string][] = [];
   request.headers.forEach((value, name) => headers.push([name, value]));
@@ -112,9 +90,6 @@ function fromWire(response: WireResponse, method: string): Response {
   return new Response(bodyless ? null : new Uint8Array(response.body), { status: response.status, headers });
 }
 
-/** `spin-client-addr` of a chained request, as Spin sets it (trigger-http's `CHAINED_CLIENT_ADDR`). */
-const CHAINED_CLIENT_ADDR = '0.0.0.0:0';
-
 export async function create(options: CreateOptions = {}): Promise<SpinRuntime> {
   const cwd = options.cwd ?? process.cwd();
   const log = options.log ?? (() => {});
@@ -124,10 +99,16 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   const manifest = await loadManifest(resolveManifestPath(options.from, cwd));
   const faults = new FaultTable(Object.keys(manifest.components), options.faults ?? []);
   const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile === undefined ? undefined : resolve(cwd, options.runtimeConfigFile));
-  const variables = resolveVariables(manifest, options.variables ?? {}, options.env ?? process.env);
-  const stateDir = resolve(cwd, options.stateDir ?? resolve(dirname(manifest.file), '.spin'));
-  const paths = statePaths(manifest, runtimeConfig, stateDir);
-  prepareState(paths, { stateDir, sqlite: options.sqlite ?? [], keyValues: options.keyValues ?? {}, cwd, log });
+  const grants = grantHostApis({
+    manifestFile: manifest.file,
+    app: manifest.app,
+    components: Object.fromEntries(Object.values(manifest.components).map((c) => [c.id, c.uses])),
+    runtimeConfig,
+    stateDir: resolve(cwd, options.stateDir ?? resolve(dirname(manifest.file), '.spin')),
+    cwd,
+    options,
+    log,
+  });
 
   const modules: Record<string, TranspiledModule> = {};
   const components: Record<string, ComponentSetup> = {};
@@ -142,33 +123,25 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
       bySource.set(component.source, key);
       log(`${component.id}: ${loaded.transpiled ? 'transpiled and ' : ''}compiled in ${(performance.now() - started).toFixed(0)}ms`);
     }
-    components[component.id] = {
-      id: component.id,
-      moduleKey: key,
-      allowedHosts: allowedHosts(manifest, component.id, component.allowedOutboundHosts),
-      sqlite: pick(paths.sqlite, component.sqliteDatabases),
-      keyValue: pick(paths.keyValue, component.keyValueStores),
-      variables: variables[component.id] ?? {},
-      environment: component.environment,
-    };
+    components[component.id] = { id: component.id, moduleKey: key, grants: grants[component.id] ?? {} };
   }
 
   const router = new Router(manifest.triggers);
-  const pool: WorkerPool = new WorkerPool({
+  const pool = new WorkerPool({
     components,
     modules,
     requestTimeoutMs,
     ...(options.minWorkers === undefined ? {} : { minWorkers: options.minWorkers }),
     ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
     onOutput: options.guestOutput ?? defaultGuestOutput,
-    onOutbound: createOutbound({
-      hasComponent: (id) => id in components,
-      // Only called once requests flow, after `dispatcher` below exists.
-      chain: (id, request, depth): Promise<WireResponse> => dispatcher.dispatch(request, { clientAddr: CHAINED_CLIENT_ADDR, chainedTo: id, depth }),
-      timeoutMs: requestTimeoutMs,
-    }),
   });
-  const dispatcher: Dispatcher = new Dispatcher(router, pool, log, faults);
+  const dispatcher = new Dispatcher({
+    router,
+    run: withFaults((component, request, runOptions) => pool.run(component, request, runOptions), faults),
+    log,
+    components: Object.keys(components),
+    outboundTimeoutMs: requestTimeoutMs,
+  });
   await pool.start();
 
   let inFlight = 0;

@@ -7,15 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError } from './errors.js';
+import { HOST_APIS, type AppUses, type ComponentUses } from './host/index.js';
 import { toRoute, type HttpTrigger } from './router.js';
-import { TomlReader } from './toml-checks.js';
-import { templateNames, VARIABLE_NAME } from './variable-names.js';
-
-export interface VariableDecl {
-  default: string | undefined;
-  required: boolean;
-  secret: boolean;
-}
+import { TomlReader, type Table } from './toml-checks.js';
 
 export type { HttpTrigger };
 
@@ -23,21 +17,32 @@ export interface ComponentDecl {
   id: string;
   /** Absolute path of the `.wasm` file. */
   source: string;
-  allowedOutboundHosts: string[];
-  sqliteDatabases: string[];
-  keyValueStores: string[];
-  /** Component variables as written: templates such as `"{{ api_url }}"`. */
-  variables: Record<string, string>;
-  environment: Record<string, string>;
+  /** What each host API read from the component's keys, by API name (host/index.ts). */
+  uses: ComponentUses;
 }
 
 export interface Manifest {
   file: string;
   dir: string;
   name: string;
-  variables: Record<string, VariableDecl>;
+  /** What each host API read from its top-level tables (`app.variables`: `[variables]`). */
+  app: AppUses;
   triggers: HttpTrigger[];
   components: Record<string, ComponentDecl>;
+}
+
+/** The keys the core reads itself; the host APIs read the rest. */
+const CORE_COMPONENT_KEYS = ['source', 'description', 'build'];
+const CORE_ROOT_KEYS = ['spin_manifest_version', 'application', 'trigger', 'component'];
+
+/** `table` restricted to `keys` (absent ones left out). */
+function only(table: Table, keys: readonly string[]): Table {
+  return Object.fromEntries(keys.filter((key) => key in table).map((key) => [key, table[key]]));
+}
+
+/** Each API's share of `table`, read by `read`, keyed by API name. */
+function byApi<T>(table: Table, keysOf: (api: (typeof HOST_APIS)[number]) => readonly string[], read: (api: (typeof HOST_APIS)[number], own: Table) => unknown): T {
+  return Object.fromEntries(HOST_APIS.map((api) => [api.name, read(api, only(table, keysOf(api)))])) as T;
 }
 
 const COMPONENT_ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -76,68 +81,27 @@ function parseRoute(reader: TomlReader, value: unknown, key: string, component: 
   return route;
 }
 
-function parseComponent(reader: TomlReader, dir: string, id: string, value: unknown, appVariables: Record<string, VariableDecl>): ComponentDecl {
+function parseComponent(reader: TomlReader, dir: string, id: string, value: unknown, app: AppUses): ComponentDecl {
   const key = `component.${id}`;
   if (!COMPONENT_ID.test(id)) reader.fail(key, 'component ids are kebab-case: lowercase letters, digits and single dashes');
-  const table = reader.table(value, key, [
-    'source',
-    'description',
-    'allowed_outbound_hosts',
-    'sqlite_databases',
-    'key_value_stores',
-    'variables',
-    'environment',
-    'build',
-    'files',
-    'exclude_files',
-  ]);
+  const table = reader.table(value, key, [...CORE_COMPONENT_KEYS, ...HOST_APIS.flatMap((api) => api.componentKeys)]);
   if (reader.isTable(table.source)) reader.fail(`${key}.source`, 'remote sources (url + digest) are not supported; build the component locally');
   const source = resolve(dir, reader.string(table.source, `${key}.source`));
   if (!existsSync(source)) reader.fail(`${key}.source`, `${source} does not exist (build it first: npm run build)`);
   reader.optionalString(table.description, `${key}.description`);
-  if (reader.stringArray(table.files, `${key}.files`).length > 0) reader.fail(`${key}.files`, 'mounting files is not supported by this runtime');
-  reader.stringArray(table.exclude_files, `${key}.exclude_files`);
   if (table.build !== undefined) reader.table(table.build, `${key}.build`);
-  const variables = reader.stringMap(table.variables, `${key}.variables`);
-  for (const [name, template] of Object.entries(variables)) {
-    if (!VARIABLE_NAME.test(name)) reader.fail(`${key}.variables.${name}`, 'variable names are lowercase letters, digits and single underscores between them, starting with a letter');
-    for (const ref of templateNames(template)) {
-      if (!appVariables[ref]) reader.fail(`${key}.variables.${name}`, `refers to '{{ ${ref} }}' but [variables] has no '${ref}'`);
-    }
-  }
-  return {
-    id,
-    source,
-    allowedOutboundHosts: reader.stringArray(table.allowed_outbound_hosts, `${key}.allowed_outbound_hosts`),
-    sqliteDatabases: reader.stringArray(table.sqlite_databases, `${key}.sqlite_databases`),
-    keyValueStores: reader.stringArray(table.key_value_stores, `${key}.key_value_stores`),
-    variables,
-    environment: reader.stringMap(table.environment, `${key}.environment`),
-  };
-}
-
-function parseVariables(reader: TomlReader, value: unknown): Record<string, VariableDecl> {
-  if (value === undefined) return {};
-  const table = reader.table(value, 'variables');
-  const result: Record<string, VariableDecl> = {};
-  for (const [name, raw] of Object.entries(table)) {
-    const key = `variables.${name}`;
-    if (!VARIABLE_NAME.test(name)) reader.fail(key, 'variable names are lowercase letters, digits and single underscores between them, starting with a letter');
-    const decl = reader.table(raw, key, ['default', 'required', 'secret', 'description']);
-    const required = decl.required === undefined ? false : reader.boolean(decl.required, `${key}.required`);
-    const dflt = reader.optionalString(decl.default, `${key}.default`);
-    if (required === (dflt !== undefined)) reader.fail(key, 'set exactly one of default = "..." or required = true');
-    reader.optionalString(decl.description, `${key}.description`);
-    result[name] = { default: dflt, required, secret: decl.secret === undefined ? false : reader.boolean(decl.secret, `${key}.secret`) };
-  }
-  return result;
+  const scope = { reader, dir };
+  const uses = byApi<ComponentUses>(table, (api) => api.componentKeys, (api, own) =>
+    (api.component as (s: typeof scope, t: Table, k: string, a: unknown) => unknown)(scope, own, key, app[api.name]),
+  );
+  return { id, source, uses };
 }
 
 /** Validates a parsed manifest; `file` is used for error messages and relative paths. */
 export function validateManifest(parsed: unknown, file: string): Manifest {
   const reader = new TomlReader(file);
   const dir = dirname(file);
-  const root = reader.table(parsed, '', ['spin_manifest_version', 'application', 'variables', 'trigger', 'component']);
+  const root = reader.table(parsed, '', [...CORE_ROOT_KEYS, ...HOST_APIS.flatMap((api) => api.manifestKeys)]);
   if (root.spin_manifest_version !== 2) reader.fail('spin_manifest_version', 'must be 2 (manifest v1 is not supported)');
   const application = reader.table(root.application, 'application', ['name', 'version', 'description', 'authors']);
   const name = reader.string(application.name, 'application.name');
@@ -145,10 +109,11 @@ export function validateManifest(parsed: unknown, file: string): Manifest {
   reader.optionalString(application.description, 'application.description');
   reader.stringArray(application.authors, 'application.authors');
 
-  const variables = parseVariables(reader, root.variables);
+  const scope = { reader, dir };
+  const app = byApi<AppUses>(root, (api) => api.manifestKeys, (api, own) => api.app(scope, own));
   const componentTable = reader.table(root.component ?? {}, 'component');
   const components: Record<string, ComponentDecl> = {};
-  for (const [id, value] of Object.entries(componentTable)) components[id] = parseComponent(reader, dir, id, value, variables);
+  for (const [id, value] of Object.entries(componentTable)) components[id] = parseComponent(reader, dir, id, value, app);
 
   const trigger = reader.table(root.trigger ?? {}, 'trigger', ['http']);
   const httpEntries: unknown = trigger.http;
@@ -168,7 +133,7 @@ export function validateManifest(parsed: unknown, file: string): Manifest {
     const route = parseRoute(reader, entry.route, `${key}.route`, component);
     return { route, component };
   });
-  return { file, dir, name, variables, triggers, components };
+  return { file, dir, name, app, triggers, components };
 }
 
 export async function loadManifest(file: string): Promise<Manifest> {

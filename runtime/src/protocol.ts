@@ -25,31 +25,16 @@ export interface HttpErrorCode {
   val?: unknown;
 }
 
-/** One rule of `allowed_outbound_hosts`, already parsed (see allowed-hosts.ts). */
-export interface AllowedHost {
-  /** `*` or a scheme without `://`. */
-  scheme: string;
-  /** `*`, `*.suffix` or an exact host name. */
-  host: string;
-  /** Port range, inclusive; `[0, 65535]` for `*`. */
-  ports: [number, number];
-  /** The rule as written, for error messages. */
-  raw: string;
-}
+/** How an outbound call ended: the answer, or the error the guest receives through its response future. */
+export type OutboundOutcome = { response: WireResponse } | { error: HttpErrorCode };
 
 /** What a worker needs to run one component: its code and exactly the resources the manifest grants it. */
 export interface ComponentSetup {
   id: string;
   /** Key into {@link WorkerSetup.modules}: several components may load the same Wasm. */
   moduleKey: string;
-  allowedHosts: AllowedHost[];
-  /** Label -> SQLite file, only for the labels the component declares. */
-  sqlite: Record<string, string>;
-  /** Label -> SQLite file backing that key-value store. */
-  keyValue: Record<string, string>;
-  /** Resolved component variables (templates already expanded). */
-  variables: Record<string, string>;
-  environment: Record<string, string>;
+  /** Each host API's grant, by API name (host/index.ts): database files, allowed hosts, variable values... */
+  grants: Record<string, unknown>;
 }
 
 export interface TranspiledModule {
@@ -75,8 +60,7 @@ export interface WorkerSetup {
 
 /** Main thread -> worker (`worker.postMessage`). */
 export type ToWorker =
-  /** `trap`: an injected fault; the worker fails the request where the guest would have trapped. */
-  | { kind: 'run'; requestId: number; component: string; request: WireRequest; trap?: boolean }
+  | { kind: 'run'; requestId: number; component: string; request: WireRequest }
   | { kind: 'prepare'; component: string };
 
 /** Main thread -> worker, on the replies port. */

@@ -9,7 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { STOCK_LIMIT } from './instances.js';
-import type { ComponentSetup, FromWorker, HttpErrorCode, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
+import { plan, type SlotState } from './schedule.js';
+import type { ComponentSetup, FromWorker, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
 
 export type RunOutcome =
   | { kind: 'response'; response: WireResponse }
@@ -17,7 +18,6 @@ export type RunOutcome =
   | { kind: 'timeout' }
   | { kind: 'closed' };
 
-export type OutboundResult = { response: WireResponse } | { error: HttpErrorCode };
 
 export interface PoolOptions {
   components: Record<string, ComponentSetup>;
@@ -29,14 +29,14 @@ export interface PoolOptions {
   maxWorkers?: number;
   /** Workers allowed to compute at once (default: available cores, at least 2). */
   runnable?: number;
-  /** Serves a guest's outbound request; `depth` is the caller's chain depth. */
-  onOutbound(request: WireRequest, depth: number): Promise<OutboundResult>;
   onOutput(component: string, stream: 'stdout' | 'stderr', text: string): void;
 }
 
-/** Per-request switches; `trap` is fault injection (see faults.ts): the worker fails the request as a trap. */
 export interface RunOptions {
-  trap?: boolean;
+  /** The chain depth: 0 (the default) for a new request, > 0 for a chained call, which runs before new requests. */
+  depth?: number;
+  /** Serves the guest's outbound requests during this run; the caller knows its depth and whom it may call. */
+  onOutbound(request: WireRequest): Promise<OutboundOutcome>;
 }
 
 interface Task {
@@ -44,7 +44,7 @@ interface Task {
   component: string;
   request: WireRequest;
   depth: number;
-  trap: boolean;
+  onOutbound: RunOptions['onOutbound'];
   resolve(outcome: RunOutcome): void;
   timer: NodeJS.Timeout;
   slot: Slot | undefined;
@@ -93,15 +93,16 @@ export class WorkerPool {
     await Promise.all(Array.from({ length: this.#min }, () => this.#spawn()));
   }
 
-  run(component: string, request: WireRequest, depth = 0, options: RunOptions = {}): Promise<RunOutcome> {
+  run(component: string, request: WireRequest, options: RunOptions): Promise<RunOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'closed' });
+    const depth = options.depth ?? 0;
     return new Promise<RunOutcome>((resolve) => {
       const task: Task = {
         id: ++this.#nextTaskId,
         component,
         request,
         depth,
-        trap: options.trap ?? false,
+        onOutbound: options.onOutbound,
         resolve,
         slot: undefined,
         timer: setTimeout(() => this.#expire(task), this.#options.requestTimeoutMs),
@@ -210,9 +211,9 @@ export class WorkerPool {
     slot.waiting += 1;
     // The caller is now blocked: a queued task may need a new worker to run.
     this.#schedule();
-    let result: OutboundResult;
+    let result: OutboundOutcome;
     try {
-      result = await this.#options.onOutbound(request, task.depth);
+      result = await task.onOutbound(request);
     } catch (error) {
       result = { error: { tag: 'internal-error', val: error instanceof Error ? error.message : String(error) } };
     }
@@ -243,54 +244,40 @@ export class WorkerPool {
     slot.worker.postMessage(message);
   }
 
-  #idleSlot(component: string): Slot | undefined {
-    let fallback: Slot | undefined;
-    for (const slot of this.#slots) {
-      if (!slot.ready || slot.task) continue;
-      if (slot.prepared.has(component)) return slot;
-      fallback ??= slot;
-    }
-    return fallback;
-  }
-
+  /** One scheduling round: the decisions are schedule.ts's `plan`, on a snapshot; this carries them out. */
   #schedule(): void {
     if (this.#closed) return;
-    let freshRunning = 0;
-    for (const slot of this.#slots) if (slot.task && slot.task.depth === 0) freshRunning += 1;
-    for (;;) {
-      // New requests beyond twice the cores only queue up behind blocked callers: admitting them would make
-      // the pool grow a worker per waiting caller, and the start-up and memory of those cost more than waiting.
-      const admitFresh = freshRunning < this.#runnable * 2;
-      const task = this.#nested[0] ?? (admitFresh ? this.#fresh[0] : undefined);
-      if (!task) break;
-      const slot = this.#idleSlot(task.component);
-      if (!slot) break;
-      (this.#nested[0] === task ? this.#nested : this.#fresh).shift();
-      slot.task = task;
-      slot.waiting = 0;
-      slot.prepared.delete(task.component);
-      slot.lastComponent = task.component;
-      task.slot = slot;
-      const message: ToWorker = { kind: 'run', requestId: task.id, component: task.component, request: task.request, ...(task.trap ? { trap: true } : {}) };
-      slot.worker.postMessage(message);
-      if (task.depth === 0) freshRunning += 1;
+    const slots = [...this.#slots];
+    const { assignments, spawn } = plan({
+      slots: slots.map(slotState),
+      nested: this.#nested.map((task) => task.component),
+      fresh: this.#fresh.map((task) => task.component),
+      min: this.#min,
+      max: this.#max,
+      runnable: this.#runnable,
+    });
+    const queues = { nested: this.#nested, fresh: this.#fresh };
+    for (const assignment of assignments) {
+      // Each assignment takes the head of its queue (see Plan), so shifting yields the task it names.
+      const task = queues[assignment.queue].shift();
+      const slot = slots[assignment.slot];
+      if (task && slot) this.#start(slot, task);
     }
-    let starting = 0;
-    let runnable = 0;
-    for (const slot of this.#slots) {
-      if (!slot.ready) starting += 1;
-      else if (!slot.task || slot.waiting === 0) runnable += 1;
-    }
-    // Only queued chained calls justify a new worker: they are what blocked callers wait for. New requests
-    // wait for a free worker instead, which keeps the pool (and its memory and start-up cost) small.
-    const nested = this.#nested.length;
-    let wanted = Math.max(this.#min - this.#slots.size, Math.min(nested - starting, this.#runnable - runnable - starting));
-    while (wanted > 0 && this.#slots.size < this.#max) {
+    for (let index = 0; index < spawn; index += 1) {
       this.#spawn().catch(() => {
         // #lose already failed its task and rescheduled.
       });
-      wanted -= 1;
     }
+  }
+
+  #start(slot: Slot, task: Task): void {
+    slot.task = task;
+    slot.waiting = 0;
+    slot.prepared.delete(task.component);
+    slot.lastComponent = task.component;
+    task.slot = slot;
+    const message: ToWorker = { kind: 'run', requestId: task.id, component: task.component, request: task.request };
+    slot.worker.postMessage(message);
   }
 
   #reapIdle(): void {
@@ -300,4 +287,13 @@ export class WorkerPool {
       if (slot.ready && !slot.task && now - slot.idleSince > IDLE_REAP_MS) void this.#kill(slot);
     }
   }
+}
+
+function slotState(slot: Slot): SlotState {
+  return {
+    ready: slot.ready,
+    running: slot.task === undefined ? undefined : slot.task.depth > 0 ? 'nested' : 'fresh',
+    blocked: slot.waiting > 0,
+    prepared: slot.prepared,
+  };
 }

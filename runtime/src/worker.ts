@@ -3,44 +3,24 @@
  * blocks this thread in `wasi:io/poll` while its outbound calls are served by the main thread (which may
  * hand a chained call to another worker). Each request gets a fresh instance (instances.ts); when the pool
  * asks (the worker fell idle), it prepares one ahead so the next request does not wait for it.
+ *
+ * The worker's state is this module's: the host APIs reach it only through the {@link GuestHost} made here.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { outboundDenial } from './allowed-hosts.js';
-import { Blocker } from './host/blocking.js';
-import { closeAll, rollbackOpenTransactions } from './host/databases.js';
-import { flushUnsent, IncomingRequest, ResponseOutparam, useOutboundGate, type FutureIncomingResponse } from './host/http.js';
-import { componentImports } from './host/imports.js';
-import { useBlocker } from './host/io.js';
-import { LineSink } from './host/wasi-misc.js';
+import { Blocker } from './blocking.js';
+import { GuestHost, IncomingRequest, LineSink, ResponseOutparam, type OutboundOutcome } from './host/index.js';
 import { InstanceFactory, type ComponentCode, type GlueInstantiate, type Instance } from './instances.js';
-import type { FromWorker, OutboundReply, ToWorker, WireRequest, WorkerSetup } from './protocol.js';
+import type { FromWorker, HttpErrorCode, OutboundReply, ToWorker, WireRequest, WorkerSetup } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.js must run in a worker thread');
 const toMain = parentPort;
 const setup = workerData as WorkerSetup;
 const post = (message: FromWorker): void => toMain.postMessage(message);
 
-const pendingCalls = new Map<number, FutureIncomingResponse>();
+/** The request being served, if any: outbound calls belong to it, and their answers are dropped once it ends. */
+let current: number | undefined;
+const pendingCalls = new Map<number, (outcome: OutboundOutcome) => void>();
 let nextCallId = 0;
-
-const blocker = new Blocker(setup.signal, setup.replies, {
-  onReply(reply: OutboundReply) {
-    const future = pendingCalls.get(reply.callId);
-    // Replies for a request that already ended (trap, time limit) are dropped.
-    if (!future) return;
-    pendingCalls.delete(reply.callId);
-    future.settle('error' in reply ? { error: reply.error } : { response: reply.response });
-  },
-  expectingReplies: () => pendingCalls.size > 0,
-  beforeSleep: flushUnsent,
-});
-useBlocker(blocker);
-
-const glue = new Map<string, GlueInstantiate>();
-for (const [key, module] of Object.entries(setup.modules)) {
-  const loaded = (await import(module.glueUrl)) as { instantiate: GlueInstantiate };
-  glue.set(key, loaded.instantiate);
-}
 
 const sinks = new Map<string, { stdout: LineSink; stderr: LineSink }>();
 function sinksFor(component: string): { stdout: LineSink; stderr: LineSink } {
@@ -55,6 +35,35 @@ function sinksFor(component: string): { stdout: LineSink; stderr: LineSink } {
   return entry;
 }
 
+const blocker = new Blocker(setup.signal, setup.replies, {
+  onReply(reply: OutboundReply) {
+    const settle = pendingCalls.get(reply.callId);
+    // Replies for a request that already ended (trap, time limit) are dropped.
+    if (!settle) return;
+    pendingCalls.delete(reply.callId);
+    settle('error' in reply ? { error: reply.error } : { response: reply.response });
+  },
+  expectingReplies: () => pendingCalls.size > 0,
+});
+
+const host = new GuestHost({
+  wait: (isReady, deadlineNs, beforeSleep) => blocker.waitUntil(isReady, deadlineNs, beforeSleep),
+  send(request, settle) {
+    const requestId = current;
+    if (requestId === undefined) throw { tag: 'internal-error', val: 'no request in progress' } satisfies HttpErrorCode;
+    const callId = ++nextCallId;
+    pendingCalls.set(callId, settle);
+    post({ kind: 'outbound', requestId, callId, request });
+  },
+  output: (component, stream) => sinksFor(component)[stream],
+});
+
+const glue = new Map<string, GlueInstantiate>();
+for (const [key, module] of Object.entries(setup.modules)) {
+  const loaded = (await import(module.glueUrl)) as { instantiate: GlueInstantiate };
+  glue.set(key, loaded.instantiate);
+}
+
 /** What building an instance of a component needs, assembled once per component. */
 const code = new Map<string, ComponentCode>();
 function codeFor(componentId: string): ComponentCode {
@@ -64,8 +73,7 @@ function codeFor(componentId: string): ComponentCode {
     const module = component ? setup.modules[component.moduleKey] : undefined;
     const instantiate = component ? glue.get(component.moduleKey) : undefined;
     if (!component || !module || !instantiate) throw new Error(`unknown component '${componentId}'`);
-    const { stdout, stderr } = sinksFor(componentId);
-    entry = { setup: component, module, instantiate, imports: componentImports(component, stdout, stderr) };
+    entry = { setup: component, module, instantiate, imports: host.imports(component) };
     code.set(componentId, entry);
   }
   return entry;
@@ -73,26 +81,16 @@ function codeFor(componentId: string): ComponentCode {
 
 const instances = new InstanceFactory(codeFor);
 
-function run(requestId: number, componentId: string, wire: WireRequest, injectTrap: boolean): void {
-  const component = setup.components[componentId];
-  if (!component) {
+function run(requestId: number, componentId: string, wire: WireRequest): void {
+  if (!setup.components[componentId]) {
     post({ kind: 'failed', requestId, error: `unknown component '${componentId}'` });
     return;
   }
-  useOutboundGate({
-    check: (url) => outboundDenial(component.allowedHosts, url),
-    send(request, future: FutureIncomingResponse) {
-      const callId = ++nextCallId;
-      pendingCalls.set(callId, future);
-      post({ kind: 'outbound', requestId, callId, request });
-    },
-  });
+  current = requestId;
   let instance: Instance | undefined;
   try {
     const outparam = new ResponseOutparam();
     instance = instances.take(componentId);
-    // Injected fault: the instance is used up and the error leaves here, exactly where a real trap would.
-    if (injectTrap) throw new WebAssembly.RuntimeError('unreachable (injected fault)');
     instance.handler.handle(new IncomingRequest(wire), outparam);
     const result = outparam.result;
     if (!result) post({ kind: 'failed', requestId, error: 'the component returned without setting a response' });
@@ -101,9 +99,9 @@ function run(requestId: number, componentId: string, wire: WireRequest, injectTr
   } catch (error) {
     post({ kind: 'failed', requestId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   } finally {
-    useOutboundGate(undefined);
+    current = undefined;
     pendingCalls.clear();
-    rollbackOpenTransactions();
+    host.endRequest();
     const { stdout, stderr } = sinksFor(componentId);
     stdout.flush();
     stderr.flush();
@@ -113,11 +111,8 @@ function run(requestId: number, componentId: string, wire: WireRequest, injectTr
 }
 
 toMain.on('message', (message: ToWorker) => {
-  if (message.kind === 'run') {
-    run(message.requestId, message.component, message.request, message.trap ?? false);
-  } else {
-    instances.prepare(message.component);
-  }
+  if (message.kind === 'run') run(message.requestId, message.component, message.request);
+  else instances.prepare(message.component);
 });
-process.on('exit', closeAll);
+process.on('exit', () => host.close());
 post({ kind: 'ready' });

@@ -4,7 +4,7 @@
  * side of `fermyon:spin/variables@2.0.0`. Found while replaying that case: the runtime accepted `x_` and `a__b`.
  */
 import { describe, expect, it } from 'vitest';
-import { variablesImports } from '../../runtime/src/host/spin-variables';
+import { variablesImports } from '../../runtime/src/host/variables/index';
 
 const GOOD = ['a', 'abc', 'a1b2c3', 'a_1', 'a_1_b_3'];
 const BAD = ['', 'aX', '1bc', '_x', 'x.y', 'x_', 'a__b', 'x-y'];

@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outboundDenial, parseAllowedHost } from '../../runtime/src/allowed-hosts';
+import { outboundDenial, type AllowedHost } from '../../runtime/src/host/http/allowed-hosts';
+import { createOutbound } from '../../runtime/src/host/http/outbound';
 import { loadManifest, type Manifest } from '../../runtime/src/manifest';
-import { createOutbound } from '../../runtime/src/outbound';
-import type { AllowedHost } from '../../runtime/src/protocol';
 import { fixtureManifest, json, loadRuntime, tempDir, type SpinRuntime } from './support/runtime';
 
 interface CallResult {
@@ -43,12 +42,7 @@ describe('outbound HTTP and local service chaining', () => {
     return { status: response.status, body, log };
   };
   /** The component's `allowed_outbound_hosts` as the runtime parses them. */
-  const rulesOf = (id: string): AllowedHost[] =>
-    (manifest.components[id]?.allowedOutboundHosts ?? []).map((raw) => {
-      const rule = parseAllowedHost(raw);
-      if (typeof rule === 'string') throw new Error(rule);
-      return rule;
-    });
+  const rulesOf = (id: string): AllowedHost[] => manifest.components[id]?.uses.http ?? [];
 
   beforeAll(async () => {
     upstream = createServer((req, res) => res.end(`upstream saw ${req.method} ${req.url}`));

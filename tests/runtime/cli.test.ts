@@ -88,7 +88,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
       const manifest = writeManifest(dir.path, '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nallowed_http_hosts = ["x"]\n');
       const cli = runCli(['-f', manifest, '--state-dir', join(dir.path, 'state')]);
       expect(await cli.exited).toBe(1);
-      expect(cli.output().trim()).toBe(`Error: ${manifest}: component.c.allowed_http_hosts: unknown or unsupported key (supported: source, description, allowed_outbound_hosts, sqlite_databases, key_value_stores, variables, environment, build, files, exclude_files)`);
+      expect(cli.output().trim()).toBe(`Error: ${manifest}: component.c.allowed_http_hosts: unknown or unsupported key (supported: source, description, build, environment, files, exclude_files, allowed_outbound_hosts, variables, sqlite_databases, key_value_stores)`);
     } finally {
       dir.remove();
     }

@@ -1,6 +1,6 @@
 /** Manifest validation, routing and allow-list rules, without running any Wasm. */
 import { describe, expect, it } from 'vitest';
-import { isAllowed, parseAllowedHost } from '../../runtime/src/allowed-hosts';
+import { isAllowed, parseAllowedHost } from '../../runtime/src/host/http/allowed-hosts';
 import { validateManifest } from '../../runtime/src/manifest';
 import { Router } from '../../runtime/src/router';
 import { parseCli } from '../../runtime/src/cli-args';

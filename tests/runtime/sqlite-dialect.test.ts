@@ -3,13 +3,13 @@
  * literals accepted, foreign keys enforced, no math functions, no UPDATE/DELETE ... LIMIT. Checked where SQL
  * runs: `--sqlite @file` at start, a guest's query through the host API (failures as WIT `io` errors the
  * guest handles, not traps), and the databases of the unit and contract tests. scripts/build-sqlite.mjs
- * builds that dialect; runtime/src/sqlite-dialect.ts refuses to start without it.
+ * builds that dialect; runtime/src/host/sqlite/dialect.ts refuses to start without it.
  */
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteDialectProblems, type PragmaSource } from '../../runtime/src/sqlite-dialect';
+import { sqliteDialectProblems, type PragmaSource } from '../../runtime/src/host/sqlite/dialect';
 import { createTestDatabase } from '../support/sqlite';
 import { json, loadRuntime, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
 

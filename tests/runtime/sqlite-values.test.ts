@@ -1,5 +1,5 @@
 /**
- * Spin's SQLite values, converted in one place (runtime/src/host/sqlite-values.ts) for the runtime's host and
+ * Spin's SQLite values, converted in one place (runtime/src/host/sqlite/values.ts) for the runtime's host and
  * the tests' database: WIT values to bindings and result columns back, at the edges (±2^53, s64's ends, -0,
  * NaN, NUL, lone surrogates, empty blobs). The components' side (common/src/spin/sqlite-values.ts) decides
  * which WIT value a JS parameter becomes, and the tests' `Database` goes through both.
@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf, toSpinValue } from '../../common/src/spin/sqlite-values';
 import type { SqlParam } from '../../common/src/sql';
-import { bindArguments, execute, fromColumn, numbersParameters, toBinding, type SqliteValue } from '../../runtime/src/host/sqlite-values';
+import { bindArguments, execute, fromColumn, numbersParameters, toBinding, type SqliteValue } from '../../runtime/src/host/sqlite/values';
 import { createTestDatabase } from '../support/sqlite';
 
 const S64_MAX = 2n ** 63n - 1n;
@@ -19,7 +19,7 @@ const text = (val: string): SqliteValue => ({ tag: 'text', val });
 const blob = (...bytes: number[]): SqliteValue => ({ tag: 'blob', val: new Uint8Array(bytes) });
 const NULL: SqliteValue = { tag: 'null' };
 
-describe('the host conversion (runtime/src/host/sqlite-values.ts) on a real connection', () => {
+describe('the host conversion (runtime/src/host/sqlite/values.ts) on a real connection', () => {
   const db = new Database(':memory:');
   afterAll(() => db.close());
   const run = (sql: string, parameters: SqliteValue[] = []) => execute(db.prepare(sql), sql, parameters);

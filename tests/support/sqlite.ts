@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowsOf, toSpinValue } from '../../common/src/spin/sqlite-values';
 import type { Database, Row, SqlParam } from '../../common/src/sql';
-import { execute } from '../../runtime/src/host/sqlite-values';
+import { execute } from '../../runtime/src/host/sqlite/values';
 
 export const MIGRATIONS_PATH = new URL('../../migrations.sql', import.meta.url);
 export const migrationsSql = (): string => readFileSync(MIGRATIONS_PATH, 'utf8');
@@ -16,7 +16,7 @@ export const migrationsSql = (): string => readFileSync(MIGRATIONS_PATH, 'utf8')
 export interface TestDatabase {
   /**
    * The seam the components take, binding parameters and returning values exactly as a component's database
-   * on the local runtime does (INTEGER as bigint, BLOB as Uint8Array; see runtime/src/host/sqlite-values.ts).
+   * on the local runtime does (INTEGER as bigint, BLOB as Uint8Array; see runtime/src/host/sqlite/values.ts).
    */
   database: Database;
   /** Runs plain SQL (one or more statements), as a user would with the sqlite3 shell. */

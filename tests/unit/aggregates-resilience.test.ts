@@ -1,12 +1,18 @@
 /**
- * The dashboard when its parts misbehave: partial answers, failure policies, deadlines, retries, the
- * key-value cache (fresh and stale-if-error), HTTP caching and trace propagation. In-process, with real
- * SQLite behind the data apps; faults are injected into the chained fetch. The same behaviours are tested
- * on the real Wasm in tests/e2e/resilience.test.ts.
+ * The resilience contract (tests/contract/resilience.contract.ts) on the three in-process apps over a SQLite
+ * file, faults injected into the chained fetch the way the runtime injects them; then what only the
+ * in-process apps can show: answers no fault rule can make (a body of the wrong shape, a network error), the
+ * headers of the chained calls (time budget, trace context), and the cache driven by a manual clock and an
+ * inspectable store. The same contract runs on the real Wasm in tests/e2e/resilience.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAggregatesApp } from '../../aggregates-service/src/app';
 import type { Clock, Fetch } from '../../aggregates-service/src/downstream';
-import { readProblem } from '../contract/target';
+import type { AccessLogEntry, App } from '../../common/src/http';
+import { createCustomersApp } from '../../customers-service/src/app';
+import { createIncidentsApp } from '../../incidents-service/src/app';
+import { resilienceContract, type FaultRule, type ResilienceApp, type ResilienceTarget, type Served } from '../contract/resilience.contract';
+import { TEST_API_TOKEN } from '../contract/target';
 import { inProcessAggregates, memoryStore, NO_CACHE, type InProcessOptions } from '../support/in-process-app';
 import { referenceDashboard } from '../support/reference-dashboard';
 import { createTestDatabase, type TestDatabase } from '../support/sqlite';
@@ -19,9 +25,100 @@ function seeded(): TestDatabase {
   return db;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The contract's target: every app its own database and in-memory store; faults applied to the chained fetch
+// as the runtime applies its fault rules (runtime/src/faults.ts, the dispatcher).
+
+/** `x-request-id` as the runtime logs it. */
+function requestIdOf(init?: RequestInit): string | null {
+  const id = new Headers(init?.headers).get('x-request-id');
+  return id === null ? null : id.slice(0, 128).replace(/\s/g, '_');
+}
+
+/** Holds an answer back without keeping the process alive (the aggregates component may have given up on it). */
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function inProcessApp(variables: Record<string, string>): ResilienceApp {
+  const db = seeded();
+  const store = memoryStore();
+  const served: Served[] = [];
+  const logs: string[] = [];
+  const access: AccessLogEntry[] = [];
+  let rules: Array<{ rule: FaultRule; remaining: number }> = [];
+  const options = { openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, accessLog: (entry: AccessLogEntry) => void access.push(entry), log: (line: string) => void logs.push(line) };
+  const data: Record<string, App> = { 'customers-service': createCustomersApp(options), 'incidents-service': createIncidentsApp(options) };
+
+  const take = (component: string, path: string) => {
+    const active = rules.find(({ rule, remaining }) => remaining > 0 && rule.component === component && path.startsWith(rule.path ?? '/'));
+    if (!active) return undefined;
+    active.remaining -= 1;
+    const { delayMs = 0, status, trap = false } = active.rule;
+    const summary = [...(delayMs > 0 ? [`delay ${delayMs}ms`] : []), ...(status === undefined ? [] : [`status ${status}`]), ...(trap ? ['trap'] : [])].join(', ');
+    return { delayMs, status, trap, summary };
+  };
+
+  const chained: Fetch = async (url, init) => {
+    const { host, origin, pathname } = new URL(url);
+    const component = host.replace(/\.spin\.internal$/, '');
+    const app = data[component];
+    if (!app || !host.endsWith('.spin.internal')) throw new TypeError(`no route to ${url}`);
+    const fault = take(component, pathname);
+    const response =
+      fault?.status !== undefined
+        ? new Response(`Injected fault: status ${fault.status}`, { status: fault.status, headers: { 'content-type': 'text/plain' } })
+        : fault?.trap
+          ? new Response('Internal Server Error', { status: 500, headers: { 'content-type': 'text/plain' } })
+          : await app.fetch(new Request(url, init));
+    // As in the runtime, the component has answered; only the answer waits.
+    if (fault && fault.delayMs > 0) await delay(fault.delayMs);
+    served.push({ method: init?.method ?? 'GET', url: `${origin}${pathname}`, component, status: response.status, requestId: requestIdOf(init), chained: true, fault: fault?.summary ?? null });
+    return response;
+  };
+  const aggregates = createAggregatesApp({ fetch: chained, getVariable: (name) => variables[name] ?? null, openStore: () => store, ...options });
+  const apps: Record<string, App> = { ...data, 'aggregates-service': aggregates };
+
+  return {
+    async fetch(path, init) {
+      const url = new URL(path, 'http://127.0.0.1:3000');
+      const component = `${url.pathname.split('/')[1] ?? ''}-service`;
+      const app = apps[component];
+      if (!app) throw new Error(`no component serves ${path}`);
+      const response = await app.fetch(new Request(url, init));
+      served.push({ method: init?.method ?? 'GET', url: url.pathname, component, status: response.status, requestId: requestIdOf(init), chained: false, fault: null });
+      return response;
+    },
+    setFaults: (next) => void (rules = next.map((rule) => ({ rule: { ...rule }, remaining: rule.times ?? Infinity }))),
+    sql: (statements) => db.exec(statements),
+    reference: () => referenceDashboard(db),
+    served: () => [...served],
+    logs: () => [...logs],
+    accessLog: () => [...access],
+  };
+}
+
+const started: ResilienceApp[] = [];
+afterEach(() => void started.splice(0));
+
+const target: ResilienceTarget = {
+  app: (variables) => {
+    const app = inProcessApp(variables);
+    started.push(app);
+    return Promise.resolve(app);
+  },
+  clearFaults: () => started.forEach((app) => app.setFaults([])),
+  // The in-process apps answer in milliseconds: short limits keep the tests fast.
+  timings: { callLimitMs: 250, deadlineMs: 1000, withinMs: 3000, shortDeadlineMs: 300, shortWithinMs: 2000, delayMs: 5000 },
+};
+
+describe('resilience, in-process apps on a SQLite file', () => {
+  resilienceContract(() => target);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// What only the in-process apps can show.
+
 type Answer = () => Promise<Response>;
 const status = (code: number): Answer => () => Promise.resolve(new Response('{"oops":true}', { status: code }));
-const never: Answer = () => new Promise<Response>(() => {});
 /** Answers matching calls with `answer`, passes the others through; records every call. */
 function faults(rules: Array<[match: string, answer: Answer]>, calls: Array<{ url: string; headers: Headers }> = []) {
   return (inner: Fetch): Fetch =>
@@ -35,38 +132,8 @@ function faults(rules: Array<[match: string, answer: Answer]>, calls: Array<{ ur
 const dashboard = (db: TestDatabase, options: InProcessOptions = {}) =>
   inProcessAggregates(db, { ...options, variables: { ...NO_CACHE, ...options.variables } });
 
-describe('partial answers (failure_policy=partial, the default)', () => {
-  it('answers 200 with the sections that could be computed, the failed ones null, and says what is missing', async () => {
-    const db = seeded();
-    const response = await dashboard(db, { wrapFetch: faults([['/incidents/top/by-volume/', status(500)]]) })();
-    expect(response.status).toBe(200);
-    expect(response.headers.get('dashboard-incomplete')).toBe('customersWithHighestIncidentVolume');
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.headers.get('etag')).toBeNull();
-    const body = await response.json();
-    const complete = JSON.parse(referenceDashboard(db));
-    expect(body).toEqual({
-      ...complete,
-      customersWithHighestIncidentVolume: null,
-      errors: [
-        {
-          section: 'customersWithHighestIncidentVolume',
-          source: 'incidents-service',
-          status: 500,
-          code: 'bad-status',
-          detail: 'incidents-service GET /incidents/top/by-volume/5 answered 500',
-        },
-      ],
-      sources: {
-        customers: { status: 'ok', latencyMs: expect.any(Number), stale: false },
-        incidents: { status: 'error', latencyMs: expect.any(Number), stale: false },
-      },
-    });
-    expect(Object.keys(body)).toEqual([...Object.keys(complete), 'errors', 'sources']);
-  });
-
+describe('answers no fault rule can make', () => {
   it.each([
-    ['a body that is not JSON', () => Promise.resolve(new Response('<html>')), 'malformed', 'not JSON'],
     ['a JSON body of the wrong shape', () => Promise.resolve(Response.json({ total: 3 })), 'malformed', 'unexpected shape'],
     ['a network error', () => Promise.reject(new TypeError('connection refused')), 'unreachable', 'could not be reached'],
   ])('reports %s as code %s', async (_, answer, code, phrase) => {
@@ -79,59 +146,22 @@ describe('partial answers (failure_policy=partial, the default)', () => {
     expect(logged.join('\n')).toContain('customers-service /customers/count');
   });
 
-  it('answers 502 problem+json when no section could be computed', async () => {
-    const response = await dashboard(seeded(), { wrapFetch: faults([['/', status(500)]]) })();
-    expect(response.status).toBe(502);
-    const problem = await readProblem(response);
-    expect(problem).toMatchObject({ type: 'urn:aggregates-dashboard:problem:bad-gateway', status: 502 });
-    expect((problem as unknown as { failures: unknown[] }).failures).toHaveLength(4);
-  });
-
-  it('answers 504 problem+json when no section could be computed because every call timed out', async () => {
-    const response = await dashboard(seeded(), { variables: { downstream_timeout_ms: '30', downstream_retries: '0' }, wrapFetch: faults([['/', never]]) })();
-    expect(response.status).toBe(504);
-    expect(await readProblem(response)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:gateway-timeout', status: 504 });
-  });
-
-  it('answers 502, not 504, when the calls failed in mixed ways', async () => {
-    const wrapFetch = faults([['/customers/', never], ['/incidents/', status(500)]]);
-    const response = await dashboard(seeded(), { variables: { downstream_timeout_ms: '30', downstream_retries: '0' }, wrapFetch })();
-    expect(response.status).toBe(502);
-  });
-});
-
-describe('failure_policy=strict', () => {
-  it('answers 502 as soon as one section is missing, selected by variable or by ?policy=', async () => {
-    const wrapFetch = faults([['/customers/top/', status(500)]]);
-    const byVariable = await dashboard(seeded(), { variables: { failure_policy: 'strict' }, wrapFetch })();
-    expect(byVariable.status).toBe(502);
-    const problem = await readProblem(byVariable);
-    expect(problem.detail).toContain('customers-service GET /customers/top/5 answered 500');
-    const byQuery = await dashboard(seeded(), { wrapFetch })('/aggregates/dashboard?policy=strict');
-    expect(byQuery.status).toBe(502);
-    const partialOverride = await dashboard(seeded(), { variables: { failure_policy: 'strict' }, wrapFetch })('/aggregates/dashboard?policy=partial');
-    expect(partialOverride.status).toBe(200);
-  });
-
-  it('rejects an unknown policy with 400', async () => {
-    const response = await dashboard(seeded())('/aggregates/dashboard?policy=lenient');
-    expect(response.status).toBe(400);
-    expect((await readProblem(response)).detail).toBe('policy must be one of partial, strict; got "lenient".');
-  });
-});
-
-describe('time limits', () => {
-  it('never holds the dashboard past its deadline, however long the per-call limit', async () => {
-    const calls: Array<{ url: string; headers: Headers }> = [];
-    const variables = { downstream_timeout_ms: '60000', dashboard_deadline_ms: '80', downstream_retries: '0' };
-    const response = await dashboard(seeded(), { variables, wrapFetch: faults([['/incidents/', never]], calls) })();
-    // Without the deadline this request would wait 60 s and the test would time out.
+  it('retries a call that failed with a network error once, and the answer is complete', async () => {
+    const counter = { calls: 0 };
+    const db = seeded();
+    const wrapFetch = (inner: Fetch): Fetch => (url, init) => {
+      if (!url.includes('/customers/count')) return inner(url, init);
+      counter.calls++;
+      return counter.calls <= 1 ? Promise.reject(new TypeError('reset')) : inner(url, init);
+    };
+    const response = await dashboard(db, { wrapFetch })();
     expect(response.status).toBe(200);
-    const body = await response.json();
-    expect(body.errors.map((e: { code: string }) => e.code)).toEqual(['timeout', 'timeout']);
-    expect(body.sources.incidents.status).toBe('timeout');
+    expect(await response.text()).toBe(referenceDashboard(db));
+    expect(counter.calls).toBe(2);
   });
+});
 
+describe('the headers of the chained calls', () => {
   it('passes each call its remaining budget in x-budget-ms, never more than the per-call limit', async () => {
     const calls: Array<{ url: string; headers: Headers }> = [];
     await dashboard(seeded(), { variables: { downstream_timeout_ms: '700' }, wrapFetch: faults([], calls) })();
@@ -148,49 +178,26 @@ describe('time limits', () => {
     await dashboard(seeded(), { wrapFetch: faults([], calls) })('/aggregates/dashboard', { headers: { 'x-budget-ms': '300' } });
     for (const call of calls) expect(Number(call.headers.get('x-budget-ms'))).toBeLessThanOrEqual(300);
   });
-});
 
-describe('retries', () => {
-  /** Fails the first `times` calls matching `match` with `answer`. */
-  function flaky(match: string, times: number, answer: Answer, counter: { calls: number }) {
-    return (inner: Fetch): Fetch =>
-      (url, init) => {
-        if (!url.includes(match)) return inner(url, init);
-        counter.calls++;
-        return counter.calls <= times ? answer() : inner(url, init);
-      };
-  }
-
-  it.each([
-    ['503', status(503)],
-    ['a network error', () => Promise.reject(new TypeError('reset'))],
-  ])('retries a call that failed with %s once, and the answer is complete', async (_, answer) => {
-    const counter = { calls: 0 };
-    const db = seeded();
-    const response = await dashboard(db, { wrapFetch: flaky('/customers/count', 1, answer, counter) })();
-    expect(response.status).toBe(200);
-    expect(await response.text()).toBe(referenceDashboard(db));
-    expect(counter.calls).toBe(2);
-  });
-
-  it('does not retry a 500, a 404 or a malformed answer', async () => {
-    for (const answer of [status(500), status(404), () => Promise.resolve(new Response('nope'))]) {
-      const counter = { calls: 0 };
-      await dashboard(seeded(), { wrapFetch: flaky('/customers/count', 1, answer, counter) })();
-      expect(counter.calls).toBe(1);
+  it('forwards a well-formed traceparent unchanged on every chained call, and drops a malformed one', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const forwarded: Array<{ url: string; headers: Headers }> = [];
+    await dashboard(seeded(), { wrapFetch: faults([], forwarded) })('/aggregates/dashboard', { headers: { 'x-request-id': 'req-42', traceparent } });
+    expect(forwarded).toHaveLength(4);
+    for (const call of forwarded) {
+      expect(call.headers.get('x-request-id')).toBe('req-42');
+      expect(call.headers.get('traceparent')).toBe(traceparent);
     }
-  });
-
-  it('makes at most downstream_retries extra attempts, and none with downstream_retries=0', async () => {
-    for (const [retries, expected] of [['0', 1], ['2', 3]] as const) {
-      const counter = { calls: 0 };
-      await dashboard(seeded(), { variables: { downstream_retries: retries }, wrapFetch: flaky('/customers/count', 9, status(503), counter) })();
-      expect(counter.calls).toBe(expected);
-    }
+    const dropped: Array<{ url: string; headers: Headers }> = [];
+    await dashboard(seeded(), { wrapFetch: faults([], dropped) })('/aggregates/dashboard', {
+      headers: { 'x-request-id': 'bad id with spaces', traceparent: 'not-a-traceparent' },
+    });
+    expect(dropped).toHaveLength(4);
+    expect(dropped.every((c) => c.headers.get('traceparent') === null)).toBe(true);
   });
 });
 
-describe('the key-value response cache', () => {
+describe('the key-value response cache, on a manual clock and an inspectable store', () => {
   /** A clock whose time only moves when the test says so. */
   function manualClock(): Clock & { advance(ms: number): void } {
     let now = 1_700_000_000_000;
@@ -198,7 +205,7 @@ describe('the key-value response cache', () => {
   }
   const cacheVariables = { cache_ttl_ms: '1000', cache_stale_if_error_ms: '60000' };
 
-  it('serves every part from the cache within cache_ttl_ms while its data version is unchanged, asking only for the version', async () => {
+  it('asks for every part again, and for no data version, once cache_ttl_ms has passed', async () => {
     const db = seeded();
     const calls: Array<{ url: string; headers: Headers }> = [];
     const paths = () => calls.splice(0).map((c) => new URL(c.url).pathname).sort();
@@ -206,42 +213,14 @@ describe('the key-value response cache', () => {
     const call = inProcessAggregates(db, { variables: cacheVariables, clock, store: memoryStore(), wrapFetch: faults([], calls) });
     const first = await (await call()).text();
     expect(paths()).toEqual(['/customers/count', '/customers/top/5', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']);
-    clock.advance(500);
+    // Just within the TTL: only the data versions are asked for.
+    clock.advance(999);
     expect(await (await call()).text()).toBe(first);
     expect(paths()).toEqual(['/customers/events/last', '/incidents/events/last']);
-    // Any change (plain SQL here, an API write alike) moves the customers' data version: no TTL window.
-    // The incidents' version did not move, so their parts still come from the cache.
-    db.exec("INSERT INTO Customers (Id, Name, Scoring) VALUES ('C-NEW', 'Newcomer', 1);");
-    clock.advance(499);
-    expect(JSON.parse(await (await call()).text()).customerCount).toBe(41);
-    expect(paths()).toEqual(['/customers/count', '/customers/events/last', '/customers/top/5', '/incidents/events/last']);
     // Past the TTL nothing is served from the cache, so nothing asks for a version.
     clock.advance(1000);
     await call();
     expect(paths()).toEqual(['/customers/count', '/customers/top/5', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']);
-  });
-
-  it('serves the cached parts of a source whose data version cannot be read as stale copies, without calling it further', async () => {
-    const db = seeded();
-    const store = memoryStore();
-    const clock = manualClock();
-    const first = await (await inProcessAggregates(db, { variables: cacheVariables, clock, store })()).text();
-    const calls: Array<{ url: string; headers: Headers }> = [];
-    const logged: string[] = [];
-    const versionFails = faults([['/customers/events/last', status(500)]], calls);
-    const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: versionFails, log: (l) => logged.push(l) })();
-    expect(response.status).toBe(200);
-    expect(response.headers.get('dashboard-stale')).toBe('customerCount, topCustomers');
-    const { errors, sources, ...sections } = await response.json();
-    expect(JSON.stringify(sections)).toBe(first);
-    expect(errors.map((e: { section: string; detail: string }) => [e.section, e.detail.split(';')[0]])).toEqual([
-      ['customerCount', 'customers-service GET /customers/events/last answered 500'],
-      ['topCustomers', 'customers-service GET /customers/events/last answered 500'],
-    ]);
-    expect({ customers: sources.customers.stale, incidents: sources.incidents.stale }).toEqual({ customers: true, incidents: false });
-    // The customers component was asked for its version only; the incidents parts came from the cache.
-    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(['/customers/events/last', '/incidents/events/last']);
-    expect(logged.join('\n')).toContain('data version of customers-service unknown');
   });
 
   it('shares no entry between calls that differ in what shapes the answer (base URL, path, top-N, strategy), and serves the others', async () => {
@@ -329,23 +308,17 @@ describe('the key-value response cache', () => {
     expect({ errors: errors.length, incidents: sources.incidents.stale }).toEqual({ errors: 2, incidents: true });
   });
 
-  it('serves a stale copy when a call fails (stale-if-error), and marks it so', async () => {
+  it('says how old the stale copy it serves is, by the clock', async () => {
     const db = seeded();
     const store = memoryStore();
     const clock = manualClock();
     const complete = await (await inProcessAggregates(db, { variables: cacheVariables, clock, store })()).text();
     clock.advance(5000);
-    const failing = inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([['/incidents/', status(503)]]) });
-    const response = await failing();
-    expect(response.status).toBe(200);
+    const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([['/incidents/', status(503)]]) })();
     expect(response.headers.get('dashboard-stale')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
-    expect(response.headers.get('dashboard-incomplete')).toBeNull();
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    const body = await response.json();
-    const { errors, sources, ...sections } = body;
+    const { errors, sources, ...sections } = await response.json();
     expect(JSON.stringify(sections)).toBe(complete);
-    expect(sources.incidents).toEqual({ status: 'error', latencyMs: expect.any(Number), stale: true });
-    expect(sources.customers).toEqual({ status: 'ok', latencyMs: expect.any(Number), stale: false });
+    expect(sources.incidents.stale).toBe(true);
     expect(errors[0].detail).toContain('a cached copy 5 s old was served instead');
   });
 
@@ -371,47 +344,3 @@ describe('the key-value response cache', () => {
   });
 });
 
-describe('HTTP caching and tracing', () => {
-  it('gives the complete dashboard an ETag and answers a matching If-None-Match with 304', async () => {
-    const call = dashboard(seeded());
-    const first = await call();
-    const etag = first.headers.get('etag');
-    expect(etag).toMatch(/^"[0-9a-f]{16}"$/);
-    expect(first.headers.get('cache-control')).toBe('no-cache');
-    const second = await call('/aggregates/dashboard', { headers: { 'if-none-match': `"other", ${etag}` } });
-    expect(second.status).toBe(304);
-    expect(await second.text()).toBe('');
-    expect(second.headers.get('etag')).toBe(etag);
-    expect((await call('/aggregates/dashboard', { headers: { 'if-none-match': '"other"' } })).status).toBe(200);
-  });
-
-  it('reports each source’s latency in Server-Timing', async () => {
-    const response = await dashboard(seeded())();
-    expect(response.headers.get('server-timing')).toMatch(/^customers;dur=\d+;desc="fresh \/customers\/count", customers;dur=\d+;desc="fresh \/customers\/top\/5", incidents;dur=\d+;desc="fresh \/incidents\/top\/by-count\/5", incidents;dur=\d+;desc="fresh \/incidents\/top\/by-volume\/5"$/);
-  });
-
-  it('forwards x-request-id and traceparent on every chained call and echoes the request id', async () => {
-    const calls: Array<{ url: string; headers: Headers }> = [];
-    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const response = await dashboard(seeded(), { wrapFetch: faults([], calls) })('/aggregates/dashboard', {
-      headers: { 'x-request-id': 'req-42', traceparent },
-    });
-    expect(response.headers.get('x-request-id')).toBe('req-42');
-    expect(calls).toHaveLength(4);
-    for (const call of calls) {
-      expect(call.headers.get('x-request-id')).toBe('req-42');
-      expect(call.headers.get('traceparent')).toBe(traceparent);
-    }
-  });
-
-  it('makes up a request id when none (or a malformed one) is given, and drops a malformed traceparent', async () => {
-    const calls: Array<{ url: string; headers: Headers }> = [];
-    const response = await dashboard(seeded(), { wrapFetch: faults([], calls) })('/aggregates/dashboard', {
-      headers: { 'x-request-id': 'bad id with spaces', traceparent: 'not-a-traceparent' },
-    });
-    const id = response.headers.get('x-request-id');
-    expect(id).toMatch(/^[0-9a-f]{32}$/);
-    expect(new Set(calls.map((c) => c.headers.get('x-request-id')))).toEqual(new Set([id]));
-    expect(calls.every((c) => c.headers.get('traceparent') === null)).toBe(true);
-  });
-});

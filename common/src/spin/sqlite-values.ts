@@ -2,7 +2,7 @@
  * How the components' SQL values cross Spin's SQLite interface (`fermyon:spin/sqlite@2.0.0`): parameters to
  * WIT `value`s, query results back to rows. It imports no host interface, so the tests' database
  * (tests/support/sqlite.ts) converts with these same functions, then binds with the local runtime's host
- * conversion (runtime/src/host/sqlite-values.ts): the unit tests bind exactly as the components do.
+ * conversion (runtime/src/host/sqlite/values.ts): the unit tests bind exactly as the components do.
  */
 import type { QueryResult, Value } from 'fermyon:spin/sqlite@2.0.0';
 import type { Row, SqlParam, SqlValue } from '../sql';

@@ -7,3 +7,8 @@ export function witError(payload: { tag: string; val?: unknown }, message?: stri
   const text = message ?? (typeof payload.val === 'string' ? payload.val : payload.tag);
   return Object.assign(new Error(text), { payload });
 }
+
+/** The message of whatever a host library threw, for the `val` of a WIT error. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

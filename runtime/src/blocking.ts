@@ -4,15 +4,13 @@
  * the main thread's replies with `receiveMessageOnPort`, which needs no event loop.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import type { OutboundReply } from '../protocol.js';
+import type { OutboundReply } from './protocol.js';
 
 export interface BlockingHooks {
   /** Receives each reply the main thread sent since the last drain. */
   onReply(reply: OutboundReply): void;
   /** True while some reply is still expected; waiting with none expected and no timer would hang forever. */
   expectingReplies(): boolean;
-  /** Called once before sleeping, so requests whose body the guest never finished still go out. */
-  beforeSleep(): void;
 }
 
 export class Blocker {
@@ -35,14 +33,15 @@ export class Blocker {
   /**
    * Blocks until `isReady()` holds. `deadlineNs` (monotonic, from `process.hrtime.bigint()`) bounds the
    * sleep for timers; without a deadline and without an expected reply nothing could ever wake us: that is
-   * a guest bug, reported as a trap rather than a hang.
+   * a guest bug, reported as a trap rather than a hang. `beforeSleep` runs before each sleep (the host sends
+   * requests whose body the guest never finished, so they still go out).
    */
-  waitUntil(isReady: () => boolean, deadlineNs: () => bigint | undefined): void {
+  waitUntil(isReady: () => boolean, deadlineNs: () => bigint | undefined, beforeSleep: () => void): void {
     for (;;) {
       const seen = Atomics.load(this.#signal, 0);
       this.drain();
       if (isReady()) return;
-      this.#hooks.beforeSleep();
+      beforeSleep();
       if (isReady()) return;
       const deadline = deadlineNs();
       if (deadline === undefined && !this.#hooks.expectingReplies()) {

@@ -1,6 +1,6 @@
 /**
- * The syntax of Spin variables, shared by the manifest check (manifest.ts), resolution at start
- * (variables.ts) and the guest's `variables.get` (host/spin-variables.ts). Depends on nothing.
+ * The syntax of Spin variables, shared by the manifest check and the guest's `get` (index.ts) and resolution
+ * at start (resolve.ts). Depends on nothing.
  */
 
 /**

@@ -3,7 +3,19 @@
  * service chaining: `http://<id>.spin.internal` is reachable only through a rule naming that host or
  * `*.spin.internal`; a bare `*` host (as in `*://*:*`) does not grant it.
  */
-import type { AllowedHost, HttpErrorCode } from './protocol.js';
+import type { HttpErrorCode } from '../../protocol.js';
+
+/** One rule of `allowed_outbound_hosts`, parsed. */
+export interface AllowedHost {
+  /** `*` or a scheme without `://`. */
+  scheme: string;
+  /** `*`, `*.suffix` or an exact host name. */
+  host: string;
+  /** Port range, inclusive; `[0, 65535]` for `*`. */
+  ports: [number, number];
+  /** The rule as written, for error messages. */
+  raw: string;
+}
 
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
 const RULE = /^([a-z][a-z0-9+.-]*|\*):\/\/([^/:]+)(?::([0-9]+(?:-[0-9]+)?|\*))?\/?$/;

@@ -3,18 +3,8 @@
  * protocol.ts), so every input stream reads from a complete buffer and every output stream appends to one;
  * only timers and outbound responses make a pollable wait.
  */
-import type { Blocker } from './blocking.js';
-
-/** Late-bound because the blocker exists per worker while these classes are module-level. */
-let blocker: Blocker | undefined;
-export function useBlocker(value: Blocker): void {
-  blocker = value;
-}
-
-function currentBlocker(): Blocker {
-  if (!blocker) throw new Error('wasi:io used before the worker set up its blocker');
-  return blocker;
-}
+/** Blocks the worker thread until `isReady()`, waking for replies from the main thread and at `deadlineNs()`. */
+export type Waiter = (isReady: () => boolean, deadlineNs: () => bigint | undefined) => void;
 
 export class IoError {
   readonly #message: string;
@@ -26,22 +16,28 @@ export class IoError {
   }
 }
 
+/**
+ * A pollable that may have to wait holds its worker's {@link Waiter}, so `poll` needs no module state; one
+ * that is always ready holds none.
+ */
 export class Pollable {
   readonly #isReady: () => boolean;
   /** Monotonic nanoseconds at which a timer pollable becomes ready. */
   readonly deadlineNs: bigint | undefined;
+  readonly waiter: Waiter | undefined;
 
-  constructor(isReady: () => boolean, deadlineNs?: bigint) {
+  constructor(isReady: () => boolean, waiter: Waiter | undefined, deadlineNs?: bigint) {
     this.#isReady = isReady;
+    this.waiter = waiter;
     this.deadlineNs = deadlineNs;
   }
 
   static always(): Pollable {
-    return new Pollable(() => true);
+    return new Pollable(() => true, undefined);
   }
 
-  static at(deadlineNs: bigint): Pollable {
-    return new Pollable(() => process.hrtime.bigint() >= deadlineNs, deadlineNs);
+  static at(deadlineNs: bigint, waiter: Waiter): Pollable {
+    return new Pollable(() => process.hrtime.bigint() >= deadlineNs, waiter, deadlineNs);
   }
 
   ready(): boolean {
@@ -61,7 +57,10 @@ export function poll(pollables: Pollable[]): Uint32Array {
   if (ready.length === 0) {
     const earliest = (): bigint | undefined =>
       pollables.reduce<bigint | undefined>((min, p) => (p.deadlineNs !== undefined && (min === undefined || p.deadlineNs < min) ? p.deadlineNs : min), undefined);
-    currentBlocker().waitUntil(() => pollables.some((p) => p.ready()), earliest);
+    // Every pollable of a worker holds the same waiter; none holds one only if all are always ready.
+    const waiter = pollables.find((p) => p.waiter)?.waiter;
+    if (!waiter) throw new Error('poll: nothing to wait for');
+    waiter(() => pollables.some((p) => p.ready()), earliest);
     ready = readyIndices();
   }
   return new Uint32Array(ready);

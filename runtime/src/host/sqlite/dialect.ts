@@ -7,7 +7,7 @@
  * SQL that fails on Spin would pass.
  */
 import Database from 'better-sqlite3';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../../errors.js';
 
 /** The part of a better-sqlite3 connection the check reads (a seam for tests). */
 export interface PragmaSource {

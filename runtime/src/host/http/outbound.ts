@@ -3,8 +3,8 @@
  * `http://<id>.spin.internal/...` is dispatched in-process to that component with the path unchanged;
  * anything else goes out with Node's fetch, bounded by the request time limit.
  */
-import type { HttpErrorCode, WireRequest, WireResponse } from './protocol.js';
-import type { OutboundResult } from './worker-pool.js';
+import type { HttpErrorCode, WireRequest, WireResponse } from '../../protocol.js';
+import type { OutboundOutcome } from '../api.js';
 
 const INTERNAL_SUFFIX = '.spin.internal';
 /** Hop-by-hop or computed by fetch itself; undici rejects some of them outright. */
@@ -27,7 +27,7 @@ function errorCode(error: unknown): HttpErrorCode {
   return { tag: 'internal-error', val: cause instanceof Error ? cause.message : String(cause) };
 }
 
-async function external(request: WireRequest, timeoutMs: number): Promise<OutboundResult> {
+async function external(request: WireRequest, timeoutMs: number): Promise<OutboundOutcome> {
   try {
     const response = await fetch(request.url, {
       method: request.method,
@@ -44,7 +44,7 @@ async function external(request: WireRequest, timeoutMs: number): Promise<Outbou
   }
 }
 
-export function createOutbound(deps: OutboundDeps): (request: WireRequest, depth: number) => Promise<OutboundResult> {
+export function createOutbound(deps: OutboundDeps): (request: WireRequest, depth: number) => Promise<OutboundOutcome> {
   return async (request, depth) => {
     const url = new URL(request.url);
     if (url.hostname.endsWith(INTERNAL_SUFFIX)) {

@@ -1,9 +1,8 @@
 /**
- * The small WASI interfaces a StarlingMonkey component imports besides HTTP: stdio, clocks, random, and a
- * filesystem with no preopened directories (Spin mounts none unless `files` is set, which we reject).
+ * `wasi:cli` for the guest: stdout and stderr forwarded line by line, an empty stdin, the component's
+ * `environment` from spin.toml, no arguments, no terminal; `exit` traps.
  */
-import { randomBytes, randomFillSync } from 'node:crypto';
-import { InputStream, OutputStream, Pollable, type ByteSink } from './io.js';
+import { InputStream, OutputStream, type ByteSink } from './io.js';
 
 /** Forwards guest output line by line, so a log line is never split between two messages. */
 export class LineSink implements ByteSink {
@@ -42,7 +41,7 @@ export class TerminalOutput {
   readonly resource = 'wasi:cli/terminal-output';
 }
 
-export function cliImports(stdout: LineSink, stderr: LineSink, environment: Record<string, string>): Record<string, object> {
+export function cliImports(stdout: ByteSink, stderr: ByteSink, environment: Record<string, string>): Record<string, object> {
   return {
     'wasi:cli/stdout': { getStdout: () => new OutputStream(stdout) },
     'wasi:cli/stderr': { getStderr: () => new OutputStream(stderr) },
@@ -65,39 +64,3 @@ export function cliImports(stdout: LineSink, stderr: LineSink, environment: Reco
   };
 }
 
-const wallClock = {
-  now: () => {
-    const ms = Date.now();
-    return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1_000_000 };
-  },
-  resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
-};
-
-const monotonicClock = {
-  now: () => process.hrtime.bigint(),
-  resolution: () => 1n,
-  subscribeInstant: (when: bigint) => Pollable.at(when),
-  subscribeDuration: (duration: bigint) => Pollable.at(process.hrtime.bigint() + duration),
-};
-
-const random = {
-  getRandomBytes: (len: bigint) => randomFillSync(new Uint8Array(Number(len))),
-  getRandomU64: () => randomBytes(8).readBigUInt64LE(0),
-};
-
-export class Descriptor {
-  readonly resource = 'wasi:filesystem/descriptor';
-}
-export class DirectoryEntryStream {
-  readonly resource = 'wasi:filesystem/directory-entry-stream';
-}
-
-export const baseImports: Record<string, object> = {
-  'wasi:clocks/wall-clock': wallClock,
-  'wasi:clocks/monotonic-clock': monotonicClock,
-  'wasi:random/random': random,
-  'wasi:random/insecure': { getInsecureRandomBytes: random.getRandomBytes, getInsecureRandomU64: random.getRandomU64 },
-  'wasi:random/insecure-seed': { insecureSeed: () => [random.getRandomU64(), random.getRandomU64()] },
-  'wasi:filesystem/preopens': { getDirectories: () => [] },
-  'wasi:filesystem/types': { Descriptor, DirectoryEntryStream, filesystemErrorCode: () => undefined },
-};

@@ -1,16 +1,19 @@
-/** `fermyon:spin/key-value@2.0.0` over a SQLite table, like Spin's default `.spin/sqlite_key_value.db`. */
-import { connection, prepared, type Connection } from './databases.js';
-import { witError } from './wit-error.js';
+/** The guest's `fermyon:spin/key-value@2.0.0` `store` resource, over a SQLite table like Spin's default `.spin/sqlite_key_value.db`. */
+import { prepared, type Connection, type Connections } from '../connections.js';
+import { messageOf, witError } from '../wit-error.js';
 
-/** Created by the main thread at start-up (state.ts), so workers never race on DDL. */
+/** Created at start-up on the main thread (index.ts), so workers never race on DDL. */
 export const KV_TABLE = 'spin_key_value';
+export const KV_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${KV_TABLE} (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))`;
+export const KV_UPSERT = `INSERT INTO ${KV_TABLE} (store, key, value) VALUES (?, ?, ?) ON CONFLICT (store, key) DO UPDATE SET value = excluded.value`;
 
 function other(error: unknown): Error {
-  return witError({ tag: 'other', val: error instanceof Error ? error.message : String(error) });
+  return witError({ tag: 'other', val: messageOf(error) });
 }
 
-export function keyValueImports(stores: Record<string, string>): Record<string, object> {
-  class Store {
+/** The `store` class for one component: `open` finds only the labels in `stores` (label -> file). */
+export function storeClass(connections: Connections, stores: Record<string, string>): object {
+  return class Store {
     readonly #db: Connection;
     readonly #label: string;
     private constructor(db: Connection, label: string) {
@@ -22,7 +25,7 @@ export function keyValueImports(stores: Record<string, string>): Record<string, 
       const path = stores[label];
       if (path === undefined) throw witError({ tag: 'access-denied' }, `the component may not use key-value store '${label}'`);
       try {
-        return new Store(connection(path), label);
+        return new Store(connections.get(path), label);
       } catch (error) {
         throw other(error);
       }
@@ -44,13 +47,7 @@ export function keyValueImports(stores: Record<string, string>): Record<string, 
     }
 
     set(key: string, value: Uint8Array): void {
-      this.#run(() =>
-        prepared(this.#db, `INSERT INTO ${KV_TABLE} (store, key, value) VALUES (?, ?, ?) ON CONFLICT (store, key) DO UPDATE SET value = excluded.value`).run(
-          this.#label,
-          key,
-          Buffer.from(value),
-        ),
-      );
+      this.#run(() => prepared(this.#db, KV_UPSERT).run(this.#label, key, Buffer.from(value)));
     }
 
     delete(key: string): void {
@@ -64,6 +61,5 @@ export function keyValueImports(stores: Record<string, string>): Record<string, 
     getKeys(): string[] {
       return this.#run(() => (prepared(this.#db, `SELECT key FROM ${KV_TABLE} WHERE store = ? ORDER BY key`).all(this.#label) as { key: string }[]).map((r) => r.key));
     }
-  }
-  return { 'fermyon:spin/key-value': { Store } };
+  };
 }

@@ -1,0 +1,46 @@
+/**
+ * Key-value stores (`fermyon:spin/key-value@2.0.0`). spin.toml: a component's `key_value_stores` labels.
+ * Runtime config: `[key_value_store.<label>]`. Start-up: each store's file gets its table, and `--key-value`
+ * pairs are written to `default`. Guest: a store per granted label.
+ */
+import { mkdirSync } from 'node:fs';
+import type { HostApi } from '../api.js';
+import { noApp } from '../api.js';
+import { Connections } from '../connections.js';
+import { grantedPaths, labelPaths, openDatabase, type LabelledKind } from '../labelled-files.js';
+import { KV_TABLE_DDL, KV_UPSERT, storeClass } from './store.js';
+
+const KIND: LabelledKind = { what: 'key-value store', section: 'key_value_store', defaultFile: 'sqlite_key_value.db' };
+
+/** Grant: label -> file, for the labels the component declares. */
+export const keyValue: HostApi<undefined, string[], Record<string, string>, 'keyValue'> = {
+  name: 'keyValue',
+  manifestKeys: [],
+  componentKeys: ['key_value_stores'],
+  runtimeConfigKeys: [KIND.section],
+  app: noApp,
+  component: ({ reader }, table, key) => reader.stringArray(table.key_value_stores, `${key}.key_value_stores`),
+  grants: ({ components, runtimeConfig, stateDir }) => grantedPaths(labelPaths(KIND, runtimeConfig, stateDir, components), components),
+  prepareState({ components, runtimeConfig, stateDir, options }) {
+    mkdirSync(stateDir, { recursive: true });
+    for (const [label, path] of Object.entries(labelPaths(KIND, runtimeConfig, stateDir, components))) {
+      const db = openDatabase(path);
+      try {
+        db.exec(KV_TABLE_DDL);
+        if (label === 'default') {
+          const put = db.prepare(KV_UPSERT);
+          for (const [key, value] of Object.entries(options.keyValues ?? {})) put.run('default', key, Buffer.from(value));
+        }
+      } finally {
+        db.close();
+      }
+    }
+  },
+  guest() {
+    const connections = new Connections();
+    return {
+      imports: (_component, stores) => ({ 'fermyon:spin/key-value': { Store: storeClass(connections, stores) } }),
+      close: () => connections.close(),
+    };
+  },
+};
