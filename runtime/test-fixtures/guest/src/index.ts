@@ -171,6 +171,22 @@ const handlers: Record<string, Handler> = {
       // busy loop on purpose
     }
   },
+  // Any answer a test wants to see the host cope with: `status`, `header=name:value` (repeatable, the value
+  // as sent, control characters included), `body` (text) or `bodyBytes=N` (N bytes of `x`).
+  '/respond': (_request, query) => {
+    const headers: [string, string][] = query.getAll('header').map((pair) => {
+      const colon = pair.indexOf(':');
+      return [pair.slice(0, colon), pair.slice(colon + 1)];
+    });
+    const bytes = query.get('bodyBytes');
+    const body = bytes === null ? (query.get('body') ?? '') : 'x'.repeat(Number(bytes));
+    const status = Number(query.get('status') ?? '200');
+    try {
+      return new Response(status === 204 || status === 304 ? null : body, { status, headers });
+    } catch (error) {
+      return json({ refusedByGuest: message(error) }, 500);
+    }
+  },
   '/status': (_request, query) => {
     const status = Number(query.get('code') ?? '200');
     return new Response(status === 204 || status === 304 ? null : 'status', { status });
