@@ -23,6 +23,10 @@ Flags (same names and meanings as spin up):
                                    (type = "spin", path = "...", relative to this file)
       --variable <name=value>      sets an application variable (repeatable); beats SPIN_VARIABLE_<NAME>
       --key-value <key=value>      sets a key in the 'default' key-value store at start (repeatable)
+      --max-instance-memory <bytes>
+                                   the most linear memory each instance may grow to, in bytes; a guest
+                                   that needs more fails its request (500) (default: no limit; env
+                                   SPIN_MAX_INSTANCE_MEMORY)
   -h, --help                       shows this text
 
 Local runtime only:
@@ -34,7 +38,8 @@ Local runtime only:
                                    combine with commas, and times:N limits the rule to N requests
                                    (repeatable; the first matching rule applies)
 
-Environment: SPIN_VARIABLE_<NAME>=value sets the variable <name>.
+Environment: SPIN_VARIABLE_<NAME>=value sets the variable <name>; SPIN_MAX_INSTANCE_MEMORY=<bytes> as
+--max-instance-memory (the flag wins).
 Exit codes: 0 after SIGINT/SIGTERM, 1 on a start-up error (spin.toml, migration, ...), 2 on a bad flag.`;
 
 export interface CliOptions {
@@ -53,7 +58,15 @@ function pairs(values: string[], flag: string): Record<string, string> {
   return result;
 }
 
-export function parseCli(argv: string[]): CliOptions {
+/** Bytes as `spin up` takes them (clap's usize): digits only, no unit. */
+function bytes(value: string, name: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) throw new UsageError(`${name} ${value}: expected a whole number of bytes`);
+  return number;
+}
+
+/** `env` is where `SPIN_MAX_INSTANCE_MEMORY` comes from (default `process.env`). */
+export function parseCli(argv: string[], env: Record<string, string | undefined> = process.env): CliOptions {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -67,6 +80,11 @@ export function parseCli(argv: string[]): CliOptions {
     requestTimeoutMs = Number(values['request-timeout']);
     if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new UsageError(`--request-timeout ${values['request-timeout']}: expected a positive number of milliseconds`);
   }
+  const memoryFlag = values['max-instance-memory'];
+  // An empty variable counts as unset.
+  const memoryEnv = env['SPIN_MAX_INSTANCE_MEMORY'] === '' ? undefined : env['SPIN_MAX_INSTANCE_MEMORY'];
+  const maxInstanceMemory =
+    memoryFlag !== undefined ? bytes(memoryFlag, '--max-instance-memory') : memoryEnv !== undefined ? bytes(memoryEnv, 'SPIN_MAX_INSTANCE_MEMORY') : undefined;
   const create: CreateOptions = {
     listen: values.listen ?? '127.0.0.1:3000',
     sqlite: values.sqlite ?? [],
@@ -76,6 +94,7 @@ export function parseCli(argv: string[]): CliOptions {
     ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
     ...(values['runtime-config-file'] === undefined ? {} : { runtimeConfigFile: values['runtime-config-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+    ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }),
     ...(values.fault === undefined ? {} : { faults: values.fault.map(parseFaultFlag) }),
   };
   return { help: values.help ?? false, quiet: values.quiet ?? false, create };
@@ -95,6 +114,7 @@ function parse(argv: string[]) {
       variable: { type: 'string', multiple: true },
       'key-value': { type: 'string', multiple: true },
       'request-timeout': { type: 'string' },
+      'max-instance-memory': { type: 'string' },
       quiet: { type: 'boolean' },
       fault: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },

@@ -7,7 +7,8 @@
 import { createOutbound, type OutboundOutcome } from './host/index.js';
 import type { WireRequest, WireResponse } from './protocol.js';
 import type { Router } from './router.js';
-import { spinHeaders, withSpinHeaders } from './spin-headers.js';
+import { responseProblem } from './response-framing.js';
+import { pathOf, spinHeaders, withSpinHeaders } from './spin-headers.js';
 import type { RunOutcome } from './worker-pool.js';
 
 export const HEALTH_PATH = '/.well-known/spin/health';
@@ -75,28 +76,40 @@ export class Dispatcher {
 
   async dispatch(request: WireRequest, context: DispatchContext): Promise<WireResponse> {
     const started = performance.now();
-    const url = new URL(request.url);
+    // Routing, health and the spin-* headers go by the raw path, as Spin's (hyper's `uri.path()`): never a
+    // WHATWG-normalised URL, which would resolve `/f/../a` to another component's `/a`.
+    const path = pathOf(request.pathWithQuery);
+    const scheme = request.url.slice(0, Math.max(0, request.url.indexOf('://'))) || 'http';
     let component = '-';
     let note = '';
     let response: WireResponse;
-    if (!context.chainedTo && url.pathname === HEALTH_PATH) {
+    if (!context.chainedTo && path === HEALTH_PATH) {
       response = text(200, 'OK');
     } else {
       const { router, run } = this.#options;
-      const match = context.chainedTo ? router.matchFor(context.chainedTo, url.pathname) : router.match(url.pathname);
+      const match = context.chainedTo ? router.matchFor(context.chainedTo, path) : router.match(path);
       const target = context.chainedTo ?? match?.route.component;
       if (target === undefined) {
         response = text(404, 'Not Found');
       } else {
         component = target;
-        const headers = withSpinHeaders(request.headers, spinHeaders(url, match, context.clientAddr));
+        const headers = withSpinHeaders(request.headers, spinHeaders({ scheme, authority: request.authority, pathWithQuery: request.pathWithQuery }, match, context.clientAddr));
         const depth = context.depth ?? 0;
         const outcome = await run(target, { ...request, headers }, { depth, onOutbound: (outbound) => this.#outbound(outbound, depth) });
         if (outcome.fault) note = ` - fault: ${outcome.fault}`;
         switch (outcome.kind) {
-          case 'response':
-            response = outcome.response;
+          case 'response': {
+            // An answer HTTP cannot carry (a 1xx status, an illegal content-length, a body that does not
+            // match it) fails the request, whoever asked: a client, the in-process fetch or a chained caller.
+            const problem = responseProblem(outcome.response, request.method);
+            if (problem) {
+              note += ` - invalid response: ${problem}`;
+              response = { ...text(500, 'Internal Server Error'), closeConnection: true };
+            } else {
+              response = outcome.response;
+            }
             break;
+          }
           case 'trap':
             note += ` - trap: ${outcome.message.split('\n')[0] ?? ''}`;
             response = text(500, 'Internal Server Error');
@@ -108,10 +121,18 @@ export class Dispatcher {
           case 'closed':
             response = text(503, 'Service Unavailable: shutting down');
             break;
+          case 'busy': {
+            // The worker pool's queue is full (or it refused a chained call to get unstuck): never hang.
+            note += ' - busy: queue full or pool stuck';
+            const busy = text(503, 'Service Unavailable: the server is busy, retry later');
+            busy.headers.push(['retry-after', '1']);
+            response = busy;
+            break;
+          }
         }
       }
     }
-    const where = context.chainedTo ? `${url.origin}${url.pathname}` : url.pathname;
+    const where = context.chainedTo ? `${scheme}://${request.authority}${path}` : path;
     const chained = context.chainedTo ? ' (chained)' : '';
     this.#options.log(`${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${requestIdNote(request.headers)}${chained}${note}`);
     return response;

@@ -141,7 +141,7 @@ export class FaultTable {
  */
 export function withFaults(run: Runner, table: FaultTable): Runner {
   return async (component, request, options) => {
-    const fault = table.take(component, new URL(request.url).pathname);
+    const fault = table.take(component, request.pathWithQuery.split('?')[0] ?? '');
     if (!fault) return run(component, request, options);
     const outcome =
       fault.status !== undefined

@@ -2,17 +2,31 @@
  * The TCP side: a keep-alive HTTP/1.1 server that turns each request into a {@link WireRequest} for the
  * dispatcher and writes the component's response back. Bodies are read whole (limit below), as Spin
  * components here do not stream.
+ *
+ * Hostile clients and guests: the route comes from the request target's path only, raw (dot segments and
+ * percent-encoding kept, as hyper hands it to Spin); `Host` must be an authority (else 400) and is never
+ * parsed into the path. Nothing a guest answers can throw past one request: an answer that cannot be
+ * written becomes a last-resort 500 with the connection closed (or, once the head is out, the connection is
+ * destroyed), logged, and the server goes on.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
 import type { ListenAddress } from './listen-address.js';
 import type { WireRequest, WireResponse } from './protocol.js';
+import { declaredLength, responseProblem, sendsBody } from './response-framing.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Connection-level headers: Node writes its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+/**
+ * Left out of a guest's answer besides those: `trailer` announces trailers, which we never send (bodies are
+ * whole), and Node refuses it outright on a response framed by Content-Length.
+ */
+const NOT_FROM_GUEST = new Set([...HOP_BY_HOP, 'content-length', 'trailer']);
 
 export type Handle = (request: WireRequest, clientAddr: string) => Promise<WireResponse>;
+
+class BodyTooLarge extends Error {}
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array | null> {
   const chunks: Buffer[] = [];
@@ -20,7 +34,7 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array | null> {
   for await (const chunk of req) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge('request body too large');
     chunks.push(buffer);
   }
   return size === 0 ? null : new Uint8Array(Buffer.concat(chunks));
@@ -36,21 +50,77 @@ function headerPairs(raw: string[]): [string, string][] {
 }
 
 /**
+ * The path and query of a request target as hyper's `Uri::path_and_query` gives them to Spin: origin-form
+ * (`/a/../b?x`) unchanged, absolute-form (`http://h/p?q`) without its scheme and authority (`/` when it has
+ * no path), a fragment dropped. Anything else (`*`, authority-form) is undefined: no component serves it.
+ */
+export function requestPath(target: string): string | undefined {
+  const hash = target.indexOf('#');
+  const noFragment = hash < 0 ? target : target.slice(0, hash);
+  if (noFragment.startsWith('/')) return noFragment;
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/.exec(noFragment);
+  if (!absolute) return undefined;
+  const rest = noFragment.slice(absolute[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+const REG_NAME = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/;
+
+/** Whether `host` is an RFC 3986 authority without userinfo: reg-name, IPv4 or `[IPv6]`, and an optional port. */
+export function isAuthority(host: string): boolean {
+  let name = host;
+  const bracket = host.startsWith('[') ? host.indexOf(']') : -1;
+  let rest = '';
+  if (host.startsWith('[')) {
+    if (bracket < 0 || !isIPv6(host.slice(1, bracket))) return false;
+    name = '';
+    rest = host.slice(bracket + 1);
+  } else {
+    const colon = host.indexOf(':');
+    if (colon >= 0) {
+      name = host.slice(0, colon);
+      rest = host.slice(colon);
+    }
+    if (!REG_NAME.test(name)) return false;
+  }
+  if (rest === '') return true;
+  return /^:[0-9]{0,5}$/.test(rest) && (rest.length === 1 || Number(rest.slice(1)) <= 65535);
+}
+
+function hostHeaders(raw: string[]): string[] {
+  const hosts: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] ?? '').toLowerCase() === 'host') hosts.push(raw[i + 1] ?? '');
+  return hosts;
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, STATUS_CODES[status] ?? '', { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(text)), connection: 'close' }).end(text);
+}
+
+/**
  * Writes the answer framed as Spin's server (hyper) frames it: the guest's Content-Length when it declared one,
  * chunked when it wrote a body of undeclared length (Node's default too), and `Content-Length: 0` when there
  * is no body at all, except where HTTP allows none (HEAD, 1xx, 204, 304); Node would send that one chunked.
  * Like hyper, no Connection or Keep-Alive header on a persistent HTTP/1.1 connection (Spin's conformance cases
  * count them as unexpected headers); HTTP/1.0 clients still get `Connection: keep-alive`, which they need.
+ * Throws when the answer cannot be sent (see response-framing.ts); the caller answers a last-resort 500.
  */
 function writeResponse(req: IncomingMessage, res: ServerResponse, response: WireResponse): void {
+  const method = req.method ?? 'GET';
+  const problem = responseProblem(response, method);
+  if (problem) throw new Error(`invalid response: ${problem}`);
   const headers: Record<string, string[]> = {};
   for (const [name, value] of response.headers) {
-    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
-    (headers[name.toLowerCase()] ??= []).push(value);
+    const key = name.toLowerCase();
+    if (NOT_FROM_GUEST.has(key)) continue;
+    (headers[key] ??= []).push(value);
   }
-  const bodyless = req.method === 'HEAD' || response.status < 200 || response.status === 204 || response.status === 304;
-  if (!bodyless && response.body.length === 0 && !headers['content-length']) headers['content-length'] = ['0'];
-  if (req.httpVersion === '1.1' && res.shouldKeepAlive) res.removeHeader('connection');
+  const declared = declaredLength(response.headers);
+  const length = 'length' in declared ? declared.length : undefined;
+  if (length !== undefined) headers['content-length'] = [String(length)];
+  else if (sendsBody(method, response.status) && response.body.length === 0) headers['content-length'] = ['0'];
+  if (response.closeConnection) headers.connection = ['close'];
+  else if (req.httpVersion === '1.1' && res.shouldKeepAlive) res.removeHeader('connection');
   res.writeHead(response.status, headers);
   res.end(response.body);
 }
@@ -67,19 +137,55 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(address: ListenAddress, handle: Handle): Promise<RunningServer> {
-  const server: Server = createServer({ keepAlive: true }, (req, res) => {
+export interface ServerOptions {
+  /** Receives a line for each answer that could not be written (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export async function startServer(address: ListenAddress, handle: Handle, options: ServerOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+  /** Whatever went wrong, this request gets an answer (or its connection is cut) and the server lives. */
+  const lastResort = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    const why = error instanceof Error ? error.message : String(error);
+    try {
+      if (res.headersSent) {
+        log(`${req.method ?? '-'} ${req.url ?? '-'} - connection closed: the answer failed after its head was sent: ${why}`);
+        res.destroy();
+        return;
+      }
+      log(`${req.method ?? '-'} ${req.url ?? '-'} 500 - the answer could not be written: ${why}`);
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      plain(res, 500, 'Internal Server Error');
+    } catch {
+      res.destroy();
+    }
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const clientAddr = socketAddr(req.socket.remoteAddress, req.socket.remotePort);
-    const authority = req.headers.host ?? `${address.host}:${address.port}`;
-    readBody(req)
-      .then((body) => handle({ method: req.method ?? 'GET', url: `http://${authority}${req.url ?? '/'}`, headers: headerPairs(req.rawHeaders), body }, clientAddr))
-      .then(
-        (response) => writeResponse(req, res, response),
-        (error: unknown) => {
-          const tooLarge = error instanceof Error && error.message === 'request body too large';
-          res.writeHead(tooLarge ? 413 : 400, { 'content-type': 'text/plain' }).end(tooLarge ? 'Payload Too Large' : 'Bad Request');
-        },
-      );
+    const pathWithQuery = requestPath(req.url ?? '');
+    const hosts = hostHeaders(req.rawHeaders);
+    // As Spin (trigger-http's `set_req_uri`): no Host (HTTP/1.0) reads as `localhost`.
+    const authority = hosts[0] ?? 'localhost';
+    if (pathWithQuery === undefined || hosts.length > 1 || !isAuthority(authority)) {
+      plain(res, 400, 'Bad Request');
+      return;
+    }
+    let body: Uint8Array | null;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      const tooLarge = error instanceof BodyTooLarge;
+      plain(res, tooLarge ? 413 : 400, tooLarge ? 'Payload Too Large' : 'Bad Request');
+      return;
+    }
+    const request: WireRequest = { method: req.method ?? 'GET', url: `http://${authority}${pathWithQuery}`, authority, pathWithQuery, headers: headerPairs(req.rawHeaders), body };
+    writeResponse(req, res, await handle(request, clientAddr));
+  };
+
+  const server: Server = createServer({ keepAlive: true }, (req, res) => {
+    serve(req, res).catch((error: unknown) => lastResort(req, res, error));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

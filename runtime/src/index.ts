@@ -46,7 +46,12 @@ export interface CreateOptions extends HostOptions {
   /** Transpile cache (default `node_modules/.cache/spin-runtime` of this checkout). */
   cacheDir?: string;
   minWorkers?: number;
+  /** Worker cap, blocked ones included (default: 4 per core, 4 to 16, less on a small machine). */
   maxWorkers?: number;
+  /** New requests that may wait for a worker; beyond them the answer is 503 with Retry-After (default 1024). */
+  maxQueuedRequests?: number;
+  /** Bytes each instance's linear memory may grow to, as Spin's `--max-instance-memory` (default: no limit). */
+  maxInstanceMemory?: number;
   /** For tests: delays, statuses and traps injected into requests to components (see faults.ts). */
   faults?: FaultRule[];
 }
@@ -75,14 +80,25 @@ function defaultGuestOutput(component: string, stream: 'stdout' | 'stderr', text
   void component;
 }
 
+/**
+ * The in-process request: a `Request`'s URL is already WHATWG-normalised (`/f/../a` is `/a` by now), so
+ * here, unlike over HTTP, the path routed and passed to the guest is that normalised one; the authority is
+ * the URL's host. A fragment is dropped, as a client never sends one.
+ */
 async function toWire(request: Request): Promise<WireRequest> {
   const headers: [string, string][] = [];
   request.headers.forEach((value, name) => headers.push([name, value]));
   const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
-  return { method: request.method, url: request.url, headers, body: body && body.length > 0 ? body : null };
+  const url = new URL(request.url);
+  url.hash = '';
+  return { method: request.method, url: url.href, authority: url.host, pathWithQuery: url.pathname + url.search, headers, body: body && body.length > 0 ? body : null };
 }
 
-/** As over HTTP (Node's server drops it there), a HEAD answer carries the headers but no body. */
+/**
+ * As over HTTP (Node's server drops it there), a HEAD answer carries the headers but no body. A guest answer
+ * HTTP cannot carry (1xx status, illegal content-length, a body that does not match it) never gets here: the
+ * dispatcher has replaced it with a 500, for this API, for clients and for chained callers alike.
+ */
 function fromWire(response: WireResponse, method: string): Response {
   const headers = new Headers();
   for (const [name, value] of response.headers) headers.append(name, value);
@@ -133,6 +149,8 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     requestTimeoutMs,
     ...(options.minWorkers === undefined ? {} : { minWorkers: options.minWorkers }),
     ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+    ...(options.maxQueuedRequests === undefined ? {} : { maxQueued: options.maxQueuedRequests }),
+    ...(options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: options.maxInstanceMemory }),
     onOutput: options.guestOutput ?? defaultGuestOutput,
   });
   const dispatcher = new Dispatcher({
@@ -159,7 +177,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
 
   let server: RunningServer | undefined;
   try {
-    server = listen ? await startServer(listen, tracked) : undefined;
+    server = listen ? await startServer(listen, tracked, { log }) : undefined;
   } catch (error) {
     await pool.close();
     throw new ConfigError(`--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`);

@@ -10,6 +10,12 @@
  *
  * It also keeps a small stock of instances built ahead of time (one per component, a few components),
  * which the pool asks for when the worker is idle.
+ *
+ * `maxInstanceMemory` (Spin's `--max-instance-memory`, bytes) becomes the `maximum` (in whole pages) of the
+ * memories this factory creates, so the guest's `memory.grow` past it fails (returns -1) as under Spin's
+ * store limiter, and the guest fails that request. Only the memory the main core module imports can be
+ * capped this way; a componentize-js component has no other linear memory (the preview1 adapter imports
+ * the main one) and its tables are declared with maximum = initial, so they cannot grow either.
  */
 import { MEMORY_IMPORT } from './memory-import.js';
 import type { ComponentSetup, TranspiledModule } from './protocol.js';
@@ -33,6 +39,8 @@ export interface Instance {
 }
 
 const PAGE_BYTES = 65_536;
+/** A 32-bit memory's largest size, in pages (4 GiB). */
+const MAX_PAGES = 65_536;
 /** Zeroed memories kept per module beyond those in use: one for the next request, one for the stock. */
 const SPARE_MEMORIES = 2;
 /** Components with a prepared instance at once, per worker (each holds ~8 MB of memory). */
@@ -49,9 +57,13 @@ export class InstanceFactory {
   readonly #code: (component: string) => ComponentCode;
   readonly #spare = new Map<string, WebAssembly.Memory[]>();
   readonly #stock = new Map<string, Instance>();
+  /** The `maximum` of each new memory, in pages; undefined: none (the engine's 4 GiB). */
+  readonly #maximumPages: number | undefined;
 
-  constructor(code: (component: string) => ComponentCode) {
+  /** `maxInstanceMemory`: bytes each instance's memory may grow to; a partial page does not count. */
+  constructor(code: (component: string) => ComponentCode, maxInstanceMemory?: number) {
     this.#code = code;
+    this.#maximumPages = maxInstanceMemory === undefined ? undefined : Math.min(MAX_PAGES, Math.floor(maxInstanceMemory / PAGE_BYTES));
   }
 
   /** A ready instance of `component`: from the stock, else built now. Throws for an unknown component. */
@@ -100,10 +112,18 @@ export class InstanceFactory {
     this.#spare.set(setup.moduleKey, spare);
   }
 
+  #newMemory(initial: number, component: string): WebAssembly.Memory {
+    const maximum = this.#maximumPages;
+    if (maximum === undefined) return new WebAssembly.Memory({ initial });
+    // As in Spin, where the store limiter refuses the initial size too: the instance cannot be created.
+    if (initial > maximum) throw new RangeError(`${component}: the initial memory (${initial * PAGE_BYTES} bytes) exceeds --max-instance-memory (${maximum * PAGE_BYTES} bytes in whole pages)`);
+    return new WebAssembly.Memory({ initial, maximum });
+  }
+
   #build(component: string): Instance {
     const { setup, module, instantiate, imports } = this.#code(component);
     const own = module.ownMemory;
-    const memory = own ? (this.#spare.get(setup.moduleKey)?.pop() ?? new WebAssembly.Memory({ initial: own.initialPages })) : undefined;
+    const memory = own ? (this.#spare.get(setup.moduleKey)?.pop() ?? this.#newMemory(own.initialPages, component)) : undefined;
     const ownCore = own ? module.cores[own.core] : undefined;
     const getCore = (name: string): WebAssembly.Module => {
       const core = module.cores[name];

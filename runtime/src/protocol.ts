@@ -7,8 +7,19 @@ import type { MessagePort } from 'node:worker_threads';
 /** An HTTP request or response head and its whole body, as it crosses threads. */
 export interface WireRequest {
   method: string;
-  /** Absolute URL: scheme, authority (what the guest sees as its host), path and query. */
+  /**
+   * Absolute URL: scheme, authority, path and query. For a client's request it is built from the validated
+   * `Host` and the raw request target, so it is not WHATWG-normalised: never parse it for the path (use
+   * {@link pathWithQuery}); outbound calls use it to reach their target.
+   */
   url: string;
+  /** The authority as received (a client's validated `Host`): the guest's `authority()`, `spin-full-url`. */
+  authority: string;
+  /**
+   * The request target's path and query exactly as received: dot segments and percent-encoding kept, as
+   * hyper gives them to Spin. What routing, the `spin-*` headers and the guest's `path-with-query` use.
+   */
+  pathWithQuery: string;
   headers: [string, string][];
   body: Uint8Array | null;
 }
@@ -17,6 +28,8 @@ export interface WireResponse {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+  /** Set by the dispatcher on the 500 that replaces an answer it could not send: HTTP closes the connection. */
+  closeConnection?: true;
 }
 
 /** A `wasi:http/types.error-code` value, as jco lowers it (`{ tag: 'HTTP-request-denied' }`, ...). */
@@ -56,6 +69,8 @@ export interface WorkerSetup {
   signal: SharedArrayBuffer;
   /** Replies to outbound calls; the worker reads it synchronously with `receiveMessageOnPort`. */
   replies: MessagePort;
+  /** Bytes an instance's linear memory may grow to (`--max-instance-memory`); absent: no limit. */
+  maxInstanceMemory?: number;
 }
 
 /** Main thread -> worker (`worker.postMessage`). */

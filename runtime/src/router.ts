@@ -275,7 +275,7 @@ export class Router {
     for (const line of this.warnings) warn(line);
   }
 
-  /** The route Spin would pick for a request path (`URL.pathname`, still percent-encoded). */
+  /** The route Spin would pick for a request path, raw as received (dot segments and percent-encoding kept, no query). */
   match(path: string): RouteMatch | undefined {
     if (path.startsWith(WELL_KNOWN_PREFIX)) return undefined;
     for (const route of this.routes) {

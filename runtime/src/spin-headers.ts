@@ -13,10 +13,31 @@ export function pathMatchHeader(name: string): string {
   return `spin-path-match-${name.replace(/[A-Z]/g, (c) => c.toLowerCase()).replaceAll('_', '-')}`;
 }
 
-export function spinHeaders(fullUrl: URL, match: RouteMatch | undefined, clientAddr: string): [string, string][] {
+/** The part of a request the `spin-*` headers are computed from, raw as received. */
+export interface RequestTarget {
+  /** `http` or `https`. */
+  scheme: string;
+  authority: string;
+  /** Path and query as received: dot segments and percent-encoding kept. */
+  pathWithQuery: string;
+}
+
+/** The path of a raw path-with-query (no query), unchanged. */
+export function pathOf(pathWithQuery: string): string {
+  const query = pathWithQuery.indexOf('?');
+  return query < 0 ? pathWithQuery : pathWithQuery.slice(0, query);
+}
+
+/**
+ * As Spin's `compute_default_headers`: `spin-full-url` is `<scheme>://<host><path and query>` with the path
+ * and query exactly as hyper received them (no dot segment resolved, nothing decoded or re-encoded).
+ */
+export function spinHeaders(request: RequestTarget | URL, match: RouteMatch | undefined, clientAddr: string): [string, string][] {
+  // A URL (tests, Spin's own header cases) is taken as already split: its path is whatever it normalised to.
+  const target = request instanceof URL ? { scheme: request.protocol.slice(0, -1), authority: request.host, pathWithQuery: request.pathname + request.search } : request;
   const headers: [string, string][] = [
-    ['spin-full-url', fullUrl.href],
-    ['spin-path-info', match ? match.pathInfo : fullUrl.pathname],
+    ['spin-full-url', `${target.scheme}://${target.authority}${target.pathWithQuery}`],
+    ['spin-path-info', match ? match.pathInfo : pathOf(target.pathWithQuery)],
     ['spin-matched-route', match?.route.matched ?? '/...'],
     ['spin-component-route', match?.route.componentRoute ?? ''],
     ['spin-raw-component-route', match?.route.pattern ?? '/...'],

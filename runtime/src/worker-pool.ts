@@ -1,22 +1,29 @@
 /**
  * The worker threads that run guests, shared by all components. A guest blocks its thread while it waits
- * for an outbound call, so the pool counts *runnable* workers (idle or computing) rather than all of them:
- * when a chained call is queued and fewer workers than cores are runnable, it starts another worker, which
- * is what lets nested and cyclic chains (a -> b -> a) proceed instead of deadlocking. Queued chained calls go before new requests,
- * so callers are unblocked first. Every request has a time limit; a worker that overruns it is terminated
- * and replaced, so a runaway guest costs one request, not the server.
+ * for an outbound call, so the pool counts *runnable* workers (idle or computing) rather than all of them,
+ * and knows which top-level request (root) each chained call belongs to. A chained call of a request whose
+ * workers all wait gets a worker first (a new one if need be, up to the cap), which is what lets nested and
+ * cyclic chains (a -> b -> a) proceed instead of deadlocking; other chained calls take turns with new
+ * requests and with other requests' calls, at most `chainLimit` computing per request (schedule.ts).
+ *
+ * Everything is bounded: workers (`maxWorkers`), queued new requests (`maxQueued`, three quarters per
+ * component) and queued chained calls per request (twice that); a task that does not fit is answered
+ * `busy` (503 with Retry-After) at once. Every request has a time limit; a worker that overruns it is
+ * terminated and replaced, so a runaway guest costs one request, not the server.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { STOCK_LIMIT } from './instances.js';
-import { plan, type SlotState } from './schedule.js';
-import type { ComponentSetup, FromWorker, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
+import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, mayQueue, plan, type QueuedTask, type SlotState } from './schedule.js';
+import type { ComponentSetup, FromWorker, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
 
 export type RunOutcome =
   | { kind: 'response'; response: WireResponse }
   | { kind: 'trap'; message: string }
   | { kind: 'timeout' }
-  | { kind: 'closed' };
+  | { kind: 'closed' }
+  /** The queue is full (or the pool is stuck and this chained call was refused): answer 503, retry later. */
+  | { kind: 'busy' };
 
 
 export interface PoolOptions {
@@ -25,10 +32,16 @@ export interface PoolOptions {
   requestTimeoutMs: number;
   /** Workers kept alive even when idle (default 2: enough for one chained call without spawning). */
   minWorkers?: number;
-  /** Hard cap, including workers blocked on calls. */
+  /** Hard cap, including workers blocked on calls (default: schedule.ts `defaultMaxWorkers`, 4 to 16). */
   maxWorkers?: number;
   /** Workers allowed to compute at once (default: available cores, at least 2). */
   runnable?: number;
+  /** New requests waiting for a worker before more are answered busy (default 1024). */
+  maxQueued?: number;
+  /** Chained calls of one top-level request allowed to compute at once (default: `runnable`). */
+  chainLimit?: number;
+  /** Bytes each instance's linear memory may grow to (Spin's `--max-instance-memory`); default: no limit. */
+  maxInstanceMemory?: number;
   onOutput(component: string, stream: 'stdout' | 'stderr', text: string): void;
 }
 
@@ -39,9 +52,8 @@ export interface RunOptions {
   onOutbound(request: WireRequest): Promise<OutboundOutcome>;
 }
 
-interface Task {
+interface Task extends QueuedTask {
   id: number;
-  component: string;
   request: WireRequest;
   depth: number;
   onOutbound: RunOptions['onOutbound'];
@@ -72,11 +84,18 @@ export class WorkerPool {
   readonly #min: number;
   readonly #max: number;
   readonly #runnable: number;
+  readonly #maxQueued: number;
+  readonly #chainLimit: number;
   readonly #slots = new Set<Slot>();
-  /** Chained calls first (see the file comment), then new requests, each in arrival order. */
-  readonly #nested: Task[] = [];
-  readonly #fresh: Task[] = [];
+  /** Queued chained calls and new requests, each in arrival order; `plan` picks from both. */
+  #nested: Task[] = [];
+  #fresh: Task[] = [];
   #nextTaskId = 0;
+  /**
+   * The task whose outbound call is being handed to the dispatcher right now: a chained call that reaches
+   * `run` during that (synchronous) hand-over belongs to its root. See #serveOutbound.
+   */
+  #caller: Task | undefined;
   #closed = false;
   readonly #reaper: NodeJS.Timeout;
 
@@ -84,7 +103,10 @@ export class WorkerPool {
     this.#options = options;
     this.#runnable = options.runnable ?? Math.max(2, availableParallelism());
     this.#min = options.minWorkers ?? 2;
-    this.#max = Math.max(this.#min, options.maxWorkers ?? 64);
+    const maxInstanceMemory = options.maxInstanceMemory;
+    this.#max = Math.max(this.#min, options.maxWorkers ?? defaultMaxWorkers({ cores: this.#runnable, totalMemory: totalmem(), ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }) }));
+    this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+    this.#chainLimit = options.chainLimit ?? this.#runnable;
     this.#reaper = setInterval(() => this.#reapIdle(), IDLE_REAP_MS / 2).unref();
   }
 
@@ -93,12 +115,28 @@ export class WorkerPool {
     await Promise.all(Array.from({ length: this.#min }, () => this.#spawn()));
   }
 
+  /** Workers now, starting ones included (for tests and diagnostics). */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** The worker cap in effect. */
+  get maxWorkers(): number {
+    return this.#max;
+  }
+
   run(component: string, request: WireRequest, options: RunOptions): Promise<RunOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'closed' });
     const depth = options.depth ?? 0;
+    // A chained call that arrives outside a hand-over (the dispatcher awaited something first) is its own root.
+    const parent = depth > 0 ? this.#caller : undefined;
+    const id = ++this.#nextTaskId;
+    const root = parent?.root ?? id;
+    if (!mayQueue(this.#queueState(depth, component, root), this.#maxQueued)) return Promise.resolve({ kind: 'busy' });
     return new Promise<RunOutcome>((resolve) => {
       const task: Task = {
-        id: ++this.#nextTaskId,
+        id,
+        root,
         component,
         request,
         depth,
@@ -112,10 +150,24 @@ export class WorkerPool {
     });
   }
 
+  #queueState(depth: number, component: string, root: number) {
+    let freshOfComponent = 0;
+    let nestedOfRoot = 0;
+    if (depth > 0) {
+      for (const task of this.#nested) if (task.root === root) nestedOfRoot += 1;
+    } else {
+      for (const task of this.#fresh) if (task.component === component) freshOfComponent += 1;
+    }
+    return { depth, fresh: this.#fresh.length, freshOfComponent, nestedOfRoot };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#reaper);
-    for (const task of [...this.#nested.splice(0), ...this.#fresh.splice(0)]) this.#finish(task, { kind: 'closed' });
+    const queued = [...this.#nested, ...this.#fresh];
+    this.#nested = [];
+    this.#fresh = [];
+    for (const task of queued) this.#finish(task, { kind: 'closed' });
     await Promise.all([...this.#slots].map((slot) => this.#kill(slot)));
   }
 
@@ -128,7 +180,13 @@ export class WorkerPool {
     const channel = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
     const worker = new Worker(WORKER_URL, {
-      workerData: { components: this.#options.components, modules: this.#options.modules, signal, replies: channel.port2 },
+      workerData: {
+        components: this.#options.components,
+        modules: this.#options.modules,
+        signal,
+        replies: channel.port2,
+        ...(this.#options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: this.#options.maxInstanceMemory }),
+      } satisfies WorkerSetup,
       transferList: [channel.port2],
     });
     const slot: Slot = { worker, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: new Set(), lastComponent: undefined, idleSince: Date.now() };
@@ -213,7 +271,16 @@ export class WorkerPool {
     this.#schedule();
     let result: OutboundOutcome;
     try {
-      result = await task.onOutbound(request);
+      let pending: Promise<OutboundOutcome>;
+      // The dispatcher reaches `run` synchronously for a chained call (no await before it), so `run` knows
+      // the caller, and with it the root. Without that link the call would still run, as its own root.
+      this.#caller = task;
+      try {
+        pending = task.onOutbound(request);
+      } finally {
+        this.#caller = undefined;
+      }
+      result = await pending;
     } catch (error) {
       result = { error: { tag: 'internal-error', val: error instanceof Error ? error.message : String(error) } };
     }
@@ -248,21 +315,36 @@ export class WorkerPool {
   #schedule(): void {
     if (this.#closed) return;
     const slots = [...this.#slots];
-    const { assignments, spawn } = plan({
+    const nested = this.#nested;
+    const fresh = this.#fresh;
+    if (nested.length + fresh.length === 0 && slots.length >= this.#min) return;
+    const { assignments, spawn, busy } = plan({
       slots: slots.map(slotState),
-      nested: this.#nested.map((task) => task.component),
-      fresh: this.#fresh.map((task) => task.component),
+      nested,
+      fresh,
       min: this.#min,
       max: this.#max,
       runnable: this.#runnable,
+      chainLimit: this.#chainLimit,
     });
-    const queues = { nested: this.#nested, fresh: this.#fresh };
+    const taken = new Set<Task>();
+    const started: [Slot, Task][] = [];
     for (const assignment of assignments) {
-      // Each assignment takes the head of its queue (see Plan), so shifting yields the task it names.
-      const task = queues[assignment.queue].shift();
+      const task = (assignment.queue === 'nested' ? nested : fresh)[assignment.task];
       const slot = slots[assignment.slot];
-      if (task && slot) this.#start(slot, task);
+      if (task && slot) {
+        taken.add(task);
+        started.push([slot, task]);
+      }
     }
+    const refused = busy.flatMap((index) => nested[index] ?? []);
+    for (const task of refused) taken.add(task);
+    if (taken.size > 0) {
+      this.#nested = nested.filter((task) => !taken.has(task));
+      this.#fresh = fresh.filter((task) => !taken.has(task));
+    }
+    for (const [slot, task] of started) this.#start(slot, task);
+    for (const task of refused) this.#finish(task, { kind: 'busy' });
     for (let index = 0; index < spawn; index += 1) {
       this.#spawn().catch(() => {
         // #lose already failed its task and rescheduled.
@@ -292,7 +374,7 @@ export class WorkerPool {
 function slotState(slot: Slot): SlotState {
   return {
     ready: slot.ready,
-    running: slot.task === undefined ? undefined : slot.task.depth > 0 ? 'nested' : 'fresh',
+    running: slot.task,
     blocked: slot.waiting > 0,
     prepared: slot.prepared,
   };

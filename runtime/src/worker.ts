@@ -79,7 +79,7 @@ function codeFor(componentId: string): ComponentCode {
   return entry;
 }
 
-const instances = new InstanceFactory(codeFor);
+const instances = new InstanceFactory(codeFor, setup.maxInstanceMemory);
 
 function run(requestId: number, componentId: string, wire: WireRequest): void {
   if (!setup.components[componentId]) {

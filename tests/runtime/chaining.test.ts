@@ -108,7 +108,7 @@ describe('outbound HTTP and local service chaining', () => {
       chain: () => Promise.reject(new Error('must not be called')),
       timeoutMs: 1000,
     });
-    expect(await outbound({ method: 'GET', url: 'http://nobody.spin.internal/', headers: [], body: null }, 0)).toEqual({ error: { tag: 'destination-not-found' } });
+    expect(await outbound({ method: 'GET', url: 'http://nobody.spin.internal/', authority: 'nobody.spin.internal', pathWithQuery: '/', headers: [], body: null }, 0)).toEqual({ error: { tag: 'destination-not-found' } });
     expect(await logged(`/a${chainPath('nobody', '/')}`)).toEqual({ status: 502, body: FAILED_CALL, log: ['GET /a/chain alpha 502'] });
   });
 

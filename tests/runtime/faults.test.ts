@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseCli, USAGE } from '../../runtime/src/cli-args';
 import { FaultTable } from '../../runtime/src/faults';
-import { fixtureManifest, ITEMS_TABLE, json, loadRuntime, tempDir, type SpinRuntime } from './support/runtime';
+import { fixtureManifest, json, loadRuntime, startFixture, tempDir, type SpinRuntime } from './support/runtime';
 
 interface CallResult {
   status?: number;
@@ -32,14 +32,9 @@ describe('fault injection', () => {
   const call = async (path: string, init?: RequestInit): Promise<CallResult> => (await json(await spin.fetch(path, init))) as CallResult;
 
   beforeAll(async () => {
-    const { create } = await loadRuntime();
-    spin = await create({
-      from: fixtureManifest,
-      stateDir: state.path,
-      sqlite: [ITEMS_TABLE],
+    spin = await startFixture(state.path, {
       requestTimeoutMs: 10_000,
       log: (line) => lines.push(line),
-      guestOutput: () => {},
       // Starts with a rule, to show `faults` in create() is honoured; each test sets its own.
       faults: [{ component: 'beta', status: 418 }],
     });

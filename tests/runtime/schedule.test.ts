@@ -3,64 +3,132 @@
  * queued task goes to which idle worker, the admission limit for new requests, and how many workers to start.
  */
 import { describe, expect, it } from 'vitest';
-import { plan, type PlanInput, type SlotState } from '../../runtime/src/schedule';
+import { defaultMaxWorkers, freshLimit, mayQueue, plan, starvedLimit, type PlanInput, type QueuedTask, type SlotState } from '../../runtime/src/schedule';
 
 const idle = (...prepared: string[]): SlotState => ({ ready: true, running: undefined, blocked: false, prepared: new Set(prepared) });
 const starting = (): SlotState => ({ ready: false, running: undefined, blocked: false, prepared: new Set() });
-/** A worker computing a task of that kind (`blocked`: waiting for an outbound reply). */
-const busy = (running: 'nested' | 'fresh', blocked = false, ...prepared: string[]): SlotState => ({ ready: true, running, blocked, prepared: new Set(prepared) });
+/**
+ * A worker running a task of root `root` (a new request at depth 0, a chained call deeper), of `component`
+ * (default 'a'); `blocked`: waiting for an outbound reply.
+ */
+const busy = (root: number, depth: number, blocked = false, component = 'a', ...prepared: string[]): SlotState => ({
+  ready: true,
+  running: { root, depth, component },
+  blocked,
+  prepared: new Set(prepared),
+});
+/** A new request (its own root, numbered by arrival) and a chained call of `root`. */
+const request = (root: number, component = 'a'): QueuedTask => ({ root, depth: 0, component });
+const call = (root: number, depth = 1, component = 'b'): QueuedTask => ({ root, depth, component });
 
 function input(overrides: Partial<PlanInput>): PlanInput {
-  return { slots: [], nested: [], fresh: [], min: 0, max: 64, runnable: 4, ...overrides };
+  return { slots: [], nested: [], fresh: [], min: 0, max: 64, runnable: 4, chainLimit: 4, ...overrides };
 }
 
 describe('assignments', () => {
-  it('runs queued chained calls before new requests, each queue in arrival order', () => {
-    const result = plan(input({ slots: [idle(), idle(), idle()], nested: ['b', 'c'], fresh: ['a', 'd'] }));
+  it('runs the chained calls of a request whose workers all wait before new requests', () => {
+    // Roots 1 and 2 wait on their calls (blocked); new requests 3 and 4 queue.
+    const slots = [busy(1, 0, true), busy(2, 0, true), idle(), idle(), idle()];
+    const result = plan(input({ slots, nested: [call(1), call(2)], fresh: [request(3), request(4)] }));
     expect(result.assignments).toEqual([
-      { queue: 'nested', task: 0, slot: 0 },
-      { queue: 'nested', task: 1, slot: 1 },
-      { queue: 'fresh', task: 0, slot: 2 },
+      { queue: 'nested', task: 0, slot: 2 },
+      { queue: 'nested', task: 1, slot: 3 },
+      { queue: 'fresh', task: 0, slot: 4 },
     ]);
   });
 
-  it('gives the only idle worker to a chained call even when a new request arrived first', () => {
-    const result = plan(input({ slots: [busy('fresh', true), idle()], nested: ['b'], fresh: ['a'] }));
+  it('gives the only idle worker to a chained call of a waiting request even when a new request arrived first', () => {
+    const result = plan(input({ slots: [busy(1, 0, true), idle()], nested: [call(1)], fresh: [request(2)] }));
     expect(result.assignments).toEqual([{ queue: 'nested', task: 0, slot: 1 }]);
   });
 
-  it('admits new requests only while fewer than twice `runnable` of them run', () => {
-    const slots = [busy('fresh'), busy('fresh', true), busy('fresh', true), idle(), idle(), idle()];
+  it('runs the deepest queued call of a request first: it is what the others wait for', () => {
+    const slots = [busy(1, 0, true), busy(1, 1, true), idle()];
+    const result = plan(input({ slots, nested: [call(1, 1), call(1, 1), call(1, 2)] }));
+    expect(result.assignments).toEqual([{ queue: 'nested', task: 2, slot: 2 }]);
+  });
+
+  it('takes turns between requests: a fan-out does not hold every worker while another request waits', () => {
+    // Root 1 fans out (100 calls queued) and one of its calls computes; root 2 has just blocked on one call.
+    const slots = [busy(1, 0, true), busy(1, 1), busy(2, 0, true), idle(), idle()];
+    const fanout = Array.from({ length: 100 }, () => call(1));
+    const result = plan(input({ slots, nested: [...fanout, call(2)], chainLimit: 4 }));
+    // Root 2 computes nothing: its call first; then root 1 again.
+    expect(result.assignments).toEqual([
+      { queue: 'nested', task: 100, slot: 3 },
+      { queue: 'nested', task: 0, slot: 4 },
+    ]);
+  });
+
+  it('lets new requests in before the further calls of a request that already computes', () => {
+    const slots = [busy(1, 0, true), busy(1, 1), idle(), idle()];
+    const result = plan(input({ slots, nested: [call(1), call(1)], fresh: [request(2)] }));
+    expect(result.assignments).toEqual([
+      { queue: 'fresh', task: 0, slot: 2 },
+      { queue: 'nested', task: 0, slot: 3 },
+    ]);
+  });
+
+  it('caps the chained calls of one request that compute at once at `chainLimit` (waiting ones do not count)', () => {
+    const slots = [busy(1, 0, true), busy(1, 1), busy(1, 1), busy(1, 1, true), idle(), idle()];
+    const fanout = Array.from({ length: 10 }, () => call(1));
+    expect(plan(input({ slots, nested: fanout, chainLimit: 2 })).assignments).toEqual([]);
+    expect(plan(input({ slots, nested: fanout, chainLimit: 3 })).assignments).toEqual([{ queue: 'nested', task: 0, slot: 4 }]);
+  });
+
+  it('round-robins chained calls between requests, the one computing fewest first', () => {
+    const slots = [busy(1, 0, true), busy(2, 0, true), busy(1, 1), busy(1, 1), busy(2, 1), idle(), idle(), idle()];
+    const nested = [call(1), call(1), call(1), call(2), call(2), call(2)];
+    const result = plan(input({ slots, nested, chainLimit: 4 }));
+    // Root 2 computes 1, root 1 computes 2: root 2, then both at 2 (the older root first), then root 2.
+    expect(result.assignments.map((a) => nested[a.task]?.root)).toEqual([2, 1, 2]);
+  });
+
+  it('admits new requests only while fewer than `freshLimit` run', () => {
+    const slots = [busy(1, 0), busy(2, 0, true), busy(3, 0, true), idle(), idle(), idle()];
     // runnable 2: at most 4 new requests at once, 3 already run.
-    const result = plan(input({ slots, fresh: ['a', 'a', 'a'], runnable: 2 }));
+    const result = plan(input({ slots, fresh: [request(4), request(5), request(6)], runnable: 2 }));
     expect(result.assignments).toEqual([{ queue: 'fresh', task: 0, slot: 3 }]);
   });
 
-  it('admits no new request at the limit, but still runs chained calls', () => {
-    const slots = [busy('fresh'), busy('fresh'), idle(), idle()];
-    const result = plan(input({ slots, nested: ['b'], fresh: ['a'], runnable: 1 }));
+  it('admits no new request of a busy component at the limit, but still runs chained calls', () => {
+    const slots = [busy(1, 0), busy(2, 0, true), idle(), idle()];
+    const result = plan(input({ slots, nested: [call(2)], fresh: [request(3)], runnable: 1 }));
     expect(result.assignments).toEqual([{ queue: 'nested', task: 0, slot: 2 }]);
   });
 
+  it('admits a new request of a component with none running beyond the limit, so one component cannot starve another', () => {
+    // Component a holds the admission limit (runnable 1: 2 at once); a request for b still gets a worker.
+    const slots = [busy(1, 0, false, 'a'), busy(2, 0, false, 'a'), idle(), idle()];
+    const result = plan(input({ slots, fresh: [request(3, 'a'), request(4, 'b')], runnable: 1, max: 8 }));
+    expect(result.assignments).toEqual([{ queue: 'fresh', task: 1, slot: 2 }]);
+  });
+
+  it('prefers the component with the fewest running among new requests', () => {
+    const slots = [busy(1, 0, false, 'a'), busy(2, 0, false, 'b'), busy(3, 0, false, 'b'), idle()];
+    const result = plan(input({ slots, fresh: [request(4, 'b'), request(5, 'a')] }));
+    expect(result.assignments).toEqual([{ queue: 'fresh', task: 1, slot: 3 }]);
+  });
+
   it('does not count running chained calls against the admission limit', () => {
-    const slots = [busy('nested'), busy('nested'), idle()];
-    const result = plan(input({ slots, fresh: ['a'], runnable: 1 }));
+    const slots = [busy(1, 1), busy(1, 1), idle()];
+    const result = plan(input({ slots, fresh: [request(2)], runnable: 1 }));
     expect(result.assignments).toEqual([{ queue: 'fresh', task: 0, slot: 2 }]);
   });
 
   it('prefers an idle worker that has the component prepared', () => {
-    const result = plan(input({ slots: [idle('a'), idle('c'), idle('b', 'x')], fresh: ['b'] }));
+    const result = plan(input({ slots: [idle('a'), idle('c'), idle('b', 'x')], fresh: [request(1, 'b')] }));
     expect(result.assignments).toEqual([{ queue: 'fresh', task: 0, slot: 2 }]);
   });
 
   it('takes the first idle ready worker when none has the component prepared', () => {
-    const slots = [starting(), busy('fresh', false, 'b'), idle('a'), idle()];
-    const result = plan(input({ slots, fresh: ['b'] }));
+    const slots = [starting(), busy(1, 0, false, 'a', 'b'), idle('a'), idle()];
+    const result = plan(input({ slots, fresh: [request(2, 'b')] }));
     expect(result.assignments).toEqual([{ queue: 'fresh', task: 0, slot: 2 }]);
   });
 
   it('does not give a worker two tasks in one round', () => {
-    const result = plan(input({ slots: [idle(), idle('b')], fresh: ['b', 'b', 'b'] }));
+    const result = plan(input({ slots: [idle(), idle('b')], fresh: [request(1, 'b'), request(2, 'b'), request(3, 'b')] }));
     expect(result.assignments).toEqual([
       { queue: 'fresh', task: 0, slot: 1 },
       { queue: 'fresh', task: 1, slot: 0 },
@@ -68,43 +136,41 @@ describe('assignments', () => {
   });
 
   it('assigns nothing when no worker is idle', () => {
-    const slots = [starting(), busy('fresh'), busy('nested', true)];
-    expect(plan(input({ slots, nested: ['b'], fresh: ['a'] })).assignments).toEqual([]);
+    const slots = [starting(), busy(1, 0), busy(2, 1, true)];
+    expect(plan(input({ slots, nested: [call(2, 2)], fresh: [request(3)] })).assignments).toEqual([]);
   });
 });
 
 describe('workers to start', () => {
-  it('starts a worker per queued chained call while runnable workers are below `runnable`', () => {
-    const slots = [busy('fresh', true), busy('nested', true)];
-    expect(plan(input({ slots, nested: ['a', 'b', 'c'], runnable: 4 })).spawn).toBe(3);
-    // Two computing: only two more may compute.
-    const computing = [busy('fresh'), busy('fresh'), busy('fresh', true)];
-    expect(plan(input({ slots: computing, nested: ['a', 'b', 'c'], runnable: 4 })).spawn).toBe(2);
+  it('starts one worker per request whose workers all wait, even when `runnable` workers compute', () => {
+    // Two slow requests compute (or sleep); roots 3 and 4 wait on calls; runnable 2.
+    const slots = [busy(1, 0), busy(2, 0), busy(3, 0, true), busy(4, 0, true)];
+    expect(plan(input({ slots, nested: [call(3), call(3), call(4)], runnable: 2 })).spawn).toBe(2);
   });
 
-  it('starts none for chained calls when `runnable` workers already compute', () => {
-    const slots = [busy('fresh'), busy('nested'), busy('fresh', true)];
-    expect(plan(input({ slots, nested: ['a'], runnable: 2 })).spawn).toBe(0);
+  it('starts a worker for a new request of a component with none running (never for other new requests)', () => {
+    const slots = [busy(1, 0, false, 'a'), busy(2, 0, false, 'a')];
+    expect(plan(input({ slots, fresh: [request(3, 'a'), request(4, 'b'), request(5, 'b')], runnable: 1, max: 8 })).spawn).toBe(1);
+    expect(plan(input({ slots, fresh: [request(3, 'a')], runnable: 1, max: 8 })).spawn).toBe(0);
   });
 
-  it('counts only the chained calls left queued after the assignments', () => {
-    const slots = [busy('fresh', true), idle()];
-    const result = plan(input({ slots, nested: ['a', 'b'], runnable: 4 }));
-    expect(result.assignments).toEqual([{ queue: 'nested', task: 0, slot: 1 }]);
-    expect(result.spawn).toBe(1);
+  it('starts one per further chained call allowed under `chainLimit` while fewer than `runnable` workers compute', () => {
+    const slots = [busy(1, 0, true), busy(1, 1)];
+    // Root 1 computes one call; chainLimit 3 allows two more; runnable 4 (one computes): two.
+    expect(plan(input({ slots, nested: [call(1), call(1), call(1), call(1)], runnable: 4, chainLimit: 3 })).spawn).toBe(2);
+    // runnable 2: one more.
+    expect(plan(input({ slots, nested: [call(1), call(1), call(1), call(1)], runnable: 2, chainLimit: 3 })).spawn).toBe(1);
   });
 
-  it('counts workers still starting against the chained calls and the runnable ones', () => {
-    const slots = [busy('fresh', true), busy('fresh', true), starting()];
-    expect(plan(input({ slots, nested: ['a', 'b', 'c'], runnable: 4 })).spawn).toBe(2);
-    // runnable 2, one starting: one more at most.
-    expect(plan(input({ slots, nested: ['a', 'b', 'c'], runnable: 2 })).spawn).toBe(1);
+  it('counts workers still starting against what it would start', () => {
+    const slots = [busy(1, 0, true), busy(2, 0, true), starting()];
+    expect(plan(input({ slots, nested: [call(1), call(2)], runnable: 4 })).spawn).toBe(1);
   });
 
   it('never goes beyond `max`', () => {
-    const slots = [busy('fresh', true), busy('fresh', true), busy('fresh', true)];
-    expect(plan(input({ slots, nested: ['a', 'b', 'c', 'd'], runnable: 8, max: 5 })).spawn).toBe(2);
-    expect(plan(input({ slots, nested: ['a'], runnable: 8, max: 3 })).spawn).toBe(0);
+    const slots = [busy(1, 0, true), busy(2, 0, true), busy(3, 0, true)];
+    expect(plan(input({ slots, nested: [call(1), call(2), call(3)], max: 4 })).spawn).toBe(1);
+    expect(plan(input({ slots, nested: [call(1)], max: 3 })).spawn).toBe(0);
     expect(plan(input({ slots: [], min: 4, max: 3 })).spawn).toBe(3);
   });
 
@@ -114,17 +180,58 @@ describe('workers to start', () => {
     expect(plan(input({ slots: [idle(), idle()], min: 2 })).spawn).toBe(0);
   });
 
-  it('starts no worker for queued new requests beyond `min`', () => {
-    const slots = [busy('fresh', true), busy('fresh', true)];
-    const result = plan(input({ slots, fresh: ['a', 'a', 'a', 'a'], min: 2, runnable: 4 }));
-    expect(result).toEqual({ assignments: [], spawn: 0 });
+  it('starts no worker for queued new requests of a component that has one running', () => {
+    const slots = [busy(1, 0, true), busy(2, 0, true)];
+    const result = plan(input({ slots, fresh: [request(3), request(4), request(5)], min: 2, runnable: 4 }));
+    expect(result).toEqual({ assignments: [], spawn: 0, busy: [] });
+  });
+});
+
+describe('when the pool is stuck', () => {
+  it('refuses the queued calls of the youngest request when every worker waits and none may be added', () => {
+    const slots = [busy(1, 0, true), busy(1, 1, true), busy(2, 0, true), busy(2, 1, true)];
+    const nested = [call(1, 2), call(2, 2), call(2, 1)];
+    expect(plan(input({ slots, nested, max: 4 }))).toEqual({ assignments: [], spawn: 0, busy: [1, 2] });
   });
 
-  it('counts an idle worker and one given a task this round as runnable', () => {
-    // Both idle workers take a chained call and stay runnable: with runnable 3, one more for the two left.
-    const slots = [busy('fresh', true), idle(), idle()];
-    const result = plan(input({ slots, nested: ['a', 'b', 'c', 'd'], runnable: 3 }));
-    expect(result.assignments).toHaveLength(2);
-    expect(result.spawn).toBe(1);
+  it('refuses nothing while a worker computes, starts, or may still be added', () => {
+    const waiting = [busy(1, 0, true), busy(2, 0, true)];
+    expect(plan(input({ slots: [...waiting, busy(3, 0)], nested: [call(1)], max: 3 })).busy).toEqual([]);
+    expect(plan(input({ slots: [...waiting, starting()], nested: [call(1)], max: 3 })).busy).toEqual([]);
+    expect(plan(input({ slots: waiting, nested: [call(1)], max: 3 })).busy).toEqual([]);
+  });
+});
+
+describe('limits', () => {
+  it('admits twice the cores of new requests, at most half the workers', () => {
+    expect(freshLimit({ runnable: 2, max: 8 })).toBe(4);
+    expect(freshLimit({ runnable: 4, max: 8 })).toBe(4);
+    expect(freshLimit({ runnable: 2, max: 1 })).toBe(1);
+    expect(starvedLimit({ max: 8 })).toBe(6);
+  });
+
+  it('queues new requests up to `maxQueued`, three quarters of it for one component', () => {
+    expect(mayQueue({ depth: 0, fresh: 63, freshOfComponent: 10, nestedOfRoot: 0 }, 64)).toBe(true);
+    expect(mayQueue({ depth: 0, fresh: 64, freshOfComponent: 10, nestedOfRoot: 0 }, 64)).toBe(false);
+    expect(mayQueue({ depth: 0, fresh: 47, freshOfComponent: 47, nestedOfRoot: 0 }, 64)).toBe(true);
+    expect(mayQueue({ depth: 0, fresh: 48, freshOfComponent: 48, nestedOfRoot: 0 }, 64)).toBe(false);
+    expect(mayQueue({ depth: 0, fresh: 0, freshOfComponent: 0, nestedOfRoot: 0 }, 1)).toBe(true);
+  });
+
+  it('queues up to twice `maxQueued` chained calls per request, whatever the new requests', () => {
+    expect(mayQueue({ depth: 1, fresh: 64, freshOfComponent: 64, nestedOfRoot: 127 }, 64)).toBe(true);
+    expect(mayQueue({ depth: 2, fresh: 0, freshOfComponent: 0, nestedOfRoot: 128 }, 64)).toBe(false);
+  });
+
+  it('caps the workers at 4 per core, between 4 and 16, within half the memory', () => {
+    const GiB = 1024 ** 3;
+    expect(defaultMaxWorkers({ cores: 2, totalMemory: 24 * GiB })).toBe(8);
+    expect(defaultMaxWorkers({ cores: 32, totalMemory: 64 * GiB })).toBe(16);
+    expect(defaultMaxWorkers({ cores: 1, totalMemory: 24 * GiB })).toBe(4);
+    // 1 GiB: 512 MiB at 64 MiB a worker.
+    expect(defaultMaxWorkers({ cores: 4, totalMemory: GiB })).toBe(8);
+    // A 2 GiB instance limit counts per worker; never below 4.
+    expect(defaultMaxWorkers({ cores: 4, totalMemory: 24 * GiB, maxInstanceMemory: 2 * GiB })).toBe(5);
+    expect(defaultMaxWorkers({ cores: 4, totalMemory: 4 * GiB, maxInstanceMemory: 2 * GiB })).toBe(4);
   });
 });

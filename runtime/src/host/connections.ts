@@ -1,8 +1,15 @@
 /**
- * The SQLite connections of one worker thread, opened on first use and kept for the worker's life (the
- * SQLite and key-value APIs each keep one set). Every worker has its own connection to each file: WAL lets
- * readers run in parallel and the busy timeout queues writers, the way several Spin instances share
- * `.spin/sqlite_db.db`.
+ * The SQLite connections of one worker thread (the SQLite and key-value APIs each keep one set), opened on
+ * first use. Every worker has its own connection to each file: WAL lets readers run in parallel and the busy
+ * timeout queues writers, the way several Spin instances share `.spin/sqlite_db.db`.
+ *
+ * Spin opens a new connection for each `open` of each instance and drops it with the instance, so a request
+ * never sees what an earlier one did to its connection. Reopening per request would cost every request an
+ * open and its statements' preparation, so a connection is kept across requests (and across the components
+ * that run on this worker) as long as it stays clean: a request that runs a statement that may change the
+ * connection's own state (TEMP objects, PRAGMA settings: the caller classifies each SQL text once, when it is
+ * prepared) marks it dirty, and {@link Connections.endRequest} closes it, so the next request opens a fresh
+ * one. A transaction a request leaves open is rolled back then too, as closing the connection does in Spin.
  */
 import type Database from 'better-sqlite3';
 import { openDatabase } from './labelled-files.js';
@@ -10,11 +17,25 @@ import { openDatabase } from './labelled-files.js';
 /** Prepared statements kept per connection; bounded so a guest that builds SQL strings cannot grow it without limit. */
 const STATEMENT_CACHE = 256;
 
+interface CachedStatement {
+  statement: Database.Statement;
+  /** Running it may change the connection's own state: the connection must not serve another request. */
+  changesState: boolean;
+}
+
 export interface Connection {
   db: Database.Database;
   /** Prepared statements by SQL text: a guest repeats the same few queries on every request. */
-  statements: Map<string, Database.Statement>;
+  statements: Map<string, CachedStatement>;
+  /** A statement of the current request may have changed the connection's own state. */
+  dirty: boolean;
 }
+
+/**
+ * Classifies a SQL text before it is prepared: throws to refuse it, or says whether running it may change
+ * the connection's own state. Called once per distinct text per connection.
+ */
+export type Classify = (sql: string) => { changesState: boolean };
 
 export class Connections {
   readonly #open = new Map<string, Connection>();
@@ -22,22 +43,28 @@ export class Connections {
   get(path: string): Connection {
     let entry = this.#open.get(path);
     if (!entry) {
-      entry = { db: openDatabase(path), statements: new Map() };
+      entry = { db: openDatabase(path), statements: new Map(), dirty: false };
       this.#open.set(path, entry);
     }
     return entry;
   }
 
   /**
-   * Rolls back a transaction a request left open (a guest that began one and trapped, or forgot to commit).
-   * In Spin a connection lives as long as the request's instance, and closing it rolls back; here connections
-   * outlive requests, so this runs after each one. Returns how many it rolled back.
+   * After each request: rolls back a transaction it left open (a guest that began one and trapped, or forgot
+   * to commit) and closes the connections it dirtied. Returns how many transactions it rolled back.
    */
-  rollbackOpenTransactions(): number {
+  endRequest(): number {
     let rolledBack = 0;
-    for (const { db } of this.#open.values()) {
-      if (!db.inTransaction) continue;
-      db.exec('ROLLBACK');
+    for (const [path, entry] of this.#open) {
+      if (entry.dirty) {
+        // Closing rolls back an open transaction, as in Spin.
+        if (entry.db.inTransaction) rolledBack++;
+        this.#open.delete(path);
+        entry.db.close();
+        continue;
+      }
+      if (!entry.db.inTransaction) continue;
+      entry.db.exec('ROLLBACK');
       rolledBack++;
     }
     return rolledBack;
@@ -49,12 +76,15 @@ export class Connections {
   }
 }
 
-export function prepared(conn: Connection, sql: string): Database.Statement {
-  let statement = conn.statements.get(sql);
-  if (!statement) {
-    statement = conn.db.prepare(sql);
+/** The prepared statement for `sql` on `conn` (cached); marks the connection dirty when the statement may change its state. */
+export function prepared(conn: Connection, sql: string, classify?: Classify): Database.Statement {
+  let entry = conn.statements.get(sql);
+  if (!entry) {
+    const changesState = classify ? classify(sql).changesState : false;
+    entry = { statement: conn.db.prepare(sql), changesState };
     if (conn.statements.size >= STATEMENT_CACHE) conn.statements.clear();
-    conn.statements.set(sql, statement);
+    conn.statements.set(sql, entry);
   }
-  return statement;
+  if (entry.changesState) conn.dirty = true;
+  return entry.statement;
 }

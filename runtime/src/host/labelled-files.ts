@@ -18,6 +18,26 @@ export function openDatabase(path: string): Database.Database {
   return db;
 }
 
+/**
+ * Spin's label rule (spin.toml's `sqlite_databases` and `key_value_stores`, spinframework/spin crates/manifest
+ * `kebab_or_snake_case`): kebab-case or snake_case words of ASCII letters and digits, each starting with a
+ * letter and all lowercase or all UPPERCASE. Such a label is also a plain file name.
+ */
+const LABEL = /^(?:(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)(?:-(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*))*|(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)(?:_(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*))*)$/;
+const LABEL_RULE = 'expected kebab-case or snake_case (words of ASCII letters and digits, each starting with a letter, joined by - or _), as Spin requires of labels';
+
+export function isLabel(label: string): boolean {
+  return LABEL.test(label);
+}
+
+/** A component's labels (`sqlite_databases`), checked against Spin's rule; `key` names the spin.toml key. */
+export function checkLabels(labels: string[], key: string, fail: (key: string, message: string) => never): string[] {
+  labels.forEach((label, i) => {
+    if (!isLabel(label)) fail(`${key}[${i}]`, `'${label}': ${LABEL_RULE}`);
+  });
+  return labels;
+}
+
 /** How one kind of labelled file is named in spin.toml, in the runtime config and in the state directory. */
 export interface LabelledKind {
   /** In messages: `sqlite database`. */
@@ -39,6 +59,9 @@ function configured(kind: LabelledKind, config: RuntimeConfigFile | undefined): 
   const result: Record<string, string | undefined> = {};
   for (const [label, raw] of Object.entries(reader.table(value, kind.section))) {
     const key = `${kind.section}.${label}`;
+    // Spin reads any label here, but only one spin.toml can name is ever used; a label is also a file name in
+    // the state directory (below), so `../x` or `a/b` must not reach the path.
+    if (!isLabel(label)) reader.fail(key, `${LABEL_RULE}; rename the section [${kind.section}.<label>] to the label spin.toml uses`);
     // The backend type first: a libSQL or Redis entry is refused for its type, not for its first unknown key.
     const type = reader.string(reader.table(raw, key).type, `${key}.type`);
     if (type !== 'spin') reader.fail(`${key}.type`, `'${type}' is not supported by this runtime (only "spin", a local SQLite file)`);
@@ -60,7 +83,8 @@ export function labelPaths(
   const paths: Record<string, string> = { default: defined.default ?? join(stateDir, kind.defaultFile) };
   for (const [label, path] of Object.entries(defined)) paths[label] = path ?? join(stateDir, `${kind.what.replace(/ /g, '_')}_${label}.db`);
   for (const [id, labels] of Object.entries(components)) {
-    const missing = labels.find((label) => !(label in paths));
+    // Own labels only: `constructor` is not defined because every object has one.
+    const missing = labels.find((label) => !Object.hasOwn(paths, label));
     if (missing !== undefined) {
       throw new ConfigError(
         `component.${id}: uses ${kind.what} '${missing}', which is not defined; only 'default' exists unless --runtime-config-file defines [${kind.section}.${missing}]`,
@@ -73,6 +97,6 @@ export function labelPaths(
 /** Each component's labels with their files: exactly what it declared, nothing more. */
 export function grantedPaths(paths: Record<string, string>, components: Record<string, string[]>): Record<string, Record<string, string>> {
   return Object.fromEntries(
-    Object.entries(components).map(([id, labels]) => [id, Object.fromEntries(labels.map((label) => [label, paths[label] ?? '']))]),
+    Object.entries(components).map(([id, labels]) => [id, Object.fromEntries(labels.map((label) => [label, Object.hasOwn(paths, label) ? (paths[label] ?? '') : '']))]),
   );
 }

@@ -34,6 +34,15 @@ export function writeManifest(dir: string, body: string, wasm = guestWasm): stri
 
 export const ITEMS_TABLE = 'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)';
 
+/**
+ * The fixture app (runtime/test-fixtures/spin.toml) on the runtime, its `items` table created, guest output
+ * dropped; `options` add to or override that.
+ */
+export async function startFixture(stateDir: string, options: Partial<RuntimeModule.CreateOptions> = {}): Promise<RuntimeModule.SpinRuntime> {
+  const { create } = await loadRuntime();
+  return create({ from: fixtureManifest, stateDir, sqlite: [ITEMS_TABLE], guestOutput: () => {}, ...options });
+}
+
 export async function json(response: Response): Promise<unknown> {
   const text = await response.text();
   try {

@@ -83,13 +83,24 @@ export class OutgoingRequest {
   get bodyTaken(): boolean {
     return this.#bodyTaken;
   }
-  toWireUrl(): string {
+  /** The path and query as the guest set them (a leading `/` ensured): a chained callee sees them raw. */
+  #path(): string {
     const path = this.#pathWithQuery ?? '/';
-    return `${schemeName(this.#scheme)}://${this.#authority ?? ''}${path.startsWith('/') ? path : `/${path}`}`;
+    return path.startsWith('/') ? path : `/${path}`;
+  }
+  toWireUrl(): string {
+    return `${schemeName(this.#scheme)}://${this.#authority ?? ''}${this.#path()}`;
   }
   toWire(): WireRequest {
     const body = this.outgoingBody.buffer.take();
-    return { method: methodName(this.#method), url: this.toWireUrl(), headers: this.#headers.toWire(), body: body.length > 0 ? body : null };
+    return {
+      method: methodName(this.#method),
+      url: this.toWireUrl(),
+      authority: this.#authority ?? '',
+      pathWithQuery: this.#path(),
+      headers: this.#headers.toWire(),
+      body: body.length > 0 ? body : null,
+    };
   }
 }
 

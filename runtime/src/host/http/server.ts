@@ -15,11 +15,11 @@ export class IncomingRequest extends IncomingMessage {
 
   constructor(request: WireRequest) {
     super(request.headers, request.body ?? new Uint8Array(0));
-    const url = new URL(request.url);
+    // As wasmtime gives hyper's URI to the guest: the authority and path-with-query as received, raw.
     this.#method = methodOf(request.method);
-    this.#scheme = schemeOf(url.protocol.slice(0, -1));
-    this.#authority = url.host;
-    this.#pathWithQuery = url.pathname + url.search;
+    this.#scheme = schemeOf(request.url.slice(0, Math.max(0, request.url.indexOf('://'))) || 'http');
+    this.#authority = request.authority;
+    this.#pathWithQuery = request.pathWithQuery;
   }
   method(): Method {
     return this.#method;

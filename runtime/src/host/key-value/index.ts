@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type { HostApi } from '../api.js';
 import { noApp } from '../api.js';
 import { Connections } from '../connections.js';
-import { grantedPaths, labelPaths, openDatabase, type LabelledKind } from '../labelled-files.js';
+import { checkLabels, grantedPaths, labelPaths, openDatabase, type LabelledKind } from '../labelled-files.js';
 import { KV_TABLE_DDL, KV_UPSERT, storeClass } from './store.js';
 
 const KIND: LabelledKind = { what: 'key-value store', section: 'key_value_store', defaultFile: 'sqlite_key_value.db' };
@@ -19,7 +19,7 @@ export const keyValue: HostApi<undefined, string[], Record<string, string>, 'key
   componentKeys: ['key_value_stores'],
   runtimeConfigKeys: [KIND.section],
   app: noApp,
-  component: ({ reader }, table, key) => reader.stringArray(table.key_value_stores, `${key}.key_value_stores`),
+  component: ({ reader }, table, key) => checkLabels(reader.stringArray(table.key_value_stores, `${key}.key_value_stores`), `${key}.key_value_stores`, (k, m) => reader.fail(k, m)),
   grants: ({ components, runtimeConfig, stateDir }) => grantedPaths(labelPaths(KIND, runtimeConfig, stateDir, components), components),
   prepareState({ components, runtimeConfig, stateDir, options }) {
     mkdirSync(stateDir, { recursive: true });
@@ -40,6 +40,8 @@ export const keyValue: HostApi<undefined, string[], Record<string, string>, 'key
     const connections = new Connections();
     return {
       imports: (_component, stores) => ({ 'fermyon:spin/key-value': { Store: storeClass(connections, stores) } }),
+      // The store runs only its own fixed statements, which never dirty a connection: this only guards that.
+      endRequest: () => void connections.endRequest(),
       close: () => connections.close(),
     };
   },

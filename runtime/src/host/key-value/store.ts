@@ -22,8 +22,9 @@ export function storeClass(connections: Connections, stores: Record<string, stri
     }
 
     static open(label: string): Store {
-      const path = stores[label];
-      if (path === undefined) throw witError({ tag: 'access-denied' }, `the component may not use key-value store '${label}'`);
+      // Own labels only: a grant is a plain object, and `constructor` or `__proto__` are no store.
+      const path = Object.hasOwn(stores, label) ? stores[label] : undefined;
+      if (typeof path !== 'string') throw witError({ tag: 'access-denied' }, `the component may not use key-value store '${label}'`);
       try {
         return new Store(connections.get(path), label);
       } catch (error) {

@@ -1,9 +1,21 @@
 /** The guest's `fermyon:spin/sqlite@2.0.0` `connection` resource: a worker connection per label the component was granted. */
 import { prepared, type Connection as Db, type Connections } from '../connections.js';
 import { messageOf, witError } from '../wit-error.js';
+import { statementKind } from './statement-kind.js';
 import { execute, type SqliteResult, type SqliteValue } from './values.js';
 
-/** The `connection` class for one component: `open` finds only the labels in `databases` (label -> file). */
+/** Refuses a statement that reaches past the granted database (statement-kind.ts); says whether it may change the connection's state. */
+function classify(sql: string): { changesState: boolean } {
+  const kind = statementKind(sql);
+  if (kind.refused !== undefined) throw new Error(kind.refused);
+  return kind;
+}
+
+/**
+ * The `connection` class for one component: `open` finds only the labels in `databases` (label -> file);
+ * `execute` refuses SQL that would reach other files and marks the worker's connection dirty when a statement
+ * may change its state (closed when the request ends).
+ */
 export function connectionClass(connections: Connections, databases: Record<string, string>): object {
   return class Connection {
     readonly #db: Db;
@@ -12,8 +24,9 @@ export function connectionClass(connections: Connections, databases: Record<stri
     }
 
     static open(label: string): Connection {
-      const path = databases[label];
-      if (path === undefined) throw witError({ tag: 'access-denied' }, `the component may not use database '${label}'`);
+      // Own labels only: a grant is a plain object, and `constructor` or `__proto__` are no database.
+      const path = Object.hasOwn(databases, label) ? databases[label] : undefined;
+      if (typeof path !== 'string') throw witError({ tag: 'access-denied' }, `the component may not use database '${label}'`);
       try {
         return new Connection(connections.get(path));
       } catch (error) {
@@ -24,7 +37,7 @@ export function connectionClass(connections: Connections, databases: Record<stri
     /** Values are converted by `values.ts`, which the tests' database uses too. */
     execute(sql: string, parameters: SqliteValue[]): SqliteResult {
       try {
-        return execute(prepared(this.#db, sql), sql, parameters);
+        return execute(prepared(this.#db, sql, classify), sql, parameters);
       } catch (error) {
         throw witError({ tag: 'io', val: messageOf(error) });
       }

@@ -2,7 +2,8 @@
  * SQLite (`fermyon:spin/sqlite@2.0.0`). spin.toml: a component's `sqlite_databases` labels. Runtime config:
  * `[sqlite_database.<label>]`. Start-up, as `spin up` does: refuse a better-sqlite3 that does not speak Spin's
  * dialect (dialect.ts), create the files, apply every `--sqlite` statement or file in order. Guest: a
- * connection per granted label; a transaction a request leaves open is rolled back when it ends.
+ * connection per granted label; a transaction a request leaves open is rolled back when it ends, and a
+ * connection it changed the state of (TEMP objects, PRAGMAs) is closed; ATTACH, DETACH and VACUUM INTO are refused.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,7 +11,7 @@ import { ConfigError } from '../../errors.js';
 import type { HostApi } from '../api.js';
 import { noApp } from '../api.js';
 import { Connections } from '../connections.js';
-import { grantedPaths, labelPaths, openDatabase, type LabelledKind } from '../labelled-files.js';
+import { checkLabels, grantedPaths, labelPaths, openDatabase, type LabelledKind } from '../labelled-files.js';
 import { connectionClass } from './connection.js';
 import { assertSpinSqliteDialect } from './dialect.js';
 
@@ -39,7 +40,7 @@ export function parseSqliteArg(arg: string, cwd: string): { label: string; sql: 
 export function applySqliteArgs(paths: Record<string, string>, args: readonly string[], options: { cwd: string; log(line: string): void; slowMs?: number }): void {
   const statements = args.map((arg) => parseSqliteArg(arg, options.cwd));
   for (const { label, source } of statements) {
-    if (paths[label] === undefined) throw new ConfigError(`${source}: no database labelled '${label}' (known: ${Object.keys(paths).join(', ')})`);
+    if (!Object.hasOwn(paths, label)) throw new ConfigError(`${source}: no database labelled '${label}' (known: ${Object.keys(paths).join(', ')})`);
   }
   for (const { label, sql, source } of statements) {
     const db = openDatabase(paths[label] ?? '');
@@ -64,7 +65,7 @@ export const sqlite: HostApi<undefined, string[], Record<string, string>, 'sqlit
   componentKeys: ['sqlite_databases'],
   runtimeConfigKeys: [KIND.section],
   app: noApp,
-  component: ({ reader }, table, key) => reader.stringArray(table.sqlite_databases, `${key}.sqlite_databases`),
+  component: ({ reader }, table, key) => checkLabels(reader.stringArray(table.sqlite_databases, `${key}.sqlite_databases`), `${key}.sqlite_databases`, (k, m) => reader.fail(k, m)),
   grants: ({ components, runtimeConfig, stateDir }) => grantedPaths(labelPaths(KIND, runtimeConfig, stateDir, components), components),
   prepareState({ components, runtimeConfig, stateDir, options, cwd, log }) {
     // Before any database is opened: the workers run later in this process, on the same binary.
@@ -76,7 +77,7 @@ export const sqlite: HostApi<undefined, string[], Record<string, string>, 'sqlit
     const connections = new Connections();
     return {
       imports: (_component, databases) => ({ 'fermyon:spin/sqlite': { Connection: connectionClass(connections, databases) } }),
-      endRequest: () => void connections.rollbackOpenTransactions(),
+      endRequest: () => void connections.endRequest(),
       close: () => connections.close(),
     };
   },

@@ -79,10 +79,11 @@ export function fromColumn(value: unknown): SqliteValue {
 }
 
 /**
- * Whether `sql` numbers its parameters: a `?` followed by a digit outside string literals, quoted identifiers
- * and comments (a `'?1'` in a literal is text, not a parameter).
+ * Walks `sql` outside string literals, quoted identifiers and comments: calls `visit` with the index of each
+ * character of code, and stops (returning true) as soon as it returns true. The one SQL scanner of the host:
+ * parameter numbering and statement classification (statement-kind.ts) both read SQL through it.
  */
-export function numbersParameters(sql: string): boolean {
+export function scanCode(sql: string, visit: (index: number) => boolean | undefined): boolean {
   const skipTo = (close: string, from: number): number => {
     const end = sql.indexOf(close, from);
     return end < 0 ? sql.length : end + close.length - 1;
@@ -95,9 +96,47 @@ export function numbersParameters(sql: string): boolean {
     else if (c === '[') i = skipTo(']', i + 1);
     else if (c === '-' && next === '-') i = skipTo('\n', i + 2);
     else if (c === '/' && next === '*') i = skipTo('*/', i + 2);
-    else if (c === '?' && next >= '0' && next <= '9') return true;
+    else if (visit(i) === true) return true;
   }
   return false;
+}
+
+/**
+ * Whether `sql` numbers its parameters: a `?` followed by a digit outside string literals, quoted identifiers
+ * and comments (a `'?1'` in a literal is text, not a parameter).
+ */
+export function numbersParameters(sql: string): boolean {
+  return scanCode(sql, (i) => {
+    const next = sql[i + 1] ?? '';
+    return sql[i] === '?' && next >= '0' && next <= '9';
+  });
+}
+
+const WORD_START = /[A-Za-z_]/;
+const WORD_PART = /[A-Za-z0-9_$]/;
+
+/**
+ * The bare words of `sql` (keywords and unquoted identifiers), upper-cased, in order: what {@link scanCode}
+ * leaves outside literals, quoted identifiers and comments. A word glued to a quote (`x'ff'`) ends there.
+ */
+export function codeWords(sql: string): string[] {
+  const words: string[] = [];
+  let start = -1;
+  let last = -2;
+  const flush = (): void => {
+    if (start >= 0) words.push(sql.slice(start, last + 1).toUpperCase());
+    start = -1;
+  };
+  scanCode(sql, (i) => {
+    const c = sql[i] ?? '';
+    // A word continues only over consecutive code characters: a skipped literal or comment ends it.
+    if (start >= 0 && (i !== last + 1 || !WORD_PART.test(c))) flush();
+    if (start < 0 && WORD_START.test(c) && !(i > 0 && i === last + 1 && WORD_PART.test(sql[i - 1] ?? ''))) start = i;
+    last = i;
+    return undefined;
+  });
+  flush();
+  return words;
 }
 
 /**

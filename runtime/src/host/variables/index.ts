@@ -36,8 +36,9 @@ export function variablesImports(variables: Record<string, string>): Record<stri
     'fermyon:spin/variables': {
       get(name: string): string {
         if (!VARIABLE_NAME.test(name)) throw witError({ tag: 'invalid-name', val: name });
-        const value = variables[name];
-        if (value === undefined) throw witError({ tag: 'undefined', val: `no variable '${name}' for this component` });
+        // Own keys only: `constructor` or `toString` are no variable of the component.
+        const value = Object.hasOwn(variables, name) ? variables[name] : undefined;
+        if (typeof value !== 'string') throw witError({ tag: 'undefined', val: `no variable '${name}' for this component` });
         return value;
       },
     },
@@ -56,7 +57,7 @@ export const variables: HostApi<Record<string, VariableDecl>, Record<string, str
     for (const [name, template] of Object.entries(templates)) {
       if (!VARIABLE_NAME.test(name)) reader.fail(`${key}.variables.${name}`, NAME_RULE);
       for (const ref of templateNames(template)) {
-        if (!declared[ref]) reader.fail(`${key}.variables.${name}`, `refers to '{{ ${ref} }}' but [variables] has no '${ref}'`);
+        if (!Object.hasOwn(declared, ref)) reader.fail(`${key}.variables.${name}`, `refers to '{{ ${ref} }}' but [variables] has no '${ref}'`);
       }
     }
     return templates;

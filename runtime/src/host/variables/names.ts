@@ -19,5 +19,5 @@ export function templateNames(template: string): string[] {
 
 /** The template with each `{{ name }}` replaced by its value (`''` for a name without one). */
 export function expandTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(TEMPLATE, (_m, ref: string) => values[ref] ?? '');
+  return template.replace(TEMPLATE, (_m, ref: string) => (Object.hasOwn(values, ref) ? values[ref] : undefined) ?? '');
 }

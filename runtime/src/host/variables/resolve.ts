@@ -12,6 +12,9 @@ export interface VariableDecl {
   secret: boolean;
 }
 
+/** An own entry only: `constructor` is no flag, environment variable or declaration. */
+const own = <T>(record: Record<string, T>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
+
 export function envName(variable: string): string {
   return `SPIN_VARIABLE_${variable.toUpperCase()}`;
 }
@@ -27,11 +30,11 @@ export function resolveVariables(
   env: Record<string, string | undefined>,
   manifestFile: string,
 ): Record<string, Record<string, string>> {
-  const unknown = Object.keys(flags).find((name) => !declared[name]);
+  const unknown = Object.keys(flags).find((name) => !Object.hasOwn(declared, name));
   if (unknown !== undefined) throw new ConfigError(`--variable ${unknown}: ${manifestFile} declares no such variable in [variables]`);
   const values: Record<string, string> = {};
   for (const [name, decl] of Object.entries(declared)) {
-    const value = flags[name] ?? env[envName(name)] ?? decl.default;
+    const value = own(flags, name) ?? own(env, envName(name)) ?? decl.default;
     if (value === undefined) {
       throw new ConfigError(`variable '${name}' is required but has no value: pass --variable ${name}=... or set ${envName(name)}`);
     }

@@ -1,0 +1,54 @@
+/**
+ * What a guest's SQL statement may do beyond its granted database, decided from its text once, when the host
+ * prepares it (better-sqlite3 has no authorizer hook, which is how Spin's newer hosts deny `ATTACH`). A
+ * statement's kind is fixed by its first keyword, after comments, whitespace and an optional
+ * `EXPLAIN [QUERY PLAN]`; better-sqlite3 prepares exactly one statement per call, so there is no second one
+ * to hide behind the first.
+ *
+ * - **Refused**: `ATTACH` and `DETACH` (they open, or name, a file other than the granted database: another
+ *   component's key-value store, or any path the process can write), `VACUUM ... INTO` (writes a new file) and
+ *   the PRAGMAs that set the process-wide directories SQLite writes temporary files in.
+ * - **Changes the connection's state**: `PRAGMA` (settings live in the connection), `CREATE`/`DROP`/`ALTER`
+ *   (TEMP tables, views, triggers and indexes live in the connection; DDL on the file is rare at request time).
+ *   A connection that ran one is closed when the request ends, so the next request opens a fresh one, as each
+ *   Spin instance does. Anything else that touches `temp` needs a TEMP object created by the same request.
+ */
+import { codeWords } from './values.js';
+
+export interface StatementKind {
+  /** Why the statement is refused, for the guest's `io` error; undefined when it may run. */
+  refused?: string;
+  /** Whether running it may change the connection's own state (not only the file's contents). */
+  changesState: boolean;
+}
+
+const GRANT = 'a component may use only the databases it declares in sqlite_databases';
+/** PRAGMAs that point SQLite at other directories for the whole process (deprecated, still compiled in). */
+const DIRECTORY_PRAGMAS = new Set(['TEMP_STORE_DIRECTORY', 'DATA_STORE_DIRECTORY']);
+
+export function statementKind(sql: string): StatementKind {
+  const words = codeWords(sql);
+  let first = 0;
+  if (words[0] === 'EXPLAIN') first = words[1] === 'QUERY' && words[2] === 'PLAN' ? 3 : 1;
+  const keyword = words[first];
+  switch (keyword) {
+    case 'ATTACH':
+    case 'DETACH':
+      return { refused: `${keyword} is not allowed: ${GRANT} (this runtime refuses ATTACH and DETACH)`, changesState: true };
+    case 'VACUUM':
+      if (words.includes('INTO', first + 1)) return { refused: `VACUUM INTO is not allowed: it writes a file other than the granted database (${GRANT})`, changesState: true };
+      return { changesState: false };
+    case 'PRAGMA': {
+      // PRAGMA [schema.]name ...: the name is the first or second word after PRAGMA.
+      const name = [words[first + 1], words[first + 2]].find((word) => DIRECTORY_PRAGMAS.has(word ?? ''));
+      if (name !== undefined) return { refused: `PRAGMA ${name.toLowerCase()} is not allowed: it makes SQLite write files outside the granted database`, changesState: true };
+      return { changesState: true };
+    }
+    case 'CREATE':
+    case 'DROP':
+    case 'ALTER':
+      return { changesState: true };
+    default:
+      return { changesState: false };
+  }
+}

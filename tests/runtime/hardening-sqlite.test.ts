@@ -1,0 +1,226 @@
+/**
+ * A component reaches only what it was granted, and a request starts from a clean connection state:
+ * SQL that would attach or write other files is refused, connection-level changes (TEMP objects, PRAGMAs)
+ * do not outlive the request that made them, runtime-config labels cannot name paths, and prototype names
+ * (`constructor`, `__proto__`) are never mistaken for granted labels or variables.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statementKind } from '../../runtime/src/host/sqlite/statement-kind';
+import { codeWords } from '../../runtime/src/host/sqlite/values';
+import { fixtureManifest, ITEMS_TABLE, json, loadRuntime, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
+
+type QueryAnswer = { error?: string; columns?: string[]; rows?: Record<string, unknown>[] };
+
+describe('SQLite and key-value hardening on the fixture app', () => {
+  const dir = tempDir();
+  const stateDir = join(dir.path, 'state');
+  let spin: SpinRuntime;
+
+  beforeAll(async () => {
+    const { create } = await loadRuntime();
+    // One worker: every request below reuses the same pooled connections, as consecutive requests of a busy app do.
+    spin = await create({
+      from: fixtureManifest,
+      stateDir,
+      sqlite: [ITEMS_TABLE],
+      keyValues: { secret: 'alpha-only' },
+      minWorkers: 1,
+      maxWorkers: 1,
+      guestOutput: () => {},
+    });
+  });
+  afterAll(async () => {
+    await spin.dispose();
+    dir.remove();
+  });
+
+  const query = async (component: 'a' | 'f', sql: string, label = 'default'): Promise<QueryAnswer> =>
+    (await json(await spin.fetch(`/${component}/db/query?label=${encodeURIComponent(label)}&sql=${encodeURIComponent(sql)}`))) as QueryAnswer;
+  /** Another component on the same worker: beta serves /a/deeper/... with the default database. */
+  const betaQuery = async (sql: string): Promise<QueryAnswer> => (await json(await spin.fetch(`/a/deeper/db/query?sql=${encodeURIComponent(sql)}`))) as QueryAnswer;
+
+  describe('statements that touch other files', () => {
+    it('refuses ATTACH of the key-value file, as an io error naming ATTACH', async () => {
+      const kvFile = join(stateDir, 'sqlite_key_value.db');
+      const answer = await query('a', `ATTACH DATABASE '${kvFile}' AS kv`);
+      expect(answer.error).toMatch(/io/);
+      expect(answer.error).toMatch(/ATTACH/);
+      expect((await query('a', 'SELECT value FROM kv.spin_key_value')).error).toMatch(/no such table/);
+    });
+
+    it('refuses ATTACH of any path, however written, and creates no file', async () => {
+      const outside = join(dir.path, 'outside.db');
+      for (const sql of [
+        `ATTACH '${outside}' AS o`,
+        `  -- a comment\n /* another */ attach database '${outside}' as o`,
+        `EXPLAIN ATTACH '${outside}' AS o`,
+        `explain query plan Attach '${outside}' AS o`,
+        "ATTACH ':memory:' AS m",
+      ]) {
+        expect((await query('a', sql)).error, sql).toMatch(/ATTACH/);
+      }
+      expect((await query('a', 'DETACH DATABASE temp')).error).toMatch(/DETACH/);
+      expect(existsSync(outside)).toBe(false);
+    });
+
+    it('refuses VACUUM INTO and creates no file, but runs a plain VACUUM', async () => {
+      const copy = join(dir.path, 'copy.db');
+      expect((await query('a', `VACUUM INTO '${copy}'`)).error).toMatch(/VACUUM INTO/);
+      expect((await query('a', `vacuum main /* x */ into '${copy}'`)).error).toMatch(/VACUUM INTO/);
+      expect(existsSync(copy)).toBe(false);
+      expect(await query('a', 'VACUUM')).toEqual({ columns: [], rows: [] });
+    });
+
+    it('does not mistake the keywords inside literals, identifiers or comments', async () => {
+      expect(await query('a', "SELECT 'ATTACH' AS a, 'VACUUM INTO' AS \"into\" -- ATTACH")).toEqual({ columns: ['a', 'into'], rows: [{ a: 'ATTACH', into: 'VACUUM INTO' }] });
+    });
+
+    it('leaves no file outside the state directory', () => {
+      expect(readdirSync(dir.path).sort()).toEqual(['state']);
+    });
+  });
+
+  describe('connection state', () => {
+    it('does not let a TEMP table outlive the request that made it, for the same or another component', async () => {
+      expect((await query('a', 'CREATE TEMP TABLE leak (x TEXT)')).error).toBeUndefined();
+      expect((await query('a', 'SELECT * FROM temp.leak')).error).toMatch(/no such table/);
+      expect((await query('a', 'CREATE TEMP TABLE leak2 (x TEXT)')).error).toBeUndefined();
+      expect((await betaQuery('SELECT * FROM temp.leak2')).error).toMatch(/no such table/);
+    });
+
+    it('does not let a PRAGMA outlive the request that set it', async () => {
+      expect((await query('a', 'PRAGMA foreign_keys = OFF')).error).toBeUndefined();
+      expect(await query('a', 'PRAGMA foreign_keys')).toEqual({ columns: ['foreign_keys'], rows: [{ foreign_keys: 1 }] });
+      expect((await query('a', 'PRAGMA query_only = ON')).error).toBeUndefined();
+      expect((await betaQuery("INSERT INTO items (name) VALUES ('after query_only') RETURNING id")).error).toBeUndefined();
+    });
+
+    it('does not let a TEMP trigger outlive the request', async () => {
+      expect((await query('a', "CREATE TEMP TRIGGER spy AFTER INSERT ON items BEGIN UPDATE items SET name = 'spied' WHERE id = new.id; END")).error).toBeUndefined();
+      const inserted = (await json(await spin.fetch('/a/db/insert?name=plain'))) as { id: number };
+      expect(await query('a', `SELECT name FROM items WHERE id = ${inserted.id}`)).toEqual({ columns: ['name'], rows: [{ name: 'plain' }] });
+    });
+
+    it('keeps the key-value store working across requests', async () => {
+      await spin.fetch('/a/kv/set?key=k&value=v');
+      expect(await json(await spin.fetch('/a/kv/get?key=k'))).toEqual({ value: 'v' });
+      expect(await json(await spin.fetch('/a/kv/get?key=secret'))).toEqual({ value: 'alpha-only' });
+    });
+  });
+
+  describe('prototype names are not grants', () => {
+    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('Variables.get(%j) is "not found", not a trap', async (name) => {
+      const response = await spin.fetch(`/a/var?name=${name}`);
+      expect(response.status).toBe(200);
+      expect(await json(response)).toEqual({ value: null });
+    });
+
+    it.each(['constructor', '__proto__', 'toString'])('database %j is access-denied', async (label) => {
+      expect((await query('a', 'SELECT 1', label)).error).toMatch(/access-denied/);
+    });
+
+    it.each(['constructor', '__proto__', 'toString'])('key-value store %j is access-denied', async (label) => {
+      expect(((await json(await spin.fetch(`/a/kv/open?label=${label}`))) as { error?: string }).error).toMatch(/access-denied/);
+    });
+  });
+});
+
+describe('statementKind (classified once per SQL text, when prepared)', () => {
+  it.each([
+    ["ATTACH 'x.db' AS x", /^ATTACH is not allowed/],
+    ['/* a */ -- b\n  detach x', /^DETACH is not allowed/],
+    ["EXPLAIN QUERY PLAN attach 'x' as y", /^ATTACH/],
+    ["VACUUM INTO 'copy.db'", /^VACUUM INTO/],
+    ["VACUUM main INTO 'copy.db'", /^VACUUM INTO/],
+    ["PRAGMA temp_store_directory = '/tmp'", /temp_store_directory/],
+    ["PRAGMA main.temp_store_directory = '/tmp'", /temp_store_directory/],
+  ])('refuses %j', (sql, reason) => {
+    expect(statementKind(sql).refused).toMatch(reason);
+  });
+
+  it.each(['PRAGMA foreign_keys = OFF', 'pragma table_info(items)', 'CREATE TEMP TABLE t (x)', 'create table t (x)', 'DROP TABLE t', 'ALTER TABLE t ADD y', 'EXPLAIN PRAGMA x'])(
+    '%j may change the connection state',
+    (sql) => {
+      expect(statementKind(sql)).toEqual({ changesState: true });
+    },
+  );
+
+  it.each([
+    "SELECT 'ATTACH' FROM t",
+    'SELECT "attach" FROM t -- ATTACH',
+    "INSERT INTO t VALUES ('PRAGMA')",
+    'VACUUM',
+    "VACUUM 'into'",
+    'WITH x AS (SELECT 1) SELECT * FROM x',
+    'UPDATE t SET create_at = 1',
+  ])('%j runs on a clean connection without dirtying it', (sql) => {
+    expect(statementKind(sql)).toEqual({ changesState: false });
+  });
+
+  it('reads the bare words only', () => {
+    expect(codeWords("select x'ff', 1e5, \"q\" /* c */ from[t]where a--b\n=?1")).toEqual(['SELECT', 'X', 'FROM', 'WHERE', 'A']);
+  });
+});
+
+describe('labels', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  /** Resolves with 'started' (after stopping it again) when the runtime starts: every case here expects a refusal. */
+  const start = async (manifestBody: string, runtimeConfig?: string): Promise<string> => {
+    const { create } = await loadRuntime();
+    const manifest = writeManifest(dir.path, manifestBody);
+    let runtimeConfigFile: string | undefined;
+    if (runtimeConfig !== undefined) {
+      runtimeConfigFile = join(dir.path, 'runtime-config.toml');
+      writeFileSync(runtimeConfigFile, runtimeConfig);
+    }
+    const spin = await create({ from: manifest, stateDir: join(dir.path, 'state'), runtimeConfigFile, guestOutput: () => {} });
+    await spin.dispose();
+    return 'started';
+  };
+  const component = (key: string, labels: string) => `
+[[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = GUEST_WASM
+${key} = ${labels}
+`;
+
+  it.each([
+    ['sqlite_database', '../../../escaped'],
+    ['key_value_store', '../../../escaped'],
+    ['sqlite_database', 'a/b'],
+    ['key_value_store', '.hidden'],
+  ])('refuses [%s."%s"] in the runtime config, naming the key, and writes nothing', async (section, label) => {
+    const err = start(component('sqlite_databases', '["default"]'), `[${section}.${JSON.stringify(label)}]\ntype = "spin"\n`);
+    await expect(err).rejects.toThrow(`${section}.${label}`);
+    await expect(err).rejects.toThrow(/kebab-case or snake_case/);
+    expect(existsSync(join(dir.path, 'escaped.db'))).toBe(false);
+    expect(existsSync(join(dir.path, 'state'))).toBe(false);
+  });
+
+  it.each([
+    ['sqlite_databases', 'constructor'],
+    ['key_value_stores', 'constructor'],
+  ])('%s = [%j] is undefined, not a prototype member', async (key, label) => {
+    await expect(start(component(key, JSON.stringify([label])))).rejects.toThrow(/uses (sqlite database|key-value store) 'constructor', which is not defined/);
+  });
+
+  it.each([
+    ['sqlite_databases', '__proto__'],
+    ['key_value_stores', 'My.Store'],
+    ['sqlite_databases', '../x'],
+  ])('%s = [%j] is refused as Spin refuses it (kebab-case or snake_case)', async (key, label) => {
+    await expect(start(component(key, JSON.stringify([label])))).rejects.toThrow(/kebab-case or snake_case/);
+  });
+
+  it('refuses a component variable template that names a prototype member', async () => {
+    await expect(start(`${component('sqlite_databases', '[]')}[component.c.variables]\nx = "{{ constructor }}"\n`)).rejects.toThrow(
+      /refers to '\{\{ constructor \}\}' but \[variables\] has no 'constructor'/,
+    );
+  });
+});
