@@ -122,8 +122,8 @@ export class Dispatcher {
             response = text(503, 'Service Unavailable: shutting down');
             break;
           case 'busy': {
-            // The worker pool's queue is full (or it refused a chained call to get unstuck): never hang.
-            note += ' - busy: queue full or pool stuck';
+            // The worker pool could not run it (queue full, no worker in time, stuck): never hang.
+            note += ` - busy: ${outcome.reason}`;
             const busy = text(503, 'Service Unavailable: the server is busy, retry later');
             busy.headers.push(['retry-after', '1']);
             response = busy;

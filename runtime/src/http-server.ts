@@ -16,6 +16,11 @@ import type { WireRequest, WireResponse } from './protocol.js';
 import { declaredLength, responseProblem, sendsBody } from './response-framing.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Request body bytes held at once, all requests together (read, queued or being served): beyond it a request
+ * is answered 503 with `Retry-After` rather than buffered, so many slow uploads cannot exhaust the memory.
+ */
+export const MAX_BODY_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 /** Connection-level headers: Node writes its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 /**
@@ -27,14 +32,25 @@ const NOT_FROM_GUEST = new Set([...HOP_BY_HOP, 'content-length', 'trailer']);
 export type Handle = (request: WireRequest, clientAddr: string) => Promise<WireResponse>;
 
 class BodyTooLarge extends Error {}
+class BodyBudgetSpent extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array | null> {
+/** The request body bytes the server holds, against {@link MAX_BODY_BYTES_IN_FLIGHT}. */
+interface BodyBudget {
+  held: number;
+  limit: number;
+}
+
+/** Reads the whole body, counting it against `budget` as it arrives; the caller gives `held` bytes back. */
+async function readBody(req: IncomingMessage, budget: BodyBudget, held: { bytes: number }): Promise<Uint8Array | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buffer = chunk as Buffer;
     size += buffer.length;
     if (size > MAX_BODY_BYTES) throw new BodyTooLarge('request body too large');
+    if (budget.held + buffer.length > budget.limit) throw new BodyBudgetSpent('request bodies in flight exceed the budget');
+    budget.held += buffer.length;
+    held.bytes += buffer.length;
     chunks.push(buffer);
   }
   return size === 0 ? null : new Uint8Array(Buffer.concat(chunks));
@@ -117,7 +133,8 @@ function writeResponse(req: IncomingMessage, res: ServerResponse, response: Wire
   }
   const declared = declaredLength(response.headers);
   const length = 'length' in declared ? declared.length : undefined;
-  if (length !== undefined) headers['content-length'] = [String(length)];
+  // RFC 9110 8.6: no Content-Length on a 204 (nor a 1xx, which never gets here).
+  if (length !== undefined && response.status !== 204) headers['content-length'] = [String(length)];
   else if (sendsBody(method, response.status) && response.body.length === 0) headers['content-length'] = ['0'];
   if (response.closeConnection) headers.connection = ['close'];
   else if (req.httpVersion === '1.1' && res.shouldKeepAlive) res.removeHeader('connection');
@@ -140,10 +157,13 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Receives a line for each answer that could not be written (default: stderr). */
   log?: (line: string) => void;
+  /** Default {@link MAX_BODY_BYTES_IN_FLIGHT}. */
+  maxBodyBytesInFlight?: number;
 }
 
 export async function startServer(address: ListenAddress, handle: Handle, options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const budget: BodyBudget = { held: 0, limit: options.maxBodyBytesInFlight ?? MAX_BODY_BYTES_IN_FLIGHT };
 
   /** Whatever went wrong, this request gets an answer (or its connection is cut) and the server lives. */
   const lastResort = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
@@ -172,16 +192,31 @@ export async function startServer(address: ListenAddress, handle: Handle, option
       plain(res, 400, 'Bad Request');
       return;
     }
-    let body: Uint8Array | null;
-    try {
-      body = await readBody(req);
-    } catch (error) {
-      const tooLarge = error instanceof BodyTooLarge;
-      plain(res, tooLarge ? 413 : 400, tooLarge ? 'Payload Too Large' : 'Bad Request');
+    // A declared length over the limit is refused before a byte of it is read.
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+      plain(res, 413, 'Payload Too Large');
       return;
     }
-    const request: WireRequest = { method: req.method ?? 'GET', url: `http://${authority}${pathWithQuery}`, authority, pathWithQuery, headers: headerPairs(req.rawHeaders), body };
-    writeResponse(req, res, await handle(request, clientAddr));
+    const held = { bytes: 0 };
+    try {
+      let body: Uint8Array | null;
+      try {
+        body = await readBody(req, budget, held);
+      } catch (error) {
+        if (error instanceof BodyBudgetSpent) {
+          res.setHeader('retry-after', '1');
+          plain(res, 503, 'Service Unavailable: too many request bodies in flight, retry later');
+        } else {
+          const tooLarge = error instanceof BodyTooLarge;
+          plain(res, tooLarge ? 413 : 400, tooLarge ? 'Payload Too Large' : 'Bad Request');
+        }
+        return;
+      }
+      const request: WireRequest = { method: req.method ?? 'GET', url: `http://${authority}${pathWithQuery}`, authority, pathWithQuery, headers: headerPairs(req.rawHeaders), body };
+      writeResponse(req, res, await handle(request, clientAddr));
+    } finally {
+      budget.held -= held.bytes;
+    }
   };
 
   const server: Server = createServer({ keepAlive: true }, (req, res) => {

@@ -46,10 +46,12 @@ export interface CreateOptions extends HostOptions {
   /** Transpile cache (default `node_modules/.cache/spin-runtime` of this checkout). */
   cacheDir?: string;
   minWorkers?: number;
-  /** Worker cap, blocked ones included (default: 4 per core, 4 to 16, less on a small machine). */
+  /** Worker cap, blocked ones included (default: 8 per core, 4 to 32, less on a small machine); ordinary growth stops at half. */
   maxWorkers?: number;
   /** New requests that may wait for a worker; beyond them the answer is 503 with Retry-After (default 1024). */
   maxQueuedRequests?: number;
+  /** Request body bytes the listener holds at once, all requests together; beyond it 503 (default 256 MiB). */
+  maxBodyBytesInFlight?: number;
   /** Bytes each instance's linear memory may grow to, as Spin's `--max-instance-memory` (default: no limit). */
   maxInstanceMemory?: number;
   /** For tests: delays, statuses and traps injected into requests to components (see faults.ts). */
@@ -177,7 +179,9 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
 
   let server: RunningServer | undefined;
   try {
-    server = listen ? await startServer(listen, tracked, { log }) : undefined;
+    server = listen
+      ? await startServer(listen, tracked, { log, ...(options.maxBodyBytesInFlight === undefined ? {} : { maxBodyBytesInFlight: options.maxBodyBytesInFlight }) })
+      : undefined;
   } catch (error) {
     await pool.close();
     throw new ConfigError(`--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`);

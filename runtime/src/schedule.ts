@@ -47,8 +47,14 @@ export interface PlanInput {
   readonly fresh: readonly QueuedTask[];
   /** Workers kept even when idle. */
   readonly min: number;
-  /** Hard cap on workers, blocked ones included. */
+  /** Workers for ordinary growth (new requests, chained calls of requests that still compute). */
   readonly max: number;
+  /**
+   * Hard cap on workers, blocked ones included (>= `max`). Only requests that compute nothing (every worker of
+   * theirs waits on a call) may take the pool from `max` up to it: blocked workers cost memory, not CPU, and
+   * without a worker such a request can never finish.
+   */
+  readonly ceiling: number;
   /** Workers allowed to compute at once (the cores). */
   readonly runnable: number;
   /** Chained calls of one root allowed to compute at once (blocked ones do not count). */
@@ -65,7 +71,7 @@ export interface Assignment {
 export interface Plan {
   /** In the order decided; `task` indices are into the snapshot's queues (not necessarily their heads). */
   readonly assignments: readonly Assignment[];
-  /** Workers to start now (never past `max`). */
+  /** Workers to start now (past `max` only for requests that compute nothing; never past `ceiling`). */
   readonly spawn: number;
   /** Indices into `nested` of chained calls to answer busy (503) at once: the pool is stuck without them. */
   readonly busy: readonly number[];
@@ -206,10 +212,10 @@ export function plan(input: PlanInput): Plan {
   });
   let eligible = 0;
   for (const value of allowed.values()) eligible += value;
-  const spawn = workersToStart(input, urgentRoots.size + starvedComponents.size, eligible);
+  const spawn = workersToStart(input, urgentRoots.size, starvedComponents.size, eligible);
 
   let busy: number[] = [];
-  if (spawn === 0 && assignments.length === 0 && slots.length >= input.max && slots.every((s) => s.ready && s.running !== undefined && s.blocked)) {
+  if (spawn === 0 && assignments.length === 0 && slots.length >= input.ceiling && slots.every((s) => s.ready && s.running !== undefined && s.blocked)) {
     // Stuck: every worker waits for a call, and no worker may be added. Refuse the queued calls of the
     // youngest request, so that its callers get answers (503) and free their workers, rather than all of
     // them waiting for the time limit.
@@ -236,9 +242,10 @@ function idleSlot(slots: readonly SlotState[], idle: readonly boolean[], compone
  * that computes nothing, a component with no request running), whatever computes elsewhere; and one per
  * other chained call allowed to compute while fewer than `runnable` workers compute. Workers still starting
  * count against all of these. New requests beyond those wait for a free worker instead, which keeps the
- * pool (its memory and start-up cost) small.
+ * pool (its memory and start-up cost) small. Up to `max`, or `ceiling` while some root computes nothing.
  */
-function workersToStart(input: PlanInput, needed: number, eligible: number): number {
+function workersToStart(input: PlanInput, urgent: number, starved: number, eligible: number): number {
+  const needed = urgent + starved;
   let starting = 0;
   let runnable = 0;
   // Counted on the snapshot: an idle worker and one that has just been given a task are both runnable.
@@ -249,7 +256,7 @@ function workersToStart(input: PlanInput, needed: number, eligible: number): num
   const size = input.slots.length;
   const extra = Math.max(0, Math.min(eligible, input.runnable - runnable));
   const wanted = Math.max(input.min - size, needed + extra - starting);
-  return Math.max(0, Math.min(wanted, input.max - size));
+  return Math.max(0, Math.min(wanted, (urgent > 0 ? input.ceiling : input.max) - size));
 }
 
 export interface QueueState {
@@ -279,11 +286,17 @@ const MIB = 1024 * 1024;
 const WORKER_BYTES = 64 * MIB;
 
 /**
- * The default worker cap: 4 per core, between 4 (enough for nested chains a -> b -> a -> c) and 16, and no
- * more than half the machine's memory allows at `WORKER_BYTES` per worker plus `maxInstanceMemory` when set.
+ * The default hard cap on workers: 8 per core, between 4 (enough for nested chains a -> b -> a -> c) and 32,
+ * and no more than half the machine's memory allows at `WORKER_BYTES` per worker plus `maxInstanceMemory`
+ * when set. Ordinary growth stops at half of it (`ordinaryWorkers`).
  */
 export function defaultMaxWorkers(input: { cores: number; totalMemory: number; maxInstanceMemory?: number }): number {
-  const byCores = Math.min(16, 4 * Math.max(1, input.cores));
+  const byCores = Math.min(32, 8 * Math.max(1, input.cores));
   const byMemory = Math.floor(input.totalMemory / 2 / (WORKER_BYTES + (input.maxInstanceMemory ?? 0)));
   return Math.max(4, Math.min(byCores, byMemory));
+}
+
+/** The workers for ordinary growth under a hard cap of `ceiling`: half of it, at least `min`. */
+export function ordinaryWorkers(ceiling: number, min: number): number {
+  return Math.max(min, Math.floor(ceiling / 2));
 }

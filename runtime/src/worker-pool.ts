@@ -14,7 +14,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { STOCK_LIMIT } from './instances.js';
-import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, mayQueue, plan, type QueuedTask, type SlotState } from './schedule.js';
+import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, mayQueue, ordinaryWorkers, plan, type QueuedTask, type SlotState } from './schedule.js';
 import type { ComponentSetup, FromWorker, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
 
 export type RunOutcome =
@@ -23,7 +23,8 @@ export type RunOutcome =
   | { kind: 'timeout' }
   | { kind: 'closed' }
   /** The queue is full (or the pool is stuck and this chained call was refused): answer 503, retry later. */
-  | { kind: 'busy' };
+  /** Not run: `reason` says why (the queue is full, the request waited too long for a worker, the pool was stuck). */
+  | { kind: 'busy'; reason: string };
 
 
 export interface PoolOptions {
@@ -113,6 +114,12 @@ export class WorkerPool {
   /** Starts the minimum number of workers and resolves when they have loaded every component. */
   async start(): Promise<void> {
     await Promise.all(Array.from({ length: this.#min }, () => this.#spawn()));
+    // The first request to each component should not pay for a first instantiation: each worker prepares
+    // instances of up to STOCK_LIMIT components, starting at a different one, so together they cover them all.
+    const components = Object.keys(this.#options.components);
+    [...this.#slots].forEach((slot, i) => {
+      for (let k = 0; k < Math.min(STOCK_LIMIT, components.length); k++) this.#prepare(slot, components[(i * STOCK_LIMIT + k) % components.length] ?? '');
+    });
   }
 
   /** Workers now, starting ones included (for tests and diagnostics). */
@@ -132,7 +139,7 @@ export class WorkerPool {
     const parent = depth > 0 ? this.#caller : undefined;
     const id = ++this.#nextTaskId;
     const root = parent?.root ?? id;
-    if (!mayQueue(this.#queueState(depth, component, root), this.#maxQueued)) return Promise.resolve({ kind: 'busy' });
+    if (!mayQueue(this.#queueState(depth, component, root), this.#maxQueued)) return Promise.resolve({ kind: 'busy', reason: 'queue full' });
     return new Promise<RunOutcome>((resolve) => {
       const task: Task = {
         id,
@@ -228,12 +235,20 @@ export class WorkerPool {
     await slot.worker.terminate();
   }
 
+  /**
+   * The task's time is up: a queued one waited the whole time limit for a worker (busy: no component ran, so
+   * no component is to blame), a running one overran it (its worker is replaced).
+   */
   #expire(task: Task): void {
     for (const queue of [this.#nested, this.#fresh]) {
       const index = queue.indexOf(task);
       if (index >= 0) queue.splice(index, 1);
     }
     const slot = task.slot;
+    if (!slot) {
+      this.#finish(task, { kind: 'busy', reason: 'no worker became free within the request time limit' });
+      return;
+    }
     if (slot && slot.task === task) {
       slot.task = undefined;
       void this.#kill(slot).then(() => this.#schedule());
@@ -301,7 +316,13 @@ export class WorkerPool {
    */
   #prepareIfIdle(slot: Slot): void {
     const component = slot.lastComponent;
-    if (slot.task || this.#nested.length + this.#fresh.length > 0 || !component || slot.prepared.has(component)) return;
+    if (slot.task || this.#nested.length + this.#fresh.length > 0 || !component) return;
+    this.#prepare(slot, component);
+  }
+
+  /** Asks the worker for a ready instance of `component` (it evicts its oldest when it holds STOCK_LIMIT). */
+  #prepare(slot: Slot, component: string): void {
+    if (slot.prepared.has(component)) return;
     if (slot.prepared.size >= STOCK_LIMIT) {
       const [oldest] = slot.prepared;
       if (oldest !== undefined) slot.prepared.delete(oldest);
@@ -323,7 +344,8 @@ export class WorkerPool {
       nested,
       fresh,
       min: this.#min,
-      max: this.#max,
+      max: ordinaryWorkers(this.#max, this.#min),
+      ceiling: this.#max,
       runnable: this.#runnable,
       chainLimit: this.#chainLimit,
     });
@@ -344,7 +366,7 @@ export class WorkerPool {
       this.#fresh = fresh.filter((task) => !taken.has(task));
     }
     for (const [slot, task] of started) this.#start(slot, task);
-    for (const task of refused) this.#finish(task, { kind: 'busy' });
+    for (const task of refused) this.#finish(task, { kind: 'busy', reason: 'every worker waits on a chained call' });
     for (let index = 0; index < spawn; index += 1) {
       this.#spawn().catch(() => {
         // #lose already failed its task and rescheduled.
@@ -353,6 +375,9 @@ export class WorkerPool {
   }
 
   #start(slot: Slot, task: Task): void {
+    // The time limit counts from here: time spent queued is the pool's, limited separately (#expire).
+    clearTimeout(task.timer);
+    task.timer = setTimeout(() => this.#expire(task), this.#options.requestTimeoutMs);
     slot.task = task;
     slot.waiting = 0;
     slot.prepared.delete(task.component);

@@ -196,10 +196,10 @@ describe('HTTP hardening, over real sockets', () => {
 
   describe('the per-request boundary of the HTTP server', () => {
     /** A server of its own whose handler answers what a test gives it (no guest could send these). */
-    async function serverAnswering(answer: () => Promise<WireResponse>): Promise<{ port: number; logged: string[]; close(): Promise<void> }> {
+    async function serverAnswering(answer: () => Promise<WireResponse>, maxBodyBytesInFlight?: number): Promise<{ port: number; logged: string[]; close(): Promise<void> }> {
       const { startServer } = (await import(join(repoRoot, 'runtime/dist/http-server.js'))) as typeof HttpServerModule;
       const logged: string[] = [];
-      const server = await startServer({ host: '127.0.0.1', port: 0 }, answer, { log: (line) => logged.push(line) });
+      const server = await startServer({ host: '127.0.0.1', port: 0 }, answer, { log: (line) => logged.push(line), ...(maxBodyBytesInFlight === undefined ? {} : { maxBodyBytesInFlight }) });
       return { port: Number(new URL(server.url).port), logged, close: () => server.close() };
     }
 
@@ -228,6 +228,38 @@ describe('HTTP hardening, over real sockets', () => {
       }
     });
 
+    it('refuses a declared body over 16 MB at once (413), without waiting for it', async () => {
+      const { responses, closed } = await exchange(port, 'POST /a/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999\r\n\r\n', ['POST'], 3000);
+      expect(responses.map((r) => r.status)).toEqual([413]);
+      expect(closed).toBe(true);
+    });
+
+    it('answers 503 with Retry-After once the request bodies held at once pass their budget, and frees it after', async () => {
+      const ok: WireResponse = { status: 200, headers: [], body: new TextEncoder().encode('fine') };
+      const server = await serverAnswering(() => Promise.resolve(ok), 1000);
+      const post = (length: number, body: string): string => `POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: ${length}\r\n\r\n${body}`;
+      try {
+        // A slow upload holds 600 of its 800 bytes...
+        const slow = connect(server.port, '127.0.0.1');
+        const slowData: Buffer[] = [];
+        slow.on('data', (chunk: Buffer) => slowData.push(chunk));
+        const slowEnded = new Promise<void>((resolve) => slow.on('close', () => resolve()));
+        slow.write(post(800, 'a'.repeat(600)));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        // ...so a second body of 600 bytes does not fit: 503 at once, told when to retry.
+        const refused = await exchange(server.port, post(600, 'b'.repeat(600)), ['POST'], 3000);
+        expect(refused.responses.map((r) => [r.status, header(r, 'retry-after')])).toEqual([[503, '1']]);
+        // The slow upload completes and is answered; its bytes are given back, so the same body now fits.
+        slow.write('a'.repeat(200));
+        await slowEnded;
+        expect(Buffer.concat(slowData).toString()).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\nfine\r\n/);
+        const accepted = await exchange(server.port, post(600, 'c'.repeat(600)), ['POST'], 3000);
+        expect(accepted.responses.map((r) => [r.status, r.body.toString()])).toEqual([[200, 'fine']]);
+      } finally {
+        await server.close();
+      }
+    });
+
     it('drops a trailer header from a guest (no trailers are ever sent) instead of failing', async () => {
       const { responses } = await exchange(port, getClose('/a/respond?header=trailer:x-t&header=content-length:2&body=hi'), ['GET']);
       expect(responses.map((r) => [r.status, header(r, 'trailer'), r.body.toString()])).toEqual([[200, undefined, 'hi']]);
@@ -250,6 +282,11 @@ describe('HTTP hardening, over real sockets', () => {
         expect(lines.some((line) => line.includes('content-length'))).toBe(true);
       });
     }
+
+    it('sends no content-length with a 204, whatever the guest declared', async () => {
+      const { responses } = await exchange(port, getClose('/a/respond?status=204&header=content-length:10'), ['GET']);
+      expect(responses.map((r) => [r.status, header(r, 'content-length')])).toEqual([[204, undefined]]);
+    });
 
     it('keeps a matching content-length, and the connection alive', async () => {
       const first = get('/a/respond?header=content-length:5&body=hello');

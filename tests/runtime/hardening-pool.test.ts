@@ -69,7 +69,44 @@ describe('a bounded queue', () => {
   }, 60_000);
 });
 
+describe('the time limit and the queue', () => {
+  it('counts the time limit from when a request starts running; one that waited it out in the queue is 503, not 504', async () => {
+    const lines: string[] = [];
+    // Two workers, one new request at a time: three 1.5 s requests run one after the other.
+    const spin = await start({ minWorkers: 2, maxWorkers: 2, requestTimeoutMs: 2000, log: (line) => lines.push(line) });
+    const first = timed(spin, '/a/sleep?ms=1500');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = timed(spin, '/a/sleep?ms=1500');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const third = timed(spin, '/a/sleep?ms=1500');
+    const results = await Promise.all([first, second, third]);
+    // The second waited ~1.5 s, then ran 1.5 s: 3 s in all, yet within its own 2 s of running.
+    expect(results.map((r) => r.status)).toEqual([200, 200, 503]);
+    expect(results[2]?.retryAfter).toBe('1');
+    expect(lines.some((line) => / 503 .* - busy: no worker became free within the request time limit/.test(line))).toBe(true);
+    expect(lines.some((line) => / 504 /.test(line))).toBe(false);
+  }, 60_000);
+});
+
 describe('fair scheduling', () => {
+  it('serves three-deep chains (page -> aggregates -> data) at concurrency 16 without a 503', async () => {
+    const spin = await start({ requestTimeoutMs: 30_000 });
+    const deep = `/a${chainPath('alpha', chainPath('hidden', '/sleep?ms=200'))}`;
+    const statuses: number[] = [];
+    let sent = 0;
+    const client = async (): Promise<void> => {
+      while (sent < 64) {
+        sent += 1;
+        const r = await timed(spin, deep);
+        // alpha answers what its chained call got: the innermost status is in the body.
+        statuses.push(r.status === 200 && r.body.includes('\\"status\\":200') ? 200 : r.status === 200 ? 502 : r.status);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, client));
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+  }, 120_000);
+
+
   it('answers another component within 3 s while slow requests and a 100-way fan-out fill the pool', async () => {
     const spin = await start({ requestTimeoutMs: 60_000 });
     const fanout = timed(spin, `/a${fanoutPath(Array<string>(100).fill('hidden'), '/sleep?ms=100')}`);

@@ -97,6 +97,15 @@ describe('SQLite and key-value hardening on the fixture app', () => {
       expect((await betaQuery("INSERT INTO items (name) VALUES ('after query_only') RETURNING id")).error).toBeUndefined();
     });
 
+    it('refuses the PRAGMAs that act on the whole process, however the name is quoted', async () => {
+      expect((await query('a', 'PRAGMA "hard_heap_limit" = 200000')).error).toMatch(/hard_heap_limit is not allowed/);
+      expect((await query('a', "PRAGMA 'temp_store_directory' = '/tmp'")).error).toMatch(/temp_store_directory is not allowed/);
+      expect(await query('a', 'PRAGMA temp_store_directory')).toMatchObject({ error: expect.stringMatching(/not allowed/) });
+      // Another component's SQLite still has all the memory it needs.
+      const big = await betaQuery('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT length(group_concat(x)) AS n FROM c');
+      expect(big).toEqual({ columns: ['n'], rows: [{ n: 588894 }] });
+    });
+
     it('does not let a TEMP trigger outlive the request', async () => {
       expect((await query('a', "CREATE TEMP TRIGGER spy AFTER INSERT ON items BEGIN UPDATE items SET name = 'spied' WHERE id = new.id; END")).error).toBeUndefined();
       const inserted = (await json(await spin.fetch('/a/db/insert?name=plain'))) as { id: number };
@@ -136,6 +145,14 @@ describe('statementKind (classified once per SQL text, when prepared)', () => {
     ["VACUUM main INTO 'copy.db'", /^VACUUM INTO/],
     ["PRAGMA temp_store_directory = '/tmp'", /temp_store_directory/],
     ["PRAGMA main.temp_store_directory = '/tmp'", /temp_store_directory/],
+    // Quoted names, which SQLite accepts as the pragma's name.
+    ["PRAGMA \"temp_store_directory\" = '/tmp'", /temp_store_directory/],
+    ["PRAGMA 'temp_store_directory'", /temp_store_directory/],
+    ["PRAGMA [data_store_directory] = '/tmp'", /data_store_directory/],
+    ['PRAGMA `main`.`temp_store_directory`', /temp_store_directory/],
+    // Process-wide heap limits: one component would starve every other's SQLite.
+    ['PRAGMA hard_heap_limit=200000', /hard_heap_limit/],
+    ["PRAGMA 'soft_heap_limit' = 1", /soft_heap_limit/],
   ])('refuses %j', (sql, reason) => {
     expect(statementKind(sql).refused).toMatch(reason);
   });

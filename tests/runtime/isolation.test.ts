@@ -39,7 +39,11 @@ describe('failure isolation', () => {
 
   it('survives more runaway guests than it has workers', async () => {
     const runaways = await Promise.all([spin.fetch('/a/spin'), spin.fetch('/a/deeper/spin'), spin.fetch('/a/spin')]);
-    expect(runaways.map((r) => r.status)).toEqual([504, 504, 504]);
+    // Each either ran and overran its limit (504), or, when no worker became free for it within the limit,
+    // waited it out in the queue (503 with Retry-After: no component ran, none is to blame).
+    for (const r of runaways) expect([504, 503]).toContain(r.status);
+    expect(runaways.filter((r) => r.status === 504).length).toBeGreaterThanOrEqual(2);
+    for (const r of runaways.filter((r) => r.status === 503)) expect(r.headers.get('retry-after')).toBe('1');
     expect((await spin.fetch('/a/echo')).status).toBe(200);
   });
 });

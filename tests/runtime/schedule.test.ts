@@ -3,7 +3,7 @@
  * queued task goes to which idle worker, the admission limit for new requests, and how many workers to start.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultMaxWorkers, freshLimit, mayQueue, plan, starvedLimit, type PlanInput, type QueuedTask, type SlotState } from '../../runtime/src/schedule';
+import { defaultMaxWorkers, freshLimit, mayQueue, ordinaryWorkers, plan, starvedLimit, type PlanInput, type QueuedTask, type SlotState } from '../../runtime/src/schedule';
 
 const idle = (...prepared: string[]): SlotState => ({ ready: true, running: undefined, blocked: false, prepared: new Set(prepared) });
 const starting = (): SlotState => ({ ready: false, running: undefined, blocked: false, prepared: new Set() });
@@ -22,7 +22,7 @@ const request = (root: number, component = 'a'): QueuedTask => ({ root, depth: 0
 const call = (root: number, depth = 1, component = 'b'): QueuedTask => ({ root, depth, component });
 
 function input(overrides: Partial<PlanInput>): PlanInput {
-  return { slots: [], nested: [], fresh: [], min: 0, max: 64, runnable: 4, chainLimit: 4, ...overrides };
+  return { slots: [], nested: [], fresh: [], min: 0, max: 64, runnable: 4, chainLimit: 4, ...overrides, ceiling: overrides.ceiling ?? overrides.max ?? 64 };
 }
 
 describe('assignments', () => {
@@ -174,6 +174,15 @@ describe('workers to start', () => {
     expect(plan(input({ slots: [], min: 4, max: 3 })).spawn).toBe(3);
   });
 
+  it('lets requests that compute nothing take the pool past `max`, up to `ceiling`, and nothing else', () => {
+    // Three requests, each waiting on a chained call (page -> aggregates -> data is three deep), at max 3.
+    const slots = [busy(1, 0, true), busy(2, 0, true), busy(3, 0, true)];
+    expect(plan(input({ slots, nested: [call(1), call(2), call(3)], max: 3, ceiling: 5 })).spawn).toBe(2);
+    expect(plan(input({ slots, nested: [call(1), call(2), call(3)], max: 3, ceiling: 3 })).spawn).toBe(0);
+    // A new request alone never grows the pool past `max`.
+    expect(plan(input({ slots, fresh: [request(4, 'b')], runnable: 1, max: 3, ceiling: 5 })).spawn).toBe(0);
+  });
+
   it('tops the pool up to `min`, counting workers still starting', () => {
     expect(plan(input({ slots: [], min: 2 })).spawn).toBe(2);
     expect(plan(input({ slots: [starting()], min: 2 })).spawn).toBe(1);
@@ -192,6 +201,12 @@ describe('when the pool is stuck', () => {
     const slots = [busy(1, 0, true), busy(1, 1, true), busy(2, 0, true), busy(2, 1, true)];
     const nested = [call(1, 2), call(2, 2), call(2, 1)];
     expect(plan(input({ slots, nested, max: 4 }))).toEqual({ assignments: [], spawn: 0, busy: [1, 2] });
+  });
+
+  it('refuses nothing below `ceiling`: a stuck request gets another worker instead', () => {
+    const slots = [busy(1, 0, true), busy(1, 1, true), busy(2, 0, true), busy(2, 1, true)];
+    const nested = [call(1, 2), call(2, 2), call(2, 1)];
+    expect(plan(input({ slots, nested, max: 4, ceiling: 6 }))).toEqual({ assignments: [], spawn: 2, busy: [] });
   });
 
   it('refuses nothing while a worker computes, starts, or may still be added', () => {
@@ -223,11 +238,13 @@ describe('limits', () => {
     expect(mayQueue({ depth: 2, fresh: 0, freshOfComponent: 0, nestedOfRoot: 128 }, 64)).toBe(false);
   });
 
-  it('caps the workers at 4 per core, between 4 and 16, within half the memory', () => {
+  it('caps the workers at 8 per core, between 4 and 32, within half the memory; ordinary growth at half of that', () => {
     const GiB = 1024 ** 3;
-    expect(defaultMaxWorkers({ cores: 2, totalMemory: 24 * GiB })).toBe(8);
-    expect(defaultMaxWorkers({ cores: 32, totalMemory: 64 * GiB })).toBe(16);
-    expect(defaultMaxWorkers({ cores: 1, totalMemory: 24 * GiB })).toBe(4);
+    expect(defaultMaxWorkers({ cores: 2, totalMemory: 24 * GiB })).toBe(16);
+    expect(defaultMaxWorkers({ cores: 32, totalMemory: 64 * GiB })).toBe(32);
+    expect(defaultMaxWorkers({ cores: 1, totalMemory: 24 * GiB })).toBe(8);
+    expect(ordinaryWorkers(16, 2)).toBe(8);
+    expect(ordinaryWorkers(4, 3)).toBe(3);
     // 1 GiB: 512 MiB at 64 MiB a worker.
     expect(defaultMaxWorkers({ cores: 4, totalMemory: GiB })).toBe(8);
     // A 2 GiB instance limit counts per worker; never below 4.

@@ -7,7 +7,7 @@
  *
  * - **Refused**: `ATTACH` and `DETACH` (they open, or name, a file other than the granted database: another
  *   component's key-value store, or any path the process can write), `VACUUM ... INTO` (writes a new file) and
- *   the PRAGMAs that set the process-wide directories SQLite writes temporary files in.
+ *   the PRAGMAs that act on the whole process (temporary-file directories, heap limits), however quoted.
  * - **Changes the connection's state**: `PRAGMA` (settings live in the connection), `CREATE`/`DROP`/`ALTER`
  *   (TEMP tables, views, triggers and indexes live in the connection; DDL on the file is rare at request time).
  *   A connection that ran one is closed when the request ends, so the next request opens a fresh one, as each
@@ -23,8 +23,12 @@ export interface StatementKind {
 }
 
 const GRANT = 'a component may use only the databases it declares in sqlite_databases';
-/** PRAGMAs that point SQLite at other directories for the whole process (deprecated, still compiled in). */
-const DIRECTORY_PRAGMAS = new Set(['TEMP_STORE_DIRECTORY', 'DATA_STORE_DIRECTORY']);
+/**
+ * PRAGMAs that act on the whole process, not one connection, so closing the connection would not undo them:
+ * the directories SQLite writes temporary files in (deprecated, still compiled in), and the heap limits that
+ * would make every other component's SQLite run out of memory.
+ */
+const PROCESS_PRAGMAS = new Set(['TEMP_STORE_DIRECTORY', 'DATA_STORE_DIRECTORY', 'HARD_HEAP_LIMIT', 'SOFT_HEAP_LIMIT']);
 
 export function statementKind(sql: string): StatementKind {
   const words = codeWords(sql);
@@ -39,9 +43,11 @@ export function statementKind(sql: string): StatementKind {
       if (words.includes('INTO', first + 1)) return { refused: `VACUUM INTO is not allowed: it writes a file other than the granted database (${GRANT})`, changesState: true };
       return { changesState: false };
     case 'PRAGMA': {
-      // PRAGMA [schema.]name ...: the name is the first or second word after PRAGMA.
-      const name = [words[first + 1], words[first + 2]].find((word) => DIRECTORY_PRAGMAS.has(word ?? ''));
-      if (name !== undefined) return { refused: `PRAGMA ${name.toLowerCase()} is not allowed: it makes SQLite write files outside the granted database`, changesState: true };
+      // SQLite also takes the name quoted ("x", 'x', [x], `x`), which the code words leave out: any word of the
+      // whole text, quotes and all, that names such a PRAGMA refuses the statement (a name in a comment or an
+      // argument too; no PRAGMA needs one there).
+      const name = (sql.toUpperCase().match(/[A-Z_][A-Z0-9_$]*/g) ?? []).find((word) => PROCESS_PRAGMAS.has(word));
+      if (name !== undefined) return { refused: `PRAGMA ${name.toLowerCase()} is not allowed: it acts on the whole process, beyond the granted database`, changesState: true };
       return { changesState: true };
     }
     case 'CREATE':
