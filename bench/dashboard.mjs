@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { get, load, machineInfo, root, startRuntimeCli } from './http-load.mjs';
 import { loadCustomers, loadIncidents, openDatabase } from './load-data.mjs';
+import { lineChart } from './svg-chart.mjs';
 
 const USAGE = `Usage: npm run bench:dashboard -- [flags]
   --sizes <list>        incident counts to measure (default: 1000,10000,100000,1000000)
@@ -158,43 +159,15 @@ ${results.coldStart.map((c) => `| ${c.component} | \`${c.path}\` | ${c.readyMs.t
   console.log(`\nwrote ${relative(root, join(values.out, 'dashboard.md'))}, dashboard.json and dashboard.svg`);
 }
 
-/** A log-log line chart of p50 latency against incidents, one line per strategy, as plain SVG. */
+/** p50 latency against incidents, one line per strategy (log-log). */
 function chart(data) {
-  const width = 640;
-  const height = 380;
-  const pad = { left: 70, right: 150, top: 30, bottom: 50 };
-  const xs = data.map((r) => r.size);
-  const ys = data.flatMap((r) => [r.pushdown.p50, r.naive?.p50].filter((v) => v !== undefined));
-  const log = Math.log10;
-  const [x0, x1] = [Math.floor(log(Math.min(...xs))), Math.ceil(log(Math.max(...xs)))];
-  const [y0, y1] = [Math.floor(log(Math.min(...ys))), Math.ceil(log(Math.max(...ys)))];
-  const px = (v) => pad.left + ((log(v) - x0) / Math.max(1, x1 - x0)) * (width - pad.left - pad.right);
-  const py = (v) => height - pad.bottom - ((log(v) - y0) / Math.max(1, y1 - y0)) * (height - pad.top - pad.bottom);
-  const grid = [];
-  for (let e = x0; e <= x1; e++) {
-    grid.push(`<line x1="${px(10 ** e)}" y1="${pad.top}" x2="${px(10 ** e)}" y2="${height - pad.bottom}" stroke="#ddd"/>`);
-    grid.push(`<text x="${px(10 ** e)}" y="${height - pad.bottom + 18}" text-anchor="middle">${(10 ** e).toLocaleString('en-US')}</text>`);
-  }
-  for (let e = y0; e <= y1; e++) {
-    grid.push(`<line x1="${pad.left}" y1="${py(10 ** e)}" x2="${width - pad.right}" y2="${py(10 ** e)}" stroke="#ddd"/>`);
-    grid.push(`<text x="${pad.left - 8}" y="${py(10 ** e) + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(Math.abs(e))} ms</text>`);
-  }
-  const series = [
-    { name: 'pushdown', color: '#1f77b4', points: data.map((r) => [r.size, r.pushdown.p50]) },
-    { name: 'naive', color: '#d62728', points: data.filter((r) => r.naive).map((r) => [r.size, r.naive.p50]) },
-  ];
-  const lines = series.map((s, i) => {
-    const path = s.points.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-    const dots = s.points.map(([x, y]) => `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${s.color}"/>`).join('');
-    const legendY = pad.top + 10 + i * 22;
-    return `<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"/>${dots}<line x1="${width - pad.right + 15}" y1="${legendY}" x2="${width - pad.right + 40}" y2="${legendY}" stroke="${s.color}" stroke-width="2"/><text x="${width - pad.right + 46}" y="${legendY + 4}">${s.name}</text>`;
+  return lineChart({
+    title: 'Dashboard p50 latency (log-log)',
+    xLabel: 'incidents',
+    yUnit: ' ms',
+    series: [
+      { name: 'pushdown', points: data.map((r) => [r.size, r.pushdown.p50]) },
+      { name: 'naive', points: data.filter((r) => r.naive).map((r) => [r.size, r.naive.p50]) },
+    ],
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<text x="${pad.left}" y="18" font-size="14">Dashboard p50 latency (log-log)</text>
-${grid.join('\n')}
-<text x="${(pad.left + width - pad.right) / 2}" y="${height - 12}" text-anchor="middle">incidents</text>
-${lines.join('\n')}
-</svg>
-`;
 }
