@@ -11,11 +11,10 @@
  * Everything that crosses a boundary (fetch, variables, the store, the clock) is injected, so tests run it
  * against in-process apps or the real Wasm alike.
  */
-import { APP_VERSION } from '../../common/src/app-info';
 import { createApp, type App, type AppOptions } from '../../common/src/http';
 import { queryParam } from '../../common/src/query';
 import { CATALOG_PATH, type RouteContext, type RouteDefinition } from '../../common/src/routes';
-import { openApiDocument, type ParameterDoc } from '../../common/src/openapi';
+import { componentInfo, openApiDocument, type ParameterDoc } from '../../common/src/openapi';
 import { ID_PARAMETER, parseId } from '../../common/src/params';
 import { HttpError, type ProblemCode } from '../../common/src/problem';
 import { traceHeaders } from '../../common/src/trace';
@@ -143,12 +142,7 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
   ];
 
   // Written when the app is made (at build time, in the component), not per request.
-  const own = openApiDocument(routes, {
-    title: COMPONENT,
-    version: APP_VERSION,
-    component: COMPONENT,
-    description: 'Operations composed from the customers and incidents components by local service chaining; it owns no data.',
-  });
+  const own = openApiDocument(routes, componentInfo(COMPONENT, 'Operations composed from the customers and incidents components by local service chaining; it owns no data.'));
 
   return createApp(routes, { component: COMPONENT, ...options });
 }

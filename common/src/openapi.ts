@@ -15,6 +15,7 @@
  * const route = { path: '/customers/count', get: { operationId: 'customers.count', summary: 'How many customers', responses: { 200: ok(Count) }, problems: [], handle } };
  */
 import { ROUTE_METHODS, type JsonSchema, type OperationDoc, type ParameterDoc, type ResponseDoc, type RouteDefinition } from './routes';
+import { APP_VERSION } from './app-info';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_STATUS, problemType, type ProblemCode } from './problem';
 
 export type { JsonSchema, Operation, OperationDoc, ParameterDoc, ResponseDoc } from './routes';
@@ -87,6 +88,11 @@ export interface DocumentInfo {
   description: string;
   /** The component's name in spin.toml: the tag of its operations. */
   component: string;
+}
+
+/** A component's document info: titled and tagged with its spin.toml name, at the app's version. */
+export function componentInfo(component: string, description: string): DocumentInfo {
+  return { title: component, version: APP_VERSION, component, description };
 }
 
 export type OpenApiDocument = {

@@ -4,12 +4,12 @@
  * Each route's operations carry their description, from which `/customers/openapi.json` is written.
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
-import { APP_VERSION } from '../../common/src/app-info';
+import { createComponentApp } from '../../common/src/component-app';
 import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
-import { createApp, type App, type AppOptions } from '../../common/src/http';
+import type { App, AppOptions } from '../../common/src/http';
 import { json } from '../../common/src/responses';
 import type { RouteDefinition } from '../../common/src/routes';
-import { arrayOf, jsonResponse, named, objectSchema, withOpenApi } from '../../common/src/openapi';
+import { arrayOf, jsonResponse, named, objectSchema } from '../../common/src/openapi';
 import { pagedListOperation } from '../../common/src/paging';
 import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
@@ -131,11 +131,5 @@ export const CUSTOMERS_DOCUMENT_PATH = '/customers/openapi.json';
 
 export function createCustomersApp(options: CustomersAppOptions): App {
   const routes = customersRoutes(options);
-  const documented = withOpenApi(routes, CUSTOMERS_DOCUMENT_PATH, {
-    title: 'customers-service',
-    version: APP_VERSION,
-    component: COMPONENT,
-    description: 'The Customers aggregate: reads, versioned writes (ETag/If-Match, bearer token) and its event feed.',
-  });
-  return createApp(documented, { component: COMPONENT, ...options });
+  return createComponentApp(routes, CUSTOMERS_DOCUMENT_PATH, COMPONENT, 'The Customers aggregate: reads, versioned writes (ETag/If-Match, bearer token) and its event feed.', options);
 }

@@ -4,10 +4,9 @@
  * rendered for people by Swagger UI, served from this component: no CDN, no call to any other host. Its assets
  * are injected, so tests run it in-process too.
  */
-import { APP_VERSION } from '../../common/src/app-info';
-import { createApp, type App, type AppOptions } from '../../common/src/http';
+import { createComponentApp } from '../../common/src/component-app';
+import type { App, AppOptions } from '../../common/src/http';
 import { CATALOG_PATH, type RouteDefinition } from '../../common/src/routes';
-import { withOpenApi } from '../../common/src/openapi';
 import { HttpError } from '../../common/src/problem';
 import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
 
@@ -133,11 +132,5 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
 
 export function createDocsApp(options: DocsAppOptions): App {
   const routes = docsRoutes(options);
-  const documented = withOpenApi(routes, DOCS_DOCUMENT_PATH, {
-    title: COMPONENT,
-    version: APP_VERSION,
-    component: COMPONENT,
-    description: 'The operation catalog rendered for people (Swagger UI), and its assets.',
-  });
-  return createApp(documented, { component: COMPONENT, ...options });
+  return createComponentApp(routes, DOCS_DOCUMENT_PATH, COMPONENT, 'The operation catalog rendered for people (Swagger UI), and its assets.', options);
 }

@@ -4,14 +4,14 @@
  * Each route's operations carry their description, from which `/incidents/openapi.json` is written.
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
-import { APP_VERSION } from '../../common/src/app-info';
+import { createComponentApp } from '../../common/src/component-app';
 import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
-import { createApp, type App, type AppOptions } from '../../common/src/http';
+import type { App, AppOptions } from '../../common/src/http';
 import { queryParam } from '../../common/src/query';
 import { json } from '../../common/src/responses';
 import type { RouteDefinition, RouteContext } from '../../common/src/routes';
 import { jsonGroups } from '../../common/src/json-groups';
-import { arrayOf, jsonResponse, named, objectSchema, withOpenApi, type JsonSchema, type Operation, type ParameterDoc } from '../../common/src/openapi';
+import { arrayOf, jsonResponse, named, objectSchema, type JsonSchema, type Operation, type ParameterDoc } from '../../common/src/openapi';
 import { checkQueryNames, pagedListOperation } from '../../common/src/paging';
 import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
@@ -215,11 +215,5 @@ export const INCIDENTS_DOCUMENT_PATH = '/incidents/openapi.json';
 
 export function createIncidentsApp(options: IncidentsAppOptions): App {
   const routes = incidentsRoutes(options);
-  const documented = withOpenApi(routes, INCIDENTS_DOCUMENT_PATH, {
-    title: 'incidents-service',
-    version: APP_VERSION,
-    component: COMPONENT,
-    description: 'The Incidents aggregate: reads, per-customer totals kept by triggers, versioned writes (ETag/If-Match, bearer token) and its event feed.',
-  });
-  return createApp(documented, { component: COMPONENT, ...options });
+  return createComponentApp(routes, INCIDENTS_DOCUMENT_PATH, COMPONENT, 'The Incidents aggregate: reads, per-customer totals kept by triggers, versioned writes (ETag/If-Match, bearer token) and its event feed.', options);
 }

@@ -4,10 +4,9 @@
  * style under content-hashed names; `/page/openapi.json` describes both. Fetch and the assets are injected, so
  * tests run it in-process too.
  */
-import { APP_VERSION } from '../../common/src/app-info';
-import { createApp, type App, type AppOptions } from '../../common/src/http';
+import { createComponentApp } from '../../common/src/component-app';
+import type { App, AppOptions } from '../../common/src/http';
 import type { RouteDefinition } from '../../common/src/routes';
-import { withOpenApi } from '../../common/src/openapi';
 import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
 import { traceHeaders } from '../../common/src/trace';
 import { renderDocument, toView } from './view';
@@ -116,11 +115,5 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
 
 export function createPageApp(options: PageAppOptions): App {
   const routes = pageRoutes(options);
-  const documented = withOpenApi(routes, PAGE_DOCUMENT_PATH, {
-    title: COMPONENT,
-    version: APP_VERSION,
-    component: COMPONENT,
-    description: 'The dashboard as a page people open in a browser, and its assets.',
-  });
-  return createApp(documented, { component: COMPONENT, ...options });
+  return createComponentApp(routes, PAGE_DOCUMENT_PATH, COMPONENT, 'The dashboard as a page people open in a browser, and its assets.', options);
 }

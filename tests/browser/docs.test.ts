@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page, type Response as PageResponse } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../docs-service/src/app';
-import { ROOT, removeStateDir, startApp, type AppRuntime } from '../e2e/app-runtime';
+import { ROOT, startApp, type AppRuntime } from '../e2e/app-runtime';
 import { operations, type OpenApiDoc } from '../support/openapi';
 import { chromiumFor, cspDirectives, LAUNCH_ARGS, watch, type PageWatch } from './chromium';
 
@@ -67,8 +67,7 @@ describe.skipIf(executablePath === undefined)('the catalog page in Chromium (doc
   afterAll(async () => {
     await browser?.close();
     if (app) {
-      await app.dispose();
-      removeStateDir(app.stateDir);
+      await app.stop();
     }
   });
 

@@ -22,7 +22,7 @@ import type { AxeResults } from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Response as PageResponse } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../runtime/src/index.js';
-import { ROOT, removeStateDir, startApp, type AppRuntime } from '../e2e/app-runtime';
+import { ROOT, startApp, type AppRuntime } from '../e2e/app-runtime';
 import { chromiumFor, cspDirectives, LAUNCH_ARGS, watch, type PageWatch } from './chromium';
 
 const executablePath = chromiumFor('tests/browser/page.test.ts');
@@ -247,8 +247,7 @@ describe.skipIf(executablePath === undefined)('the dashboard page in Chromium (p
     await browser?.close();
     for (const app of started.splice(0)) {
       app.spin.setFaults([]);
-      await app.dispose();
-      removeStateDir(app.stateDir);
+      await app.stop();
     }
   });
 

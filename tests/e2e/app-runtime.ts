@@ -21,7 +21,10 @@ export interface AppRuntime {
   /** Lines the runtime logged (one per request, chained calls included) and the guests printed. */
   logs: string[];
   target: ServiceTarget;
+  /** Stops the runtime and closes the test's database connection; the state directory stays (restarts reuse it). */
   dispose(): Promise<void>;
+  /** {@link dispose}, then removes the state directory: the end of a test file's app. */
+  stop(): Promise<void>;
 }
 
 export async function startApp(options: Partial<CreateOptions> = {}, stateDir = mkdtempSync(join(tmpdir(), 'aggregates-e2e-'))): Promise<AppRuntime> {
@@ -38,15 +41,20 @@ export async function startApp(options: Partial<CreateOptions> = {}, stateDir = 
     ...options,
   });
   const db = openSqliteFile(join(stateDir, 'sqlite_db.db'));
+  const dispose = async (): Promise<void> => {
+    await spin.dispose();
+    db.close();
+  };
   return {
     spin,
     db,
     stateDir,
     logs,
     target: { fetch: (path, init) => spin.fetch(path, init), sql: (statements) => db.exec(statements) },
-    async dispose() {
-      await spin.dispose();
-      db.close();
+    dispose,
+    async stop() {
+      await dispose();
+      removeStateDir(stateDir);
     },
   };
 }

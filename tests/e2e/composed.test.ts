@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readProblem, TEST_API_TOKEN } from '../contract/target';
 import { inProcessAggregates, NO_CACHE } from '../support/in-process-app';
 import { sqlText } from '../support/sqlite';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 let app: AppRuntime;
 beforeAll(async () => {
@@ -16,8 +16,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   app.spin.setFaults([]);
-  await app.dispose();
-  removeStateDir(app.stateDir);
+  await app.stop();
 });
 
 const overviewPath = (id: string) => `/aggregates/customers/${encodeURIComponent(id)}/overview`;

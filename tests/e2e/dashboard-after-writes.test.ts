@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../support/random-data';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 const TOKEN = 'dashboard-after-writes-token';
 
@@ -17,8 +17,7 @@ describe('the dashboard after writes through the API, default settings, real Was
     app = await startApp({ variables: { api_token: TOKEN } });
   });
   afterAll(async () => {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   });
 
   const write = async (method: string, path: string, body?: unknown, etag?: string) => {

@@ -17,8 +17,7 @@ async function start(options: Parameters<typeof startApp>[0] = {}, stateDir?: st
 }
 afterAll(async () => {
   for (const app of started.splice(0)) {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   }
 });
 

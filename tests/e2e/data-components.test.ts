@@ -3,15 +3,14 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { customersContract } from '../contract/customers.contract';
 import { incidentsContract } from '../contract/incidents.contract';
 import { countRows } from '../support/count';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 let app: AppRuntime;
 beforeAll(async () => {
   app = await startApp();
 });
 afterAll(async () => {
-  await app.dispose();
-  removeStateDir(app.stateDir);
+  await app.stop();
 });
 
 describe('customers-service, real Wasm on the local runtime', () => {

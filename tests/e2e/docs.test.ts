@@ -9,15 +9,14 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../docs-service/src/app';
 import { operations, validateDocument, type OpenApiDoc } from '../support/openapi';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 let app: AppRuntime;
 beforeAll(async () => {
   app = await startApp();
 });
 afterAll(async () => {
-  await app.dispose();
-  removeStateDir(app.stateDir);
+  await app.stop();
 });
 
 /** The component the runtime's request log names for the last request to `path` (not chained). */

@@ -28,7 +28,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlText } from '../support/sqlite';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 import {
   createFuzzInputs,
   createWriteFuzzCases,
@@ -394,8 +394,7 @@ describe('fuzz: random bad input to the three real Wasm components on the local 
   });
 
   afterAll(async () => {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   });
 
   it(`answers ${COUNT} random requests (seed ${SEED}) without a 5xx, every error as problem+json, and changes no data`, { timeout: 180_000 }, async () => {
@@ -660,8 +659,7 @@ describe('fuzz: hostile writes with a valid token to the real Wasm components', 
   });
 
   afterAll(async () => {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   });
 
   it(`answers ${WRITE_COUNT} hostile writes (seed ${SEED}) with the 4xx their defects decide, lets the valid ones through, and changes nothing else`, { timeout: 240_000 }, async () => {

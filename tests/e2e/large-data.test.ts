@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followPages } from '../contract/target';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 const INCIDENTS = 30_000;
 const CUSTOMERS = 5_000;
@@ -21,8 +21,7 @@ beforeAll(async () => {
     INSERT INTO Customers (Id, Name, City, Country, Scoring) SELECT printf('cust-%05d', i), 'Bulk customer ' || i, 'Oslo', 'Norway', i % 10 FROM n;`);
 });
 afterAll(async () => {
-  await app.dispose();
-  removeStateDir(app.stateDir);
+  await app.stop();
 });
 
 describe('lists longer than one page, real Wasm on the local runtime', () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 const INCIDENTS = 100_000;
 const NAIVE = '/aggregates/dashboard?strategy=naive';
@@ -23,8 +23,7 @@ beforeAll(async () => {
     SELECT printf('scale-%06d', i), (i * 7919 % 100000) / 100.0, 'Scale customer ' || (i * i % 997), 'B' FROM n;`);
 });
 afterAll(async () => {
-  await app.dispose();
-  removeStateDir(app.stateDir);
+  await app.stop();
 });
 
 describe('GET /aggregates/dashboard?strategy=naive at 100,000 incidents, cache on, real Wasm', () => {

@@ -40,7 +40,7 @@ import {
   type OperationObject,
   type ParameterObject,
 } from '../support/openapi';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 const CATALOG_PATH = '/aggregates/openapi.json';
 
@@ -454,8 +454,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await app?.dispose();
-  if (app) removeStateDir(app.stateDir);
+  await app?.stop();
 });
 
 describe('the catalog, real Wasm on the local runtime', () => {

@@ -3,15 +3,14 @@
  * other component keeps its routes. (What the page looks like and does in a browser: tests/browser/.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 let app: AppRuntime;
 beforeAll(async () => {
   app = await startApp({ variables: { cache_ttl_ms: '0' } });
 });
 afterAll(async () => {
-  await app.dispose();
-  removeStateDir(app.stateDir);
+  await app.stop();
 });
 
 describe('page-service, real Wasm on the local runtime', () => {

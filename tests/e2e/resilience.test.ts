@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AccessLogEntry } from '../../common/src/http';
 import { NO_CACHE, resilienceContract, type ResilienceApp, type ResilienceTarget, type Served, type Variables } from '../contract/resilience.contract';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 // ---------------------------------------------------------------------------------------------------------
 // Apps. Each set of variables needs its own app (variables are read at start); every app has its own state
@@ -23,8 +23,7 @@ async function start(variables: Variables): Promise<AppRuntime> {
 afterAll(async () => {
   for (const app of started.splice(0)) {
     app.spin.setFaults([]);
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   }
 });
 

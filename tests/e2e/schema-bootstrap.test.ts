@@ -1,13 +1,12 @@
 /** Starting without `--sqlite`, as on SpinKube: the real Wasm components create the schema on first use. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 let app: AppRuntime | undefined;
 afterEach(async () => {
   if (app) {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
     app = undefined;
   }
 });

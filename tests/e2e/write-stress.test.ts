@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../support/random-data';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 import type { FeedEvent } from '../../common/src/event-feed';
 
 /** This file's API token (the Spin variable `api_token`). */
@@ -60,8 +60,7 @@ describe('writes under concurrency, on the real Wasm components', () => {
   });
 
   afterAll(async () => {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   });
 
   async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {

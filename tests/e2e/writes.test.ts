@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { TEST_API_TOKEN } from '../contract/target';
 import { writesContract, writesDisabledContract, type WriteTarget } from '../contract/writes.contract';
-import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
+import { startApp, type AppRuntime } from './app-runtime';
 
 const writeTarget = (app: AppRuntime): WriteTarget => ({ ...app.target, query: (sql) => app.db.database.query(sql) });
 
@@ -15,8 +15,7 @@ describe('writes, real Wasm on the local runtime', () => {
     app = await startApp({ variables: { api_token: TEST_API_TOKEN } });
   });
   afterAll(async () => {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   });
 
   writesContract(() => writeTarget(app));
@@ -28,8 +27,7 @@ describe('writes without api_token, real Wasm on the local runtime', () => {
     app = await startApp();
   });
   afterAll(async () => {
-    await app.dispose();
-    removeStateDir(app.stateDir);
+    await app.stop();
   });
 
   writesDisabledContract(() => writeTarget(app));
