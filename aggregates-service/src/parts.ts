@@ -78,13 +78,17 @@ export function pagedPart<V, D>(
 /** Incidents per page of `/incidents/grouped-by-customer` in the naive strategy (the largest page allowed). */
 export const NAIVE_PAGE = 2000;
 
+/**
+ * The parts of the dashboard: one call per data component. The customers component answers the count and the
+ * top together (`/customers/count-and-top/N`, one snapshot). The pushdown strategy asks the incidents
+ * component for both rankings at once (`/incidents/rankings/N`, from its trigger-kept totals); the naive one
+ * reads every incident, page by page, and tallies them here.
+ */
 export function planParts(strategy: Strategy, topN: number): Part[] {
-  const customers = [
-    part('customers-service', '/customers/count', ['customerCount'], shapes.customerCount, (v) => ({ customerCount: v.count })),
-    part('customers-service', `/customers/top/${topN}`, ['topCustomers'], shapes.topCustomers, (v) => ({
-      topCustomers: topByValue(v, (c) => c.scoring, topN).map((c) => ({ customerName: c.name, scoring: c.scoring })),
-    })),
-  ];
+  const customers = part('customers-service', `/customers/count-and-top/${topN}`, ['customerCount', 'topCustomers'], shapes.customerCountAndTop, (v) => ({
+    customerCount: v.count,
+    topCustomers: topByValue(v.top, (c) => c.scoring, topN).map((c) => ({ customerName: c.name, scoring: c.scoring })),
+  }));
   if (strategy === 'naive') {
     // Every incident is read, page by page, and tallied here; the cache keeps the resulting rankings.
     const path = `/incidents/grouped-by-customer?limit=${NAIVE_PAGE}`;
@@ -107,15 +111,13 @@ export function planParts(strategy: Strategy, topN: number): Part[] {
         };
       },
     };
-    return [...customers, naive];
+    return [customers, naive];
   }
   return [
-    ...customers,
-    part('incidents-service', `/incidents/top/by-count/${topN}`, ['customersWithMostIncidents'], shapes.incidentCounts, (v) => ({
-      customersWithMostIncidents: rerankCounts(v, topN),
-    })),
-    part('incidents-service', `/incidents/top/by-volume/${topN}`, ['customersWithHighestIncidentVolume'], shapes.incidentVolumes, (v) => ({
-      customersWithHighestIncidentVolume: rerankVolumes(v, topN),
+    customers,
+    part('incidents-service', `/incidents/rankings/${topN}`, ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'], shapes.incidentRankings, (v) => ({
+      customersWithMostIncidents: rerankCounts(v.mostIncidents, topN),
+      customersWithHighestIncidentVolume: rerankVolumes(v.highestVolume, topN),
     })),
   ];
 }

@@ -56,6 +56,12 @@ export const topCustomers: Validator<TopCustomer[]> = (body) => {
   });
 };
 
+/** `/customers/count-and-top/:limit`: `{count, top}`, the two answers above in one. */
+export const customerCountAndTop: Validator<CustomerCount & { top: TopCustomer[] }> = (body) => {
+  if (!isRecord(body)) throw new Error('expected {count, top}');
+  return { ...customerCount(body), top: topCustomers(body.top) };
+};
+
 /** `/incidents/grouped-by-customer`: `{"<name>": [{amount, customerName}]}`, flattened. */
 export const groupedIncidents: Validator<IncidentEntry[]> = (body) => {
   if (!isRecord(body)) throw new Error('expected an object of incident groups');
@@ -94,7 +100,7 @@ export const incidentVolumes: Validator<IncidentVolume[]> = (body) => {
   });
 };
 
-/** Rankings as the naive strategy caches them: `{mostIncidents, highestVolume}`. */
+/** `/incidents/rankings/:limit`, and the rankings as the naive strategy caches them: `{mostIncidents, highestVolume}`. */
 export const incidentRankings: Validator<{ mostIncidents: IncidentCount[]; highestVolume: IncidentVolume[] }> = (body) => {
   if (!isRecord(body)) throw new Error('expected {mostIncidents, highestVolume}');
   return { mostIncidents: incidentCounts(body.mostIncidents), highestVolume: incidentVolumes(body.highestVolume) };

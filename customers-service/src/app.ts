@@ -13,7 +13,7 @@ import { arrayOf, jsonResponse, named, objectSchema } from '../../common/src/ope
 import { pagedListOperation } from '../../common/src/paging';
 import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
-import type { Database } from '../../common/src/sql';
+import { inSnapshot, type Database } from '../../common/src/sql';
 import {
   CUSTOMER_FIELDS,
   CUSTOMERS_BY_NAME,
@@ -38,6 +38,7 @@ export interface CustomersAppOptions extends AppOptions {
 const COMPONENT = 'customers-service';
 
 const CountSchema = named('CustomerCount', objectSchema({ count: { type: 'integer', minimum: 0 } }));
+const CountAndTopSchema = named('CustomerCountAndTop', objectSchema({ count: { type: 'integer', minimum: 0 }, top: arrayOf(CustomerSummarySchema) }));
 
 /** The routes of the customers component; `openDatabase` and the rest are those of {@link createCustomersApp}. */
 function customersRoutes({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID() }: CustomersAppOptions): RouteDefinition[] {
@@ -119,6 +120,28 @@ function customersRoutes({ openDatabase, apiToken = () => null, newId = () => cr
           const limit = parseLimit(params.limit ?? '');
           const headers = dataVersion();
           return json(customers().top(limit), { headers });
+        },
+      },
+    },
+    {
+      path: '/customers/count-and-top/:limit',
+      get: {
+        operationId: 'customers.countAndTop',
+        summary: 'The count and the best-scored customers in one answer (what the dashboard needs of this component)',
+        description:
+          'The answers of /customers/count and /customers/top/{limit} together, read on one snapshot of the database: the count, the top and the Data-Version header are all at the same point, whatever is written meanwhile.',
+        path: { limit: LIMIT_PARAMETER },
+        responses: { 200: jsonResponse(CountAndTopSchema, 'OK', DATA_VERSION_DOC) },
+        problems: ['invalid-limit'],
+        handle: ({ params }) => {
+          const limit = parseLimit(params.limit ?? '');
+          const db = openDatabase();
+          const repository = createCustomersRepository(db);
+          const { headers, body } = inSnapshot(db, () => ({
+            headers: dataVersionHeader(db, 'CustomerEvents'),
+            body: { count: repository.count(), top: repository.top(limit) },
+          }));
+          return json(body, { headers });
         },
       },
     },

@@ -15,7 +15,7 @@ import { arrayOf, jsonResponse, named, objectSchema, type JsonSchema, type Opera
 import { checkQueryNames, pagedListOperation } from '../../common/src/paging';
 import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
-import type { Database } from '../../common/src/sql';
+import { inSnapshot, type Database } from '../../common/src/sql';
 import {
   CATEGORIES,
   createIncidentsRepository,
@@ -50,6 +50,7 @@ export const LATEST_DEFAULT = 5;
 
 const CountEntry = named('IncidentCount', objectSchema({ customerName: { type: 'string' }, numberOfIncidents: { type: 'integer', minimum: 1 } }));
 const VolumeEntry = named('IncidentVolume', objectSchema({ customerName: { type: 'string' }, incidentVolume: { type: 'number', description: 'Rounded once to cents' } }));
+const RankingsSchema = named('IncidentRankings', objectSchema({ mostIncidents: arrayOf(CountEntry), highestVolume: arrayOf(VolumeEntry) }));
 const Groups = named('IncidentGroups', {
   type: 'object',
   description: 'Incidents by customer name as stored; a group may continue on the next page',
@@ -151,6 +152,28 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
       get: topOperation('incidents.topByVolume', 'The customer names with the highest incident volume, ties by name (code-point order)', VolumeEntry, (limit) =>
         incidents().topByVolume(limit),
       ),
+    },
+    {
+      path: '/incidents/rankings/:limit',
+      get: {
+        operationId: 'incidents.rankings',
+        summary: 'Both incident rankings in one answer (what the dashboard needs of this component)',
+        description:
+          'The answers of /incidents/top/by-count/{limit} and /incidents/top/by-volume/{limit} together, read on one snapshot of the database (with the Data-Version header at the same point), from the trigger-kept totals.',
+        path: { limit: LIMIT_PARAMETER },
+        responses: { 200: jsonResponse(RankingsSchema, 'OK', DATA_VERSION_DOC) },
+        problems: ['invalid-limit'],
+        handle: ({ params }) => {
+          const limit = parseLimit(params.limit ?? '');
+          const db = openDatabase();
+          const repository = createIncidentsRepository(db);
+          const { headers, body } = inSnapshot(db, () => ({
+            headers: dataVersionHeader(db, 'IncidentEvents'),
+            body: { mostIncidents: repository.topByCount(limit), highestVolume: repository.topByVolume(limit) },
+          }));
+          return json(body, { headers });
+        },
+      },
     },
     {
       path: '/incidents/totals',

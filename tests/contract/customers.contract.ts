@@ -164,6 +164,36 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
     );
   });
 
+  describe('GET /customers/count-and-top/:limit', () => {
+    it('answers what /customers/count and /customers/top/:limit answer, in one body, with their Data-Version', async () => {
+      for (const limit of [1, 6, MAX_LIMIT]) {
+        const { response, body } = await get(`/customers/count-and-top/${limit}`);
+        expect(response.status).toBe(200);
+        expect(body).toEqual({ count: CUSTOMERS.length, top: [...CUSTOMERS].sort(byTop).slice(0, limit).map(summary) });
+        const parts = { count: ((await get('/customers/count')).body as { count: number }).count, top: (await get(`/customers/top/${limit}`)).body };
+        expect(body).toEqual(parts);
+        const { seq } = (await get('/customers/events/last')).body as { seq: number };
+        expect(response.headers.get('data-version')).toBe(String(seq));
+      }
+    });
+
+    it('follows plain SQL writes: the count, the order and the data version move together', async () => {
+      const before = await get('/customers/count-and-top/1');
+      getTarget().sql("INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('new-top', 'AAA New', 'Rome', 'Italy', 10);");
+      const after = await get('/customers/count-and-top/1');
+      expect(after.body).toEqual({ count: CUSTOMERS.length + 1, top: [{ id: 'new-top', name: 'AAA New', country: 'Italy', scoring: 10 }] });
+      expect(Number(after.response.headers.get('data-version'))).toBeGreaterThan(Number(before.response.headers.get('data-version')));
+      getTarget().sql('DELETE FROM Customers;');
+      expect((await get('/customers/count-and-top/5')).body).toEqual({ count: 0, top: [] });
+    });
+
+    it.each(['0', 'x', String(MAX_LIMIT + 1)])('returns 400 problem+json for limit %j', async (limit) => {
+      const response = await getTarget().fetch(`/customers/count-and-top/${limit}`);
+      expect(response.status).toBe(400);
+      expect(await readProblem(response)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-limit' });
+    });
+  });
+
   describe('errors', () => {
     it('answers 500 problem+json without internals when the database fails', async () => {
       // A schema the component does not expect (a missing table would be recreated by the schema bootstrap).
@@ -189,6 +219,7 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
         '/customers/items/NOPE-404': 'GET, HEAD, PUT, PATCH, DELETE, OPTIONS',
         '/customers/count': 'GET, HEAD, OPTIONS',
         '/customers/top/5': 'GET, HEAD, OPTIONS',
+        '/customers/count-and-top/5': 'GET, HEAD, OPTIONS',
         '/customers/events': 'GET, HEAD, OPTIONS',
         '/customers/events/last': 'GET, HEAD, OPTIONS',
       },

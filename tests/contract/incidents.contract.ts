@@ -178,6 +178,45 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
     });
   });
 
+  describe('GET /incidents/rankings/:limit', () => {
+    it('answers both rankings in one body, as the two top-N operations do, with their Data-Version', async () => {
+      getTarget().sql("INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('tie', 7, 'Another 7', 'A');");
+      for (const limit of [1, 4, INCIDENTS.length + 5]) {
+        const { response, body } = await get(`/incidents/rankings/${limit}`);
+        expect(response.status).toBe(200);
+        expect(body).toEqual({ mostIncidents: (await get(`/incidents/top/by-count/${limit}`)).body, highestVolume: (await get(`/incidents/top/by-volume/${limit}`)).body });
+        const { seq } = (await get('/incidents/events/last')).body as { seq: number };
+        expect(response.headers.get('data-version')).toBe(String(seq));
+      }
+      // Spelled out, ties included, so the test does not rest on the two other operations alone.
+      expect((await get('/incidents/rankings/3')).body).toEqual({
+        mostIncidents: [
+          { customerName: 'Zed Corp', numberOfIncidents: 3 },
+          { customerName: '42', numberOfIncidents: 1 },
+          { customerName: 'Another 7', numberOfIncidents: 1 },
+        ],
+        highestVolume: [
+          { customerName: 'Ghost Customer', incidentVolume: 1234.56 },
+          { customerName: 'Zed Corp', incidentVolume: 113.79 },
+          { customerName: 'Another 7', incidentVolume: 7 },
+        ],
+      });
+    });
+
+    it('stays exact after plain SQL writes, and is empty without incidents', async () => {
+      getTarget().sql("UPDATE Incidents SET CustomerName = 'alpha Ltd' WHERE CustomerName = 'Zed Corp';");
+      expect(((await get('/incidents/rankings/1')).body as { mostIncidents: unknown }).mostIncidents).toEqual([{ customerName: 'alpha Ltd', numberOfIncidents: 4 }]);
+      getTarget().sql('DELETE FROM Incidents;');
+      expect((await get('/incidents/rankings/5')).body).toEqual({ mostIncidents: [], highestVolume: [] });
+    });
+
+    it.each(['0', '-3', 'x', '1001'])('returns 400 problem+json for limit %j', async (limit) => {
+      const response = await getTarget().fetch(`/incidents/rankings/${limit}`);
+      expect(response.status).toBe(400);
+      expect(await readProblem(response)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-limit' });
+    });
+  });
+
   describe('HTTP behaviour', () => {
     httpContract(getTarget, {
       readablePath: '/incidents/grouped-by-customer',
@@ -188,6 +227,7 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
         '/incidents/grouped-by-customer': 'GET, HEAD, OPTIONS',
         '/incidents/top/by-count/5': 'GET, HEAD, OPTIONS',
         '/incidents/top/by-volume/5': 'GET, HEAD, OPTIONS',
+        '/incidents/rankings/5': 'GET, HEAD, OPTIONS',
         '/incidents/events': 'GET, HEAD, OPTIONS',
         '/incidents/events/last': 'GET, HEAD, OPTIONS',
       },

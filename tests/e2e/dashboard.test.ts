@@ -40,8 +40,10 @@ describe('GET /aggregates/dashboard, real Wasm on the local runtime', () => {
     app.logs.length = 0;
     await app.spin.fetch('/aggregates/dashboard');
     const chained = app.logs.filter((line) => line.includes('(chained)'));
-    expect(chained.some((line) => line.includes('http://customers-service.spin.internal/customers/count'))).toBe(true);
-    expect(chained.some((line) => line.includes('http://incidents-service.spin.internal/incidents/top/by-count/5'))).toBe(true);
+    // One call to each data component.
+    expect(chained).toHaveLength(2);
+    expect(chained.some((line) => line.includes('http://customers-service.spin.internal/customers/count-and-top/5'))).toBe(true);
+    expect(chained.some((line) => line.includes('http://incidents-service.spin.internal/incidents/rankings/5'))).toBe(true);
   });
 
   it('serves concurrent dashboard requests, all identical', async () => {
@@ -61,13 +63,15 @@ describe('GET /aggregates/dashboard, real Wasm on the local runtime', () => {
     expect(partial.headers.get('dashboard-incomplete')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
     const body = await partial.json();
     expect(body).toMatchObject({ customerCount: 40, customersWithMostIncidents: null, customersWithHighestIncidentVolume: null });
-    expect(body.errors[0]).toEqual({
-      section: 'customersWithMostIncidents',
-      source: 'incidents-service',
-      status: 500,
-      code: 'bad-status',
-      detail: 'incidents-service GET /incidents/top/by-count/5 answered 500',
-    });
+    expect(body.errors).toEqual(
+      ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'].map((section) => ({
+        section,
+        source: 'incidents-service',
+        status: 500,
+        code: 'bad-status',
+        detail: 'incidents-service GET /incidents/rankings/5 answered 500',
+      })),
+    );
 
     const strict = await fresh.spin.fetch('/aggregates/dashboard?policy=strict');
     expect(strict.status).toBe(502);
@@ -75,13 +79,10 @@ describe('GET /aggregates/dashboard, real Wasm on the local runtime', () => {
     expect(problem).toMatchObject({
       status: 502,
       type: 'urn:aggregates-dashboard:problem:bad-gateway',
-      failures: [
-        { source: 'incidents-service', path: '/incidents/top/by-count/5', status: 500, code: 'bad-status' },
-        { source: 'incidents-service', path: '/incidents/top/by-volume/5', status: 500, code: 'bad-status' },
-      ],
+      failures: [{ source: 'incidents-service', path: '/incidents/rankings/5', status: 500, code: 'bad-status' }],
     });
     expect(JSON.stringify(problem)).not.toContain('no such table');
-    expect(fresh.logs.join('\n')).toContain('dashboard: incidents-service /incidents/top/by-count/5: answered 500');
+    expect(fresh.logs.join('\n')).toContain('dashboard: incidents-service /incidents/rankings/5: answered 500');
   });
 
   it('answers 405 with Allow for a wrong method and 404 problem+json under /aggregates/', async () => {

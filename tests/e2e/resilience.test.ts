@@ -109,7 +109,7 @@ describe('traps', () => {
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('etag')).toBeNull();
-    expect(response.headers.get('server-timing')).toMatch(/^customers;dur=\d+;desc="\w+ \/customers\/count"/);
+    expect(response.headers.get('server-timing')).toMatch(/^customers;dur=\d+;desc="\w+ \/customers\/count-and-top\/5"/);
     const body = JSON.parse(text) as Record<string, unknown> & { errors: unknown[]; sources: Record<string, unknown> };
     const complete = JSON.parse(referenceDashboard(app.db)) as Record<string, unknown>;
     expect(body).toMatchObject({
@@ -119,13 +119,13 @@ describe('traps', () => {
       customersWithHighestIncidentVolume: complete.customersWithHighestIncidentVolume,
     });
     expect(body.errors).toEqual([
-      { section: 'customerCount', source: 'customers-service', status: 500, code: 'bad-status', detail: 'customers-service GET /customers/count answered 500' },
-      { section: 'topCustomers', source: 'customers-service', status: 500, code: 'bad-status', detail: 'customers-service GET /customers/top/5 answered 500' },
+      { section: 'customerCount', source: 'customers-service', status: 500, code: 'bad-status', detail: 'customers-service GET /customers/count-and-top/5 answered 500' },
+      { section: 'topCustomers', source: 'customers-service', status: 500, code: 'bad-status', detail: 'customers-service GET /customers/count-and-top/5 answered 500' },
     ]);
     expect(body.sources.customers).toMatchObject({ status: 'error', stale: false });
     expect(body.sources.incidents).toMatchObject({ status: 'ok', stale: false });
     // It really trapped (the runtime's trap path, not an injected status), on the chained calls.
-    const trapped = app.logs.filter((line) => line.includes('GET http://customers-service.spin.internal/customers/count ') && line.includes('(chained)'));
+    const trapped = app.logs.filter((line) => line.includes('GET http://customers-service.spin.internal/customers/count-and-top/5 ') && line.includes('(chained)'));
     expect(trapped.at(-1)).toMatch(/ 500 .*- fault: trap - trap: /);
 
     // The worker stays and the app goes on: with the fault gone, the next answer is complete.

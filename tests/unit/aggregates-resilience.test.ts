@@ -132,25 +132,30 @@ function faults(rules: Array<[match: string, answer: Answer]>, calls: Array<{ ur
 const dashboard = (db: TestDatabase, options: InProcessOptions = {}) =>
   inProcessAggregates(db, { ...options, variables: { ...NO_CACHE, ...options.variables } });
 
+/** The dashboard's data calls at the default top-N, by path, sorted: one per data component. */
+const DATA_PATHS = ['/customers/count-and-top/5', '/incidents/rankings/5'];
+
 describe('answers no fault rule can make', () => {
   it.each([
     ['a JSON body of the wrong shape', () => Promise.resolve(Response.json({ total: 3 })), 'malformed', 'unexpected shape'],
     ['a network error', () => Promise.reject(new TypeError('connection refused')), 'unreachable', 'could not be reached'],
   ])('reports %s as code %s', async (_, answer, code, phrase) => {
     const logged: string[] = [];
-    const response = await dashboard(seeded(), { wrapFetch: faults([['/customers/count', answer]]), log: (l) => logged.push(l) })();
+    const response = await dashboard(seeded(), { wrapFetch: faults([['/customers/count-and-top/', answer]]), log: (l) => logged.push(l) })();
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body.customerCount).toBeNull();
-    expect(body.errors).toEqual([{ section: 'customerCount', source: 'customers-service', status: code === 'unreachable' ? null : 200, code, detail: expect.stringContaining(phrase) }]);
-    expect(logged.join('\n')).toContain('customers-service /customers/count');
+    expect([body.customerCount, body.topCustomers]).toEqual([null, null]);
+    expect(body.errors).toEqual(
+      ['customerCount', 'topCustomers'].map((section) => ({ section, source: 'customers-service', status: code === 'unreachable' ? null : 200, code, detail: expect.stringContaining(phrase) })),
+    );
+    expect(logged.join('\n')).toContain('customers-service /customers/count-and-top/5');
   });
 
   it('retries a call that failed with a network error once, and the answer is complete', async () => {
     const counter = { calls: 0 };
     const db = seeded();
     const wrapFetch = (inner: Fetch): Fetch => (url, init) => {
-      if (!url.includes('/customers/count')) return inner(url, init);
+      if (!url.includes('/customers/count-and-top/')) return inner(url, init);
       counter.calls++;
       return counter.calls <= 1 ? Promise.reject(new TypeError('reset')) : inner(url, init);
     };
@@ -165,7 +170,7 @@ describe('the headers of the chained calls', () => {
   it('passes each call its remaining budget in x-budget-ms, never more than the per-call limit', async () => {
     const calls: Array<{ url: string; headers: Headers }> = [];
     await dashboard(seeded(), { variables: { downstream_timeout_ms: '700' }, wrapFetch: faults([], calls) })();
-    expect(calls).toHaveLength(4);
+    expect(calls).toHaveLength(2);
     for (const call of calls) {
       const budget = Number(call.headers.get('x-budget-ms'));
       expect(budget).toBeGreaterThan(0);
@@ -183,7 +188,7 @@ describe('the headers of the chained calls', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const forwarded: Array<{ url: string; headers: Headers }> = [];
     await dashboard(seeded(), { wrapFetch: faults([], forwarded) })('/aggregates/dashboard', { headers: { 'x-request-id': 'req-42', traceparent } });
-    expect(forwarded).toHaveLength(4);
+    expect(forwarded).toHaveLength(2);
     for (const call of forwarded) {
       expect(call.headers.get('x-request-id')).toBe('req-42');
       expect(call.headers.get('traceparent')).toBe(traceparent);
@@ -192,7 +197,7 @@ describe('the headers of the chained calls', () => {
     await dashboard(seeded(), { wrapFetch: faults([], dropped) })('/aggregates/dashboard', {
       headers: { 'x-request-id': 'bad id with spaces', traceparent: 'not-a-traceparent' },
     });
-    expect(dropped).toHaveLength(4);
+    expect(dropped).toHaveLength(2);
     expect(dropped.every((c) => c.headers.get('traceparent') === null)).toBe(true);
   });
 });
@@ -212,7 +217,7 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     const clock = manualClock();
     const call = inProcessAggregates(db, { variables: cacheVariables, clock, store: memoryStore(), wrapFetch: faults([], calls) });
     const first = await (await call()).text();
-    expect(paths()).toEqual(['/customers/count', '/customers/top/5', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']);
+    expect(paths()).toEqual(DATA_PATHS);
     // Just within the TTL: only the data versions are asked for.
     clock.advance(999);
     expect(await (await call()).text()).toBe(first);
@@ -220,7 +225,7 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     // Past the TTL nothing is served from the cache, so nothing asks for a version.
     clock.advance(1000);
     await call();
-    expect(paths()).toEqual(['/customers/count', '/customers/top/5', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']);
+    expect(paths()).toEqual(DATA_PATHS);
   });
 
   it('shares no entry between calls that differ in what shapes the answer (base URL, path, top-N, strategy), and serves the others', async () => {
@@ -247,10 +252,10 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     };
     const top3 = { top_n: '3' };
     const viaMirror = { customers_service_url: mirror };
-    expect(await ask({}, fast)).toEqual([`${customers}/customers/count`, `${customers}/customers/top/5`, `${incidents}/incidents/top/by-count/5`, `${incidents}/incidents/top/by-volume/5`]);
+    expect(await ask({}, fast)).toEqual([`${customers}/customers/count-and-top/5`, `${incidents}/incidents/rankings/5`]);
     expect(await ask({}, fast)).toEqual([]);
-    // Another top-N: its own rankings; the count, which top-N does not change, comes from the cache.
-    expect(await ask(top3, fast)).toEqual([`${customers}/customers/top/3`, `${incidents}/incidents/top/by-count/3`, `${incidents}/incidents/top/by-volume/3`]);
+    // Another top-N: its own calls (the count comes with the top, so it is asked again).
+    expect(await ask(top3, fast)).toEqual([`${customers}/customers/count-and-top/3`, `${incidents}/incidents/rankings/3`]);
     expect(await ask(top3, fast)).toEqual([]);
     // The other strategy: its own incident rankings, per top-N; the customers' parts are the same calls.
     expect(await ask({}, naive)).toEqual([`${incidents}/incidents/grouped-by-customer`]);
@@ -258,7 +263,7 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     expect(await ask(top3, naive)).toEqual([]);
     expect(await ask({}, naive)).toEqual([]);
     // Another base URL for a source: its calls again; the other source's parts come from the cache.
-    expect(await ask(viaMirror, fast)).toEqual([`${mirror}/customers/count`, `${mirror}/customers/top/5`]);
+    expect(await ask(viaMirror, fast)).toEqual([`${mirror}/customers/count-and-top/5`]);
     expect(await ask(viaMirror, fast)).toEqual([]);
     expect(await ask({}, fast)).toEqual([]);
   });
@@ -282,7 +287,7 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     const calls: Array<{ url: string; headers: Headers }> = [];
     const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([], calls) })();
     expect(await response.text()).toBe(referenceDashboard(db));
-    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(['/customers/count', '/customers/top/5', '/incidents/top/by-count/5', '/incidents/top/by-volume/5']);
+    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(DATA_PATHS);
   });
 
   it('caches the naive rankings too: served without calling within cache_ttl_ms, and as a stale copy per top-N', async () => {

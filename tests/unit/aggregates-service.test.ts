@@ -151,8 +151,8 @@ describe.each(['pushdown', 'naive'])('GET /aggregates/dashboard with the %s stra
     const incidentCalls =
       strategy === 'naive'
         ? ['http://incidents-service.spin.internal/incidents/grouped-by-customer?limit=2000']
-        : ['http://incidents-service.spin.internal/incidents/top/by-count/5', 'http://incidents-service.spin.internal/incidents/top/by-volume/5'];
-    expect([...seen].sort()).toEqual(['http://customers.elsewhere:8080/customers/count', 'http://customers.elsewhere:8080/customers/top/5', ...incidentCalls]);
+        : ['http://incidents-service.spin.internal/incidents/rankings/5'];
+    expect([...seen].sort()).toEqual(['http://customers.elsewhere:8080/customers/count-and-top/5', ...incidentCalls]);
     expect(maxInFlight).toBe(seen.length);
   });
 });
