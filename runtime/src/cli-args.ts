@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { parseFaultFlag } from './faults.js';
+import { checkWarmUpPath, DEFAULT_WARM_UP_ROUNDS } from './warm-up.js';
 import type { CreateOptions } from './index.js';
 
 export const USAGE = `Usage: npm run up -- [flags]
@@ -32,6 +33,10 @@ Flags (same names and meanings as spin up):
 Local runtime only:
       --request-timeout <ms>       per-request time limit; an overrun answers 504 (default: 30000)
       --quiet                      no per-request log lines
+      --warm-up <path>             before serving, GETs this path (repeatable) a few times and drops the
+                                   answers, so the first users' requests do not pay V8's first-run
+                                   compilation; start-up takes that much longer (it is printed)
+      --warm-up-rounds <n>         how many times each --warm-up path is asked for (default: 3)
       --fault <component>[:<path-prefix>]=<delay:MS|status:CODE|trap>[,...]
                                    for testing: injects a fault into every request to that component
                                    (chained ones included) whose path starts with the prefix; actions
@@ -85,6 +90,18 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   const memoryEnv = env['SPIN_MAX_INSTANCE_MEMORY'] === '' ? undefined : env['SPIN_MAX_INSTANCE_MEMORY'];
   const maxInstanceMemory =
     memoryFlag !== undefined ? bytes(memoryFlag, '--max-instance-memory') : memoryEnv !== undefined ? bytes(memoryEnv, 'SPIN_MAX_INSTANCE_MEMORY') : undefined;
+  const warmUpPaths = values['warm-up'] ?? [];
+  for (const path of warmUpPaths) {
+    try {
+      checkWarmUpPath(path);
+    } catch (error) {
+      throw new UsageError(`--warm-up ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const roundsFlag = values['warm-up-rounds'];
+  const rounds = roundsFlag === undefined ? DEFAULT_WARM_UP_ROUNDS : Number(roundsFlag);
+  if (!/^\d+$/.test(roundsFlag ?? '3') || rounds < 1 || rounds > 100) throw new UsageError(`--warm-up-rounds ${roundsFlag ?? ''}: expected a whole number from 1 to 100`);
+  if (roundsFlag !== undefined && warmUpPaths.length === 0) throw new UsageError('--warm-up-rounds needs at least one --warm-up <path>');
   const create: CreateOptions = {
     listen: values.listen ?? '127.0.0.1:3000',
     sqlite: values.sqlite ?? [],
@@ -96,6 +113,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }),
     ...(values.fault === undefined ? {} : { faults: values.fault.map(parseFaultFlag) }),
+    ...(warmUpPaths.length === 0 ? {} : { warmUp: { paths: warmUpPaths, rounds } }),
   };
   return { help: values.help ?? false, quiet: values.quiet ?? false, create };
 }
@@ -117,6 +135,8 @@ function parse(argv: string[]) {
       'max-instance-memory': { type: 'string' },
       quiet: { type: 'boolean' },
       fault: { type: 'string', multiple: true },
+      'warm-up': { type: 'string', multiple: true },
+      'warm-up-rounds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -20,6 +20,7 @@ import type { ComponentSetup, TranspiledModule, WireRequest, WireResponse } from
 import { Router, type Route } from './router.js';
 import { loadRuntimeConfig } from './runtime-config.js';
 import { loadComponentCode } from './transpile-cache.js';
+import { warmUp, type WarmUpOptions } from './warm-up.js';
 import { WorkerPool } from './worker-pool.js';
 
 export { ConfigError, UsageError } from './errors.js';
@@ -56,6 +57,8 @@ export interface CreateOptions extends HostOptions {
   maxInstanceMemory?: number;
   /** For tests: delays, statuses and traps injected into requests to components (see faults.ts). */
   faults?: FaultRule[];
+  /** GET requests sent before serving, answers dropped, so users' first requests do not pay first-run costs (warm-up.ts). */
+  warmUp?: WarmUpOptions;
 }
 
 export interface SpinRuntime {
@@ -176,6 +179,8 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
       if (inFlight === 0) drained?.();
     }
   };
+
+  if (options.warmUp && options.warmUp.paths.length > 0) log(await warmUp(options.warmUp, (request) => tracked(request, '127.0.0.1:0')));
 
   let server: RunningServer | undefined;
   try {

@@ -59,10 +59,46 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     expect(cli.output()).toMatch(/GET \/a\/sleep alpha 200/);
   });
 
+  it('sends the --warm-up requests through the guests before it serves, and reports them and what they answered', async () => {
+    const dir = tempDir();
+    try {
+      // A GET with an effect, so the test sees that the warm-up ran the guest: each round inserts a row.
+      const args = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE];
+      const cli = runCli([...args, '--warm-up', '/a/db/insert?name=warm', '--warm-up', '/nowhere', '--warm-up-rounds', '2']);
+      running.push(cli);
+      const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+      const startUp = cli.output();
+      // Before the listener opened: both rounds ran and are logged with their ids, and the summary says what each path answered.
+      expect(startUp).toMatch(/GET \/a\/db\/insert alpha 201 [\d.]+ms id=warm-up-1\n/);
+      expect(startUp).toMatch(/GET \/a\/db\/insert alpha 201 [\d.]+ms id=warm-up-2\n/);
+      expect(startUp).toMatch(/warm-up: GET \/a\/db\/insert\?name=warm \d+\/\d+ms; GET \/nowhere \d+\/\d+ms \(answered 404: check the path\); \d+ms in all\n/);
+      expect(startUp.indexOf('warm-up:')).toBeLessThan(startUp.indexOf('Serving'));
+      expect(await (await fetch(`${url}/a/db/query?sql=${encodeURIComponent("SELECT count(*) AS n FROM items WHERE name = 'warm'")}`)).json()).toMatchObject({ rows: [{ n: 2 }] });
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('exits 2 for a --warm-up that is not a path, or a bad --warm-up-rounds', async () => {
+    for (const [args, message] of [
+      [['--warm-up', 'http://localhost/a'], '--warm-up http://localhost/a: expected a path'],
+      [['--warm-up', '/a b'], '--warm-up /a b: expected a path'],
+      [['--warm-up', '/a', '--warm-up-rounds', '0'], '--warm-up-rounds 0: expected a whole number from 1 to 100'],
+      [['--warm-up', '/a', '--warm-up-rounds', 'x'], '--warm-up-rounds x: expected a whole number from 1 to 100'],
+      [['--warm-up-rounds', '2'], '--warm-up-rounds needs at least one --warm-up <path>'],
+    ] as const) {
+      const cli = runCli(['-f', fixtureManifest, ...args]);
+      expect({ args, code: await cli.exited }).toEqual({ args, code: 2 });
+      expect(cli.output()).toContain(message);
+    }
+  });
+
   it('prints --help with every flag', async () => {
     const cli = runCli(['--help']);
     expect(await cli.exited).toBe(0);
-    for (const flag of ['--from', '--listen', '--sqlite', '--state-dir', '--runtime-config-file', '--variable', '--key-value', '--help']) {
+    for (const flag of ['--from', '--listen', '--sqlite', '--state-dir', '--runtime-config-file', '--variable', '--key-value', '--max-instance-memory', '--request-timeout', '--quiet', '--fault', '--warm-up', '--warm-up-rounds', '--help']) {
       expect(cli.output()).toContain(flag);
     }
   });
