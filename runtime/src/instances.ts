@@ -5,8 +5,12 @@
  * - the compiled core modules (compiled once on the main thread) and the jco glue module;
  * - the import table of each component (the host objects hold no per-instance state);
  * - linear memories: the main core module imports its memory (memory-import.ts), and a memory whose
- *   instance is finished is zeroed and handed to a later instance of the same module, which rewrites the
- *   data segments into it at instantiation exactly as into a fresh one. A memory that grew is dropped.
+ *   instance is finished is handed to a later instance of the same module. When that module's data
+ *   segments were stripped into a memory image, the memory is brought to exactly what instantiation leaves
+ *   in a fresh memory (the image, zeros elsewhere; a new memory gets the image before its first use);
+ *   otherwise it is zeroed and instantiation writes the segments into it as into a fresh one. Either way
+ *   this happens in `release`, which the worker calls after the answer is posted. A memory that grew is
+ *   dropped. The image is copied once per worker out of the shared buffer it arrives in.
  *
  * It also keeps a small stock of instances built ahead of time (one per component, a few components),
  * which the pool asks for when the worker is idle.
@@ -17,7 +21,7 @@
  * capped this way; a componentize-js component has no other linear memory (the preview1 adapter imports
  * the main one) and its tables are declared with maximum = initial, so they cannot grow either.
  */
-import { MEMORY_IMPORT } from './memory-import.js';
+import { localImage, MEMORY_IMPORT, resetMemory, type MemoryImage } from './memory-import.js';
 import type { ComponentSetup, TranspiledModule } from './protocol.js';
 
 export interface IncomingHandlerExport {
@@ -41,7 +45,7 @@ export interface Instance {
 const PAGE_BYTES = 65_536;
 /** A 32-bit memory's largest size, in pages (4 GiB). */
 const MAX_PAGES = 65_536;
-/** Zeroed memories kept per module beyond those in use: one for the next request, one for the stock. */
+/** Reset memories kept per module beyond those in use: one for the next request, one for the stock. */
 const SPARE_MEMORIES = 2;
 /** Components with a prepared instance at once, per worker (each holds ~8 MB of memory). */
 export const STOCK_LIMIT = 4;
@@ -56,6 +60,8 @@ export interface ComponentCode {
 export class InstanceFactory {
   readonly #code: (component: string) => ComponentCode;
   readonly #spare = new Map<string, WebAssembly.Memory[]>();
+  /** This worker's copy of each module's memory image, by module key. */
+  readonly #images = new Map<string, MemoryImage>();
   readonly #stock = new Map<string, Instance>();
   /** The `maximum` of each new memory, in pages; undefined: none (the engine's 4 GiB). */
   readonly #maximumPages: number | undefined;
@@ -107,23 +113,36 @@ export class InstanceFactory {
     if (!own || memory.buffer.byteLength !== own.initialPages * PAGE_BYTES) return;
     const spare = this.#spare.get(setup.moduleKey) ?? [];
     if (spare.length >= SPARE_MEMORIES) return;
-    new Uint8Array(memory.buffer).fill(0);
+    resetMemory(memory, this.#image(setup.moduleKey, module));
     spare.push(memory);
     this.#spare.set(setup.moduleKey, spare);
   }
 
-  #newMemory(initial: number, component: string): WebAssembly.Memory {
+  #image(moduleKey: string, module: TranspiledModule): MemoryImage | undefined {
+    const shared = module.ownMemory?.image;
+    if (!shared) return undefined;
+    let image = this.#images.get(moduleKey);
+    if (!image) {
+      image = localImage(shared);
+      this.#images.set(moduleKey, image);
+    }
+    return image;
+  }
+
+  /** A memory in the state a spare one is in: new, so zeroed, plus the module's image if it has one. */
+  #newMemory(moduleKey: string, module: TranspiledModule, initial: number, component: string): WebAssembly.Memory {
     const maximum = this.#maximumPages;
-    if (maximum === undefined) return new WebAssembly.Memory({ initial });
     // As in Spin, where the store limiter refuses the initial size too: the instance cannot be created.
-    if (initial > maximum) throw new RangeError(`${component}: the initial memory (${initial * PAGE_BYTES} bytes) exceeds --max-instance-memory (${maximum * PAGE_BYTES} bytes in whole pages)`);
-    return new WebAssembly.Memory({ initial, maximum });
+    if (maximum !== undefined && initial > maximum) throw new RangeError(`${component}: the initial memory (${initial * PAGE_BYTES} bytes) exceeds --max-instance-memory (${maximum * PAGE_BYTES} bytes in whole pages)`);
+    const memory = new WebAssembly.Memory(maximum === undefined ? { initial } : { initial, maximum });
+    resetMemory(memory, this.#image(moduleKey, module), true);
+    return memory;
   }
 
   #build(component: string): Instance {
     const { setup, module, instantiate, imports } = this.#code(component);
     const own = module.ownMemory;
-    const memory = own ? (this.#spare.get(setup.moduleKey)?.pop() ?? this.#newMemory(own.initialPages, component)) : undefined;
+    const memory = own ? (this.#spare.get(setup.moduleKey)?.pop() ?? this.#newMemory(setup.moduleKey, module, own.initialPages, component)) : undefined;
     const ownCore = own ? module.cores[own.core] : undefined;
     const getCore = (name: string): WebAssembly.Module => {
       const core = module.cores[name];

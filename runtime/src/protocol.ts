@@ -3,6 +3,7 @@
  * Everything here crosses `postMessage`, so it is structured-clone data: no classes, no functions.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { MemoryImage } from './memory-import.js';
 
 /** An HTTP request or response head and its whole body, as it crosses threads. */
 export interface WireRequest {
@@ -57,9 +58,11 @@ export interface TranspiledModule {
   cores: Record<string, WebAssembly.Module>;
   /**
    * The core module whose memory was turned into an import (`spin-runtime`.`memory`, see
-   * memory-import.ts): each instance gets a zeroed memory of `initialPages` from the worker.
+   * memory-import.ts): each instance gets a memory of `initialPages` from the worker, holding `image` when
+   * the module's data segments were stripped into it (its bytes are in a SharedArrayBuffer: no copy per
+   * worker), else zeroed.
    */
-  ownMemory?: { core: string; initialPages: number };
+  ownMemory?: { core: string; initialPages: number; image?: MemoryImage };
 }
 
 export interface WorkerSetup {

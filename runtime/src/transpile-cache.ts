@@ -2,7 +2,8 @@
  * Turns a component `.wasm` into jco's JS glue plus core modules, once: the output is cached on disk under
  * a key made of the Wasm's sha256, the jco version and the transpile options, so a restart skips the
  * ~3 s transpile. The core modules are then compiled once per process and shared with every worker; the
- * one that defines the linear memory is compiled to import it instead (see memory-import.ts).
+ * one that defines the linear memory is compiled to import it instead, and where it can without its data
+ * segments, whose bytes become the memory image that workers write into each memory (see memory-import.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'n
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { importOwnMemory } from './memory-import.js';
+import { compileOwnMemoryCore } from './memory-import.js';
 import type { TranspiledModule } from './protocol.js';
 
 /**
@@ -92,9 +93,9 @@ export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CAC
   let ownMemory: TranspiledModule['ownMemory'];
   for (const name of (await readdir(dir)).filter((f) => f.endsWith('.wasm'))) {
     const bytes = await readFile(join(dir, name));
-    const rewritten = ownMemory ? undefined : importOwnMemory(bytes);
-    if (rewritten) ownMemory = { core: name, initialPages: rewritten.initialPages };
-    cores[name] = await WebAssembly.compile(rewritten ? rewritten.bytes : bytes);
+    const own = ownMemory ? undefined : await compileOwnMemoryCore(bytes);
+    if (own) ownMemory = { core: name, initialPages: own.initialPages, ...(own.image ? { image: own.image } : {}) };
+    cores[name] = own ? own.core : await WebAssembly.compile(bytes);
   }
   return { key, module: { glueUrl: pathToFileURL(join(dir, 'component.js')).href, cores, ...(ownMemory ? { ownMemory } : {}) }, transpiled };
 }
