@@ -122,7 +122,7 @@ if (values.path !== undefined) {
     host.reset();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    instance.handler.handle(new IncomingRequest({ method: 'GET', url: url.href, headers, body: null }), outparam);
+    instance.handler.handle(new IncomingRequest({ method: 'GET', url: url.href, authority: url.host, pathWithQuery: url.pathname + url.search, headers, body: null }), outparam);
     const t1 = performance.now();
     const cpu = process.cpuUsage(cpu0);
     factory.release(instance);
