@@ -102,8 +102,11 @@ export function eventFeedOperation(openDatabase: () => Database, table: EventTab
 /** The header that carries a component's data version on the reads the dashboard makes. */
 export const DATA_VERSION_HEADER = 'data-version';
 
+/** A feed's data version as an SQL expression (the newest sequence number, 0 when none), to read with the data. */
+export const lastSeqSql = (table: EventTable): string => `(SELECT COALESCE(MAX(Seq), 0) FROM ${table})`;
+
 function lastSeq(db: Database, table: EventTable): number {
-  const [row] = db.query(`SELECT COALESCE(MAX(Seq), 0) AS Seq FROM ${table}`);
+  const [row] = db.query(`SELECT ${lastSeqSql(table)} AS Seq`);
   return row ? (numberColumn(row, 'Seq') ?? 0) : 0;
 }
 
@@ -120,11 +123,14 @@ export function lastSeqOperation(openDatabase: () => Database, table: EventTable
 /** The `Data-Version` response header, documented. */
 export const DATA_VERSION_DOC = { 'Data-Version': { description: 'The data version the answer is at least as new as (see events/last)', schema: { type: 'string', pattern: '^[0-9]+$' } } };
 
+/** The `Data-Version` header for a version read in the same statement as the data ({@link lastSeqSql}). */
+export const versionHeader = (version: number): Record<string, string> => ({ [DATA_VERSION_HEADER]: String(version) });
+
 /**
  * The `Data-Version` header of a read the dashboard makes. Call it after the request is validated and BEFORE
  * the data is read, so the answer is at least as new as the version it carries: a cache that keys on it may
  * refetch needlessly, never serve an old answer as new.
  */
 export function dataVersionHeader(db: Database, table: EventTable): Record<string, string> {
-  return { [DATA_VERSION_HEADER]: String(lastSeq(db, table)) };
+  return versionHeader(lastSeq(db, table));
 }

@@ -68,9 +68,13 @@ export function pageOf<T>(rows: T[], limit: number): { items: T[]; more: boolean
   return { items: rows.slice(0, limit), more: rows.length > limit };
 }
 
-/** Runs `work` between `begin` and `COMMIT`; rolls back when it throws. */
-function transaction<T>(db: Database, begin: string, work: () => T): T {
-  db.query(begin);
+/**
+ * Runs `work` in one `BEGIN IMMEDIATE` transaction: it takes the write lock first, so the reads it makes
+ * (the current version, say) still hold when it writes, and concurrent writers queue on SQLite's busy
+ * timeout instead of failing. Commits what `work` returns; rolls back when it throws.
+ */
+export function inTransaction<T>(db: Database, work: () => T): T {
+  db.query('BEGIN IMMEDIATE');
   let result: T;
   try {
     result = work();
@@ -85,20 +89,6 @@ function transaction<T>(db: Database, begin: string, work: () => T): T {
   db.query('COMMIT');
   return result;
 }
-
-/**
- * Runs `work` in one `BEGIN IMMEDIATE` transaction: it takes the write lock first, so the reads it makes
- * (the current version, say) still hold when it writes, and concurrent writers queue on SQLite's busy
- * timeout instead of failing. Commits what `work` returns; rolls back when it throws.
- */
-export const inTransaction = <T>(db: Database, work: () => T): T => transaction(db, 'BEGIN IMMEDIATE', work);
-
-/**
- * Runs the reads of `work` on one snapshot of the database (a deferred transaction takes no lock; in WAL mode
- * writers go on): a read that combines several queries (a count and a top-N, say, and the data version they
- * are at) then sees every query at the same point, never half of a write.
- */
-export const inSnapshot = <T>(db: Database, work: () => T): T => transaction(db, 'BEGIN', work);
 
 /**
  * A `WHERE` clause built from optional conditions, with numbered parameters (`?1`, `?2`, ...).

@@ -5,7 +5,7 @@
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
 import { createComponentApp } from '../../common/src/component-app';
-import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
+import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation, versionHeader } from '../../common/src/event-feed';
 import type { App, AppOptions } from '../../common/src/http';
 import { json } from '../../common/src/responses';
 import type { RouteDefinition } from '../../common/src/routes';
@@ -13,7 +13,7 @@ import { arrayOf, jsonResponse, named, objectSchema } from '../../common/src/ope
 import { pagedListOperation } from '../../common/src/paging';
 import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
-import { inSnapshot, type Database } from '../../common/src/sql';
+import type { Database } from '../../common/src/sql';
 import {
   CUSTOMER_FIELDS,
   CUSTOMERS_BY_NAME,
@@ -129,19 +129,13 @@ function customersRoutes({ openDatabase, apiToken = () => null, newId = () => cr
         operationId: 'customers.countAndTop',
         summary: 'The count and the best-scored customers in one answer (what the dashboard needs of this component)',
         description:
-          'The answers of /customers/count and /customers/top/{limit} together, read on one snapshot of the database: the count, the top and the Data-Version header are all at the same point, whatever is written meanwhile.',
+          'The answers of /customers/count and /customers/top/{limit} together, read in one statement (one snapshot of the database): the count, the top and the Data-Version header are all at the same point, whatever is written meanwhile.',
         path: { limit: LIMIT_PARAMETER },
         responses: { 200: jsonResponse(CountAndTopSchema, 'OK', DATA_VERSION_DOC) },
         problems: ['invalid-limit'],
         handle: ({ params }) => {
-          const limit = parseLimit(params.limit ?? '');
-          const db = openDatabase();
-          const repository = createCustomersRepository(db);
-          const { headers, body } = inSnapshot(db, () => ({
-            headers: dataVersionHeader(db, 'CustomerEvents'),
-            body: { count: repository.count(), top: repository.top(limit) },
-          }));
-          return json(body, { headers });
+          const { version, count, top } = customers().countAndTop(parseLimit(params.limit ?? ''));
+          return json({ count, top }, { headers: versionHeader(version) });
         },
       },
     },

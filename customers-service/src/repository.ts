@@ -1,5 +1,6 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
 import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
+import { lastSeqSql } from '../../common/src/event-feed';
 import { named, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { keyset } from '../../common/src/keyset';
 import { defineFields, integer, text, type FieldValues } from '../../common/src/fields';
@@ -84,6 +85,8 @@ export const CUSTOMERS_BY_NAME = keyset<CustomerSummary>([
   ['Id', (c) => c.id ?? ''],
 ]);
 const BY_NAME = CUSTOMERS_BY_NAME.orderBy;
+/** The order of `top`: scoring descending, then name and id ascending (code points). */
+const TOP_FROM = `Customers ORDER BY Scoring DESC, ${BY_NAME}`;
 
 /** Columns of each writable field. */
 const COLUMNS: Record<keyof CustomerFields, string> = { name: 'Name', city: 'City', country: 'Country', scoring: 'Scoring' };
@@ -160,9 +163,25 @@ export function createCustomersRepository(db: Database) {
     },
 
     top(limit: number): CustomerSummary[] {
-      return db
-        .query(`SELECT Id, Name, Country, Scoring FROM Customers ORDER BY Scoring DESC, ${BY_NAME} LIMIT ?1`, [limit])
-        .map(toSummary);
+      return db.query(`SELECT Id, Name, Country, Scoring FROM ${TOP_FROM} LIMIT ?1`, [limit]).map(toSummary);
+    },
+
+    /**
+     * {@link count} and {@link top} with the data version they are at, in one statement: one SELECT reads one
+     * snapshot, so the three agree whatever is written meanwhile, with no transaction to open. The LEFT JOIN keeps
+     * the one row of the version and count when there is no customer.
+     */
+    countAndTop(limit: number): { version: number; count: number; top: CustomerSummary[] } {
+      const rows = db.query(
+        `SELECT v.Version, v.Count, t.Id, t.Name, t.Country, t.Scoring
+           FROM (SELECT ${lastSeqSql('CustomerEvents')} AS Version, (SELECT COUNT(*) FROM Customers) AS Count) AS v
+           LEFT JOIN (SELECT Id, Name, Country, Scoring FROM ${TOP_FROM} LIMIT ?1) AS t ON 1
+          ORDER BY t.Scoring DESC, ${BY_NAME}`,
+        [limit],
+      );
+      const first = rows[0] ?? {};
+      const count = numberColumn(first, 'Count') ?? 0;
+      return { version: numberColumn(first, 'Version') ?? 0, count, top: count === 0 ? [] : rows.map(toSummary) };
     },
   };
 }

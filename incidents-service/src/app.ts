@@ -5,7 +5,7 @@
  */
 import { aggregateRoutes } from '../../common/src/aggregate-api';
 import { createComponentApp } from '../../common/src/component-app';
-import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation } from '../../common/src/event-feed';
+import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation, versionHeader } from '../../common/src/event-feed';
 import type { App, AppOptions } from '../../common/src/http';
 import { queryParam } from '../../common/src/query';
 import { json } from '../../common/src/responses';
@@ -15,7 +15,7 @@ import { arrayOf, jsonResponse, named, objectSchema, type JsonSchema, type Opera
 import { checkQueryNames, pagedListOperation } from '../../common/src/paging';
 import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
-import { inSnapshot, type Database } from '../../common/src/sql';
+import type { Database } from '../../common/src/sql';
 import {
   CATEGORIES,
   createIncidentsRepository,
@@ -159,19 +159,13 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
         operationId: 'incidents.rankings',
         summary: 'Both incident rankings in one answer (what the dashboard needs of this component)',
         description:
-          'The answers of /incidents/top/by-count/{limit} and /incidents/top/by-volume/{limit} together, read on one snapshot of the database (with the Data-Version header at the same point), from the trigger-kept totals.',
+          'The answers of /incidents/top/by-count/{limit} and /incidents/top/by-volume/{limit} together, read in one statement (one snapshot of the database, the Data-Version header at the same point), from the trigger-kept totals.',
         path: { limit: LIMIT_PARAMETER },
         responses: { 200: jsonResponse(RankingsSchema, 'OK', DATA_VERSION_DOC) },
         problems: ['invalid-limit'],
         handle: ({ params }) => {
-          const limit = parseLimit(params.limit ?? '');
-          const db = openDatabase();
-          const repository = createIncidentsRepository(db);
-          const { headers, body } = inSnapshot(db, () => ({
-            headers: dataVersionHeader(db, 'IncidentEvents'),
-            body: { mostIncidents: repository.topByCount(limit), highestVolume: repository.topByVolume(limit) },
-          }));
-          return json(body, { headers });
+          const { version, mostIncidents, highestVolume } = incidents().rankings(parseLimit(params.limit ?? ''));
+          return json({ mostIncidents, highestVolume }, { headers: versionHeader(version) });
         },
       },
     },

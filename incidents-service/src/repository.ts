@@ -1,5 +1,6 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
 import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
+import { lastSeqSql } from '../../common/src/event-feed';
 import { named, nullable, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { keyset } from '../../common/src/keyset';
 import { decimal, defineFields, oneOf, text, throwIfInvalid, type FieldValues } from '../../common/src/fields';
@@ -139,6 +140,17 @@ export const INCIDENTS_BY_CUSTOMER = keyset<IncidentSummary>([
 ]);
 export const TOTALS_BY_NAME = keyset<NameTotals>([['CustomerName', (t) => t.customerName]]);
 
+/** The two rankings' orders over the trigger-kept totals: by value descending, ties by name (code points). */
+const BY_COUNT_FROM = 'IncidentTotals ORDER BY IncidentCount DESC, CustomerName COLLATE BINARY';
+const BY_VOLUME_FROM = 'IncidentTotals ORDER BY VolumeCents DESC, CustomerName COLLATE BINARY';
+
+const toCountEntry = (row: Row): CustomerIncidentCount => ({ customerName: textColumn(row, 'CustomerName'), numberOfIncidents: numberColumn(row, 'IncidentCount') });
+
+const toVolumeEntry = (row: Row): CustomerIncidentVolume => {
+  const cents = numberColumn(row, 'VolumeCents');
+  return { customerName: textColumn(row, 'CustomerName'), incidentVolume: cents === null ? null : cents / 100 };
+};
+
 export function createIncidentsRepository(db: Database) {
   /** Incidents of a `COLUMNS` query, packed into one value (see `queryPacked`). */
   const readPacked = (select: string, params: SqlParam[]): IncidentSummary[] =>
@@ -249,19 +261,36 @@ export function createIncidentsRepository(db: Database) {
      * trigger-maintained totals, so it costs the same at any number of incidents.
      */
     topByCount(limit: number): CustomerIncidentCount[] {
-      return db
-        .query('SELECT CustomerName, IncidentCount FROM IncidentTotals ORDER BY IncidentCount DESC, CustomerName COLLATE BINARY LIMIT ?1', [limit])
-        .map((row) => ({ customerName: textColumn(row, 'CustomerName'), numberOfIncidents: numberColumn(row, 'IncidentCount') }));
+      return db.query(`SELECT CustomerName, IncidentCount FROM ${BY_COUNT_FROM} LIMIT ?1`, [limit]).map(toCountEntry);
     },
 
     /** The `limit` customer names with the highest incident volume in cents, ties by name (code-point order). */
     topByVolume(limit: number): CustomerIncidentVolume[] {
-      return db
-        .query('SELECT CustomerName, VolumeCents FROM IncidentTotals ORDER BY VolumeCents DESC, CustomerName COLLATE BINARY LIMIT ?1', [limit])
-        .map((row) => {
-          const cents = numberColumn(row, 'VolumeCents');
-          return { customerName: textColumn(row, 'CustomerName'), incidentVolume: cents === null ? null : cents / 100 };
-        });
+      return db.query(`SELECT CustomerName, VolumeCents FROM ${BY_VOLUME_FROM} LIMIT ?1`, [limit]).map(toVolumeEntry);
+    },
+
+    /**
+     * {@link topByCount} and {@link topByVolume} with the data version they are at, in one statement: one SELECT
+     * reads one snapshot, so the three agree whatever is written meanwhile, with no transaction to open. The
+     * LEFT JOIN keeps the one row of the version when there is no incident (no `List` then).
+     */
+    rankings(limit: number): { version: number; mostIncidents: CustomerIncidentCount[]; highestVolume: CustomerIncidentVolume[] } {
+      const rows = db.query(
+        `SELECT v.Version, r.List, r.CustomerName, r.IncidentCount, r.VolumeCents
+           FROM (SELECT ${lastSeqSql('IncidentEvents')} AS Version) AS v
+           LEFT JOIN (
+             SELECT 1 AS List, CustomerName, IncidentCount, VolumeCents, IncidentCount AS Value FROM (SELECT * FROM ${BY_COUNT_FROM} LIMIT ?1)
+             UNION ALL
+             SELECT 2, CustomerName, IncidentCount, VolumeCents, VolumeCents FROM (SELECT * FROM ${BY_VOLUME_FROM} LIMIT ?1)
+           ) AS r ON 1
+          ORDER BY r.List, r.Value DESC, r.CustomerName COLLATE BINARY`,
+        [limit],
+      );
+      return {
+        version: numberColumn(rows[0] ?? {}, 'Version') ?? 0,
+        mostIncidents: rows.filter((row) => numberColumn(row, 'List') === 1).map(toCountEntry),
+        highestVolume: rows.filter((row) => numberColumn(row, 'List') === 2).map(toVolumeEntry),
+      };
     },
 
     /**

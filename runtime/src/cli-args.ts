@@ -32,7 +32,7 @@ Flags (same names and meanings as spin up):
 
 Local runtime only:
       --request-timeout <ms>       per-request time limit; an overrun answers 504 (default: 30000)
-      --quiet                      no per-request log lines
+      --quiet                      no per-request log lines (start-up notes stay)
       --warm-up <path>             before serving, GETs this path (repeatable) a few times and drops the
                                    answers, so the first users' requests do not pay V8's first-run
                                    compilation; start-up takes that much longer (it is printed)
@@ -100,7 +100,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   }
   const roundsFlag = values['warm-up-rounds'];
   const rounds = roundsFlag === undefined ? DEFAULT_WARM_UP_ROUNDS : Number(roundsFlag);
-  if (!/^\d+$/.test(roundsFlag ?? '3') || rounds < 1 || rounds > 100) throw new UsageError(`--warm-up-rounds ${roundsFlag ?? ''}: expected a whole number from 1 to 100`);
+  if (!/^\d+$/.test(roundsFlag ?? String(DEFAULT_WARM_UP_ROUNDS)) || rounds < 1 || rounds > 100) throw new UsageError(`--warm-up-rounds ${roundsFlag ?? ''}: expected a whole number from 1 to 100`);
   if (roundsFlag !== undefined && warmUpPaths.length === 0) throw new UsageError('--warm-up-rounds needs at least one --warm-up <path>');
   const create: CreateOptions = {
     listen: values.listen ?? '127.0.0.1:3000',

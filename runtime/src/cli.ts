@@ -30,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
   const log = (line: string): void => console.log(line);
   let runtime: SpinRuntime;
   try {
-    runtime = await create({ ...cli.create, log: cli.quiet ? () => {} : log });
+    // --quiet drops the per-request lines, not the start-up notes (compile times, the warm-up's summary).
+    runtime = await create({ ...cli.create, log: cli.quiet ? () => {} : log, notes: log });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`Error: ${message}`);

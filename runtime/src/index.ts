@@ -36,8 +36,10 @@ export interface CreateOptions extends HostOptions {
   runtimeConfigFile?: string;
   /** `host:port` to listen on; `false` (the default here) serves only through `fetch`. */
   listen?: string | false;
-  /** Receives one line per request and start-up notes (default: nothing). */
+  /** Receives one line per request, and the start-up notes unless `notes` is given (default: nothing). */
   log?: (line: string) => void;
+  /** Receives the start-up notes (each component's compile time, the warm-up's summary); default: `log`. */
+  notes?: (line: string) => void;
   /** Receives the guests' stdout/stderr (default: this process's stdout/stderr). */
   guestOutput?: (component: string, stream: 'stdout' | 'stderr', text: string) => void;
   /** Per-request time limit, chained calls included separately (default 30000). */
@@ -114,6 +116,7 @@ function fromWire(response: WireResponse, method: string): Response {
 export async function create(options: CreateOptions = {}): Promise<SpinRuntime> {
   const cwd = options.cwd ?? process.cwd();
   const log = options.log ?? (() => {});
+  const notes = options.notes ?? log;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const listen = options.listen === undefined || options.listen === false ? undefined : parseListen(options.listen);
 
@@ -128,7 +131,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     stateDir: resolve(cwd, options.stateDir ?? resolve(dirname(manifest.file), '.spin')),
     cwd,
     options,
-    log,
+    log: notes,
   });
 
   const modules: Record<string, TranspiledModule> = {};
@@ -142,7 +145,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
       key = loaded.key;
       modules[key] = loaded.module;
       bySource.set(component.source, key);
-      log(`${component.id}: ${loaded.transpiled ? 'transpiled and ' : ''}compiled in ${(performance.now() - started).toFixed(0)}ms`);
+      notes(`${component.id}: ${loaded.transpiled ? 'transpiled and ' : ''}compiled in ${(performance.now() - started).toFixed(0)}ms`);
     }
     components[component.id] = { id: component.id, moduleKey: key, grants: grants[component.id] ?? {} };
   }
@@ -180,8 +183,6 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     }
   };
 
-  if (options.warmUp && options.warmUp.paths.length > 0) log(await warmUp(options.warmUp, (request) => tracked(request, '127.0.0.1:0')));
-
   let server: RunningServer | undefined;
   try {
     server = listen
@@ -192,6 +193,20 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     throw new ConfigError(`--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const base = server?.url ?? 'http://localhost';
+
+  // After the listener opened (a port in use fails the start at once) and before `create` returns, that is before
+  // the CLI prints the address. The fault rules wait: warming must not use up a `times:N` rule or be delayed.
+  if (options.warmUp && options.warmUp.paths.length > 0) {
+    try {
+      faults.replace([]);
+      notes(await warmUp(options.warmUp, (request) => tracked(request, '127.0.0.1:0')));
+      faults.replace(options.faults ?? []);
+    } catch (error) {
+      await server?.close();
+      await pool.close();
+      throw error;
+    }
+  }
 
   return {
     url: server?.url,

@@ -81,6 +81,26 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     }
   });
 
+  it('keeps the fault rules for the clients: the warm-up neither uses up a times:N rule nor meets it, and --quiet keeps its summary', async () => {
+    const dir = tempDir();
+    try {
+      const args = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE, '--quiet'];
+      const cli = runCli([...args, '--fault', 'alpha:/a/db/count=status:503,times:1', '--warm-up', '/a/db/count', '--warm-up-rounds', '2']);
+      running.push(cli);
+      const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+      // Both warm-up rounds answered 200 (no fault), and the summary is printed although per-request lines are not.
+      expect(cli.output()).toMatch(/warm-up: GET \/a\/db\/count \d+\/\d+ms; \d+ms in all\n/);
+      expect(cli.output()).not.toContain('id=warm-up-');
+      // The rule is whole for the first client, then spent.
+      expect((await fetch(`${url}/a/db/count`)).status).toBe(503);
+      expect((await fetch(`${url}/a/db/count`)).status).toBe(200);
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('exits 2 for a --warm-up that is not a path, or a bad --warm-up-rounds', async () => {
     for (const [args, message] of [
       [['--warm-up', 'http://localhost/a'], '--warm-up http://localhost/a: expected a path'],
