@@ -9,7 +9,7 @@
 //              of building a fresh instance per request, plus one GET /customers/count on it;
 //   3. serve   the runtime CLI on a copy of spin.toml pointing at each toolchain's .wasm (both running, rows
 //              interleaved so that drifting machine load hits both alike): /customers/count (one query) and
-//              /aggregates/dashboard (4 chained calls) at each concurrency: req/s, p50, p99 and the runtime
+//              /aggregates/dashboard (2 chained calls) at each concurrency: req/s, p50, p99 and the runtime
 //              process's CPU ms per request (the least noisy figure on a shared machine);
 //   4. naive   --incidents generated incidents, then a few sequential /aggregates/dashboard?strategy=naive
 //              (~5 chained calls of 2000 incidents each) and ?strategy=pushdown, p50 and CPU ms/request, and
@@ -80,7 +80,7 @@ const COMMAND = ['node bench/toolchains.mjs', ...process.argv.slice(2)].join(' '
 const MEASURED_COMPONENT = { id: 'customers-service', path: '/customers/count' };
 const ENDPOINTS = [
   { name: 'one query', path: '/customers/count' },
-  { name: 'dashboard (4 chained calls)', path: '/aggregates/dashboard' },
+  { name: 'dashboard (2 chained calls)', path: '/aggregates/dashboard' },
 ];
 const NAIVE_VARIABLES = { cache_ttl_ms: '0', dashboard_deadline_ms: '60000', downstream_timeout_ms: '60000', downstream_retries: '0' };
 // The measured naive requests also turn off the stale-if-error copies: storing them is a key-value call after the

@@ -53,7 +53,8 @@ The app ("app" in the results), built beforehand; relative paths are from the cu
 Targets, as ratios within this run (repeatable; the fixture's own is always checked):
   --target "<a> <= <k> * <b>"
                             <a>, <b>: [app:]endpoint.metric[@concurrency]; metric: cpu (ms/request, the mean
-                            over the levels unless @), p50, p99, rps, first (the first request after a start);
+                            over the levels unless @), p50, p99, rps, first (the first request after a start),
+                            start (the start's ms), cold and coldstart (the same without --warm-up);
                             endpoint * means each endpoint in turn, e.g.
                             --target "app:dashboard.cpu <= 3 * app:query.cpu" --target "*.p99@16 <= 4 * *.p50@16"`;
 
@@ -88,6 +89,7 @@ const FIXTURE = {
   name: 'fixture',
   from: fixtureManifest,
   build: () => buildFixtures(),
+  warmUp: [],
   args: [
     '--sqlite',
     'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
@@ -132,7 +134,8 @@ function callerApp() {
     name: 'app',
     from: resolve(values.from),
     build: async () => {},
-    args: [...values.sqlite.flatMap((s) => ['--sqlite', sqliteArg(s)]), ...values.variable.flatMap((v) => ['--variable', v]), ...values['warm-up'].flatMap((p) => ['--warm-up', p])],
+    args: [...values.sqlite.flatMap((s) => ['--sqlite', sqliteArg(s)]), ...values.variable.flatMap((v) => ['--variable', v])],
+    warmUp: values['warm-up'].flatMap((p) => ['--warm-up', p]),
     endpoints,
   };
 }
@@ -151,9 +154,22 @@ function usage(message) {
   process.exit(2);
 }
 
-/** Starts the runtime CLI for `app` on a free port, with `endpoint`'s own variables last (they win). */
-async function startRuntime(app, endpoint, stateDir) {
-  return startRuntimeCli(['-f', app.from, '--state-dir', stateDir, '--quiet', ...app.args, ...endpoint.variables.flatMap((v) => ['--variable', v])], { cli });
+/** Starts the runtime CLI for `app` on a free port, with `endpoint`'s own variables last (they win), warmed up or not. */
+async function startRuntime(app, endpoint, stateDir, { warm = true } = {}) {
+  return startRuntimeCli(['-f', app.from, '--state-dir', stateDir, '--quiet', ...app.args, ...(warm ? app.warmUp : []), ...endpoint.variables.flatMap((v) => ['--variable', v])], { cli });
+}
+
+/** Starts `app`, times its first request to `endpoint`, and stops it: `{ startMs, firstMs }`. */
+async function firstRequest(app, endpoint, stateDir, options) {
+  const runtime = await startRuntime(app, endpoint, stateDir, options);
+  try {
+    const started = performance.now();
+    const probe = await get(`${runtime.url}${endpoint.path}`);
+    if (probe.status !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe.status}; pass a working endpoint (see --help)`);
+    return { startMs: runtime.readyMs, firstMs: performance.now() - started };
+  } finally {
+    await runtime.stop();
+  }
 }
 
 const results = [];
@@ -163,15 +179,15 @@ for (const app of apps) {
   const stateDir = mkdtempSync(join(tmpdir(), 'spin-bench-'));
   try {
     for (const endpoint of app.endpoints) {
+      // Without the app's warm-up too, so what it moves into the start stays in sight ("cold").
+      const cold = app.warmUp.length > 0 ? await firstRequest(app, endpoint, stateDir, { warm: false }) : undefined;
+      const { startMs, firstMs } = await firstRequest(app, endpoint, stateDir);
+      firsts.push({ app: app.name, endpoint: endpoint.name, firstMs, startMs, coldFirstMs: cold?.firstMs ?? firstMs, coldStartMs: cold?.startMs ?? startMs });
+      const coldNote = cold ? `; without the warm-up: start ${cold.startMs.toFixed(0)} ms, first ${cold.firstMs.toFixed(1)} ms` : '';
+      console.log(`${app.name.padEnd(8)} ${endpoint.name.padEnd(18)} start ${startMs.toFixed(0)} ms, first request after it ${firstMs.toFixed(1)} ms${coldNote}`);
       const runtime = await startRuntime(app, endpoint, stateDir);
       try {
         const url = `${runtime.url}${endpoint.path}`;
-        const started = performance.now();
-        const probe = await get(url);
-        const firstMs = performance.now() - started;
-        if (probe.status !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe.status}; pass a working endpoint (see --help)`);
-        firsts.push({ app: app.name, endpoint: endpoint.name, firstMs, startMs: runtime.readyMs });
-        console.log(`${app.name.padEnd(8)} ${endpoint.name.padEnd(18)} start ${runtime.readyMs.toFixed(0)} ms, first request after it ${firstMs.toFixed(1)} ms`);
         await load(url, { concurrency: 4, ms: 1000, pid: runtime.pid }); // warm-up: JIT, prepared instances, SQLite page cache
         for (const concurrency of levels) {
           const r = await load(url, { concurrency, ms: durationMs, pid: runtime.pid });
@@ -191,15 +207,16 @@ for (const app of apps) {
 
 /** One side of a target: `[app:]endpoint.metric[@concurrency]`, `*` for the endpoint being checked. */
 function operand(text, each) {
-  const match = /^(?:([\w-]+):)?([\w-]+|\*)\.(cpu|p50|p99|rps|first)(?:@(\d+))?$/.exec(text);
+  const match = /^(?:([\w-]+):)?([\w-]+|\*)\.(cpu|p50|p99|rps|first|cold|start|coldstart)(?:@(\d+))?$/.exec(text);
   if (!match) throw new Error(`'${text}': expected [app:]endpoint.metric[@concurrency]`);
   const [, appName, name, metric, level] = match;
   const endpoint = name === '*' ? each : { app: appName, endpoint: name };
   const label = `${endpoint.app ?? '?'}:${endpoint.endpoint}.${metric}${level ? `@${level}` : ''}`;
-  if (metric === 'first') {
+  const start = { first: 'firstMs', cold: 'coldFirstMs', start: 'startMs', coldstart: 'coldStartMs' }[metric];
+  if (start) {
     const found = firsts.filter((f) => f.endpoint === endpoint.endpoint && (endpoint.app === undefined || f.app === endpoint.app));
     if (found.length !== 1) throw new Error(`'${text}': ${found.length === 0 ? 'no such endpoint' : 'ambiguous: name the app'}`);
-    return { label: `${found[0].app}:${endpoint.endpoint}.first`, value: found[0].firstMs };
+    return { label: `${found[0].app}:${endpoint.endpoint}.${metric}`, value: found[0][start] };
   }
   const rows = results.filter((r) => r.endpoint === endpoint.endpoint && (endpoint.app === undefined || r.app === endpoint.app) && (level === undefined || r.concurrency === Number(level)));
   if (new Set(rows.map((r) => r.app)).size !== 1) throw new Error(`'${text}': ${rows.length === 0 ? 'not measured (endpoint or concurrency)' : 'ambiguous: name the app'}`);
@@ -269,7 +286,7 @@ const rows = results.map(
   (r) =>
     `| ${r.app} | ${r.endpoint} | \`${r.path}\`${r.variables.length > 0 ? ` (${r.variables.join(', ')})` : ''} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMsPerRequest.toFixed(2)} | ${r.requests} | ${r.failures} |`,
 );
-const firstRows = firsts.map((f) => `| ${f.app} | ${f.endpoint} | ${f.startMs.toFixed(0)} | ${f.firstMs.toFixed(1)} |`);
+const firstRows = firsts.map((f) => `| ${f.app} | ${f.endpoint} | ${f.startMs.toFixed(0)} | ${f.firstMs.toFixed(1)} | ${f.coldStartMs.toFixed(0)} | ${f.coldFirstMs.toFixed(1)} |`);
 writeFileSync(
   join(outDir, 'runtime.md'),
   `# Local runtime benchmark
@@ -284,10 +301,10 @@ row after a 1 s warm-up. "cpu ms/req" is the runtime process's CPU time (all thr
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Start (until the runtime printed its address${values['warm-up'].length > 0 ? `, the app's warm-up included: ${values['warm-up'].map((p) => `\`--warm-up ${p}\``).join(', ')}` : ''}) and the first request after it:
+Start (until the runtime printed its address${values['warm-up'].length > 0 ? `, the app's warm-up included: ${values['warm-up'].map((p) => `\`--warm-up ${p}\``).join(', ')}` : ''}) and the first request after it; then the same for a start without the warm-up, where the first requests pay V8's first-run compilation:
 
-| app | endpoint | start ms | first request ms |
-|---|---|---|---|
+| app | endpoint | start ms | first request ms | start ms, no warm-up ("coldstart") | first request, no warm-up ("cold") |
+|---|---|---|---|---|---|
 ${firstRows.join('\n')}
 
 ![Requests per second by concurrency](runtime-rps.svg)
