@@ -159,17 +159,12 @@ async function startRuntime(app, endpoint, stateDir, { warm = true } = {}) {
   return startRuntimeCli(['-f', app.from, '--state-dir', stateDir, '--quiet', ...app.args, ...(warm ? app.warmUp : []), ...endpoint.variables.flatMap((v) => ['--variable', v])], { cli });
 }
 
-/** Starts `app`, times its first request to `endpoint`, and stops it: `{ startMs, firstMs }`. */
-async function firstRequest(app, endpoint, stateDir, options) {
-  const runtime = await startRuntime(app, endpoint, stateDir, options);
-  try {
-    const started = performance.now();
-    const probe = await get(`${runtime.url}${endpoint.path}`);
-    if (probe.status !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe.status}; pass a working endpoint (see --help)`);
-    return { startMs: runtime.readyMs, firstMs: performance.now() - started };
-  } finally {
-    await runtime.stop();
-  }
+/** Times the first request to `endpoint` on a runtime that has just started: ms. */
+async function timeFirstRequest(runtime, app, endpoint) {
+  const started = performance.now();
+  const probe = await get(`${runtime.url}${endpoint.path}`);
+  if (probe.status !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe.status}; pass a working endpoint (see --help)`);
+  return performance.now() - started;
 }
 
 const results = [];
@@ -180,13 +175,22 @@ for (const app of apps) {
   try {
     for (const endpoint of app.endpoints) {
       // Without the app's warm-up too, so what it moves into the start stays in sight ("cold").
-      const cold = app.warmUp.length > 0 ? await firstRequest(app, endpoint, stateDir, { warm: false }) : undefined;
-      const { startMs, firstMs } = await firstRequest(app, endpoint, stateDir);
-      firsts.push({ app: app.name, endpoint: endpoint.name, firstMs, startMs, coldFirstMs: cold?.firstMs ?? firstMs, coldStartMs: cold?.startMs ?? startMs });
-      const coldNote = cold ? `; without the warm-up: start ${cold.startMs.toFixed(0)} ms, first ${cold.firstMs.toFixed(1)} ms` : '';
-      console.log(`${app.name.padEnd(8)} ${endpoint.name.padEnd(18)} start ${startMs.toFixed(0)} ms, first request after it ${firstMs.toFixed(1)} ms${coldNote}`);
+      let cold;
+      if (app.warmUp.length > 0) {
+        const unwarmed = await startRuntime(app, endpoint, stateDir, { warm: false });
+        try {
+          cold = { startMs: unwarmed.readyMs, firstMs: await timeFirstRequest(unwarmed, app, endpoint) };
+        } finally {
+          await unwarmed.stop();
+        }
+      }
       const runtime = await startRuntime(app, endpoint, stateDir);
       try {
+        const startMs = runtime.readyMs;
+        const firstMs = await timeFirstRequest(runtime, app, endpoint);
+        firsts.push({ app: app.name, endpoint: endpoint.name, firstMs, startMs, coldFirstMs: cold?.firstMs ?? firstMs, coldStartMs: cold?.startMs ?? startMs });
+        const coldNote = cold ? `; without the warm-up: start ${cold.startMs.toFixed(0)} ms, first ${cold.firstMs.toFixed(1)} ms` : '';
+        console.log(`${app.name.padEnd(8)} ${endpoint.name.padEnd(18)} start ${startMs.toFixed(0)} ms, first request after it ${firstMs.toFixed(1)} ms${coldNote}`);
         const url = `${runtime.url}${endpoint.path}`;
         await load(url, { concurrency: 4, ms: 1000, pid: runtime.pid }); // warm-up: JIT, prepared instances, SQLite page cache
         for (const concurrency of levels) {
