@@ -10,7 +10,8 @@
  *
  * Every write runs in one `BEGIN IMMEDIATE` transaction that reads the current version, checks it, and
  * writes; the database's triggers bump the version and append the event in the same statement. Errors
- * answer before anything is written: 401/403, 428, 415, 413, 400, 422, 404, 412, 409.
+ * answer before anything is written: 401/403, 400 (a query parameter: writes take none), 428, 415, 413, 400,
+ * 422, 404, 412, 409. Numbers in bodies are judged on their JSON text (fields.ts), not on the double.
  */
 import { requireBearer } from './auth';
 import type { RouteContext } from './routes';
@@ -18,7 +19,8 @@ import { json } from './responses';
 import { DATA_VERSION_DOC } from './event-feed';
 import type { JsonSchema, Operation, ParameterDoc } from './openapi';
 import { MAX_BODY_BYTES, readJsonBody } from './json-body';
-import type { Field, FieldError, FieldSet, FieldValues } from './fields';
+import type { BodyMode, Field, FieldError, FieldSet, FieldValues } from './fields';
+import { checkQueryNames } from './paging';
 import { ID_PARAMETER, parseId } from './params';
 import { HttpError } from './problem';
 import { inTransaction, type Database } from './sql';
@@ -82,15 +84,15 @@ const IF_MATCH: Record<string, ParameterDoc> = {
   'If-Match': { required: true, description: 'The ETag of the version you read ("3"), or *', schema: { type: 'string' } },
 };
 const ETAG_HEADER: Record<string, ParameterDoc> = { ETag: { description: 'The version, quoted: "3"', schema: { type: 'string' } } };
-const BODY_PROBLEMS = ['invalid-json', 'unsupported-media-type', 'payload-too-large', 'validation-failed'] as const;
-const CONDITIONAL_PROBLEMS = ['invalid-id', 'not-found', 'precondition-required', 'precondition-failed'] as const;
+const BODY_PROBLEMS = ['invalid-query', 'invalid-json', 'unsupported-media-type', 'payload-too-large', 'validation-failed'] as const;
+const CONDITIONAL_PROBLEMS = ['invalid-query', 'invalid-id', 'not-found', 'precondition-required', 'precondition-failed'] as const;
 
 /** The members every aggregate resource has besides its fields, as schemas. */
 export const VERSIONED_PROPERTIES: Record<string, JsonSchema> = {
-  id: { type: 'string' },
-  version: { type: 'integer', minimum: 1, description: 'Grows by one with each change; the ETag is this number in quotes' },
-  createdAt: { type: ['string', 'null'], description: 'UTC, RFC 3339 with milliseconds' },
-  updatedAt: { type: ['string', 'null'], description: 'UTC, RFC 3339 with milliseconds' },
+  id: { type: 'string', readOnly: true, description: 'Set by the server (a UUID for the API\'s writes)' },
+  version: { type: 'integer', minimum: 1, readOnly: true, description: 'Grows by one with each change; the ETag is this number in quotes' },
+  createdAt: { type: ['string', 'null'], readOnly: true, description: 'UTC, RFC 3339 with milliseconds' },
+  updatedAt: { type: ['string', 'null'], readOnly: true, description: 'UTC, RFC 3339 with milliseconds' },
 };
 
 /** An item's entity tag: its version, quoted (a strong tag). */
@@ -131,10 +133,10 @@ const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'];
 
 export function aggregateRoutes<F extends Record<string, Field<unknown>>, R extends Versioned>(options: AggregateApiOptions<F, R>): AggregateRoutes {
   const { noun, plural, collection, fields, resource } = options;
-  const bodyDoc = (mode: 'full' | 'partial', contentTypes: readonly string[]) => ({
+  const bodyDoc = (mode: BodyMode, contentTypes: readonly string[]) => ({
     contentTypes,
     schema: fields.bodySchema(mode),
-    description: `At most ${MAX_BODY_BYTES / 1024} KiB of JSON. Read-only members (${fields.readOnly.join(', ')}) are refused.`,
+    description: `At most ${MAX_BODY_BYTES / 1024} KiB of strict JSON (no duplicate member names, nesting to depth 32). Read-only members (${fields.readOnly.join(', ')}) are refused. Numbers are judged on their exact value as written.`,
   });
   const answer = (description: string, headers: Record<string, ParameterDoc> = ETAG_HEADER) => ({ description, content: { 'application/json': resource }, headers });
   const idPath = { id: ID_PARAMETER };
@@ -174,7 +176,11 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
   };
 
   // A token read from a file (a Kubernetes Secret made with --from-file) may end in a newline: not part of it.
-  const authorize = (request: Request) => requireBearer(request, options.apiToken()?.trim() ?? null);
+  // Then the query: writes take no query parameter, and one is refused as a list refuses one it does not know.
+  const authorize = (request: Request, url: URL) => {
+    requireBearer(request, options.apiToken()?.trim() ?? null);
+    checkQueryNames(url, []);
+  };
 
   const update = (context: RouteContext, ifMatch: string, values: Partial<FieldValues<F>>): Response => {
     const updated = conditionalWrite(context, ifMatch, (store, current) => {
@@ -195,9 +201,9 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
     responses: { 200: answer(`The ${noun} as written`) },
     problems: [...CONDITIONAL_PROBLEMS, ...BODY_PROBLEMS],
     handle: async (context) => {
-      authorize(context.request);
+      authorize(context.request, context.url);
       const ifMatch = requireIfMatch(context.request);
-      const body = await readJsonBody(context.request, contentTypes);
+      const body = await readJsonBody(context.request, contentTypes, { numbers: 'text' });
       const values = mode === 'full' ? fields.parse(body, 'full') : fields.parse(body, 'partial');
       return update(context, ifMatch, values);
     },
@@ -224,15 +230,15 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
       summary: `Creates a ${noun}`,
       description: 'The server picks the id (a UUID). Every bad field is listed at once in the 422.',
       bearer: true,
-      body: bodyDoc('full', JSON_TYPES),
+      body: bodyDoc('create', JSON_TYPES),
       responses: { 201: answer(`The new ${noun}`, { ...ETAG_HEADER, Location: { description: `The ${noun}'s URL`, schema: { type: 'string' } } }) },
       problems: BODY_PROBLEMS,
-      handle: async ({ request }) => {
-        authorize(request);
-        const body = await readJsonBody(request, JSON_TYPES);
+      handle: async ({ request, url }) => {
+        authorize(request, url);
+        const body = await readJsonBody(request, JSON_TYPES, { numbers: 'text' });
         const db = options.openDatabase();
         const store = options.store(db);
-        const values = fields.parse(body, 'full', (valid) => store.createErrors?.(valid) ?? []);
+        const values = fields.parse(body, 'create', (valid) => store.createErrors?.(valid) ?? []);
         const id = options.newId();
         const created = writeTransaction(db, () => {
           store.create(id, values);
@@ -256,7 +262,7 @@ export function aggregateRoutes<F extends Record<string, Field<unknown>>, R exte
       responses: { 204: { description: 'Deleted' } },
       problems: [...CONDITIONAL_PROBLEMS, ...(options.referenced ? (['conflict'] as const) : [])],
       handle: (context) => {
-        authorize(context.request);
+        authorize(context.request, context.url);
         const ifMatch = requireIfMatch(context.request);
         conditionalWrite(context, ifMatch, (store, current) => {
           store.remove(current);

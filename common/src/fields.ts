@@ -6,6 +6,8 @@
  * const CUSTOMER = defineFields({ name: text({ max: 200 }), scoring: integer({ min: 0, max: 10 }) }, { readOnly: ['id', 'version'] });
  * const fields = CUSTOMER.parse(body, 'full'); // { name: 'Acme', scoring: 7 }, or throws 422
  */
+import { compareExact, decimalPlaces, exactDecimal, exactOfDouble, isWhole, isZero, type ExactDecimal } from './exact-decimal';
+import { JsonNumber } from './json-body';
 import { nullable, type JsonSchema } from './openapi';
 import { HttpError } from './problem';
 import { toNfc } from './unicode/nfc';
@@ -25,10 +27,40 @@ export interface Field<T> {
   describe: string;
   /** What the field accepts as JSON Schema, for the OpenAPI documents (the words say the rest: trimming, NFC...). */
   schema: JsonSchema;
+  /** What the field accepts besides `null`, as JSON Schema (`schema` is this, or null when the field is optional). */
+  valueSchema: JsonSchema;
+  /** Given when the aggregate is created and never changed afterwards ({@link setOnce}): what it is, in words. */
+  setOnce?: string;
 }
 
 /** A field's schema, with `null` allowed when the field is optional. */
 const orNull = (schema: JsonSchema, required: boolean): JsonSchema => (required ? schema : nullable(schema));
+
+/**
+ * A field given once, when the aggregate is created, and never changed: required (not null) on create; a PUT
+ * or PATCH may only repeat its current value, which the store checks (it needs the stored aggregate). `what`
+ * says what the value is ("the id of the customer the incident belongs to").
+ */
+export function setOnce<T>(field: Field<T>, what: string): Field<T> {
+  return { ...field, setOnce: what };
+}
+
+/** Text that is not empty once trimmed, without control characters once trimmed (JavaScript's `\s` is exactly what `trim` drops). */
+const CONTROL_CLASS = '\\u0000-\\u001f\\u007f-\\u009f';
+export const TRIMMED_TEXT_PATTERN = `^\\s*[^\\s${CONTROL_CLASS}](?:[^${CONTROL_CLASS}]*[^\\s${CONTROL_CLASS}])?\\s*$`;
+
+/** A number field's input: the number's exact value and its text for messages, or `null` for anything else. */
+function numberInput(value: unknown): { exact: ExactDecimal; shown: string; double: number } | null {
+  if (value instanceof JsonNumber) {
+    const shown = value.text.length > 40 ? `${value.text.slice(0, 40)}…` : value.text;
+    return { exact: exactDecimal(value.text), shown, double: value.value };
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  return { exact: exactOfDouble(value), shown: String(value), double: value };
+}
+
+/** The exact value of a finite double bound. */
+const bound = (value: number): ExactDecimal => exactOfDouble(value);
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -42,7 +74,16 @@ export function text({ max, required = true }: { max: number; required?: boolean
   return {
     required,
     describe: `text of 1 to ${max} characters${required ? '' : ', or null'}`,
-    schema: orNull({ type: 'string', minLength: 1, maxLength: max, description: 'Trimmed and normalised to NFC; no control characters' }, required),
+    ...schemas(
+      {
+        type: 'string',
+        minLength: 1,
+        maxLength: max,
+        pattern: TRIMMED_TEXT_PATTERN,
+        description: `Trimmed (white space at either end dropped) and normalised to NFC, then 1 to ${max} characters without control characters`,
+      },
+      required,
+    ),
     parse(value) {
       if (typeof value !== 'string') return { error: `must be a string${required ? '' : ' or null'}` };
       if (LONE_SURROGATE.test(value)) return { error: 'must not contain unpaired surrogates' };
@@ -56,37 +97,59 @@ export function text({ max, required = true }: { max: number; required?: boolean
   };
 }
 
-/** A whole number from `min` to `max`. */
+/** `{schema, valueSchema}` of a field: its value's schema, with null when it is optional. */
+const schemas = (valueSchema: JsonSchema, required: boolean) => ({ valueSchema, schema: orNull(valueSchema, required) });
+
+/**
+ * A whole number from `min` to `max`, judged on the number's exact value as written (a {@link JsonNumber}):
+ * `7`, `7.0`, `7e0` and `70e-1` are 7; `7.5`, `1e-400` (not 0) and `-0` are refused.
+ */
 export function integer({ min, max, required = true }: { min: number; max: number; required?: boolean }): Field<number | null> {
+  const lowest = bound(min);
+  const highest = bound(max);
   return {
     required,
     describe: `a whole number from ${min} to ${max}`,
-    schema: orNull({ type: 'integer', minimum: min, maximum: max }, required),
+    ...schemas({ type: 'integer', minimum: min, maximum: max, description: 'Judged on the number as written: 7.0 and 7e0 are 7; -0 is refused' }, required),
     parse(value) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || Object.is(value, -0)) return { error: `must be a whole number from ${min} to ${max}` };
-      if (value < min || value > max) return { error: `must be from ${min} to ${max}; got ${value}` };
-      return { value };
+      const number = numberInput(value);
+      if (number === null || (isZero(number.exact) && number.exact.negative)) return { error: `must be a whole number from ${min} to ${max}` };
+      if (!isWhole(number.exact)) return { error: `must be a whole number from ${min} to ${max}; got ${number.shown}` };
+      if (compareExact(number.exact, lowest) < 0 || compareExact(number.exact, highest) > 0) return { error: `must be from ${min} to ${max}; got ${number.shown}` };
+      return { value: number.double };
     },
   };
 }
 
 /**
- * A decimal number from `min` to `max` with at most `decimals` digits after the point, judged on the
- * shortest text that reads back as the same double (so `0.1` has one decimal, `1e-7` has seven).
+ * A decimal number from `min` to `max` with at most `decimals` digits after the point, judged on the number's
+ * exact value as written (a {@link JsonNumber}): `1.250000` has two decimals, `1e-7` seven, `1e-400` four
+ * hundred (not the double 0), `0.1234560000000000001` nineteen (not the double 0.123456). A double given
+ * directly is judged on its shortest round-trip text.
  */
 export function decimal({ min, max, decimals, required = true }: { min: number; max: number; decimals: number; required?: boolean }): Field<number | null> {
   const describe = `a number from ${min} to ${max} with at most ${decimals} decimals`;
+  const lowest = bound(min);
+  const highest = bound(max);
   return {
     required,
     describe,
-    schema: orNull({ type: 'number', minimum: min, maximum: max, description: `At most ${decimals} decimals` }, required),
+    ...schemas(
+      {
+        type: 'number',
+        minimum: min,
+        maximum: max,
+        multipleOf: Number(`1e-${decimals}`),
+        description: `At most ${decimals} decimals, judged on the number as written (1.250000 has two; 1e-400 is not 0); -0 is refused`,
+      },
+      required,
+    ),
     parse(value) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || Object.is(value, -0)) return { error: `must be ${describe}` };
-      if (value < min || value > max) return { error: `must be from ${min} to ${max}; got ${value}` };
-      const [mantissa = '', exponent] = Math.abs(value).toString().split('e');
-      const places = (mantissa.split('.')[1]?.length ?? 0) - Number(exponent ?? 0);
-      if (places > decimals) return { error: `must have at most ${decimals} decimals; got ${value}` };
-      return { value };
+      const number = numberInput(value);
+      if (number === null || (isZero(number.exact) && number.exact.negative)) return { error: `must be ${describe}` };
+      if (compareExact(number.exact, lowest) < 0 || compareExact(number.exact, highest) > 0) return { error: `must be from ${min} to ${max}; got ${number.shown}` };
+      if (decimalPlaces(number.exact) > decimals) return { error: `must have at most ${decimals} decimals; got ${number.shown}` };
+      return { value: number.double };
     },
   };
 }
@@ -97,6 +160,7 @@ export function oneOf<T extends string>(values: readonly T[], { required = true 
   return {
     required,
     describe,
+    valueSchema: { enum: [...values] },
     schema: { enum: required ? [...values] : [...values, null] },
     parse(value) {
       return typeof value === 'string' && (values as readonly string[]).includes(value) ? { value: value as T } : { error: `must be ${describe}` };
@@ -111,22 +175,31 @@ export interface FieldSet<F extends Record<string, Field<unknown>>> {
   /** Names the server sets (id, version, timestamps...): a body that sets one is a 422. */
   readOnly: readonly string[];
   /**
-   * Parses a body: `full` (create, PUT) gives every field, absent optional ones as `null`; `partial` (PATCH,
-   * a JSON Merge Patch, RFC 7396, which for these flat resources sets each member it names and clears the
-   * ones it sets to `null`) gives only the fields the body names. Throws a 422 listing every bad field.
+   * Parses a body: `full` (PUT) gives every field, absent optional ones as `null`; `create` is `full` where a
+   * {@link setOnce} field is required too; `partial` (PATCH, a JSON Merge Patch, RFC 7396, which for these flat
+   * resources sets each member it names and clears the ones it sets to `null`) gives only the fields the body
+   * names. Throws a 422 listing every bad field.
    */
-  parse(body: unknown, mode: 'full', more?: MoreChecks<F>): FieldValues<F>;
+  parse(body: unknown, mode: 'create' | 'full', more?: MoreChecks<F>): FieldValues<F>;
   parse(body: unknown, mode: 'partial', more?: MoreChecks<F>): Partial<FieldValues<F>>;
-  /** The JSON Schema of a body `parse` accepts in this mode (what the words of each field add is checked too). */
-  bodySchema(mode: 'full' | 'partial'): JsonSchema;
+  /**
+   * The JSON Schema of a body `parse` accepts in this mode: what the server refuses for a reason a schema can
+   * state, it states (required members, types, ranges, decimals, text that is empty once trimmed); the rest
+   * (NFC, a reference to nothing, a set-once field changed) is in the fields' descriptions.
+   */
+  bodySchema(mode: BodyMode): JsonSchema;
 }
+
+/** The body of a create (POST), of a replace (PUT) or of a JSON Merge Patch (PATCH). */
+export type BodyMode = 'create' | 'full' | 'partial';
 
 /** Checks that need more than one field's value (the database, say): given the fields that passed their own. */
 export type MoreChecks<F extends Record<string, Field<unknown>>> = (valid: Partial<FieldValues<F>>) => FieldError[];
 
 const own = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
 
-export const isJsonObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
 
 /** Throws the `422` for `errors` (none: returns). */
 export function throwIfInvalid(errors: FieldError[]): void {
@@ -137,7 +210,7 @@ export function throwIfInvalid(errors: FieldError[]): void {
 
 export function defineFields<F extends Record<string, Field<unknown>>>(fields: F, { readOnly }: { readOnly: readonly string[] }): FieldSet<F> {
   const writable = Object.keys(fields);
-  function parse(body: unknown, mode: 'full' | 'partial', more?: MoreChecks<F>): Record<string, unknown> {
+  function parse(body: unknown, mode: BodyMode, more?: MoreChecks<F>): Record<string, unknown> {
     if (!isJsonObject(body)) throwIfInvalid([{ field: '', message: 'The body must be a JSON object' }]);
     const object = body as Record<string, unknown>;
     const errors: FieldError[] = [];
@@ -152,6 +225,7 @@ export function defineFields<F extends Record<string, Field<unknown>>>(fields: F
       const value = own(object, name) ? object[name] : null;
       if (value === null) {
         if (field.required) errors.push({ field: name, message: `is required (${field.describe})` });
+        else if (mode === 'create' && field.setOnce !== undefined) errors.push({ field: name, message: `is required: ${field.setOnce}` });
         else valid[name] = null;
         values[name] = null;
         continue;
@@ -164,13 +238,24 @@ export function defineFields<F extends Record<string, Field<unknown>>>(fields: F
     throwIfInvalid(errors);
     return values;
   }
-  function bodySchema(mode: 'full' | 'partial'): JsonSchema {
+  /** One field's schema in a body of this mode: a set-once field is required on create, read-only after it. */
+  function fieldSchema(field: Field<unknown>, mode: BodyMode): JsonSchema {
+    if (field.setOnce === undefined) return field.schema;
+    if (mode === 'create') return { ...field.valueSchema, description: `Required: ${field.setOnce}. ${String(field.valueSchema.description ?? '')}`.trim() };
+    return {
+      ...field.schema,
+      readOnly: true,
+      description: `Set when created and never changed: only its current value (ASCII case ignored) is accepted, ${field.required ? '' : 'null or absent for none, '}anything else is refused (422). ${String(field.schema.description ?? '')}`.trim(),
+    };
+  }
+  function bodySchema(mode: BodyMode): JsonSchema {
     const entries = Object.entries(fields);
+    const required = entries.filter(([, field]) => field.required || (mode === 'create' && field.setOnce !== undefined)).map(([name]) => name);
     return {
       type: 'object',
       additionalProperties: false,
-      properties: Object.fromEntries(entries.map(([name, field]) => [name, field.schema])),
-      ...(mode === 'full' ? { required: entries.filter(([, field]) => field.required).map(([name]) => name) } : {}),
+      properties: Object.fromEntries(entries.map(([name, field]) => [name, fieldSchema(field, mode)])),
+      ...(mode === 'partial' ? {} : { required }),
     };
   }
   return { fields, readOnly, parse: parse as FieldSet<F>['parse'], bodySchema };

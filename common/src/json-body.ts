@@ -3,7 +3,10 @@
  *
  * `JSON.parse` accepts what I-JSON (RFC 7493) forbids: duplicate member names (the last one silently wins)
  * and lone surrogates. {@link parseStrictJson} rejects both, bounds the nesting depth, and makes a
- * `"__proto__"` member an own property instead of the object's prototype.
+ * `"__proto__"` member an own property instead of the object's prototype. With `numbers: 'text'` it also
+ * keeps each number as written ({@link JsonNumber}), which `JSON.parse` cannot: `1e-400` and `0` are the same
+ * double, `0.1234560000000000001` and `0.123456` too, so rules about a number's exact value are judged on
+ * its text (fields.ts).
  */
 import { HttpError } from './problem';
 
@@ -38,6 +41,27 @@ const CLOSE_BRACE = 0x7d;
 /** The characters a single-character escape stands for, by the code of the character after `\`. */
 const ESCAPES: Record<number, string> = { 0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
 
+/**
+ * A JSON number as written in the body: `text` is its source text (RFC 8259 grammar, already checked), so its
+ * exact decimal value is known; {@link JsonNumber.value} is the nearest double, as `JSON.parse` gives.
+ */
+export class JsonNumber {
+  constructor(readonly text: string) {}
+  /** The nearest double (`Infinity` past the range, `0` below it, `-0` for `-0`). */
+  get value(): number {
+    return Number(this.text);
+  }
+  valueOf(): number {
+    return this.value;
+  }
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+/** How {@link parseStrictJson} gives numbers: doubles (as `JSON.parse`), or {@link JsonNumber}s that keep their text. */
+export type NumberMode = 'double' | 'text';
+
 function invalid(problem: string, offset: number): HttpError {
   return new HttpError(400, 'invalid-json', `The body is not valid JSON: ${problem} at offset ${offset}.`);
 }
@@ -54,13 +78,14 @@ const isDigit = (code: number): boolean => code >= ZERO && code <= NINE;
  *
  * Rejects duplicate member names in one object, unpaired surrogates (escaped or not), and nesting deeper than
  * `maxDepth` (default 32). Members are defined as own properties, so `"__proto__"` cannot set a prototype.
- * Numbers go through `Number()` after the grammar check: `1e400` is `Infinity` and `-0` is `-0`; callers
- * validate the range.
+ * Numbers go through `Number()` after the grammar check (`1e400` is `Infinity`, `-0` is `-0`; callers validate
+ * the range), or, with `numbers: 'text'`, are {@link JsonNumber}s holding their source text.
  *
  * @throws HttpError 400 `invalid-json`, whose detail names the problem and its character offset.
  */
-export function parseStrictJson(text: string, options: { maxDepth?: number } = {}): unknown {
+export function parseStrictJson(text: string, options: { maxDepth?: number; numbers?: NumberMode } = {}): unknown {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const keepText = options.numbers === 'text';
   let pos = 0;
 
   const found = (): string => {
@@ -233,7 +258,7 @@ export function parseStrictJson(text: string, options: { maxDepth?: number } = {
   };
 
   /** `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` */
-  const parseNumber = (): number => {
+  const parseNumber = (): number | JsonNumber => {
     const start = pos;
     if (text.charCodeAt(pos) === MINUS) pos++;
     const first = text.charCodeAt(pos);
@@ -258,7 +283,8 @@ export function parseStrictJson(text: string, options: { maxDepth?: number } = {
       if (!isDigit(text.charCodeAt(pos))) throw expected('a digit');
       skipDigits();
     }
-    return Number(text.slice(start, pos));
+    const source = text.slice(start, pos);
+    return keepText ? new JsonNumber(source) : Number(source);
   };
 
   const value = parseValue(0);
@@ -341,13 +367,14 @@ async function readLimited(request: Request): Promise<Uint8Array> {
 /**
  * Reads the JSON body of a write request and returns the parsed value (callers check its shape).
  *
- * `accept` lists the media types allowed, lowercased (e.g. `['application/merge-patch+json', 'application/json']`).
+ * `accept` lists the media types allowed, lowercased (e.g. `['application/merge-patch+json', 'application/json']`);
+ * `numbers: 'text'` gives numbers as {@link JsonNumber}s (see {@link parseStrictJson}).
  *
  * @throws HttpError 415 for another media type or a charset other than UTF-8; 413 for a body over
  *   {@link MAX_BODY_BYTES}; 400 `invalid-json` for a body that is empty, not UTF-8, or not strict JSON
  *   (see {@link parseStrictJson}).
  */
-export async function readJsonBody(request: Request, accept: readonly string[]): Promise<unknown> {
+export async function readJsonBody(request: Request, accept: readonly string[], options: { numbers?: NumberMode } = {}): Promise<unknown> {
   checkContentType(request.headers.get('content-type'), accept);
   const bytes = await readLimited(request);
   let text: string;
@@ -357,5 +384,5 @@ export async function readJsonBody(request: Request, accept: readonly string[]):
     throw new HttpError(400, 'invalid-json', 'The body is not valid UTF-8.');
   }
   if (/^[ \t\n\r]*$/.test(text)) throw new HttpError(400, 'invalid-json', 'The body is empty; send a JSON object.');
-  return parseStrictJson(text);
+  return parseStrictJson(text, { numbers: options.numbers ?? 'double' });
 }

@@ -52,7 +52,7 @@ export function checkQueryNames(url: URL, allowed: readonly string[]): string[] 
     const equals = pair.indexOf('=');
     const name = decodeQueryPart(equals === -1 ? pair : pair.slice(0, equals));
     if (name === null) throw new HttpError(400, 'invalid-query', 'A query parameter name is not valid percent-encoded UTF-8.');
-    const accepted = `This resource accepts ${allowed.join(', ')}.`;
+    const accepted = allowed.length === 0 ? 'This operation takes no query parameters.' : `This resource accepts ${allowed.join(', ')}.`;
     if (!allowed.includes(name)) throw new HttpError(400, 'invalid-query', `Unknown query parameter ${JSON.stringify(name.slice(0, 40))}. ${accepted}`, {}, { allowed });
     if (names.includes(name)) throw new HttpError(400, 'invalid-query', `The query parameter ${name} is given more than once. ${accepted}`, {}, { allowed });
     names.push(name);

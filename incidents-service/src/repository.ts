@@ -3,7 +3,7 @@ import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../..
 import { lastSeqSql } from '../../common/src/event-feed';
 import { named, nullable, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { keyset } from '../../common/src/keyset';
-import { decimal, defineFields, oneOf, text, throwIfInvalid, type FieldValues } from '../../common/src/fields';
+import { decimal, defineFields, oneOf, setOnce, text, throwIfInvalid, type FieldValues } from '../../common/src/fields';
 import type { Cursor } from '../../common/src/params';
 import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
 
@@ -19,7 +19,7 @@ export const INCIDENT_FIELDS = defineFields(
   {
     amount: decimal({ min: 0, max: 9_000_000_000, decimals: 6 }),
     category: oneOf(CATEGORIES, { required: false }),
-    customerId: text({ max: 200, required: false }),
+    customerId: setOnce(text({ max: 200, required: false }), 'the id of the customer the incident belongs to'),
   },
   { readOnly: ['id', 'customerName', 'version', 'createdAt', 'updatedAt'] },
 );
@@ -63,7 +63,7 @@ export const IncidentSchema = named(
   objectSchema({
     id: VERSIONED_PROPERTIES.id ?? {},
     amount: AMOUNT_OR_NULL,
-    customerName: TEXT_OR_NULL,
+    customerName: { ...TEXT_OR_NULL, readOnly: true, description: "Set by the server: the name of the customer it refers to (or the name plain SQL gave it)" },
     category: TEXT_OR_NULL,
     customerId: { type: ['string', 'null'], description: 'The customer it refers to; null for an incident written with plain SQL under a name no single customer has' },
     ...VERSIONED_PROPERTIES,
@@ -322,8 +322,8 @@ export function createIncidentsStore(db: Database): AggregateStore<IncidentField
   return {
     find: (id) => repository.find(id),
     createErrors(valid) {
-      if (valid.customerId === undefined) return [];
-      if (valid.customerId === null) return [{ field: 'customerId', message: 'is required: the id of the customer the incident belongs to' }];
+      // Absent or null is refused by the field's own rule (setOnce: required on create).
+      if (valid.customerId === undefined || valid.customerId === null) return [];
       return findCustomer(valid.customerId) ? [] : [{ field: 'customerId', message: `refers to no customer (${JSON.stringify(valid.customerId)})` }];
     },
     create(id, values) {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { TEST_API_TOKEN } from '../contract/target';
 import { writesContract, writesDisabledContract, type WriteTarget } from '../contract/writes.contract';
+import { writeRulesContract } from '../contract/write-rules.contract';
 import { startApp, type AppRuntime } from './app-runtime';
 
 const writeTarget = (app: AppRuntime): WriteTarget => ({ ...app.target, query: (sql) => app.db.database.query(sql) });
@@ -19,6 +20,9 @@ describe('writes, real Wasm on the local runtime', () => {
   });
 
   writesContract(() => writeTarget(app));
+  describe('write rules on exact input (number texts, query parameters)', () => {
+    writeRulesContract(() => writeTarget(app));
+  });
 });
 
 describe('writes without api_token, real Wasm on the local runtime', () => {

@@ -8,6 +8,7 @@ import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import { RESET_SQL, TEST_API_TOKEN } from '../contract/target';
 import { writesContract, writesDisabledContract, type WriteTarget } from '../contract/writes.contract';
+import { writeRulesContract } from '../contract/write-rules.contract';
 import { QUIET } from '../support/in-process-app';
 import { createTestDatabase, type TestDatabase } from '../support/sqlite';
 
@@ -33,6 +34,11 @@ afterAll(() => db.close());
 describe('writes, in-process apps on a SQLite file', () => {
   const target = inProcessTarget(db, db.database, () => TEST_API_TOKEN);
   writesContract(() => target);
+});
+
+describe('write rules on exact input (number texts, query parameters), in-process apps on a SQLite file', () => {
+  const target = inProcessTarget(db, db.database, () => TEST_API_TOKEN);
+  writeRulesContract(() => target);
 });
 
 describe('writes without an API token configured, in-process', () => {
