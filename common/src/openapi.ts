@@ -5,7 +5,8 @@
  * the problems it may answer) side by side, so a route cannot exist undocumented. `createApp` serves the
  * handlers; {@link openApiDocument} writes the same table as a document, adding what the shared HTTP layer
  * does for every route (HEAD beside GET, OPTIONS, 304 to `If-None-Match`, the 504 of a spent budget, the 500
- * of a failure, the 400 of a malformed path parameter, 401/403 of a write without the token).
+ * of a failure, the 400 of a malformed path parameter, 401/403 of a write without the token, and the 405 with
+ * `Allow` that any other method gets: in the path item's description and its `x-method-not-allowed` answer).
  *
  * Schemas are JSON Schema 2020-12 (the dialect of OpenAPI 3.1). A schema worth a name is declared with
  * {@link named}: operations refer to it, and the document lists it once under `components.schemas`.
@@ -16,6 +17,7 @@
  */
 import { ROUTE_METHODS, type JsonSchema, type OperationDoc, type ParameterDoc, type ResponseDoc, type RouteDefinition } from './routes';
 import { APP_VERSION } from './app-info';
+import { allowOf } from './dispatch';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_STATUS, problemType, type ProblemCode } from './problem';
 
 export type { JsonSchema, Operation, OperationDoc, ParameterDoc, ResponseDoc } from './routes';
@@ -208,6 +210,22 @@ function optionsObject(route: RouteDefinition, component: string, id: string): R
   };
 }
 
+/** The extension of a path item that documents the `405` every method it does not list is answered. */
+export const METHOD_NOT_ALLOWED_EXTENSION = 'x-method-not-allowed';
+
+/** What a path answers to a method it does not list: `405` problem+json with `Allow`, as a response object. */
+function methodNotAllowed(allow: string): { description: string; object: Record<string, unknown> } {
+  const description = `Methods: ${allow}. Any other method is answered 405 (method-not-allowed, application/problem+json) with Allow listing these.`;
+  const [response] = Object.values(problemResponses(['method-not-allowed']));
+  return {
+    description,
+    object: {
+      ...responseObject({ ...(response as ResponseDoc), description: `Another method than ${allow}` }, true),
+      headers: { Allow: { description: `The methods of this path: ${allow}`, schema: { type: 'string', const: allow } } },
+    },
+  };
+}
+
 /** Puts every named schema reachable from `value` into `schemas` (by name; two different ones with one name is a bug). */
 function collectSchemas(value: unknown, schemas: Record<string, JsonSchema>): void {
   if (typeof value !== 'object' || value === null) return;
@@ -247,6 +265,9 @@ export function openApiDocument(routes: RouteDefinition[], info: DocumentInfo): 
       if (method === 'get') item.head = operationObject(route, 'head', operation, info.component);
     }
     item.options = optionsObject(route, info.component, firstId || templatePath(route.path));
+    const notAllowed = methodNotAllowed(allowOf(route));
+    item.description = notAllowed.description;
+    item[METHOD_NOT_ALLOWED_EXTENSION] = notAllowed.object;
     collectSchemas(item, schemas);
     paths[templatePath(route.path)] = item;
   }

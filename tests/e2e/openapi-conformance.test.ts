@@ -33,6 +33,7 @@ import {
   responseValidator,
   schemaValidator,
   validateDocument,
+  valueAt,
   type HttpMethod,
   type JsonSchema,
   type OpenApiDoc,
@@ -711,6 +712,13 @@ describe('the route walk: what is not documented is not served, real Wasm on the
         if (method === 'HEAD') continue;
         if (mediaTypeOf(answer.headers.get('content-type')) !== PROBLEM_MEDIA_TYPE) findings.push(`${where}: not problem+json`);
         else if ((JSON.parse(answer.text) as { type?: string }).type !== `${PROBLEM_TYPE_PREFIX}method-not-allowed`) findings.push(`${where}: problem ${answer.text}`);
+        else {
+          // The path item documents this answer (x-method-not-allowed): its body and its Allow.
+          const validate = schemaValidator(doc, ['paths', template, 'x-method-not-allowed', 'content', PROBLEM_MEDIA_TYPE, 'schema']);
+          if (!validate(JSON.parse(answer.text))) findings.push(`${where}: the 405 body does not match the document: ${describeErrors(validate.errors).join('; ')}`);
+          const documentedAllow = valueAt(doc, ['paths', template, 'x-method-not-allowed', 'headers', 'Allow', 'schema', 'const']);
+          if (answer.headers.get('allow') !== documentedAllow) findings.push(`${where}: Allow ${answer.headers.get('allow')}, documented ${String(documentedAllow)}`);
+        }
       }
     });
     expect(findings.sort()).toEqual([]);

@@ -12,7 +12,7 @@ import { createDocsApp } from '../../docs-service/src/app';
 import { createApp, type App } from '../../common/src/http';
 import { json } from '../../common/src/responses';
 import { ROUTE_METHODS, type RouteDefinition } from '../../common/src/routes';
-import { named, objectSchema, openApiDocument, templatePath, type Operation } from '../../common/src/openapi';
+import { METHOD_NOT_ALLOWED_EXTENSION, named, objectSchema, openApiDocument, templatePath, type Operation } from '../../common/src/openapi';
 import { HttpError, PROBLEM_STATUS, problemType, type ProblemCode } from '../../common/src/problem';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import { createPageApp } from '../../page-service/src/app';
@@ -30,6 +30,7 @@ import {
   PROBLEM_TYPE_PREFIX,
   responseValidator,
   schemaErrors,
+  schemaValidator,
   structureErrors,
   validateDocument,
   type OpenApiDoc,
@@ -166,6 +167,27 @@ describe('the components’ OpenAPI documents, in-process', () => {
             const refused = await app.request(component, concrete, { method });
             expect({ path, method, status: refused.status }).toEqual({ path, method, status: 405 });
           }
+        }
+      });
+
+      it('documents the 405 of every other method on each path (the path item says it, x-method-not-allowed holds the answer), and the 405 matches it', async () => {
+        const doc = await load(component);
+        for (const path of Object.keys(doc.paths)) {
+          const item = doc.paths[path] as { description?: string; [METHOD_NOT_ALLOWED_EXTENSION]?: { headers?: Record<string, { schema?: { const?: string } }> } };
+          const concrete = path.replace(/\{[^}]+\}/g, 'x');
+          const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((m) => !documentedMethods(doc, path).includes(m)) ?? 'PURGE';
+          const refused = await app.request(component, concrete, { method });
+          const documentedAllow = item[METHOD_NOT_ALLOWED_EXTENSION]?.headers?.Allow?.schema?.const;
+          expect({ path, status: refused.status, allow: refused.headers.get('allow'), description: item.description }).toEqual({
+            path,
+            status: 405,
+            allow: documentedAllow,
+            description: expect.stringContaining(`Methods: ${String(documentedAllow)}. Any other method is answered 405`),
+          });
+          const validate = schemaValidator(doc, ['paths', path, METHOD_NOT_ALLOWED_EXTENSION, 'content', PROBLEM_MEDIA_TYPE, 'schema']);
+          const body: unknown = await refused.json();
+          expect({ path, valid: validate(body), errors: validate.errors ?? null }).toEqual({ path, valid: true, errors: null });
+          expect(validate({ ...(body as object), type: problemType('not-found') })).toBe(false);
         }
       });
 
