@@ -22,7 +22,7 @@ import { prng } from '../support/random-data';
 import { createTestDatabase } from '../support/sqlite';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 24);
-const BODIES_PER_OPERATION = Number(process.env.FUZZ_WRITE_COUNT ?? 250);
+const BODIES_PER_OPERATION = 250;
 
 type Json = Record<string, unknown>;
 type FieldError = { field: string; message: string };
