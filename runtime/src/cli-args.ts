@@ -2,11 +2,15 @@
  * `npm run up -- [flags]`: the `spin up` flags, same names and meanings, turned into {@link CreateOptions}.
  * Every mistake is a {@link UsageError} naming the flag.
  */
+import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { parseFaultFlag } from './faults.js';
+import { defaultMemoryBudget } from './memory-budget.js';
 import { checkWarmUpPath, DEFAULT_WARM_UP_ROUNDS } from './warm-up.js';
 import type { CreateOptions } from './index.js';
+
+const MIB = 1024 * 1024;
 
 export const USAGE = `Usage: npm run up -- [flags]
 
@@ -33,6 +37,13 @@ Flags (same names and meanings as spin up):
 Local runtime only:
       --request-timeout <ms>       per-request time limit; an overrun answers 504 (default: 30000)
       --quiet                      no per-request log lines (start-up notes stay)
+      --memory-budget <MiB|none>   resident memory the process should stay within: at that many workers
+                                   (about 96 MiB each beside the main thread, and the process's RSS as
+                                   measured) the pool starts no more and new requests wait in the queue
+                                   (503 with Retry-After when it is full); only a chained call that its
+                                   request cannot do without may take the pool past it (default:
+                                   384 MiB per core, from 768 MiB to 4096 MiB, at most a quarter of the
+                                   machine's memory: ${Math.round(defaultMemoryBudget({ cores: availableParallelism(), totalMemory: totalmem() }) / MIB)} here)
       --warm-up <path>             before serving, GETs this path (repeatable) a few times and drops the
                                    answers, so the first users' requests do not pay V8's first-run
                                    compilation; start-up takes that much longer (it is printed)
@@ -90,6 +101,13 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   const memoryEnv = env['SPIN_MAX_INSTANCE_MEMORY'] === '' ? undefined : env['SPIN_MAX_INSTANCE_MEMORY'];
   const maxInstanceMemory =
     memoryFlag !== undefined ? bytes(memoryFlag, '--max-instance-memory') : memoryEnv !== undefined ? bytes(memoryEnv, 'SPIN_MAX_INSTANCE_MEMORY') : undefined;
+  const budgetFlag = values['memory-budget'];
+  let memoryBudget = defaultMemoryBudget({ cores: availableParallelism(), totalMemory: totalmem() });
+  if (budgetFlag === 'none') memoryBudget = Infinity;
+  else if (budgetFlag !== undefined) {
+    if (!/^\d+$/.test(budgetFlag) || Number(budgetFlag) < 1 || !Number.isSafeInteger(Number(budgetFlag) * MIB)) throw new UsageError(`--memory-budget ${budgetFlag}: expected a whole number of MiB, or none`);
+    memoryBudget = Number(budgetFlag) * MIB;
+  }
   const warmUpPaths = values['warm-up'] ?? [];
   for (const path of warmUpPaths) {
     try {
@@ -112,6 +130,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     ...(values['runtime-config-file'] === undefined ? {} : { runtimeConfigFile: values['runtime-config-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }),
+    memoryBudget,
     ...(values.fault === undefined ? {} : { faults: values.fault.map(parseFaultFlag) }),
     ...(warmUpPaths.length === 0 ? {} : { warmUp: { paths: warmUpPaths, rounds } }),
   };
@@ -133,6 +152,7 @@ function parse(argv: string[]) {
       'key-value': { type: 'string', multiple: true },
       'request-timeout': { type: 'string' },
       'max-instance-memory': { type: 'string' },
+      'memory-budget': { type: 'string' },
       quiet: { type: 'boolean' },
       fault: { type: 'string', multiple: true },
       'warm-up': { type: 'string', multiple: true },

@@ -57,6 +57,12 @@ export interface CreateOptions extends HostOptions {
   maxBodyBytesInFlight?: number;
   /** Bytes each instance's linear memory may grow to, as Spin's `--max-instance-memory` (default: no limit). */
   maxInstanceMemory?: number;
+  /**
+   * Bytes of RSS the process should stay within (`--memory-budget`): the worker pool grows no further, new
+   * requests wait in the queue (worker-pool.ts, memory-budget.ts). Default: none; the CLI's default is
+   * `defaultMemoryBudget` (768 MiB on 2 cores), since there the runtime has the process to itself.
+   */
+  memoryBudget?: number;
   /** For tests: delays, statuses and traps injected into requests to components (see faults.ts). */
   faults?: FaultRule[];
   /** GET requests sent before serving, answers dropped, so users' first requests do not pay first-run costs (warm-up.ts). */
@@ -159,6 +165,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
     ...(options.maxQueuedRequests === undefined ? {} : { maxQueued: options.maxQueuedRequests }),
     ...(options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: options.maxInstanceMemory }),
+    ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
     onOutput: options.guestOutput ?? defaultGuestOutput,
   });
   const dispatcher = new Dispatcher({

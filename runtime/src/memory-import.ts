@@ -289,9 +289,18 @@ function imageOf(memory: Uint8Array<ArrayBuffer>): MemoryImage {
   return { runs: Uint32Array.from(runs), bytes };
 }
 
-/** The image with its bytes copied out of the shared buffer, for a worker to use (see {@link MemoryImage}). */
+/**
+ * The image with its bytes copied out of the shared buffer, for a worker to use (see {@link MemoryImage}). The
+ * copy lives in the pages of a Wasm memory (mapped by V8, unmapped when the worker stops) rather than in an
+ * ArrayBuffer from the allocator: glibc keeps such multi-megabyte blocks in its arenas after a worker stops (it
+ * raises its mmap threshold past them once one was freed), ~25 MB per stopped worker that RSS never gave back
+ * (bench/results/memory-load.md).
+ */
 export function localImage(image: MemoryImage): MemoryImage {
-  return { runs: image.runs, bytes: new Uint8Array(image.bytes) };
+  const length = image.bytes.byteLength;
+  const bytes = new Uint8Array(new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(length / PAGE_BYTES)) }).buffer, 0, length);
+  bytes.set(image.bytes);
+  return { runs: image.runs, bytes };
 }
 
 /**

@@ -59,6 +59,19 @@ export interface PlanInput {
   readonly runnable: number;
   /** Chained calls of one root allowed to compute at once (blocked ones do not count). */
   readonly chainLimit: number;
+  /**
+   * Workers the memory budget allows now (worker-pool.ts derives it from `--memory-budget`, the process's RSS and
+   * a worker's cost: memory-budget.ts); undefined: no budget. Ordinary growth stops there, and a new request is
+   * admitted only while the workers busy, plus those the running requests may still take (see `widths`), plus
+   * its own width, fit in it; else it waits in the queue (or runs alone when nothing runs). Requests that compute
+   * nothing still take the pool up to `ceiling`: the budget never deadlocks a chain.
+   */
+  readonly budget?: number;
+  /**
+   * Per component, the most workers one of its requests has held at once (its chain's width, learned by
+   * `learnWidths`); 1 for a component not in it.
+   */
+  readonly widths?: ReadonlyMap<string, number>;
 }
 
 /** Run the `task`-th entry of `queue` (an index into the snapshot) on worker `slot`. */
@@ -133,6 +146,21 @@ export function plan(input: PlanInput): Plan {
   }
   const admit = freshLimit(input);
   const starved = starvedLimit(input);
+  // The memory budget: workers busy, and per running request the workers its chain may still take.
+  const widthOf = (component: string): number => Math.max(1, input.widths?.get(component) ?? 1);
+  const held = new Map<number, number>();
+  const rootWidth = new Map<number, number>();
+  let busyWorkers = 0;
+  for (const slot of slots) {
+    const task = slot.running;
+    if (!task) continue;
+    busyWorkers += 1;
+    bump(held, task.root);
+    if (task.depth === 0) rootWidth.set(task.root, widthOf(task.component));
+  }
+  let reserved = 0;
+  for (const [root, width] of rootWidth) reserved += Math.max(0, width - count(held, root));
+  const fitsBudget = (component: string): boolean => input.budget === undefined || busyWorkers === 0 || busyWorkers + reserved + widthOf(component) <= input.budget;
   const nestedTaken = nested.map(() => false);
   const freshTaken = fresh.map(() => false);
   const assignments: Assignment[] = [];
@@ -166,7 +194,9 @@ export function plan(input: PlanInput): Plan {
         bestLoad = load;
       }
     }
-    return best;
+    // Over the budget the first in line waits, and nothing overtakes it (a wide request would starve).
+    const chosen = fresh[best];
+    return chosen && !fitsBudget(chosen.component) ? -1 : best;
   };
 
   while (idleCount > 0) {
@@ -187,6 +217,15 @@ export function plan(input: PlanInput): Plan {
     idleCount -= 1;
     assignments.push({ queue, task: index, slot });
     bump(computing, task.root);
+    busyWorkers += 1;
+    const width = rootWidth.get(task.root);
+    if (queue === 'fresh') {
+      rootWidth.set(task.root, widthOf(task.component));
+      reserved += widthOf(task.component) - 1;
+    } else if (width !== undefined && count(held, task.root) < width) {
+      reserved -= 1;
+    }
+    bump(held, task.root);
     if (queue === 'nested') {
       nestedTaken[index] = true;
       bump(chainComputing, task.root);
@@ -208,7 +247,7 @@ export function plan(input: PlanInput): Plan {
   });
   const starvedComponents = new Set<string>();
   fresh.forEach((task, index) => {
-    if (!freshTaken[index] && count(freshBy, task.component) === 0 && freshRunning < starved) starvedComponents.add(task.component);
+    if (!freshTaken[index] && count(freshBy, task.component) === 0 && freshRunning < starved && fitsBudget(task.component)) starvedComponents.add(task.component);
   });
   let eligible = 0;
   for (const value of allowed.values()) eligible += value;
@@ -256,7 +295,30 @@ function workersToStart(input: PlanInput, urgent: number, starved: number, eligi
   const size = input.slots.length;
   const extra = Math.max(0, Math.min(eligible, input.runnable - runnable));
   const wanted = Math.max(input.min - size, needed + extra - starting);
-  return Math.max(0, Math.min(wanted, (urgent > 0 ? input.ceiling : input.max) - size));
+  if (input.budget === undefined) return Math.max(0, Math.min(wanted, (urgent > 0 ? input.ceiling : input.max) - size));
+  // Within the budget: everything up to it (and `max`); past it only the workers of requests that compute nothing.
+  const ordinary = Math.max(input.min, Math.min(input.max, input.budget));
+  return Math.max(0, Math.min(wanted, ordinary - size), Math.min(urgent - starting, input.ceiling - size));
+}
+
+/**
+ * Learns each component's chain width from a snapshot: for every request running, the workers its tasks hold
+ * (its own, blocked, and its chained calls at any depth), recorded under the request's component when that is
+ * more than what `widths` holds. Widths only grow: a request that once fanned out wide is planned for as wide.
+ */
+export function learnWidths(slots: readonly SlotState[], widths: Map<string, number>): void {
+  const held = new Map<number, number>();
+  const component = new Map<number, string>();
+  for (const slot of slots) {
+    const task = slot.running;
+    if (!task) continue;
+    bump(held, task.root);
+    if (task.depth === 0) component.set(task.root, task.component);
+  }
+  for (const [root, name] of component) {
+    const width = count(held, root);
+    if (width > (widths.get(name) ?? 1)) widths.set(name, width);
+  }
 }
 
 export interface QueueState {

@@ -14,7 +14,8 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { STOCK_LIMIT } from './instances.js';
-import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, mayQueue, ordinaryWorkers, plan, type QueuedTask, type SlotState } from './schedule.js';
+import { budgetWorkers, idleToStop, RssGauge } from './memory-budget.js';
+import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, learnWidths, mayQueue, ordinaryWorkers, plan, type QueuedTask, type SlotState } from './schedule.js';
 import type { ComponentSetup, FromWorker, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
 
 export type RunOutcome =
@@ -43,6 +44,13 @@ export interface PoolOptions {
   chainLimit?: number;
   /** Bytes each instance's linear memory may grow to (Spin's `--max-instance-memory`); default: no limit. */
   maxInstanceMemory?: number;
+  /**
+   * Bytes of RSS the process should stay within (`--memory-budget`, whose default is memory-budget.ts
+   * `defaultMemoryBudget`): at that many workers (memory-budget.ts `budgetWorkers`) the pool grows no further and
+   * new requests wait in the queue, but requests that compute nothing may still take it up to `maxWorkers`.
+   * Default: none (the process may not be the runtime's alone, as in tests).
+   */
+  memoryBudget?: number;
   onOutput(component: string, stream: 'stdout' | 'stderr', text: string): void;
 }
 
@@ -78,7 +86,8 @@ interface Slot {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
-const IDLE_REAP_MS = 30_000;
+/** How often idle workers are looked for (memory-budget.ts `idleToStop` says which to stop). */
+const IDLE_CHECK_MS = 1_000;
 
 export class WorkerPool {
   readonly #options: PoolOptions;
@@ -99,6 +108,12 @@ export class WorkerPool {
   #caller: Task | undefined;
   #closed = false;
   readonly #reaper: NodeJS.Timeout;
+  /** The memory budget in bytes (undefined: none), the process's RSS before the first worker, the RSS now. */
+  readonly #budget: number | undefined;
+  #baseRss = 0;
+  readonly #rss = new RssGauge();
+  /** Per component, the most workers one of its requests has held at once (schedule.ts `learnWidths`). */
+  readonly #widths = new Map<string, number>();
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -108,11 +123,13 @@ export class WorkerPool {
     this.#max = Math.max(this.#min, options.maxWorkers ?? defaultMaxWorkers({ cores: this.#runnable, totalMemory: totalmem(), ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }) }));
     this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
     this.#chainLimit = options.chainLimit ?? this.#runnable;
-    this.#reaper = setInterval(() => this.#reapIdle(), IDLE_REAP_MS / 2).unref();
+    this.#budget = options.memoryBudget !== undefined && Number.isFinite(options.memoryBudget) ? options.memoryBudget : undefined;
+    this.#reaper = setInterval(() => this.#reapIdle(), IDLE_CHECK_MS).unref();
   }
 
   /** Starts the minimum number of workers and resolves when they have loaded every component. */
   async start(): Promise<void> {
+    this.#baseRss = process.memoryUsage.rss();
     await Promise.all(Array.from({ length: this.#min }, () => this.#spawn()));
     // The first request to each component should not pay for a first instantiation: each worker prepares
     // instances of up to STOCK_LIMIT components, starting at a different one, so together they cover them all.
@@ -338,9 +355,11 @@ export class WorkerPool {
     const slots = [...this.#slots];
     const nested = this.#nested;
     const fresh = this.#fresh;
+    const states = slots.map(slotState);
+    learnWidths(states, this.#widths);
     if (nested.length + fresh.length === 0 && slots.length >= this.#min) return;
     const { assignments, spawn, busy } = plan({
-      slots: slots.map(slotState),
+      slots: states,
       nested,
       fresh,
       min: this.#min,
@@ -348,6 +367,7 @@ export class WorkerPool {
       ceiling: this.#max,
       runnable: this.#runnable,
       chainLimit: this.#chainLimit,
+      ...(this.#budget === undefined ? {} : { budget: this.#budgetWorkers(states), widths: this.#widths }),
     });
     const taken = new Set<Task>();
     const started: [Slot, Task][] = [];
@@ -387,13 +407,31 @@ export class WorkerPool {
     slot.worker.postMessage(message);
   }
 
-  #reapIdle(): void {
-    const now = Date.now();
-    for (const slot of this.#slots) {
-      if (this.#slots.size <= this.#min) return;
-      if (slot.ready && !slot.task && now - slot.idleSince > IDLE_REAP_MS) void this.#kill(slot);
-    }
+  /** The workers the memory budget allows now (memory-budget.ts). */
+  #budgetWorkers(states: readonly SlotState[]): number {
+    return budgetWorkers({
+      budget: this.#budget ?? Infinity,
+      rss: this.#rss.read(),
+      base: this.#baseRss,
+      workers: states.length,
+      starting: states.filter((state) => !state.ready).length,
+    });
   }
+
+  /** Stops workers above the minimum that have been idle a while (memory-budget.ts `idleToStop`), so memory comes back after a load. */
+  #reapIdle(): void {
+    const slots = [...this.#slots];
+    const now = Date.now();
+    const workers = slots.map((slot) => ({ idleSince: slot.ready && !slot.task ? slot.idleSince : undefined, used: slot.lastComponent !== undefined }));
+    const stop = idleToStop({ workers, min: this.#min, queued: this.#nested.length + this.#fresh.length, now });
+    for (const index of stop) {
+      const slot = slots[index];
+      if (slot) void this.#kill(slot);
+    }
+    // A worker of the minimum was stopped to be renewed: its fresh replacement starts now.
+    if (stop.length > 0) this.#schedule();
+  }
+
 }
 
 function slotState(slot: Slot): SlotState {

@@ -3,7 +3,8 @@
  * queued task goes to which idle worker, the admission limit for new requests, and how many workers to start.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultMaxWorkers, freshLimit, mayQueue, ordinaryWorkers, plan, starvedLimit, type PlanInput, type QueuedTask, type SlotState } from '../../runtime/src/schedule';
+import { budgetWorkers, defaultMemoryBudget, idleToStop } from '../../runtime/src/memory-budget';
+import { defaultMaxWorkers, freshLimit, learnWidths, mayQueue, ordinaryWorkers, plan, starvedLimit, type PlanInput, type QueuedTask, type SlotState } from '../../runtime/src/schedule';
 
 const idle = (...prepared: string[]): SlotState => ({ ready: true, running: undefined, blocked: false, prepared: new Set(prepared) });
 const starting = (): SlotState => ({ ready: false, running: undefined, blocked: false, prepared: new Set() });
@@ -250,5 +251,112 @@ describe('limits', () => {
     // A 2 GiB instance limit counts per worker; never below 4.
     expect(defaultMaxWorkers({ cores: 4, totalMemory: 24 * GiB, maxInstanceMemory: 2 * GiB })).toBe(5);
     expect(defaultMaxWorkers({ cores: 4, totalMemory: 4 * GiB, maxInstanceMemory: 2 * GiB })).toBe(4);
+  });
+});
+
+describe('the memory budget', () => {
+  const widths = new Map([
+    ['page', 4],
+    ['dash', 3],
+  ]);
+
+  it('admits a new request only while the busy workers, what the running requests may still take and its own width fit', () => {
+    // A page request holds one worker and may take three more (width 4): 1 + 3 + 1 fits a budget of 5, not of 4.
+    const slots = [busy(1, 0, true, 'page'), idle(), idle()];
+    expect(plan(input({ slots, fresh: [request(2, 'list')], budget: 5, widths })).assignments).toEqual([{ queue: 'fresh', task: 0, slot: 1 }]);
+    expect(plan(input({ slots, fresh: [request(2, 'list')], budget: 4, widths })).assignments).toEqual([]);
+    // A chained call the page request has already taken no longer counts as still to take.
+    const deeper = [busy(1, 0, true, 'page'), busy(1, 1, true, 'agg'), busy(1, 2, false, 'data'), idle()];
+    expect(plan(input({ slots: deeper, fresh: [request(2, 'list')], budget: 5, widths })).assignments).toEqual([{ queue: 'fresh', task: 0, slot: 3 }]);
+  });
+
+  it('counts the requests admitted in the same round', () => {
+    const slots = [idle(), idle(), idle(), idle()];
+    const fresh = [request(1, 'dash'), request(2, 'dash'), request(3, 'list')];
+    // The first dash (3) and the list (1) fill a budget of 4; the second dash waits.
+    expect(plan(input({ slots, fresh, budget: 4, widths })).assignments.map((a) => fresh[a.task]?.root)).toEqual([1, 3]);
+    expect(plan(input({ slots, fresh, budget: 7, widths })).assignments.map((a) => fresh[a.task]?.root)).toEqual([1, 3, 2]);
+  });
+
+  it('runs a new request when nothing runs, however wide, so the queue always moves', () => {
+    expect(plan(input({ slots: [idle()], fresh: [request(1, 'page')], budget: 2, widths })).assignments).toEqual([{ queue: 'fresh', task: 0, slot: 0 }]);
+  });
+
+  it('lets no narrower request overtake the first in line at the budget', () => {
+    const slots = [busy(1, 0, true, 'page'), idle(), idle()];
+    // list would fit (1 + 3 + 1 <= 5), dash would not (1 + 3 + 3): dash is first in line, so both wait.
+    const fresh = [request(2, 'dash'), request(3, 'list')];
+    expect(plan(input({ slots, fresh, budget: 5, widths })).assignments).toEqual([]);
+  });
+
+  it('still gives the chained calls of a request that computes nothing a worker at and past the budget', () => {
+    const slots = [busy(1, 0, true, 'page'), busy(2, 0, true, 'page'), idle()];
+    const result = plan(input({ slots, nested: [call(1)], fresh: [request(3, 'list')], budget: 2, widths }));
+    expect(result.assignments).toEqual([{ queue: 'nested', task: 0, slot: 2 }]);
+  });
+
+  it('starts no worker past the budget for new requests or further chained calls, only for requests that compute nothing (up to `ceiling`)', () => {
+    const computing = [busy(1, 0, false, 'a'), busy(2, 0, false, 'a')];
+    // Without a budget a request of a component with none running gets a worker; at a budget of 2 it waits.
+    expect(plan(input({ slots: computing, fresh: [request(3, 'b')], runnable: 1, max: 8 })).spawn).toBe(1);
+    expect(plan(input({ slots: computing, fresh: [request(3, 'b')], runnable: 1, max: 8, budget: 2 })).spawn).toBe(0);
+    // Further chained calls of a request that computes: none past the budget.
+    const fanning = [busy(1, 0, true), busy(1, 1)];
+    expect(plan(input({ slots: fanning, nested: [call(1), call(1)], runnable: 4, chainLimit: 3, budget: 3 })).spawn).toBe(1);
+    expect(plan(input({ slots: fanning, nested: [call(1), call(1)], runnable: 4, chainLimit: 3, budget: 2 })).spawn).toBe(0);
+    // Three requests that compute nothing: a worker each, past a budget of 3, up to the ceiling.
+    const waiting = [busy(1, 0, true), busy(2, 0, true), busy(3, 0, true)];
+    expect(plan(input({ slots: waiting, nested: [call(1), call(2), call(3)], max: 8, ceiling: 8, budget: 3 })).spawn).toBe(3);
+    expect(plan(input({ slots: waiting, nested: [call(1), call(2), call(3)], max: 8, ceiling: 5, budget: 3 })).spawn).toBe(2);
+  });
+
+  it('keeps `min` workers whatever the budget', () => {
+    expect(plan(input({ slots: [], min: 2, budget: 1 })).spawn).toBe(2);
+  });
+
+  it('learns a component\'s width as the most workers one of its requests held at once, and never lowers it', () => {
+    const learned = new Map<string, number>();
+    learnWidths([busy(1, 0, true, 'page'), busy(1, 1, true, 'agg'), busy(1, 2, false, 'data'), busy(1, 2, false, 'data'), busy(2, 0, false, 'list'), idle()], learned);
+    expect(Object.fromEntries(learned)).toEqual({ page: 4 });
+    learnWidths([busy(3, 0, true, 'page'), busy(3, 1, false, 'agg')], learned);
+    expect(learned.get('page')).toBe(4);
+    // A chained call whose request is not running here (its own root) teaches nothing.
+    learnWidths([busy(4, 1, false, 'x'), busy(4, 1, false, 'x')], learned);
+    expect(learned.has('x')).toBe(false);
+  });
+
+  it('turns bytes into workers: within the budget at a worker\'s cost, by the estimate and by the RSS measured, never below the floor', () => {
+    const MiB = 1024 * 1024;
+    // (1024 - 256) / 96 = 8 by the estimate; RSS leaves room for 3 more than the 2 there are.
+    expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 700 * MiB, workers: 2, starting: 0 })).toBe(5);
+    // Starting workers count at their cost before they show in RSS.
+    expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 700 * MiB, workers: 3, starting: 1 })).toBe(5);
+    expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 300 * MiB, workers: 2, starting: 0 })).toBe(8);
+    expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 2000 * MiB, workers: 6, starting: 0 })).toBe(4);
+    expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 2000 * MiB, workers: 6, starting: 0, floor: 2 })).toBe(2);
+  });
+
+  it('defaults to 384 MiB per core, from 768 MiB to 4 GiB, within a quarter of the memory', () => {
+    const MiB = 1024 * 1024;
+    expect(defaultMemoryBudget({ cores: 2, totalMemory: 24 * 1024 * MiB })).toBe(768 * MiB);
+    expect(defaultMemoryBudget({ cores: 4, totalMemory: 24 * 1024 * MiB })).toBe(1536 * MiB);
+    expect(defaultMemoryBudget({ cores: 64, totalMemory: 256 * 1024 * MiB })).toBe(4096 * MiB);
+    expect(defaultMemoryBudget({ cores: 2, totalMemory: 2048 * MiB })).toBe(512 * MiB);
+  });
+
+  it('stops idle workers above `min` after a while, the longest idle first, and none while tasks are queued', () => {
+    const workers = [{ idleSince: 1_000 }, { idleSince: undefined }, { idleSince: 9_000 }, { idleSince: 500 }];
+    expect(idleToStop({ workers, min: 2, queued: 0, now: 10_000, idleMs: 5_000 })).toEqual([3, 0]);
+    expect(idleToStop({ workers, min: 3, queued: 0, now: 10_000, idleMs: 5_000 })).toEqual([3]);
+    expect(idleToStop({ workers, min: 2, queued: 1, now: 10_000, idleMs: 5_000 })).toEqual([]);
+  });
+
+  it('renews one worker of the minimum that has run tasks once it has been idle a while longer, never one that has not', () => {
+    const workers = [{ idleSince: 0, used: false }, { idleSince: 1_000, used: true }];
+    expect(idleToStop({ workers, min: 2, queued: 0, now: 20_000, idleMs: 5_000, renewMs: 10_000 })).toEqual([1]);
+    expect(idleToStop({ workers, min: 2, queued: 0, now: 9_000, idleMs: 5_000, renewMs: 10_000 })).toEqual([]);
+    // Above the minimum the surplus goes first; the renewal waits until the pool is down to it.
+    const more = [...workers, { idleSince: 2_000, used: true }];
+    expect(idleToStop({ workers: more, min: 2, queued: 0, now: 20_000, idleMs: 5_000, renewMs: 10_000 })).toEqual([0, 1]);
   });
 });
