@@ -19,7 +19,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+/** The runtime's SQLite hooks, and the name of their init function (it carries their version). */
+const HOOKS_SOURCE = fileURLToPath(new URL('../runtime/native/spin-host-sqlite.c', import.meta.url));
+const HOOKS_INIT = 'spin_host_init_v1';
 
 /**
  * The compile-time defines of libsqlite3-sys 0.32.0's build.rs (`bundled` feature), the version under
@@ -52,13 +57,16 @@ const SPIN_DEFINES = [
   // WAL (several workers share a file), where this keeps commits from waiting on an fsync each (~40x
   // slower writes here), as better-sqlite3's stock build does.
   ['SQLITE_DEFAULT_WAL_SYNCHRONOUS', '1'],
+  // Not rusqlite's either: the runtime's hooks (runtime/native/spin-host-sqlite.c, appended to the
+  // amalgamation), which let it stop a guest's statement at the request's deadline. No effect on SQL.
+  ['SQLITE_EXTRA_INIT', HOOKS_INIT],
 ];
 
 /**
  * How `PRAGMA compile_options` shows a binary built by this script: what it must list, and what it must
  * not (better-sqlite3's own build lists THREADSAFE=2, DQS=0, ENABLE_MATH_FUNCTIONS, ...).
  */
-const EXPECTED_OPTIONS = ['THREADSAFE=1', 'ENABLE_API_ARMOR', 'DEFAULT_FOREIGN_KEYS', 'DEFAULT_WAL_SYNCHRONOUS=1', 'ENABLE_FTS5', 'ENABLE_STAT4', 'SOUNDEX', 'USE_URI'];
+const EXPECTED_OPTIONS = [`EXTRA_INIT=${HOOKS_INIT}`, 'THREADSAFE=1', 'ENABLE_API_ARMOR', 'DEFAULT_FOREIGN_KEYS', 'DEFAULT_WAL_SYNCHRONOUS=1', 'ENABLE_FTS5', 'ENABLE_STAT4', 'SOUNDEX', 'USE_URI'];
 const FORBIDDEN_OPTIONS = ['DQS=0', 'ENABLE_MATH_FUNCTIONS', 'ENABLE_UPDATE_DELETE_LIMIT'];
 
 const log = (line) => console.log(`[build-sqlite] ${line}`);
@@ -112,7 +120,8 @@ function writeAmalgamation(packageDir, outDir) {
     ...SPIN_DEFINES.map(([name, value]) => `#define ${name} ${value}`),
     '',
   ].join('\n');
-  writeFileSync(join(outDir, 'sqlite3.c'), header + readFileSync(join(source, 'sqlite3.c'), 'utf8'));
+  const hooks = `\n/* ${HOOKS_SOURCE.split(/[\\/]/).slice(-3).join('/')}, appended by scripts/build-sqlite.mjs */\n${readFileSync(HOOKS_SOURCE, 'utf8')}`;
+  writeFileSync(join(outDir, 'sqlite3.c'), header + readFileSync(join(source, 'sqlite3.c'), 'utf8') + hooks);
   writeFileSync(join(outDir, 'sqlite3.h'), readFileSync(join(source, 'sqlite3.h')));
 }
 

@@ -65,6 +65,14 @@ export interface TranspiledModule {
   ownMemory?: { core: string; initialPages: number; image?: MemoryImage };
 }
 
+/** What the main thread hands a worker for stopping its SQLite work (host/sqlite-gate.ts). */
+export interface GateSetup {
+  /** Its slot in the native flag table (runtime/native/spin-host-sqlite.c). */
+  slot: number;
+  /** One Int32 of the handshake: IDLE, NATIVE or STOPPING. */
+  state: SharedArrayBuffer;
+}
+
 export interface WorkerSetup {
   components: Record<string, ComponentSetup>;
   modules: Record<string, TranspiledModule>;
@@ -74,6 +82,8 @@ export interface WorkerSetup {
   replies: MessagePort;
   /** Bytes an instance's linear memory may grow to (`--max-instance-memory`); absent: no limit. */
   maxInstanceMemory?: number;
+  /** The worker's slot and handshake word for stopping its SQLite work (host/sqlite-gate.ts). */
+  gate: GateSetup;
 }
 
 /** Main thread -> worker (`worker.postMessage`). */

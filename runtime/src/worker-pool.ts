@@ -13,10 +13,11 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { allocateGate, releaseGate, stopWorker } from './host/index.js';
 import { STOCK_LIMIT } from './instances.js';
 import { budgetWorkers, idleToStop, RssGauge } from './memory-budget.js';
 import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, learnWidths, mayQueue, ordinaryWorkers, plan, type QueuedTask, type SlotState } from './schedule.js';
-import type { ComponentSetup, FromWorker, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
+import type { ComponentSetup, FromWorker, GateSetup, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
 
 export type RunOutcome =
   | { kind: 'response'; response: WireResponse }
@@ -73,6 +74,9 @@ interface Task extends QueuedTask {
 
 interface Slot {
   worker: Worker;
+  /** Its SQLite slot and handshake word: the worker is stopped through it (host/sqlite-gate.ts). */
+  gate: GateSetup;
+  exited: boolean;
   signal: Int32Array;
   replies: MessagePort;
   ready: boolean;
@@ -203,17 +207,19 @@ export class WorkerPool {
   #spawn(): Promise<void> {
     const channel = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
+    const gate = allocateGate();
     const worker = new Worker(WORKER_URL, {
       workerData: {
         components: this.#options.components,
         modules: this.#options.modules,
         signal,
         replies: channel.port2,
+        gate,
         ...(this.#options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: this.#options.maxInstanceMemory }),
       } satisfies WorkerSetup,
       transferList: [channel.port2],
     });
-    const slot: Slot = { worker, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: new Set(), lastComponent: undefined, idleSince: Date.now() };
+    const slot: Slot = { worker, gate, exited: false, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: new Set(), lastComponent: undefined, idleSince: Date.now() };
     this.#slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -230,6 +236,8 @@ export class WorkerPool {
         this.#lose(slot, `worker failed: ${error.message}`);
       });
       worker.on('exit', (code) => {
+        slot.exited = true;
+        releaseGate(gate);
         if (!slot.ready) reject(new Error(`worker exited with code ${code} before it was ready`));
         this.#lose(slot, `worker exited with code ${code}`);
       });
@@ -246,10 +254,14 @@ export class WorkerPool {
     this.#schedule();
   }
 
+  /**
+   * Stops a worker: its SQLite work is interrupted first, and the thread terminated only once it is out of
+   * better-sqlite3 (terminating it inside a call would abort the process; host/sqlite-gate.ts).
+   */
   async #kill(slot: Slot): Promise<void> {
     this.#slots.delete(slot);
     slot.replies.close();
-    await slot.worker.terminate();
+    await stopWorker(slot.gate, () => slot.worker.terminate(), () => slot.exited);
   }
 
   /**
@@ -431,7 +443,6 @@ export class WorkerPool {
     // A worker of the minimum was stopped to be renewed: its fresh replacement starts now.
     if (stop.length > 0) this.#schedule();
   }
-
 }
 
 function slotState(slot: Slot): SlotState {

@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Blocker } from './blocking.js';
-import { GuestHost, IncomingRequest, LineSink, ResponseOutparam, type OutboundOutcome } from './host/index.js';
+import { GuestHost, IncomingRequest, LineSink, ResponseOutparam, SqliteGate, type OutboundOutcome } from './host/index.js';
 import { InstanceFactory, type ComponentCode, type GlueInstantiate, type Instance } from './instances.js';
 import type { FromWorker, HttpErrorCode, OutboundReply, ToWorker, WireRequest, WorkerSetup } from './protocol.js';
 
@@ -56,6 +56,7 @@ const host = new GuestHost({
     post({ kind: 'outbound', requestId, callId, request });
   },
   output: (component, stream) => sinksFor(component)[stream],
+  sqlite: new SqliteGate(setup.gate, setup.maxInstanceMemory),
 });
 
 const glue = new Map<string, GlueInstantiate>();

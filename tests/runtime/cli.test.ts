@@ -1,31 +1,8 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliPath, fixtureManifest, ITEMS_TABLE, repoRoot, tempDir, writeManifest } from './support/runtime';
+import { fixtureManifest, ITEMS_TABLE, runCli as runCliWith, tempDir, waitForOutput, writeManifest, type Cli } from './support/runtime';
 
-interface Cli {
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function runCli(args: string[]): Cli {
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...process.env, SPIN_VARIABLE_API_KEY: 'from-env' } });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitForOutput(cli: Cli, pattern: RegExp): Promise<RegExpMatchArray> {
-  for (;;) {
-    const match = pattern.exec(cli.output());
-    if (match) return match;
-    const done = await Promise.race([cli.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 50))]);
-    if (done) throw new Error(`the CLI exited before printing ${pattern}:\n${cli.output()}`);
-  }
-}
+const runCli = (args: string[]): Cli => runCliWith(args, { SPIN_VARIABLE_API_KEY: 'from-env' });
 
 describe('npm run up (runtime/dist/cli.js)', () => {
   const state = tempDir();

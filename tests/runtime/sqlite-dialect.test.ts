@@ -6,12 +6,12 @@
  * builds that dialect; runtime/src/host/sqlite/dialect.ts refuses to start without it.
  */
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteDialectProblems, type PragmaSource } from '../../runtime/src/host/sqlite/dialect';
+import { HOOKS_INIT, sqliteDialectProblems, type PragmaSource } from '../../runtime/src/host/sqlite/dialect';
 import { createTestDatabase } from '../support/sqlite';
-import { json, loadRuntime, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
+import { json, loadRuntime, repoRoot, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
 
 // Written for Spin: "Ada" is a string literal there (SQLite's default); under SQLITE_DQS=0 it is a missing column.
 const SCHEMA = `
@@ -116,12 +116,21 @@ describe('the start-up dialect check', () => {
 
   it("names each difference of better-sqlite3's stock build", () => {
     const stock = ['DEFAULT_FOREIGN_KEYS', 'DQS=0', 'ENABLE_MATH_FUNCTIONS', 'ENABLE_UPDATE_DELETE_LIMIT', 'THREADSAFE=2'];
+    const hooks = `EXTRA_INIT=${HOOKS_INIT}`;
     expect(sqliteDialectProblems(fake(stock))).toEqual([
       'SQLITE_DQS=0 (double-quoted string literals refused)',
       'SQLITE_ENABLE_MATH_FUNCTIONS (sqrt(), ln(), ... exist)',
       'SQLITE_ENABLE_UPDATE_DELETE_LIMIT (UPDATE/DELETE ... LIMIT accepted)',
+      'no runtime hooks (EXTRA_INIT=spin_host_init_v1, runtime/native/spin-host-sqlite.c)',
     ]);
-    expect(sqliteDialectProblems(fake(['THREADSAFE=1'], 0))).toEqual(['foreign keys off by default (no SQLITE_DEFAULT_FOREIGN_KEYS=1)']);
-    expect(sqliteDialectProblems(fake(['DQS=3', 'THREADSAFE=1']))).toEqual([]);
+    expect(sqliteDialectProblems(fake(['THREADSAFE=1', hooks], 0))).toEqual(['foreign keys off by default (no SQLITE_DEFAULT_FOREIGN_KEYS=1)']);
+    expect(sqliteDialectProblems(fake(['DQS=3', 'THREADSAFE=1', hooks]))).toEqual([]);
+  });
+
+  it('knows the hooks by the name scripts/build-sqlite.mjs compiles them in with', () => {
+    const script = readFileSync(join(repoRoot, 'scripts/build-sqlite.mjs'), 'utf8');
+    const source = readFileSync(join(repoRoot, 'runtime/native/spin-host-sqlite.c'), 'utf8');
+    expect(script).toContain(`const HOOKS_INIT = '${HOOKS_INIT}';`);
+    expect(source).toContain(`int ${HOOKS_INIT}(const char *unused)`);
   });
 });

@@ -14,6 +14,7 @@
  */
 import type { OutboundOutcome, WireRequest } from '../protocol.js';
 import type { Table, TomlReader } from '../toml-checks.js';
+import type Database from 'better-sqlite3';
 import type { ByteSink, Waiter } from './wasi/io.js';
 
 /** Where a declaration is read from, for paths relative to spin.toml and error messages naming the key. */
@@ -68,6 +69,22 @@ export interface GuestContext {
   send(request: WireRequest, settle: (outcome: OutboundOutcome) => void): void;
   /** The component's stdout or stderr, forwarded line by line. */
   output(component: string, stream: 'stdout' | 'stderr'): ByteSink;
+  /** The worker's way into better-sqlite3: every SQLite call of the host goes through it. */
+  sqlite: SqliteAccess;
+}
+
+/**
+ * How a worker's host APIs reach better-sqlite3 (sqlite-gate.ts's `SqliteGate`): through `run`, which the main
+ * thread can close before it terminates the worker, on connections the main thread can interrupt.
+ */
+export interface SqliteAccess {
+  run<T>(work: () => T): T;
+  /** Opens a file as every guest connection is opened: WAL, busy timeout, interruptible. */
+  open(path: string): Database.Database;
+  /** Puts back what a `PRAGMA busy_timeout` replaced. */
+  rewatch(db: Database.Database): void;
+  /** The largest query result a guest may receive, in bytes. */
+  readonly resultLimit: number;
 }
 
 /** A host API's side in one worker thread. */

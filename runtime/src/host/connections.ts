@@ -12,7 +12,7 @@
  * one. A transaction a request leaves open is rolled back then too, as closing the connection does in Spin.
  */
 import type Database from 'better-sqlite3';
-import { openDatabase } from './labelled-files.js';
+import type { SqliteAccess } from './api.js';
 
 /** Prepared statements kept per connection; bounded so a guest that builds SQL strings cannot grow it without limit. */
 const STATEMENT_CACHE = 256;
@@ -39,11 +39,17 @@ export type Classify = (sql: string) => { changesState: boolean };
 
 export class Connections {
   readonly #open = new Map<string, Connection>();
+  /** Every better-sqlite3 call of this worker goes through it (sqlite-gate.ts). */
+  readonly gate: SqliteAccess;
+
+  constructor(gate: SqliteAccess) {
+    this.gate = gate;
+  }
 
   get(path: string): Connection {
     let entry = this.#open.get(path);
     if (!entry) {
-      entry = { db: openDatabase(path), statements: new Map(), dirty: false };
+      entry = { db: this.gate.open(path), statements: new Map(), dirty: false };
       this.#open.set(path, entry);
     }
     return entry;
@@ -54,6 +60,10 @@ export class Connections {
    * to commit) and closes the connections it dirtied. Returns how many transactions it rolled back.
    */
   endRequest(): number {
+    return this.#open.size === 0 ? 0 : this.gate.run(() => this.#endRequest());
+  }
+
+  #endRequest(): number {
     let rolledBack = 0;
     for (const [path, entry] of this.#open) {
       if (entry.dirty) {
@@ -71,7 +81,13 @@ export class Connections {
   }
 
   close(): void {
-    for (const { db } of this.#open.values()) db.close();
+    try {
+      this.gate.run(() => {
+        for (const { db } of this.#open.values()) db.close();
+      });
+    } catch {
+      // The worker is being stopped: its connections close with it.
+    }
     this.#open.clear();
   }
 }

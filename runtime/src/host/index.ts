@@ -17,6 +17,8 @@ export type { GuestContext, HostOptions, OutboundOutcome, RuntimeConfigFile } fr
 export { createOutbound } from './http/outbound.js';
 export { IncomingRequest, ResponseOutparam } from './http/server.js';
 export { LineSink } from './wasi/cli.js';
+// Stopping a worker's SQLite work at a deadline: the pool's side (main thread) and the worker's.
+export { allocateGate, releaseGate, SqliteGate, stopWorker } from './sqlite-gate.js';
 
 /** In start-up order: SQLite's `--sqlite` statements run before key-value's `--key-value` pairs are written. */
 export const HOST_APIS = [wasi, http, variables, sqlite, keyValue] as const;

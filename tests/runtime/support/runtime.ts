@@ -2,7 +2,8 @@
  * Loads the compiled runtime (runtime/dist, built by global-setup.ts): its workers need plain JS, so tests
  * drive the same files `npm run up` runs. Types come from the sources, so type-checking needs no build.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,4 +51,42 @@ export async function json(response: Response): Promise<unknown> {
   } catch {
     throw new Error(`expected JSON, got ${response.status}: ${text}`);
   }
+}
+
+/** The runtime's CLI (`npm run up`) as a child process: a crash there is seen, not suffered. */
+export interface Cli {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+export async function waitForOutput(cli: Cli, pattern: RegExp): Promise<RegExpMatchArray> {
+  for (;;) {
+    const match = pattern.exec(cli.output());
+    if (match) return match;
+    const done = await Promise.race([cli.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 50))]);
+    if (done) throw new Error(`the CLI exited before printing ${pattern}:\n${cli.output()}`);
+  }
+}
+
+/** CPU seconds a process has used (user + system, from /proc; Linux only). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // After "pid (comm) ": state is field 0; utime and stime are fields 11 and 12, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A process's peak resident memory so far, in bytes (VmHWM, from /proc; Linux only). */
+export function peakRss(pid: number): number {
+  const line = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(line?.[1] ?? NaN) * 1024;
 }

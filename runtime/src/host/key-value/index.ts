@@ -36,8 +36,8 @@ export const keyValue: HostApi<undefined, string[], Record<string, string>, 'key
       }
     }
   },
-  guest() {
-    const connections = new Connections();
+  guest({ sqlite: gate }) {
+    const connections = new Connections(gate);
     return {
       imports: (_component, stores) => ({ 'fermyon:spin/key-value': { Store: storeClass(connections, stores) } }),
       // The store runs only its own fixed statements, which never dirty a connection: this only guards that.

@@ -34,7 +34,7 @@ export function storeClass(connections: Connections, stores: Record<string, stri
 
     #run<T>(work: () => T): T {
       try {
-        return work();
+        return connections.gate.run(work);
       } catch (error) {
         throw other(error);
       }

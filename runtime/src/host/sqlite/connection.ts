@@ -34,10 +34,20 @@ export function connectionClass(connections: Connections, databases: Record<stri
       }
     }
 
-    /** Values are converted by `values.ts`, which the tests' database uses too. */
+    /**
+     * Values are converted by `values.ts`, which the tests' database uses too. The result is built row by row
+     * and refused once it passes the gate's limit (Spin's 128 MiB, or the instance's memory when lower).
+     */
     execute(sql: string, parameters: SqliteValue[]): SqliteResult {
+      const db = this.#db;
+      const { gate } = connections;
       try {
-        return execute(prepared(this.#db, sql, classify), sql, parameters);
+        return gate.run(() => {
+          const result = execute(prepared(db, sql, classify), sql, parameters, gate.resultLimit);
+          // A PRAGMA busy_timeout replaces the busy handler that lets a deadline stop a lock wait.
+          if (db.dirty) gate.rewatch(db.db);
+          return result;
+        });
       } catch (error) {
         throw witError({ tag: 'io', val: messageOf(error) });
       }

@@ -14,6 +14,9 @@ export interface PragmaSource {
   pragma(source: string, options?: { simple?: boolean }): unknown;
 }
 
+/** The init function of runtime/native/spin-host-sqlite.c, as scripts/build-sqlite.mjs compiles it in. */
+export const HOOKS_INIT = 'spin_host_init_v1';
+
 /** What differs from Spin's dialect, one phrase per difference; empty when nothing does. */
 export function sqliteDialectProblems(db: PragmaSource): string[] {
   const rows = db.pragma('compile_options') as { compile_options: string }[];
@@ -25,6 +28,8 @@ export function sqliteDialectProblems(db: PragmaSource): string[] {
   if (options.has('ENABLE_MATH_FUNCTIONS')) problems.push('SQLITE_ENABLE_MATH_FUNCTIONS (sqrt(), ln(), ... exist)');
   if (options.has('ENABLE_UPDATE_DELETE_LIMIT')) problems.push('SQLITE_ENABLE_UPDATE_DELETE_LIMIT (UPDATE/DELETE ... LIMIT accepted)');
   if (db.pragma('foreign_keys', { simple: true }) !== 1) problems.push('foreign keys off by default (no SQLITE_DEFAULT_FOREIGN_KEYS=1)');
+  // Not dialect, but built by the same script: without them a deadline could not stop a guest's statement.
+  if (!options.has(`EXTRA_INIT=${HOOKS_INIT}`)) problems.push(`no runtime hooks (EXTRA_INIT=${HOOKS_INIT}, runtime/native/spin-host-sqlite.c)`);
   return problems;
 }
 

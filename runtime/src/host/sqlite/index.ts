@@ -73,8 +73,8 @@ export const sqlite: HostApi<undefined, string[], Record<string, string>, 'sqlit
     mkdirSync(stateDir, { recursive: true });
     applySqliteArgs(labelPaths(KIND, runtimeConfig, stateDir, components), options.sqlite ?? [], { cwd, log });
   },
-  guest() {
-    const connections = new Connections();
+  guest({ sqlite: gate }) {
+    const connections = new Connections(gate);
     return {
       imports: (_component, databases) => ({ 'fermyon:spin/sqlite': { Connection: connectionClass(connections, databases) } }),
       endRequest: () => void connections.endRequest(),

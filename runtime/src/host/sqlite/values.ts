@@ -2,7 +2,7 @@
  * Spin's SQLite values (the WIT `value` of `fermyon:spin/sqlite@2.0.0`) to and from better-sqlite3, as Spin's
  * host converts them to and from rusqlite's: `integer` binds a 64-bit INTEGER, `real` a REAL, `text` TEXT,
  * `blob` a BLOB, `null` NULL, and a result column comes back by its storage class (INTEGER as `integer`, a
- * bigint, whatever its size). The one place this is done: the host (`spin-sqlite.ts`) and the tests' database
+ * bigint, whatever its size). The one place this is done: the host (`connection.ts`) and the tests' database
  * over a SQLite file (`tests/support/sqlite.ts`, which first turns the app's parameters into values with the
  * components' own `toSpinValue`) both call {@link execute}, so the unit tests bind exactly as the components do.
  */
@@ -150,11 +150,28 @@ export function bindArguments(sql: string, parameters: readonly SqliteValue[]): 
 }
 
 /**
+ * The bytes a row takes in the guest's memory once lowered (canonical ABI): its `list<value>` (8), each
+ * `value` variant (16), and the bytes of each text (UTF-8) or blob.
+ */
+function rowBytes(row: readonly unknown[]): number {
+  let bytes = 8 + 16 * row.length;
+  for (const value of row) {
+    if (typeof value === 'string') bytes += Buffer.byteLength(value, 'utf8');
+    else if (value instanceof Uint8Array) bytes += value.byteLength;
+  }
+  return bytes;
+}
+
+const MIB = 1024 * 1024;
+
+/**
  * Runs one statement as Spin's `connection.execute` does: binds `parameters`, and returns the columns and rows
  * of a statement that returns data (`columns` and `rows` empty for one that does not). SQLite's errors are
- * thrown as they come (the host makes them WIT `io` errors).
+ * thrown as they come (the host makes them WIT `io` errors). A result is read row by row and refused as soon
+ * as it passes `maxBytes` (as the rows will take in the guest's memory), as Spin refuses one past
+ * `MAX_HOST_BUFFERED_BYTES`: the rest is never read.
  */
-export function execute(statement: BetterSqlite3.Statement, sql: string, parameters: readonly SqliteValue[]): SqliteResult {
+export function execute(statement: BetterSqlite3.Statement, sql: string, parameters: readonly SqliteValue[], maxBytes = Infinity): SqliteResult {
   const bind = bindArguments(sql, parameters);
   statement.safeIntegers(true);
   if (!statement.reader) {
@@ -162,6 +179,16 @@ export function execute(statement: BetterSqlite3.Statement, sql: string, paramet
     return { columns: [], rows: [] };
   }
   const columns = statement.columns().map((column) => column.name);
-  const rows = statement.raw(true).all(...bind) as unknown[][];
-  return { columns, rows: rows.map((row) => ({ values: row.map(fromColumn) })) };
+  const rows: { values: SqliteValue[] }[] = [];
+  let bytes = 0;
+  // Leaving the loop early (the throw) resets the statement: SQLite stops there.
+  for (const row of statement.raw(true).iterate(...bind) as IterableIterator<unknown[]>) {
+    bytes += rowBytes(row);
+    if (bytes > maxBytes) {
+      const limit = maxBytes % MIB === 0 ? `${maxBytes / MIB} MiB` : `${maxBytes} bytes`;
+      throw new Error(`query result too large: over ${limit} after ${rows.length + 1} rows (the host's limit for one result)`);
+    }
+    rows.push({ values: row.map(fromColumn) });
+  }
+  return { columns, rows };
 }
