@@ -7,7 +7,8 @@
  * 3. routing (itty-router, and here): a path no route declares, or a documented path with a trailing slash, is
  *    a problem+json `404` pointing to the app's operation catalog;
  * 4. the route (dispatch.ts): OPTIONS, HEAD as GET, `405` with `Allow`, decoded path parameters, the handler;
- * 5. conditional GET (etag.ts): `ETag`, `Cache-Control: no-cache` unless the route says otherwise, `304`;
+ * 5. conditional GET (etag.ts): `ETag`, `Cache-Control: no-cache` unless the route says otherwise, `412` to a
+ *    false `If-Match` (strong comparison, evaluated first), then `304` to a matching `If-None-Match`;
  * 6. errors (problem.ts): anything thrown becomes problem+json (5xx details go to the log only);
  * 7. HEAD answers lose their body.
  *

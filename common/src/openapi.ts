@@ -4,9 +4,10 @@
  * Every method of a route is an {@link Operation}: its handler and its description (parameters, body, answers,
  * the problems it may answer) side by side, so a route cannot exist undocumented. `createApp` serves the
  * handlers; {@link openApiDocument} writes the same table as a document, adding what the shared HTTP layer
- * does for every route (HEAD beside GET, OPTIONS, 304 to `If-None-Match`, the 504 of a spent budget, the 500
- * of a failure, the 400 of a malformed path parameter, 401/403 of a write without the token, and the 405 with
- * `Allow` that any other method gets: in the path item's description and its `x-method-not-allowed` answer).
+ * does for every route (HEAD beside GET, OPTIONS, 304 to `If-None-Match`, 412 to a false `If-Match` on GET and
+ * HEAD, the 504 of a spent budget, the 500 of a failure, the 400 of a malformed path parameter, 401/403 of a
+ * write without the token, and the 405 with `Allow` that any other method gets: in the path item's description
+ * and its `x-method-not-allowed` answer).
  *
  * Schemas are JSON Schema 2020-12 (the dialect of OpenAPI 3.1). A schema worth a name is declared with
  * {@link named}: operations refer to it, and the document lists it once under `components.schemas`.
@@ -166,6 +167,8 @@ function operationObject(route: RouteDefinition, method: string, operation: Oper
     ...operation.problems,
     ...(pathParameterNames(route.path).length > 0 ? (['invalid-path'] as const) : []),
     ...(operation.bearer ? (['unauthorized', 'writes-disabled'] as const) : []),
+    // A read's If-Match (etag.ts): 412 when it names none of the current strong ETag.
+    ...(method === 'get' || head ? (['precondition-failed'] as const) : []),
     ...SHARED_PROBLEMS,
   ];
   const responses: Record<string, unknown> = {};
@@ -174,7 +177,12 @@ function operationObject(route: RouteDefinition, method: string, operation: Oper
   for (const [status, doc] of Object.entries(problemResponses(problems))) responses[status] = responseObject(doc, !head);
   const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
   const parameterList = parameters(route, operation);
-  if (method === 'get' || head) parameterList.push({ name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of an earlier answer: 304 while it is current', schema: { type: 'string' } });
+  if (method === 'get' || head) {
+    parameterList.push(
+      { name: 'If-Match', in: 'header', required: false, description: 'An ETag (strong comparison: a weak one never matches) or *: 412 unless it names the current ETag, checked before If-None-Match', schema: { type: 'string' } },
+      { name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of an earlier answer: 304 while it is current', schema: { type: 'string' } },
+    );
+  }
   return {
     tags: [component],
     operationId: head ? `${operation.operationId}.head` : operation.operationId,

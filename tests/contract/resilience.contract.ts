@@ -503,6 +503,37 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       }
     });
 
+    it('evaluates If-Match before If-None-Match on the dashboard: 412 unless "*" or its ETag; a partial dashboard has no ETag, so only "*" matches it', async () => {
+      const app = await defaults();
+      const first = await app.fetch(DASHBOARD);
+      await first.text();
+      const etag = first.headers.get('etag') ?? '';
+      expect(etag).toMatch(/^"[0-9a-f]{16}"$/);
+      for (const tag of ['"other"', `W/${etag}`]) {
+        const refused = await app.fetch(DASHBOARD, { headers: { 'if-match': tag, 'if-none-match': etag } });
+        expect({ tag, status: refused.status }).toEqual({ tag, status: 412 });
+        expect(await readProblem(refused)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:precondition-failed', currentETag: etag });
+      }
+      for (const tag of [etag, '*']) {
+        const passed = await app.fetch(DASHBOARD, { headers: { 'if-match': tag } });
+        expect({ tag, status: passed.status }).toEqual({ tag, status: 200 });
+        expect(await passed.text()).toBe(app.reference());
+        expect((await app.fetch(DASHBOARD, { headers: { 'if-match': tag, 'if-none-match': etag } })).status).toBe(304);
+      }
+
+      app.setFaults([{ component: 'incidents-service', path: '/incidents/rankings/', status: 500 }]);
+      const refused = await app.fetch(DASHBOARD, { headers: { 'if-match': etag } });
+      expect(refused.status).toBe(412);
+      const problem = await readProblem(refused);
+      expect(problem).toMatchObject({ type: 'urn:aggregates-dashboard:problem:precondition-failed' });
+      expect(problem).not.toHaveProperty('currentETag');
+      const any = await app.fetch(DASHBOARD, { headers: { 'if-match': '*' } });
+      expect(any.status).toBe(200);
+      expect(any.headers.get('dashboard-incomplete')).toBe(INCIDENT_SECTIONS);
+      expectUncacheable(any);
+      expect(partialOf(await any.text()).customersWithMostIncidents).toBeNull();
+    });
+
     it('reports each source’s latency in Server-Timing', async () => {
       const app = await defaults();
       const { response } = await dashboard(app);

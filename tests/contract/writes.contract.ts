@@ -294,6 +294,40 @@ export function writesContract(getTarget: () => WriteTarget): void {
       expect(head.headers.get('etag')).toBe('"2"');
     });
 
+    it('GET and HEAD evaluate If-Match before If-None-Match (RFC 9110 13.2.2): 412 for an old, unknown or weak tag, even beside a matching If-None-Match; "*" and a list holding the tag pass', async () => {
+      const created = await kind.create();
+      const patched = await write<Json>('PATCH', path(created.id), kind.patch(1), 1);
+      expect(patched.version).toBe(2);
+      const before = await snapshot();
+      for (const method of ['GET', 'HEAD'] as const) {
+        for (const tag of ['"1"', 'W/"2"', '"3"', '"1", "3"', '2']) {
+          for (const extra of [{}, { 'if-none-match': '"2"' }, { 'if-none-match': '*' }] as Record<string, string>[]) {
+            const refused = await t().fetch(path(created.id), { method, headers: { 'if-match': tag, ...extra } });
+            expect({ method, tag, extra, status: refused.status }).toEqual({ method, tag, extra, status: 412 });
+            if (method === 'HEAD') {
+              expect(await refused.text()).toBe('');
+              continue;
+            }
+            expect(await readProblem(refused)).toMatchObject({ status: 412, type: 'urn:aggregates-dashboard:problem:precondition-failed', instance: path(created.id), currentETag: '"2"' });
+          }
+        }
+        for (const tag of ['"2"', '*', '"1", "2"', ' "2" ']) {
+          const passed = await t().fetch(path(created.id), { method, headers: { 'if-match': tag } });
+          expect({ method, tag, status: passed.status, etag: passed.headers.get('etag') }).toEqual({ method, tag, status: 200, etag: '"2"' });
+          if (method === 'GET') expect(await passed.json()).toEqual(patched);
+          // If-Match true: If-None-Match decides next.
+          const notModified = await t().fetch(path(created.id), { method, headers: { 'if-match': tag, 'if-none-match': '"2"' } });
+          expect({ method, tag, status: notModified.status }).toEqual({ method, tag, status: 304 });
+        }
+        // No resource: the 404 it would be without preconditions, not a 412 (13.2.1).
+        for (const tag of ['*', '"1"']) {
+          const missing = await t().fetch(path('no-such-item'), { method, headers: { 'if-match': tag } });
+          expect({ method, tag, status: missing.status }).toEqual({ method, tag, status: 404 });
+        }
+      }
+      await expectUnchanged(before);
+    });
+
     it('PUT replaces every writable field: omitted optional ones become null, version + 1, updatedAt moves, createdAt stays', async () => {
       const created = await kind.create();
       await tick();

@@ -189,6 +189,15 @@ function ifNoneMatchMatches(header: string, etag: string): boolean {
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === opaque);
 }
 
+/**
+ * If-Match against the current ETag, as RFC 9110 has it (13.1.1, strong comparison): `*`, or a listed tag equal
+ * to a strong current one; an answer without a tag matches only `*`. Empty is as good as no If-Match at all.
+ */
+function ifMatchAccepts(header: string, etag: string | null): boolean {
+  if (header.trim() === '' || header.trim() === '*') return true;
+  return etag !== null && !etag.startsWith('W/') && header.split(',').some((candidate) => candidate.trim() === etag);
+}
+
 const isArrayOfLength = (length: number) => (body: unknown) =>
   Array.isArray(body) && body.length === length ? null : `expected an array of ${length}, got ${JSON.stringify(body).slice(0, 120)}`;
 
@@ -490,6 +499,22 @@ describe('fuzz: random bad input to the three real Wasm components on the local 
         const sent = request.headers.get('x-request-id');
         const echoed = response.headers.get('x-request-id') ?? '';
         check(sent !== null && REQUEST_ID.test(sent) ? echoed === sent : /^[0-9a-f]{32}$/.test(echoed), `x-request-id echoed as ${JSON.stringify(echoed)}`);
+      }
+      // A read with If-Match: 412 when it does not match the answer the read would otherwise get (RFC 9110
+      // 13.2.2, before If-None-Match); a 2xx only when it does.
+      const ifMatch = request.headers.get('if-match');
+      const conditionalRead = ifMatch !== null && (request.method === 'GET' || head) && (expected.kind === 'ok' || expected.kind === 'dashboard' || expected.kind === 'page');
+      if (conditionalRead && response.status === 412) {
+        checkProblem(412, 'precondition-failed');
+        check(!ifMatchAccepts(ifMatch, null), `412 although If-Match is ${JSON.stringify(ifMatch)}`);
+        const key = expected.kind === 'ok' ? expected.key : expected.kind === 'dashboard' && !expected.smallBudget ? 'dashboard' : null;
+        const known = key === null ? undefined : seen.get(key)?.etag;
+        if (known !== undefined) check(!ifMatchAccepts(ifMatch, known), `412 although If-Match accepts the current ETag ${known}`);
+        if (problems.length > 0) failures.push(describeFailure(input, request, response, text, problems.join('; ')));
+        return;
+      }
+      if (conditionalRead && ((response.status >= 200 && response.status < 300) || response.status === 304)) {
+        check(ifMatchAccepts(ifMatch, response.headers.get('etag')), `${response.status} although If-Match does not accept ETag ${response.headers.get('etag')}`);
       }
       switch (expected.kind) {
         case 'runtime':

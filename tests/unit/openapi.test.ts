@@ -191,6 +191,21 @@ describe('the components’ OpenAPI documents, in-process', () => {
         }
       });
 
+      it('documents the preconditions of every GET and HEAD: optional If-Match (412 precondition-failed) before If-None-Match (304)', async () => {
+        const doc = await load(component);
+        const reads = operations(doc).filter(({ method }) => method === 'get' || method === 'head');
+        expect(reads.length).toBeGreaterThan(0);
+        for (const { path, method, operation } of reads) {
+          const headers = (operation.parameters ?? []).filter((p) => p.in === 'header').map((p) => [p.name, p.required ?? false]);
+          expect({ path, method, headers }).toEqual({ path, method, headers: expect.arrayContaining([['If-Match', false], ['If-None-Match', false]]) });
+          const names = headers.map(([name]) => name);
+          expect(names.indexOf('If-Match'), `${method} ${path}: If-Match listed before If-None-Match`).toBeLessThan(names.indexOf('If-None-Match'));
+          expect({ path, method, statuses: Object.keys(operation.responses) }).toEqual({ path, method, statuses: expect.arrayContaining(['304', '412']) });
+          // HEAD documents GET's answers without bodies, so only GET names the problem's type.
+          if (method === 'get') expect({ path, 412: problemTypesByStatus(operation)['412'] }).toEqual({ path, 412: [problemType('precondition-failed')] });
+        }
+      });
+
       it('lists problems under the status PROBLEM_STATUS gives them, as problem+json with their type URNs', async () => {
         const doc = await load(component);
         for (const { path, method, operation } of operations(doc)) {
