@@ -3,11 +3,12 @@
  * other component keeps its routes. (What the page looks like and does in a browser: tests/browser/.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_API_TOKEN } from '../contract/target';
 import { startApp, type AppRuntime } from './app-runtime';
 
 let app: AppRuntime;
 beforeAll(async () => {
-  app = await startApp({ variables: { cache_ttl_ms: '0' } });
+  app = await startApp({ variables: { cache_ttl_ms: '0', api_token: TEST_API_TOKEN } });
 });
 afterAll(async () => {
   await app.stop();
@@ -42,5 +43,52 @@ describe('page-service, real Wasm on the local runtime', () => {
     const missing = await app.spin.fetch('/no/such/page');
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  // Last: it writes, and the tests above count the sample data.
+  it("revalidates: 304 to If-None-Match while the data is the same, HEAD's ETag is GET's, 200 with a new ETag after a plain SQL insert and after an API write", async () => {
+    const first = await app.spin.fetch('/');
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag') ?? '';
+    const firstTime = /<time id="data-time" datetime="([^"]+)">/.exec(await first.text())?.[1];
+    // Another render, at another time (the page shows when it read the data), with the same data.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await app.spin.fetch('/');
+    expect(second.headers.get('etag')).toBe(etag);
+    expect(/<time id="data-time" datetime="([^"]+)">/.exec(await second.text())?.[1]).not.toBe(firstTime);
+    const head = await app.spin.fetch('/', { method: 'HEAD' });
+    expect({ status: head.status, etag: head.headers.get('etag') }).toEqual({ status: 200, etag });
+
+    const revalidated = await app.spin.fetch('/', { headers: { 'if-none-match': etag } });
+    expect(revalidated.status).toBe(304);
+    expect(await revalidated.text()).toBe('');
+    expect(revalidated.headers.get('etag')).toBe(etag);
+    expect((await app.spin.fetch('/', { method: 'HEAD', headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(etag).toMatch(/^W\/"[0-9a-f]{16}"$/);
+
+    app.db.exec("INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('e2e-page-etag', 'Plain SQL Ltd', 'Oslo', 'Norway', 3);");
+    const afterSql = await app.spin.fetch('/', { headers: { 'if-none-match': etag } });
+    expect(afterSql.status).toBe(200);
+    const sqlEtag = afterSql.headers.get('etag') ?? '';
+    expect(sqlEtag).not.toBe(etag);
+    expect(await afterSql.text()).toContain('<strong id="customer-count">41</strong>');
+    expect((await app.spin.fetch('/', { headers: { 'if-none-match': sqlEtag } })).status).toBe(304);
+
+    const created = await app.spin.fetch('/customers/items', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Api Write AS', scoring: 10 }),
+    });
+    expect(created.status).toBe(201);
+    const afterApi = await app.spin.fetch('/', { headers: { 'if-none-match': sqlEtag } });
+    expect(afterApi.status).toBe(200);
+    const apiEtag = afterApi.headers.get('etag') ?? '';
+    expect(apiEtag).not.toBe(sqlEtag);
+    expect(await afterApi.text()).toContain('<strong id="customer-count">42</strong>');
+    expect((await app.spin.fetch('/', { headers: { 'if-none-match': apiEtag } })).status).toBe(304);
+
+    // If-Match compares strongly: the page's weak tag never matches it; "*" does.
+    expect((await app.spin.fetch('/', { headers: { 'if-match': apiEtag } })).status).toBe(412);
+    expect((await app.spin.fetch('/', { headers: { 'if-match': '*' } })).status).toBe(200);
   });
 });
