@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GuestHost } from '../../runtime/src/host/index';
+import { allocateGate, GuestHost, SqliteGate } from '../../runtime/src/host/index';
 import { InstanceFactory, type ComponentCode, type GlueInstantiate } from '../../runtime/src/instances';
 import { importOwnMemory, MEMORY_IMPORT } from '../../runtime/src/memory-import';
 import { loadComponentCode } from '../../runtime/src/transpile-cache';
@@ -77,6 +77,7 @@ describe('InstanceFactory memories, byte for byte', () => {
         throw new Error('no outbound calls here');
       },
       output: () => ({ write() {}, closed: () => false }),
+      sqlite: new SqliteGate(allocateGate(), undefined),
     });
     const setup = { id: 'guest', moduleKey: 'guest', grants: {} };
     const code: ComponentCode = { setup, module, instantiate, imports: host.imports(setup) };
