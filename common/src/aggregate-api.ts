@@ -14,6 +14,7 @@
  * 422, 404, 412, 409. Numbers in bodies are judged on their JSON text (fields.ts), not on the double.
  */
 import { requireBearer } from './auth';
+import { ifMatchAccepts } from './etag';
 import type { RouteContext } from './routes';
 import { json } from './responses';
 import { DATA_VERSION_DOC } from './event-feed';
@@ -97,12 +98,6 @@ export const VERSIONED_PROPERTIES: Record<string, JsonSchema> = {
 
 /** An item's entity tag: its version, quoted (a strong tag). */
 export const versionTag = (version: number): string => `"${version}"`;
-
-/** Whether `If-Match` accepts the current tag: `*`, or a list holding it (strong comparison: `W/` never matches). */
-export function ifMatchAccepts(header: string, current: string): boolean {
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim() === current);
-}
 
 /**
  * A write the database's own schema refuses: a database made with the upstream sample's schema declares

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureManifest, ITEMS_TABLE, runCli as runCliWith, tempDir, waitForOutput, writeManifest, type Cli } from './support/runtime';
+import { fixtureManifest, ITEMS_TABLE, runCli as runCliWith, servingUrl, tempDir, waitForOutput, writeManifest, type Cli } from './support/runtime';
 
 const runCli = (args: string[]): Cli => runCliWith(args, { SPIN_VARIABLE_API_KEY: 'from-env' });
 
@@ -15,7 +15,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('serves over real HTTP, prints address and routes, logs each request, and exits 0 on SIGTERM after in-flight requests', async () => {
     const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', state.path, '--sqlite', ITEMS_TABLE, '--variable', 'greeting=hi', '--key-value', 'seeded=yes']);
     running.push(cli);
-    const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+    const url = await servingUrl(cli);
     const listing = cli.output();
     expect(listing).toContain(`alpha: ${url}/a (wildcard)`);
     expect(listing).toContain(`beta: ${url}/a/exact\n`);
@@ -43,7 +43,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
       const args = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE];
       const cli = runCli([...args, '--warm-up', '/a/db/insert?name=warm', '--warm-up', '/nowhere', '--warm-up-rounds', '2']);
       running.push(cli);
-      const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+      const url = await servingUrl(cli);
       const startUp = cli.output();
       // Before the listener opened: both rounds ran and are logged with their ids, and the summary says what each path answered.
       expect(startUp).toMatch(/GET \/a\/db\/insert alpha 201 [\d.]+ms id=warm-up-1\n/);
@@ -64,7 +64,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
       const args = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE, '--quiet'];
       const cli = runCli([...args, '--fault', 'alpha:/a/db/count=status:503,times:1', '--warm-up', '/a/db/count', '--warm-up-rounds', '2']);
       running.push(cli);
-      const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+      const url = await servingUrl(cli);
       // Both warm-up rounds answered 200 (no fault), and the summary is printed although per-request lines are not.
       expect(cli.output()).toMatch(/warm-up: GET \/a\/db\/count \d+\/\d+ms; \d+ms in all\n/);
       expect(cli.output()).not.toContain('id=warm-up-');

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureManifest, runCli, tempDir, waitForOutput, type Cli } from './support/runtime';
+import { fixtureManifest, runCli, servingUrl, tempDir, type Cli } from './support/runtime';
 
 const threads = (pid: number): number => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
@@ -34,7 +34,7 @@ describe('--memory-budget', () => {
   const start = async (budget: string): Promise<{ cli: Cli; url: string }> => {
     const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', state.path, '--quiet', '--memory-budget', budget]);
     running.push(cli);
-    const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+    const url = await servingUrl(cli);
     return { cli, url };
   };
 

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../support/random-data';
-import { cpuSeconds, fixtureManifest, ITEMS_TABLE, peakRss, runCli, tempDir, waitForOutput, type Cli } from './support/runtime';
+import { cpuSeconds, fixtureManifest, ITEMS_TABLE, peakRss, runCli, servingUrl, tempDir, type Cli } from './support/runtime';
 
 const TIMEOUT_MS = 1000;
 const MIB = 1024 * 1024;
@@ -52,7 +52,7 @@ function canTakeWriteLock(file: string): boolean {
 
 async function start(stateDir: string, extra: string[] = [], timeoutMs = TIMEOUT_MS): Promise<{ cli: Cli; url: string; pid: number }> {
   const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--sqlite', ITEMS_TABLE, '--request-timeout', String(timeoutMs), '--quiet', ...extra]);
-  const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+  const url = await servingUrl(cli);
   return { cli, url, pid: cli.child.pid ?? 0 };
 }
 

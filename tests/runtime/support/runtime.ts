@@ -78,6 +78,12 @@ export async function waitForOutput(cli: Cli, pattern: RegExp): Promise<RegExpMa
   }
 }
 
+/** The address the CLI prints once it serves (`Serving http://127.0.0.1:<port>`), waited for. */
+export async function servingUrl(cli: Cli): Promise<string> {
+  const [, url = ''] = await waitForOutput(cli, /Serving (http:\/\/127\.0\.0\.1:\d+)/);
+  return url;
+}
+
 /** CPU seconds a process has used (user + system, from /proc; Linux only). */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
