@@ -14,7 +14,7 @@ import { execute, fromColumn } from '../dist/host/sqlite/values.js';
 import { openDatabase } from '../dist/host/labelled-files.js';
 const file = join(mkdtempSync(join(tmpdir(), 'sqlite-call-')), 'bench.db');
 const setup = openDatabase(file); setup.exec('CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, name TEXT)'); if (setup.prepare('SELECT count(*) n FROM t').get().n === 0) { const ins = setup.prepare('INSERT INTO t(name) VALUES (?)'); for (let i=0;i<1000;i++) ins.run('name-'+i);} setup.close();
-const gate = new SqliteGate(allocateGate(), undefined);
+const gate = new SqliteGate(allocateGate(5000), undefined);
 const watched = gate.open(file);
 const plain = openDatabase(file);
 function bench(fn, n = 20000) {

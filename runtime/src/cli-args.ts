@@ -25,7 +25,8 @@ Flags (same names and meanings as spin up):
                                    that takes 1 s or more is reported with its time
       --state-dir <dir>            where SQLite and key-value files live (default: .spin beside spin.toml)
       --runtime-config-file <toml> defines [sqlite_database.<label>] and [key_value_store.<label>]
-                                   (type = "spin", path = "...", relative to this file)
+                                   (type = "spin", path = "...", relative to this file; a key-value
+                                   store may also be type = "redis", url = "redis://host:port[/db]")
       --variable <name=value>      sets an application variable (repeatable); beats SPIN_VARIABLE_<NAME>
       --key-value <key=value>      sets a key in the 'default' key-value store at start (repeatable)
       --max-instance-memory <bytes>
@@ -36,6 +37,9 @@ Flags (same names and meanings as spin up):
 
 Local runtime only:
       --request-timeout <ms>       per-request time limit; an overrun answers 504 (default: 30000)
+      --redis-timeout <ms>         time limit of each call to a Redis key-value store: a hung or
+                                   unreachable Redis costs a call this long, then the guest gets
+                                   error::other (default: 500)
       --quiet                      no per-request log lines (start-up notes stay)
       --memory-budget <MiB|none>   resident memory the process should stay within: at that many workers
                                    (about 96 MiB each beside the main thread, and the process's RSS as
@@ -96,6 +100,11 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     requestTimeoutMs = Number(values['request-timeout']);
     if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new UsageError(`--request-timeout ${values['request-timeout']}: expected a positive number of milliseconds`);
   }
+  let redisTimeoutMs: number | undefined;
+  if (values['redis-timeout'] !== undefined) {
+    redisTimeoutMs = Number(values['redis-timeout']);
+    if (!Number.isInteger(redisTimeoutMs) || redisTimeoutMs <= 0) throw new UsageError(`--redis-timeout ${values['redis-timeout']}: expected a positive number of milliseconds`);
+  }
   const memoryFlag = values['max-instance-memory'];
   // An empty variable counts as unset.
   const memoryEnv = env['SPIN_MAX_INSTANCE_MEMORY'] === '' ? undefined : env['SPIN_MAX_INSTANCE_MEMORY'];
@@ -129,6 +138,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
     ...(values['runtime-config-file'] === undefined ? {} : { runtimeConfigFile: values['runtime-config-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+    ...(redisTimeoutMs === undefined ? {} : { redisTimeoutMs }),
     ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }),
     memoryBudget,
     ...(values.fault === undefined ? {} : { faults: values.fault.map(parseFaultFlag) }),
@@ -151,6 +161,7 @@ function parse(argv: string[]) {
       variable: { type: 'string', multiple: true },
       'key-value': { type: 'string', multiple: true },
       'request-timeout': { type: 'string' },
+      'redis-timeout': { type: 'string' },
       'max-instance-memory': { type: 'string' },
       'memory-budget': { type: 'string' },
       quiet: { type: 'boolean' },

@@ -129,7 +129,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   const manifest = await loadManifest(resolveManifestPath(options.from, cwd));
   const faults = new FaultTable(Object.keys(manifest.components), options.faults ?? []);
   const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile === undefined ? undefined : resolve(cwd, options.runtimeConfigFile));
-  const grants = grantHostApis({
+  const { grants, main: mainSides } = grantHostApis({
     manifestFile: manifest.file,
     app: manifest.app,
     components: Object.fromEntries(Object.values(manifest.components).map((c) => [c.id, c.uses])),
@@ -167,7 +167,14 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     ...(options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: options.maxInstanceMemory }),
     ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
     onOutput: options.guestOutput ?? defaultGuestOutput,
+    onHostCall: ({ api, call }) => {
+      const side = Object.hasOwn(mainSides, api) ? mainSides[api] : undefined;
+      return side ? side.call(call) : Promise.reject(new Error(`no host API '${api}' on the main thread`));
+    },
   });
+  const closeMainSides = (): void => {
+    for (const side of Object.values(mainSides)) side.close();
+  };
   const dispatcher = new Dispatcher({
     router,
     run: withFaults((component, request, runOptions) => pool.run(component, request, runOptions), faults),
@@ -197,6 +204,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
       : undefined;
   } catch (error) {
     await pool.close();
+    closeMainSides();
     throw new ConfigError(`--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const base = server?.url ?? 'http://localhost';
@@ -211,6 +219,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     } catch (error) {
       await server?.close();
       await pool.close();
+      closeMainSides();
       throw error;
     }
   }
@@ -233,6 +242,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
         if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
         await closing;
         await pool.close();
+        closeMainSides();
       })();
       return disposing;
     },

@@ -71,6 +71,12 @@ export interface GateSetup {
   slot: number;
   /** One Int32 of the handshake: IDLE, NATIVE or STOPPING. */
   state: SharedArrayBuffer;
+  /**
+   * How long a statement waits for another connection's lock (another worker's, another process's on the same
+   * file): the request's time limit, whose deadline ends the wait anyway; so a busy database costs time, and
+   * answers "database is locked" only where the request would have timed out.
+   */
+  busyTimeoutMs: number;
 }
 
 export interface WorkerSetup {
@@ -94,7 +100,20 @@ export type ToWorker =
 /** Main thread -> worker, on the replies port. */
 export type OutboundReply =
   | { kind: 'outbound-result'; callId: number; response: WireResponse }
-  | { kind: 'outbound-result'; callId: number; error: HttpErrorCode };
+  | { kind: 'outbound-result'; callId: number; error: HttpErrorCode }
+  | HostCallReply;
+
+/** The answer to a {@link HostCall}: its value, or the message of its failure. */
+export type HostCallReply = { kind: 'host-result'; callId: number; value: unknown } | { kind: 'host-result'; callId: number; error: string };
+
+/**
+ * A host API call a worker cannot serve itself (it needs the main thread's event loop: a Redis connection):
+ * `api` names the host API (host/api.ts `main`), `call` is that API's own structured-clone data.
+ */
+export interface HostCall {
+  api: string;
+  call: unknown;
+}
 
 /** Worker -> main thread. */
 export type FromWorker =
@@ -102,4 +121,5 @@ export type FromWorker =
   | { kind: 'done'; requestId: number; response: WireResponse }
   | { kind: 'failed'; requestId: number; error: string }
   | { kind: 'outbound'; requestId: number; callId: number; request: WireRequest }
+  | ({ kind: 'host-call'; requestId: number; callId: number } & HostCall)
   | { kind: 'output'; component: string; stream: 'stdout' | 'stderr'; text: string };

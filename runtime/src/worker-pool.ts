@@ -17,7 +17,7 @@ import { allocateGate, releaseGate, stopWorker } from './host/index.js';
 import { STOCK_LIMIT } from './instances.js';
 import { budgetWorkers, idleToStop, RssGauge } from './memory-budget.js';
 import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, learnWidths, mayQueue, ordinaryWorkers, plan, type QueuedTask, type SlotState } from './schedule.js';
-import type { ComponentSetup, FromWorker, GateSetup, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
+import type { ComponentSetup, FromWorker, GateSetup, HostCall, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
 
 export type RunOutcome =
   | { kind: 'response'; response: WireResponse }
@@ -53,6 +53,8 @@ export interface PoolOptions {
    */
   memoryBudget?: number;
   onOutput(component: string, stream: 'stdout' | 'stderr', text: string): void;
+  /** Serves a worker's call to a host API's main-thread side (a Redis command); rejects with the failure. */
+  onHostCall(call: HostCall): Promise<unknown>;
 }
 
 export interface RunOptions {
@@ -207,7 +209,8 @@ export class WorkerPool {
   #spawn(): Promise<void> {
     const channel = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
-    const gate = allocateGate();
+    // A lock wait may take the request's whole time limit; its deadline ends it first (a second's margin).
+    const gate = allocateGate(this.#options.requestTimeoutMs + 1000);
     const worker = new Worker(WORKER_URL, {
       workerData: {
         components: this.#options.components,
@@ -294,6 +297,9 @@ export class WorkerPool {
       case 'outbound':
         if (task?.id === message.requestId) void this.#serveOutbound(slot, task, message.callId, message.request);
         return;
+      case 'host-call':
+        if (task?.id === message.requestId) void this.#serveHostCall(slot, task, message.callId, message);
+        return;
       case 'done':
       case 'failed':
         if (!task || task.id !== message.requestId) return;
@@ -330,9 +336,24 @@ export class WorkerPool {
     }
     if (slot.task !== task || !this.#slots.has(slot)) return;
     slot.waiting -= 1;
-    const reply: OutboundReply = 'error' in result ? { kind: 'outbound-result', callId, error: result.error } : { kind: 'outbound-result', callId, response: result.response };
+    this.#reply(slot, 'error' in result ? { kind: 'outbound-result', callId, error: result.error } : { kind: 'outbound-result', callId, response: result.response });
+  }
+
+  /** A host API call the worker blocks on (it does not count as waiting: it is the guest's own time). */
+  async #serveHostCall(slot: Slot, task: Task, callId: number, call: HostCall): Promise<void> {
+    let reply: OutboundReply;
+    try {
+      reply = { kind: 'host-result', callId, value: await this.#options.onHostCall({ api: call.api, call: call.call }) };
+    } catch (error) {
+      reply = { kind: 'host-result', callId, error: error instanceof Error ? error.message : String(error) };
+    }
+    if (slot.task !== task || !this.#slots.has(slot)) return;
+    this.#reply(slot, reply);
+  }
+
+  /** Queues a reply on the worker's port, then wakes its guest (in that order, so the woken guest finds it). */
+  #reply(slot: Slot, reply: OutboundReply): void {
     slot.replies.postMessage(reply);
-    // The reply is queued on the port before the bump, so the woken guest always finds it.
     Atomics.add(slot.signal, 0, 1);
     Atomics.notify(slot.signal, 0);
   }

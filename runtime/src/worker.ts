@@ -8,9 +8,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Blocker } from './blocking.js';
-import { GuestHost, IncomingRequest, LineSink, ResponseOutparam, SqliteGate, type OutboundOutcome } from './host/index.js';
+import { GuestHost, IncomingRequest, LineSink, ResponseOutparam, SqliteGate } from './host/index.js';
 import { InstanceFactory, type ComponentCode, type GlueInstantiate, type Instance } from './instances.js';
-import type { FromWorker, HttpErrorCode, OutboundReply, ToWorker, WireRequest, WorkerSetup } from './protocol.js';
+import type { FromWorker, HostCallReply, HttpErrorCode, OutboundReply, ToWorker, WireRequest, WorkerSetup } from './protocol.js';
 
 if (!parentPort) throw new Error('worker.js must run in a worker thread');
 const toMain = parentPort;
@@ -19,7 +19,7 @@ const post = (message: FromWorker): void => toMain.postMessage(message);
 
 /** The request being served, if any: outbound calls belong to it, and their answers are dropped once it ends. */
 let current: number | undefined;
-const pendingCalls = new Map<number, (outcome: OutboundOutcome) => void>();
+const pendingCalls = new Map<number, (reply: OutboundReply) => void>();
 let nextCallId = 0;
 
 const sinks = new Map<string, { stdout: LineSink; stderr: LineSink }>();
@@ -41,7 +41,7 @@ const blocker = new Blocker(setup.signal, setup.replies, {
     // Replies for a request that already ended (trap, time limit) are dropped.
     if (!settle) return;
     pendingCalls.delete(reply.callId);
-    settle('error' in reply ? { error: reply.error } : { response: reply.response });
+    settle(reply);
   },
   expectingReplies: () => pendingCalls.size > 0,
 });
@@ -52,8 +52,24 @@ const host = new GuestHost({
     const requestId = current;
     if (requestId === undefined) throw { tag: 'internal-error', val: 'no request in progress' } satisfies HttpErrorCode;
     const callId = ++nextCallId;
-    pendingCalls.set(callId, settle);
+    pendingCalls.set(callId, (reply) => {
+      if (reply.kind === 'outbound-result') settle('error' in reply ? { error: reply.error } : { response: reply.response });
+    });
     post({ kind: 'outbound', requestId, callId, request });
+  },
+  callMain(api, call) {
+    const requestId = current;
+    if (requestId === undefined) throw new Error('no request in progress');
+    const callId = ++nextCallId;
+    let answer: HostCallReply | undefined;
+    pendingCalls.set(callId, (reply) => {
+      if (reply.kind === 'host-result') answer = reply;
+    });
+    post({ kind: 'host-call', requestId, callId, api, call });
+    blocker.waitUntil(() => answer !== undefined, () => undefined, () => {});
+    if (!answer) throw new Error('no answer from the main thread');
+    if ('error' in answer) throw new Error(answer.error);
+    return answer.value;
   },
   output: (component, stream) => sinksFor(component)[stream],
   sqlite: new SqliteGate(setup.gate, setup.maxInstanceMemory),

@@ -77,7 +77,10 @@ describe('InstanceFactory memories, byte for byte', () => {
         throw new Error('no outbound calls here');
       },
       output: () => ({ write() {}, closed: () => false }),
-      sqlite: new SqliteGate(allocateGate(), undefined),
+      sqlite: new SqliteGate(allocateGate(5000), undefined),
+      callMain: () => {
+        throw new Error('no main-thread calls here');
+      },
     });
     const setup = { id: 'guest', moduleKey: 'guest', grants: {} };
     const code: ComponentCode = { setup, module, instantiate, imports: host.imports(setup) };

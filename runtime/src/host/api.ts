@@ -17,6 +17,9 @@ import type { Table, TomlReader } from '../toml-checks.js';
 import type Database from 'better-sqlite3';
 import type { ByteSink, Waiter } from './wasi/io.js';
 
+/** A hung or unreachable Redis costs a key-value call this long, never the request's whole time limit. */
+export const DEFAULT_REDIS_TIMEOUT_MS = 500;
+
 /** Where a declaration is read from, for paths relative to spin.toml and error messages naming the key. */
 export interface ManifestScope {
   reader: TomlReader;
@@ -32,6 +35,8 @@ export interface HostOptions {
   variables?: Record<string, string>;
   /** `--key-value` pairs written to the `default` store at start. */
   keyValues?: Record<string, string>;
+  /** Time limit of each call to a Redis key-value store, in ms (`--redis-timeout`; default {@link DEFAULT_REDIS_TIMEOUT_MS}). */
+  redisTimeoutMs?: number;
   /** Where `SPIN_VARIABLE_*` are read (default `process.env`). */
   env?: Record<string, string | undefined>;
 }
@@ -71,6 +76,17 @@ export interface GuestContext {
   output(component: string, stream: 'stdout' | 'stderr'): ByteSink;
   /** The worker's way into better-sqlite3: every SQLite call of the host goes through it. */
   sqlite: SqliteAccess;
+  /**
+   * Calls this API's main-thread side ({@link HostApi.main}) and blocks the guest until it answers: for work
+   * that needs the main thread's event loop (a Redis connection). Throws an Error with the failure's message.
+   */
+  callMain(api: string, call: unknown): unknown;
+}
+
+/** A host API's side on the main thread: it serves its workers' {@link GuestContext.callMain} calls. */
+export interface MainSide {
+  call(call: unknown): Promise<unknown>;
+  close(): void;
 }
 
 /**
@@ -117,6 +133,8 @@ export interface HostApi<App = unknown, Decl = unknown, Grant = unknown, Name ex
   /** Its start-up work in the state directory, after every API's `grants` succeeded. */
   prepareState?(context: SetupContext<App, Decl>, grants: Record<string, Grant>): void;
   guest(context: GuestContext): GuestSide<Grant>;
+  /** Its main-thread side, if its guests' calls need one; made once per runtime, after `prepareState`. */
+  main?(context: SetupContext<App, Decl>, grants: Record<string, Grant>): MainSide | undefined;
 }
 
 /** For APIs without top-level manifest keys. */

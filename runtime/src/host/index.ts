@@ -4,14 +4,14 @@
  * a folder and a line to {@link HOST_APIS}; see api.ts for what a folder provides.
  */
 import type { ComponentSetup } from '../protocol.js';
-import type { GuestContext, GuestSide, HostApi, HostOptions, RuntimeConfigFile } from './api.js';
+import type { GuestContext, GuestSide, HostApi, HostOptions, MainSide, RuntimeConfigFile } from './api.js';
 import { http } from './http/index.js';
 import { keyValue } from './key-value/index.js';
 import { sqlite } from './sqlite/index.js';
 import { variables } from './variables/index.js';
 import { wasi } from './wasi/index.js';
 
-export type { GuestContext, HostOptions, OutboundOutcome, RuntimeConfigFile } from './api.js';
+export type { GuestContext, HostOptions, MainSide, OutboundOutcome, RuntimeConfigFile } from './api.js';
 // What the core needs of particular APIs: the HTTP trigger's request and response (worker.ts), serving the
 // guests' outbound calls (dispatcher.ts), and line-wise guest output (worker.ts).
 export { createOutbound } from './http/outbound.js';
@@ -46,11 +46,17 @@ export interface GrantInput {
   log(line: string): void;
 }
 
+/** What start-up decided: each component's grants by API name, and the APIs' main-thread sides by name. */
+export interface HostSetup {
+  grants: Record<string, Record<string, unknown>>;
+  main: Record<string, MainSide>;
+}
+
 /**
  * Every API checks and decides what each component gets, then (only once all checks passed, so a bad flag or
- * label changes nothing on disk) does its start-up work. Returns, per component, its grants by API name.
+ * label changes nothing on disk) does its start-up work and makes its main-thread side, if it has one.
  */
-export function grantHostApis(input: GrantInput): Record<string, Record<string, unknown>> {
+export function grantHostApis(input: GrantInput): HostSetup {
   const contexts = apis.map((api) => ({
     api,
     context: {
@@ -61,7 +67,15 @@ export function grantHostApis(input: GrantInput): Record<string, Record<string, 
   }));
   const grants = contexts.map(({ api, context }) => api.grants(context));
   contexts.forEach(({ api, context }, i) => api.prepareState?.(context, grants[i] ?? {}));
-  return Object.fromEntries(Object.keys(input.components).map((id) => [id, Object.fromEntries(apis.map((api, i) => [api.name, grants[i]?.[id]]))]));
+  const main: Record<string, MainSide> = {};
+  contexts.forEach(({ api, context }, i) => {
+    const side = api.main?.(context, grants[i] ?? {});
+    if (side) main[api.name] = side;
+  });
+  return {
+    grants: Object.fromEntries(Object.keys(input.components).map((id) => [id, Object.fromEntries(apis.map((api, i) => [api.name, grants[i]?.[id]]))])),
+    main,
+  };
 }
 
 function unsupported(iface: string): object {

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
 import type { RuntimeConfigFile } from './api.js';
+import { parseRedisUrl } from './redis-client.js';
 
 /** A waiting writer retries this long before SQLite answers "database is locked". */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -46,11 +47,29 @@ export interface LabelledKind {
   section: string;
   /** The default label's file name in the state directory: `sqlite_db.db`. */
   defaultFile: string;
+  /** Accepts `type = "redis"` with a `url` (key-value stores): its location is that URL (see {@link isRedisLocation}). */
+  redis?: boolean;
 }
 
 /**
- * The runtime config's `[<section>.<label>]` entries: only Spin's local `type = "spin"` backend; a relative
- * `path` is resolved against the config file's directory, no `path` means a file in the state directory.
+ * A label's location is a file path (absolute: resolved at start) or, for a Redis store, its `redis://` URL,
+ * which no resolved path can start with. Grants carry these strings as they are (plain data for the workers).
+ */
+export const isRedisLocation = (location: string): boolean => location.startsWith('redis://');
+
+/** Why a backend the runtime does not have is refused, and what to use instead. */
+function unsupportedType(kind: LabelledKind, type: string): string {
+  const supported = kind.redis ? '"spin" (a local SQLite file) and "redis" (url = "redis://host:port")' : '"spin", a local SQLite file';
+  if (type === 'libsql') {
+    return `'libsql' is not supported by this runtime: no libSQL server installs from the package registries it is tested with. The stand-in for a shared database is several runtime processes on one local SQLite file (type = "spin" with the same path, or the same --state-dir; \`npm run up:replicas\` runs that shape)`;
+  }
+  return `'${type}' is not supported by this runtime (only ${supported})`;
+}
+
+/**
+ * The runtime config's `[<section>.<label>]` entries: Spin's local `type = "spin"` backend (a relative `path`
+ * is resolved against the config file's directory, no `path` means a file in the state directory) and, for
+ * key-value stores, `type = "redis"` with its `url`, checked here so a bad URL fails the start.
  */
 function configured(kind: LabelledKind, config: RuntimeConfigFile | undefined): Record<string, string | undefined> {
   const value = config?.root[kind.section];
@@ -62,9 +81,19 @@ function configured(kind: LabelledKind, config: RuntimeConfigFile | undefined): 
     // Spin reads any label here, but only one spin.toml can name is ever used; a label is also a file name in
     // the state directory (below), so `../x` or `a/b` must not reach the path.
     if (!isLabel(label)) reader.fail(key, `${LABEL_RULE}; rename the section [${kind.section}.<label>] to the label spin.toml uses`);
-    // The backend type first: a libSQL or Redis entry is refused for its type, not for its first unknown key.
+    // The backend type first: a libSQL entry is refused for its type, not for its first unknown key.
     const type = reader.string(reader.table(raw, key).type, `${key}.type`);
-    if (type !== 'spin') reader.fail(`${key}.type`, `'${type}' is not supported by this runtime (only "spin", a local SQLite file)`);
+    if (type === 'redis' && kind.redis) {
+      const url = reader.string(reader.table(raw, key, ['type', 'url']).url, `${key}.url`);
+      try {
+        parseRedisUrl(url);
+      } catch (error) {
+        reader.fail(`${key}.url`, error instanceof Error ? error.message : String(error));
+      }
+      result[label] = url;
+      continue;
+    }
+    if (type !== 'spin') reader.fail(`${key}.type`, unsupportedType(kind, type));
     const entry = reader.table(raw, key, ['type', 'path']);
     const path = reader.optionalString(entry.path, `${key}.path`);
     result[label] = path === undefined ? undefined : resolve(config.dir, path);

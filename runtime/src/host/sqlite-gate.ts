@@ -18,7 +18,7 @@
 import Database from 'better-sqlite3';
 import type { GateSetup } from '../protocol.js';
 import type { SqliteAccess } from './api.js';
-import { BUSY_TIMEOUT_MS, openDatabase } from './labelled-files.js';
+import { openDatabase } from './labelled-files.js';
 
 const IDLE = 0;
 const NATIVE = 1;
@@ -39,6 +39,7 @@ export class WorkerStopping extends Error {
 export class SqliteGate implements SqliteAccess {
   readonly #state: Int32Array;
   readonly #slot: number;
+  readonly #busyTimeoutMs: number;
   #depth = 0;
   /** The largest query result a guest may receive, in bytes (as it will lie in the guest's memory). */
   readonly resultLimit: number;
@@ -46,6 +47,7 @@ export class SqliteGate implements SqliteAccess {
   constructor(setup: GateSetup, maxInstanceMemory: number | undefined) {
     this.#state = new Int32Array(setup.state);
     this.#slot = setup.slot;
+    this.#busyTimeoutMs = setup.busyTimeoutMs;
     this.resultLimit = Math.min(MAX_HOST_BUFFERED_BYTES, maxInstanceMemory ?? Infinity);
   }
 
@@ -68,7 +70,7 @@ export class SqliteGate implements SqliteAccess {
     return this.run(() => {
       const db = openDatabase(path);
       try {
-        db.prepare('SELECT spin_host_watch(?, ?, ?)').get(this.#slot, BUSY_TIMEOUT_MS, MAX_HOST_BUFFERED_BYTES);
+        db.prepare('SELECT spin_host_watch(?, ?, ?)').get(this.#slot, this.#busyTimeoutMs, MAX_HOST_BUFFERED_BYTES);
       } catch (error) {
         db.close();
         throw error;
@@ -90,10 +92,10 @@ class Slots {
   #db: Database.Database | undefined;
   #raise: Database.Statement | undefined;
 
-  allocate(): GateSetup {
+  allocate(busyTimeoutMs: number): GateSetup {
     const slot = this.#free.pop() ?? this.#next++;
     if (slot >= 4096) throw new Error('more than 4096 workers at once');
-    return { slot, state: new SharedArrayBuffer(4) };
+    return { slot, state: new SharedArrayBuffer(4), busyTimeoutMs: Math.min(busyTimeoutMs, 0x7fffffff) };
   }
 
   /** Raises (true) or lowers a slot's flag. */
@@ -113,9 +115,9 @@ class Slots {
 
 const slots = new Slots();
 
-/** A gate for a new worker. */
-export function allocateGate(): GateSetup {
-  return slots.allocate();
+/** A gate for a new worker whose requests may wait `busyTimeoutMs` for a lock. */
+export function allocateGate(busyTimeoutMs: number): GateSetup {
+  return slots.allocate(busyTimeoutMs);
 }
 
 /** `Atomics.waitAsync` (Node 16+; in TypeScript's ES2024 lib, which the runtime does not target yet). */
