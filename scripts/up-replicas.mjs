@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -186,6 +187,15 @@ function runtimeConfig(userFile, redisUrl) {
   return stringifyToml({ ...config, key_value_store: { ...stores, default: { type: 'redis', url: redisUrl } } });
 }
 
+/** Throws when `listen` cannot be bound now (in use, or not an address of this machine). */
+function checkListen(listen) {
+  return new Promise((resolveCheck, reject) => {
+    const server = createServer();
+    server.once('error', (error) => reject(new Error(`--listen ${listen.host}:${listen.port}: ${error.code === 'EADDRINUSE' ? 'address already in use' : error.message}`)));
+    server.listen(listen.port, listen.host, () => server.close(() => resolveCheck()));
+  });
+}
+
 /** The runtime's own checks of the replicas' flags (its --help parses every flag first): null or the error. */
 function checkReplicaFlags(passed) {
   const result = spawnSync(process.execPath, [CLI, ...passed, '--help'], { cwd: process.cwd(), encoding: 'utf8' });
@@ -232,6 +242,8 @@ async function main(argv) {
   }
   try {
     runtimeConfig(own.runtimeConfigFile, 'redis://127.0.0.1:6379');
+    // HAProxy's address, taken before anything starts rather than found out after the replicas.
+    if (listen.port !== 0) await checkListen(listen);
   } catch (error) {
     console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../runtime/support/runtime';
@@ -104,7 +105,7 @@ describe('npm run up:replicas: flags and refusals', () => {
     }
   });
 
-  it.skipIf(programs === undefined)('exits 2 on a bad flag (its own, or one the runtime refuses) and 1 on a runtime config that sets the default store, starting nothing', async () => {
+  it.skipIf(programs === undefined)('exits 2 on a bad flag (its own, or one the runtime refuses), 1 on a runtime config that sets the default store or a --listen address in use, starting nothing', async () => {
     const replicas = launch(['--replicas', '0']);
     expect((await replicas.exited).code).toBe(2);
     expect(replicas.output()).toContain('--replicas 0: expected a whole number from 1 to 16');
@@ -112,16 +113,26 @@ describe('npm run up:replicas: flags and refusals', () => {
     expect((await bogus.exited).code).toBe(2);
     expect(bogus.output()).toContain("Unknown option '--bogus'");
     const dir = tempDir('up-replicas-config-');
+    const file = join(dir.path, 'runtime-config.toml');
+    writeFileSync(file, '[key_value_store.default]\ntype = "spin"\npath = "kv.db"\n');
+    const config = launch(['--runtime-config-file', file]);
+    expect((await config.exited).code).toBe(1);
+    expect(config.output()).toContain('defines [key_value_store.default], which up:replicas sets to Redis');
+    dir.remove();
+    // HAProxy's address in use: refused before anything starts.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
-      const file = join(dir.path, 'runtime-config.toml');
-      writeFileSync(file, '[key_value_store.default]\ntype = "spin"\npath = "kv.db"\n');
-      const config = launch(['--runtime-config-file', file]);
-      expect((await config.exited).code).toBe(1);
-      expect(config.output()).toContain('defines [key_value_store.default], which up:replicas sets to Redis');
+      const address = taken.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const inUse = launch(['--listen', `127.0.0.1:${port}`]);
+      expect((await inUse.exited).code).toBe(1);
+      expect(inUse.output()).toContain(`--listen 127.0.0.1:${port}: address already in use`);
+      expect(inUse.pgids()).toEqual([]);
     } finally {
-      dir.remove();
+      taken.close();
     }
-    for (const launcher of [replicas, bogus]) expect(launcher.pgids()).toEqual([]);
+    for (const launcher of [replicas, bogus, config]) expect(launcher.pgids()).toEqual([]);
   });
 });
 
