@@ -4,9 +4,11 @@
  * responses checked the way the suite checks them. The cases are facts about Spin: when one fails, the
  * runtime is what differs. Cases and provenance: cases/SOURCES.md; what is not replayed and why: README.md.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntime, tempDir, type SpinRuntime } from '../runtime/support/runtime';
+import { freePort, serverProgramsFor, startRedis, type TestRedis } from '../support/servers';
 import { buildConformanceGuest, conformanceWasm } from './build-guest.mjs';
 import { differences, readCase, send, startHttpEcho, SUITE_COMMIT, writeAdaptedManifest, type CaseManifest } from './replay';
 
@@ -33,7 +35,7 @@ interface Running {
 }
 
 /** Starts a case as the suite's runner would: fresh state, its preconditions provided, listening on TCP. */
-async function startCase(name: string, test: CaseManifest, spinToml: string, listen = '127.0.0.1:0'): Promise<Running> {
+async function startCase(name: string, test: CaseManifest, spinToml: string, listen = '127.0.0.1:0', redisUrl?: string): Promise<Running> {
   const dir = tempDir('spin-conformance-');
   const stops: (() => Promise<void> | void)[] = [() => dir.remove()];
   const ports: Record<number, number> = {};
@@ -49,9 +51,15 @@ async function startCase(name: string, test: CaseManifest, spinToml: string, lis
       }
     }
     const { create } = await loadRuntime();
+    let runtimeConfigFile: string | undefined;
+    if (redisUrl !== undefined) {
+      runtimeConfigFile = join(dir.path, 'runtime-config.toml');
+      writeFileSync(runtimeConfigFile, `[key_value_store.default]\ntype = "redis"\nurl = "${redisUrl}"\n`);
+    }
     const spin = await create({
       from: writeAdaptedManifest(dir.path, spinToml, conformanceWasm, ports),
       stateDir: join(dir.path, 'state'),
+      ...(runtimeConfigFile === undefined ? {} : { runtimeConfigFile }),
       listen,
       env: {},
       log: () => {},
@@ -99,6 +107,43 @@ describe('request-shape over IPv6 ([::1])', () => {
   it('answers as over IPv4', async () => {
     for (const invocation of test.invocations) {
       expect(differences(invocation.response, await send(running.spin, invocation, running.ports))).toEqual([]);
+    }
+  });
+});
+
+// The key-value cases again with the `default` store on a real Redis (runtime config `type = "redis"`), as a
+// SpinKube deployment runs it: the same answers. Each case starts from an empty keyspace (`get-keys` is `KEYS *`).
+const noRedis = serverProgramsFor('tests/conformance/spin-conformance.test.ts (Redis store)', ['redis-server']) === undefined;
+describe.skipIf(noRedis)('key-value cases on a Redis store', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+
+  for (const name of ['key-value', 'key-value-no-permission']) {
+    it(`${name}: every invocation answers as on Spin`, async () => {
+      const { test, spinToml } = readCase(name);
+      expect(await redis.command('FLUSHALL')).toBe('+OK');
+      const running = await startCase(name, test, spinToml, '127.0.0.1:0', redis.url);
+      try {
+        for (const invocation of test.invocations) expect(differences(invocation.response, await send(running.spin, invocation, running.ports))).toEqual([]);
+      } finally {
+        await running.stop();
+      }
+    });
+  }
+
+  it('key-value: differs when that Redis is unreachable (so the store above really was Redis)', async () => {
+    const { test, spinToml } = readCase('key-value');
+    const unreachable = `redis://127.0.0.1:${await freePort()}`;
+    const running = await startCase('key-value', test, spinToml, '127.0.0.1:0', unreachable);
+    try {
+      const [invocation] = test.invocations;
+      if (!invocation) throw new Error('the key-value case has no invocation');
+      expect(differences(invocation.response, await send(running.spin, invocation, running.ports))).not.toEqual([]);
+    } finally {
+      await running.stop();
     }
   });
 });
