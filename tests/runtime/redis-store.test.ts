@@ -23,14 +23,28 @@ const missing = serverProgramsFor('tests/runtime/redis-store.test.ts', ['redis-s
 class Redis {
   child: ChildProcess | undefined;
   readonly dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    readonly password?: string,
+  ) {}
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    const child = spawnGroup('redis-server', redisArgs(this.port, this.dir), { onLine: () => {} });
+    const args = [...redisArgs(this.port, this.dir), ...(this.password === undefined ? [] : ['--requirepass', this.password])];
+    const child = spawnGroup('redis-server', args, { onLine: () => {} });
     this.child = child;
-    await waitForRedis('127.0.0.1', this.port, 10_000, () => child.exitCode !== null);
+    if (this.password === undefined) {
+      await waitForRedis('127.0.0.1', this.port, 10_000, () => child.exitCode !== null);
+      return;
+    }
+    // With a password PING answers -NOAUTH: that is up too.
+    for (let tries = 0; ; tries++) {
+      const reply = await this.command('PING').catch(() => '');
+      if (reply.startsWith('-NOAUTH')) return;
+      if (tries > 200 || child.exitCode !== null) throw new Error(`redis-server on ${this.port} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
   async stop(): Promise<void> {
     const child = this.child;
@@ -130,6 +144,25 @@ describe.skipIf(missing)('a Redis store at start', () => {
       expect((await spin.fetch('/a/kv/open')).status).toBe(500);
       await redis.start();
       expect(await json(await spin.fetch('/a/kv/open'))).toEqual({ ok: true });
+    } finally {
+      await spin.dispose();
+      await redis.stop();
+      rmSync(redis.dir, { recursive: true, force: true });
+      dir.remove();
+    }
+  });
+
+  it('authenticates with the password of the URL, in the form deploy/runtime-config.toml uses (redis://:PASSWORD@host:port)', async () => {
+    const dir = tempDir();
+    const redis = new Redis(await freePort(), 's3cret/with:odd@chars');
+    await redis.start();
+    const { create } = await loadRuntime();
+    const spin = await create({ from: fixtureManifest, stateDir: join(dir.path, 'state'), sqlite: [ITEMS_TABLE], runtimeConfigFile: runtimeConfig(dir.path, redis.url), guestOutput: () => {} });
+    try {
+      expect(await json(await spin.fetch('/a/kv/set?key=authed&value=yes'))).toEqual({ ok: true });
+      expect(await json(await spin.fetch('/a/kv/get?key=authed'))).toEqual({ value: 'yes' });
+      // The server really asks for the password: without it, a command is refused.
+      expect(await redis.command('GET authed')).toMatch(/^-NOAUTH/);
     } finally {
       await spin.dispose();
       await redis.stop();
