@@ -5,24 +5,20 @@
  * by itself. Spin's own key-value conformance case runs on a Redis store in tests/conformance.
  * Without `redis-server` these tests are skipped with the line to install it, except under CI, where they fail.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killGroup, redisArgs, spawnGroup, waitForRedis } from '../../scripts/servers.mjs';
-import { freePort, redisCommand, serverProgramsFor } from '../support/servers';
+import { freePort, killGroup, serverProgramsFor, startRedis, type TestRedis } from '../support/servers';
 import { fixtureManifest, ITEMS_TABLE, json, loadRuntime, tempDir, type SpinRuntime } from './support/runtime';
 
 const missing = serverProgramsFor('tests/runtime/redis-store.test.ts', ['redis-server']) === undefined;
 
 /**
- * A redis-server that can be stopped and started again on the same port (the runtime keeps its URL), and paused
- * (SIGSTOP) to play a hung server; tests/support/servers.ts's `startRedis` takes a new port each time.
+ * A Redis the tests stop and start again on the same port (the runtime keeps its URL), and pause (SIGSTOP) to
+ * play a hung server.
  */
 class Redis {
-  child: ChildProcess | undefined;
-  readonly dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  #server: TestRedis | undefined;
   constructor(
     readonly port: number,
     readonly password?: string,
@@ -31,34 +27,18 @@ class Redis {
     return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    const args = [...redisArgs(this.port, this.dir), ...(this.password === undefined ? [] : ['--requirepass', this.password])];
-    const child = spawnGroup('redis-server', args, { onLine: () => {} });
-    this.child = child;
-    if (this.password === undefined) {
-      await waitForRedis('127.0.0.1', this.port, 10_000, () => child.exitCode !== null);
-      return;
-    }
-    // With a password PING answers -NOAUTH: that is up too.
-    for (let tries = 0; ; tries++) {
-      const reply = await this.command('PING').catch(() => '');
-      if (reply.startsWith('-NOAUTH')) return;
-      if (tries > 200 || child.exitCode !== null) throw new Error(`redis-server on ${this.port} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    this.#server = await startRedis({ port: this.port, ...(this.password === undefined ? {} : { password: this.password }) });
   }
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child?.pid) return;
-    this.child = undefined;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    killGroup(child.pid, 'SIGKILL');
-    await exited;
+    await this.#server?.stop();
+    this.#server = undefined;
   }
   signal(signal: NodeJS.Signals): void {
-    if (this.child?.pid) killGroup(this.child.pid, signal);
+    if (this.#server) killGroup(this.#server.pid, signal);
   }
   command(command: string): Promise<string> {
-    return redisCommand('127.0.0.1', this.port, command);
+    if (!this.#server) throw new Error('Redis is not running');
+    return this.#server.command(command);
   }
 }
 
@@ -93,7 +73,6 @@ describe.skipIf(missing)('key-value stores on Redis', () => {
   afterAll(async () => {
     await spin?.dispose();
     await redis?.stop();
-    rmSync(redis.dir, { recursive: true, force: true });
     dir.remove();
   });
 
@@ -147,8 +126,7 @@ describe.skipIf(missing)('a Redis store at start', () => {
     } finally {
       await spin.dispose();
       await redis.stop();
-      rmSync(redis.dir, { recursive: true, force: true });
-      dir.remove();
+        dir.remove();
     }
   });
 
@@ -166,8 +144,7 @@ describe.skipIf(missing)('a Redis store at start', () => {
     } finally {
       await spin.dispose();
       await redis.stop();
-      rmSync(redis.dir, { recursive: true, force: true });
-      dir.remove();
+        dir.remove();
     }
   });
 

@@ -20,7 +20,7 @@ describe.skipIf(programs === undefined)('tests/support/servers.ts', () => {
   });
 
   it('starts a redis-server on a loopback port that stores and answers, and stops its whole process group', async () => {
-    const redis = await startRedis(programs?.['redis-server']);
+    const redis = await startRedis({ program: programs?.['redis-server'] });
     servers.push(redis);
     expect(redis.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
     expect(await redis.command('SET greeting hello')).toBe('+OK');

@@ -20,11 +20,9 @@
  * How caching is observed: the dashboard's `Server-Timing` names how each part was served (`fresh`, `cached`),
  * and Redis's own DBSIZE.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisArgs, spawnGroup, waitForRedis } from '../../scripts/servers.mjs';
 import { openSqliteFile } from '../support/sqlite';
 import { referenceDashboard } from '../support/reference-dashboard';
 import { runCli, tempDir, type Cli } from '../runtime/support/runtime';
@@ -151,12 +149,12 @@ describe.skipIf(programs === undefined)('production shape: two runtime replicas,
   let redis: TestRedis;
   let haproxy: TestHaproxy;
   /** Redis started again on the first one's port (proof 5). */
-  const restartedRedis: Array<{ pid: number; dir: string }> = [];
+  const restartedRedis: TestRedis[] = [];
   let a: Replica;
   let b: Replica;
 
   beforeAll(async () => {
-    redis = await startRedis(programs?.['redis-server']);
+    redis = await startRedis({ program: programs?.['redis-server'] });
     const config = writeRuntimeConfig(shared.path, redis.url);
     const state = join(shared.path, 'state');
     // The cache TTL is a minute: whatever the dashboard shows right after a write cannot come from a TTL running out.
@@ -168,10 +166,8 @@ describe.skipIf(programs === undefined)('production shape: two runtime replicas,
 
   afterAll(async () => {
     await Promise.all(clis.map(stopCli));
-    await Promise.all([redis?.stop(), haproxy?.stop()]);
-    for (const { pid } of restartedRedis) killGroup(pid, 'SIGKILL');
-    await waitForGroupsGone(restartedRedis.map((r) => r.pid), 5000);
-    for (const dir of [...dirs, ...restartedRedis.map((r) => r.dir)]) rmSync(dir, { recursive: true, force: true });
+    await Promise.all([redis?.stop(), haproxy?.stop(), ...restartedRedis.map((r) => r.stop())]);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   const reference = (): string => {
@@ -394,10 +390,7 @@ describe.skipIf(programs === undefined)('production shape: two runtime replicas,
     for (const { id, amount } of createdIncidents) expect((await get(b.url, `/incidents/items/${id}`)).body).toMatchObject({ id, amount, version: 1 });
 
     // Redis back on the same port (empty: no persistence): the replicas reconnect by themselves and cache again.
-    const dir = mkdtempSync(join(tmpdir(), 'test-redis-again-'));
-    const child = spawnGroup(programs?.['redis-server'] ?? 'redis-server', redisArgs(redis.port, dir), { cwd: dir, onLine: () => {} });
-    restartedRedis.push({ pid: child.pid ?? 0, dir });
-    await waitForRedis('127.0.0.1', redis.port, 10_000);
+    restartedRedis.push(await startRedis({ program: programs?.['redis-server'], port: redis.port }));
     const deadline = Date.now() + 10_000;
     let resumed: Answer | undefined;
     while (Date.now() < deadline) {

@@ -185,7 +185,7 @@ describe.skipIf(programs === undefined)('npm run up:replicas: the app behind HAP
   });
 
   it('with --no-restart leaves a killed replica down and serves from the other; with --redis-url starts no Redis; SIGKILL of the launcher leaves nothing behind', { timeout: 60_000 }, async () => {
-    redis = await startRedis(programs?.['redis-server']);
+    redis = await startRedis({ program: programs?.['redis-server'] });
     const port = await freePort();
     const launcher = launch(['--replicas', '2', '--no-restart', '--redis-url', redis.url, '--listen', `127.0.0.1:${port}`, '--state-dir', state[1]?.path ?? '', '--sqlite', '@migrations.sql']);
     const url = await readyUrl(launcher);

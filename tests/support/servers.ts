@@ -87,18 +87,44 @@ export interface TestRedis extends TestServer {
   command(line: string): Promise<string>;
 }
 
-/** A redis-server on a free loopback port, no persistence, its files in a temporary directory; answers PING when this resolves. */
-export async function startRedis(program = 'redis-server'): Promise<TestRedis> {
+export interface RedisOptions {
+  /** The program (default `redis-server` on PATH). */
+  program?: string | undefined;
+  /** A port of its own choosing, e.g. to start a Redis again where a runtime expects it (default: a free one). */
+  port?: number;
+  /** `requirepass`: the URL then carries it (`redis://:<password>@127.0.0.1:<port>`). */
+  password?: string;
+}
+
+/**
+ * A redis-server on a loopback port, no persistence, its files in a temporary directory; up when this resolves
+ * (it answers PING, or NOAUTH with a password).
+ */
+export async function startRedis({ program = 'redis-server', port: wanted, password }: RedisOptions = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'test-redis-'));
-  const port = await freePort();
-  const server = startServer(program, redisArgs(port, dir), dir, port);
+  const port = wanted ?? (await freePort());
+  const args = [...redisArgs(port, dir), ...(password === undefined ? [] : ['--requirepass', password])];
+  const server = startServer(program, args, dir, port);
+  const command = (line: string): Promise<string> => redisCommand('127.0.0.1', port, line);
   try {
-    await waitForRedis('127.0.0.1', port, 10_000, server.exited);
+    if (password === undefined) await waitForRedis('127.0.0.1', port, 10_000, server.exited);
+    else await waitForAnswer(() => command('PING'), (reply) => reply.startsWith('-NOAUTH'), 10_000, server.exited);
   } catch (error) {
     await server.stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.output()}`);
   }
-  return { ...server, url: `redis://127.0.0.1:${port}`, command: (line) => redisCommand('127.0.0.1', port, line) };
+  const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  return { ...server, url: `redis://${auth}127.0.0.1:${port}`, command };
+}
+
+/** Polls `ask` until `done(reply)`, at most `timeoutMs` (or until `exited()`). */
+async function waitForAnswer(ask: () => Promise<string>, done: (reply: string) => boolean, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (done(await ask().catch(() => ''))) return;
+    if (exited() || Date.now() >= deadline) throw new Error(`no expected answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export interface TestHaproxy extends TestServer {
