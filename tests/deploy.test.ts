@@ -1,7 +1,7 @@
 // The SpinKube deployment files in deploy/: the SpinApp is checked against the SpinApp CRD vendored in schemas/
 // (with unknown fields rejected, as `kubectl apply` does by default), then against what spin.toml declares.
 import Ajv, { type ValidateFunction } from 'ajv';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
@@ -201,6 +201,22 @@ describe('deploy/runtime-config.toml', () => {
 });
 
 describe('the local runtime and this runtime config', () => {
+  it('accepts its key-value section as it is: the Redis store the replicas are tested with', async () => {
+    const { create } = await loadRuntime();
+    const dir = tempDir();
+    try {
+      const text = read('deploy/runtime-config.toml');
+      const section = text.slice(text.indexOf('[key_value_store.default]'));
+      const file = `${dir.path}/kv-only.toml`;
+      writeFileSync(file, section);
+      // Redis is not contacted at start, so the placeholder host does not matter here.
+      const spin = await create({ from: 'spin.toml', cwd: repoRoot, stateDir: `${dir.path}/state`, runtimeConfigFile: file, guestOutput: () => {} });
+      await spin.dispose();
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('refuses it at start with an error naming the unsupported libSQL backend, why, and the stand-in', async () => {
     const { create } = await loadRuntime();
     const dir = tempDir();
