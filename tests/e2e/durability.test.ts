@@ -17,6 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { apiClient, type FeedEvent } from '../support/api-client';
 import { openSqliteFile } from '../support/sqlite';
 import { removeStateDir, ROOT } from './app-runtime';
 
@@ -30,6 +31,7 @@ const KILL_AFTER_ACKS = 150;
 /** Every HTTP call gives up after this long, so a stuck server fails the test instead of hanging it. */
 const FETCH_TIMEOUT_MS = 20_000;
 const START_TIMEOUT_MS = 90_000;
+const { call, readFeed } = apiClient(API_TOKEN, FETCH_TIMEOUT_MS);
 
 interface Server {
   child: ChildProcess;
@@ -73,49 +75,6 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-}
-
-interface Answer {
-  status: number;
-  body: unknown;
-  text: string;
-}
-
-async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const init: RequestInit = { method, headers: { authorization: `Bearer ${API_TOKEN}`, ...headers }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-  }
-  const response = await fetch(`${url}${path}`, init);
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, body: parsed, text };
-}
-
-interface FeedEvent {
-  seq: number;
-  type: string;
-  aggregateId: string;
-  version: number;
-  diff: Record<string, { old: unknown; new: unknown }>;
-}
-
-async function readFeed(url: string, feed: string): Promise<FeedEvent[]> {
-  const events: FeedEvent[] = [];
-  let next: string | null = `${feed}?after=0&limit=500`;
-  while (next !== null) {
-    const response: Response = await fetch(`${url}${next}`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    expect(response.status).toBe(200);
-    events.push(...((await response.json()) as FeedEvent[]));
-    next = /^<([^>]+)>; rel="next"$/.exec(response.headers.get('link') ?? '')?.[1] ?? null;
-  }
-  return events;
 }
 
 type Op =

@@ -26,6 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteFile } from '../support/sqlite';
 import { referenceDashboard } from '../support/reference-dashboard';
 import { runCli, tempDir, type Cli } from '../runtime/support/runtime';
+import { apiClient, type Answer, type FeedEvent } from '../support/api-client';
 import { freePort, killGroup, serverProgramsFor, startHaproxy, startRedis, waitForGroupsGone, waitForHttp, type TestHaproxy, type TestRedis } from '../support/servers';
 
 const programs = serverProgramsFor('tests/servers/production-shape.test.ts', ['redis-server', 'haproxy']);
@@ -34,6 +35,7 @@ const API_TOKEN = 'production-shape-token-5c1e';
 /** Every HTTP call gives up after this long, so a stuck server fails the test instead of hanging it. */
 const FETCH_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 60_000;
+const { call, get, readFeed } = apiClient(API_TOKEN, FETCH_TIMEOUT_MS);
 const DASHBOARD = '/aggregates/dashboard';
 const CUSTOMERS_PART = '/customers/count-and-top/5';
 const INCIDENTS_PART = '/incidents/rankings/5';
@@ -48,54 +50,9 @@ interface Replica {
   port: number;
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: unknown;
-}
-
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const init: RequestInit = { method, headers: { authorization: `Bearer ${API_TOKEN}`, ...headers }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-  }
-  const response = await fetch(`${base}${path}`, init);
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body: parsed };
-}
-
-const get = (base: string, path: string, headers: Record<string, string> = {}): Promise<Answer> => call(base, 'GET', path, undefined, headers);
 const timing = (answer: Answer): string => answer.headers.get('server-timing') ?? '';
 /** How the dashboard's two parts were served, customers' then incidents' (`fresh`, `cached`, ...), from its Server-Timing. */
 const served = (answer: Answer): string[] => [CUSTOMERS_PART, INCIDENTS_PART].map((path) => new RegExp(`desc="(\\w+) ${path}"`).exec(timing(answer))?.[1] ?? 'missing');
-
-interface FeedEvent {
-  seq: number;
-  type: string;
-  aggregateId: string;
-  version: number;
-  diff: Record<string, { old: unknown; new: unknown }>;
-}
-
-async function readFeed(base: string, feed: string, after = 0): Promise<FeedEvent[]> {
-  const events: FeedEvent[] = [];
-  let next: string | null = `${feed}?after=${after}&limit=500`;
-  for (let page = 0; next !== null && page < 100; page++) {
-    const response: Response = await fetch(`${base}${next}`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    expect(response.status).toBe(200);
-    events.push(...((await response.json()) as FeedEvent[]));
-    next = /^<([^>]+)>; rel="next"$/.exec(response.headers.get('link') ?? '')?.[1] ?? null;
-  }
-  return events;
-}
 
 const lastSeq = async (base: string, feed: string): Promise<number> => ((await get(base, `${feed}/events/last`)).body as { seq: number }).seq;
 
