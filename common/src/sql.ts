@@ -1,6 +1,6 @@
 /**
  * The database seam: components take a {@link Database} instead of calling Spin's SQLite API directly,
- * so the same code runs inside Wasm (see `spin-sqlite.ts`) and in Node tests against a real SQLite file.
+ * so the same code runs inside Wasm (see `spin/sqlite.ts`) and in Node tests against a real SQLite file.
  */
 
 /** A value as SQLite hands it back. Spin returns INTEGER columns as `bigint`. */
