@@ -76,7 +76,7 @@ function readPreconditionFailed(etag: string | null): HttpError {
  * A `200` to GET or HEAD also gets its `ETag` (unless the route set its own) and `Cache-Control: no-cache`
  * (unless the route set one). An answer the route marked `Cache-Control: no-store` gets neither and is never a
  * `304`: it has no tag, so only `If-Match: *` is true for it. Answers to writes are left as they are (their
- * `If-Match` is the write's own business: aggregate-api.ts).
+ * `If-Match` is the write's own business: write-api.ts).
  */
 export async function conditional(request: Request, response: Response): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return response;

@@ -6,7 +6,7 @@
  * 2. the time budget (budget.ts): a request whose `x-budget-ms` is already spent is answered `504` at once;
  * 3. routing (itty-router, and here): a path no route declares, or a documented path with a trailing slash, is
  *    a problem+json `404` pointing to the app's operation catalog;
- * 4. the route (dispatch.ts): OPTIONS, HEAD as GET, `405` with `Allow`, decoded path parameters, the handler;
+ * 4. the route (method-dispatch.ts): OPTIONS, HEAD as GET, `405` with `Allow`, decoded path parameters, the handler;
  * 5. conditional GET (etag.ts): `ETag`, `Cache-Control: no-cache` unless the route says otherwise, `412` to a
  *    false `If-Match` (strong comparison, evaluated first), then `304` to a matching `If-None-Match`;
  * 6. errors (problem.ts): anything thrown becomes problem+json (5xx details go to the log only);
@@ -22,7 +22,7 @@
  */
 import { IttyRouter, type IRequest } from 'itty-router';
 import { budgetOf } from './budget';
-import { dispatch } from './dispatch';
+import { dispatchMethod } from './method-dispatch';
 import { conditional } from './etag';
 import { HttpError, problemResponse } from './problem';
 import { CATALOG_PATH, type RouteDefinition } from './routes';
@@ -63,7 +63,7 @@ const notFound = (path: string, hint = '') =>
 function router(routes: RouteDefinition[]): (request: Request, url: URL, trace: Trace, budgetMs: number | null) => Promise<Response> {
   const itty = IttyRouter();
   for (const route of routes) {
-    itty.all(route.path, (request: IRequest, url: URL, trace: Trace, budgetMs: number | null) => dispatch(route, request, url, request.params, trace, budgetMs));
+    itty.all(route.path, (request: IRequest, url: URL, trace: Trace, budgetMs: number | null) => dispatchMethod(route, request, url, request.params, trace, budgetMs));
   }
   itty.all('*', (_request: IRequest, url: URL) => {
     throw notFound(url.pathname);
@@ -76,7 +76,7 @@ function router(routes: RouteDefinition[]): (request: Request, url: URL, trace: 
     if (pathname.length === 1 || !pathname.endsWith('/')) return (await itty.fetch(request, url, trace, budgetMs)) as Response;
     const route = withSlash.get(pathname);
     if (!route) throw notFound(pathname, ` (did you mean ${pathname.replace(/\/+$/, '') || '/'}?)`);
-    return dispatch(route, request, url, {}, trace, budgetMs);
+    return dispatchMethod(route, request, url, {}, trace, budgetMs);
   };
 }
 

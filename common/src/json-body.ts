@@ -6,7 +6,7 @@
  * `"__proto__"` member an own property instead of the object's prototype. With `numbers: 'text'` it also
  * keeps each number as written ({@link JsonNumber}), which `JSON.parse` cannot: `1e-400` and `0` are the same
  * double, `0.1234560000000000001` and `0.123456` too, so rules about a number's exact value are judged on
- * its text (fields.ts).
+ * its text (field-rules.ts).
  */
 import { HttpError } from './problem';
 

@@ -18,7 +18,7 @@
  */
 import { ROUTE_METHODS, type JsonSchema, type OperationDoc, type ParameterDoc, type ResponseDoc, type RouteDefinition } from './routes';
 import { APP_VERSION } from './app-info';
-import { allowOf } from './dispatch';
+import { allowOf } from './method-dispatch';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_STATUS, problemType, type ProblemCode } from './problem';
 
 export type { JsonSchema, Operation, OperationDoc, ParameterDoc, ResponseDoc } from './routes';

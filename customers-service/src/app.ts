@@ -3,7 +3,7 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  * Each route's operations carry their description, from which `/customers/openapi.json` is written.
  */
-import { aggregateRoutes } from '../../common/src/aggregate-api';
+import { writeRoutes } from '../../common/src/write-api';
 import { createComponentApp } from '../../common/src/component-app';
 import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation, versionHeader } from '../../common/src/event-feed';
 import type { App, AppOptions } from '../../common/src/http';
@@ -45,7 +45,7 @@ function customersRoutes({ openDatabase, apiToken = () => null, newId = () => cr
   const customers = () => createCustomersRepository(openDatabase());
   /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
   const dataVersion = () => dataVersionHeader(openDatabase(), 'CustomerEvents');
-  const items = aggregateRoutes({
+  const items = writeRoutes({
     noun: 'customer',
     plural: 'customers',
     collection: '/customers/items',

@@ -1,9 +1,9 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
-import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
+import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/write-api';
 import { lastSeqSql } from '../../common/src/event-feed';
 import { named, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { keyset } from '../../common/src/keyset';
-import { defineFields, integer, text, type FieldValues } from '../../common/src/fields';
+import { defineFields, integer, text, type FieldValues } from '../../common/src/field-rules';
 import type { Cursor } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
 import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row } from '../../common/src/sql';
@@ -186,7 +186,7 @@ export function createCustomersRepository(db: Database) {
   };
 }
 
-/** The write side (aggregate-api.ts): the triggers of migrations.sql keep the version and the events. */
+/** The write side (write-api.ts): the triggers of migrations.sql keep the version and the events. */
 export function createCustomersStore(db: Database): AggregateStore<CustomerFields, Customer> {
   const repository = createCustomersRepository(db);
   return {

@@ -3,7 +3,7 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  * Each route's operations carry their description, from which `/incidents/openapi.json` is written.
  */
-import { aggregateRoutes } from '../../common/src/aggregate-api';
+import { writeRoutes } from '../../common/src/write-api';
 import { createComponentApp } from '../../common/src/component-app';
 import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation, versionHeader } from '../../common/src/event-feed';
 import type { App, AppOptions } from '../../common/src/http';
@@ -83,7 +83,7 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
   const incidents = () => createIncidentsRepository(openDatabase());
   /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
   const dataVersion = () => dataVersionHeader(openDatabase(), 'IncidentEvents');
-  const items = aggregateRoutes({
+  const items = writeRoutes({
     noun: 'incident',
     plural: 'incidents',
     collection: '/incidents/items',

@@ -1,9 +1,9 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
-import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/aggregate-api';
+import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/write-api';
 import { lastSeqSql } from '../../common/src/event-feed';
 import { named, nullable, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { keyset } from '../../common/src/keyset';
-import { decimal, defineFields, oneOf, setOnce, text, throwIfInvalid, type FieldValues } from '../../common/src/fields';
+import { decimal, defineFields, oneOf, setOnce, text, throwIfInvalid, type FieldValues } from '../../common/src/field-rules';
 import type { Cursor } from '../../common/src/params';
 import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
 
@@ -309,7 +309,7 @@ export function createIncidentsRepository(db: Database) {
 const sameId = (a: string | null, b: string | null) => a === b || (a !== null && b !== null && a.toLowerCase() === b.toLowerCase());
 
 /**
- * The write side (aggregate-api.ts): the triggers of migrations.sql keep the version, the events and the
+ * The write side (write-api.ts): the triggers of migrations.sql keep the version, the events and the
  * per-customer totals. An incident takes its customer's name, and keeps following it (a rename moves it).
  */
 export function createIncidentsStore(db: Database): AggregateStore<IncidentFields, Incident> {

@@ -1,11 +1,11 @@
 /**
  * Numbers judged on their JSON text: the exact decimal value of a number's text (common/src/exact-decimal.ts)
- * and the integer and decimal field rules that use it (common/src/fields.ts), on what parseStrictJson gives
+ * and the integer and decimal field rules that use it (common/src/field-rules.ts), on what parseStrictJson gives
  * with `numbers: 'text'`.
  */
 import { describe, expect, it } from 'vitest';
 import { compareExact, decimalPlaces, exactDecimal, exactOfDouble, isWhole, isZero } from '../../common/src/exact-decimal';
-import { decimal, integer } from '../../common/src/fields';
+import { decimal, integer } from '../../common/src/field-rules';
 import { JsonNumber, parseStrictJson } from '../../common/src/json-body';
 
 describe('exactDecimal', () => {

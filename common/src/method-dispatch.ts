@@ -21,7 +21,7 @@ export function decodePathParam(raw: string, name: string): string {
   }
 }
 
-export async function dispatch(route: RouteDefinition, request: Request, url: URL, rawParams: Record<string, string>, trace: Trace, budgetMs: number | null): Promise<Response> {
+export async function dispatchMethod(route: RouteDefinition, request: Request, url: URL, rawParams: Record<string, string>, trace: Trace, budgetMs: number | null): Promise<Response> {
   const allow = allowOf(route);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } });
   // Method names are case-sensitive (RFC 9110, 9.1): `patch` is not PATCH (fetch upper-cases only GET, HEAD,

@@ -11,7 +11,7 @@
  * Every write runs in one `BEGIN IMMEDIATE` transaction that reads the current version, checks it, and
  * writes; the database's triggers bump the version and append the event in the same statement. Errors
  * answer before anything is written: 401/403, 400 (a query parameter: writes take none), 428, 415, 413, 400,
- * 422, 404, 412, 409. Numbers in bodies are judged on their JSON text (fields.ts), not on the double.
+ * 422, 404, 412, 409. Numbers in bodies are judged on their JSON text (field-rules.ts), not on the double.
  */
 import { requireBearer } from './auth';
 import { ifMatchAccepts } from './etag';
@@ -20,7 +20,7 @@ import { json } from './responses';
 import { DATA_VERSION_DOC } from './event-feed';
 import type { JsonSchema, Operation, ParameterDoc } from './openapi';
 import { MAX_BODY_BYTES, readJsonBody } from './json-body';
-import type { BodyMode, Field, FieldError, FieldSet, FieldValues } from './fields';
+import type { BodyMode, Field, FieldError, FieldSet, FieldValues } from './field-rules';
 import { checkQueryNames } from './paging';
 import { ID_PARAMETER, parseId } from './params';
 import { HttpError } from './problem';
@@ -52,7 +52,7 @@ export interface AggregateStore<W, R extends Versioned> {
   remove(current: R): void;
 }
 
-export interface AggregateApiOptions<F extends Record<string, Field<unknown>>, R extends Versioned> {
+export interface WriteApiOptions<F extends Record<string, Field<unknown>>, R extends Versioned> {
   /** `customer`, `incident`: for messages. */
   noun: string;
   /** `customers`, `incidents`: the first part of the operation ids. */
@@ -73,7 +73,7 @@ export interface AggregateApiOptions<F extends Record<string, Field<unknown>>, R
   newId: () => string;
 }
 
-export interface AggregateRoutes {
+export interface WriteRoutes {
   create: Operation;
   read: Operation;
   replace: Operation;
@@ -126,7 +126,7 @@ function writeTransaction<T>(db: Database, work: () => T): T {
 const JSON_TYPES = ['application/json'];
 const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'];
 
-export function aggregateRoutes<F extends Record<string, Field<unknown>>, R extends Versioned>(options: AggregateApiOptions<F, R>): AggregateRoutes {
+export function writeRoutes<F extends Record<string, Field<unknown>>, R extends Versioned>(options: WriteApiOptions<F, R>): WriteRoutes {
   const { noun, plural, collection, fields, resource } = options;
   const bodyDoc = (mode: BodyMode, contentTypes: readonly string[]) => ({
     contentTypes,
