@@ -5,7 +5,7 @@
  * - in tracked `*.md` files, outside fenced code blocks: the targets of markdown links `[x](path)`, and
  *   backticked spans that are one path-like token ending in a known extension or in `/`;
  * - in the comments of tracked `.ts`, `.mts`, `.mjs`, `.cjs`, `.js` files (found with TypeScript's own
- *   parser, so strings and regular expressions are never read as comments): tokens ending in a source
+ *   scanner, so strings, templates and regular expressions are never read as comments): tokens ending in a source
  *   extension (`.ts .mjs .cjs .js .md .json .toml .sql .wasm .c`).
  *
  * A path passes when it names a file or folder of the checkout (tracked, or new and not ignored) relative to
@@ -120,7 +120,7 @@ function exists(path: string, file: string): boolean {
       if (dirSet.has(full)) return true;
       if (!isDir && fileSet.has(full)) return true;
     }
-    // A bare name (`fields.ts`, `nfc.ts`) is read in the context of its sentence: any file of that name.
+    // A bare name (`field-rules.ts`, `nfc.ts`) is read in the context of its sentence: any file of that name.
     if (!candidate.includes('/') && !isDir && baseNames.has(candidate)) return true;
   }
   return false;
@@ -170,25 +170,43 @@ export function markdownReferences(file: string, text: string): Reference[] {
 const COMMENT_PATH_TOKEN = /[\w.@/*<>-]*[\w@-]\.(?:ts|mjs|cjs|js|md|json|toml|sql|wasm|c)(?![\w/-]|\.\w)/g;
 const COMMENT_PATH_ONLY = new RegExp(`^${COMMENT_PATH_TOKEN.source}$`);
 
-/** Every comment of a source file, with its offset: TypeScript's parser finds them, so strings never count. */
-function comments(file: string, text: string): { pos: number; text: string }[] {
-  const kind = /\.(ts|mts|cts)$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, kind);
-  const found = new Map<number, string>();
-  // Comments are trivia between tokens: reading the trivia (trailing on the same line, then leading) from the
-  // start and the end of every node reaches them all, the ones before a closing brace too.
-  const collect = (pos: number): void => {
-    const ranges = [...(ts.getTrailingCommentRanges(text, pos) ?? []), ...(ts.getLeadingCommentRanges(text, pos) ?? [])];
-    for (const range of ranges) found.set(range.pos, text.slice(range.pos, range.end));
-  };
-  const visit = (node: ts.Node): void => {
-    collect(node.pos);
-    collect(node.end);
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  collect(source.endOfFileToken.pos);
-  return [...found].map(([pos, comment]) => ({ pos, text: comment }));
+const K = ts.SyntaxKind;
+/** Tokens after which a `/` divides; after anything else it starts a regular expression. */
+const ENDS_EXPRESSION = new Set<ts.SyntaxKind>([
+  K.Identifier, K.PrivateIdentifier, K.CloseParenToken, K.CloseBracketToken, K.CloseBraceToken, K.NumericLiteral,
+  K.BigIntLiteral, K.StringLiteral, K.RegularExpressionLiteral, K.NoSubstitutionTemplateLiteral, K.TemplateTail,
+  K.ThisKeyword, K.SuperKeyword, K.NullKeyword, K.TrueKeyword, K.FalseKeyword, K.PlusPlusToken, K.MinusMinusToken,
+]);
+
+/**
+ * Every comment of a source file, with its offset, from TypeScript's scanner: strings, template literals and
+ * regular expressions are tokens of their own, so nothing in them is read as a comment. (The scanner needs the
+ * parser's two decisions: whether a `/` starts a regular expression, and whether a `}` resumes a template.)
+ */
+function comments(text: string): { pos: number; text: string }[] {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  const found: { pos: number; text: string }[] = [];
+  const templates: number[] = []; // the brace depth at each open `${`
+  let depth = 0;
+  let previous: ts.SyntaxKind = K.Unknown;
+  for (let kind = scanner.scan(); kind !== K.EndOfFileToken; kind = scanner.scan()) {
+    if (kind === K.SingleLineCommentTrivia || kind === K.MultiLineCommentTrivia) {
+      found.push({ pos: scanner.getTokenStart(), text: scanner.getTokenText() });
+      continue;
+    }
+    if (kind === K.WhitespaceTrivia || kind === K.NewLineTrivia || kind === K.ShebangTrivia) continue;
+    if ((kind === K.SlashToken || kind === K.SlashEqualsToken) && !ENDS_EXPRESSION.has(previous)) kind = scanner.reScanSlashToken();
+    else if (kind === K.TemplateHead) templates.push(depth);
+    else if (kind === K.OpenBraceToken) depth++;
+    else if (kind === K.CloseBraceToken) {
+      if (templates.at(-1) === depth) {
+        kind = scanner.reScanTemplateToken(false);
+        if (kind === K.TemplateTail) templates.pop();
+      } else depth--;
+    }
+    previous = kind;
+  }
+  return found;
 }
 
 /**
@@ -197,7 +215,7 @@ function comments(file: string, text: string): { pos: number; text: string }[] {
  */
 export function commentReferences(file: string, text: string): Reference[] {
   const refs: Reference[] = [];
-  for (const comment of comments(file, text)) {
+  for (const comment of comments(text)) {
     const code: [number, number][] = [];
     for (const m of comment.text.matchAll(/`([^`\n]*)`|'[^'\n]*'|"[^"\n]*"/g)) {
       if (m[0].startsWith('`') && COMMENT_PATH_ONLY.test(m[1] ?? '')) continue;
@@ -250,10 +268,17 @@ describe('repository paths in comments and READMEs', () => {
       "const url = 'http://x/not-a-comment.ts'; // see common/src/sql.ts",
       '/* the `spin-sqlite.ts` seam; https://github.com/a/b/blob/main/c.ts */',
       'const re = /\\/\\/ not.ts/;',
+      'const t = `${`${a}`}/* not.ts */${b}`; // after/tag.ts',
+      'const p = a / b; /* spaced/x.ts */ const q = 2 / (c); // q/y.ts',
+      'if (x) { /* in-block.ts */ }',
     ].join('\n');
     expect(commentReferences('x.ts', code).map((r) => `${r.line}:${r.path}`)).toEqual([
       '1:common/src/sql.ts',
       '2:spin-sqlite.ts',
+      '4:after/tag.ts',
+      '5:spaced/x.ts',
+      '5:q/y.ts',
+      '6:in-block.ts',
     ]);
   });
 
