@@ -33,7 +33,15 @@ const programs = serverProgramsFor('tests/servers/production-shape.test.ts', ['r
 
 const API_TOKEN = 'production-shape-token-5c1e';
 /** Every HTTP call gives up after this long, so a stuck server fails the test instead of hanging it. */
-const FETCH_TIMEOUT_MS = 15_000;
+// Past the runtime's own 30 s request limit: a request that is slow (the machine busy with other test files) gets
+// the runtime's answer, 504 included, rather than the client giving up first.
+const FETCH_TIMEOUT_MS = 45_000;
+/**
+ * The aggregates component's own deadlines, raised well above their defaults (2 s per call, 5 s per dashboard) in
+ * every replica: these proofs are about the shape (replicas, Redis, one database), and on a machine busy with other
+ * test files a chained call can take seconds, which would make a section stale for a reason no proof is about.
+ */
+const SHAPE_VARIABLES = { downstream_timeout_ms: '20000', dashboard_deadline_ms: '25000' };
 const START_TIMEOUT_MS = 60_000;
 const { call, get, readFeed } = apiClient(API_TOKEN, FETCH_TIMEOUT_MS);
 const DASHBOARD = '/aggregates/dashboard';
@@ -78,7 +86,7 @@ async function startReplica(name: string, stateDir: string, configFile: string, 
   const port = await freePort();
   const args = ['-f', 'spin.toml', '--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--runtime-config-file', configFile, '--variable', `api_token=${API_TOKEN}`];
   if (sqlite) args.push('--sqlite', '@migrations.sql');
-  for (const [key, value] of Object.entries(variables)) args.push('--variable', `${key}=${value}`);
+  for (const [key, value] of Object.entries({ ...SHAPE_VARIABLES, ...variables })) args.push('--variable', `${key}=${value}`);
   // No --quiet: each replica's access log lines show which one served what.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SPIN_VARIABLE_')).map(([k, v]) => [k, v ?? '']));
   const cli = runCli(args, env);
