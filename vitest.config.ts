@@ -66,8 +66,8 @@ const misplaced = testFiles(join(root, 'tests')).flatMap((file) => {
 });
 if (misplaced.length > 0) throw new Error(`vitest.config.ts: every test file belongs to exactly one tier:\n${misplaced.join('\n')}`);
 
-// Compiles runtime/ and builds the Wasm the tests load (incremental; see the file). Runs once per tier that has
-// tests in the run, so never for `unit` alone; after the first, each run finds everything up to date.
+// Compiles runtime/ and builds the Wasm the tests load (incremental; see the file). Vitest calls it once for each of
+// these tiers in the run (never for `unit`); the first call builds and the others share that build.
 const globalSetup = ['tests/runtime/global-setup.ts'];
 
 export default defineConfig({

@@ -14,7 +14,19 @@ import { buildAppComponents } from '../support/build-app.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * Every tier but `unit` names this file (vitest.config.ts), and vitest runs it once for each tier in the run, all in
+ * its one main process: the build is done by the first and shared by the others.
+ */
+const BUILT = Symbol.for('spin-aggregates-dashboard: tests built');
+
 export default async function setup(): Promise<void> {
+  const shared = globalThis as typeof globalThis & { [BUILT]?: Promise<void> };
+  shared[BUILT] ??= build();
+  await shared[BUILT];
+}
+
+async function build(): Promise<void> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'runtime/tsconfig.json'], { cwd: root, stdio: 'inherit' });
   const log = (line: string): void => console.log(`[runtime tests] ${line}`);
