@@ -221,6 +221,10 @@ export class WorkerPool {
         ...(this.#options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: this.#options.maxInstanceMemory }),
       } satisfies WorkerSetup,
       transferList: [channel.port2],
+      // A small young generation per worker: each request's garbage is collected sooner. With V8's default (tens of
+      // MB per isolate) the memory benchmark peaked at 1.04-1.11 GB on a quiet machine; with 8 MB, 814 MB at a
+      // higher request rate (bench/results/memory-load.md). The old generation keeps V8's default: no new limit.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
     const slot: Slot = { worker, gate, exited: false, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: new Set(), lastComponent: undefined, idleSince: Date.now() };
     this.#slots.add(slot);
