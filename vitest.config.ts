@@ -32,7 +32,12 @@ const slow = [
   'tests/runtime/sqlite-deadline.test.ts',
 ];
 /** The rest of the real Wasm: end-to-end on the app's components, the runtime with its fixture guest, conformance. */
-const wasm = ['tests/e2e/**/*.test.ts', 'tests/runtime/**/*.test.ts', 'tests/conformance/**/*.test.ts', 'tests/deploy.test.ts'];
+const wasm = [
+  'tests/e2e/**/*.test.ts',
+  'tests/runtime/**/*.test.ts',
+  'tests/conformance/**/*.test.ts',
+  'tests/deploy.test.ts',
+];
 
 const tiers: Record<string, { include: string[]; exclude: string[] }> = {
   unit: { include: unit, exclude: [] },
@@ -64,7 +69,8 @@ const misplaced = testFiles(join(root, 'tests')).flatMap((file) => {
     .map(([name]) => name);
   return names.length === 1 ? [] : [`${file}: ${names.length === 0 ? 'in no tier' : `in ${names.join(' and ')}`}`];
 });
-if (misplaced.length > 0) throw new Error(`vitest.config.ts: every test file belongs to exactly one tier:\n${misplaced.join('\n')}`);
+if (misplaced.length > 0)
+  throw new Error(`vitest.config.ts: every test file belongs to exactly one tier:\n${misplaced.join('\n')}`);
 
 // Compiles runtime/ and builds the Wasm the tests load (incremental; see the file). Vitest calls it once for each of
 // these tiers in the run (never for `unit`); the first call builds and the others share that build.

@@ -47,11 +47,26 @@ export async function startRuntimeCli(args, { env = process.env, cli = 'runtime/
 export function send(url, { method = 'GET', headers = {}, body } = {}, agent = false) {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
-    });
+    const request = http.request(
+      url,
+      {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+        agent,
+      },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - t0,
+          }),
+        );
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -86,7 +101,8 @@ export function childrenCpuMs() {
 }
 
 /** The `p`th percentile (0-100) of an ascending array; NaN when it is empty. */
-export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+export const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
  * `concurrency` loops, each sending its next request when the previous answer arrived, for `ms`
@@ -117,7 +133,14 @@ export async function load(url, { concurrency, ms, minRequests = 1, pid, request
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const cpuMsPerRequest = pid === undefined ? NaN : (cpuMs(pid) - cpuBefore) / latencies.length;
-  return { requests: latencies.length, failures, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMsPerRequest };
+  return {
+    requests: latencies.length,
+    failures,
+    rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuMsPerRequest,
+  };
 }
 
 export function machineInfo() {

@@ -52,21 +52,45 @@ if (values.help) {
 }
 const rounds = Number(values.rounds);
 const pathRounds = Number(values['path-rounds']);
-if (!values.wasm || !Number.isInteger(rounds) || rounds < 0 || !Number.isInteger(pathRounds) || pathRounds < 1 || (values.path !== undefined && values.db === undefined)) {
+if (
+  !values.wasm ||
+  !Number.isInteger(rounds) ||
+  rounds < 0 ||
+  !Number.isInteger(pathRounds) ||
+  pathRounds < 1 ||
+  (values.path !== undefined && values.db === undefined)
+) {
   console.error(`error: bad flags\n\n${USAGE}`);
   process.exit(2);
 }
 
-const { loadComponentCode, benchImports, benchSetup, IncomingRequest, ResponseOutparam, InstanceFactory } = await import('../runtime/bench/runtime-modules.mjs');
+const { loadComponentCode, benchImports, benchSetup, IncomingRequest, ResponseOutparam, InstanceFactory } =
+  await import('../runtime/bench/runtime-modules.mjs');
 
 const WARMUP = 20;
 const median = (list) => (list.length === 0 ? null : [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]);
 
 const started = performance.now();
-const { module, transpiled } = await loadComponentCode(resolve(values.wasm), values['cache-dir'] && resolve(values['cache-dir']));
+const { module, transpiled } = await loadComponentCode(
+  resolve(values.wasm),
+  values['cache-dir'] && resolve(values['cache-dir']),
+);
 const loadMs = performance.now() - started;
 const own = module.ownMemory;
-const result = { loadMs, transpiled, initialPages: own?.initialPages ?? null, cores: Object.keys(module.cores).length, fresh: null, factory: null, release: null, handle: null, handleCpu: null, host: null, hostCalls: null, bytes: null };
+const result = {
+  loadMs,
+  transpiled,
+  initialPages: own?.initialPages ?? null,
+  cores: Object.keys(module.cores).length,
+  fresh: null,
+  factory: null,
+  release: null,
+  handle: null,
+  handleCpu: null,
+  host: null,
+  hostCalls: null,
+  bytes: null,
+};
 
 const setup = benchSetup({ id: 'measured', sqlite: values.db ? { default: resolve(values.db) } : {} });
 const imports = benchImports(setup);
@@ -77,7 +101,8 @@ const factory = new InstanceFactory(() => ({ setup, module, instantiate, imports
 if (rounds > 0) {
   // Fresh: the main core module as transpiled, defining its own memory (what Spin does per request).
   const cores = { ...module.cores };
-  if (own) cores[own.core] = await WebAssembly.compile(readFileSync(join(dirname(fileURLToPath(module.glueUrl)), own.core)));
+  if (own)
+    cores[own.core] = await WebAssembly.compile(readFileSync(join(dirname(fileURLToPath(module.glueUrl)), own.core)));
   const fresh = [];
   for (let i = 0; i < rounds + WARMUP; i++) {
     const t0 = performance.now();
@@ -122,12 +147,23 @@ if (values.path !== undefined) {
     host.reset();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    instance.handler.handle(new IncomingRequest({ method: 'GET', url: url.href, authority: url.host, pathWithQuery: url.pathname + url.search, headers, body: null }), outparam);
+    instance.handler.handle(
+      new IncomingRequest({
+        method: 'GET',
+        url: url.href,
+        authority: url.host,
+        pathWithQuery: url.pathname + url.search,
+        headers,
+        body: null,
+      }),
+      outparam,
+    );
     const t1 = performance.now();
     const cpu = process.cpuUsage(cpu0);
     factory.release(instance);
     const response = outparam.result?.tag === 'ok' ? outparam.result.val.toWire() : undefined;
-    if (response?.status !== 200) throw new Error(`GET ${values.path} gave ${response?.status ?? outparam.result?.val?.tag ?? 'no response'}`);
+    if (response?.status !== 200)
+      throw new Error(`GET ${values.path} gave ${response?.status ?? outparam.result?.val?.tag ?? 'no response'}`);
     if (i < 3) continue;
     handles.push(t1 - t0);
     cpus.push((cpu.user + cpu.system) / 1000);
@@ -135,7 +171,13 @@ if (values.path !== undefined) {
     calls = host.calls;
     bytes = response.body.byteLength;
   }
-  Object.assign(result, { handle: median(handles), handleCpu: median(cpus), host: median(inHost), hostCalls: calls, bytes });
+  Object.assign(result, {
+    handle: median(handles),
+    handleCpu: median(cpus),
+    host: median(inHost),
+    hostCalls: calls,
+    bytes,
+  });
 }
 
 /**

@@ -33,9 +33,12 @@ export function openDatabase(path) {
 /** Adds `count` generated customers (ids `cust-<n>`, scorings 1-10, many ties); existing rows are kept. */
 export function loadCustomers(db, count, seed = 1) {
   const random = prng(seed);
-  const insert = db.prepare('INSERT OR IGNORE INTO Customers (Id, Name, City, Country, Scoring) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO Customers (Id, Name, City, Country, Scoring) VALUES (?, ?, ?, ?, ?)',
+  );
   db.transaction(() => {
-    for (let i = 0; i < count; i++) insert.run(`cust-${i}`, customerName(i), 'Bergen', 'Norway', 1 + Math.floor(random() * 10));
+    for (let i = 0; i < count; i++)
+      insert.run(`cust-${i}`, customerName(i), 'Bergen', 'Norway', 1 + Math.floor(random() * 10));
   })();
 }
 
@@ -97,6 +100,8 @@ rows are added too. Existing rows are never changed. Safe to run while the app r
   loadCustomers(db, customers, Number(values.seed));
   const seconds = loadIncidents(db, count, { customers, seed: Number(values.seed) });
   const total = db.prepare('SELECT COUNT(*) AS n FROM Incidents').get().n;
-  console.log(`added ${count} incidents in ${seconds.toFixed(1)} s (${Math.round(count / seconds)} rows/s); ${values.db} now holds ${total}`);
+  console.log(
+    `added ${count} incidents in ${seconds.toFixed(1)} s (${Math.round(count / seconds)} rows/s); ${values.db} now holds ${total}`,
+  );
   db.close();
 }

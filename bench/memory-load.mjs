@@ -55,7 +55,16 @@ const afterS = Number(values.after);
 const settleS = Number(values.settle);
 const intervalMs = Number(values.interval);
 const incidents = Number(values.incidents);
-if (!(durationS > 0) || !Number.isInteger(concurrency) || concurrency < 1 || !(afterS >= 0) || !(settleS >= 2) || !(intervalMs >= 10) || !Number.isInteger(incidents) || incidents < 0) {
+if (
+  !(durationS > 0) ||
+  !Number.isInteger(concurrency) ||
+  concurrency < 1 ||
+  !(afterS >= 0) ||
+  !(settleS >= 2) ||
+  !(intervalMs >= 10) ||
+  !Number.isInteger(incidents) ||
+  incidents < 0
+) {
   console.error(`error: bad flags\n\n${USAGE}`);
   process.exit(2);
 }
@@ -95,7 +104,20 @@ loadCustomers(db, 200);
 loadIncidents(db, incidents, { customers: 200 });
 db.close();
 
-const runtimeArgs = ['--sqlite', '@migrations.sql', '--state-dir', stateDir, '--quiet', '--variable', `api_token=${TOKEN}`, '--warm-up', '/aggregates/dashboard', '--warm-up', '/', ...values['runtime-arg']];
+const runtimeArgs = [
+  '--sqlite',
+  '@migrations.sql',
+  '--state-dir',
+  stateDir,
+  '--quiet',
+  '--variable',
+  `api_token=${TOKEN}`,
+  '--warm-up',
+  '/aggregates/dashboard',
+  '--warm-up',
+  '/',
+  ...values['runtime-arg'],
+];
 const runtime = await startRuntimeCli(runtimeArgs, { cli: values.cli });
 const samples = [];
 const t0 = performance.now();
@@ -123,7 +145,13 @@ try {
     if (kind === 'page') return { url: `${runtime.url}/`, done };
     if (kind === 'list') return { url: `${runtime.url}${lists[sequence++ % 2]}`, done };
     const n = ++sequence;
-    return { url: `${runtime.url}/customers/items`, method: 'POST', headers: auth, body: JSON.stringify({ name: `Memory Bench ${n}`, city: 'Oslo', country: 'Norway', scoring: n % 11 }), done };
+    return {
+      url: `${runtime.url}/customers/items`,
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: `Memory Bench ${n}`, city: 'Oslo', country: 'Norway', scoring: n % 11 }),
+      done,
+    };
   };
   const expected = (s) => s === 200 || s === 201;
   loadResult = await load(runtime.url, { concurrency, ms: durationS * 1000, pid: runtime.pid, request, ok: expected });
@@ -154,7 +182,9 @@ const maxThreads = Math.max(...samples.map((s) => s.threads));
 const threadsBefore = nearest(loadStart).threads;
 const threadsAfter = nearest(loadEnd + AFTER_S).threads;
 const errors = {};
-for (const kind of KINDS) for (const [code, n] of Object.entries(statuses[kind])) if (code !== '200' && code !== '201') errors[code] = (errors[code] ?? 0) + n;
+for (const kind of KINDS)
+  for (const [code, n] of Object.entries(statuses[kind]))
+    if (code !== '200' && code !== '201') errors[code] = (errors[code] ?? 0) + n;
 const run = {
   date: machineInfo().date,
   label,
@@ -177,26 +207,59 @@ const run = {
 const peakPass = peak <= PEAK_LIMIT;
 const afterPass = after30 <= before * AFTER_RATIO;
 const mb = (bytes) => `${(bytes / MB).toFixed(0)} MB`;
-console.log(`RSS before ${mb(before)}, peak ${mb(peak)} at ${(peakAt - loadStart).toFixed(1)} s, ${AFTER_S} s after ${mb(after30)}, at the end (${afterS} s after) ${mb(last)}`);
-console.log(`${loadResult.rps.toFixed(1)} req/s, p50 ${loadResult.p50.toFixed(0)} ms, p99 ${loadResult.p99.toFixed(0)} ms, ${loadResult.requests} requests, not 200/201: ${JSON.stringify(errors)}`);
+console.log(
+  `RSS before ${mb(before)}, peak ${mb(peak)} at ${(peakAt - loadStart).toFixed(1)} s, ${AFTER_S} s after ${mb(after30)}, at the end (${afterS} s after) ${mb(last)}`,
+);
+console.log(
+  `${loadResult.rps.toFixed(1)} req/s, p50 ${loadResult.p50.toFixed(0)} ms, p99 ${loadResult.p99.toFixed(0)} ms, ${loadResult.requests} requests, not 200/201: ${JSON.stringify(errors)}`,
+);
 console.log(`threads: ${threadsBefore} before, ${maxThreads} at most, ${threadsAfter} ${AFTER_S} s after`);
-console.log(`${peakPass ? 'PASS' : 'FAIL'} peak <= ${mb(PEAK_LIMIT)}; ${afterPass ? 'PASS' : 'FAIL'} ${AFTER_S} s after <= ${AFTER_RATIO} x before`);
+console.log(
+  `${peakPass ? 'PASS' : 'FAIL'} peak <= ${mb(PEAK_LIMIT)}; ${afterPass ? 'PASS' : 'FAIL'} ${AFTER_S} s after <= ${AFTER_RATIO} x before`,
+);
 
 mkdirSync(values.out, { recursive: true });
 const machine = machineInfo();
-const command = ['node bench/memory-load.mjs', ...(values.duration !== '60' ? [`--duration ${values.duration}`] : []), ...(values.concurrency !== '32' ? [`--concurrency ${values.concurrency}`] : []), ...(values.after !== '35' ? [`--after ${values.after}`] : []), ...(values.incidents !== '1000' ? [`--incidents ${values.incidents}`] : []), ...values['runtime-arg'].map((arg) => `--runtime-arg=${arg}`), ...(values.label ? [`--label "${values.label}"`] : [])].join(' ');
-writeFileSync(join(values.out, 'memory-load.json'), `${JSON.stringify({ machine, command, run, samples: samples.map((s) => ({ t: Number(s.t.toFixed(2)), rssMb: Number((s.rss / MB).toFixed(1)), threads: s.threads })) }, null, 2)}\n`);
+const command = [
+  'node bench/memory-load.mjs',
+  ...(values.duration !== '60' ? [`--duration ${values.duration}`] : []),
+  ...(values.concurrency !== '32' ? [`--concurrency ${values.concurrency}`] : []),
+  ...(values.after !== '35' ? [`--after ${values.after}`] : []),
+  ...(values.incidents !== '1000' ? [`--incidents ${values.incidents}`] : []),
+  ...values['runtime-arg'].map((arg) => `--runtime-arg=${arg}`),
+  ...(values.label ? [`--label "${values.label}"`] : []),
+].join(' ');
+writeFileSync(
+  join(values.out, 'memory-load.json'),
+  `${JSON.stringify({ machine, command, run, samples: samples.map((s) => ({ t: Number(s.t.toFixed(2)), rssMb: Number((s.rss / MB).toFixed(1)), threads: s.threads })) }, null, 2)}\n`,
+);
 const historyFile = join(values.out, 'memory-load-history.jsonl');
 appendFileSync(historyFile, `${JSON.stringify(run)}\n`);
-const history = existsSync(historyFile) ? readFileSync(historyFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line)).slice(-12) : [run];
+const history = existsSync(historyFile)
+  ? readFileSync(historyFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .slice(-12)
+  : [run];
 const timeline = [];
 for (let t = 0; t <= samples[samples.length - 1].t; t += 5) {
   const s = nearest(t);
   const phase = s.t < loadStart ? 'before' : s.t <= loadEnd ? 'load' : `+${(s.t - loadEnd).toFixed(0)} s`;
   timeline.push(`| ${s.t.toFixed(0)} | ${phase} | ${(s.rss / MB).toFixed(0)} | ${s.threads} |`);
 }
-const kindRows = KINDS.map((kind) => `| ${kind} | ${Object.entries(statuses[kind]).map(([code, n]) => `${code}: ${n}`).join(', ')} |`);
-const errorText = (e) => (Object.keys(e).length === 0 ? 'none' : Object.entries(e).map(([code, n]) => `${code}: ${n}`).join(', '));
+const kindRows = KINDS.map(
+  (kind) =>
+    `| ${kind} | ${Object.entries(statuses[kind])
+      .map(([code, n]) => `${code}: ${n}`)
+      .join(', ')} |`,
+);
+const errorText = (e) =>
+  Object.keys(e).length === 0
+    ? 'none'
+    : Object.entries(e)
+        .map(([code, n]) => `${code}: ${n}`)
+        .join(', ');
 writeFileSync(
   join(values.out, 'memory-load.md'),
   `# Memory under load

@@ -10,7 +10,18 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { freePort, haproxyConfig, killGroup, missingPrograms, redisArgs, spawnGroup, waitForGroupsGone, waitForHttp, waitForRedis, HEALTH_PATH } from '../scripts/servers.mjs';
+import {
+  freePort,
+  haproxyConfig,
+  killGroup,
+  missingPrograms,
+  redisArgs,
+  spawnGroup,
+  waitForGroupsGone,
+  waitForHttp,
+  waitForRedis,
+  HEALTH_PATH,
+} from '../scripts/servers.mjs';
 import { load, machineInfo, root, send, startRuntimeCli } from './http-load.mjs';
 
 const USAGE = `Usage: node bench/replicas.mjs [options]
@@ -62,7 +73,13 @@ async function startRedis() {
 async function startHaproxy(name, ports) {
   const port = await freePort();
   const config = join(work, `haproxy-${name}.cfg`);
-  writeFileSync(config, haproxyConfig({ listen: { host: '127.0.0.1', port }, servers: ports.map((p, i) => ({ name: `replica-${i + 1}`, host: '127.0.0.1', port: p })) }));
+  writeFileSync(
+    config,
+    haproxyConfig({
+      listen: { host: '127.0.0.1', port },
+      servers: ports.map((p, i) => ({ name: `replica-${i + 1}`, host: '127.0.0.1', port: p })),
+    }),
+  );
   const child = spawnGroup('haproxy', ['-db', '-f', config], { onLine: () => {} });
   groups.push(child.pid);
   const url = `http://127.0.0.1:${port}`;
@@ -74,14 +91,26 @@ async function startHaproxy(name, ports) {
 function runtimeConfig(name, { database, redisUrl, kvFile }) {
   const file = join(work, `${name}.toml`);
   const store = redisUrl ? `type = "redis"\nurl = "${redisUrl}"` : `type = "spin"\npath = "${kvFile}"`;
-  writeFileSync(file, `[sqlite_database.default]\ntype = "spin"\npath = "${database}"\n\n[key_value_store.default]\n${store}\n`);
+  writeFileSync(
+    file,
+    `[sqlite_database.default]\ntype = "spin"\npath = "${database}"\n\n[key_value_store.default]\n${store}\n`,
+  );
   return file;
 }
 
 async function startReplicas(count, config, extra = []) {
   const replicas = [];
   for (let i = 0; i < count; i++) {
-    const replica = await startRuntimeCli(['--runtime-config-file', typeof config === 'function' ? config(i) : config, '--state-dir', join(work, 'state'), '--quiet', '--variable', `api_token=${TOKEN}`, ...extra]);
+    const replica = await startRuntimeCli([
+      '--runtime-config-file',
+      typeof config === 'function' ? config(i) : config,
+      '--state-dir',
+      join(work, 'state'),
+      '--quiet',
+      '--variable',
+      `api_token=${TOKEN}`,
+      ...extra,
+    ]);
     stoppers.push(replica.stop);
     replicas.push({ ...replica, port: Number(new URL(replica.url).port) });
   }
@@ -101,7 +130,12 @@ const createCustomer = (url) => () => ({
   url: `${url}/customers/items`,
   method: 'POST',
   headers: WRITE_HEADERS,
-  body: JSON.stringify({ name: `Replica Bench ${++sequence}`, city: 'Oslo', country: 'Norway', scoring: sequence % 11 }),
+  body: JSON.stringify({
+    name: `Replica Bench ${++sequence}`,
+    city: 'Oslo',
+    country: 'Norway',
+    scoring: sequence % 11,
+  }),
 });
 
 /** Parts of a dashboard answer served from the cache, and all its parts (from its Server-Timing header). */
@@ -148,7 +182,9 @@ const rows = [];
 const row = (name, result) => {
   rows.push({ name, ...result });
   const extra = result.hitRatio === undefined ? '' : `  cache hits ${(result.hitRatio * 100).toFixed(1)}%`;
-  console.log(`${name.padEnd(44)} ${result.rps.toFixed(1).padStart(7)} /s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  failures ${result.failures}${extra}`);
+  console.log(
+    `${name.padEnd(44)} ${result.rps.toFixed(1).padStart(7)} /s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  failures ${result.failures}${extra}`,
+  );
 };
 
 try {
@@ -172,13 +208,20 @@ try {
     ['2 replicas', two],
   ]) {
     await measure(`dashboard, ${label} behind HAProxy, c=${concurrency}`, `${url}/aggregates/dashboard`);
-    await measure(`customer creates, ${label} behind HAProxy, c=${concurrency}`, url, createCustomer(url), (status) => status === 201);
+    await measure(
+      `customer creates, ${label} behind HAProxy, c=${concurrency}`,
+      url,
+      createCustomer(url),
+      (status) => status === 201,
+    );
   }
   row('dashboard cache, store shared in Redis', await hitRatio([first.url, second.url]));
   for (const stop of stoppers.splice(0)) await stop();
 
   // The same two replicas' database, each with its own key-value file.
-  const local = await startReplicas(2, (i) => runtimeConfig(`local-${i}`, { database, kvFile: join(work, `kv-${i}.db`) }));
+  const local = await startReplicas(2, (i) =>
+    runtimeConfig(`local-${i}`, { database, kvFile: join(work, `kv-${i}.db`) }),
+  );
   row('dashboard cache, a local store per replica', await hitRatio(local.map((r) => r.url)));
 
   const get = (name) => rows.find((r) => r.name.startsWith(name));
@@ -187,11 +230,16 @@ try {
     createsRps: get('customer creates, 2 replicas').rps / get('customer creates, 1 replica').rps,
     hitRatioSharedOverLocal: get('dashboard cache, store shared').hitRatio / get('dashboard cache, a local').hitRatio,
   };
-  console.log(`ratios (2 replicas / 1): dashboard req/s ${ratios.dashboardRps.toFixed(2)}, creates/s ${ratios.createsRps.toFixed(2)}; cache hit ratio shared / local ${ratios.hitRatioSharedOverLocal.toFixed(2)}`);
+  console.log(
+    `ratios (2 replicas / 1): dashboard req/s ${ratios.dashboardRps.toFixed(2)}, creates/s ${ratios.createsRps.toFixed(2)}; cache hit ratio shared / local ${ratios.hitRatioSharedOverLocal.toFixed(2)}`,
+  );
 
   const machine = machineInfo();
   mkdirSync(values.out, { recursive: true });
-  writeFileSync(join(values.out, 'replicas.json'), `${JSON.stringify({ machine, durationMs, concurrency, rows, ratios }, null, 2)}\n`);
+  writeFileSync(
+    join(values.out, 'replicas.json'),
+    `${JSON.stringify({ machine, durationMs, concurrency, rows, ratios }, null, 2)}\n`,
+  );
   const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
   const md = [
     '# Replicas behind HAProxy, Redis as the shared key-value store',
@@ -203,7 +251,10 @@ try {
     '',
     '| measurement | req/s | p50 ms | p99 ms | failures | cache hits |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failures} | ${r.hitRatio === undefined ? '' : `${fmt(r.hitRatio * 100)}%`} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failures} | ${r.hitRatio === undefined ? '' : `${fmt(r.hitRatio * 100)}%`} |`,
+    ),
     '',
     `Ratios in this run: 2 replicas / 1, dashboard req/s **${fmt(ratios.dashboardRps, 2)}**, customer creates/s **${fmt(ratios.createsRps, 2)}**;`,
     `dashboard parts served from the cache, store shared in Redis / a local store per replica: **${fmt(ratios.hitRatioSharedOverLocal, 2)}**`,

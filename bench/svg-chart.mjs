@@ -3,7 +3,8 @@
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
-const escapeXml = (text) => String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
+const escapeXml = (text) =>
+  String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
 
 /** `1,000`, `0.1`, `20`: a tick label for a power of ten. */
 function tickLabel(exponent) {
@@ -20,24 +21,38 @@ export function lineChart({ title, xLabel, yUnit = '', series, width = 680, heig
   const pad = { left: 70, right: legendWidth + 20, top: 30, bottom: 50 };
   const points = series.flatMap((s) => s.points).filter(([x, y]) => x > 0 && y > 0);
   const log = Math.log10;
-  const [x0, x1] = [Math.floor(log(Math.min(...points.map(([x]) => x)))), Math.ceil(log(Math.max(...points.map(([x]) => x))))];
-  const [y0, y1] = [Math.floor(log(Math.min(...points.map(([, y]) => y)))), Math.ceil(log(Math.max(...points.map(([, y]) => y))))];
+  const [x0, x1] = [
+    Math.floor(log(Math.min(...points.map(([x]) => x)))),
+    Math.ceil(log(Math.max(...points.map(([x]) => x)))),
+  ];
+  const [y0, y1] = [
+    Math.floor(log(Math.min(...points.map(([, y]) => y)))),
+    Math.ceil(log(Math.max(...points.map(([, y]) => y)))),
+  ];
   const px = (v) => pad.left + ((log(v) - x0) / Math.max(1, x1 - x0)) * (width - pad.left - pad.right);
   const py = (v) => height - pad.bottom - ((log(v) - y0) / Math.max(1, y1 - y0)) * (height - pad.top - pad.bottom);
   const grid = [];
   for (let e = x0; e <= x1; e++) {
-    grid.push(`<line x1="${px(10 ** e)}" y1="${pad.top}" x2="${px(10 ** e)}" y2="${height - pad.bottom}" stroke="#ddd"/>`);
+    grid.push(
+      `<line x1="${px(10 ** e)}" y1="${pad.top}" x2="${px(10 ** e)}" y2="${height - pad.bottom}" stroke="#ddd"/>`,
+    );
     grid.push(`<text x="${px(10 ** e)}" y="${height - pad.bottom + 18}" text-anchor="middle">${tickLabel(e)}</text>`);
   }
   for (let e = y0; e <= y1; e++) {
-    grid.push(`<line x1="${pad.left}" y1="${py(10 ** e)}" x2="${width - pad.right}" y2="${py(10 ** e)}" stroke="#ddd"/>`);
-    grid.push(`<text x="${pad.left - 8}" y="${py(10 ** e) + 4}" text-anchor="end">${tickLabel(e)}${escapeXml(yUnit)}</text>`);
+    grid.push(
+      `<line x1="${pad.left}" y1="${py(10 ** e)}" x2="${width - pad.right}" y2="${py(10 ** e)}" stroke="#ddd"/>`,
+    );
+    grid.push(
+      `<text x="${pad.left - 8}" y="${py(10 ** e) + 4}" text-anchor="end">${tickLabel(e)}${escapeXml(yUnit)}</text>`,
+    );
   }
   const lines = series.map((s, i) => {
     const color = COLORS[i % COLORS.length];
     const shown = s.points.filter(([x, y]) => x > 0 && y > 0);
     const path = shown.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-    const dots = shown.map(([x, y]) => `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${color}"/>`).join('');
+    const dots = shown
+      .map(([x, y]) => `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${color}"/>`)
+      .join('');
     const legendY = pad.top + 10 + i * 22;
     const legendX = width - pad.right + 15;
     return `<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>${dots}<line x1="${legendX}" y1="${legendY}" x2="${legendX + 25}" y2="${legendY}" stroke="${color}" stroke-width="2"/><text x="${legendX + 31}" y="${legendY + 4}">${escapeXml(s.name)}</text>`;

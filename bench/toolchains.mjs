@@ -17,14 +17,33 @@
 //
 // Writes bench/results/toolchains.md and toolchains.json. Compare figures within one run only.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { manifestComponents, TOOLCHAINS } from '../scripts/build.mjs';
-import { childrenCpuMs, cpuMs, get, load, machineInfo, percentile, progress, root, startRuntimeCli } from './http-load.mjs';
+import {
+  childrenCpuMs,
+  cpuMs,
+  get,
+  load,
+  machineInfo,
+  percentile,
+  progress,
+  root,
+  startRuntimeCli,
+} from './http-load.mjs';
 
 const USAGE = `Usage: npm run bench:toolchains -- [flags]
   --duration <seconds>   measuring time per row of the load test, per toolchain (default: 5)
@@ -62,15 +81,21 @@ const incidents = Number(values.incidents);
 const naiveRequests = Number(values['naive-requests']);
 const rounds = Number(values.rounds);
 const toolchains = values.toolchains.split(',');
-const badFlag =
-  !(durationMs > 0) ? '--duration must be a positive number'
-  : levels.some((c) => !Number.isInteger(c) || c < 1) ? '--concurrency must list positive whole numbers'
-  : !Number.isInteger(incidents) || incidents < 1 ? '--incidents must be a positive whole number'
-  : !Number.isInteger(naiveRequests) || naiveRequests < 1 ? '--naive-requests must be a positive whole number'
-  : !Number.isInteger(rounds) || rounds < 1 ? '--rounds must be a positive whole number'
-  : toolchains.length < 2 || new Set(toolchains).size !== toolchains.length ? '--toolchains needs two or more different toolchains'
-  : toolchains.find((t) => !TOOLCHAINS[t]) ? `unknown toolchain '${toolchains.find((t) => !TOOLCHAINS[t])}' (${Object.keys(TOOLCHAINS).join(', ')})`
-  : undefined;
+const badFlag = !(durationMs > 0)
+  ? '--duration must be a positive number'
+  : levels.some((c) => !Number.isInteger(c) || c < 1)
+    ? '--concurrency must list positive whole numbers'
+    : !Number.isInteger(incidents) || incidents < 1
+      ? '--incidents must be a positive whole number'
+      : !Number.isInteger(naiveRequests) || naiveRequests < 1
+        ? '--naive-requests must be a positive whole number'
+        : !Number.isInteger(rounds) || rounds < 1
+          ? '--rounds must be a positive whole number'
+          : toolchains.length < 2 || new Set(toolchains).size !== toolchains.length
+            ? '--toolchains needs two or more different toolchains'
+            : toolchains.find((t) => !TOOLCHAINS[t])
+              ? `unknown toolchain '${toolchains.find((t) => !TOOLCHAINS[t])}' (${Object.keys(TOOLCHAINS).join(', ')})`
+              : undefined;
 if (badFlag) {
   console.error(`error: ${badFlag}\n\n${USAGE}`);
   process.exit(2);
@@ -82,7 +107,12 @@ const ENDPOINTS = [
   { name: 'one query', path: '/customers/count' },
   { name: 'dashboard (2 chained calls)', path: '/aggregates/dashboard' },
 ];
-const NAIVE_VARIABLES = { cache_ttl_ms: '0', dashboard_deadline_ms: '60000', downstream_timeout_ms: '60000', downstream_retries: '0' };
+const NAIVE_VARIABLES = {
+  cache_ttl_ms: '0',
+  dashboard_deadline_ms: '60000',
+  downstream_timeout_ms: '60000',
+  downstream_retries: '0',
+};
 // The measured naive requests also turn off the stale-if-error copies: storing them is a key-value call after the
 // aggregator's memory has grown, on which the sdk build traps (README, "Toolchain"); checked first, see naivePhase.
 const NAIVE_MEASURED_VARIABLES = { ...NAIVE_VARIABLES, cache_stale_if_error_ms: '0' };
@@ -100,7 +130,18 @@ const cacheRoot = join(root, '.cache/toolchains');
 const components = await manifestComponents();
 const wasmOf = (toolchain, id) => join(cacheRoot, toolchain, `${id}.wasm`);
 const scratch = mkdtempSync(join(tmpdir(), 'toolchains-bench-'));
-const results = { machine: undefined, toolchains: toolchains.map((name) => ({ name, describe: TOOLCHAINS[name].describe })), builds: [], instantiation: [], startup: [], load: [], page: [], naiveCheck: [], naive: [], notes: [] };
+const results = {
+  machine: undefined,
+  toolchains: toolchains.map((name) => ({ name, describe: TOOLCHAINS[name].describe })),
+  builds: [],
+  instantiation: [],
+  startup: [],
+  load: [],
+  page: [],
+  naiveCheck: [],
+  naive: [],
+  notes: [],
+};
 const note = (text) => {
   results.notes.push(text);
   say(`note: ${text}`);
@@ -127,7 +168,11 @@ function runNode(args, { onLine = () => {} } = {}) {
     });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ lines, stderr }) : reject(new Error(`node ${args.slice(0, 2).join(' ')} exited with ${code}:\n${stderr}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve({ lines, stderr })
+        : reject(new Error(`node ${args.slice(0, 2).join(' ')} exited with ${code}:\n${stderr}`)),
+    );
   });
 }
 
@@ -138,20 +183,35 @@ const outcome = await buildComponent(component, { toolchain, force, log: (line) 
 console.log('outcome ' + outcome);`;
 
 async function buildPhase() {
-  say(`1/4 build: ${components.length} components x ${toolchains.length} toolchains, one at a time${values['reuse-builds'] ? ' (reusing up-to-date builds)' : ' (forced)'}`);
+  say(
+    `1/4 build: ${components.length} components x ${toolchains.length} toolchains, one at a time${values['reuse-builds'] ? ' (reusing up-to-date builds)' : ' (forced)'}`,
+  );
   // Component by component, toolchains alternating, so a change in machine load hits every toolchain.
   for (const component of components) {
     for (const toolchain of toolchains) {
       const wasm = wasmOf(toolchain, component.id);
       const cpuBefore = childrenCpuMs();
       const started = performance.now();
-      const { lines } = await runNode(['--input-type=module', '-e', BUILD_CHILD, JSON.stringify([{ ...component, wasm }, toolchain, !values['reuse-builds']])]);
+      const { lines } = await runNode([
+        '--input-type=module',
+        '-e',
+        BUILD_CHILD,
+        JSON.stringify([{ ...component, wasm }, toolchain, !values['reuse-builds']]),
+      ]);
       const wallMs = performance.now() - started;
       const cpu = childrenCpuMs() - cpuBefore;
       const reused = lines.some(({ line }) => line === 'outcome fresh');
       const componentizeAt = lines.find(({ line }) => line.includes('componentizing with'))?.at;
       const bytes = statSync(wasm).size;
-      const row = { toolchain, component: component.id, reused, bytes, wallMs: reused ? null : wallMs, bundleMs: reused || !componentizeAt ? null : componentizeAt - started, cpuMs: reused ? null : cpu };
+      const row = {
+        toolchain,
+        component: component.id,
+        reused,
+        bytes,
+        wallMs: reused ? null : wallMs,
+        bundleMs: reused || !componentizeAt ? null : componentizeAt - started,
+        cpuMs: reused ? null : cpu,
+      };
       results.builds.push(row);
       say(
         `  ${toolchain.padEnd(13)} ${component.id.padEnd(19)} ${reused ? 'up to date (not measured)' : `${(wallMs / 1000).toFixed(1)} s wall (bundle ${(row.bundleMs / 1000).toFixed(1)} s), ${(cpu / 1000).toFixed(1)} s CPU`}, ${(bytes / 2 ** 20).toFixed(2)} MiB`,
@@ -177,13 +237,17 @@ const manifestOf = (toolchain) => join(cacheRoot, toolchain, 'spin.toml');
 // 2. Loading and instantiation
 
 /** Runs bench/instantiation.mjs (a new process: V8 never reuses a module compiled earlier) and parses its answer. */
-const measure = async (args) => JSON.parse((await runNode([join(root, 'bench/instantiation.mjs'), ...args])).lines.at(-1).line);
+const measure = async (args) =>
+  JSON.parse((await runNode([join(root, 'bench/instantiation.mjs'), ...args])).lines.at(-1).line);
 
 async function instantiationPhase() {
   say(`2/4 load and instantiate with the runtime's modules (${rounds} instances per median)`);
   // A database with the schema and the sample rows, for GET /customers/count on the measured instances.
   const db = join(scratch, 'instantiation', 'sqlite_db.db');
-  await runNode(['-e', `import(${JSON.stringify(pathToFileURL(join(root, 'bench/load-data.mjs')).href)}).then((m) => m.openDatabase(${JSON.stringify(db)}).close())`]);
+  await runNode([
+    '-e',
+    `import(${JSON.stringify(pathToFileURL(join(root, 'bench/load-data.mjs')).href)}).then((m) => m.openDatabase(${JSON.stringify(db)}).close())`,
+  ]);
   for (const component of components) {
     for (const toolchain of toolchains) {
       // An empty transpile cache, so the first load transpiles as a first start of the runtime would.
@@ -192,7 +256,10 @@ async function instantiationPhase() {
       const first = await measure(['--wasm', wasm, '--cache-dir', cacheDir, '--rounds', '0']);
       const withPath = component.id === MEASURED_COMPONENT.id ? ['--db', db, '--path', MEASURED_COMPONENT.path] : [];
       const second = await measure(['--wasm', wasm, '--cache-dir', cacheDir, '--rounds', String(rounds), ...withPath]);
-      if (!first.transpiled || second.transpiled) note(`${toolchain} ${component.id}: unexpected transpile cache state (first transpiled: ${first.transpiled}, second: ${second.transpiled})`);
+      if (!first.transpiled || second.transpiled)
+        note(
+          `${toolchain} ${component.id}: unexpected transpile cache state (first transpiled: ${first.transpiled}, second: ${second.transpiled})`,
+        );
       const row = {
         toolchain,
         component: component.id,
@@ -225,7 +292,9 @@ async function startAll(args, phase) {
     for (const toolchain of toolchains) {
       runtimes[toolchain] = await startRuntimeCli(['-f', manifestOf(toolchain), ...args(toolchain)]);
       results.startup.push({ toolchain, phase, readyMs: runtimes[toolchain].readyMs });
-      say(`  ${toolchain.padEnd(13)} runtime ready in ${runtimes[toolchain].readyMs.toFixed(0)} ms (${phase}; transpiles on a cache miss) at ${runtimes[toolchain].url}`);
+      say(
+        `  ${toolchain.padEnd(13)} runtime ready in ${runtimes[toolchain].readyMs.toFixed(0)} ms (${phase}; transpiles on a cache miss) at ${runtimes[toolchain].url}`,
+      );
     }
   } catch (error) {
     await stopAll(runtimes);
@@ -245,17 +314,31 @@ async function probe(runtimes, path, { complete = false } = {}) {
     const answer = await get(`${runtimes[toolchain].url}${path}`);
     answers[toolchain] = answer;
     const incomplete = complete && answer.status === 200 && /"errors"\s*:/.test(answer.body);
-    if (answer.status !== 200 || incomplete) answer.failure = `${path} answered ${answer.status}${incomplete ? ' (incomplete)' : ''}: ${answer.body.slice(0, 300)}`;
+    if (answer.status !== 200 || incomplete)
+      answer.failure = `${path} answered ${answer.status}${incomplete ? ' (incomplete)' : ''}: ${answer.body.slice(0, 300)}`;
   }
   const ok = toolchains.filter((t) => !answers[t].failure);
-  if (ok.some((t) => answers[t].body !== answers[ok[0]].body)) note(`${path}: the toolchains' answers differ (${ok.map((t) => `${t}: ${answers[t].body.length} bytes`).join(', ')})`);
+  if (ok.some((t) => answers[t].body !== answers[ok[0]].body))
+    note(
+      `${path}: the toolchains' answers differ (${ok.map((t) => `${t}: ${answers[t].body.length} bytes`).join(', ')})`,
+    );
   return answers;
 }
 
 async function loadPhase() {
-  say(`3/4 serve: ${ENDPOINTS.map((e) => e.path).join(', ')} at concurrency ${levels.join(',')}, ${durationMs / 1000} s per row and toolchain`);
+  say(
+    `3/4 serve: ${ENDPOINTS.map((e) => e.path).join(', ')} at concurrency ${levels.join(',')}, ${durationMs / 1000} s per row and toolchain`,
+  );
   const runtimes = await startAll(
-    (toolchain) => ['--state-dir', join(scratch, `serve-${toolchain}`), '--sqlite', `@${join(root, 'migrations.sql')}`, '--variable', 'cache_ttl_ms=0', '--quiet'],
+    (toolchain) => [
+      '--state-dir',
+      join(scratch, `serve-${toolchain}`),
+      '--sqlite',
+      `@${join(root, 'migrations.sql')}`,
+      '--variable',
+      'cache_ttl_ms=0',
+      '--quiet',
+    ],
     'first start',
   );
   try {
@@ -266,10 +349,15 @@ async function loadPhase() {
       for (const t of failed) note(`${t}: ${answers[t].failure}`);
       if (failed.length > 0) throw new Error(`${endpoint.path} does not work on ${failed.join(', ')}`);
       // Warm-up: JIT, prepared instances, SQLite page cache.
-      for (const toolchain of toolchains) await load(`${runtimes[toolchain].url}${endpoint.path}`, { concurrency: 4, ms: 1000 });
+      for (const toolchain of toolchains)
+        await load(`${runtimes[toolchain].url}${endpoint.path}`, { concurrency: 4, ms: 1000 });
       for (const concurrency of levels) {
         for (const toolchain of turn(row++)) {
-          const r = await load(`${runtimes[toolchain].url}${endpoint.path}`, { concurrency, ms: durationMs, pid: runtimes[toolchain].pid });
+          const r = await load(`${runtimes[toolchain].url}${endpoint.path}`, {
+            concurrency,
+            ms: durationMs,
+            pid: runtimes[toolchain].pid,
+          });
           results.load.push({ toolchain, endpoint: endpoint.name, path: endpoint.path, concurrency, ...r });
           say(
             `  ${toolchain.padEnd(13)} ${endpoint.path.padEnd(22)} c=${String(concurrency).padEnd(3)} ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req  (${r.requests} requests, ${r.failures} non-200)`,
@@ -304,23 +392,56 @@ async function naivePhase() {
   say(`4/4 naive: ${incidents} incidents, ${naiveRequests} sequential requests per toolchain and strategy`);
   const first = join(scratch, `naive-${toolchains[0]}`);
   const started = performance.now();
-  await runNode([join(root, 'bench/load-data.mjs'), '--incidents', String(incidents), '--db', join(first, 'sqlite_db.db')], { onLine: (line) => say(`  ${line}`) });
+  await runNode(
+    [join(root, 'bench/load-data.mjs'), '--incidents', String(incidents), '--db', join(first, 'sqlite_db.db')],
+    { onLine: (line) => say(`  ${line}`) },
+  );
   say(`  loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   for (const toolchain of toolchains.slice(1)) {
     mkdirSync(join(scratch, `naive-${toolchain}`), { recursive: true });
     for (const suffix of ['', '-wal', '-shm']) {
-      if (existsSync(join(first, `sqlite_db.db${suffix}`))) copyFileSync(join(first, `sqlite_db.db${suffix}`), join(scratch, `naive-${toolchain}`, `sqlite_db.db${suffix}`));
+      if (existsSync(join(first, `sqlite_db.db${suffix}`)))
+        copyFileSync(
+          join(first, `sqlite_db.db${suffix}`),
+          join(scratch, `naive-${toolchain}`, `sqlite_db.db${suffix}`),
+        );
     }
   }
   // One page as the naive strategy reads it, in-process on the incidents component alone: how much is the guest.
   for (const toolchain of toolchains) {
     const db = join(scratch, `naive-${toolchain}`, 'sqlite_db.db');
-    const r = await measure(['--wasm', wasmOf(toolchain, 'incidents-service'), '--rounds', '0', '--db', db, '--path', PAGE_PATH, '--path-rounds', String(PAGE_ROUNDS)]);
-    results.page.push({ toolchain, path: PAGE_PATH, rounds: PAGE_ROUNDS, handleMs: r.handle, handleCpuMs: r.handleCpu, hostMs: r.host, hostCalls: r.hostCalls, bytes: r.bytes });
-    say(`  ${toolchain.padEnd(13)} incidents-service ${PAGE_PATH} in-process: ${r.handle.toFixed(1)} ms (CPU ${r.handleCpu.toFixed(1)} ms), in ${r.hostCalls} host calls ${r.host.toFixed(1)} ms, ${r.bytes} bytes`);
+    const r = await measure([
+      '--wasm',
+      wasmOf(toolchain, 'incidents-service'),
+      '--rounds',
+      '0',
+      '--db',
+      db,
+      '--path',
+      PAGE_PATH,
+      '--path-rounds',
+      String(PAGE_ROUNDS),
+    ]);
+    results.page.push({
+      toolchain,
+      path: PAGE_PATH,
+      rounds: PAGE_ROUNDS,
+      handleMs: r.handle,
+      handleCpuMs: r.handleCpu,
+      hostMs: r.host,
+      hostCalls: r.hostCalls,
+      bytes: r.bytes,
+    });
+    say(
+      `  ${toolchain.padEnd(13)} incidents-service ${PAGE_PATH} in-process: ${r.handle.toFixed(1)} ms (CPU ${r.handleCpu.toFixed(1)} ms), in ${r.hostCalls} host calls ${r.host.toFixed(1)} ms, ${r.bytes} bytes`,
+    );
   }
   const naiveArgs = (variables) => (toolchain) => [
-    '--state-dir', join(scratch, `naive-${toolchain}`), '--quiet', '--request-timeout', '180000',
+    '--state-dir',
+    join(scratch, `naive-${toolchain}`),
+    '--quiet',
+    '--request-timeout',
+    '180000',
     ...Object.entries(variables).flatMap(([k, v]) => ['--variable', `${k}=${v}`]),
   ];
   // First, as the app is configured by default (stale-if-error copies stored in key-value): does it work at all?
@@ -330,10 +451,30 @@ async function naivePhase() {
     for (const toolchain of toolchains) {
       const answer = await get(`${checked[toolchain].url}${path}`);
       const complete = answer.status === 200 && !/"errors"\s*:/.test(answer.body);
-      const trap = checked[toolchain].output().split('\n').find((line) => /trap|RuntimeError|unreachable/i.test(line));
-      results.naiveCheck.push({ toolchain, path, variables: NAIVE_VARIABLES, status: answer.status, complete, ms: answer.ms, ...(trap ? { trap: trap.slice(0, 300) } : {}) });
-      say(`  ${toolchain.padEnd(13)} with the stale-if-error cache on: ${answer.status}${answer.status === 200 && !complete ? ' (incomplete)' : ''} in ${answer.ms.toFixed(0)} ms${trap ? `; runtime said: ${trap.slice(0, 200)}` : ''}`);
-      if (!complete) note(`${toolchain}: ${path} with ${Object.entries(NAIVE_VARIABLES).map(([k, v]) => `${k}=${v}`).join(' ')} (stale-if-error on) at ${incidents} incidents answered ${answer.status}${answer.status === 200 ? ', incomplete' : ''}${trap ? ` (${trap.slice(0, 200)})` : ''}; measured with cache_stale_if_error_ms=0 instead`);
+      const trap = checked[toolchain]
+        .output()
+        .split('\n')
+        .find((line) => /trap|RuntimeError|unreachable/i.test(line));
+      results.naiveCheck.push({
+        toolchain,
+        path,
+        variables: NAIVE_VARIABLES,
+        status: answer.status,
+        complete,
+        ms: answer.ms,
+        ...(trap ? { trap: trap.slice(0, 300) } : {}),
+      });
+      say(
+        `  ${toolchain.padEnd(13)} with the stale-if-error cache on: ${answer.status}${answer.status === 200 && !complete ? ' (incomplete)' : ''} in ${answer.ms.toFixed(0)} ms${trap ? `; runtime said: ${trap.slice(0, 200)}` : ''}`,
+      );
+      if (!complete)
+        note(
+          `${toolchain}: ${path} with ${Object.entries(NAIVE_VARIABLES)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(
+              ' ',
+            )} (stale-if-error on) at ${incidents} incidents answered ${answer.status}${answer.status === 200 ? ', incomplete' : ''}${trap ? ` (${trap.slice(0, 200)})` : ''}; measured with cache_stale_if_error_ms=0 instead`,
+        );
     }
   } finally {
     await stopAll(checked);
@@ -350,7 +491,9 @@ async function naivePhase() {
         results.naive.push({ toolchain: t, strategy, path, failure: answers[t].failure });
       }
       for (let i = 1; i < NAIVE_WARMUP; i++) for (const t of working) await get(`${runtimes[t].url}${path}`);
-      const samples = Object.fromEntries(working.map((t) => [t, { latencies: [], cpu: 0, failures: [], logFrom: runtimes[t].output().length }]));
+      const samples = Object.fromEntries(
+        working.map((t) => [t, { latencies: [], cpu: 0, failures: [], logFrom: runtimes[t].output().length }]),
+      );
       const bar = progress(`  ${strategy}`, naiveRequests * working.length);
       let done = 0;
       for (let i = 0; i < naiveRequests; i++) {
@@ -360,7 +503,8 @@ async function naivePhase() {
           const answer = await get(`${runtime.url}${path}`);
           samples[toolchain].cpu += cpuMs(runtime.pid) - cpuBefore;
           samples[toolchain].latencies.push(answer.ms);
-          if (answer.status !== 200 || answer.body !== answers[toolchain].body) samples[toolchain].failures.push(answer.status);
+          if (answer.status !== 200 || answer.body !== answers[toolchain].body)
+            samples[toolchain].failures.push(answer.status);
           bar.update(++done);
         }
       }
@@ -376,11 +520,30 @@ async function naivePhase() {
           c.calls += 1;
           c.ms += entry.durationMs;
         }
-        const perRequest = Object.fromEntries(Object.entries(byComponent).map(([c, v]) => [c, { calls: v.calls / naiveRequests, ms: v.ms / naiveRequests }]));
-        const row = { toolchain, strategy, path, requests: naiveRequests, failures: s.failures.length, p50: percentile(s.latencies, 50), p99: percentile(s.latencies, 99), cpuMsPerRequest: s.cpu / naiveRequests, perRequest };
+        const perRequest = Object.fromEntries(
+          Object.entries(byComponent).map(([c, v]) => [
+            c,
+            { calls: v.calls / naiveRequests, ms: v.ms / naiveRequests },
+          ]),
+        );
+        const row = {
+          toolchain,
+          strategy,
+          path,
+          requests: naiveRequests,
+          failures: s.failures.length,
+          p50: percentile(s.latencies, 50),
+          p99: percentile(s.latencies, 99),
+          cpuMsPerRequest: s.cpu / naiveRequests,
+          perRequest,
+        };
         results.naive.push(row);
-        const split = Object.entries(perRequest).map(([c, v]) => `${c} ${v.ms.toFixed(0)} ms in ${v.calls.toFixed(0)}`).join(', ');
-        say(`  ${toolchain.padEnd(13)} ${strategy.padEnd(8)} p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  cpu ${row.cpuMsPerRequest.toFixed(0)} ms/req  (${row.failures} failed; per request: ${split || 'no guest log lines'})`);
+        const split = Object.entries(perRequest)
+          .map(([c, v]) => `${c} ${v.ms.toFixed(0)} ms in ${v.calls.toFixed(0)}`)
+          .join(', ');
+        say(
+          `  ${toolchain.padEnd(13)} ${strategy.padEnd(8)} p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  cpu ${row.cpuMsPerRequest.toFixed(0)} ms/req  (${row.failures} failed; per request: ${split || 'no guest log lines'})`,
+        );
       }
     }
   } finally {
@@ -396,13 +559,17 @@ function writeResults() {
   writeFileSync(join(values.out, 'toolchains.json'), `${JSON.stringify(results, null, 2)}\n`);
   const [oldest, newest] = [toolchains[0], toolchains.at(-1)];
   const num = (digits) => (v) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
-  const ratio = (a, b) => (a === null || b === null || a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || b === 0 ? '-' : `${(a / b).toFixed(2)}`);
+  const ratio = (a, b) =>
+    a === null || b === null || a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || b === 0
+      ? '-'
+      : `${(a / b).toFixed(2)}`;
   /** A table with one column per toolchain and the ratio newest / oldest; rows: [label, {toolchain: value}, format]. */
   const table = (first, rows) => {
     const head = `| ${first} | ${toolchains.join(' | ')} | ${newest} / ${oldest} |\n|---|${toolchains.map(() => '---:').join('|')}|---:|`;
     return `${head}\n${rows.map(([label, v, fmt]) => `| ${label} | ${toolchains.map((t) => fmt(v[t])).join(' | ')} | ${ratio(v[newest], v[oldest])} |`).join('\n')}`;
   };
-  const pick = (list, where, field) => Object.fromEntries(toolchains.map((t) => [t, list.find((r) => r.toolchain === t && where(r))?.[field] ?? null]));
+  const pick = (list, where, field) =>
+    Object.fromEntries(toolchains.map((t) => [t, list.find((r) => r.toolchain === t && where(r))?.[field] ?? null]));
   const m = results.machine;
 
   const buildRows = components.flatMap((c) => {
@@ -416,7 +583,11 @@ function writeResults() {
       [`${c.id}: build wall s`, wall, s],
       [`${c.id}: of which bundling (webpack) s`, bundle, s],
       [`${c.id}: build CPU s`, cpu, s],
-      [`${c.id}: .wasm MiB`, Object.fromEntries(Object.entries(bytes).map(([t, b]) => [t, b === null ? null : b / 2 ** 20])), num(2)],
+      [
+        `${c.id}: .wasm MiB`,
+        Object.fromEntries(Object.entries(bytes).map(([t, b]) => [t, b === null ? null : b / 2 ** 20])),
+        num(2),
+      ],
     ];
   });
   const instRows = components.flatMap((c) => {
@@ -431,14 +602,22 @@ function writeResults() {
     ];
     if (c.id === MEASURED_COMPONENT.id) {
       rows.push(
-        [`${c.id}: then \`GET ${MEASURED_COMPONENT.path}\` on it ms`, pick(results.instantiation, at, 'handleMs'), num(2)],
+        [
+          `${c.id}: then \`GET ${MEASURED_COMPONENT.path}\` on it ms`,
+          pick(results.instantiation, at, 'handleMs'),
+          num(2),
+        ],
         [`${c.id}: that request, CPU ms`, pick(results.instantiation, at, 'handleCpuMs'), num(2)],
         [`${c.id}: that request, in host calls ms`, pick(results.instantiation, at, 'hostMs'), num(2)],
       );
     }
     return rows;
   });
-  const startRows = [...new Set(results.startup.map((s) => s.phase))].map((phase) => [`runtime CLI ready ms (${phase})`, pick(results.startup, (s) => s.phase === phase, 'readyMs'), num(0)]);
+  const startRows = [...new Set(results.startup.map((s) => s.phase))].map((phase) => [
+    `runtime CLI ready ms (${phase})`,
+    pick(results.startup, (s) => s.phase === phase, 'readyMs'),
+    num(0),
+  ]);
   const loadRows = ENDPOINTS.flatMap((e) =>
     levels.flatMap((c) => {
       const at = (r) => r.path === e.path && r.concurrency === c;
@@ -451,7 +630,9 @@ function writeResults() {
       ];
     }),
   );
-  const loadCounts = results.load.map((r) => `${r.toolchain} ${r.path} c=${r.concurrency}: ${r.requests} (${r.failures} non-200)`).join('; ');
+  const loadCounts = results.load
+    .map((r) => `${r.toolchain} ${r.path} c=${r.concurrency}: ${r.requests} (${r.failures} non-200)`)
+    .join('; ');
   const naiveRows = ['naive', 'pushdown'].flatMap((strategy) => {
     const at = (r) => r.strategy === strategy && !r.failure;
     const rows = [
@@ -460,9 +641,24 @@ function writeResults() {
       [`${strategy}: **CPU ms/request**`, pick(results.naive, at, 'cpuMsPerRequest'), num(0)],
     ];
     for (const c of components) {
-      const ms = Object.fromEntries(toolchains.map((t) => [t, results.naive.find((r) => r.toolchain === t && at(r))?.perRequest?.[c.id]?.ms ?? null]));
-      const calls = Object.fromEntries(toolchains.map((t) => [t, results.naive.find((r) => r.toolchain === t && at(r))?.perRequest?.[c.id]?.calls ?? null]));
-      if (Object.values(calls).some((v) => v)) rows.push([`${strategy}: in ${c.id} ms (mean per dashboard, its own log; ${toolchains.map((t) => num(0)(calls[t])).join('/')} calls)`, ms, num(1)]);
+      const ms = Object.fromEntries(
+        toolchains.map((t) => [
+          t,
+          results.naive.find((r) => r.toolchain === t && at(r))?.perRequest?.[c.id]?.ms ?? null,
+        ]),
+      );
+      const calls = Object.fromEntries(
+        toolchains.map((t) => [
+          t,
+          results.naive.find((r) => r.toolchain === t && at(r))?.perRequest?.[c.id]?.calls ?? null,
+        ]),
+      );
+      if (Object.values(calls).some((v) => v))
+        rows.push([
+          `${strategy}: in ${c.id} ms (mean per dashboard, its own log; ${toolchains.map((t) => num(0)(calls[t])).join('/')} calls)`,
+          ms,
+          num(1),
+        ]);
     }
     return rows;
   });
@@ -514,7 +710,9 @@ Requests: ${loadCounts}.
 ## 4. The naive strategy at ${m.incidents.toLocaleString('en-US')} generated incidents
 
 \`node bench/load-data.mjs --incidents ${m.incidents} --db <state>/sqlite_db.db\` (plus the 1000 generated customers it adds),
-runtimes with ${Object.entries(NAIVE_MEASURED_VARIABLES).map(([k, v]) => `\`${k}=${v}\``).join(', ')}; after ${NAIVE_WARMUP} warm-up
+runtimes with ${Object.entries(NAIVE_MEASURED_VARIABLES)
+      .map(([k, v]) => `\`${k}=${v}\``)
+      .join(', ')}; after ${NAIVE_WARMUP} warm-up
 requests each (the first checked complete, and identical across toolchains), ${m.naiveRequests} sequential requests per toolchain and strategy,
 interleaved. The per-component rows are the sum of each component's own \`durationMs\` log lines per dashboard
 (incidents-service: the pages of \`/incidents/grouped-by-customer\` for naive; aggregates-service: the whole dashboard).
@@ -527,7 +725,9 @@ functions (SQLite, streams; every import wrapped with a timer). The rest is the 
 
 ${table('measurement', pageRows)}
 
-First, one request with the app's default stale-if-error cache on (${Object.entries(NAIVE_VARIABLES).map(([k, v]) => `\`${k}=${v}\``).join(', ')}: the
+First, one request with the app's default stale-if-error cache on (${Object.entries(NAIVE_VARIABLES)
+      .map(([k, v]) => `\`${k}=${v}\``)
+      .join(', ')}: the
 aggregator stores each call's answer in key-value, after its memory has grown):
 ${results.naiveCheck.map((c) => `${c.toolchain} answered **${c.status}${c.status === 200 && !c.complete ? ', incomplete' : ''}** in ${c.ms.toFixed(0)} ms${c.trap ? ` (\`${c.trap.replaceAll('`', "'")}\`)` : ''}`).join('; ')}.
 ${failures.length > 0 ? `\nFailed:\n${failures.join('\n')}\n` : ''}${results.notes.length > 0 ? `\n## Notes\n\n${results.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`,
@@ -546,5 +746,16 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-results.machine = { ...machineInfo(), loadavgStart: loadStart, loadavgEnd: loadavg(), command: COMMAND, durationSeconds: durationMs / 1000, concurrency: levels, incidents, naiveRequests, rounds, totalSeconds: (performance.now() - runStarted) / 1000 };
+results.machine = {
+  ...machineInfo(),
+  loadavgStart: loadStart,
+  loadavgEnd: loadavg(),
+  command: COMMAND,
+  durationSeconds: durationMs / 1000,
+  concurrency: levels,
+  incidents,
+  naiveRequests,
+  rounds,
+  totalSeconds: (performance.now() - runStarted) / 1000,
+};
 writeResults();

@@ -40,29 +40,61 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 const stateDir = mkdtempSync(join(tmpdir(), 'writes-bench-'));
-const runtime = await startRuntimeCli(['--sqlite', '@migrations.sql', '--state-dir', stateDir, '--quiet', '--variable', `api_token=${TOKEN}`]);
+const runtime = await startRuntimeCli([
+  '--sqlite',
+  '@migrations.sql',
+  '--state-dir',
+  stateDir,
+  '--quiet',
+  '--variable',
+  `api_token=${TOKEN}`,
+]);
 const rows = [];
 let sequence = 0;
 try {
   const created = (answer) => JSON.parse(answer.body);
   // A customer for the incidents to refer to, and one more per client to update.
-  const owner = created(await send(`${runtime.url}/customers/items`, { method: 'POST', headers: { ...auth, ...JSON_TYPE }, body: '{"name":"Bench Owner","scoring":5}' }));
+  const owner = created(
+    await send(`${runtime.url}/customers/items`, {
+      method: 'POST',
+      headers: { ...auth, ...JSON_TYPE },
+      body: '{"name":"Bench Owner","scoring":5}',
+    }),
+  );
   const createCustomer = () => ({
     url: `${runtime.url}/customers/items`,
     method: 'POST',
     headers: { ...auth, ...JSON_TYPE },
-    body: JSON.stringify({ name: `Bench Customer ${++sequence}`, city: 'Oslo', country: 'Norway', scoring: sequence % 11 }),
+    body: JSON.stringify({
+      name: `Bench Customer ${++sequence}`,
+      city: 'Oslo',
+      country: 'Norway',
+      scoring: sequence % 11,
+    }),
   });
   const createIncident = () => ({
     url: `${runtime.url}/incidents/items`,
     method: 'POST',
     headers: { ...auth, ...JSON_TYPE },
-    body: JSON.stringify({ amount: (++sequence % 100000) / 100, category: 'ABCDEF'[sequence % 6], customerId: owner.id }),
+    body: JSON.stringify({
+      amount: (++sequence % 100000) / 100,
+      category: 'ABCDEF'[sequence % 6],
+      customerId: owner.id,
+    }),
   });
   const measure = async (name, concurrency, request, ok) => {
     await load(runtime.url, { concurrency, ms: 500, request, ok });
-    const result = await load(runtime.url, { concurrency, ms: durationMs, minRequests: 20, pid: runtime.pid, request, ok });
-    console.log(`${name.padEnd(18)} c=${String(concurrency).padEnd(3)} ${result.rps.toFixed(1).padStart(7)} /s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  CPU ${result.cpuMsPerRequest.toFixed(1)} ms/req  failures ${result.failures}`);
+    const result = await load(runtime.url, {
+      concurrency,
+      ms: durationMs,
+      minRequests: 20,
+      pid: runtime.pid,
+      request,
+      ok,
+    });
+    console.log(
+      `${name.padEnd(18)} c=${String(concurrency).padEnd(3)} ${result.rps.toFixed(1).padStart(7)} /s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  CPU ${result.cpuMsPerRequest.toFixed(1)} ms/req  failures ${result.failures}`,
+    );
     return result;
   };
   for (const concurrency of levels) {
@@ -103,7 +135,10 @@ writeFileSync(join(values.out, 'writes.json'), `${JSON.stringify(results, null, 
 const m = results.machine;
 const f = (r) => `${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} | ${r.cpuMsPerRequest.toFixed(1)}`;
 const best = Math.max(...rows.map((r) => r.createCustomer.rps));
-const failures = rows.reduce((n, r) => n + r.read.failures + r.createCustomer.failures + r.createIncident.failures + r.update.failures, 0);
+const failures = rows.reduce(
+  (n, r) => n + r.read.failures + r.createCustomer.failures + r.createIncident.failures + r.update.failures,
+  0,
+);
 writeFileSync(
   join(values.out, 'writes.md'),
   `# Writes through the API

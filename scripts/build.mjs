@@ -45,21 +45,37 @@ function runNode(args, what) {
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`${what} exited with ${code}:\n${output}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`${what} exited with ${code}:\n${output}`)),
+    );
   });
 }
 
 export const TOOLCHAINS = {
   componentize: {
     describe: 'componentize-js 0.19.3',
-    componentize: (bundlePath, wasmPath, world) => runNode([join(root, 'scripts/componentize.mjs'), bundlePath, wasmPath, world], 'componentize-js'),
+    componentize: (bundlePath, wasmPath, world) =>
+      runNode([join(root, 'scripts/componentize.mjs'), bundlePath, wasmPath, world], 'componentize-js'),
   },
   sdk: {
     describe: '@fermyon/spin-sdk 2.0.0 j2w (componentize-js 0.10.5)',
     // The SDK's own world (spin-http) imports the same fermyon:spin@2.0.0 interfaces, at wasi 0.2.0.
     componentize: (bundlePath, wasmPath) => {
       const sdkDir = dirname(require.resolve('@fermyon/spin-sdk/package.json'));
-      return runNode([join(sdkDir, 'bin/j2w.mjs'), '-i', bundlePath, '-d', join(sdkDir, 'bin/wit'), '-n', 'spin-http', '-o', wasmPath], 'j2w');
+      return runNode(
+        [
+          join(sdkDir, 'bin/j2w.mjs'),
+          '-i',
+          bundlePath,
+          '-d',
+          join(sdkDir, 'bin/wit'),
+          '-n',
+          'spin-http',
+          '-o',
+          wasmPath,
+        ],
+        'j2w',
+      );
     },
   },
 };
@@ -69,10 +85,18 @@ async function inputFiles(componentDir) {
   const files = [];
   for (const dir of [join(componentDir, 'src'), 'common/src', 'wit']) {
     for (const entry of await readdir(join(root, dir), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile() && !entry.name.endsWith('.test.ts')) files.push(relative(root, join(entry.parentPath, entry.name)));
+      if (entry.isFile() && !entry.name.endsWith('.test.ts'))
+        files.push(relative(root, join(entry.parentPath, entry.name)));
     }
   }
-  files.push('migrations.sql', 'package-lock.json', 'scripts/build.mjs', 'scripts/componentize.mjs', 'scripts/ts-loader.cjs', 'tsconfig.base.json');
+  files.push(
+    'migrations.sql',
+    'package-lock.json',
+    'scripts/build.mjs',
+    'scripts/componentize.mjs',
+    'scripts/ts-loader.cjs',
+    'tsconfig.base.json',
+  );
   return files.sort();
 }
 
@@ -136,7 +160,9 @@ function bundle(entry, outDir, filename, browserBundle) {
     // Host interfaces (`fermyon:spin/sqlite@2.0.0`, `wasi:...`) stay imports of the bundle: the toolchain
     // binds them to the component's WIT imports.
     externalsType: 'module',
-    externals: [({ request }, callback) => (/^(fermyon|wasi):/.test(request ?? '') ? callback(null, request) : callback())],
+    externals: [
+      ({ request }, callback) => (/^(fermyon|wasi):/.test(request ?? '') ? callback(null, request) : callback()),
+    ],
     // Wizer snapshots the module at build time; minifying buys little for an 11 MB component and hides stack traces.
     optimization: { minimize: false },
     devtool: false,
@@ -159,7 +185,10 @@ export async function manifestComponents() {
  * input hash live beside the .wasm (`<name>.bundle.js`, `<name>.build-hash`), so two builds of the same
  * sources (another toolchain, another output path) never mix.
  */
-export async function buildComponent({ id, dir, wasm, world = DEFAULT_WORLD }, { force = false, log = console.log, toolchain = 'componentize' } = {}) {
+export async function buildComponent(
+  { id, dir, wasm, world = DEFAULT_WORLD },
+  { force = false, log = console.log, toolchain = 'componentize' } = {},
+) {
   const chain = TOOLCHAINS[toolchain];
   if (!chain) throw new Error(`unknown toolchain '${toolchain}'; use ${Object.keys(TOOLCHAINS).join(' or ')}`);
   const outDir = dirname(wasm);
@@ -207,7 +236,8 @@ export async function buildComponent({ id, dir, wasm, world = DEFAULT_WORLD }, {
 export async function buildAll({ names = [], force = false, quiet = false, toolchain = 'componentize' } = {}) {
   const all = await manifestComponents();
   const unknown = names.filter((n) => !all.some((c) => c.id === n));
-  if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}; spin.toml has ${all.map((c) => c.id).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown component(s): ${unknown.join(', ')}; spin.toml has ${all.map((c) => c.id).join(', ')}`);
   const selected = names.length > 0 ? all.filter((c) => names.includes(c.id)) : all;
   const log = quiet ? () => {} : (line) => console.log(`[build] ${line}`);
   const queue = [...selected];
@@ -218,7 +248,9 @@ export async function buildAll({ names = [], force = false, quiet = false, toolc
   const started = performance.now();
   await Promise.all([worker(), worker()]);
   const built = results.filter((r) => r === 'built').length;
-  console.log(`[build] ${built} built, ${results.length - built} up to date (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `[build] ${built} built, ${results.length - built} up to date (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -226,7 +258,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { force: { type: 'boolean' }, quiet: { type: 'boolean' }, toolchain: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        force: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        toolchain: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     console.error(`error: ${error.message}\n\n${USAGE}`);

@@ -83,11 +83,13 @@ export function deriveTables() {
   for (const a of nonStarters) {
     const x = String.fromCodePoint(a);
     const rankA = ranks.get(a) ?? 0;
-    if (('a' + x).normalize('NFD') !== 'a' + x || (x + 'a').normalize('NFD') !== x + 'a') throw new Error(`U+${a.toString(16)} reorders against a starter`);
+    if (('a' + x).normalize('NFD') !== 'a' + x || (x + 'a').normalize('NFD') !== x + 'a')
+      throw new Error(`U+${a.toString(16)} reorders against a starter`);
     for (const b of nonStarters) {
       const y = String.fromCodePoint(b);
       const expected = rankA > (ranks.get(b) ?? 0) ? y + x : x + y;
-      if ((x + y).normalize('NFD') !== expected) throw new Error(`ranks of U+${a.toString(16)} and U+${b.toString(16)} disagree with NFD`);
+      if ((x + y).normalize('NFD') !== expected)
+        throw new Error(`ranks of U+${a.toString(16)} and U+${b.toString(16)} disagree with NFD`);
     }
   }
 
@@ -101,7 +103,11 @@ export function deriveTables() {
     const firstString = String.fromCodePoint(...d.slice(0, -1)).normalize('NFC');
     const first = codePointsOf(firstString);
     const second = d[d.length - 1];
-    if (p.normalize('NFC') === p && first.length === 1 && (firstString + String.fromCodePoint(second)).normalize('NFC') === p) {
+    if (
+      p.normalize('NFC') === p &&
+      first.length === 1 &&
+      (firstString + String.fromCodePoint(second)).normalize('NFC') === p
+    ) {
       if (ranks.has(first[0])) throw new Error(`composite U+${cp.toString(16)} starts with a non-starter`);
       pairs.set(cp, [first[0], second]);
     } else {
@@ -112,11 +118,13 @@ export function deriveTables() {
   // decomposition is d without its last code point. Check that rule gives exactly the derived pairs.
   const excludedSet = new Set(excluded);
   const byDecomposition = new Map();
-  for (const [cp, d] of decompositions) if (d.length >= 2 && !excludedSet.has(cp)) byDecomposition.set(String.fromCodePoint(...d), cp);
+  for (const [cp, d] of decompositions)
+    if (d.length >= 2 && !excludedSet.has(cp)) byDecomposition.set(String.fromCodePoint(...d), cp);
   for (const [cp, [first, second]] of pairs) {
     const d = decompositions.get(cp) ?? [];
     const rebuilt = d.length === 2 ? d[0] : byDecomposition.get(String.fromCodePoint(...d.slice(0, -1)));
-    if (rebuilt !== first || d[d.length - 1] !== second) throw new Error(`pair of U+${cp.toString(16)} cannot be rebuilt from its decomposition`);
+    if (rebuilt !== first || d[d.length - 1] !== second)
+      throw new Error(`pair of U+${cp.toString(16)} cannot be rebuilt from its decomposition`);
   }
   // nfc.ts returns strings of code units below U+0300 unchanged: those must be NFC starters that compose
   // with nothing below U+0300.
@@ -124,7 +132,8 @@ export function deriveTables() {
     if (cp >= 0x300) break;
     if (ranks.has(cp) || s.normalize('NFC') !== s) throw new Error(`U+${cp.toString(16)} is not an NFC starter`);
   }
-  for (const [cp, [, second]] of pairs) if (second < 0x300) throw new Error(`U+${cp.toString(16)} composes from a pair ending below U+0300`);
+  for (const [cp, [, second]] of pairs)
+    if (second < 0x300) throw new Error(`U+${cp.toString(16)} composes from a pair ending below U+0300`);
   return { decompositions, ranks, excluded, pairs };
 }
 
@@ -147,7 +156,7 @@ export function render({ decompositions, ranks, excluded }) {
   let rankText = '';
   let end = 0;
   const nonStarters = [...ranks.keys()].sort((a, b) => a - b);
-  for (let i = 0; i < nonStarters.length; ) {
+  for (let i = 0; i < nonStarters.length;) {
     const start = nonStarters[i];
     const rank = ranks.get(start);
     let j = i + 1;
@@ -201,11 +210,15 @@ function main() {
   }
   if (flags.check) {
     if (current === text) return 0;
-    console.error(`${OUTPUT} is out of date for Unicode ${process.versions.unicode}: run node scripts/gen-nfc-data.mjs`);
+    console.error(
+      `${OUTPUT} is out of date for Unicode ${process.versions.unicode}: run node scripts/gen-nfc-data.mjs`,
+    );
     return 1;
   }
   if (current !== text) writeFileSync(OUTPUT, text);
-  console.log(`${current === text ? 'unchanged' : 'wrote'} ${OUTPUT} (${text.length} bytes, Unicode ${process.versions.unicode})`);
+  console.log(
+    `${current === text ? 'unchanged' : 'wrote'} ${OUTPUT} (${text.length} bytes, Unicode ${process.versions.unicode})`,
+  );
   return 0;
 }
 

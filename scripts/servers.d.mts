@@ -22,11 +22,22 @@ export declare function spawnGroup(
 export declare function killGroup(pgid: number, signal?: NodeJS.Signals | 0): boolean;
 export declare function livePidsInGroups(pgids: number[]): number[];
 export declare function waitForGroupsGone(pgids: number[], timeoutMs: number): Promise<number[]>;
-export declare function startGuardian(): { pid: number; add(pgid: number): void; remove(pgid: number): void; removeDir(path: string): void; close(): void };
+export declare function startGuardian(): {
+  pid: number;
+  add(pgid: number): void;
+  remove(pgid: number): void;
+  removeDir(path: string): void;
+  close(): void;
+};
 
 export declare function redisArgs(port: number, dir: string): string[];
 export declare function redisCommand(host: string, port: number, command?: string, timeoutMs?: number): Promise<string>;
-export declare function waitForRedis(host: string, port: number, timeoutMs: number, exited?: () => boolean): Promise<void>;
+export declare function waitForRedis(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  exited?: () => boolean,
+): Promise<void>;
 export declare function waitForHttp(url: string, timeoutMs: number, exited?: () => boolean): Promise<void>;
 
 export declare function haproxyConfig(options: {

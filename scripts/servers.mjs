@@ -42,11 +42,18 @@ export function findProgram(name, path = process.env.PATH ?? '') {
  */
 export function missingPrograms(names, path = process.env.PATH ?? '') {
   const missing = names.filter((name) => findProgram(name, path) === undefined);
-  if (missing.length === 0) return { found: Object.fromEntries(names.map((name) => [name, findProgram(name, path)])), missing, problem: undefined };
+  if (missing.length === 0)
+    return {
+      found: Object.fromEntries(names.map((name) => [name, findProgram(name, path)])),
+      missing,
+      problem: undefined,
+    };
   const install = `apt-get install ${missing.map((name) => PACKAGES[name] ?? name).join(' ')}`;
   const hints = missing.flatMap((name) => {
     const elsewhere = SBIN_DIRS.map((dir) => join(dir, name)).find(isExecutable);
-    return elsewhere === undefined ? [] : [`${elsewhere} exists but ${elsewhere.slice(0, -name.length - 1)} is not on PATH: add it to PATH instead`];
+    return elsewhere === undefined
+      ? []
+      : [`${elsewhere} exists but ${elsewhere.slice(0, -name.length - 1)} is not on PATH: add it to PATH instead`];
   });
   const problem = `${missing.join(' and ')} not found on PATH. Install with: ${install}${hints.length > 0 ? ` (${hints.join('; ')})` : ''}`;
   return { found: {}, missing, problem, install };
@@ -187,7 +194,26 @@ export function startGuardian() {
 
 /** redis-server's arguments: loopback only, no persistence, its files in `dir`, logging to stdout. */
 export function redisArgs(port, dir) {
-  return ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', '', '--loglevel', 'notice'];
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'yes',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+    '--loglevel',
+    'notice',
+  ];
 }
 
 /** Sends one inline command to a Redis and resolves with its first reply line (e.g. "+PONG"). */
@@ -195,7 +221,10 @@ export function redisCommand(host, port, command = 'PING', timeoutMs = 1000) {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     let reply = '';
-    const timer = setTimeout(() => socket.destroy(new Error(`no reply from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no reply from ${host}:${port} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${command}\r\n`));
     socket.on('data', (data) => {
@@ -225,7 +254,8 @@ export async function waitForRedis(host, port, timeoutMs, exited = () => false) 
       // not listening yet
     }
     if (exited()) throw new Error(`redis-server on ${host}:${port} exited before it answered PING`);
-    if (Date.now() >= deadline) throw new Error(`redis-server on ${host}:${port} did not answer PING within ${timeoutMs} ms`);
+    if (Date.now() >= deadline)
+      throw new Error(`redis-server on ${host}:${port} did not answer PING within ${timeoutMs} ms`);
     await sleep(50);
   }
 }
@@ -241,7 +271,8 @@ export async function waitForHttp(url, timeoutMs, exited = () => false) {
       if (response.status === 200) return;
       last = `status ${response.status}`;
     } catch (error) {
-      last = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      last =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
     }
     if (exited()) throw new Error(`the process serving ${url} exited before it answered 200 (last: ${last})`);
     if (Date.now() >= deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);

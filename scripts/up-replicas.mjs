@@ -75,13 +75,36 @@ launcher itself die (even by SIGKILL), a guardian process that holds a pipe from
 Exit codes: 0 after SIGINT/SIGTERM, 1 on a start-up error, when Redis or HAProxy dies or no replica is
 left, 2 on a bad flag.`;
 
-const VALUE_FLAGS = new Set(['-f', '--from', '--sqlite', '--variable', '--key-value', '--request-timeout', '--redis-timeout', '--max-instance-memory', '--memory-budget', '--fault', '--warm-up', '--warm-up-rounds']);
+const VALUE_FLAGS = new Set([
+  '-f',
+  '--from',
+  '--sqlite',
+  '--variable',
+  '--key-value',
+  '--request-timeout',
+  '--redis-timeout',
+  '--max-instance-memory',
+  '--memory-budget',
+  '--fault',
+  '--warm-up',
+  '--warm-up-rounds',
+]);
 
 class UsageError extends Error {}
 
 /** Splits argv into the launcher's own settings and the flags every replica gets. */
 function parseArgs(argv) {
-  const own = { replicas: 2, redisUrl: undefined, restart: true, listen: '127.0.0.1:3000', runtimeConfigFile: undefined, stateDir: undefined, help: false, from: undefined, requestTimeoutMs: 30_000 };
+  const own = {
+    replicas: 2,
+    redisUrl: undefined,
+    restart: true,
+    listen: '127.0.0.1:3000',
+    runtimeConfigFile: undefined,
+    stateDir: undefined,
+    help: false,
+    from: undefined,
+    requestTimeoutMs: 30_000,
+  };
   const passed = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -103,7 +126,8 @@ function parseArgs(argv) {
         break;
       case '--replicas': {
         const value = takeValue();
-        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 16) throw new UsageError(`--replicas ${value}: expected a whole number from 1 to 16`);
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 16)
+          throw new UsageError(`--replicas ${value}: expected a whole number from 1 to 16`);
         own.replicas = Number(value);
         break;
       }
@@ -115,7 +139,8 @@ function parseArgs(argv) {
         } catch {
           throw new UsageError(`--redis-url ${value}: expected redis://host:port`);
         }
-        if (url.protocol !== 'redis:' || url.hostname === '') throw new UsageError(`--redis-url ${value}: expected redis://host:port`);
+        if (url.protocol !== 'redis:' || url.hostname === '')
+          throw new UsageError(`--redis-url ${value}: expected redis://host:port`);
         own.redisUrl = value;
         break;
       }
@@ -169,21 +194,27 @@ function runtimeConfig(userFile, redisUrl) {
     try {
       config = parseToml(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new Error(`--runtime-config-file ${userFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      throw new Error(
+        `--runtime-config-file ${userFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
     }
     for (const section of ['sqlite_database', 'key_value_store']) {
       const tables = config[section];
       if (typeof tables !== 'object' || tables === null) continue;
       for (const table of Object.values(tables)) {
-        if (typeof table === 'object' && table !== null && typeof table.path === 'string' && !isAbsolute(table.path)) table.path = resolve(dirname(file), table.path);
+        if (typeof table === 'object' && table !== null && typeof table.path === 'string' && !isAbsolute(table.path))
+          table.path = resolve(dirname(file), table.path);
       }
     }
     const stores = config.key_value_store;
     if (typeof stores === 'object' && stores !== null && 'default' in stores) {
-      throw new Error(`--runtime-config-file ${userFile}: defines [key_value_store.default], which up:replicas sets to Redis for every replica (use --redis-url to choose the Redis, or npm run up for another store)`);
+      throw new Error(
+        `--runtime-config-file ${userFile}: defines [key_value_store.default], which up:replicas sets to Redis for every replica (use --redis-url to choose the Redis, or npm run up for another store)`,
+      );
     }
   }
-  const stores = typeof config.key_value_store === 'object' && config.key_value_store !== null ? config.key_value_store : {};
+  const stores =
+    typeof config.key_value_store === 'object' && config.key_value_store !== null ? config.key_value_store : {};
   return stringifyToml({ ...config, key_value_store: { ...stores, default: { type: 'redis', url: redisUrl } } });
 }
 
@@ -191,7 +222,13 @@ function runtimeConfig(userFile, redisUrl) {
 function checkListen(listen) {
   return new Promise((resolveCheck, reject) => {
     const server = createServer();
-    server.once('error', (error) => reject(new Error(`--listen ${listen.host}:${listen.port}: ${error.code === 'EADDRINUSE' ? 'address already in use' : error.message}`)));
+    server.once('error', (error) =>
+      reject(
+        new Error(
+          `--listen ${listen.host}:${listen.port}: ${error.code === 'EADDRINUSE' ? 'address already in use' : error.message}`,
+        ),
+      ),
+    );
     server.listen(listen.port, listen.host, () => server.close(() => resolveCheck()));
   });
 }
@@ -298,12 +335,24 @@ async function run(own, passed, listen, programs) {
       const timer = setTimeout(() => entries.forEach((entry) => killGroup(entry.pid, 'SIGKILL')), STOP_TIMEOUT_MS);
       await Promise.all(entries.map((entry) => entry.exited));
       clearTimeout(timer);
-      await waitForGroupsGone(entries.map((entry) => entry.pid), STOP_TIMEOUT_MS);
+      await waitForGroupsGone(
+        entries.map((entry) => entry.pid),
+        STOP_TIMEOUT_MS,
+      );
     };
     const all = [...children.values()];
-    await stopGroup(all.filter((entry) => entry.source === 'haproxy'), 'SIGTERM');
-    await stopGroup(all.filter((entry) => entry.source.startsWith('replica-')), 'SIGTERM');
-    await stopGroup(all.filter((entry) => entry.source === 'redis'), 'SIGTERM');
+    await stopGroup(
+      all.filter((entry) => entry.source === 'haproxy'),
+      'SIGTERM',
+    );
+    await stopGroup(
+      all.filter((entry) => entry.source.startsWith('replica-')),
+      'SIGTERM',
+    );
+    await stopGroup(
+      all.filter((entry) => entry.source === 'redis'),
+      'SIGTERM',
+    );
   };
 
   const shutdown = async (code, why) => {
@@ -332,7 +381,8 @@ async function run(own, passed, listen, programs) {
   });
 
   let ready = false;
-  const fatal = (error) => void shutdown(1, `error: ${error instanceof Error ? error.message : String(error)}; stopping everything`);
+  const fatal = (error) =>
+    void shutdown(1, `error: ${error instanceof Error ? error.message : String(error)}; stopping everything`);
 
   try {
     // Redis.
@@ -352,7 +402,9 @@ async function run(own, passed, listen, programs) {
       try {
         await redisCommand(url.hostname, Number(url.port || 6379), 'PING', 2000);
       } catch (error) {
-        say(`warning: ${redisUrl} did not answer: ${error instanceof Error ? error.message : String(error)} (the replicas will try anyway)`);
+        say(
+          `warning: ${redisUrl} did not answer: ${error instanceof Error ? error.message : String(error)} (the replicas will try anyway)`,
+        );
       }
       say(`using the Redis at ${redisUrl}`);
     }
@@ -365,16 +417,27 @@ async function run(own, passed, listen, programs) {
     say(`state directory (shared): ${stateDir}; runtime config: ${configFile}`);
     if (listen.port === 0) listen = { ...listen, port: await freePort(listen.host) };
     const replicas = [];
-    for (let n = 1; n <= own.replicas; n++) replicas.push({ name: `replica-${n}`, port: await freePort(), entry: undefined });
+    for (let n = 1; n <= own.replicas; n++)
+      replicas.push({ name: `replica-${n}`, port: await freePort(), entry: undefined });
 
     const startReplica = (replica) => {
-      const args = [CLI, ...passed, '--listen', `127.0.0.1:${replica.port}`, '--runtime-config-file', configFile, '--state-dir', stateDir];
+      const args = [
+        CLI,
+        ...passed,
+        '--listen',
+        `127.0.0.1:${replica.port}`,
+        '--runtime-config-file',
+        configFile,
+        '--state-dir',
+        stateDir,
+      ];
       replica.entry = start(replica.name, process.execPath, args, (code, signal) => {
         if (stopping) return;
         if (!ready) return fatal(`${replica.name} exited with code ${code} (signal ${signal}) before it served`);
         if (!own.restart) {
           say(`${replica.name} exited with code ${code} (signal ${signal}); not restarting (--no-restart)`);
-          if (!replicas.some((r) => r.entry !== undefined && !r.entry.done)) void shutdown(1, 'no replica left: stopping');
+          if (!replicas.some((r) => r.entry !== undefined && !r.entry.done))
+            void shutdown(1, 'no replica left: stopping');
           return;
         }
         say(`${replica.name} exited with code ${code} (signal ${signal}); restarting in 1 s`);
@@ -382,7 +445,11 @@ async function run(own, passed, listen, programs) {
           if (stopping) return;
           startReplica(replica);
           const entry = replica.entry;
-          waitForHttp(`http://127.0.0.1:${replica.port}${HEALTH_PATH}`, REPLICA_START_TIMEOUT_MS, () => entry.done).then(
+          waitForHttp(
+            `http://127.0.0.1:${replica.port}${HEALTH_PATH}`,
+            REPLICA_START_TIMEOUT_MS,
+            () => entry.done,
+          ).then(
             () => say(`${replica.name} (pid ${entry.pid}) answers again on 127.0.0.1:${replica.port}`),
             () => {},
           );
@@ -392,7 +459,11 @@ async function run(own, passed, listen, programs) {
     };
     const healthy = (replica) => {
       const entry = replica.entry;
-      return waitForHttp(`http://127.0.0.1:${replica.port}${HEALTH_PATH}`, REPLICA_START_TIMEOUT_MS, () => entry.done || stopping);
+      return waitForHttp(
+        `http://127.0.0.1:${replica.port}${HEALTH_PATH}`,
+        REPLICA_START_TIMEOUT_MS,
+        () => entry.done || stopping,
+      );
     };
     // The first replica runs the --sqlite statements alone, then the others start together.
     const [first, ...rest] = replicas;
@@ -405,7 +476,14 @@ async function run(own, passed, listen, programs) {
 
     // HAProxy in front.
     const haproxyFile = join(temp, 'haproxy.cfg');
-    writeFileSync(haproxyFile, haproxyConfig({ listen, servers: replicas.map((r) => ({ name: r.name, host: '127.0.0.1', port: r.port })), serverTimeoutMs: own.requestTimeoutMs + 5000 }));
+    writeFileSync(
+      haproxyFile,
+      haproxyConfig({
+        listen,
+        servers: replicas.map((r) => ({ name: r.name, host: '127.0.0.1', port: r.port })),
+        serverTimeoutMs: own.requestTimeoutMs + 5000,
+      }),
+    );
     const haproxy = start('haproxy', programs.haproxy, ['-db', '-f', haproxyFile], (code, signal) => {
       if (!stopping) fatal(`haproxy exited with code ${code} (signal ${signal})`);
     });
@@ -415,7 +493,9 @@ async function run(own, passed, listen, programs) {
     await waitForHttp(`${base}${HEALTH_PATH}`, 10_000, () => haproxy.done || stopping);
     if (stopping) return await finished;
     ready = true;
-    say(`ready: ${base} (HAProxy, round robin over ${replicas.map((r) => `${r.name} 127.0.0.1:${r.port}`).join(', ')}; key-value store on ${redisUrl})`);
+    say(
+      `ready: ${base} (HAProxy, round robin over ${replicas.map((r) => `${r.name} 127.0.0.1:${r.port}`).join(', ')}; key-value store on ${redisUrl})`,
+    );
   } catch (error) {
     if (!stopping) fatal(error);
   }

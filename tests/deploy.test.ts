@@ -12,7 +12,8 @@ const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.ur
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const asObject = (value: unknown, what: string): JsonObject => {
   if (!isObject(value)) throw new Error(`${what} is not an object`);
   return value;
@@ -30,7 +31,9 @@ const crdGroup = crdSpec.group;
 const crdKind = asObject(crdSpec.names, 'CRD names').kind;
 
 const openApiSchemaFor = (version: string): JsonObject => {
-  const match = asArray(crdSpec.versions, 'CRD versions').map((v) => asObject(v, 'CRD version')).find((v) => v.name === version);
+  const match = asArray(crdSpec.versions, 'CRD versions')
+    .map((v) => asObject(v, 'CRD version'))
+    .find((v) => v.name === version);
   if (!match) throw new Error(`the CRD has no version ${version}`);
   return asObject(asObject(match.schema, 'version schema').openAPIV3Schema, 'openAPIV3Schema');
 };
@@ -43,7 +46,11 @@ const closeObjects = (node: Json): Json => {
   if (Array.isArray(node)) return node.map(closeObjects);
   if (!isObject(node)) return node;
   const copy: JsonObject = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, closeObjects(v)]));
-  if (isObject(node.properties) && node.additionalProperties === undefined && node['x-kubernetes-preserve-unknown-fields'] !== true) {
+  if (
+    isObject(node.properties) &&
+    node.additionalProperties === undefined &&
+    node['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
     copy.additionalProperties = false;
   }
   return copy;
@@ -53,12 +60,24 @@ const validatorFor = (version: string): ValidateFunction => {
   const ajv = new Ajv({ allErrors: true, strict: false });
   // Kubernetes' OpenAPI formats and extensions. The extensions only annotate (int-or-string fields also carry an
   // anyOf of integer and string, which Ajv checks); the integer formats are ranges.
-  for (const keyword of ['x-kubernetes-int-or-string', 'x-kubernetes-map-type', 'x-kubernetes-list-type', 'x-kubernetes-preserve-unknown-fields']) {
+  for (const keyword of [
+    'x-kubernetes-int-or-string',
+    'x-kubernetes-map-type',
+    'x-kubernetes-list-type',
+    'x-kubernetes-preserve-unknown-fields',
+  ]) {
     ajv.addKeyword({ keyword });
   }
-  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat('int32', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+  });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)) });
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s: string) =>
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)),
+  });
   return ajv.compile(asObject(closeObjects(openApiSchemaFor(version)), 'closed schema'));
 };
 
@@ -71,15 +90,32 @@ const clone = (): JsonObject => asObject(parseYaml(spinAppText), 'deploy/spinapp
 
 // --- spin.toml and the runtime config ---------------------------------------------------------------------------
 
-interface SpinVariable { default?: string; required?: boolean; secret?: boolean }
-interface SpinComponent { sqlite_databases?: string[]; key_value_stores?: string[] }
-interface SpinManifest { variables?: Record<string, SpinVariable>; component: Record<string, SpinComponent> }
+interface SpinVariable {
+  default?: string;
+  required?: boolean;
+  secret?: boolean;
+}
+interface SpinComponent {
+  sqlite_databases?: string[];
+  key_value_stores?: string[];
+}
+interface SpinManifest {
+  variables?: Record<string, SpinVariable>;
+  component: Record<string, SpinComponent>;
+}
 const spinToml = parseToml(read('spin.toml')) as unknown as SpinManifest;
 const declaredVariables = spinToml.variables ?? {};
 const components = Object.values(spinToml.component);
 
-interface Store { type?: unknown; url?: unknown; token?: unknown }
-interface RuntimeConfig { sqlite_database?: Record<string, Store>; key_value_store?: Record<string, Store> }
+interface Store {
+  type?: unknown;
+  url?: unknown;
+  token?: unknown;
+}
+interface RuntimeConfig {
+  sqlite_database?: Record<string, Store>;
+  key_value_store?: Record<string, Store>;
+}
 const runtimeConfig = parseToml(read('deploy/runtime-config.toml')) as RuntimeConfig;
 
 const readme = read('deploy/README.md');
@@ -104,17 +140,22 @@ describe('deploy/spinapp.yaml', () => {
     const noExecutor = clone();
     delete asObject(noExecutor.spec, 'spec').executor;
     expect(validate(noExecutor)).toBe(false);
-    expect(validate.errors).toContainEqual(expect.objectContaining({ keyword: 'required', params: { missingProperty: 'executor' } }));
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({ keyword: 'required', params: { missingProperty: 'executor' } }),
+    );
 
     const misspelt = clone();
     const misspeltSpec = asObject(misspelt.spec, 'spec');
     misspeltSpec.check = misspeltSpec.checks ?? null;
     delete misspeltSpec.checks;
     expect(validate(misspelt)).toBe(false);
-    expect(validate.errors).toContainEqual(expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'check' } }));
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'check' } }),
+    );
 
     const badQuantity = clone();
-    asObject(asObject(asObject(badQuantity.spec, 'spec').resources, 'resources').limits, 'limits').memory = '512 megabytes';
+    asObject(asObject(asObject(badQuantity.spec, 'spec').resources, 'resources').limits, 'limits').memory =
+      '512 megabytes';
     expect(validate(badQuantity)).toBe(false);
   });
 
@@ -130,10 +171,12 @@ describe('deploy/spinapp.yaml', () => {
     expect(Number(spec.replicas)).toBeGreaterThan(0);
   });
 
-  it('probes liveness and readiness at Spin\'s health endpoint', () => {
+  it("probes liveness and readiness at Spin's health endpoint", () => {
     const checks = asObject(spec.checks, 'checks');
     for (const probe of ['liveness', 'readiness']) {
-      expect(asObject(asObject(checks[probe], probe).httpGet, `${probe}.httpGet`).path).toBe('/.well-known/spin/health');
+      expect(asObject(asObject(checks[probe], probe).httpGet, `${probe}.httpGet`).path).toBe(
+        '/.well-known/spin/health',
+      );
     }
   });
 
@@ -151,7 +194,9 @@ describe('deploy/spinapp.yaml', () => {
     for (const name of names) expect(Object.keys(declaredVariables)).toContain(name);
     expect(names).toEqual(expect.arrayContaining(['top_n', 'downstream_timeout_ms']));
     for (const v of bound) expect(typeof v.value === 'string' || isObject(v.valueFrom)).toBe(true);
-    const required = Object.entries(declaredVariables).filter(([, v]) => v.required === true).map(([name]) => name);
+    const required = Object.entries(declaredVariables)
+      .filter(([, v]) => v.required === true)
+      .map(([name]) => name);
     for (const name of required) expect(names).toContain(name);
   });
 
@@ -160,7 +205,9 @@ describe('deploy/spinapp.yaml', () => {
   });
 
   it('takes the API token from the Secret the README creates, never as a literal value', () => {
-    const token = asArray(spec.variables, 'variables').map((v) => asObject(v, 'variable')).find((v) => v.name === 'api_token');
+    const token = asArray(spec.variables, 'variables')
+      .map((v) => asObject(v, 'variable'))
+      .find((v) => v.name === 'api_token');
     expect(token?.value).toBeUndefined();
     const ref = asObject(asObject(token?.valueFrom, 'valueFrom').secretKeyRef, 'secretKeyRef');
     const command = /kubectl create secret generic (\S+)\s+\\?\s*--from-literal=([^=\s]+)=/.exec(readme);
@@ -210,7 +257,13 @@ describe('the local runtime and this runtime config', () => {
       const file = `${dir.path}/kv-only.toml`;
       writeFileSync(file, section);
       // Redis is not contacted at start, so the placeholder host does not matter here.
-      const spin = await create({ from: 'spin.toml', cwd: repoRoot, stateDir: `${dir.path}/state`, runtimeConfigFile: file, guestOutput: () => {} });
+      const spin = await create({
+        from: 'spin.toml',
+        cwd: repoRoot,
+        stateDir: `${dir.path}/state`,
+        runtimeConfigFile: file,
+        guestOutput: () => {},
+      });
       await spin.dispose();
     } finally {
       dir.remove();
@@ -222,8 +275,16 @@ describe('the local runtime and this runtime config', () => {
     const dir = tempDir();
     try {
       await expect(
-        create({ from: 'spin.toml', cwd: repoRoot, stateDir: dir.path, runtimeConfigFile: `${repoRoot}deploy/runtime-config.toml`, guestOutput: () => {} }),
-      ).rejects.toThrow(/sqlite_database\.default\.type: 'libsql' is not supported by this runtime: no libSQL server installs from the package registries it is tested with\. The stand-in for a shared database is several runtime processes on one local SQLite file/);
+        create({
+          from: 'spin.toml',
+          cwd: repoRoot,
+          stateDir: dir.path,
+          runtimeConfigFile: `${repoRoot}deploy/runtime-config.toml`,
+          guestOutput: () => {},
+        }),
+      ).rejects.toThrow(
+        /sqlite_database\.default\.type: 'libsql' is not supported by this runtime: no libSQL server installs from the package registries it is tested with\. The stand-in for a shared database is several runtime processes on one local SQLite file/,
+      );
     } finally {
       dir.remove();
     }

@@ -6,7 +6,9 @@ import { SETTINGS } from '../aggregates-service/src/config';
 import { APP_VERSION } from '../common/src/app-info';
 
 const manifestText = readFileSync(new URL('../spin.toml', import.meta.url), 'utf8');
-const schema = JSON.parse(readFileSync(new URL('../schemas/spin-manifest-v2.schema.json', import.meta.url), 'utf8')) as object;
+const schema = JSON.parse(
+  readFileSync(new URL('../schemas/spin-manifest-v2.schema.json', import.meta.url), 'utf8'),
+) as object;
 
 interface Component {
   source: string;
@@ -108,9 +110,11 @@ describe('spin.toml', () => {
   });
 
   it('maps every application variable into the components that read it, and no component reads an undeclared one', () => {
-    const variables = (manifest as unknown as { variables: Record<string, { default?: string; secret?: boolean }> }).variables;
+    const variables = (manifest as unknown as { variables: Record<string, { default?: string; secret?: boolean }> })
+      .variables;
     const declared = Object.keys(variables).sort();
-    const mappedInto = (id: string) => (component(id) as Component & { variables?: Record<string, string> }).variables ?? {};
+    const mappedInto = (id: string) =>
+      (component(id) as Component & { variables?: Record<string, string> }).variables ?? {};
     // What each component reads: the aggregates component its settings, the data components what their
     // Spin entry passes to getSpinVariable.
     const read: Record<string, string[]> = {
@@ -146,7 +150,10 @@ describe('spin.toml', () => {
     const variables = (manifest as unknown as { variables: Record<string, { default?: string }> }).variables;
     for (const setting of Object.values(SETTINGS)) {
       const declared = variables[setting.variable]?.default;
-      expect({ variable: setting.variable, declared }).toEqual({ variable: setting.variable, declared: String(setting.fallback) });
+      expect({ variable: setting.variable, declared }).toEqual({
+        variable: setting.variable,
+        declared: String(setting.fallback),
+      });
     }
   });
 

@@ -16,7 +16,7 @@ const database = (options?: { migrate: boolean }) => {
 };
 afterEach(() => opened.splice(0).forEach((db) => db.close()));
 
-const schema = (db: TestDatabase) => db.database.query("SELECT type, name, sql FROM sqlite_master ORDER BY name");
+const schema = (db: TestDatabase) => db.database.query('SELECT type, name, sql FROM sqlite_master ORDER BY name');
 const dump = (db: TestDatabase) => ({
   customers: db.database.query('SELECT * FROM Customers ORDER BY Id'),
   incidents: db.database.query('SELECT * FROM Incidents ORDER BY Id'),
@@ -84,10 +84,28 @@ describe('migrations.sql', () => {
     const incidents = createIncidentsApp({ openDatabase: () => db.database, ...QUIET });
     const customer = await customers.fetch(new Request('http://x/customers/items/ab-1'));
     const stamp = expect.stringMatching(RFC3339_MILLIS);
-    expect(await customer.json()).toEqual({ id: 'AB-1', name: 'Upstream Co', city: 'Bern', country: 'Switzerland', scoring: 6, version: 1, createdAt: stamp, updatedAt: stamp });
+    expect(await customer.json()).toEqual({
+      id: 'AB-1',
+      name: 'Upstream Co',
+      city: 'Bern',
+      country: 'Switzerland',
+      scoring: 6,
+      version: 1,
+      createdAt: stamp,
+      updatedAt: stamp,
+    });
     const incident = await incidents.fetch(new Request('http://x/incidents/items/in-1'));
     // Its customer is the one customer with its name.
-    expect(await incident.json()).toEqual({ id: 'IN-1', amount: 6189, customerName: 'Upstream Co', category: 'B', customerId: 'AB-1', version: 1, createdAt: stamp, updatedAt: stamp });
+    expect(await incident.json()).toEqual({
+      id: 'IN-1',
+      amount: 6189,
+      customerName: 'Upstream Co',
+      category: 'B',
+      customerId: 'AB-1',
+      version: 1,
+      createdAt: stamp,
+      updatedAt: stamp,
+    });
   });
 
   it('adopts an upstream-schema database holding a row without an id, and answers its NOT NULL columns with a 422', async () => {
@@ -106,7 +124,11 @@ describe('migrations.sql', () => {
     const token = 'migration-token';
     const customers = createCustomersApp({ openDatabase: () => db.database, apiToken: () => token, ...QUIET });
     const response = await customers.fetch(
-      new Request('http://x/customers/items', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"name":"Acme","scoring":7}' }),
+      new Request('http://x/customers/items', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{"name":"Acme","scoring":7}',
+      }),
     );
     expect(response.status).toBe(422);
     const problem = (await response.json()) as { errors: unknown };
@@ -136,10 +158,28 @@ describe('migrations.sql', () => {
     const incidents = createIncidentsApp({ openDatabase: () => recording, ...QUIET });
     // Second pages too (`after`), which read by keyset.
     const after = (cursor: string[]) => encodeURIComponent(JSON.stringify(cursor));
-    for (const path of ['/customers/items', `/customers/items?limit=2&after=${after(['M', 'x'])}`, '/customers/items/x', '/customers/count', '/customers/top/5', '/customers/events?after=3', '/customers/events/last']) {
+    for (const path of [
+      '/customers/items',
+      `/customers/items?limit=2&after=${after(['M', 'x'])}`,
+      '/customers/items/x',
+      '/customers/count',
+      '/customers/top/5',
+      '/customers/events?after=3',
+      '/customers/events/last',
+    ]) {
       await read(customers, path);
     }
-    for (const path of ['/incidents/items', `/incidents/items?after=${after(['M'])}`, '/incidents/items/x', '/incidents/grouped-by-customer', `/incidents/grouped-by-customer?after=${after(['M', 'x'])}`, '/incidents/top/by-count/5', '/incidents/top/by-volume/5', '/incidents/events?after=3', '/incidents/events/last']) {
+    for (const path of [
+      '/incidents/items',
+      `/incidents/items?after=${after(['M'])}`,
+      '/incidents/items/x',
+      '/incidents/grouped-by-customer',
+      `/incidents/grouped-by-customer?after=${after(['M', 'x'])}`,
+      '/incidents/top/by-count/5',
+      '/incidents/top/by-volume/5',
+      '/incidents/events?after=3',
+      '/incidents/events/last',
+    ]) {
       await read(incidents, path);
     }
     // The filters' plans are checked in tests/unit/writes.test.ts.
@@ -152,7 +192,8 @@ describe('migrations.sql', () => {
 });
 
 /** migrations.sql as it was before the write side (see the fixture's first line). */
-const migrationsBeforeAggregatesSql = () => readFileSync(new URL('./fixtures/migrations-before-aggregates.sql', import.meta.url), 'utf8');
+const migrationsBeforeAggregatesSql = () =>
+  readFileSync(new URL('./fixtures/migrations-before-aggregates.sql', import.meta.url), 'utf8');
 
 /** Every table's rows, sqlite_sequence included: the whole state of a database. */
 const dumpAll = (db: TestDatabase) =>
@@ -168,7 +209,9 @@ describe('upgrading a database made before the write side', () => {
   const previousVersion = () => {
     const db = database({ migrate: false });
     db.exec(migrationsBeforeAggregatesSql());
-    expect(db.database.query("SELECT name FROM sqlite_master WHERE name LIKE '%Meta' OR name LIKE '%Events'")).toEqual([]);
+    expect(db.database.query("SELECT name FROM sqlite_master WHERE name LIKE '%Meta' OR name LIKE '%Events'")).toEqual(
+      [],
+    );
     db.exec(`
       INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('up-c-1', 'Upgrade Solo', NULL, NULL, 3);
       INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('up-c-2', 'Upgrade Twin', 'Oslo', 'Norway', 4);
@@ -191,13 +234,16 @@ describe('upgrading a database made before the write side', () => {
     const upgraded = dumpAll(db);
     db.exec(migrationsSql());
     expect(dumpAll(db)).toEqual(upgraded);
-    expect({ ...dump(db), totals: db.database.query('SELECT * FROM IncidentTotals ORDER BY CustomerName') }).toEqual(before);
+    expect({ ...dump(db), totals: db.database.query('SELECT * FROM IncidentTotals ORDER BY CustomerName') }).toEqual(
+      before,
+    );
 
     const customers = before.customers;
     const incidents = before.incidents;
     expect(customers.length).toBe(43);
     expect(incidents.length).toBe(104);
-    const meta = (table: string) => new Map(db.database.query(`SELECT * FROM ${table}`).map((row) => [String(row.Id), row]));
+    const meta = (table: string) =>
+      new Map(db.database.query(`SELECT * FROM ${table}`).map((row) => [String(row.Id), row]));
     const customerMeta = meta('CustomerMeta');
     const incidentMeta = meta('IncidentMeta');
     expect([...customerMeta.keys()].sort()).toEqual(customers.map((c) => String(c.Id)).sort());
@@ -212,16 +258,34 @@ describe('upgrading a database made before the write side', () => {
       const named = customers.filter((c) => c.Name === name);
       return named.length === 1 ? String(named[0]?.Id) : null;
     };
-    for (const incident of incidents) expect({ id: incident.Id, customerId: incidentMeta.get(String(incident.Id))?.CustomerId }).toEqual({ id: incident.Id, customerId: linkOf(incident.CustomerName) });
-    expect(['up-i-1', 'up-i-2', 'up-i-3', 'up-i-4', 'up-i-5'].map((id) => incidentMeta.get(id)?.CustomerId)).toEqual(['up-c-1', 'up-c-1', null, null, 'E194669B-D11A-C3FF-FCFD-4C41B1B927C4']);
-    expect(incidents.filter((i) => i.CustomerName === 'Wrenfield Partners').map((i) => incidentMeta.get(String(i.Id))?.CustomerId)).toEqual([null, null, null]);
+    for (const incident of incidents)
+      expect({ id: incident.Id, customerId: incidentMeta.get(String(incident.Id))?.CustomerId }).toEqual({
+        id: incident.Id,
+        customerId: linkOf(incident.CustomerName),
+      });
+    expect(['up-i-1', 'up-i-2', 'up-i-3', 'up-i-4', 'up-i-5'].map((id) => incidentMeta.get(id)?.CustomerId)).toEqual([
+      'up-c-1',
+      'up-c-1',
+      null,
+      null,
+      'E194669B-D11A-C3FF-FCFD-4C41B1B927C4',
+    ]);
+    expect(
+      incidents
+        .filter((i) => i.CustomerName === 'Wrenfield Partners')
+        .map((i) => incidentMeta.get(String(i.Id))?.CustomerId),
+    ).toEqual([null, null, null]);
 
     // One Created event per row, version 1, every field from the row.
     const events = (table: string) =>
-      db.database
-        .query(`SELECT Type, AggregateId, Version, Diff FROM ${table} ORDER BY Seq`)
-        .map((row) => ({ Type: row.Type, AggregateId: row.AggregateId, Version: row.Version, Diff: JSON.parse(String(row.Diff)) as unknown }));
-    const created = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, { old: null, new: value }]));
+      db.database.query(`SELECT Type, AggregateId, Version, Diff FROM ${table} ORDER BY Seq`).map((row) => ({
+        Type: row.Type,
+        AggregateId: row.AggregateId,
+        Version: row.Version,
+        Diff: JSON.parse(String(row.Diff)) as unknown,
+      }));
+    const created = (fields: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, { old: null, new: value }]));
     const customerEvents = events('CustomerEvents');
     expect(customerEvents.length).toBe(customers.length);
     expect(new Set(customerEvents.map((e) => e.AggregateId)).size).toBe(customers.length);
@@ -241,7 +305,12 @@ describe('upgrading a database made before the write side', () => {
         Type: 'IncidentCreated',
         AggregateId: i.Id,
         Version: 1n,
-        Diff: created({ amount: Number(i.Amount), customerName: i.CustomerName, category: i.Category, customerId: linkOf(i.CustomerName) }),
+        Diff: created({
+          amount: Number(i.Amount),
+          customerName: i.CustomerName,
+          category: i.Category,
+          customerId: linkOf(i.CustomerName),
+        }),
       });
     }
     expect(db.database.query("SELECT Name FROM AppMigrations WHERE Name = 'aggregates-v1'")).toHaveLength(1);
@@ -251,17 +320,26 @@ describe('upgrading a database made before the write side', () => {
     const db = previousVersion();
     db.exec(migrationsSql());
     db.exec(migrationsSql());
-    const seqs = () => db.database.query('SELECT (SELECT MAX(Seq) FROM CustomerEvents) AS c, (SELECT MAX(Seq) FROM IncidentEvents) AS i')[0];
+    const seqs = () =>
+      db.database.query(
+        'SELECT (SELECT MAX(Seq) FROM CustomerEvents) AS c, (SELECT MAX(Seq) FROM IncidentEvents) AS i',
+      )[0];
     const before = seqs();
     db.exec(`
       INSERT INTO Customers (Id, Name, Scoring) VALUES ('after-c', 'After Upgrade', 6);
       INSERT INTO Incidents (Id, Amount, CustomerName) VALUES ('after-i', 2.5, 'After Upgrade');
     `);
     expect(seqs()).toEqual({ c: (before?.c as bigint) + 1n, i: (before?.i as bigint) + 1n });
-    expect(db.database.query("SELECT Version, CustomerId FROM IncidentMeta WHERE Id = 'after-i'")).toEqual([{ Version: 1n, CustomerId: 'after-c' }]);
+    expect(db.database.query("SELECT Version, CustomerId FROM IncidentMeta WHERE Id = 'after-i'")).toEqual([
+      { Version: 1n, CustomerId: 'after-c' },
+    ]);
     expect(db.database.query("SELECT Version FROM CustomerMeta WHERE Id = 'after-c'")).toEqual([{ Version: 1n }]);
-    expect(db.database.query("SELECT Type, AggregateId, Version FROM CustomerEvents WHERE AggregateId = 'after-c'")).toEqual([{ Type: 'CustomerCreated', AggregateId: 'after-c', Version: 1n }]);
-    expect(db.database.query("SELECT Type, AggregateId, Version FROM IncidentEvents WHERE AggregateId = 'after-i'")).toEqual([{ Type: 'IncidentCreated', AggregateId: 'after-i', Version: 1n }]);
+    expect(
+      db.database.query("SELECT Type, AggregateId, Version FROM CustomerEvents WHERE AggregateId = 'after-c'"),
+    ).toEqual([{ Type: 'CustomerCreated', AggregateId: 'after-c', Version: 1n }]);
+    expect(
+      db.database.query("SELECT Type, AggregateId, Version FROM IncidentEvents WHERE AggregateId = 'after-i'"),
+    ).toEqual([{ Type: 'IncidentCreated', AggregateId: 'after-i', Version: 1n }]);
   });
 
   it('is served by the in-process apps: item GETs with their version fields, feeds and filters', async () => {
@@ -277,16 +355,43 @@ describe('upgrading a database made before the write side', () => {
     const stamp = expect.stringMatching(RFC3339_MILLIS);
     expect(await get(customers, '/customers/items/up-c-2')).toEqual({
       etag: '"1"',
-      body: { id: 'up-c-2', name: 'Upgrade Twin', city: 'Oslo', country: 'Norway', scoring: 4, version: 1, createdAt: stamp, updatedAt: stamp },
+      body: {
+        id: 'up-c-2',
+        name: 'Upgrade Twin',
+        city: 'Oslo',
+        country: 'Norway',
+        scoring: 4,
+        version: 1,
+        createdAt: stamp,
+        updatedAt: stamp,
+      },
     });
-    expect(await get(customers, '/customers/items/e194669b-d11a-c3ff-fcfd-4c41b1b927c4')).toMatchObject({ etag: '"1"', body: { name: 'Alder Freight', scoring: 1, version: 1 } });
+    expect(await get(customers, '/customers/items/e194669b-d11a-c3ff-fcfd-4c41b1b927c4')).toMatchObject({
+      etag: '"1"',
+      body: { name: 'Alder Freight', scoring: 1, version: 1 },
+    });
     expect(await get(incidents, '/incidents/items/up-i-2')).toEqual({
       etag: '"1"',
-      body: { id: 'up-i-2', amount: 0.5, customerName: 'Upgrade Solo', category: 'B', customerId: 'up-c-1', version: 1, createdAt: stamp, updatedAt: stamp },
+      body: {
+        id: 'up-i-2',
+        amount: 0.5,
+        customerName: 'Upgrade Solo',
+        category: 'B',
+        customerId: 'up-c-1',
+        version: 1,
+        createdAt: stamp,
+        updatedAt: stamp,
+      },
     });
-    expect((await get(incidents, '/incidents/items/up-i-3')).body).toMatchObject({ customerName: 'Upgrade Twin', customerId: null, version: 1 });
+    expect((await get(incidents, '/incidents/items/up-i-3')).body).toMatchObject({
+      customerName: 'Upgrade Twin',
+      customerId: null,
+      version: 1,
+    });
     expect((await get(customers, '/customers/events/last')).body).toEqual({ seq: 43 });
     expect((await get(incidents, '/incidents/events/last')).body).toEqual({ seq: 104 });
-    expect(((await get(incidents, '/incidents/items?customerId=up-c-1')).body as Array<{ id: string }>).map((i) => i.id)).toEqual(['up-i-1', 'up-i-2']);
+    expect(
+      ((await get(incidents, '/incidents/items?customerId=up-c-1')).body as Array<{ id: string }>).map((i) => i.id),
+    ).toEqual(['up-i-1', 'up-i-2']);
   });
 });

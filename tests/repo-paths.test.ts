@@ -102,7 +102,8 @@ function isCheckable(path: string): boolean {
 
 function exists(path: string, file: string): boolean {
   if (OTHER_PROJECTS[file]?.includes(path)) return true;
-  if (path in PACKAGE_FILES) return !existsSync(root + 'node_modules') || existsSync(root + 'node_modules/' + PACKAGE_FILES[path]);
+  if (path in PACKAGE_FILES)
+    return !existsSync(root + 'node_modules') || existsSync(root + 'node_modules/' + PACKAGE_FILES[path]);
   const clean = path.replace(/\/+$/, '');
   const isDir = path.endsWith('/');
   const candidates = [clean];
@@ -173,9 +174,24 @@ const COMMENT_PATH_ONLY = new RegExp(`^${COMMENT_PATH_TOKEN.source}$`);
 const K = ts.SyntaxKind;
 /** Tokens after which a `/` divides; after anything else it starts a regular expression. */
 const ENDS_EXPRESSION = new Set<ts.SyntaxKind>([
-  K.Identifier, K.PrivateIdentifier, K.CloseParenToken, K.CloseBracketToken, K.CloseBraceToken, K.NumericLiteral,
-  K.BigIntLiteral, K.StringLiteral, K.RegularExpressionLiteral, K.NoSubstitutionTemplateLiteral, K.TemplateTail,
-  K.ThisKeyword, K.SuperKeyword, K.NullKeyword, K.TrueKeyword, K.FalseKeyword, K.PlusPlusToken, K.MinusMinusToken,
+  K.Identifier,
+  K.PrivateIdentifier,
+  K.CloseParenToken,
+  K.CloseBracketToken,
+  K.CloseBraceToken,
+  K.NumericLiteral,
+  K.BigIntLiteral,
+  K.StringLiteral,
+  K.RegularExpressionLiteral,
+  K.NoSubstitutionTemplateLiteral,
+  K.TemplateTail,
+  K.ThisKeyword,
+  K.SuperKeyword,
+  K.NullKeyword,
+  K.TrueKeyword,
+  K.FalseKeyword,
+  K.PlusPlusToken,
+  K.MinusMinusToken,
 ]);
 
 /**
@@ -195,7 +211,8 @@ function comments(text: string): { pos: number; text: string }[] {
       continue;
     }
     if (kind === K.WhitespaceTrivia || kind === K.NewLineTrivia || kind === K.ShebangTrivia) continue;
-    if ((kind === K.SlashToken || kind === K.SlashEqualsToken) && !ENDS_EXPRESSION.has(previous)) kind = scanner.reScanSlashToken();
+    if ((kind === K.SlashToken || kind === K.SlashEqualsToken) && !ENDS_EXPRESSION.has(previous))
+      kind = scanner.reScanSlashToken();
     else if (kind === K.TemplateHead) templates.push(depth);
     else if (kind === K.OpenBraceToken) depth++;
     else if (kind === K.CloseBraceToken) {

@@ -46,17 +46,30 @@ function override<T extends string>(url: URL, name: string, allowed: readonly T[
   const raw = queryParam(url, name);
   if (raw === null) return fallback;
   if (!isOneOf(allowed, raw)) {
-    throw new HttpError(400, 'invalid-query', `${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(raw.slice(0, 40))}.`);
+    throw new HttpError(
+      400,
+      'invalid-query',
+      `${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(raw.slice(0, 40))}.`,
+    );
   }
   return raw;
 }
 
-const POLICY_QUERY: ParameterDoc = { description: 'The failure policy for this request (default: the failure_policy variable)', schema: { enum: [...FAILURE_POLICIES] } };
+const POLICY_QUERY: ParameterDoc = {
+  description: 'The failure policy for this request (default: the failure_policy variable)',
+  schema: { enum: [...FAILURE_POLICIES] },
+};
 
 /** What a composed operation may answer when its parts fail, or a setting is unusable (a 500). */
 const COMPOSED_PROBLEMS: readonly ProblemCode[] = ['invalid-query', 'bad-gateway', 'gateway-timeout'];
 
-export function createAggregatesApp({ fetch, getVariable, openStore, clock = systemClock, ...options }: AggregatesAppOptions): App {
+export function createAggregatesApp({
+  fetch,
+  getVariable,
+  openStore,
+  clock = systemClock,
+  ...options
+}: AggregatesAppOptions): App {
   const log = options.log ?? ((line: string) => console.error(line));
 
   /** The settings, the failure policy and the call context of one request. */
@@ -65,7 +78,19 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
     const policy = override(url, 'policy', FAILURE_POLICIES, config.failurePolicy);
     // A caller's own budget (x-budget-ms) can only shorten the deadline.
     const deadline = clock.now() + Math.min(config.deadlineMs, budgetMs ?? Infinity);
-    return { policy, context: { fetch, clock, config, deadline, log, cache: new ResponseCache(openStore, log), headers: traceHeaders(trace), dataVersions: new Map() } };
+    return {
+      policy,
+      context: {
+        fetch,
+        clock,
+        config,
+        deadline,
+        log,
+        cache: new ResponseCache(openStore, log),
+        headers: traceHeaders(trace),
+        dataVersions: new Map(),
+      },
+    };
   }
 
   const routes: RouteDefinition[] = [
@@ -77,7 +102,10 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
         description:
           'Complete: exactly the four members. When a part fails: the sections that could be computed (others null), errors and sources, with Dashboard-Incomplete / Dashboard-Stale headers.',
         query: {
-          strategy: { description: 'How the incident rankings are computed (default: the dashboard_strategy variable)', schema: { enum: [...STRATEGIES] } },
+          strategy: {
+            description: 'How the incident rankings are computed (default: the dashboard_strategy variable)',
+            schema: { enum: [...STRATEGIES] },
+          },
           policy: POLICY_QUERY,
         },
         responses: { 200: schemas.composedResponse(schemas.DashboardSchema, DASHBOARD) },
@@ -142,7 +170,13 @@ export function createAggregatesApp({ fetch, getVariable, openStore, clock = sys
   ];
 
   // Written when the app is made (at build time, in the component), not per request.
-  const own = openApiDocument(routes, componentInfo(COMPONENT, 'Operations composed from the customers and incidents components by local service chaining; it owns no data.'));
+  const own = openApiDocument(
+    routes,
+    componentInfo(
+      COMPONENT,
+      'Operations composed from the customers and incidents components by local service chaining; it owns no data.',
+    ),
+  );
 
   return createApp(routes, { component: COMPONENT, ...options });
 }

@@ -23,13 +23,28 @@ export type PartialDashboard = Sections<Dashboard> & {
 };
 
 export function assemble(outcomes: PartOutcome[], policy: FailurePolicy): Response {
-  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: DASHBOARD, sections: SECTIONS });
+  const { document, complete, errors, sources, headers } = compose(outcomes, policy, {
+    name: DASHBOARD,
+    sections: SECTIONS,
+  });
   if (complete) {
     const { customerCount, topCustomers, customersWithMostIncidents, customersWithHighestIncidentVolume } = document;
-    if (customerCount === null || topCustomers === null || customersWithMostIncidents === null || customersWithHighestIncidentVolume === null) {
-      throw new Error(`assemble: no errors, yet a section is missing (parts: ${outcomes.map((o) => o.part.path).join(', ')})`);
+    if (
+      customerCount === null ||
+      topCustomers === null ||
+      customersWithMostIncidents === null ||
+      customersWithHighestIncidentVolume === null
+    ) {
+      throw new Error(
+        `assemble: no errors, yet a section is missing (parts: ${outcomes.map((o) => o.part.path).join(', ')})`,
+      );
     }
-    const exact: Dashboard = { customerCount, topCustomers, customersWithMostIncidents, customersWithHighestIncidentVolume };
+    const exact: Dashboard = {
+      customerCount,
+      topCustomers,
+      customersWithMostIncidents,
+      customersWithHighestIncidentVolume,
+    };
     return json(exact, { headers });
   }
   const partial = { ...document, errors, sources } as PartialDashboard;

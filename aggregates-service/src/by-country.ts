@@ -71,7 +71,8 @@ const countriesFold = {
   check(value: unknown): CountriesByName {
     if (!shapes.isRecord(value)) throw new Error('expected countries by name');
     for (const list of Object.values(value)) {
-      if (!Array.isArray(list) || !list.every((c) => c === null || typeof c === 'string')) throw new Error('expected lists of countries');
+      if (!Array.isArray(list) || !list.every((c) => c === null || typeof c === 'string'))
+        throw new Error('expected lists of countries');
     }
     return value as CountriesByName;
   },
@@ -98,7 +99,9 @@ export function byCountry(countries: CountriesByName, totals: shapes.NameTotals[
   const withoutCustomer = empty();
   const ambiguous = empty();
   for (const t of totals) {
-    const list = Object.prototype.hasOwnProperty.call(countries, t.customerName) ? countries[t.customerName] : undefined;
+    const list = Object.prototype.hasOwnProperty.call(countries, t.customerName)
+      ? countries[t.customerName]
+      : undefined;
     if (!list || list.length === 0) add(withoutCustomer, t);
     else if (list.length > 1) add(ambiguous, t);
     else {
@@ -108,7 +111,11 @@ export function byCountry(countries: CountriesByName, totals: shapes.NameTotals[
       add(sum, t);
     }
   }
-  const bucket = ({ numberOfIncidents, micros, customerNames }: Sum): Bucket => ({ numberOfIncidents, incidentVolume: centsToAmount(microsToCents(micros)), customerNames });
+  const bucket = ({ numberOfIncidents, micros, customerNames }: Sum): Bucket => ({
+    numberOfIncidents,
+    incidentVolume: centsToAmount(microsToCents(micros)),
+    customerNames,
+  });
   const list = [...perCountry]
     .map(([country, sum]) => ({ country, ...bucket(sum) }))
     .sort((a, b) => {
@@ -121,12 +128,29 @@ export function byCountry(countries: CountriesByName, totals: shapes.NameTotals[
 
 export async function incidentsByCountry(context: FetchContext, policy: FailurePolicy): Promise<Response> {
   const parts = [
-    pagedPart<CountriesByName, Parts>('customers-service', `/customers/items?limit=${BY_COUNTRY_PAGE}`, ['customerCountries'], countriesFold, (customerCountries) => ({ customerCountries }), `/customers/items?limit=${BY_COUNTRY_PAGE}#countries-by-name`),
-    pagedPart<shapes.NameTotals[], Parts>('incidents-service', `/incidents/totals?limit=${BY_COUNTRY_PAGE}`, ['incidentTotals'], totalsFold, (incidentTotals) => ({ incidentTotals })),
+    pagedPart<CountriesByName, Parts>(
+      'customers-service',
+      `/customers/items?limit=${BY_COUNTRY_PAGE}`,
+      ['customerCountries'],
+      countriesFold,
+      (customerCountries) => ({ customerCountries }),
+      `/customers/items?limit=${BY_COUNTRY_PAGE}#countries-by-name`,
+    ),
+    pagedPart<shapes.NameTotals[], Parts>(
+      'incidents-service',
+      `/incidents/totals?limit=${BY_COUNTRY_PAGE}`,
+      ['incidentTotals'],
+      totalsFold,
+      (incidentTotals) => ({ incidentTotals }),
+    ),
   ];
   const outcomes = await fetchParts<Parts>(parts, context);
   // Both halves of the join are needed: without one there is nothing true to say.
-  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: BY_COUNTRY, sections: ['customerCountries', 'incidentTotals'], essential: ['customerCountries', 'incidentTotals'] });
+  const { document, complete, errors, sources, headers } = compose(outcomes, policy, {
+    name: BY_COUNTRY,
+    sections: ['customerCountries', 'incidentTotals'],
+    essential: ['customerCountries', 'incidentTotals'],
+  });
   const result = byCountry(document.customerCountries ?? {}, document.incidentTotals ?? []);
   return json(complete ? result : { ...result, errors, sources }, { headers });
 }

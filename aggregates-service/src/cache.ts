@@ -53,7 +53,11 @@ export class ResponseCache {
       if (!raw) return null;
       const entry = JSON.parse(new TextDecoder().decode(raw)) as Partial<CacheEntry>;
       if (typeof entry.storedAt !== 'number' || !('value' in entry)) return null;
-      return { storedAt: entry.storedAt, dataVersion: typeof entry.dataVersion === 'number' ? entry.dataVersion : null, value: entry.value };
+      return {
+        storedAt: entry.storedAt,
+        dataVersion: typeof entry.dataVersion === 'number' ? entry.dataVersion : null,
+        value: entry.value,
+      };
     } catch (error) {
       this.log(`cache: could not read ${url}: ${String(error)}`);
       return null;

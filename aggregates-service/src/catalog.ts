@@ -34,7 +34,13 @@ type Documents = Record<Source, OpenApiDocument>;
 
 /** What the merge relies on; the full rules are the OpenAPI schema's, which the tests check. */
 function openApiShape(body: unknown): OpenApiDocument {
-  if (!isRecord(body) || typeof body.openapi !== 'string' || !/^3\.1\./.test(body.openapi) || !isRecord(body.paths) || !isRecord(body.info)) {
+  if (
+    !isRecord(body) ||
+    typeof body.openapi !== 'string' ||
+    !/^3\.1\./.test(body.openapi) ||
+    !isRecord(body.paths) ||
+    !isRecord(body.info)
+  ) {
     throw new Error('expected an OpenAPI 3.1 document with info and paths');
   }
   if (body.components !== undefined && !isRecord(body.components)) throw new Error('components must be an object');
@@ -44,7 +50,13 @@ function openApiShape(body: unknown): OpenApiDocument {
 
 const documentParts = (): Part<Documents>[] =>
   COMPONENT_DOCUMENTS.map(({ source, path }) => ({
-    ...part<OpenApiDocument, Documents>(source, path, [source], openApiShape, (document) => ({ [source]: document }) as Partial<Documents>),
+    ...part<OpenApiDocument, Documents>(
+      source,
+      path,
+      [source],
+      openApiShape,
+      (document) => ({ [source]: document }) as Partial<Documents>,
+    ),
     // A document changes with a deployment, not with the data: its cache entries are fresh for the TTL alone.
     versioned: false,
   }));
@@ -55,8 +67,12 @@ function renameRefs(value: unknown, renames: Map<string, string>): unknown {
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    const target = key === '$ref' && typeof item === 'string' ? /^#\/components\/schemas\/(.+)$/.exec(item)?.[1] : undefined;
-    out[key] = target !== undefined && renames.has(target) ? `#/components/schemas/${renames.get(target)}` : renameRefs(item, renames);
+    const target =
+      key === '$ref' && typeof item === 'string' ? /^#\/components\/schemas\/(.+)$/.exec(item)?.[1] : undefined;
+    out[key] =
+      target !== undefined && renames.has(target)
+        ? `#/components/schemas/${renames.get(target)}`
+        : renameRefs(item, renames);
   }
   return out;
 }
@@ -64,7 +80,10 @@ function renameRefs(value: unknown, renames: Map<string, string>): unknown {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** `own` with `others` merged into it; conflicts are listed, never silent. */
-export function mergeDocuments(own: OpenApiDocument, others: Array<{ component: string; document: OpenApiDocument }>): { document: OpenApiDocument; conflicts: string[] } {
+export function mergeDocuments(
+  own: OpenApiDocument,
+  others: Array<{ component: string; document: OpenApiDocument }>,
+): { document: OpenApiDocument; conflicts: string[] } {
   const merged = JSON.parse(JSON.stringify(own)) as OpenApiDocument;
   merged.components.schemas ??= {};
   const conflicts: string[] = [];
@@ -76,17 +95,25 @@ export function mergeDocuments(own: OpenApiDocument, others: Array<{ component: 
       if (known !== undefined && !same(known, schema)) renames.set(name, `${component}.${name}`);
     }
     const incoming = renameRefs(document, renames) as OpenApiDocument;
-    for (const [name, schema] of Object.entries((incoming.components?.schemas ?? {}) as Record<string, Record<string, unknown>>)) {
+    for (const [name, schema] of Object.entries(
+      (incoming.components?.schemas ?? {}) as Record<string, Record<string, unknown>>,
+    )) {
       merged.components.schemas[renames.get(name) ?? name] ??= schema;
     }
-    for (const [name, scheme] of Object.entries((incoming.components?.securitySchemes ?? {}) as Record<string, unknown>)) {
+    for (const [name, scheme] of Object.entries(
+      (incoming.components?.securitySchemes ?? {}) as Record<string, unknown>,
+    )) {
       merged.components.securitySchemes ??= {};
       if (merged.components.securitySchemes[name] === undefined) merged.components.securitySchemes[name] = scheme;
-      else if (!same(merged.components.securitySchemes[name], scheme)) conflicts.push(`${component}: security scheme ${name} differs; the first one is kept`);
+      else if (!same(merged.components.securitySchemes[name], scheme))
+        conflicts.push(`${component}: security scheme ${name} differs; the first one is kept`);
     }
     for (const tag of incoming.tags ?? []) if (!merged.tags.some((t) => t.name === tag.name)) merged.tags.push(tag);
     for (const [path, item] of Object.entries(incoming.paths)) {
-      if (merged.paths[path] !== undefined) conflicts.push(`${component}: ${path} is already served by another component; its operations there are left out`);
+      if (merged.paths[path] !== undefined)
+        conflicts.push(
+          `${component}: ${path} is already served by another component; its operations there are left out`,
+        );
       else merged.paths[path] = item;
     }
   }
@@ -98,17 +125,29 @@ const CATALOG_DESCRIPTION =
 
 export async function catalog(own: OpenApiDocument, context: FetchContext, policy: FailurePolicy): Promise<Response> {
   const outcomes = await fetchParts<Documents>(documentParts(), context);
-  const { document: fetched, complete, errors, sources, headers } = compose(outcomes, policy, {
+  const {
+    document: fetched,
+    complete,
+    errors,
+    sources,
+    headers,
+  } = compose(outcomes, policy, {
     name: CATALOG,
     sections: COMPONENT_DOCUMENTS.map((d) => d.source),
     // The component's own operations are always there to list: an answer even when no other document came.
     answerWhenNothing: true,
   });
-  const others = COMPONENT_DOCUMENTS.flatMap(({ source }) => (fetched[source] ? [{ component: source, document: fetched[source] }] : []));
-  const { document, conflicts } = mergeDocuments({ ...own, info: { title: 'aggregates-dashboard', version: APP_VERSION, description: CATALOG_DESCRIPTION } }, others);
+  const others = COMPONENT_DOCUMENTS.flatMap(({ source }) =>
+    fetched[source] ? [{ component: source, document: fetched[source] }] : [],
+  );
+  const { document, conflicts } = mergeDocuments(
+    { ...own, info: { title: 'aggregates-dashboard', version: APP_VERSION, description: CATALOG_DESCRIPTION } },
+    others,
+  );
   for (const error of errors) {
     if (fetched[error.source as Source]) continue;
-    if (!document.tags.some((t) => t.name === error.source)) document.tags.push({ name: error.source, description: `Missing from this catalog: ${error.detail}.` });
+    if (!document.tags.some((t) => t.name === error.source))
+      document.tags.push({ name: error.source, description: `Missing from this catalog: ${error.detail}.` });
   }
   if (!complete) Object.assign(document, { 'x-errors': errors, 'x-sources': sources });
   if (conflicts.length > 0) Object.assign(document, { 'x-conflicts': conflicts });

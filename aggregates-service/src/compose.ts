@@ -88,7 +88,9 @@ function sourceStatuses<D>(outcomes: PartOutcome<D>[]): Record<string, SourceSta
 }
 
 const serverTiming = <D>(outcomes: PartOutcome<D>[]): string =>
-  outcomes.map((o) => `${SOURCE_NAMES[o.part.source]};dur=${Math.round(o.latencyMs)};desc="${o.state} ${o.part.path}"`).join(', ');
+  outcomes
+    .map((o) => `${SOURCE_NAMES[o.part.source]};dur=${Math.round(o.latencyMs)};desc="${o.state} ${o.part.path}"`)
+    .join(', ');
 
 /**
  * The headers that name a composition's missing and stale sections: `dashboard` -> `Dashboard-Incomplete` and
@@ -114,9 +116,18 @@ export function compose<D>(outcomes: PartOutcome<D>[], policy: FailurePolicy, sp
     if (outcome.state === 'stale') stale.push(...outcome.part.sections);
     const { error } = outcome;
     if (error) {
-      const servedStale = outcome.state === 'stale' ? `; a cached copy ${Math.round((outcome.ageMs ?? 0) / 1000)} s old was served instead` : '';
+      const servedStale =
+        outcome.state === 'stale'
+          ? `; a cached copy ${Math.round((outcome.ageMs ?? 0) / 1000)} s old was served instead`
+          : '';
       for (const section of outcome.part.sections) {
-        errors.push({ section, source: error.source, status: error.status, code: error.code, detail: `${describeFailure(error)}${servedStale}` });
+        errors.push({
+          section,
+          source: error.source,
+          status: error.status,
+          code: error.code,
+          detail: `${describeFailure(error)}${servedStale}`,
+        });
       }
     }
   }
@@ -132,9 +143,15 @@ export function compose<D>(outcomes: PartOutcome<D>[], policy: FailurePolicy, sp
     const failed = outcomes.flatMap((o) => (o.state === 'failed' && o.error ? [o.error] : []));
     const allTimedOut = failed.every((e) => e.code === 'timeout');
     const what = nothing ? `No part of the ${spec.name} could be computed` : `The ${spec.name} could not be composed`;
-    throw new HttpError(allTimedOut ? 504 : 502, allTimedOut ? 'gateway-timeout' : 'bad-gateway', `${what}: ${failed.map(describeFailure).join('; ')}.`, timing, {
-      failures: failed.map((e) => ({ source: e.source, path: e.path, status: e.status, code: e.code })),
-    });
+    throw new HttpError(
+      allTimedOut ? 504 : 502,
+      allTimedOut ? 'gateway-timeout' : 'bad-gateway',
+      `${what}: ${failed.map(describeFailure).join('; ')}.`,
+      timing,
+      {
+        failures: failed.map((e) => ({ source: e.source, path: e.path, status: e.status, code: e.code })),
+      },
+    );
   }
   const complete = errors.length === 0;
   const headers: Record<string, string> = { ...timing };

@@ -53,7 +53,9 @@ const integer =
   (raw, name) => {
     const value = Number(raw);
     if (!/^[0-9]+$/.test(raw.trim()) || value < min || value > max) {
-      throw new ConfigError(`variable ${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw)}`);
+      throw new ConfigError(
+        `variable ${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw)}`,
+      );
     }
     return value;
   };
@@ -90,8 +92,16 @@ interface Setting<T> {
 /** Every setting: the Spin variable it comes from, its default, and how it is checked. */
 export const SETTINGS: { [K in keyof DashboardConfig]: Setting<DashboardConfig[K]> } = {
   topN: { variable: 'top_n', fallback: 5, read: integer(1, 100) },
-  customersUrl: { variable: 'customers_service_url', fallback: 'http://customers-service.spin.internal', read: baseUrl },
-  incidentsUrl: { variable: 'incidents_service_url', fallback: 'http://incidents-service.spin.internal', read: baseUrl },
+  customersUrl: {
+    variable: 'customers_service_url',
+    fallback: 'http://customers-service.spin.internal',
+    read: baseUrl,
+  },
+  incidentsUrl: {
+    variable: 'incidents_service_url',
+    fallback: 'http://incidents-service.spin.internal',
+    read: baseUrl,
+  },
   downstreamTimeoutMs: { variable: 'downstream_timeout_ms', fallback: 2000, read: integer(1, 60_000) },
   deadlineMs: { variable: 'dashboard_deadline_ms', fallback: 5000, read: integer(1, 120_000) },
   retries: { variable: 'downstream_retries', fallback: 1, read: integer(0, 3) },
@@ -123,4 +133,5 @@ export function readConfig(get: GetVariable): DashboardConfig {
 }
 
 /** Whether `value` is one of `values`; for query parameters that override a setting per request. */
-export const isOneOf = <T extends string>(values: readonly T[], value: string): value is T => (values as readonly string[]).includes(value);
+export const isOneOf = <T extends string>(values: readonly T[], value: string): value is T =>
+  (values as readonly string[]).includes(value);

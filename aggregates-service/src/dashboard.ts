@@ -35,17 +35,35 @@ export class IncidentTally {
   }
 
   rank(topN: number): IncidentRankings {
-    const perName = [...this.#totals].map(([name, { count, micros }]) => ({ name, count, cents: microsToCents(micros) }));
+    const perName = [...this.#totals].map(([name, { count, micros }]) => ({
+      name,
+      count,
+      cents: microsToCents(micros),
+    }));
     return {
-      mostIncidents: topByValue(perName, (t) => t.count, topN).map((t) => ({ customerName: t.name, numberOfIncidents: t.count })),
-      highestVolume: topByValue(perName, (t) => t.cents, topN).map((t) => ({ customerName: t.name, incidentVolume: centsToAmount(t.cents) })),
+      mostIncidents: topByValue(perName, (t) => t.count, topN).map((t) => ({
+        customerName: t.name,
+        numberOfIncidents: t.count,
+      })),
+      highestVolume: topByValue(perName, (t) => t.cents, topN).map((t) => ({
+        customerName: t.name,
+        incidentVolume: centsToAmount(t.cents),
+      })),
     };
   }
 }
 
 /** The one ordering rule applied to rankings a data component computed, so a downstream that sorts differently cannot change the document. */
 export const rerankCounts = (items: IncidentCount[], topN: number): IncidentCount[] =>
-  topByValue(items.map((item) => ({ item, name: item.customerName })), (e) => e.item.numberOfIncidents, topN).map((e) => e.item);
+  topByValue(
+    items.map((item) => ({ item, name: item.customerName })),
+    (e) => e.item.numberOfIncidents,
+    topN,
+  ).map((e) => e.item);
 
 export const rerankVolumes = (items: IncidentVolume[], topN: number): IncidentVolume[] =>
-  topByValue(items.map((item) => ({ item, name: item.customerName })), (e) => Math.round(e.item.incidentVolume * 100), topN).map((e) => e.item);
+  topByValue(
+    items.map((item) => ({ item, name: item.customerName })),
+    (e) => Math.round(e.item.incidentVolume * 100),
+    topN,
+  ).map((e) => e.item);

@@ -125,7 +125,10 @@ export async function getJson<T>(options: CallOptions<T>): Promise<CallResult<T>
 
 type Attempt<T> = Pick<CallResult<T>, 'value' | 'next' | 'dataVersion'>;
 
-async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers }: CallOptions<T>, timeoutMs: number): Promise<Attempt<T>> {
+async function attemptOnce<T>(
+  { fetch, source, baseUrl, path, validate, headers }: CallOptions<T>,
+  timeoutMs: number,
+): Promise<Attempt<T>> {
   const fail = (code: FailureCode, detail: string, status: number | null = null, cause?: unknown) =>
     new DownstreamError(source, path, code, detail, status, cause);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -145,7 +148,13 @@ async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers 
       throw fail('unreachable', 'broke off its answer', null, error);
     });
     // A 504 from a data component means it gave up on the time budget it was given: a timeout.
-    if (!response.ok) throw fail(response.status === 504 ? 'timeout' : 'bad-status', `answered ${response.status}`, response.status, text.slice(0, 500));
+    if (!response.ok)
+      throw fail(
+        response.status === 504 ? 'timeout' : 'bad-status',
+        `answered ${response.status}`,
+        response.status,
+        text.slice(0, 500),
+      );
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -153,7 +162,11 @@ async function attemptOnce<T>({ fetch, source, baseUrl, path, validate, headers 
       throw fail('malformed', 'answered with a body that is not JSON', response.status, error);
     }
     try {
-      return { value: validate(body), next: nextLink(response.headers.get('link')), dataVersion: dataVersionOf(response.headers.get('data-version')) };
+      return {
+        value: validate(body),
+        next: nextLink(response.headers.get('link')),
+        dataVersion: dataVersionOf(response.headers.get('data-version')),
+      };
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       throw fail('malformed', `answered with an unexpected shape: ${why}`, response.status);

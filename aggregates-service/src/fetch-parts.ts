@@ -64,7 +64,10 @@ export function baseUrlOf(source: Source, config: DashboardConfig): string {
 }
 
 /** The path of a source's data version, beside its paths (`/customers/count` -> `/customers/events/last`). */
-const DATA_VERSION_PATHS: Partial<Record<Source, string>> = { 'customers-service': '/customers/events/last', 'incidents-service': '/incidents/events/last' };
+const DATA_VERSION_PATHS: Partial<Record<Source, string>> = {
+  'customers-service': '/customers/events/last',
+  'incidents-service': '/incidents/events/last',
+};
 
 async function readDataVersion(source: Source, context: FetchContext): Promise<DataVersion> {
   const { config, clock } = context;
@@ -85,7 +88,9 @@ async function readDataVersion(source: Source, context: FetchContext): Promise<D
     return { version: value, latencyMs: clock.now() - started };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;
-    context.log(`dashboard: data version of ${source} unknown, its cached parts are served as stale copies: ${error.message}`);
+    context.log(
+      `dashboard: data version of ${source} unknown, its cached parts are served as stale copies: ${error.message}`,
+    );
     return { error, latencyMs: clock.now() - started };
   }
 }
@@ -109,13 +114,21 @@ interface Planned<D> {
 }
 
 /** Whether a part's cache entries are checked against its source's data version. */
-const versioned = <D>(part: Part<D>): boolean => part.versioned !== false && DATA_VERSION_PATHS[part.source] !== undefined;
+const versioned = <D>(part: Part<D>): boolean =>
+  part.versioned !== false && DATA_VERSION_PATHS[part.source] !== undefined;
 
-async function fetchPart<D>({ part, key, cachedValue, ageMs, entry }: Planned<D>, context: FetchContext, current: DataVersion): Promise<PartOutcome<D>> {
+async function fetchPart<D>(
+  { part, key, cachedValue, ageMs, entry }: Planned<D>,
+  context: FetchContext,
+  current: DataVersion,
+): Promise<PartOutcome<D>> {
   const { config, cache, clock } = context;
   const caching = cacheOn(config);
   const young = cachedValue !== undefined && ageMs < config.cacheTtlMs;
-  if (young && (versioned(part) ? current !== null && 'version' in current && entry?.dataVersion === current.version : true)) {
+  if (
+    young &&
+    (versioned(part) ? current !== null && 'version' in current && entry?.dataVersion === current.version : true)
+  ) {
     return { part, state: 'cached', value: cachedValue, latencyMs: 0, ageMs };
   }
   if (current && 'error' in current && cachedValue !== undefined && ageMs < config.staleIfErrorMs) {
@@ -127,7 +140,7 @@ async function fetchPart<D>({ part, key, cachedValue, ageMs, entry }: Planned<D>
     // The value is as new as its first page's data version (read before its data), at least.
     const fold = part.fold();
     let dataVersion: number | null | undefined;
-    for (let path: string | null = part.path; path !== null; ) {
+    for (let path: string | null = part.path; path !== null;) {
       const page: CallResult<void> = await getJson({
         fetch: context.fetch,
         clock,
@@ -167,7 +180,13 @@ export async function fetchParts<D = Dashboard>(parts: Part<D>[], context: Fetch
     const entry = caching ? cache.read(key) : null;
     const age = entry ? clock.now() - entry.storedAt : NaN;
     // An entry from the future (a clock that jumped back) is too doubtful to serve.
-    return { part, key, entry, cachedValue: entry ? checked(part, entry.value) : undefined, ageMs: age >= 0 ? age : Infinity };
+    return {
+      part,
+      key,
+      entry,
+      cachedValue: entry ? checked(part, entry.value) : undefined,
+      ageMs: age >= 0 ? age : Infinity,
+    };
   });
   const outcomes: PartOutcome<D>[] = new Array<PartOutcome<D>>(planned.length);
   const sources = [...new Set(parts.map((part) => part.source))];
@@ -175,7 +194,13 @@ export async function fetchParts<D = Dashboard>(parts: Part<D>[], context: Fetch
     sources.map(async (source) => {
       const own = planned.map((p, index) => ({ p, index })).filter(({ p }) => p.part.source === source);
       // Ask whether the source's data changed only if some entry is young enough to be served.
-      const young = own.some(({ p }) => versioned(p.part) && p.cachedValue !== undefined && p.ageMs < config.cacheTtlMs && p.entry?.dataVersion != null);
+      const young = own.some(
+        ({ p }) =>
+          versioned(p.part) &&
+          p.cachedValue !== undefined &&
+          p.ageMs < config.cacheTtlMs &&
+          p.entry?.dataVersion != null,
+      );
       let current: DataVersion = null;
       if (young) {
         const known = context.dataVersions?.get(source);

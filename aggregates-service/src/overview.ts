@@ -55,26 +55,50 @@ const standing = (rank: number, of: number, topN: number): Standing => ({ rank, 
 function byIdParts(id: string, topN: number) {
   const path = encodeURIComponent(id);
   return [
-    part<shapes.CustomerResource, Overview>('customers-service', `/customers/items/${path}`, ['customer'], shapes.customerResource, (customer) => ({ customer })),
-    part<shapes.CustomerRank, Overview>('customers-service', `/customers/items/${path}/rank`, ['topCustomers'], shapes.customerRank, (r) => ({
-      topCustomers: standing(r.byScoring, r.customers, topN),
-    })),
-    part<shapes.IncidentResource[], Overview>('incidents-service', `/incidents/latest?customerId=${path}&limit=${OVERVIEW_LATEST}`, ['latestIncidents'], shapes.incidentResources, (latestIncidents) => ({
-      latestIncidents,
-    })),
+    part<shapes.CustomerResource, Overview>(
+      'customers-service',
+      `/customers/items/${path}`,
+      ['customer'],
+      shapes.customerResource,
+      (customer) => ({ customer }),
+    ),
+    part<shapes.CustomerRank, Overview>(
+      'customers-service',
+      `/customers/items/${path}/rank`,
+      ['topCustomers'],
+      shapes.customerRank,
+      (r) => ({
+        topCustomers: standing(r.byScoring, r.customers, topN),
+      }),
+    ),
+    part<shapes.IncidentResource[], Overview>(
+      'incidents-service',
+      `/incidents/latest?customerId=${path}&limit=${OVERVIEW_LATEST}`,
+      ['latestIncidents'],
+      shapes.incidentResources,
+      (latestIncidents) => ({
+        latestIncidents,
+      }),
+    ),
   ];
 }
 
 /** The second phase's part: the name's totals and positions. */
 const byNamePart = (name: string, topN: number) =>
-  part<shapes.NameStanding, Overview>('incidents-service', `/incidents/standing?customerName=${encodeURIComponent(name)}`, ['incidents'], shapes.nameStanding, (s) => ({
-    incidents: {
-      numberOfIncidents: s.numberOfIncidents,
-      incidentVolume: s.incidentVolume,
-      customersWithMostIncidents: s.rank && standing(s.rank.byCount, s.customerNames, topN),
-      customersWithHighestIncidentVolume: s.rank && standing(s.rank.byVolume, s.customerNames, topN),
-    },
-  }));
+  part<shapes.NameStanding, Overview>(
+    'incidents-service',
+    `/incidents/standing?customerName=${encodeURIComponent(name)}`,
+    ['incidents'],
+    shapes.nameStanding,
+    (s) => ({
+      incidents: {
+        numberOfIncidents: s.numberOfIncidents,
+        incidentVolume: s.incidentVolume,
+        customersWithMostIncidents: s.rank && standing(s.rank.byCount, s.customerNames, topN),
+        customersWithHighestIncidentVolume: s.rank && standing(s.rank.byVolume, s.customerNames, topN),
+      },
+    }),
+  );
 
 export async function overview(id: string, context: FetchContext, policy: FailurePolicy): Promise<Response> {
   const topN = context.config.topN;
@@ -85,13 +109,28 @@ export async function overview(id: string, context: FetchContext, policy: Failur
   }
   const customer = customerOutcome?.value as shapes.CustomerResource | undefined;
   let second: PartOutcome<Overview>[] = [];
-  if (customer && customer.name !== null) second = await fetchParts<Overview>([byNamePart(customer.name, topN)], context);
+  if (customer && customer.name !== null)
+    second = await fetchParts<Overview>([byNamePart(customer.name, topN)], context);
   const outcomes = [...first, ...second];
-  const { document, complete, errors, sources, headers } = compose(outcomes, policy, { name: OVERVIEW, sections: OVERVIEW_SECTIONS, essential: ['customer'] });
+  const { document, complete, errors, sources, headers } = compose(outcomes, policy, {
+    name: OVERVIEW,
+    sections: OVERVIEW_SECTIONS,
+    essential: ['customer'],
+  });
   // A customer without a name (plain SQL may leave one) has no incidents by name: nothing to ask.
   if (customer && customer.name === null) {
-    document.incidents = { numberOfIncidents: 0, incidentVolume: 0, customersWithMostIncidents: null, customersWithHighestIncidentVolume: null };
+    document.incidents = {
+      numberOfIncidents: 0,
+      incidentVolume: 0,
+      customersWithMostIncidents: null,
+      customersWithHighestIncidentVolume: null,
+    };
   }
-  const ordered = { customer: document.customer, topCustomers: document.topCustomers, incidents: document.incidents, latestIncidents: document.latestIncidents };
+  const ordered = {
+    customer: document.customer,
+    topCustomers: document.topCustomers,
+    incidents: document.incidents,
+    latestIncidents: document.latestIncidents,
+  };
   return json(complete ? ordered : { ...ordered, errors, sources }, { headers });
 }

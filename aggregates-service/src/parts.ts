@@ -12,7 +12,12 @@ import { topByValue } from './ranking';
 export type Section = keyof Dashboard;
 
 /** The four sections, in document order. */
-export const SECTIONS: readonly Section[] = ['customerCount', 'topCustomers', 'customersWithMostIncidents', 'customersWithHighestIncidentVolume'];
+export const SECTIONS: readonly Section[] = [
+  'customerCount',
+  'topCustomers',
+  'customersWithMostIncidents',
+  'customersWithHighestIncidentVolume',
+];
 
 /** Takes the pages of a part's answer one at a time (most parts have one) and gives the part's value. */
 export interface PageFold {
@@ -45,7 +50,13 @@ export interface Part<D = Dashboard> {
 }
 
 /** A one-page part; the casts are safe because `fill` only ever sees values that passed `decode` or `check`. */
-export function part<T, D = Dashboard>(source: Source, path: string, sections: (keyof D & string)[], decode: Validator<T>, fill: (value: T) => Partial<D>): Part<D> {
+export function part<T, D = Dashboard>(
+  source: Source,
+  path: string,
+  sections: (keyof D & string)[],
+  decode: Validator<T>,
+  fill: (value: T) => Partial<D>,
+): Part<D> {
   return {
     source,
     path,
@@ -85,10 +96,19 @@ export const NAIVE_PAGE = 2000;
  * reads every incident, page by page, and tallies them here.
  */
 export function planParts(strategy: Strategy, topN: number): Part[] {
-  const customers = part('customers-service', `/customers/count-and-top/${topN}`, ['customerCount', 'topCustomers'], shapes.customerCountAndTop, (v) => ({
-    customerCount: v.count,
-    topCustomers: topByValue(v.top, (c) => c.scoring, topN).map((c) => ({ customerName: c.name, scoring: c.scoring })),
-  }));
+  const customers = part(
+    'customers-service',
+    `/customers/count-and-top/${topN}`,
+    ['customerCount', 'topCustomers'],
+    shapes.customerCountAndTop,
+    (v) => ({
+      customerCount: v.count,
+      topCustomers: topByValue(v.top, (c) => c.scoring, topN).map((c) => ({
+        customerName: c.name,
+        scoring: c.scoring,
+      })),
+    }),
+  );
   if (strategy === 'naive') {
     // Every incident is read, page by page, and tallied here; the cache keeps the resulting rankings.
     const path = `/incidents/grouped-by-customer?limit=${NAIVE_PAGE}`;
@@ -101,7 +121,10 @@ export function planParts(strategy: Strategy, topN: number): Part[] {
       // The value is this part's own `tally.rank()`, or the same read back from the cache and checked.
       fill: (value) => {
         const rankings = value as IncidentRankings;
-        return { customersWithMostIncidents: rankings.mostIncidents, customersWithHighestIncidentVolume: rankings.highestVolume };
+        return {
+          customersWithMostIncidents: rankings.mostIncidents,
+          customersWithHighestIncidentVolume: rankings.highestVolume,
+        };
       },
       fold() {
         const tally = new IncidentTally();
@@ -115,9 +138,15 @@ export function planParts(strategy: Strategy, topN: number): Part[] {
   }
   return [
     customers,
-    part('incidents-service', `/incidents/rankings/${topN}`, ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'], shapes.incidentRankings, (v) => ({
-      customersWithMostIncidents: rerankCounts(v.mostIncidents, topN),
-      customersWithHighestIncidentVolume: rerankVolumes(v.highestVolume, topN),
-    })),
+    part(
+      'incidents-service',
+      `/incidents/rankings/${topN}`,
+      ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'],
+      shapes.incidentRankings,
+      (v) => ({
+        customersWithMostIncidents: rerankCounts(v.mostIncidents, topN),
+        customersWithHighestIncidentVolume: rerankVolumes(v.highestVolume, topN),
+      }),
+    ),
   ];
 }

@@ -5,7 +5,11 @@ import { compareCodePoints } from '../../common/src/collation';
  * The `limit` entries with the largest `value`, ties broken by `name` in code-point order.
  * Deterministic: the same entries in any input order give the same output.
  */
-export function topByValue<T extends { name: string }>(entries: Iterable<T>, value: (entry: T) => number, limit: number): T[] {
+export function topByValue<T extends { name: string }>(
+  entries: Iterable<T>,
+  value: (entry: T) => number,
+  limit: number,
+): T[] {
   return [...entries]
     .sort((a, b) => {
       const va = value(a);

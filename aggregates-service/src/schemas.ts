@@ -23,16 +23,33 @@ const SectionErrorSchema = named(
 
 const SourcesSchema = named('Sources', {
   type: 'object',
-  description: 'Per component called: ok, timeout or error; the slowest call in ms; whether a stale cached copy stood in',
-  additionalProperties: objectSchema({ status: { enum: ['ok', 'timeout', 'error'] }, latencyMs: count, stale: { type: 'boolean' } }),
+  description:
+    'Per component called: ok, timeout or error; the slowest call in ms; whether a stale cached copy stood in',
+  additionalProperties: objectSchema({
+    status: { enum: ['ok', 'timeout', 'error'] },
+    latencyMs: count,
+    stale: { type: 'boolean' },
+  }),
 });
 
 /** The complete document and the partial one, named `<Title>` and `Partial<Title>`. */
-function complete(title: string, properties: Record<string, JsonSchema>, description: string): { full: JsonSchema; partial: JsonSchema } {
-  const partialProperties = Object.fromEntries(Object.entries(properties).map(([key, schema]) => [key, { anyOf: [schema, { type: 'null' }] }]));
+function complete(
+  title: string,
+  properties: Record<string, JsonSchema>,
+  description: string,
+): { full: JsonSchema; partial: JsonSchema } {
+  const partialProperties = Object.fromEntries(
+    Object.entries(properties).map(([key, schema]) => [key, { anyOf: [schema, { type: 'null' }] }]),
+  );
   return {
     full: named(title, objectSchema(properties, description)),
-    partial: named(`Partial${title}`, objectSchema({ ...partialProperties, errors: arrayOf(SectionErrorSchema), sources: SourcesSchema }, `${description}; when some part failed`)),
+    partial: named(
+      `Partial${title}`,
+      objectSchema(
+        { ...partialProperties, errors: arrayOf(SectionErrorSchema), sources: SourcesSchema },
+        `${description}; when some part failed`,
+      ),
+    ),
   };
 }
 
@@ -86,8 +103,14 @@ export const OverviewSchema = complete(
     incidents: objectSchema({
       numberOfIncidents: count,
       incidentVolume: money,
-      customersWithMostIncidents: { anyOf: [StandingSchema, { type: 'null' }], description: 'null when the name has no incidents' },
-      customersWithHighestIncidentVolume: { anyOf: [StandingSchema, { type: 'null' }], description: 'null when the name has no incidents' },
+      customersWithMostIncidents: {
+        anyOf: [StandingSchema, { type: 'null' }],
+        description: 'null when the name has no incidents',
+      },
+      customersWithHighestIncidentVolume: {
+        anyOf: [StandingSchema, { type: 'null' }],
+        description: 'null when the name has no incidents',
+      },
     }),
     latestIncidents: arrayOf(OverviewIncident, 'The incidents that refer to the customer, newest first (at most 5)'),
   },
@@ -98,7 +121,10 @@ const Bucket = { numberOfIncidents: count, incidentVolume: money, customerNames:
 export const ByCountrySchema = complete(
   'IncidentsByCountry',
   {
-    countries: arrayOf(objectSchema({ country: text, ...Bucket }), 'By number of incidents (descending), then country (code-point order), null last'),
+    countries: arrayOf(
+      objectSchema({ country: text, ...Bucket }),
+      'By number of incidents (descending), then country (code-point order), null last',
+    ),
     withoutCustomer: objectSchema(Bucket, 'Incidents whose customer name no customer has'),
     ambiguous: objectSchema(Bucket, 'Incidents whose customer name customers in different countries share'),
   },
@@ -110,12 +136,21 @@ export const CatalogSchema = {
   full: named('Catalog', {
     type: 'object',
     required: ['openapi', 'info', 'paths'],
-    properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' }, info: { type: 'object' }, paths: { type: 'object' }, components: { type: 'object' } },
+    properties: {
+      openapi: { type: 'string', pattern: '^3\\.1\\.' },
+      info: { type: 'object' },
+      paths: { type: 'object' },
+      components: { type: 'object' },
+    },
   }),
   partial: named('PartialCatalog', {
     type: 'object',
     required: ['openapi', 'info', 'paths', 'x-errors', 'x-sources'],
-    properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' }, 'x-errors': arrayOf(SectionErrorSchema), 'x-sources': SourcesSchema },
+    properties: {
+      openapi: { type: 'string', pattern: '^3\\.1\\.' },
+      'x-errors': arrayOf(SectionErrorSchema),
+      'x-sources': SourcesSchema,
+    },
   }),
 };
 
@@ -126,7 +161,10 @@ export function composedResponse(schema: { full: JsonSchema; partial: JsonSchema
     description: 'The document; when some part failed, the partial document (Cache-Control: no-store)',
     content: { 'application/json': { anyOf: [schema.full, schema.partial] } },
     headers: {
-      'Server-Timing': { description: 'Each call: source, latency, whether cached, fresh, stale or failed', schema: { type: 'string' } },
+      'Server-Timing': {
+        description: 'Each call: source, latency, whether cached, fresh, stale or failed',
+        schema: { type: 'string' },
+      },
       [headers.incomplete]: { description: 'The sections that are missing', schema: { type: 'string' } },
       [headers.stale]: { description: 'The sections served from a stale cached copy', schema: { type: 'string' } },
     },

@@ -28,12 +28,14 @@ export interface IncidentEntry {
 }
 
 /** A JSON object (not an array, not null). */
-export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 /** `/customers/events/last`, `/incidents/events/last`: `{seq}`, the component's data version. */
 export const lastSeq: Validator<number> = (body) => {
-  if (!isRecord(body) || !Number.isSafeInteger(body.seq) || (body.seq as number) < 0) throw new Error('expected {seq} with a non-negative whole number');
+  if (!isRecord(body) || !Number.isSafeInteger(body.seq) || (body.seq as number) < 0)
+    throw new Error('expected {seq} with a non-negative whole number');
   return body.seq as number;
 };
 
@@ -82,7 +84,12 @@ export const groupedIncidents: Validator<IncidentEntry[]> = (body) => {
 export const incidentCounts: Validator<IncidentCount[]> = (body) => {
   if (!Array.isArray(body)) throw new Error('expected an array of incident counts');
   return body.map((item: unknown, index) => {
-    if (!isRecord(item) || typeof item.customerName !== 'string' || !Number.isSafeInteger(item.numberOfIncidents) || (item.numberOfIncidents as number) < 0) {
+    if (
+      !isRecord(item) ||
+      typeof item.customerName !== 'string' ||
+      !Number.isSafeInteger(item.numberOfIncidents) ||
+      (item.numberOfIncidents as number) < 0
+    ) {
       throw new Error(`item ${index} lacks a string customerName or a whole numberOfIncidents`);
     }
     return { customerName: item.customerName, numberOfIncidents: item.numberOfIncidents as number };
@@ -101,7 +108,9 @@ export const incidentVolumes: Validator<IncidentVolume[]> = (body) => {
 };
 
 /** `/incidents/rankings/:limit`, and the rankings as the naive strategy caches them: `{mostIncidents, highestVolume}`. */
-export const incidentRankings: Validator<{ mostIncidents: IncidentCount[]; highestVolume: IncidentVolume[] }> = (body) => {
+export const incidentRankings: Validator<{ mostIncidents: IncidentCount[]; highestVolume: IncidentVolume[] }> = (
+  body,
+) => {
   if (!isRecord(body)) throw new Error('expected {mostIncidents, highestVolume}');
   return { mostIncidents: incidentCounts(body.mostIncidents), highestVolume: incidentVolumes(body.highestVolume) };
 };
@@ -125,9 +134,17 @@ export interface CustomerResource {
 }
 
 export const customerResource: Validator<CustomerResource> = (body) => {
-  if (!isRecord(body) || !isText(body.id) || !isPosition(body.version)) throw new Error('expected a customer with a string id and a version');
+  if (!isRecord(body) || !isText(body.id) || !isPosition(body.version))
+    throw new Error('expected a customer with a string id and a version');
   const { id, name, city, country, scoring, version, createdAt, updatedAt } = body;
-  if (!textOrNull(name) || !textOrNull(city) || !textOrNull(country) || !numberOrNull(scoring) || !textOrNull(createdAt) || !textOrNull(updatedAt)) {
+  if (
+    !textOrNull(name) ||
+    !textOrNull(city) ||
+    !textOrNull(country) ||
+    !numberOrNull(scoring) ||
+    !textOrNull(createdAt) ||
+    !textOrNull(updatedAt)
+  ) {
     throw new Error('a member of the customer has the wrong type');
   }
   return { id, name, city, country, scoring, version: version as number, createdAt, updatedAt };
@@ -140,7 +157,8 @@ export interface CustomerRank {
 }
 
 export const customerRank: Validator<CustomerRank> = (body) => {
-  if (!isRecord(body) || !isPosition(body.byScoring) || !isCount(body.customers)) throw new Error('expected {byScoring, customers} with whole numbers');
+  if (!isRecord(body) || !isPosition(body.byScoring) || !isCount(body.customers))
+    throw new Error('expected {byScoring, customers} with whole numbers');
   return { byScoring: body.byScoring, customers: body.customers };
 };
 
@@ -153,11 +171,17 @@ export interface NameStanding {
 }
 
 export const nameStanding: Validator<NameStanding> = (body) => {
-  if (!isRecord(body) || !isCount(body.numberOfIncidents) || !isFiniteNumber(body.incidentVolume) || !isCount(body.customerNames)) {
+  if (
+    !isRecord(body) ||
+    !isCount(body.numberOfIncidents) ||
+    !isFiniteNumber(body.incidentVolume) ||
+    !isCount(body.customerNames)
+  ) {
     throw new Error('expected {numberOfIncidents, incidentVolume, rank, customerNames}');
   }
   const { rank } = body;
-  if (rank !== null && !(isRecord(rank) && isPosition(rank.byCount) && isPosition(rank.byVolume))) throw new Error('rank must be null or {byCount, byVolume}');
+  if (rank !== null && !(isRecord(rank) && isPosition(rank.byCount) && isPosition(rank.byVolume)))
+    throw new Error('rank must be null or {byCount, byVolume}');
   return {
     numberOfIncidents: body.numberOfIncidents,
     incidentVolume: body.incidentVolume,
@@ -181,9 +205,17 @@ export interface IncidentResource {
 export const incidentResources: Validator<IncidentResource[]> = (body) => {
   if (!Array.isArray(body)) throw new Error('expected an array of incidents');
   return body.map((item: unknown, index) => {
-    if (!isRecord(item) || !isText(item.id) || !isPosition(item.version)) throw new Error(`incident ${index} lacks a string id or a version`);
+    if (!isRecord(item) || !isText(item.id) || !isPosition(item.version))
+      throw new Error(`incident ${index} lacks a string id or a version`);
     const { id, amount, customerName, category, customerId, version, createdAt, updatedAt } = item;
-    if (!numberOrNull(amount) || !textOrNull(customerName) || !textOrNull(category) || !textOrNull(customerId) || !textOrNull(createdAt) || !textOrNull(updatedAt)) {
+    if (
+      !numberOrNull(amount) ||
+      !textOrNull(customerName) ||
+      !textOrNull(category) ||
+      !textOrNull(customerId) ||
+      !textOrNull(createdAt) ||
+      !textOrNull(updatedAt)
+    ) {
       throw new Error(`a member of incident ${index} has the wrong type`);
     }
     return { id, amount, customerName, category, customerId, version: version as number, createdAt, updatedAt };
@@ -194,7 +226,8 @@ export const incidentResources: Validator<IncidentResource[]> = (body) => {
 export const customerSummaries: Validator<Array<{ name: string | null; country: string | null }>> = (body) => {
   if (!Array.isArray(body)) throw new Error('expected an array of customers');
   return body.map((item: unknown, index) => {
-    if (!isRecord(item) || !textOrNull(item.name) || !textOrNull(item.country)) throw new Error(`customer ${index} lacks a name or a country of the right type`);
+    if (!isRecord(item) || !textOrNull(item.name) || !textOrNull(item.country))
+      throw new Error(`customer ${index} lacks a name or a country of the right type`);
     return { name: item.name, country: item.country };
   });
 };
@@ -209,9 +242,18 @@ export interface NameTotals {
 export const nameTotals: Validator<NameTotals[]> = (body) => {
   if (!Array.isArray(body)) throw new Error('expected an array of totals');
   return body.map((item: unknown, index) => {
-    if (!isRecord(item) || !isText(item.customerName) || !isCount(item.numberOfIncidents) || !Number.isSafeInteger(item.volumeMicros)) {
+    if (
+      !isRecord(item) ||
+      !isText(item.customerName) ||
+      !isCount(item.numberOfIncidents) ||
+      !Number.isSafeInteger(item.volumeMicros)
+    ) {
       throw new Error(`totals ${index} lack a string customerName, a whole numberOfIncidents or whole volumeMicros`);
     }
-    return { customerName: item.customerName, numberOfIncidents: item.numberOfIncidents, volumeMicros: item.volumeMicros as number };
+    return {
+      customerName: item.customerName,
+      numberOfIncidents: item.numberOfIncidents,
+      volumeMicros: item.volumeMicros as number,
+    };
   });
 };

@@ -57,6 +57,7 @@ export function requireBearer(request: Request, token: string | null): void {
   let start = space === -1 ? header.length : space;
   while (header.charCodeAt(start) === 0x20) start++;
   const sent = header.slice(start);
-  if (sent === '') throw unauthorized('The Authorization header carries no token: send Authorization: Bearer <token>.', false);
+  if (sent === '')
+    throw unauthorized('The Authorization header carries no token: send Authorization: Bearer <token>.', false);
   if (!timingSafeEqual(sent, token)) throw unauthorized('The bearer token is not valid.', true);
 }

@@ -18,7 +18,11 @@ export function readBudget(headers: Headers): number | null {
 export function budgetOf(request: Request): number | null {
   const budgetMs = readBudget(request.headers);
   if (budgetMs !== null && budgetMs <= 0) {
-    throw new HttpError(504, 'gateway-timeout', 'The caller’s time budget (x-budget-ms) was spent before this request started.');
+    throw new HttpError(
+      504,
+      'gateway-timeout',
+      'The caller’s time budget (x-budget-ms) was spent before this request started.',
+    );
   }
   return budgetMs;
 }

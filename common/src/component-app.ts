@@ -4,6 +4,12 @@ import { componentInfo, withOpenApi } from './openapi';
 import type { RouteDefinition } from './routes';
 
 /** `routes` served as `component`'s app, plus `GET <documentPath>` answering their OpenAPI document. */
-export function createComponentApp(routes: RouteDefinition[], documentPath: string, component: string, description: string, options: AppOptions = {}): App {
+export function createComponentApp(
+  routes: RouteDefinition[],
+  documentPath: string,
+  component: string,
+  description: string,
+  options: AppOptions = {},
+): App {
   return createApp(withOpenApi(routes, documentPath, componentInfo(component, description)), { component, ...options });
 }

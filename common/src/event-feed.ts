@@ -34,7 +34,12 @@ export type EventTable = 'CustomerEvents' | 'IncidentEvents';
 const SEQ_CURSOR: CursorText = {
   parse(raw) {
     if (raw === null) return null;
-    if (!/^[0-9]{1,15}$/.test(raw)) throw new HttpError(400, 'invalid-query', `after must be a sequence number (a whole number, 0 for the start); got ${JSON.stringify(raw.slice(0, 40))}.`);
+    if (!/^[0-9]{1,15}$/.test(raw))
+      throw new HttpError(
+        400,
+        'invalid-query',
+        `after must be a sequence number (a whole number, 0 for the start); got ${JSON.stringify(raw.slice(0, 40))}.`,
+      );
     return [String(Number(raw))];
   },
   format: (cursor) => cursor[0] ?? '0',
@@ -74,7 +79,10 @@ export function eventFeedOperation(openDatabase: () => Database, table: EventTab
       summary: `The ${nounOf(table)} event feed, in commit order`,
       description: 'Follow it from after=0 and apply each diff to rebuild the current state of every aggregate.',
       page: { type: 'array', items: EventSchema },
-      after: { description: 'The sequence number after which the page starts (0: the beginning)', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+      after: {
+        description: 'The sequence number after which the page starts (0: the beginning)',
+        schema: { type: 'string', pattern: '^[0-9]{1,15}$' },
+      },
     },
     {
       // By sequence number (an integer, so not a text keyset): the cursor is the last one read.
@@ -82,7 +90,12 @@ export function eventFeedOperation(openDatabase: () => Database, table: EventTab
       cursorText: SEQ_CURSOR,
       read(limit, after) {
         const select = `SELECT Seq, Type, AggregateId, Version, At, Diff FROM ${table} WHERE Seq > ?1 ORDER BY Seq LIMIT ?2`;
-        const rows = queryPacked(openDatabase(), select, ['Seq', 'Type', 'AggregateId', 'Version', 'At', 'json(Diff)'], [Number(after?.[0] ?? 0), limit + 1]);
+        const rows = queryPacked(
+          openDatabase(),
+          select,
+          ['Seq', 'Type', 'AggregateId', 'Version', 'At', 'json(Diff)'],
+          [Number(after?.[0] ?? 0), limit + 1],
+        );
         const events = rows
           .map(([seq, type, aggregateId, version, at, diff]) => ({
             seq: Number(seq),
@@ -121,7 +134,12 @@ export function lastSeqOperation(openDatabase: () => Database, table: EventTable
 }
 
 /** The `Data-Version` response header, documented. */
-export const DATA_VERSION_DOC = { 'Data-Version': { description: 'The data version the answer is at least as new as (see events/last)', schema: { type: 'string', pattern: '^[0-9]+$' } } };
+export const DATA_VERSION_DOC = {
+  'Data-Version': {
+    description: 'The data version the answer is at least as new as (see events/last)',
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
+};
 
 /** The `Data-Version` header for a version read in the same statement as the data ({@link lastSeqSql}). */
 export const versionHeader = (version: number): Record<string, string> => ({ [DATA_VERSION_HEADER]: String(version) });

@@ -6,7 +6,15 @@
  * const CUSTOMER = defineFields({ name: text({ max: 200 }), scoring: integer({ min: 0, max: 10 }) }, { readOnly: ['id', 'version'] });
  * const fields = CUSTOMER.parse(body, 'full'); // { name: 'Acme', scoring: 7 }, or throws 422
  */
-import { compareExact, decimalPlaces, exactDecimal, exactOfDouble, isWhole, isZero, type ExactDecimal } from './exact-decimal';
+import {
+  compareExact,
+  decimalPlaces,
+  exactDecimal,
+  exactOfDouble,
+  isWhole,
+  isZero,
+  type ExactDecimal,
+} from './exact-decimal';
 import { JsonNumber } from './json-body';
 import { nullable, type JsonSchema } from './openapi';
 import { HttpError } from './problem';
@@ -98,24 +106,45 @@ export function text({ max, required = true }: { max: number; required?: boolean
 }
 
 /** `{schema, valueSchema}` of a field: its value's schema, with null when it is optional. */
-const schemas = (valueSchema: JsonSchema, required: boolean) => ({ valueSchema, schema: orNull(valueSchema, required) });
+const schemas = (valueSchema: JsonSchema, required: boolean) => ({
+  valueSchema,
+  schema: orNull(valueSchema, required),
+});
 
 /**
  * A whole number from `min` to `max`, judged on the number's exact value as written (a {@link JsonNumber}):
  * `7`, `7.0`, `7e0` and `70e-1` are 7; `7.5`, `1e-400` (not 0) and `-0` are refused.
  */
-export function integer({ min, max, required = true }: { min: number; max: number; required?: boolean }): Field<number | null> {
+export function integer({
+  min,
+  max,
+  required = true,
+}: {
+  min: number;
+  max: number;
+  required?: boolean;
+}): Field<number | null> {
   const lowest = bound(min);
   const highest = bound(max);
   return {
     required,
     describe: `a whole number from ${min} to ${max}`,
-    ...schemas({ type: 'integer', minimum: min, maximum: max, description: 'Judged on the number as written: 7.0 and 7e0 are 7; -0 is refused' }, required),
+    ...schemas(
+      {
+        type: 'integer',
+        minimum: min,
+        maximum: max,
+        description: 'Judged on the number as written: 7.0 and 7e0 are 7; -0 is refused',
+      },
+      required,
+    ),
     parse(value) {
       const number = numberInput(value);
-      if (number === null || (isZero(number.exact) && number.exact.negative)) return { error: `must be a whole number from ${min} to ${max}` };
+      if (number === null || (isZero(number.exact) && number.exact.negative))
+        return { error: `must be a whole number from ${min} to ${max}` };
       if (!isWhole(number.exact)) return { error: `must be a whole number from ${min} to ${max}; got ${number.shown}` };
-      if (compareExact(number.exact, lowest) < 0 || compareExact(number.exact, highest) > 0) return { error: `must be from ${min} to ${max}; got ${number.shown}` };
+      if (compareExact(number.exact, lowest) < 0 || compareExact(number.exact, highest) > 0)
+        return { error: `must be from ${min} to ${max}; got ${number.shown}` };
       return { value: number.double };
     },
   };
@@ -127,7 +156,17 @@ export function integer({ min, max, required = true }: { min: number; max: numbe
  * hundred (not the double 0), `0.1234560000000000001` nineteen (not the double 0.123456). A double given
  * directly is judged on its shortest round-trip text.
  */
-export function decimal({ min, max, decimals, required = true }: { min: number; max: number; decimals: number; required?: boolean }): Field<number | null> {
+export function decimal({
+  min,
+  max,
+  decimals,
+  required = true,
+}: {
+  min: number;
+  max: number;
+  decimals: number;
+  required?: boolean;
+}): Field<number | null> {
   const describe = `a number from ${min} to ${max} with at most ${decimals} decimals`;
   const lowest = bound(min);
   const highest = bound(max);
@@ -147,15 +186,20 @@ export function decimal({ min, max, decimals, required = true }: { min: number; 
     parse(value) {
       const number = numberInput(value);
       if (number === null || (isZero(number.exact) && number.exact.negative)) return { error: `must be ${describe}` };
-      if (compareExact(number.exact, lowest) < 0 || compareExact(number.exact, highest) > 0) return { error: `must be from ${min} to ${max}; got ${number.shown}` };
-      if (decimalPlaces(number.exact) > decimals) return { error: `must have at most ${decimals} decimals; got ${number.shown}` };
+      if (compareExact(number.exact, lowest) < 0 || compareExact(number.exact, highest) > 0)
+        return { error: `must be from ${min} to ${max}; got ${number.shown}` };
+      if (decimalPlaces(number.exact) > decimals)
+        return { error: `must have at most ${decimals} decimals; got ${number.shown}` };
       return { value: number.double };
     },
   };
 }
 
 /** One of a fixed set of strings. */
-export function oneOf<T extends string>(values: readonly T[], { required = true }: { required?: boolean } = {}): Field<T | null> {
+export function oneOf<T extends string>(
+  values: readonly T[],
+  { required = true }: { required?: boolean } = {},
+): Field<T | null> {
   const describe = `one of ${values.join(', ')}${required ? '' : ', or null'}`;
   return {
     required,
@@ -163,12 +207,16 @@ export function oneOf<T extends string>(values: readonly T[], { required = true 
     valueSchema: { enum: [...values] },
     schema: { enum: required ? [...values] : [...values, null] },
     parse(value) {
-      return typeof value === 'string' && (values as readonly string[]).includes(value) ? { value: value as T } : { error: `must be ${describe}` };
+      return typeof value === 'string' && (values as readonly string[]).includes(value)
+        ? { value: value as T }
+        : { error: `must be ${describe}` };
     },
   };
 }
 
-export type FieldValues<F extends Record<string, Field<unknown>>> = { [K in keyof F]: F[K] extends Field<infer T> ? T : never };
+export type FieldValues<F extends Record<string, Field<unknown>>> = {
+  [K in keyof F]: F[K] extends Field<infer T> ? T : never;
+};
 
 export interface FieldSet<F extends Record<string, Field<unknown>>> {
   fields: F;
@@ -205,10 +253,19 @@ export const isJsonObject = (value: unknown): value is Record<string, unknown> =
 export function throwIfInvalid(errors: FieldError[]): void {
   if (errors.length === 0) return;
   const summary = errors.map((e) => (e.field === '' ? e.message : `${e.field} ${e.message}`)).join('; ');
-  throw new HttpError(422, 'validation-failed', `The body has ${errors.length === 1 ? 'an invalid field' : `${errors.length} invalid fields`}: ${summary}.`, {}, { errors });
+  throw new HttpError(
+    422,
+    'validation-failed',
+    `The body has ${errors.length === 1 ? 'an invalid field' : `${errors.length} invalid fields`}: ${summary}.`,
+    {},
+    { errors },
+  );
 }
 
-export function defineFields<F extends Record<string, Field<unknown>>>(fields: F, { readOnly }: { readOnly: readonly string[] }): FieldSet<F> {
+export function defineFields<F extends Record<string, Field<unknown>>>(
+  fields: F,
+  { readOnly }: { readOnly: readonly string[] },
+): FieldSet<F> {
   const writable = Object.keys(fields);
   function parse(body: unknown, mode: BodyMode, more?: MoreChecks<F>): Record<string, unknown> {
     if (!isJsonObject(body)) throwIfInvalid([{ field: '', message: 'The body must be a JSON object' }]);
@@ -218,14 +275,16 @@ export function defineFields<F extends Record<string, Field<unknown>>>(fields: F
     const valid: Record<string, unknown> = {};
     for (const key of Object.keys(object)) {
       if (readOnly.includes(key)) errors.push({ field: key, message: 'is set by the server and cannot be written' });
-      else if (!own(fields, key)) errors.push({ field: key, message: `is not a field; the writable fields are ${writable.join(', ')}` });
+      else if (!own(fields, key))
+        errors.push({ field: key, message: `is not a field; the writable fields are ${writable.join(', ')}` });
     }
     for (const [name, field] of Object.entries(fields)) {
       if (mode === 'partial' && !own(object, name)) continue;
       const value = own(object, name) ? object[name] : null;
       if (value === null) {
         if (field.required) errors.push({ field: name, message: `is required (${field.describe})` });
-        else if (mode === 'create' && field.setOnce !== undefined) errors.push({ field: name, message: `is required: ${field.setOnce}` });
+        else if (mode === 'create' && field.setOnce !== undefined)
+          errors.push({ field: name, message: `is required: ${field.setOnce}` });
         else valid[name] = null;
         values[name] = null;
         continue;
@@ -241,16 +300,23 @@ export function defineFields<F extends Record<string, Field<unknown>>>(fields: F
   /** One field's schema in a body of this mode: a set-once field is required on create, read-only after it. */
   function fieldSchema(field: Field<unknown>, mode: BodyMode): JsonSchema {
     if (field.setOnce === undefined) return field.schema;
-    if (mode === 'create') return { ...field.valueSchema, description: `Required: ${field.setOnce}. ${String(field.valueSchema.description ?? '')}`.trim() };
+    if (mode === 'create')
+      return {
+        ...field.valueSchema,
+        description: `Required: ${field.setOnce}. ${String(field.valueSchema.description ?? '')}`.trim(),
+      };
     return {
       ...field.schema,
       readOnly: true,
-      description: `Set when created and never changed: only its current value (ASCII case ignored) is accepted, ${field.required ? '' : 'null or absent for none, '}anything else is refused (422). ${String(field.schema.description ?? '')}`.trim(),
+      description:
+        `Set when created and never changed: only its current value (ASCII case ignored) is accepted, ${field.required ? '' : 'null or absent for none, '}anything else is refused (422). ${String(field.schema.description ?? '')}`.trim(),
     };
   }
   function bodySchema(mode: BodyMode): JsonSchema {
     const entries = Object.entries(fields);
-    const required = entries.filter(([, field]) => field.required || (mode === 'create' && field.setOnce !== undefined)).map(([name]) => name);
+    const required = entries
+      .filter(([, field]) => field.required || (mode === 'create' && field.setOnce !== undefined))
+      .map(([name]) => name);
     return {
       type: 'object',
       additionalProperties: false,

@@ -57,23 +57,34 @@ export interface AppOptions {
 const defaultAccessLog = (entry: AccessLogEntry) => console.log(JSON.stringify(entry));
 
 const notFound = (path: string, hint = '') =>
-  new HttpError(404, 'not-found', `No operation of this app answers ${path}${hint}; they are all listed at ${CATALOG_PATH}.`);
+  new HttpError(
+    404,
+    'not-found',
+    `No operation of this app answers ${path}${hint}; they are all listed at ${CATALOG_PATH}.`,
+  );
 
 /** Routing: the route table as a function from a request to the route's answer (stage 3, then 4). */
-function router(routes: RouteDefinition[]): (request: Request, url: URL, trace: Trace, budgetMs: number | null) => Promise<Response> {
+function router(
+  routes: RouteDefinition[],
+): (request: Request, url: URL, trace: Trace, budgetMs: number | null) => Promise<Response> {
   const itty = IttyRouter();
   for (const route of routes) {
-    itty.all(route.path, (request: IRequest, url: URL, trace: Trace, budgetMs: number | null) => dispatchMethod(route, request, url, request.params, trace, budgetMs));
+    itty.all(route.path, (request: IRequest, url: URL, trace: Trace, budgetMs: number | null) =>
+      dispatchMethod(route, request, url, request.params, trace, budgetMs),
+    );
   }
   itty.all('*', (_request: IRequest, url: URL) => {
     throw notFound(url.pathname);
   });
   // itty-router cannot tell `/a/` from `/a`: a route declared with its trailing slash is dispatched here, and any
   // other path with one is no route at all (one resource, one URL).
-  const withSlash = new Map(routes.filter((route) => route.path.length > 1 && route.path.endsWith('/')).map((route) => [route.path, route]));
+  const withSlash = new Map(
+    routes.filter((route) => route.path.length > 1 && route.path.endsWith('/')).map((route) => [route.path, route]),
+  );
   return async (request, url, trace, budgetMs) => {
     const { pathname } = url;
-    if (pathname.length === 1 || !pathname.endsWith('/')) return (await itty.fetch(request, url, trace, budgetMs)) as Response;
+    if (pathname.length === 1 || !pathname.endsWith('/'))
+      return (await itty.fetch(request, url, trace, budgetMs)) as Response;
     const route = withSlash.get(pathname);
     if (!route) throw notFound(pathname, ` (did you mean ${pathname.replace(/\/+$/, '') || '/'}?)`);
     return dispatchMethod(route, request, url, {}, trace, budgetMs);
@@ -98,8 +109,18 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
         response = problemResponse(error, pathname, options.log);
       }
       response.headers.set(REQUEST_ID_HEADER, trace.requestId);
-      accessLog({ component, requestId: trace.requestId, traceId: traceId(trace), method: request.method, path: pathname, status: response.status, durationMs: now() - started });
-      return request.method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;
+      accessLog({
+        component,
+        requestId: trace.requestId,
+        traceId: traceId(trace),
+        method: request.method,
+        path: pathname,
+        status: response.status,
+        durationMs: now() - started,
+      });
+      return request.method === 'HEAD'
+        ? new Response(null, { status: response.status, headers: response.headers })
+        : response;
     },
   };
 }

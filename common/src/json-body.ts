@@ -39,7 +39,16 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
 /** The characters a single-character escape stands for, by the code of the character after `\`. */
-const ESCAPES: Record<number, string> = { 0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
+const ESCAPES: Record<number, string> = {
+  0x22: '"',
+  0x5c: '\\',
+  0x2f: '/',
+  0x62: '\b',
+  0x66: '\f',
+  0x6e: '\n',
+  0x72: '\r',
+  0x74: '\t',
+};
 
 /**
  * A JSON number as written in the body: `text` is its source text (RFC 8259 grammar, already checked), so its
@@ -191,7 +200,13 @@ export function parseStrictJson(text: string, options: { maxDepth?: number; numb
     for (const end = pos + 4; pos < end; pos++) {
       const code = text.charCodeAt(pos);
       const digit =
-        code >= 0x30 && code <= 0x39 ? code - 0x30 : code >= 0x61 && code <= 0x66 ? code - 0x57 : code >= 0x41 && code <= 0x46 ? code - 0x37 : -1;
+        code >= 0x30 && code <= 0x39
+          ? code - 0x30
+          : code >= 0x61 && code <= 0x66
+            ? code - 0x57
+            : code >= 0x41 && code <= 0x46
+              ? code - 0x37
+              : -1;
       if (digit < 0) throw expected('a hex digit');
       value = value * 16 + digit;
     }
@@ -247,7 +262,12 @@ export function parseStrictJson(text: string, options: { maxDepth?: number; numb
           result += String.fromCharCode(unit);
         }
       } else {
-        throw invalid(pos < text.length ? `invalid escape ${JSON.stringify(text.slice(escapeOffset, pos + 1))} in a string` : 'unterminated string', escapeOffset);
+        throw invalid(
+          pos < text.length
+            ? `invalid escape ${JSON.stringify(text.slice(escapeOffset, pos + 1))} in a string`
+            : 'unterminated string',
+          escapeOffset,
+        );
       }
       runStart = pos;
     }
@@ -317,11 +337,17 @@ function charsetOf(parameters: string): string | null | undefined {
 /** Checks `content-type` against the accepted media types; only UTF-8 is accepted as a charset. */
 function checkContentType(header: string | null, accept: readonly string[]): void {
   const semicolon = header === null ? -1 : header.indexOf(';');
-  const mediaType = (header === null ? '' : semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
+  const mediaType = (header === null ? '' : semicolon === -1 ? header : header.slice(0, semicolon))
+    .trim()
+    .toLowerCase();
   const charset = header === null || semicolon === -1 ? null : charsetOf(header.slice(semicolon));
   if (!accept.includes(mediaType) || charset === undefined || (charset !== null && charset !== 'utf-8')) {
     const types = accept.length === 1 ? accept[0] : `${accept.slice(0, -1).join(', ')} or ${accept.at(-1)}`;
-    throw new HttpError(415, 'unsupported-media-type', `Send the body as ${types}, in UTF-8 (charset=utf-8 or no charset).`);
+    throw new HttpError(
+      415,
+      'unsupported-media-type',
+      `Send the body as ${types}, in UTF-8 (charset=utf-8 or no charset).`,
+    );
   }
 }
 
@@ -374,7 +400,11 @@ async function readLimited(request: Request): Promise<Uint8Array> {
  *   {@link MAX_BODY_BYTES}; 400 `invalid-json` for a body that is empty, not UTF-8, or not strict JSON
  *   (see {@link parseStrictJson}).
  */
-export async function readJsonBody(request: Request, accept: readonly string[], options: { numbers?: NumberMode } = {}): Promise<unknown> {
+export async function readJsonBody(
+  request: Request,
+  accept: readonly string[],
+  options: { numbers?: NumberMode } = {},
+): Promise<unknown> {
   checkContentType(request.headers.get('content-type'), accept);
   const bytes = await readLimited(request);
   let text: string;

@@ -8,7 +8,9 @@ import type { Trace } from './trace';
 
 /** The `Allow` header of a route: its methods, with HEAD beside GET, and OPTIONS. */
 export function allowOf(route: RouteDefinition): string {
-  const methods = ROUTE_METHODS.filter((m) => route[m]).flatMap((m) => (m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()]));
+  const methods = ROUTE_METHODS.filter((m) => route[m]).flatMap((m) =>
+    m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()],
+  );
   return [...methods, 'OPTIONS'].join(', ');
 }
 
@@ -21,15 +23,24 @@ export function decodePathParam(raw: string, name: string): string {
   }
 }
 
-export async function dispatchMethod(route: RouteDefinition, request: Request, url: URL, rawParams: Record<string, string>, trace: Trace, budgetMs: number | null): Promise<Response> {
+export async function dispatchMethod(
+  route: RouteDefinition,
+  request: Request,
+  url: URL,
+  rawParams: Record<string, string>,
+  trace: Trace,
+  budgetMs: number | null,
+): Promise<Response> {
   const allow = allowOf(route);
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } });
   // Method names are case-sensitive (RFC 9110, 9.1): `patch` is not PATCH (fetch upper-cases only GET, HEAD,
   // POST, PUT, DELETE and OPTIONS for us).
   const method = request.method === 'HEAD' ? 'get' : request.method.toLowerCase();
-  const standard = request.method === request.method.toUpperCase() && (ROUTE_METHODS as readonly string[]).includes(method);
+  const standard =
+    request.method === request.method.toUpperCase() && (ROUTE_METHODS as readonly string[]).includes(method);
   const handler = standard ? route[method as RouteMethod]?.handle : undefined;
-  if (!handler) throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${allow}.`, { allow });
+  if (!handler)
+    throw new HttpError(405, 'method-not-allowed', `${request.method} is not supported here; use ${allow}.`, { allow });
   const params: Record<string, string> = {};
   for (const [name, raw] of Object.entries(rawParams)) params[name] = decodePathParam(raw, name);
   return handler({ request, url, params, trace, budgetMs });

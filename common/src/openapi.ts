@@ -16,7 +16,14 @@
  * const Count = named('Count', { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } });
  * const route = { path: '/customers/count', get: { operationId: 'customers.count', summary: 'How many customers', responses: { 200: ok(Count) }, problems: [], handle } };
  */
-import { ROUTE_METHODS, type JsonSchema, type OperationDoc, type ParameterDoc, type ResponseDoc, type RouteDefinition } from './routes';
+import {
+  ROUTE_METHODS,
+  type JsonSchema,
+  type OperationDoc,
+  type ParameterDoc,
+  type ResponseDoc,
+  type RouteDefinition,
+} from './routes';
 import { APP_VERSION } from './app-info';
 import { allowOf } from './method-dispatch';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_STATUS, problemType, type ProblemCode } from './problem';
@@ -31,7 +38,11 @@ export function named(name: string, schema: JsonSchema): JsonSchema {
 }
 
 /** A `200` JSON answer. */
-export const jsonResponse = (schema: JsonSchema, description = 'OK', headers?: Record<string, ParameterDoc>): ResponseDoc => ({
+export const jsonResponse = (
+  schema: JsonSchema,
+  description = 'OK',
+  headers?: Record<string, ParameterDoc>,
+): ResponseDoc => ({
   description,
   content: { 'application/json': schema },
   ...(headers ? { headers } : {}),
@@ -47,7 +58,11 @@ export const objectSchema = (properties: Record<string, JsonSchema>, description
 });
 
 /** An array of `items`. */
-export const arrayOf = (items: JsonSchema, description?: string): JsonSchema => ({ type: 'array', ...(description ? { description } : {}), items });
+export const arrayOf = (items: JsonSchema, description?: string): JsonSchema => ({
+  type: 'array',
+  ...(description ? { description } : {}),
+  items,
+});
 
 /** Text, or null (a column plain SQL may leave empty). */
 export const TEXT_OR_NULL: JsonSchema = { type: ['string', 'null'] };
@@ -58,7 +73,8 @@ export const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: 
 /** The problem+json body (RFC 9457) every error answer carries; extensions vary by problem. */
 export const ProblemSchema = named('Problem', {
   type: 'object',
-  description: 'An error, as application/problem+json (RFC 9457). Some problems add members (errors, allowed, currentVersion...).',
+  description:
+    'An error, as application/problem+json (RFC 9457). Some problems add members (errors, allowed, currentVersion...).',
   required: ['type', 'title', 'status', 'detail'],
   properties: {
     type: { type: 'string', description: 'urn:aggregates-dashboard:problem:<code>' },
@@ -73,7 +89,12 @@ export const ProblemSchema = named('Problem', {
 export const OpenApiDocumentSchema = named('OpenApiDocument', {
   type: 'object',
   required: ['openapi', 'info', 'paths'],
-  properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' }, info: { type: 'object' }, paths: { type: 'object' }, components: { type: 'object' } },
+  properties: {
+    openapi: { type: 'string', pattern: '^3\\.1\\.' },
+    info: { type: 'object' },
+    paths: { type: 'object' },
+    components: { type: 'object' },
+  },
 });
 
 export const BUDGET_PARAMETER: ParameterDoc = {
@@ -113,7 +134,8 @@ export const OPENAPI_VERSION = '3.1.1';
 export const templatePath = (path: string): string => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 /** The names of a route's path parameters, in order. */
-export const pathParameterNames = (path: string): string[] => [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] ?? '');
+export const pathParameterNames = (path: string): string[] =>
+  [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] ?? '');
 
 function problemResponses(codes: readonly ProblemCode[]): Record<string, ResponseDoc> {
   const byStatus = new Map<number, ProblemCode[]>();
@@ -136,32 +158,59 @@ function parameters(route: RouteDefinition, operation: OperationDoc): unknown[] 
   const list: unknown[] = [];
   for (const name of pathParameterNames(route.path)) {
     const doc = operation.path?.[name];
-    if (!doc) throw new Error(`${operation.operationId}: the path parameter ${name} of ${route.path} is not documented`);
+    if (!doc)
+      throw new Error(`${operation.operationId}: the path parameter ${name} of ${route.path} is not documented`);
     list.push({ name, in: 'path', required: true, description: doc.description, schema: doc.schema });
   }
   for (const name of Object.keys(operation.path ?? {})) {
-    if (!pathParameterNames(route.path).includes(name)) throw new Error(`${operation.operationId}: ${route.path} has no path parameter ${name}`);
+    if (!pathParameterNames(route.path).includes(name))
+      throw new Error(`${operation.operationId}: ${route.path} has no path parameter ${name}`);
   }
   for (const [name, doc] of Object.entries(operation.query ?? {})) {
     list.push({ name, in: 'query', required: doc.required ?? false, description: doc.description, schema: doc.schema });
   }
   for (const [name, doc] of Object.entries(operation.headers ?? {})) {
-    list.push({ name, in: 'header', required: doc.required ?? false, description: doc.description, schema: doc.schema });
+    list.push({
+      name,
+      in: 'header',
+      required: doc.required ?? false,
+      description: doc.description,
+      schema: doc.schema,
+    });
   }
-  list.push({ name: 'x-budget-ms', in: 'header', required: false, description: BUDGET_PARAMETER.description, schema: BUDGET_PARAMETER.schema });
+  list.push({
+    name: 'x-budget-ms',
+    in: 'header',
+    required: false,
+    description: BUDGET_PARAMETER.description,
+    schema: BUDGET_PARAMETER.schema,
+  });
   return list;
 }
 
 function responseObject(doc: ResponseDoc, withBody: boolean): Record<string, unknown> {
   return {
     description: doc.description,
-    ...(doc.headers ? { headers: Object.fromEntries(Object.entries(doc.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema }])) } : {}),
-    ...(doc.content && withBody ? { content: Object.fromEntries(Object.entries(doc.content).map(([type, schema]) => [type, { schema }])) } : {}),
+    ...(doc.headers
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(doc.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema }]),
+          ),
+        }
+      : {}),
+    ...(doc.content && withBody
+      ? { content: Object.fromEntries(Object.entries(doc.content).map(([type, schema]) => [type, { schema }])) }
+      : {}),
   };
 }
 
 /** The operation object of `method` (`head` is GET's answers without bodies). */
-function operationObject(route: RouteDefinition, method: string, operation: OperationDoc, component: string): Record<string, unknown> {
+function operationObject(
+  route: RouteDefinition,
+  method: string,
+  operation: OperationDoc,
+  component: string,
+): Record<string, unknown> {
   const head = method === 'head';
   const problems = [
     ...operation.problems,
@@ -173,14 +222,29 @@ function operationObject(route: RouteDefinition, method: string, operation: Oper
   ];
   const responses: Record<string, unknown> = {};
   for (const [status, doc] of Object.entries(operation.responses)) responses[status] = responseObject(doc, !head);
-  if (method === 'get' || head) responses['304'] = { description: 'Not modified: the If-None-Match of the request names the current ETag' };
-  for (const [status, doc] of Object.entries(problemResponses(problems))) responses[status] = responseObject(doc, !head);
+  if (method === 'get' || head)
+    responses['304'] = { description: 'Not modified: the If-None-Match of the request names the current ETag' };
+  for (const [status, doc] of Object.entries(problemResponses(problems)))
+    responses[status] = responseObject(doc, !head);
   const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
   const parameterList = parameters(route, operation);
   if (method === 'get' || head) {
     parameterList.push(
-      { name: 'If-Match', in: 'header', required: false, description: 'An ETag (strong comparison: a weak one never matches) or *: 412 unless it names the current ETag, checked before If-None-Match', schema: { type: 'string' } },
-      { name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of an earlier answer: 304 while it is current', schema: { type: 'string' } },
+      {
+        name: 'If-Match',
+        in: 'header',
+        required: false,
+        description:
+          'An ETag (strong comparison: a weak one never matches) or *: 412 unless it names the current ETag, checked before If-None-Match',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'If-None-Match',
+        in: 'header',
+        required: false,
+        description: 'An ETag of an earlier answer: 304 while it is current',
+        schema: { type: 'string' },
+      },
     );
   }
   return {
@@ -194,7 +258,9 @@ function operationObject(route: RouteDefinition, method: string, operation: Oper
           requestBody: {
             required: true,
             ...(operation.body.description ? { description: operation.body.description } : {}),
-            content: Object.fromEntries(operation.body.contentTypes.map((type) => [type, { schema: operation.body?.schema }])),
+            content: Object.fromEntries(
+              operation.body.contentTypes.map((type) => [type, { schema: operation.body?.schema }]),
+            ),
           },
         }
       : {}),
@@ -205,15 +271,25 @@ function operationObject(route: RouteDefinition, method: string, operation: Oper
 
 /** The OPTIONS operation every route answers. */
 function optionsObject(route: RouteDefinition, component: string, id: string): Record<string, unknown> {
-  const pathParameters = pathParameterNames(route.path).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const pathParameters = pathParameterNames(route.path).map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
   return {
     tags: [component],
     operationId: `${id}.options`,
     summary: `The methods ${templatePath(route.path)} answers`,
     parameters: pathParameters,
     responses: {
-      '204': { description: 'No content; the methods are in Allow', headers: { Allow: { description: 'The methods of this path', schema: { type: 'string' } } } },
-      ...Object.fromEntries(Object.entries(problemResponses(SHARED_PROBLEMS)).map(([status, doc]) => [status, responseObject(doc, true)])),
+      '204': {
+        description: 'No content; the methods are in Allow',
+        headers: { Allow: { description: 'The methods of this path', schema: { type: 'string' } } },
+      },
+      ...Object.fromEntries(
+        Object.entries(problemResponses(SHARED_PROBLEMS)).map(([status, doc]) => [status, responseObject(doc, true)]),
+      ),
     },
   };
 }
@@ -229,7 +305,9 @@ function methodNotAllowed(allow: string): { description: string; object: Record<
     description,
     object: {
       ...responseObject({ ...(response as ResponseDoc), description: `Another method than ${allow}` }, true),
-      headers: { Allow: { description: `The methods of this path: ${allow}`, schema: { type: 'string', const: allow } } },
+      headers: {
+        Allow: { description: `The methods of this path: ${allow}`, schema: { type: 'string', const: allow } },
+      },
     },
   };
 }
@@ -288,7 +366,11 @@ export function openApiDocument(routes: RouteDefinition[], info: DocumentInfo): 
     paths,
     components: {
       schemas: sortedSchemas,
-      ...(bearer ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The api_token Spin variable' } } } : {}),
+      ...(bearer
+        ? {
+            securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The api_token Spin variable' } },
+          }
+        : {}),
     },
   });
 }

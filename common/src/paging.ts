@@ -10,7 +10,15 @@ import type { CursorOrder } from './keyset';
 import { decodeQueryPart, queryParam } from './query';
 import { jsonText } from './responses';
 import type { JsonSchema, Operation, OperationDoc, ParameterDoc } from './openapi';
-import { encodeCursor, PAGE_DEFAULT, PAGE_MAX, parseCursor, parsePageLimit, type Cursor, type QueryFilter } from './params';
+import {
+  encodeCursor,
+  PAGE_DEFAULT,
+  PAGE_MAX,
+  parseCursor,
+  parsePageLimit,
+  type Cursor,
+  type QueryFilter,
+} from './params';
 import { HttpError } from './problem';
 
 export interface Page<T> {
@@ -51,16 +59,37 @@ export function checkQueryNames(url: URL, allowed: readonly string[]): string[] 
     if (pair === '') continue;
     const equals = pair.indexOf('=');
     const name = decodeQueryPart(equals === -1 ? pair : pair.slice(0, equals));
-    if (name === null) throw new HttpError(400, 'invalid-query', 'A query parameter name is not valid percent-encoded UTF-8.');
-    const accepted = allowed.length === 0 ? 'This operation takes no query parameters.' : `This resource accepts ${allowed.join(', ')}.`;
-    if (!allowed.includes(name)) throw new HttpError(400, 'invalid-query', `Unknown query parameter ${JSON.stringify(name.slice(0, 40))}. ${accepted}`, {}, { allowed });
-    if (names.includes(name)) throw new HttpError(400, 'invalid-query', `The query parameter ${name} is given more than once. ${accepted}`, {}, { allowed });
+    if (name === null)
+      throw new HttpError(400, 'invalid-query', 'A query parameter name is not valid percent-encoded UTF-8.');
+    const accepted =
+      allowed.length === 0
+        ? 'This operation takes no query parameters.'
+        : `This resource accepts ${allowed.join(', ')}.`;
+    if (!allowed.includes(name))
+      throw new HttpError(
+        400,
+        'invalid-query',
+        `Unknown query parameter ${JSON.stringify(name.slice(0, 40))}. ${accepted}`,
+        {},
+        { allowed },
+      );
+    if (names.includes(name))
+      throw new HttpError(
+        400,
+        'invalid-query',
+        `The query parameter ${name} is given more than once. ${accepted}`,
+        {},
+        { allowed },
+      );
     names.push(name);
   }
   return names;
 }
 
-export function pagedList<T, F extends object = Record<never, never>>(url: URL, options: PagedListOptions<T, F>): Response {
+export function pagedList<T, F extends object = Record<never, never>>(
+  url: URL,
+  options: PagedListOptions<T, F>,
+): Response {
   const { order, read, render = (items) => JSON.stringify(items), cursorText = JSON_CURSOR } = options;
   const filterParsers = (options.filters ?? {}) as Record<string, QueryFilter<unknown>>;
   const filterNames = Object.keys(filterParsers);
@@ -79,7 +108,11 @@ export function pagedList<T, F extends object = Record<never, never>>(url: URL, 
   const { items, more } = read(limit, after, filters as F);
   const last = items[items.length - 1];
   if (!more || !last) return jsonText(render(items), { headers });
-  const query = [`limit=${limit}`, ...carried, `after=${encodeURIComponent(cursorText.format(order.cursorOf(last)))}`].join('&');
+  const query = [
+    `limit=${limit}`,
+    ...carried,
+    `after=${encodeURIComponent(cursorText.format(order.cursorOf(last)))}`,
+  ].join('&');
   return jsonText(render(items), { headers: { ...headers, link: `<${url.pathname}?${query}>; rel="next"` } });
 }
 
@@ -94,22 +127,39 @@ export interface ListDoc extends Pick<OperationDoc, 'operationId' | 'summary' | 
 }
 
 /** A paged list as an operation: `pagedList` answers it, and its query parameters are documented from the same filters. */
-export function pagedListOperation<T, F extends object = Record<never, never>>(doc: ListDoc, options: PagedListOptions<T, F>): Operation {
-  const filterDocs = Object.fromEntries(Object.entries((options.filters ?? {}) as Record<string, QueryFilter<unknown>>).map(([name, filter]) => [name, filter.doc]));
+export function pagedListOperation<T, F extends object = Record<never, never>>(
+  doc: ListDoc,
+  options: PagedListOptions<T, F>,
+): Operation {
+  const filterDocs = Object.fromEntries(
+    Object.entries((options.filters ?? {}) as Record<string, QueryFilter<unknown>>).map(([name, filter]) => [
+      name,
+      filter.doc,
+    ]),
+  );
   return {
     operationId: doc.operationId,
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
     query: {
-      limit: { description: `Items per page (default ${PAGE_DEFAULT})`, schema: { type: 'integer', minimum: 1, maximum: PAGE_MAX } },
-      after: doc.after ?? { description: 'Where the page starts: the cursor in the Link header of the previous page', schema: { type: 'string' } },
+      limit: {
+        description: `Items per page (default ${PAGE_DEFAULT})`,
+        schema: { type: 'integer', minimum: 1, maximum: PAGE_MAX },
+      },
+      after: doc.after ?? {
+        description: 'Where the page starts: the cursor in the Link header of the previous page',
+        schema: { type: 'string' },
+      },
       ...filterDocs,
     },
     responses: {
       200: {
         description: 'A page; `Link: <...>; rel="next"` while more follow',
         content: { 'application/json': doc.page },
-        headers: { Link: { description: 'The next page, while more follow', schema: { type: 'string' } }, ...doc.headers },
+        headers: {
+          Link: { description: 'The next page, while more follow', schema: { type: 'string' } },
+          ...doc.headers,
+        },
       },
     },
     problems: ['invalid-query'],

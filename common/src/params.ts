@@ -14,9 +14,15 @@ const quote = (value: string) => JSON.stringify(value.length > 40 ? `${value.sli
 export function parseLimit(raw: string): number {
   const valid = /^[0-9]{1,7}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= MAX_LIMIT;
   if (!valid) {
-    throw new HttpError(400, 'invalid-limit', `limit must be a whole number from 1 to ${MAX_LIMIT}; got ${quote(raw)}.`, {}, {
-      allowed: { minimum: 1, maximum: MAX_LIMIT },
-    });
+    throw new HttpError(
+      400,
+      'invalid-limit',
+      `limit must be a whole number from 1 to ${MAX_LIMIT}; got ${quote(raw)}.`,
+      {},
+      {
+        allowed: { minimum: 1, maximum: MAX_LIMIT },
+      },
+    );
   }
   return Number(raw);
 }
@@ -25,7 +31,11 @@ export function parseLimit(raw: string): number {
 export function parseId(raw: string): string {
   // eslint-disable-next-line no-control-regex
   if (raw.length === 0 || raw.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(raw)) {
-    throw new HttpError(400, 'invalid-id', `id must be 1 to ${MAX_ID_LENGTH} characters without control characters; got ${quote(raw)}.`);
+    throw new HttpError(
+      400,
+      'invalid-id',
+      `id must be 1 to ${MAX_ID_LENGTH} characters without control characters; got ${quote(raw)}.`,
+    );
   }
   return raw;
 }
@@ -58,7 +68,11 @@ export function parseCursor(raw: string | null, arity: number): Cursor | null {
     cursor = undefined;
   }
   if (!Array.isArray(cursor) || cursor.length !== arity || !cursor.every((part) => typeof part === 'string')) {
-    throw new HttpError(400, 'invalid-query', `after must be a cursor from a Link header of this list; got ${quote(raw)}.`);
+    throw new HttpError(
+      400,
+      'invalid-query',
+      `after must be a cursor from a Link header of this list; got ${quote(raw)}.`,
+    );
   }
   return cursor as Cursor;
 }
@@ -73,16 +87,21 @@ export interface QueryFilter<T> {
 export const filters = {
   /** Text, 1 to 200 characters, compared exactly (case-sensitive) in its NFC form, the form the API stores. */
   text: (name: string, what: string): QueryFilter<string> => ({
-    doc: { description: `${what} (exact and case-sensitive; compared in NFC).`, schema: { type: 'string', minLength: 1, maxLength: 200 } },
+    doc: {
+      description: `${what} (exact and case-sensitive; compared in NFC).`,
+      schema: { type: 'string', minLength: 1, maxLength: 200 },
+    },
     parse(raw) {
-      if (raw.length === 0 || raw.length > 200) throw new HttpError(400, 'invalid-query', `${name} must be 1 to 200 characters; got ${quote(raw)}.`);
+      if (raw.length === 0 || raw.length > 200)
+        throw new HttpError(400, 'invalid-query', `${name} must be 1 to 200 characters; got ${quote(raw)}.`);
       return toNfc(raw);
     },
   }),
   oneOf: <T extends string>(name: string, values: readonly T[], what: string): QueryFilter<T> => ({
     doc: { description: `${what}.`, schema: { enum: [...values] } },
     parse(raw) {
-      if (!(values as readonly string[]).includes(raw)) throw new HttpError(400, 'invalid-query', `${name} must be one of ${values.join(', ')}; got ${quote(raw)}.`);
+      if (!(values as readonly string[]).includes(raw))
+        throw new HttpError(400, 'invalid-query', `${name} must be one of ${values.join(', ')}; got ${quote(raw)}.`);
       return raw as T;
     },
   }),
@@ -90,17 +109,29 @@ export const filters = {
     doc: { description: `${what}.`, schema: { type: 'integer', minimum: min, maximum: max } },
     parse(raw) {
       if (!/^-?[0-9]{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new HttpError(400, 'invalid-query', `${name} must be a whole number from ${min} to ${max}; got ${quote(raw)}.`);
+        throw new HttpError(
+          400,
+          'invalid-query',
+          `${name} must be a whole number from ${min} to ${max}; got ${quote(raw)}.`,
+        );
       }
       return Number(raw);
     },
   }),
   /** An RFC 3339 date-time with its offset (`2026-11-30T08:00:00Z`), as UTC text with milliseconds, as stored. */
   timestamp: (name: string, what: string): QueryFilter<string> => ({
-    doc: { description: `${what} (an RFC 3339 date-time with its offset).`, schema: { type: 'string', format: 'date-time' } },
+    doc: {
+      description: `${what} (an RFC 3339 date-time with its offset).`,
+      schema: { type: 'string', format: 'date-time' },
+    },
     parse(raw) {
       const time = parseRfc3339(raw);
-      if (time === null) throw new HttpError(400, 'invalid-query', `${name} must be an RFC 3339 date-time such as 2026-11-30T08:00:00Z; got ${quote(raw)}.`);
+      if (time === null)
+        throw new HttpError(
+          400,
+          'invalid-query',
+          `${name} must be an RFC 3339 date-time such as 2026-11-30T08:00:00Z; got ${quote(raw)}.`,
+        );
       return new Date(time).toISOString();
     },
   }),
@@ -123,9 +154,17 @@ const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
 /** Milliseconds since the epoch of an RFC 3339 date-time (fractions beyond ms dropped), or `null` when it is not one. */
 export function parseRfc3339(raw: string): number | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(raw);
+  const match =
+    /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(raw);
   if (!match) return null;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3));
   const offset = match[8] ? 0 : (match[9] === '-' ? -1 : 1) * (Number(match[10]) * 60 + Number(match[11]));
   // setUTCFullYear, not Date.UTC: that one reads years 0-99 as 1900-1999.

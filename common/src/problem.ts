@@ -92,7 +92,8 @@ export class HttpError extends Error {
     super(detail);
     this.name = 'HttpError';
     // The documents list each problem under one status; an error that disagrees would answer undocumented.
-    if (PROBLEM_STATUS[code] !== status) throw new Error(`the problem ${code} is answered with ${PROBLEM_STATUS[code]}, not ${status}`);
+    if (PROBLEM_STATUS[code] !== status)
+      throw new Error(`the problem ${code} is answered with ${PROBLEM_STATUS[code]}, not ${status}`);
   }
 }
 
@@ -111,7 +112,11 @@ export function toProblem(error: HttpError, instance?: string): Problem {
 }
 
 /** Renders any thrown value as a problem+json response; unknown errors are logged and masked as 500. */
-export function problemResponse(error: unknown, instance?: string, log: (line: string) => void = console.error): Response {
+export function problemResponse(
+  error: unknown,
+  instance?: string,
+  log: (line: string) => void = console.error,
+): Response {
   const httpError =
     error instanceof HttpError
       ? error

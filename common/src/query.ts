@@ -11,7 +11,8 @@ export function queryParam(url: URL, name: string): string | null {
     // Other parameters are none of this component's business, even malformed ones.
     if (decodeQueryPart(equals === -1 ? pair : pair.slice(0, equals)) !== name) continue;
     const value = equals === -1 ? '' : decodeQueryPart(pair.slice(equals + 1));
-    if (value === null) throw new HttpError(400, 'invalid-query', `The value of ${name} is not valid percent-encoded UTF-8.`);
+    if (value === null)
+      throw new HttpError(400, 'invalid-query', `The value of ${name} is not valid percent-encoded UTF-8.`);
     return value;
   }
   return null;

@@ -10,7 +10,10 @@
 import { splitStatements } from './sql-statements';
 import type { Database } from './sql';
 
-const isMissingTable = (error: unknown): boolean => /no such table/i.test(error instanceof Error ? `${error.message} ${JSON.stringify(error)}` : JSON.stringify(error) ?? '');
+const isMissingTable = (error: unknown): boolean =>
+  /no such table/i.test(
+    error instanceof Error ? `${error.message} ${JSON.stringify(error)}` : (JSON.stringify(error) ?? ''),
+  );
 
 function applyMigrations(db: Database, statements: string[]): void {
   let transaction = false;
@@ -36,7 +39,11 @@ function applyMigrations(db: Database, statements: string[]): void {
 }
 
 /** Wraps `open` so that the database it returns bootstraps its own schema when a table is missing. */
-export function withSchemaBootstrap(open: () => Database, migrations: string, log: (line: string) => void = console.error): () => Database {
+export function withSchemaBootstrap(
+  open: () => Database,
+  migrations: string,
+  log: (line: string) => void = console.error,
+): () => Database {
   return () => {
     const db = open();
     let bootstrapped = false;

@@ -42,7 +42,8 @@ export function textColumn(row: Row, column: string): string | null {
  * SQL for a numeric column as text that reads back as the same double (17 significant digits; checked for
  * |x| < 1e15), or NULL when the column holds no number. JSON from SQLite has only 15 digits, not enough.
  */
-export const exactNumberSql = (column: string): string => `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN printf('%!.17g', ${column}) END`;
+export const exactNumberSql = (column: string): string =>
+  `CASE WHEN typeof(${column}) IN ('integer', 'real') THEN printf('%!.17g', ${column}) END`;
 
 /**
  * Runs `select` and returns its rows as arrays of the `columns` expressions, all packed by SQLite into one
@@ -52,7 +53,10 @@ export const exactNumberSql = (column: string): string => `CASE WHEN typeof(${co
  * CPU of packed ones; for 10 rows it makes no difference. The order of the arrays is not guaranteed: sort them.
  */
 export function queryPacked(db: Database, select: string, columns: string[], params: readonly SqlParam[]): unknown[][] {
-  const [row] = db.query(`SELECT json_group_array(json_array(${columns.join(', ')})) AS Packed FROM (${select})`, params);
+  const [row] = db.query(
+    `SELECT json_group_array(json_array(${columns.join(', ')})) AS Packed FROM (${select})`,
+    params,
+  );
   const packed = row?.Packed;
   return typeof packed === 'string' ? (JSON.parse(packed) as unknown[][]) : [];
 }

@@ -35,7 +35,10 @@ export const pageSecurityHeaders = (contentSecurityPolicy: string): Record<strin
 });
 
 /** An HTML answer, as an operation documents it. */
-export const htmlResponse = (description: string): ResponseDoc => ({ description, content: { 'text/html': { type: 'string' } } });
+export const htmlResponse = (description: string): ResponseDoc => ({
+  description,
+  content: { 'text/html': { type: 'string' } },
+});
 
 export interface StaticAsset {
   /** The name before the hash: `page` gives `page.<hash>.<ext>`. */
@@ -67,7 +70,11 @@ const hashOf = (body: string): string => etagOf(body).slice(1, -1);
 const mediaType = (contentType: string): string => contentType.split(';')[0]?.trim() ?? contentType;
 
 /** Serves `assets` under `base` (no trailing slash), each under a name made from its content's hash. */
-export function hashedAssets<K extends string>(base: string, assets: Record<K, StaticAsset>, options: HashedAssetsOptions): HashedAssets<K> {
+export function hashedAssets<K extends string>(
+  base: string,
+  assets: Record<K, StaticAsset>,
+  options: HashedAssetsOptions,
+): HashedAssets<K> {
   const files = new Map<string, { asset: StaticAsset; etag: string }>();
   const urls = {} as Record<K, string>;
   for (const key of Object.keys(assets) as K[]) {
@@ -86,8 +93,14 @@ export function hashedAssets<K extends string>(base: string, assets: Record<K, S
       get: {
         operationId: options.operationId,
         summary: options.summary,
-        description: 'Named after a hash of their content, so a name never changes meaning: cached for a year (`immutable`). The page links the current names.',
-        path: { file: { description: '`<name>.<16 hex digits>.<extension>`, as the page links it', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[0-9a-f]{16}\\.[a-z]+$' } } },
+        description:
+          'Named after a hash of their content, so a name never changes meaning: cached for a year (`immutable`). The page links the current names.',
+        path: {
+          file: {
+            description: '`<name>.<16 hex digits>.<extension>`, as the page links it',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[0-9a-f]{16}\\.[a-z]+$' },
+          },
+        },
         responses: {
           200: {
             description: 'The file',
@@ -101,10 +114,20 @@ export function hashedAssets<K extends string>(base: string, assets: Record<K, S
         problems: ['not-found'],
         handle: ({ params }) => {
           const file = files.get(params.file ?? '');
-          if (!file) throw new HttpError(404, 'not-found', `No asset named ${JSON.stringify(params.file ?? '')}; the page links the current ones.`);
+          if (!file)
+            throw new HttpError(
+              404,
+              'not-found',
+              `No asset named ${JSON.stringify(params.file ?? '')}; the page links the current ones.`,
+            );
           // The ETag is set here, so the shared HTTP layer does not hash the body again on every request.
           return new Response(file.asset.body, {
-            headers: { 'content-type': file.asset.contentType, 'cache-control': IMMUTABLE, etag: file.etag, ...options.securityHeaders },
+            headers: {
+              'content-type': file.asset.contentType,
+              'cache-control': IMMUTABLE,
+              etag: file.etag,
+              ...options.securityHeaders,
+            },
           });
         },
       },

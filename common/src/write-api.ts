@@ -82,16 +82,39 @@ export interface WriteRoutes {
 }
 
 const IF_MATCH: Record<string, ParameterDoc> = {
-  'If-Match': { required: true, description: 'The ETag of the version you read ("3"), or *', schema: { type: 'string' } },
+  'If-Match': {
+    required: true,
+    description: 'The ETag of the version you read ("3"), or *',
+    schema: { type: 'string' },
+  },
 };
-const ETAG_HEADER: Record<string, ParameterDoc> = { ETag: { description: 'The version, quoted: "3"', schema: { type: 'string' } } };
-const BODY_PROBLEMS = ['invalid-query', 'invalid-json', 'unsupported-media-type', 'payload-too-large', 'validation-failed'] as const;
-const CONDITIONAL_PROBLEMS = ['invalid-query', 'invalid-id', 'not-found', 'precondition-required', 'precondition-failed'] as const;
+const ETAG_HEADER: Record<string, ParameterDoc> = {
+  ETag: { description: 'The version, quoted: "3"', schema: { type: 'string' } },
+};
+const BODY_PROBLEMS = [
+  'invalid-query',
+  'invalid-json',
+  'unsupported-media-type',
+  'payload-too-large',
+  'validation-failed',
+] as const;
+const CONDITIONAL_PROBLEMS = [
+  'invalid-query',
+  'invalid-id',
+  'not-found',
+  'precondition-required',
+  'precondition-failed',
+] as const;
 
 /** The members every aggregate resource has besides its fields, as schemas. */
 export const VERSIONED_PROPERTIES: Record<string, JsonSchema> = {
-  id: { type: 'string', readOnly: true, description: 'Set by the server (a UUID for the API\'s writes)' },
-  version: { type: 'integer', minimum: 1, readOnly: true, description: 'Grows by one with each change; the ETag is this number in quotes' },
+  id: { type: 'string', readOnly: true, description: "Set by the server (a UUID for the API's writes)" },
+  version: {
+    type: 'integer',
+    minimum: 1,
+    readOnly: true,
+    description: 'Grows by one with each change; the ETag is this number in quotes',
+  },
   createdAt: { type: ['string', 'null'], readOnly: true, description: 'UTC, RFC 3339 with milliseconds' },
   updatedAt: { type: ['string', 'null'], readOnly: true, description: 'UTC, RFC 3339 with milliseconds' },
 };
@@ -109,9 +132,15 @@ function schemaRefusal(error: unknown): HttpError | null {
   const column = /NOT NULL constraint failed: \w+\.(\w+)/.exec(message)?.[1];
   if (!column) return null;
   const field = `${column.charAt(0).toLowerCase()}${column.slice(1)}`;
-  return new HttpError(422, 'validation-failed', `The body has an invalid field: ${field} is required by this database's schema.`, {}, {
-    errors: [{ field, message: "is required by this database's schema (a NOT NULL column)" }],
-  });
+  return new HttpError(
+    422,
+    'validation-failed',
+    `The body has an invalid field: ${field} is required by this database's schema.`,
+    {},
+    {
+      errors: [{ field, message: "is required by this database's schema (a NOT NULL column)" }],
+    },
+  );
 }
 
 /** Runs a write transaction, turning the schema's refusals into 422s. */
@@ -126,30 +155,48 @@ function writeTransaction<T>(db: Database, work: () => T): T {
 const JSON_TYPES = ['application/json'];
 const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'];
 
-export function writeRoutes<F extends Record<string, Field<unknown>>, R extends Versioned>(options: WriteApiOptions<F, R>): WriteRoutes {
+export function writeRoutes<F extends Record<string, Field<unknown>>, R extends Versioned>(
+  options: WriteApiOptions<F, R>,
+): WriteRoutes {
   const { noun, plural, collection, fields, resource } = options;
   const bodyDoc = (mode: BodyMode, contentTypes: readonly string[]) => ({
     contentTypes,
     schema: fields.bodySchema(mode),
     description: `At most ${MAX_BODY_BYTES / 1024} KiB of strict JSON (no duplicate member names, nesting to depth 32). Read-only members (${fields.readOnly.join(', ')}) are refused. Numbers are judged on their exact value as written.`,
   });
-  const answer = (description: string, headers: Record<string, ParameterDoc> = ETAG_HEADER) => ({ description, content: { 'application/json': resource }, headers });
+  const answer = (description: string, headers: Record<string, ParameterDoc> = ETAG_HEADER) => ({
+    description,
+    content: { 'application/json': resource },
+    headers,
+  });
   const idPath = { id: ID_PARAMETER };
-  const notFound = (id: string) => new HttpError(404, 'not-found', `There is no ${noun} with id ${JSON.stringify(id)}.`);
+  const notFound = (id: string) =>
+    new HttpError(404, 'not-found', `There is no ${noun} with id ${JSON.stringify(id)}.`);
   const resourceResponse = (resource: R, status: number, headers: Record<string, string> = {}) =>
-    json(resource, { status, headers: { etag: versionTag(resource.version), 'cache-control': 'no-store', ...headers } });
+    json(resource, {
+      status,
+      headers: { etag: versionTag(resource.version), 'cache-control': 'no-store', ...headers },
+    });
 
   /** The `If-Match` of a conditional write: required before anything else is looked at. */
   const requireIfMatch = (request: Request): string => {
     const header = request.headers.get('if-match');
     if (header === null || header.trim() === '') {
-      throw new HttpError(428, 'precondition-required', `Send If-Match with the ETag of the ${noun} you read (its version in quotes, e.g. If-Match: "1"), so a concurrent change is not overwritten.`);
+      throw new HttpError(
+        428,
+        'precondition-required',
+        `Send If-Match with the ETag of the ${noun} you read (its version in quotes, e.g. If-Match: "1"), so a concurrent change is not overwritten.`,
+      );
     }
     return header;
   };
 
   /** In one transaction: the current resource (404), the If-Match check (412), then `write`, then the result. */
-  const conditionalWrite = (context: RouteContext, ifMatch: string, write: (store: AggregateStore<FieldValues<F>, R>, current: R) => 'deleted' | 'updated'): R | null => {
+  const conditionalWrite = (
+    context: RouteContext,
+    ifMatch: string,
+    write: (store: AggregateStore<FieldValues<F>, R>, current: R) => 'deleted' | 'updated',
+  ): R | null => {
     const id = parseId(context.params.id ?? '');
     const db = options.openDatabase();
     const store = options.store(db);
@@ -158,10 +205,16 @@ export function writeRoutes<F extends Record<string, Field<unknown>>, R extends 
       if (!current) throw notFound(id);
       const tag = versionTag(current.version);
       if (!ifMatchAccepts(ifMatch, tag)) {
-        throw new HttpError(412, 'precondition-failed', `The ${noun} has changed since you read it: it is at version ${current.version} (ETag ${tag}); read it again and retry.`, {}, {
-          currentVersion: current.version,
-          currentETag: tag,
-        });
+        throw new HttpError(
+          412,
+          'precondition-failed',
+          `The ${noun} has changed since you read it: it is at version ${current.version} (ETag ${tag}); read it again and retry.`,
+          {},
+          {
+            currentVersion: current.version,
+            currentETag: tag,
+          },
+        );
       }
       if (write(store, current) === 'deleted') return null;
       const updated = store.find(current.id);
@@ -186,7 +239,12 @@ export function writeRoutes<F extends Record<string, Field<unknown>>, R extends 
   };
 
   /** PUT (`full`: every field) or PATCH (`partial`: the fields the body names), conditional on `If-Match`. */
-  const updateOperation = (verb: string, mode: 'full' | 'partial', contentTypes: readonly string[], summary: string): Operation => ({
+  const updateOperation = (
+    verb: string,
+    mode: 'full' | 'partial',
+    contentTypes: readonly string[],
+    summary: string,
+  ): Operation => ({
     operationId: `${plural}.${verb}`,
     summary,
     bearer: true,
@@ -226,7 +284,12 @@ export function writeRoutes<F extends Record<string, Field<unknown>>, R extends 
       description: 'The server picks the id (a UUID). Every bad field is listed at once in the 422.',
       bearer: true,
       body: bodyDoc('create', JSON_TYPES),
-      responses: { 201: answer(`The new ${noun}`, { ...ETAG_HEADER, Location: { description: `The ${noun}'s URL`, schema: { type: 'string' } } }) },
+      responses: {
+        201: answer(`The new ${noun}`, {
+          ...ETAG_HEADER,
+          Location: { description: `The ${noun}'s URL`, schema: { type: 'string' } },
+        }),
+      },
       problems: BODY_PROBLEMS,
       handle: async ({ request, url }) => {
         authorize(request, url);
@@ -246,7 +309,12 @@ export function writeRoutes<F extends Record<string, Field<unknown>>, R extends 
 
     replace: updateOperation('replace', 'full', JSON_TYPES, `Replaces a ${noun}'s writable fields`),
 
-    patch: updateOperation('patch', 'partial', MERGE_PATCH_TYPES, `Changes some of a ${noun}'s fields (JSON Merge Patch)`),
+    patch: updateOperation(
+      'patch',
+      'partial',
+      MERGE_PATCH_TYPES,
+      `Changes some of a ${noun}'s fields (JSON Merge Patch)`,
+    ),
 
     remove: {
       operationId: `${plural}.delete`,

@@ -5,7 +5,13 @@
  */
 import { writeRoutes } from '../../common/src/write-api';
 import { createComponentApp } from '../../common/src/component-app';
-import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation, versionHeader } from '../../common/src/event-feed';
+import {
+  DATA_VERSION_DOC,
+  dataVersionHeader,
+  eventFeedOperation,
+  lastSeqOperation,
+  versionHeader,
+} from '../../common/src/event-feed';
 import type { App, AppOptions } from '../../common/src/http';
 import { json } from '../../common/src/responses';
 import type { RouteDefinition } from '../../common/src/routes';
@@ -38,10 +44,17 @@ export interface CustomersAppOptions extends AppOptions {
 const COMPONENT = 'customers-service';
 
 const CountSchema = named('CustomerCount', objectSchema({ count: { type: 'integer', minimum: 0 } }));
-const CountAndTopSchema = named('CustomerCountAndTop', objectSchema({ count: { type: 'integer', minimum: 0 }, top: arrayOf(CustomerSummarySchema) }));
+const CountAndTopSchema = named(
+  'CustomerCountAndTop',
+  objectSchema({ count: { type: 'integer', minimum: 0 }, top: arrayOf(CustomerSummarySchema) }),
+);
 
 /** The routes of the customers component; `openDatabase` and the rest are those of {@link createCustomersApp}. */
-function customersRoutes({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID() }: CustomersAppOptions): RouteDefinition[] {
+function customersRoutes({
+  openDatabase,
+  apiToken = () => null,
+  newId = () => crypto.randomUUID(),
+}: CustomersAppOptions): RouteDefinition[] {
   const customers = () => createCustomersRepository(openDatabase());
   /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
   const dataVersion = () => dataVersionHeader(openDatabase(), 'CustomerEvents');
@@ -62,7 +75,12 @@ function customersRoutes({ openDatabase, apiToken = () => null, newId = () => cr
     {
       path: '/customers/items',
       get: pagedListOperation<CustomerSummary, CustomerFilters>(
-        { operationId: 'customers.list', summary: 'Customers by name, then id (code-point order), paged', page: arrayOf(CustomerSummarySchema), headers: DATA_VERSION_DOC },
+        {
+          operationId: 'customers.list',
+          summary: 'Customers by name, then id (code-point order), paged',
+          page: arrayOf(CustomerSummarySchema),
+          headers: DATA_VERSION_DOC,
+        },
         {
           order: CUSTOMERS_BY_NAME,
           headers: dataVersion,
@@ -148,5 +166,11 @@ export const CUSTOMERS_DOCUMENT_PATH = '/customers/openapi.json';
 
 export function createCustomersApp(options: CustomersAppOptions): App {
   const routes = customersRoutes(options);
-  return createComponentApp(routes, CUSTOMERS_DOCUMENT_PATH, COMPONENT, 'The Customers aggregate: reads, versioned writes (ETag/If-Match, bearer token) and its event feed.', options);
+  return createComponentApp(
+    routes,
+    CUSTOMERS_DOCUMENT_PATH,
+    COMPONENT,
+    'The Customers aggregate: reads, versioned writes (ETag/If-Match, bearer token) and its event feed.',
+    options,
+  );
 }

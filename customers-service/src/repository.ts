@@ -6,7 +6,18 @@ import { keyset } from '../../common/src/keyset';
 import { defineFields, integer, text, type FieldValues } from '../../common/src/field-rules';
 import type { Cursor } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
-import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row } from '../../common/src/sql';
+import {
+  exactNumberSql,
+  numberColumn,
+  packedNumber,
+  packedText,
+  pageOf,
+  queryPacked,
+  sqlConditions,
+  textColumn,
+  type Database,
+  type Row,
+} from '../../common/src/sql';
 
 /** The fields a client writes, and how each is checked (README, "Writing data"). */
 export const CUSTOMER_FIELDS = defineFields(
@@ -39,11 +50,21 @@ export interface Customer extends Versioned {
 
 const SCORING_OR_NULL = { type: ['number', 'null'], description: '0 to 10 when written through the API' };
 
-export const CustomerSummarySchema = named('CustomerSummary', objectSchema({ id: TEXT_OR_NULL, name: TEXT_OR_NULL, country: TEXT_OR_NULL, scoring: SCORING_OR_NULL }));
+export const CustomerSummarySchema = named(
+  'CustomerSummary',
+  objectSchema({ id: TEXT_OR_NULL, name: TEXT_OR_NULL, country: TEXT_OR_NULL, scoring: SCORING_OR_NULL }),
+);
 
 export const CustomerSchema = named(
   'Customer',
-  objectSchema({ id: VERSIONED_PROPERTIES.id ?? {}, name: TEXT_OR_NULL, city: TEXT_OR_NULL, country: TEXT_OR_NULL, scoring: SCORING_OR_NULL, ...VERSIONED_PROPERTIES }),
+  objectSchema({
+    id: VERSIONED_PROPERTIES.id ?? {},
+    name: TEXT_OR_NULL,
+    city: TEXT_OR_NULL,
+    country: TEXT_OR_NULL,
+    scoring: SCORING_OR_NULL,
+    ...VERSIONED_PROPERTIES,
+  }),
 );
 
 /** `/customers/items/:id/rank`: where the customer stands in `/customers/top` (the dashboard's topCustomers). */
@@ -59,7 +80,11 @@ export const CustomerRankSchema = named(
   'CustomerRank',
   objectSchema({
     id: { type: 'string' },
-    byScoring: { type: 'integer', minimum: 1, description: 'Position in /customers/top/{limit}: by scoring, then name and id (code-point order)' },
+    byScoring: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Position in /customers/top/{limit}: by scoring, then name and id (code-point order)',
+    },
     customers: { type: 'integer', minimum: 1, description: 'How many customers there are' },
   }),
 );
@@ -89,24 +114,36 @@ const BY_NAME = CUSTOMERS_BY_NAME.orderBy;
 const TOP_FROM = `Customers ORDER BY Scoring DESC, ${BY_NAME}`;
 
 /** Columns of each writable field. */
-const COLUMNS: Record<keyof CustomerFields, string> = { name: 'Name', city: 'City', country: 'Country', scoring: 'Scoring' };
+const COLUMNS: Record<keyof CustomerFields, string> = {
+  name: 'Name',
+  city: 'City',
+  country: 'Country',
+  scoring: 'Scoring',
+};
 
 export function createCustomersRepository(db: Database) {
   return {
     /** A page of the customers that pass `filters`, by name then id: `limit` of them after `after` (a name and an id). */
-    listPage(limit: number, after: Cursor | null, filters: CustomerFilters = {}): { items: CustomerSummary[]; more: boolean } {
+    listPage(
+      limit: number,
+      after: Cursor | null,
+      filters: CustomerFilters = {},
+    ): { items: CustomerSummary[]; more: boolean } {
       const q = sqlConditions();
       if (filters.country !== undefined) q.add('Country = ?', filters.country);
       if (filters.minScoring !== undefined) q.add('Scoring >= ?', filters.minScoring);
-      if (filters.updatedSince !== undefined) q.add('Id IN (SELECT Id FROM CustomerMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
+      if (filters.updatedSince !== undefined)
+        q.add('Id IN (SELECT Id FROM CustomerMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
       if (after) q.add(...CUSTOMERS_BY_NAME.after(after));
       const select = `SELECT Id, Name, Country, Scoring FROM Customers${q.where()} ORDER BY ${BY_NAME} LIMIT ${q.param(limit + 1)}`;
-      const rows = queryPacked(db, select, ['Id', 'Name', 'Country', exactNumberSql('Scoring')], q.params).map(([id, name, country, scoring]) => ({
-        id: packedText(id),
-        name: packedText(name),
-        country: packedText(country),
-        scoring: packedNumber(scoring),
-      }));
+      const rows = queryPacked(db, select, ['Id', 'Name', 'Country', exactNumberSql('Scoring')], q.params).map(
+        ([id, name, country, scoring]) => ({
+          id: packedText(id),
+          name: packedText(name),
+          country: packedText(country),
+          scoring: packedNumber(scoring),
+        }),
+      );
       return pageOf(CUSTOMERS_BY_NAME.sort(rows), limit);
     },
 
@@ -142,13 +179,17 @@ export function createCustomersRepository(db: Database) {
      * counted on the index of that order. `null` when there is no such customer.
      */
     rank(id: string): CustomerRank | null {
-      const [row] = db.query('SELECT Id, Name, Scoring FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1', [id]);
+      const [row] = db.query(
+        'SELECT Id, Name, Scoring FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1',
+        [id],
+      );
       if (!row) return null;
       const storedId = textColumn(row, 'Id') ?? id;
       const name = textColumn(row, 'Name');
       // Compared as stored: a number (Spin hands INTEGER back as bigint), or whatever text plain SQL left there.
       const raw = row.Scoring;
-      const scoring = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' || typeof raw === 'string' ? raw : null;
+      const scoring =
+        typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' || typeof raw === 'string' ? raw : null;
       // ORDER BY Scoring DESC puts NULL last; Name (ascending) puts NULL first.
       const scoredAhead = scoring === null ? 'Scoring IS NOT NULL' : 'Scoring > ?1';
       const sameScore = scoring === null ? 'Scoring IS NULL' : 'Scoring = ?1';
@@ -159,7 +200,11 @@ export function createCustomersRepository(db: Database) {
                 (SELECT COUNT(*) FROM Customers) AS Total`,
         [scoring, name, storedId],
       );
-      return { id: storedId, byScoring: (numberColumn(counts ?? {}, 'Ahead') ?? 0) + 1, customers: numberColumn(counts ?? {}, 'Total') ?? 0 };
+      return {
+        id: storedId,
+        byScoring: (numberColumn(counts ?? {}, 'Ahead') ?? 0) + 1,
+        customers: numberColumn(counts ?? {}, 'Total') ?? 0,
+      };
     },
 
     top(limit: number): CustomerSummary[] {
@@ -192,20 +237,35 @@ export function createCustomersStore(db: Database): AggregateStore<CustomerField
   return {
     find: (id) => repository.find(id),
     create(id, values) {
-      db.query('INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES (?1, ?2, ?3, ?4, ?5)', [id, values.name, values.city, values.country, values.scoring]);
+      db.query('INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES (?1, ?2, ?3, ?4, ?5)', [
+        id,
+        values.name,
+        values.city,
+        values.country,
+        values.scoring,
+      ]);
     },
     update(current, values) {
       const names = (Object.keys(COLUMNS) as (keyof CustomerFields)[]).filter((name) => values[name] !== undefined);
       if (names.length === 0) return;
       const assignments = names.map((name, i) => `${COLUMNS[name]} = ?${i + 2}`).join(', ');
-      db.query(`UPDATE Customers SET ${assignments} WHERE Id = ?1`, [current.id, ...names.map((name) => values[name] ?? null)]);
+      db.query(`UPDATE Customers SET ${assignments} WHERE Id = ?1`, [
+        current.id,
+        ...names.map((name) => values[name] ?? null),
+      ]);
     },
     remove(current) {
       // Incidents carry their customer's name; deleting the customer under them is refused, not cascaded.
       const [row] = db.query('SELECT COUNT(*) AS Count FROM IncidentMeta WHERE CustomerId = ?1', [current.id]);
       const incidents = row ? (numberColumn(row, 'Count') ?? 0) : 0;
       if (incidents > 0) {
-        throw new HttpError(409, 'conflict', `The customer still has ${incidents} incident${incidents === 1 ? '' : 's'}; delete ${incidents === 1 ? 'it' : 'them'} first (GET /incidents/items?customerId=${encodeURIComponent(current.id)} lists them).`, {}, { incidents });
+        throw new HttpError(
+          409,
+          'conflict',
+          `The customer still has ${incidents} incident${incidents === 1 ? '' : 's'}; delete ${incidents === 1 ? 'it' : 'them'} first (GET /incidents/items?customerId=${encodeURIComponent(current.id)} lists them).`,
+          {},
+          { incidents },
+        );
       }
       db.query('DELETE FROM Customers WHERE Id = ?1', [current.id]);
     },

@@ -8,7 +8,15 @@ import { createComponentApp } from '../../common/src/component-app';
 import type { App, AppOptions } from '../../common/src/http';
 import { CATALOG_PATH, type RouteDefinition } from '../../common/src/routes';
 import { HttpError } from '../../common/src/problem';
-import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
+import {
+  CSS,
+  hashedAssets,
+  HTML,
+  htmlResponse,
+  JAVASCRIPT,
+  pageSecurityHeaders,
+  SVG,
+} from '../../common/src/static-assets';
 
 const COMPONENT = 'docs-service';
 
@@ -54,7 +62,9 @@ export const DOCS_LICENSES_PATH = `${DOCS_PATH}/licenses`;
 
 /** The page: the bar above, and the element Swagger UI renders into, naming the document it shows. */
 function renderPage(urls: Record<Exclude<keyof DocsAssets, 'licenses'> | 'icon', string>, licenses: string[]): string {
-  const credits = licenses.map((name) => `<a href="${DOCS_LICENSES_PATH}/${encodeURIComponent(name)}">${name}</a>`).join(' ');
+  const credits = licenses
+    .map((name) => `<a href="${DOCS_LICENSES_PATH}/${encodeURIComponent(name)}">${name}</a>`)
+    .join(' ');
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
     '<title>API catalog: aggregates dashboard</title>' +
@@ -83,7 +93,11 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
       script: { stem: 'docs', ext: 'js', body: assets.script, contentType: JAVASCRIPT },
       style: { stem: 'docs', ext: 'css', body: assets.style, contentType: CSS },
     },
-    { operationId: 'docs.asset', summary: "The catalog page's scripts, styles and icon (Swagger UI's among them)", securityHeaders: SECURITY_HEADERS },
+    {
+      operationId: 'docs.asset',
+      summary: "The catalog page's scripts, styles and icon (Swagger UI's among them)",
+      securityHeaders: SECURITY_HEADERS,
+    },
   );
   // Made once, with the app: the page changes only with the assets.
   const licenses = new Map(Object.entries(assets.licenses ?? {}));
@@ -106,7 +120,12 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
       get: {
         operationId: 'docs.redirect',
         summary: `Redirects to ${DOCS_PATH}`,
-        responses: { 308: { description: `Permanent redirect to ${DOCS_PATH}`, headers: { Location: { description: DOCS_PATH, schema: { type: 'string' } } } } },
+        responses: {
+          308: {
+            description: `Permanent redirect to ${DOCS_PATH}`,
+            headers: { Location: { description: DOCS_PATH, schema: { type: 'string' } } },
+          },
+        },
         problems: [],
         handle: () => new Response(null, { status: 308, headers: { location: DOCS_PATH, ...SECURITY_HEADERS } }),
       },
@@ -117,12 +136,15 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
       get: {
         operationId: 'docs.license',
         summary: "Swagger UI's licence and notices, as it ships them",
-        path: { file: { description: `One of: ${[...licenses.keys()].join(', ') || '(none)'}`, schema: { type: 'string' } } },
+        path: {
+          file: { description: `One of: ${[...licenses.keys()].join(', ') || '(none)'}`, schema: { type: 'string' } },
+        },
         responses: { 200: { description: 'The text', content: { 'text/plain': { type: 'string' } } } },
         problems: ['not-found'],
         handle: ({ params }) => {
           const text = licenses.get(params.file ?? '');
-          if (text === undefined) throw new HttpError(404, 'not-found', `No licence file named ${JSON.stringify(params.file ?? '')}.`);
+          if (text === undefined)
+            throw new HttpError(404, 'not-found', `No licence file named ${JSON.stringify(params.file ?? '')}.`);
           return new Response(text, { headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS } });
         },
       },
@@ -132,5 +154,11 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
 
 export function createDocsApp(options: DocsAppOptions): App {
   const routes = docsRoutes(options);
-  return createComponentApp(routes, DOCS_DOCUMENT_PATH, COMPONENT, 'The operation catalog rendered for people (Swagger UI), and its assets.', options);
+  return createComponentApp(
+    routes,
+    DOCS_DOCUMENT_PATH,
+    COMPONENT,
+    'The operation catalog rendered for people (Swagger UI), and its assets.',
+    options,
+  );
 }

@@ -27,7 +27,8 @@ if (root && specUrl && start) {
     queryConfigEnabled: false,
   });
 } else if (root) {
-  root.textContent = 'The API viewer could not start; the catalog itself is at ' + (specUrl ?? '/aggregates/openapi.json') + '.';
+  root.textContent =
+    'The API viewer could not start; the catalog itself is at ' + (specUrl ?? '/aggregates/openapi.json') + '.';
 }
 
 // A module, not a global script: its names stay its own.

@@ -11,5 +11,9 @@ import style from './docs.css?raw';
 import { serve } from '../../common/src/spin-entry';
 import { createDocsApp } from './app';
 
-const licenses = { LICENSE: swaggerLicense, NOTICE: swaggerNotice, 'swagger-ui-bundle.js.LICENSE.txt': swaggerBundleLicenses };
+const licenses = {
+  LICENSE: swaggerLicense,
+  NOTICE: swaggerNotice,
+  'swagger-ui-bundle.js.LICENSE.txt': swaggerBundleLicenses,
+};
 serve(createDocsApp({ assets: { swaggerScript, swaggerStyle, script, style, licenses } }));

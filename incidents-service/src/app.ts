@@ -5,13 +5,27 @@
  */
 import { writeRoutes } from '../../common/src/write-api';
 import { createComponentApp } from '../../common/src/component-app';
-import { DATA_VERSION_DOC, dataVersionHeader, eventFeedOperation, lastSeqOperation, versionHeader } from '../../common/src/event-feed';
+import {
+  DATA_VERSION_DOC,
+  dataVersionHeader,
+  eventFeedOperation,
+  lastSeqOperation,
+  versionHeader,
+} from '../../common/src/event-feed';
 import type { App, AppOptions } from '../../common/src/http';
 import { queryParam } from '../../common/src/query';
 import { json } from '../../common/src/responses';
 import type { RouteDefinition, RouteContext } from '../../common/src/routes';
 import { jsonGroups } from '../../common/src/json-groups';
-import { arrayOf, jsonResponse, named, objectSchema, type JsonSchema, type Operation, type ParameterDoc } from '../../common/src/openapi';
+import {
+  arrayOf,
+  jsonResponse,
+  named,
+  objectSchema,
+  type JsonSchema,
+  type Operation,
+  type ParameterDoc,
+} from '../../common/src/openapi';
 import { checkQueryNames, pagedListOperation } from '../../common/src/paging';
 import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
 import { HttpError } from '../../common/src/problem';
@@ -48,9 +62,21 @@ const COMPONENT = 'incidents-service';
 export const LATEST_MAX = 100;
 export const LATEST_DEFAULT = 5;
 
-const CountEntry = named('IncidentCount', objectSchema({ customerName: { type: 'string' }, numberOfIncidents: { type: 'integer', minimum: 1 } }));
-const VolumeEntry = named('IncidentVolume', objectSchema({ customerName: { type: 'string' }, incidentVolume: { type: 'number', description: 'Rounded once to cents' } }));
-const RankingsSchema = named('IncidentRankings', objectSchema({ mostIncidents: arrayOf(CountEntry), highestVolume: arrayOf(VolumeEntry) }));
+const CountEntry = named(
+  'IncidentCount',
+  objectSchema({ customerName: { type: 'string' }, numberOfIncidents: { type: 'integer', minimum: 1 } }),
+);
+const VolumeEntry = named(
+  'IncidentVolume',
+  objectSchema({
+    customerName: { type: 'string' },
+    incidentVolume: { type: 'number', description: 'Rounded once to cents' },
+  }),
+);
+const RankingsSchema = named(
+  'IncidentRankings',
+  objectSchema({ mostIncidents: arrayOf(CountEntry), highestVolume: arrayOf(VolumeEntry) }),
+);
 const Groups = named('IncidentGroups', {
   type: 'object',
   description: 'Incidents by customer name as stored; a group may continue on the next page',
@@ -69,17 +95,27 @@ const MAX_STORED_NAME = 4096;
 
 const CUSTOMER_NAME_QUERY: ParameterDoc = {
   required: true,
-  description: 'The customer name exactly as stored: not trimmed or normalised (it may be one plain SQL wrote), so the aggregates component can pass on the name it read',
+  description:
+    'The customer name exactly as stored: not trimmed or normalised (it may be one plain SQL wrote), so the aggregates component can pass on the name it read',
   schema: { type: 'string', maxLength: MAX_STORED_NAME },
 };
 
 /** `?customerName=` of `/incidents/standing`: as given, any text up to {@link MAX_STORED_NAME} code units. */
 function storedName(raw: string): string {
-  if (raw.length > MAX_STORED_NAME) throw new HttpError(400, 'invalid-query', `customerName must be at most ${MAX_STORED_NAME} characters; got ${raw.length}.`);
+  if (raw.length > MAX_STORED_NAME)
+    throw new HttpError(
+      400,
+      'invalid-query',
+      `customerName must be at most ${MAX_STORED_NAME} characters; got ${raw.length}.`,
+    );
   return raw;
 }
 
-function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => crypto.randomUUID() }: IncidentsAppOptions): RouteDefinition[] {
+function incidentsRoutes({
+  openDatabase,
+  apiToken = () => null,
+  newId = () => crypto.randomUUID(),
+}: IncidentsAppOptions): RouteDefinition[] {
   const incidents = () => createIncidentsRepository(openDatabase());
   /** The `Data-Version` of the reads the dashboard makes (see dataVersionHeader). */
   const dataVersion = () => dataVersionHeader(openDatabase(), 'IncidentEvents');
@@ -96,7 +132,12 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
     newId,
   });
   /** A top-N read of the per-name totals: the limit checked, the data version read before the data. */
-  const topOperation = (operationId: string, summary: string, entry: JsonSchema, read: (limit: number) => unknown): Operation => ({
+  const topOperation = (
+    operationId: string,
+    summary: string,
+    entry: JsonSchema,
+    read: (limit: number) => unknown,
+  ): Operation => ({
     operationId,
     summary,
     path: { limit: LIMIT_PARAMETER },
@@ -113,7 +154,11 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
     {
       path: '/incidents/items',
       get: pagedListOperation<IncidentSummary, IncidentFilters>(
-        { operationId: 'incidents.list', summary: 'Incidents by id (code-point order), paged', page: arrayOf(IncidentSummarySchema) },
+        {
+          operationId: 'incidents.list',
+          summary: 'Incidents by id (code-point order), paged',
+          page: arrayOf(IncidentSummarySchema),
+        },
         {
           order: INCIDENTS_BY_ID,
           filters: {
@@ -132,7 +177,12 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
       // Paged by incidents: a customer's incidents may continue on the next page, under the same key.
       path: '/incidents/grouped-by-customer',
       get: pagedListOperation(
-        { operationId: 'incidents.grouped', summary: 'Every incident, grouped by customer name, paged', page: Groups, headers: DATA_VERSION_DOC },
+        {
+          operationId: 'incidents.grouped',
+          summary: 'Every incident, grouped by customer name, paged',
+          page: Groups,
+          headers: DATA_VERSION_DOC,
+        },
         {
           order: INCIDENTS_BY_CUSTOMER,
           headers: dataVersion,
@@ -143,14 +193,20 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
     },
     {
       path: '/incidents/top/by-count/:limit',
-      get: topOperation('incidents.topByCount', 'The customer names with the most incidents, ties by name (code-point order)', CountEntry, (limit) =>
-        incidents().topByCount(limit),
+      get: topOperation(
+        'incidents.topByCount',
+        'The customer names with the most incidents, ties by name (code-point order)',
+        CountEntry,
+        (limit) => incidents().topByCount(limit),
       ),
     },
     {
       path: '/incidents/top/by-volume/:limit',
-      get: topOperation('incidents.topByVolume', 'The customer names with the highest incident volume, ties by name (code-point order)', VolumeEntry, (limit) =>
-        incidents().topByVolume(limit),
+      get: topOperation(
+        'incidents.topByVolume',
+        'The customer names with the highest incident volume, ties by name (code-point order)',
+        VolumeEntry,
+        (limit) => incidents().topByVolume(limit),
       ),
     },
     {
@@ -175,7 +231,8 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
         {
           operationId: 'incidents.totals',
           summary: 'Each customer name with its incident count and exact volume, by name (code-point order), paged',
-          description: 'Read from the per-name totals the triggers keep: the cost grows with the number of names, not of incidents.',
+          description:
+            'Read from the per-name totals the triggers keep: the cost grows with the number of names, not of incidents.',
           page: arrayOf(NameTotalsSchema),
           headers: DATA_VERSION_DOC,
         },
@@ -208,10 +265,20 @@ function incidentsRoutes({ openDatabase, apiToken = () => null, newId = () => cr
         operationId: 'incidents.latest',
         summary: "A customer's newest incidents (by creation time, then id)",
         query: {
-          customerId: { required: true, description: 'The id of the customer (ASCII case ignored)', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+          customerId: {
+            required: true,
+            description: 'The id of the customer (ASCII case ignored)',
+            schema: { type: 'string', minLength: 1, maxLength: 200 },
+          },
           limit: latestLimit.doc,
         },
-        responses: { 200: jsonResponse(arrayOf(IncidentSchema), 'Newest first; empty when the customer has none (or does not exist)', DATA_VERSION_DOC) },
+        responses: {
+          200: jsonResponse(
+            arrayOf(IncidentSchema),
+            'Newest first; empty when the customer has none (or does not exist)',
+            DATA_VERSION_DOC,
+          ),
+        },
         problems: ['invalid-query', 'invalid-id'],
         handle: ({ url }) => {
           checkQueryNames(url, ['customerId', 'limit']);
@@ -232,5 +299,11 @@ export const INCIDENTS_DOCUMENT_PATH = '/incidents/openapi.json';
 
 export function createIncidentsApp(options: IncidentsAppOptions): App {
   const routes = incidentsRoutes(options);
-  return createComponentApp(routes, INCIDENTS_DOCUMENT_PATH, COMPONENT, 'The Incidents aggregate: reads, per-customer totals kept by triggers, versioned writes (ETag/If-Match, bearer token) and its event feed.', options);
+  return createComponentApp(
+    routes,
+    INCIDENTS_DOCUMENT_PATH,
+    COMPONENT,
+    'The Incidents aggregate: reads, per-customer totals kept by triggers, versioned writes (ETag/If-Match, bearer token) and its event feed.',
+    options,
+  );
 }

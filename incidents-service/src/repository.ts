@@ -3,9 +3,29 @@ import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../..
 import { lastSeqSql } from '../../common/src/event-feed';
 import { named, nullable, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
 import { keyset } from '../../common/src/keyset';
-import { decimal, defineFields, oneOf, setOnce, text, throwIfInvalid, type FieldValues } from '../../common/src/field-rules';
+import {
+  decimal,
+  defineFields,
+  oneOf,
+  setOnce,
+  text,
+  throwIfInvalid,
+  type FieldValues,
+} from '../../common/src/field-rules';
 import type { Cursor } from '../../common/src/params';
-import { exactNumberSql, numberColumn, packedNumber, packedText, pageOf, queryPacked, sqlConditions, textColumn, type Database, type Row, type SqlParam } from '../../common/src/sql';
+import {
+  exactNumberSql,
+  numberColumn,
+  packedNumber,
+  packedText,
+  pageOf,
+  queryPacked,
+  sqlConditions,
+  textColumn,
+  type Database,
+  type Row,
+  type SqlParam,
+} from '../../common/src/sql';
 
 /** Incident categories. */
 export const CATEGORIES = ['A', 'B', 'C', 'D', 'E', 'F'] as const;
@@ -54,18 +74,32 @@ export interface Incident extends Versioned {
   customerId: string | null;
 }
 
-const AMOUNT_OR_NULL = { type: ['number', 'null'], description: '0 to 9e9 with at most 6 decimals when written through the API' };
+const AMOUNT_OR_NULL = {
+  type: ['number', 'null'],
+  description: '0 to 9e9 with at most 6 decimals when written through the API',
+};
 
-export const IncidentSummarySchema = named('IncidentSummary', objectSchema({ id: TEXT_OR_NULL, amount: AMOUNT_OR_NULL, customerName: TEXT_OR_NULL }));
+export const IncidentSummarySchema = named(
+  'IncidentSummary',
+  objectSchema({ id: TEXT_OR_NULL, amount: AMOUNT_OR_NULL, customerName: TEXT_OR_NULL }),
+);
 
 export const IncidentSchema = named(
   'Incident',
   objectSchema({
     id: VERSIONED_PROPERTIES.id ?? {},
     amount: AMOUNT_OR_NULL,
-    customerName: { ...TEXT_OR_NULL, readOnly: true, description: "Set by the server: the name of the customer it refers to (or the name plain SQL gave it)" },
+    customerName: {
+      ...TEXT_OR_NULL,
+      readOnly: true,
+      description: 'Set by the server: the name of the customer it refers to (or the name plain SQL gave it)',
+    },
     category: TEXT_OR_NULL,
-    customerId: { type: ['string', 'null'], description: 'The customer it refers to; null for an incident written with plain SQL under a name no single customer has' },
+    customerId: {
+      type: ['string', 'null'],
+      description:
+        'The customer it refers to; null for an incident written with plain SQL under a name no single customer has',
+    },
     ...VERSIONED_PROPERTIES,
   }),
 );
@@ -78,11 +112,18 @@ export interface NameTotals {
   volumeMicros: number;
 }
 
-const VOLUME_MICROS = { type: 'integer', description: 'The sum of the amounts in millionths, each amount rounded half away from zero: exact' };
+const VOLUME_MICROS = {
+  type: 'integer',
+  description: 'The sum of the amounts in millionths, each amount rounded half away from zero: exact',
+};
 
 export const NameTotalsSchema = named(
   'IncidentTotals',
-  objectSchema({ customerName: { type: 'string' }, numberOfIncidents: { type: 'integer', minimum: 1 }, volumeMicros: VOLUME_MICROS }),
+  objectSchema({
+    customerName: { type: 'string' },
+    numberOfIncidents: { type: 'integer', minimum: 1 },
+    volumeMicros: VOLUME_MICROS,
+  }),
 );
 
 /** `/incidents/standing?customerName=`: a name's totals and where it stands in the dashboard's incident rankings. */
@@ -144,7 +185,10 @@ export const TOTALS_BY_NAME = keyset<NameTotals>([['CustomerName', (t) => t.cust
 const BY_COUNT_FROM = 'IncidentTotals ORDER BY IncidentCount DESC, CustomerName COLLATE BINARY';
 const BY_VOLUME_FROM = 'IncidentTotals ORDER BY VolumeCents DESC, CustomerName COLLATE BINARY';
 
-const toCountEntry = (row: Row): CustomerIncidentCount => ({ customerName: textColumn(row, 'CustomerName'), numberOfIncidents: numberColumn(row, 'IncidentCount') });
+const toCountEntry = (row: Row): CustomerIncidentCount => ({
+  customerName: textColumn(row, 'CustomerName'),
+  numberOfIncidents: numberColumn(row, 'IncidentCount'),
+});
 
 const toVolumeEntry = (row: Row): CustomerIncidentVolume => {
   const cents = numberColumn(row, 'VolumeCents');
@@ -154,25 +198,38 @@ const toVolumeEntry = (row: Row): CustomerIncidentVolume => {
 export function createIncidentsRepository(db: Database) {
   /** Incidents of a `COLUMNS` query, packed into one value (see `queryPacked`). */
   const readPacked = (select: string, params: SqlParam[]): IncidentSummary[] =>
-    queryPacked(db, select, ['Id', exactNumberSql('Amount'), 'CustomerName'], params).map(([id, amount, customerName]) => ({
-      id: packedText(id),
-      amount: packedNumber(amount),
-      customerName: packedText(customerName),
-    }));
+    queryPacked(db, select, ['Id', exactNumberSql('Amount'), 'CustomerName'], params).map(
+      ([id, amount, customerName]) => ({
+        id: packedText(id),
+        amount: packedNumber(amount),
+        customerName: packedText(customerName),
+      }),
+    );
 
   return {
     /** A page of the incidents that pass `filters`, by id (binary order): `limit` of them after `after` (an id). */
-    listPage(limit: number, after: Cursor | null, filters: IncidentFilters = {}): { items: IncidentSummary[]; more: boolean } {
+    listPage(
+      limit: number,
+      after: Cursor | null,
+      filters: IncidentFilters = {},
+    ): { items: IncidentSummary[]; more: boolean } {
       const q = sqlConditions();
       if (filters.customerName !== undefined) q.add('CustomerName = ?', filters.customerName);
       if (filters.category !== undefined) q.add('Category = ?', filters.category);
       // Ids are matched ignoring ASCII case, as everywhere: the customer's id as stored is what incidents refer to.
       if (filters.customerId !== undefined) {
-        q.add('Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = (SELECT Id FROM Customers WHERE Id = ? COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1))', filters.customerId);
+        q.add(
+          'Id IN (SELECT Id FROM IncidentMeta WHERE CustomerId = (SELECT Id FROM Customers WHERE Id = ? COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1))',
+          filters.customerId,
+        );
       }
-      if (filters.updatedSince !== undefined) q.add('Id IN (SELECT Id FROM IncidentMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
+      if (filters.updatedSince !== undefined)
+        q.add('Id IN (SELECT Id FROM IncidentMeta WHERE UpdatedAt >= ?)', filters.updatedSince);
       if (after) q.add(...INCIDENTS_BY_ID.after(after));
-      const rows = readPacked(`${COLUMNS}${q.where()} ORDER BY ${INCIDENTS_BY_ID.orderBy} LIMIT ${q.param(limit + 1)}`, q.params);
+      const rows = readPacked(
+        `${COLUMNS}${q.where()} ORDER BY ${INCIDENTS_BY_ID.orderBy} LIMIT ${q.param(limit + 1)}`,
+        q.params,
+      );
       return pageOf(INCIDENTS_BY_ID.sort(rows), limit);
     },
 
@@ -221,11 +278,13 @@ export function createIncidentsRepository(db: Database) {
       const q = sqlConditions();
       if (after) q.add(...TOTALS_BY_NAME.after(after));
       const select = `SELECT CustomerName, IncidentCount, VolumeMicros FROM IncidentTotals${q.where()} ORDER BY ${TOTALS_BY_NAME.orderBy} LIMIT ${q.param(limit + 1)}`;
-      const rows = queryPacked(db, select, ['CustomerName', 'IncidentCount', 'VolumeMicros'], q.params).map(([customerName, count, micros]) => ({
-        customerName: String(customerName),
-        numberOfIncidents: Number(count),
-        volumeMicros: Number(micros),
-      }));
+      const rows = queryPacked(db, select, ['CustomerName', 'IncidentCount', 'VolumeMicros'], q.params).map(
+        ([customerName, count, micros]) => ({
+          customerName: String(customerName),
+          numberOfIncidents: Number(count),
+          volumeMicros: Number(micros),
+        }),
+      );
       return pageOf(TOTALS_BY_NAME.sort(rows), limit);
     },
 
@@ -245,7 +304,8 @@ export function createIncidentsRepository(db: Database) {
       );
       const [names] = db.query('SELECT COUNT(*) AS Names FROM IncidentTotals');
       const customerNames = numberColumn(names ?? {}, 'Names') ?? 0;
-      if (!row) return { customerName, numberOfIncidents: 0, volumeMicros: 0, incidentVolume: 0, rank: null, customerNames };
+      if (!row)
+        return { customerName, numberOfIncidents: 0, volumeMicros: 0, incidentVolume: 0, rank: null, customerNames };
       return {
         customerName,
         numberOfIncidents: numberColumn(row, 'IncidentCount') ?? 0,
@@ -274,7 +334,11 @@ export function createIncidentsRepository(db: Database) {
      * reads one snapshot, so the three agree whatever is written meanwhile, with no transaction to open. The
      * LEFT JOIN keeps the one row of the version when there is no incident (no `List` then).
      */
-    rankings(limit: number): { version: number; mostIncidents: CustomerIncidentCount[]; highestVolume: CustomerIncidentVolume[] } {
+    rankings(limit: number): {
+      version: number;
+      mostIncidents: CustomerIncidentCount[];
+      highestVolume: CustomerIncidentVolume[];
+    } {
       const rows = db.query(
         `SELECT v.Version, r.List, r.CustomerName, r.IncidentCount, r.VolumeCents
            FROM (SELECT ${lastSeqSql('IncidentEvents')} AS Version) AS v
@@ -300,13 +364,17 @@ export function createIncidentsRepository(db: Database) {
     byCustomerPage(limit: number, after: Cursor | null): { items: IncidentSummary[]; more: boolean } {
       const q = sqlConditions();
       if (after) q.add(...INCIDENTS_BY_CUSTOMER.after(after));
-      const rows = readPacked(`${COLUMNS}${q.where()} ORDER BY ${INCIDENTS_BY_CUSTOMER.orderBy} LIMIT ${q.param(limit + 1)}`, q.params);
+      const rows = readPacked(
+        `${COLUMNS}${q.where()} ORDER BY ${INCIDENTS_BY_CUSTOMER.orderBy} LIMIT ${q.param(limit + 1)}`,
+        q.params,
+      );
       return pageOf(INCIDENTS_BY_CUSTOMER.sort(rows), limit);
     },
   };
 }
 
-const sameId = (a: string | null, b: string | null) => a === b || (a !== null && b !== null && a.toLowerCase() === b.toLowerCase());
+const sameId = (a: string | null, b: string | null) =>
+  a === b || (a !== null && b !== null && a.toLowerCase() === b.toLowerCase());
 
 /**
  * The write side (write-api.ts): the triggers of migrations.sql keep the version, the events and the
@@ -316,7 +384,10 @@ export function createIncidentsStore(db: Database): AggregateStore<IncidentField
   const repository = createIncidentsRepository(db);
   /** The customer with this id (ASCII case ignored): its id as stored, and its name. */
   const findCustomer = (id: string): { id: string; name: string | null } | null => {
-    const [row] = db.query('SELECT Id, Name FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1', [id]);
+    const [row] = db.query(
+      'SELECT Id, Name FROM Customers WHERE Id = ?1 COLLATE NOCASE ORDER BY Id COLLATE BINARY LIMIT 1',
+      [id],
+    );
     return row ? { id: textColumn(row, 'Id') ?? id, name: textColumn(row, 'Name') } : null;
   };
   return {
@@ -324,18 +395,36 @@ export function createIncidentsStore(db: Database): AggregateStore<IncidentField
     createErrors(valid) {
       // Absent or null is refused by the field's own rule (setOnce: required on create).
       if (valid.customerId === undefined || valid.customerId === null) return [];
-      return findCustomer(valid.customerId) ? [] : [{ field: 'customerId', message: `refers to no customer (${JSON.stringify(valid.customerId)})` }];
+      return findCustomer(valid.customerId)
+        ? []
+        : [{ field: 'customerId', message: `refers to no customer (${JSON.stringify(valid.customerId)})` }];
     },
     create(id, values) {
       const customer = values.customerId === null ? null : findCustomer(values.customerId);
-      if (!customer) throwIfInvalid([{ field: 'customerId', message: `refers to no customer (${JSON.stringify(values.customerId)})` }]);
+      if (!customer)
+        throwIfInvalid([
+          { field: 'customerId', message: `refers to no customer (${JSON.stringify(values.customerId)})` },
+        ]);
       // Staged at version 0 with its customer; the insert trigger makes it version 1 and records the event.
-      db.query("INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId) VALUES (?1, 0, '', '', ?2)", [id, customer?.id ?? null]);
-      db.query('INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES (?1, ?2, ?3, ?4)', [id, values.amount, customer?.name ?? null, values.category]);
+      db.query("INSERT INTO IncidentMeta (Id, Version, CreatedAt, UpdatedAt, CustomerId) VALUES (?1, 0, '', '', ?2)", [
+        id,
+        customer?.id ?? null,
+      ]);
+      db.query('INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES (?1, ?2, ?3, ?4)', [
+        id,
+        values.amount,
+        customer?.name ?? null,
+        values.category,
+      ]);
     },
     update(current, values) {
       if (values.customerId !== undefined && !sameId(values.customerId, current.customerId)) {
-        throwIfInvalid([{ field: 'customerId', message: `cannot change: an incident stays with its customer (${JSON.stringify(current.customerId)}); delete it and create another` }]);
+        throwIfInvalid([
+          {
+            field: 'customerId',
+            message: `cannot change: an incident stays with its customer (${JSON.stringify(current.customerId)}); delete it and create another`,
+          },
+        ]);
       }
       const assignments: string[] = [];
       const params: SqlParam[] = [current.id];

@@ -8,7 +8,15 @@ import { createComponentApp } from '../../common/src/component-app';
 import { etagOf } from '../../common/src/etag';
 import type { App, AppOptions } from '../../common/src/http';
 import type { RouteDefinition } from '../../common/src/routes';
-import { CSS, hashedAssets, HTML, htmlResponse, JAVASCRIPT, pageSecurityHeaders, SVG } from '../../common/src/static-assets';
+import {
+  CSS,
+  hashedAssets,
+  HTML,
+  htmlResponse,
+  JAVASCRIPT,
+  pageSecurityHeaders,
+  SVG,
+} from '../../common/src/static-assets';
 import { traceHeaders } from '../../common/src/trace';
 import { renderDocument, toView } from './view';
 
@@ -41,7 +49,8 @@ export interface PageAssets {
 }
 
 /** The tab's icon: three bars. */
-const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="8" width="4" height="7" fill="#1f5fa8"/><rect x="6" y="3" width="4" height="12" fill="#1f5fa8"/><rect x="11" y="6" width="4" height="9" fill="#1f5fa8"/></svg>';
+const ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="8" width="4" height="7" fill="#1f5fa8"/><rect x="6" y="3" width="4" height="12" fill="#1f5fa8"/><rect x="11" y="6" width="4" height="9" fill="#1f5fa8"/></svg>';
 
 export interface PageAppOptions extends AppOptions {
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
@@ -64,10 +73,16 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
   async function dashboard(headers: Record<string, string>): Promise<{ status: number; body: unknown; etag: string }> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${DASHBOARD_TIMEOUT_MS / 1000} s`)), DASHBOARD_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${DASHBOARD_TIMEOUT_MS / 1000} s`)),
+        DASHBOARD_TIMEOUT_MS,
+      );
     });
     try {
-      const response = await Promise.race([fetch(DASHBOARD_URL, { headers: { accept: 'application/json', ...headers } }), timeout]);
+      const response = await Promise.race([
+        fetch(DASHBOARD_URL, { headers: { accept: 'application/json', ...headers } }),
+        timeout,
+      ]);
       const text = await Promise.race([response.text(), timeout]);
       let body: unknown = null;
       try {
@@ -93,18 +108,26 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
         description:
           'Rendered on the server from one chained call to `GET /aggregates/dashboard` (it works with JavaScript off), then kept current by its script. Strict Content-Security-Policy: no inline script or style.',
         responses: {
-          200: htmlResponse('The page, every section the dashboard could compute (a partial answer says which are missing and why)'),
+          200: htmlResponse(
+            'The page, every section the dashboard could compute (a partial answer says which are missing and why)',
+          ),
           502: htmlResponse('A readable error page: the dashboard could not be had at all (its script keeps trying)'),
         },
         problems: [],
         handle: async ({ trace }) => {
           const answer = await dashboard(traceHeaders(trace));
           const view = toView(answer.status, answer.body);
-          const parts = { etag: answer.etag, scriptUrl: files.urls.script, styleUrl: files.urls.style, iconUrl: files.urls.icon };
+          const parts = {
+            etag: answer.etag,
+            scriptUrl: files.urls.script,
+            styleUrl: files.urls.style,
+            iconUrl: files.urls.icon,
+          };
           const html = renderDocument(view, { ...parts, dataTime: new Date(now()).toISOString() });
           // Everything failed: a readable page all the same, with a status that says so.
           const status = view.failure === null ? 200 : 502;
-          if (status !== 200) return new Response(html, { status, headers: { 'content-type': HTML, ...SECURITY_HEADERS } });
+          if (status !== 200)
+            return new Response(html, { status, headers: { 'content-type': HTML, ...SECURITY_HEADERS } });
           // The validator covers every byte of the page but the time it was made (see the README): the same
           // data gives the same tag, so a browser's revalidation gets a 304. Weak, since the bytes differ by
           // that time from one render to the next.
@@ -119,5 +142,11 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
 
 export function createPageApp(options: PageAppOptions): App {
   const routes = pageRoutes(options);
-  return createComponentApp(routes, PAGE_DOCUMENT_PATH, COMPONENT, 'The dashboard as a page people open in a browser, and its assets.', options);
+  return createComponentApp(
+    routes,
+    PAGE_DOCUMENT_PATH,
+    COMPONENT,
+    'The dashboard as a page people open in a browser, and its assets.',
+    options,
+  );
 }

@@ -12,7 +12,10 @@ async function refresh(): Promise<void> {
   if (!main || document.hidden) return;
   const etag = main.dataset.etag ?? '';
   try {
-    const response = await fetch('/aggregates/dashboard', { headers: etag ? { 'if-none-match': etag } : {}, cache: 'no-store' });
+    const response = await fetch('/aggregates/dashboard', {
+      headers: etag ? { 'if-none-match': etag } : {},
+      cache: 'no-store',
+    });
     const now = new Date().toISOString();
     if (response.status === 304) {
       // Read the (empty) body, so the browser counts the request as finished rather than aborted.
@@ -31,7 +34,10 @@ async function refresh(): Promise<void> {
     // Offline, or the server is gone: say so beside the time, keep what is shown.
     const time = document.getElementById('data-time');
     document.querySelectorAll('.stale-note').forEach((note) => note.remove());
-    time?.insertAdjacentHTML('afterend', ` <span class="stale-note">(could not refresh: ${escapeHtml(error instanceof Error ? error.message : String(error))})</span>`);
+    time?.insertAdjacentHTML(
+      'afterend',
+      ` <span class="stale-note">(could not refresh: ${escapeHtml(error instanceof Error ? error.message : String(error))})</span>`,
+    );
   }
 }
 

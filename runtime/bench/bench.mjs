@@ -120,33 +120,41 @@ function callerApp() {
     const eq = pair.indexOf('=');
     if (eq <= 0) usage(`--path ${pair}: expected name=path`);
     const name = pair.slice(0, eq);
-    if (/[\s:.@*]/.test(name)) usage(`--path ${pair}: an endpoint name has no spaces, ':', '.', '@' or '*' (targets refer to it)`);
+    if (/[\s:.@*]/.test(name))
+      usage(`--path ${pair}: an endpoint name has no spaces, ':', '.', '@' or '*' (targets refer to it)`);
     return { name, path: pair.slice(eq + 1), variables: [] };
   });
   if (endpoints.length === 0) usage('--from needs at least one --path');
   for (const spec of values['endpoint-variable']) {
     const colon = spec.indexOf(':');
     const endpoint = endpoints.find((e) => e.name === spec.slice(0, colon));
-    if (colon <= 0 || !endpoint || !spec.slice(colon + 1).includes('=')) usage(`--endpoint-variable ${spec}: expected <endpoint>:<name=value> for a --path endpoint`);
+    if (colon <= 0 || !endpoint || !spec.slice(colon + 1).includes('='))
+      usage(`--endpoint-variable ${spec}: expected <endpoint>:<name=value> for a --path endpoint`);
     endpoint.variables.push(spec.slice(colon + 1));
   }
   return {
     name: 'app',
     from: resolve(values.from),
     build: async () => {},
-    args: [...values.sqlite.flatMap((s) => ['--sqlite', sqliteArg(s)]), ...values.variable.flatMap((v) => ['--variable', v])],
+    args: [
+      ...values.sqlite.flatMap((s) => ['--sqlite', sqliteArg(s)]),
+      ...values.variable.flatMap((v) => ['--variable', v]),
+    ],
     warmUp: values['warm-up'].flatMap((p) => ['--warm-up', p]),
     endpoints,
   };
 }
 
 const APPS = { fixture: () => FIXTURE, app: callerApp };
-const apps = (values.apps ?? (values.from === undefined ? 'fixture' : 'fixture,app')).split(',').map((name) => (APPS[name] ?? (() => usage(`unknown app '${name}'`)))());
+const apps = (values.apps ?? (values.from === undefined ? 'fixture' : 'fixture,app'))
+  .split(',')
+  .map((name) => (APPS[name] ?? (() => usage(`unknown app '${name}'`)))());
 const cli = resolve(root, values.cli ?? 'runtime/dist/cli.js');
 const outDir = values.out ?? (values.cli === undefined ? join(root, 'bench/results') : undefined);
 const levels = values.concurrency.split(',').map(Number);
 const durationMs = Number(values.duration) * 1000;
-if (levels.some((level) => !Number.isInteger(level) || level < 1)) usage(`--concurrency ${values.concurrency}: expected positive integers`);
+if (levels.some((level) => !Number.isInteger(level) || level < 1))
+  usage(`--concurrency ${values.concurrency}: expected positive integers`);
 if (!(durationMs > 0)) usage(`--duration ${values.duration}: expected a positive number of seconds`);
 
 function usage(message) {
@@ -156,14 +164,27 @@ function usage(message) {
 
 /** Starts the runtime CLI for `app` on a free port, with `endpoint`'s own variables last (they win), warmed up or not. */
 async function startRuntime(app, endpoint, stateDir, { warm = true } = {}) {
-  return startRuntimeCli(['-f', app.from, '--state-dir', stateDir, '--quiet', ...app.args, ...(warm ? app.warmUp : []), ...endpoint.variables.flatMap((v) => ['--variable', v])], { cli });
+  return startRuntimeCli(
+    [
+      '-f',
+      app.from,
+      '--state-dir',
+      stateDir,
+      '--quiet',
+      ...app.args,
+      ...(warm ? app.warmUp : []),
+      ...endpoint.variables.flatMap((v) => ['--variable', v]),
+    ],
+    { cli },
+  );
 }
 
 /** Times the first request to `endpoint` on a runtime that has just started: ms. */
 async function timeFirstRequest(runtime, app, endpoint) {
   const started = performance.now();
   const probe = await get(`${runtime.url}${endpoint.path}`);
-  if (probe.status !== 200) throw new Error(`${app.name} ${endpoint.path} answered ${probe.status}; pass a working endpoint (see --help)`);
+  if (probe.status !== 200)
+    throw new Error(`${app.name} ${endpoint.path} answered ${probe.status}; pass a working endpoint (see --help)`);
   return performance.now() - started;
 }
 
@@ -188,14 +209,32 @@ for (const app of apps) {
       try {
         const startMs = runtime.readyMs;
         const firstMs = await timeFirstRequest(runtime, app, endpoint);
-        firsts.push({ app: app.name, endpoint: endpoint.name, firstMs, startMs, coldFirstMs: cold?.firstMs ?? firstMs, coldStartMs: cold?.startMs ?? startMs });
-        const coldNote = cold ? `; without the warm-up: start ${cold.startMs.toFixed(0)} ms, first ${cold.firstMs.toFixed(1)} ms` : '';
-        console.log(`${app.name.padEnd(8)} ${endpoint.name.padEnd(18)} start ${startMs.toFixed(0)} ms, first request after it ${firstMs.toFixed(1)} ms${coldNote}`);
+        firsts.push({
+          app: app.name,
+          endpoint: endpoint.name,
+          firstMs,
+          startMs,
+          coldFirstMs: cold?.firstMs ?? firstMs,
+          coldStartMs: cold?.startMs ?? startMs,
+        });
+        const coldNote = cold
+          ? `; without the warm-up: start ${cold.startMs.toFixed(0)} ms, first ${cold.firstMs.toFixed(1)} ms`
+          : '';
+        console.log(
+          `${app.name.padEnd(8)} ${endpoint.name.padEnd(18)} start ${startMs.toFixed(0)} ms, first request after it ${firstMs.toFixed(1)} ms${coldNote}`,
+        );
         const url = `${runtime.url}${endpoint.path}`;
         await load(url, { concurrency: 4, ms: 1000, pid: runtime.pid }); // warm-up: JIT, prepared instances, SQLite page cache
         for (const concurrency of levels) {
           const r = await load(url, { concurrency, ms: durationMs, pid: runtime.pid });
-          results.push({ app: app.name, endpoint: endpoint.name, path: endpoint.path, variables: endpoint.variables, concurrency, ...r });
+          results.push({
+            app: app.name,
+            endpoint: endpoint.name,
+            path: endpoint.path,
+            variables: endpoint.variables,
+            concurrency,
+            ...r,
+          });
           console.log(
             `${app.name.padEnd(8)} ${endpoint.name.padEnd(18)} c=${String(concurrency).padEnd(3)} ${r.rps.toFixed(0).padStart(5)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req  (${r.requests} requests, ${r.failures} non-200)`,
           );
@@ -218,12 +257,23 @@ function operand(text, each) {
   const label = `${endpoint.app ?? '?'}:${endpoint.endpoint}.${metric}${level ? `@${level}` : ''}`;
   const start = { first: 'firstMs', cold: 'coldFirstMs', start: 'startMs', coldstart: 'coldStartMs' }[metric];
   if (start) {
-    const found = firsts.filter((f) => f.endpoint === endpoint.endpoint && (endpoint.app === undefined || f.app === endpoint.app));
-    if (found.length !== 1) throw new Error(`'${text}': ${found.length === 0 ? 'no such endpoint' : 'ambiguous: name the app'}`);
+    const found = firsts.filter(
+      (f) => f.endpoint === endpoint.endpoint && (endpoint.app === undefined || f.app === endpoint.app),
+    );
+    if (found.length !== 1)
+      throw new Error(`'${text}': ${found.length === 0 ? 'no such endpoint' : 'ambiguous: name the app'}`);
     return { label: `${found[0].app}:${endpoint.endpoint}.${metric}`, value: found[0][start] };
   }
-  const rows = results.filter((r) => r.endpoint === endpoint.endpoint && (endpoint.app === undefined || r.app === endpoint.app) && (level === undefined || r.concurrency === Number(level)));
-  if (new Set(rows.map((r) => r.app)).size !== 1) throw new Error(`'${text}': ${rows.length === 0 ? 'not measured (endpoint or concurrency)' : 'ambiguous: name the app'}`);
+  const rows = results.filter(
+    (r) =>
+      r.endpoint === endpoint.endpoint &&
+      (endpoint.app === undefined || r.app === endpoint.app) &&
+      (level === undefined || r.concurrency === Number(level)),
+  );
+  if (new Set(rows.map((r) => r.app)).size !== 1)
+    throw new Error(
+      `'${text}': ${rows.length === 0 ? 'not measured (endpoint or concurrency)' : 'ambiguous: name the app'}`,
+    );
   const pick = { cpu: (r) => r.cpuMsPerRequest, p50: (r) => r.p50, p99: (r) => r.p99, rps: (r) => r.rps }[metric];
   return { label: label.replace(/^\?/, rows[0].app), value: rows.reduce((sum, r) => sum + pick(r), 0) / rows.length };
 }
@@ -233,12 +283,23 @@ function checkTarget(text) {
   const match = /^\s*(\S+)\s*<=\s*([0-9.]+)\s*\*\s*(\S+)\s*$/.exec(text);
   if (!match) throw new Error(`--target ${text}: expected "<a> <= <k> * <b>"`);
   const [, left, limit, right] = match;
-  const each = left.includes('*') || right.includes('*') ? [...new Map(results.map((r) => [`${r.app}:${r.endpoint}`, { app: r.app, endpoint: r.endpoint }])).values()] : [undefined];
+  const each =
+    left.includes('*') || right.includes('*')
+      ? [...new Map(results.map((r) => [`${r.app}:${r.endpoint}`, { app: r.app, endpoint: r.endpoint }])).values()]
+      : [undefined];
   return each.map((endpoint) => {
     const a = operand(left, endpoint);
     const b = operand(right, endpoint);
     const ratio = a.value / b.value;
-    return { target: text, check: `${a.label} <= ${limit} * ${b.label}`, a: a.value, b: b.value, ratio, limit: Number(limit), pass: ratio <= Number(limit) };
+    return {
+      target: text,
+      check: `${a.label} <= ${limit} * ${b.label}`,
+      a: a.value,
+      b: b.value,
+      ratio,
+      limit: Number(limit),
+      pass: ratio <= Number(limit),
+    };
   });
 }
 
@@ -250,7 +311,10 @@ const checks = targets.flatMap((text) => {
     return [{ target: text, check: text, error: error instanceof Error ? error.message : String(error), pass: false }];
   }
 });
-const checkLine = (c) => (c.error ? `FAIL  ${c.check}: ${c.error}` : `${c.pass ? 'PASS' : 'FAIL'}  ${c.check}: ${c.a.toFixed(2)} / ${c.b.toFixed(2)} = ${c.ratio.toFixed(2)}x (limit ${c.limit}x)`);
+const checkLine = (c) =>
+  c.error
+    ? `FAIL  ${c.check}: ${c.error}`
+    : `${c.pass ? 'PASS' : 'FAIL'}  ${c.check}: ${c.a.toFixed(2)} / ${c.b.toFixed(2)} = ${c.ratio.toFixed(2)}x (limit ${c.limit}x)`;
 console.log(`\nTargets (ratios within this run):\n${checks.map(checkLine).join('\n')}`);
 
 if (outDir === undefined) process.exit(0);
@@ -261,13 +325,25 @@ try {
 } catch {
   // not a git checkout
 }
-const machine = { ...machineInfo(), commit, apps: apps.map((app) => `${app.name}: ${relative(root, app.from)}`), durationSeconds: durationMs / 1000 };
+const machine = {
+  ...machineInfo(),
+  commit,
+  apps: apps.map((app) => `${app.name}: ${relative(root, app.from)}`),
+  durationSeconds: durationMs / 1000,
+};
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'runtime.json'), `${JSON.stringify({ machine, checks, firsts, results }, null, 2)}\n`);
 
 const historyFile = join(outDir, 'runtime-history.jsonl');
-appendFileSync(historyFile, `${JSON.stringify({ date: machine.date, commit, nproc: machine.nproc, checks: checks.map(({ check, ratio, limit, pass }) => ({ check, ratio, limit, pass })) })}\n`);
-const history = readFileSync(historyFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line)).slice(-12);
+appendFileSync(
+  historyFile,
+  `${JSON.stringify({ date: machine.date, commit, nproc: machine.nproc, checks: checks.map(({ check, ratio, limit, pass }) => ({ check, ratio, limit, pass })) })}\n`,
+);
+const history = readFileSync(historyFile, 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line))
+  .slice(-12);
 const historyChecks = [...new Set(history.flatMap((run) => run.checks.map((c) => c.check)))];
 const historyRows = history.map((run) => {
   const byCheck = new Map(run.checks.map((c) => [c.check, c]));
@@ -283,14 +359,33 @@ const series = (metric) =>
     name: key,
     points: results.filter((r) => `${r.app}:${r.endpoint}` === key).map((r) => [r.concurrency, metric(r)]),
   }));
-writeFileSync(join(outDir, 'runtime-rps.svg'), lineChart({ title: 'Requests per second by concurrency (log-log)', xLabel: 'concurrent clients', yUnit: '/s', series: series((r) => r.rps) }));
-writeFileSync(join(outDir, 'runtime-p99.svg'), lineChart({ title: 'p99 latency by concurrency (log-log)', xLabel: 'concurrent clients', yUnit: ' ms', series: series((r) => r.p99) }));
+writeFileSync(
+  join(outDir, 'runtime-rps.svg'),
+  lineChart({
+    title: 'Requests per second by concurrency (log-log)',
+    xLabel: 'concurrent clients',
+    yUnit: '/s',
+    series: series((r) => r.rps),
+  }),
+);
+writeFileSync(
+  join(outDir, 'runtime-p99.svg'),
+  lineChart({
+    title: 'p99 latency by concurrency (log-log)',
+    xLabel: 'concurrent clients',
+    yUnit: ' ms',
+    series: series((r) => r.p99),
+  }),
+);
 
 const rows = results.map(
   (r) =>
     `| ${r.app} | ${r.endpoint} | \`${r.path}\`${r.variables.length > 0 ? ` (${r.variables.join(', ')})` : ''} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMsPerRequest.toFixed(2)} | ${r.requests} | ${r.failures} |`,
 );
-const firstRows = firsts.map((f) => `| ${f.app} | ${f.endpoint} | ${f.startMs.toFixed(0)} | ${f.firstMs.toFixed(1)} | ${f.coldStartMs.toFixed(0)} | ${f.coldFirstMs.toFixed(1)} |`);
+const firstRows = firsts.map(
+  (f) =>
+    `| ${f.app} | ${f.endpoint} | ${f.startMs.toFixed(0)} | ${f.firstMs.toFixed(1)} | ${f.coldStartMs.toFixed(0)} | ${f.coldFirstMs.toFixed(1)} |`,
+);
 writeFileSync(
   join(outDir, 'runtime.md'),
   `# Local runtime benchmark
@@ -330,4 +425,6 @@ The last ${history.length} runs of \`npm run bench\` on this checkout's results 
 ${historyRows.join('\n')}
 `,
 );
-console.log(`\nwrote ${relative(root, join(outDir, 'runtime.md'))}, runtime.json, runtime-rps.svg, runtime-p99.svg; appended to runtime-history.jsonl`);
+console.log(
+  `\nwrote ${relative(root, join(outDir, 'runtime.md'))}, runtime.json, runtime-rps.svg, runtime-p99.svg; appended to runtime-history.jsonl`,
+);

@@ -35,7 +35,16 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures, fixtureManifest } from '../test-fixtures/build-fixtures.mjs';
-import { benchHost, benchRequests, create, IncomingRequest, InstanceFactory, loadComponentCode, manifestGrants, ResponseOutparam } from './runtime-modules.mjs';
+import {
+  benchHost,
+  benchRequests,
+  create,
+  IncomingRequest,
+  InstanceFactory,
+  loadComponentCode,
+  manifestGrants,
+  ResponseOutparam,
+} from './runtime-modules.mjs';
 
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 300);
 const RUNTIME_ROUNDS = Number(process.env.PROFILE_RUNTIME_ROUNDS ?? 30);
@@ -61,7 +70,9 @@ async function retrying(what, attempt) {
       return await attempt();
     } catch (error) {
       if (i >= 6) throw error;
-      process.stderr.write(`${what}: ${String(error?.message ?? error).split('\n')[0]}; retrying in 5 s (a .wasm being rebuilt?)\n`);
+      process.stderr.write(
+        `${what}: ${String(error?.message ?? error).split('\n')[0]}; retrying in 5 s (a .wasm being rebuilt?)\n`,
+      );
       await sleep(5000);
     }
   }
@@ -70,13 +81,24 @@ async function retrying(what, attempt) {
 // State: the runtime prepares the databases at start (schema, rows, key-value pairs); each app gets its own.
 await buildFixtures();
 const fixtureState = mkdtempSync(join(tmpdir(), 'spin-profile-fixture-'));
-const fixtureSpin = await create({ from: fixtureManifest, stateDir: fixtureState, sqlite: ['CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)', "INSERT INTO items (name) VALUES ('a'), ('b')"], keyValues: { k: 'v' }, ...quiet });
+const fixtureSpin = await create({
+  from: fixtureManifest,
+  stateDir: fixtureState,
+  sqlite: [
+    'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+    "INSERT INTO items (name) VALUES ('a'), ('b')",
+  ],
+  keyValues: { k: 'v' },
+  ...quiet,
+});
 const fixture = fixtureSpin.manifest;
 await fixtureSpin.dispose();
 const appState = mkdtempSync(join(tmpdir(), 'spin-profile-app-'));
 let app;
 if (WITH_APP) {
-  const appSpin = await retrying('spin.toml', () => create({ from: appManifest, stateDir: appState, sqlite: [`@${join(repo, 'migrations.sql')}`], ...quiet }));
+  const appSpin = await retrying('spin.toml', () =>
+    create({ from: appManifest, stateDir: appState, sqlite: [`@${join(repo, 'migrations.sql')}`], ...quiet }),
+  );
   app = appSpin.manifest;
   await appSpin.dispose();
 }
@@ -104,12 +126,21 @@ function timedImports(table) {
     const cls = table[iface][member];
     const short = iface.replace('fermyon:spin/', '');
     for (const method of Object.getOwnPropertyNames(cls.prototype)) {
-      if (method !== 'constructor') cls.prototype[method] = timed(`${short} ${member}.${method}`, cls.prototype[method]);
+      if (method !== 'constructor')
+        cls.prototype[method] = timed(`${short} ${member}.${method}`, cls.prototype[method]);
     }
     cls.open = timed(`${short} ${member}.open`, cls.open);
   }
-  const variables = 'fermyon:spin/variables' in table ? { get: timed('variables get', table['fermyon:spin/variables'].get) } : undefined;
-  return new Proxy(table, { get: (target, key) => (variables && typeof key === 'string' && key.replace(/@.*$/, '') === 'fermyon:spin/variables' ? variables : target[key]) });
+  const variables =
+    'fermyon:spin/variables' in table
+      ? { get: timed('variables get', table['fermyon:spin/variables'].get) }
+      : undefined;
+  return new Proxy(table, {
+    get: (target, key) =>
+      variables && typeof key === 'string' && key.replace(/@.*$/, '') === 'fermyon:spin/variables'
+        ? variables
+        : target[key],
+  });
 }
 
 const code = new Map();
@@ -145,7 +176,13 @@ function runOnce(build, release, request, expected) {
   const result = outparam.result;
   const status = result?.tag === 'ok' ? result.val.statusCode() : `error ${result ? result.val.tag : '(none)'}`;
   if (status !== expected) throw new Error(`${request.pathWithQuery} answered ${status}, expected ${expected}`);
-  return { build: built - started, handle: handled - built, release: released - releasing, inHost, calls: [...hostTime.keys()] };
+  return {
+    build: built - started,
+    handle: handled - built,
+    release: released - releasing,
+    inHost,
+    calls: [...hostTime.keys()],
+  };
 }
 
 /** Runs `cases` in turn for ROUNDS (+ warm-up) rounds; per case, the lists of each step's times. */
@@ -160,7 +197,14 @@ function interleaved(cases) {
       for (const call of times.calls) sample.calls.add(call);
     });
   }
-  return samples.map((s) => ({ samples: s, build: median(s.build), handle: median(s.handle), release: median(s.release), inHost: median(s.inHost), calls: [...s.calls].join(', ') || '-' }));
+  return samples.map((s) => ({
+    samples: s,
+    build: median(s.build),
+    handle: median(s.handle),
+    release: median(s.release),
+    inHost: median(s.inHost),
+    calls: [...s.calls].join(', ') || '-',
+  }));
 }
 
 const fixtureRequest = benchRequests(fixture);
@@ -168,18 +212,38 @@ const alpha = await addComponent(fixture, 'alpha', manifestGrants(fixture, { sta
 const own = alpha.module.ownMemory;
 if (!own) throw new Error('expected the main core module to import its memory (memory-import.ts)');
 
-console.log(`# runtime profile (medians, ms; ${ROUNDS} rounds per case, section 4: ${RUNTIME_ROUNDS} rounds of ${PER_ROUND})\n`);
+console.log(
+  `# runtime profile (medians, ms; ${ROUNDS} rounds per case, section 4: ${RUNTIME_ROUNDS} rounds of ${PER_ROUND})\n`,
+);
 console.log(`Node ${process.version}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)} at start.\n`);
 
 // 1. Instantiation of the fixture guest: fresh memory vs recycled.
 {
-  const originalMain = await WebAssembly.compile(readFileSync(join(dirname(fileURLToPath(alpha.module.glueUrl)), own.core)));
+  const originalMain = await WebAssembly.compile(
+    readFileSync(join(dirname(fileURLToPath(alpha.module.glueUrl)), own.core)),
+  );
   const freshCores = { ...alpha.module.cores, [own.core]: originalMain };
   const imports = code.get('alpha').imports;
   const dbCount = fixtureRequest('/a/db/count').request;
   // Not interleaved: a fresh memory per instance makes garbage whose collection would land in the other's times.
-  const [fresh] = interleaved([() => runOnce(() => ({ handler: alpha.instantiate((name) => freshCores[name], imports).incomingHandler }), () => {}, dbCount, 200)]);
-  const [recycled] = interleaved([() => runOnce(() => factory.take('alpha'), (instance) => factory.release(instance), dbCount, 200)]);
+  const [fresh] = interleaved([
+    () =>
+      runOnce(
+        () => ({ handler: alpha.instantiate((name) => freshCores[name], imports).incomingHandler }),
+        () => {},
+        dbCount,
+        200,
+      ),
+  ]);
+  const [recycled] = interleaved([
+    () =>
+      runOnce(
+        () => factory.take('alpha'),
+        (instance) => factory.release(instance),
+        dbCount,
+        200,
+      ),
+  ]);
   const memory = new WebAssembly.Memory({ initial: own.initialPages });
   const zeroing = median(
     Array.from({ length: ROUNDS }, () => {
@@ -188,20 +252,38 @@ console.log(`Node ${process.version}, ${cpus().length} cores, load average ${loa
       return performance.now() - started;
     }),
   );
-  console.log(`## 1. Building one instance of the fixture guest (${mb(alpha.wasmBytes)} MB component, ${mb(own.initialPages * PAGE_BYTES)} MB initial memory)\n`);
+  console.log(
+    `## 1. Building one instance of the fixture guest (${mb(alpha.wasmBytes)} MB component, ${mb(own.initialPages * PAGE_BYTES)} MB initial memory)\n`,
+  );
   console.log('| | build ms | then `/a/db/count` on it ms | release ms |\n|---|---|---|---|');
   console.log(`| fresh memory per instance (before recycling) | ${ms(fresh.build)} | ${ms(fresh.handle)} | - |`);
-  console.log(`| recycled memory, InstanceFactory | ${ms(recycled.build)} | ${ms(recycled.handle)} | ${ms(recycled.release)} |`);
-  console.log(`| zeroing a bare memory of that size, back to back (cache-hot: the floor of a reset) | | | ${ms(zeroing)} |`);
+  console.log(
+    `| recycled memory, InstanceFactory | ${ms(recycled.build)} | ${ms(recycled.handle)} | ${ms(recycled.release)} |`,
+  );
+  console.log(
+    `| zeroing a bare memory of that size, back to back (cache-hot: the floor of a reset) | | | ${ms(zeroing)} |`,
+  );
 }
 
 // 2. The fixture's handler on a ready instance, and its host calls.
 {
   const paths = ['/a/status', '/a/db/count', '/a/kv/get?key=k', '/a/var?name=greeting', '/a/echo'];
-  const results = interleaved(paths.map((path) => () => runOnce(() => factory.take('alpha'), (instance) => factory.release(instance), fixtureRequest(path).request, 200)));
-  console.log('\n## 2. The fixture guest\'s handler on a ready instance\n');
+  const results = interleaved(
+    paths.map(
+      (path) => () =>
+        runOnce(
+          () => factory.take('alpha'),
+          (instance) => factory.release(instance),
+          fixtureRequest(path).request,
+          200,
+        ),
+    ),
+  );
+  console.log("\n## 2. The fixture guest's handler on a ready instance\n");
   console.log('| request | handler ms | in host calls ms | host calls |\n|---|---|---|---|');
-  paths.forEach((path, i) => console.log(`| \`${path}\` | ${ms(results[i].handle)} | ${ms(results[i].inHost)} | ${results[i].calls} |`));
+  paths.forEach((path, i) =>
+    console.log(`| \`${path}\` | ${ms(results[i].handle)} | ${ms(results[i].inHost)} | ${results[i].calls} |`),
+  );
 }
 
 // 3. The app's components, per instance.
@@ -215,18 +297,40 @@ if (WITH_APP) {
     { path: '/aggregates/nothing', status: 404 },
   ].map((c) => ({ ...c, ...appRequest(c.path) }));
   const components = new Map();
-  for (const { component } of cases) if (!components.has(component)) components.set(component, await addComponent(app, component, grants));
-  const results = interleaved(cases.map(({ component, request, status }) => () => runOnce(() => factory.take(component), (instance) => factory.release(instance), request, status)));
-  console.log('\n## 3. The app\'s components, per instance (InstanceFactory, recycled memory; no outbound calls)\n');
-  console.log('| component | .wasm MB | initial memory MB | build ms | release (memory reset) ms |\n|---|---|---|---|---|');
+  for (const { component } of cases)
+    if (!components.has(component)) components.set(component, await addComponent(app, component, grants));
+  const results = interleaved(
+    cases.map(
+      ({ component, request, status }) =>
+        () =>
+          runOnce(
+            () => factory.take(component),
+            (instance) => factory.release(instance),
+            request,
+            status,
+          ),
+    ),
+  );
+  console.log("\n## 3. The app's components, per instance (InstanceFactory, recycled memory; no outbound calls)\n");
+  console.log(
+    '| component | .wasm MB | initial memory MB | build ms | release (memory reset) ms |\n|---|---|---|---|---|',
+  );
   for (const [id, { module, wasmBytes }] of components) {
     // Over every request of the component: each had its own instance.
     const mine = results.filter((_, i) => cases[i].component === id).map((r) => r.samples);
     const pages = module.ownMemory?.initialPages;
-    console.log(`| ${id} | ${mb(wasmBytes)} | ${pages ? mb(pages * PAGE_BYTES) : '-'} | ${ms(median(mine.flatMap((s) => s.build)))} | ${ms(median(mine.flatMap((s) => s.release)))} |`);
+    console.log(
+      `| ${id} | ${mb(wasmBytes)} | ${pages ? mb(pages * PAGE_BYTES) : '-'} | ${ms(median(mine.flatMap((s) => s.build)))} | ${ms(median(mine.flatMap((s) => s.release)))} |`,
+    );
   }
-  console.log('\n| request | status | handler on a ready instance ms | in host calls ms | host calls |\n|---|---|---|---|---|');
-  cases.forEach(({ path, status }, i) => console.log(`| \`${path}\` | ${status} | ${ms(results[i].handle)} | ${ms(results[i].inHost)} | ${results[i].calls} |`));
+  console.log(
+    '\n| request | status | handler on a ready instance ms | in host calls ms | host calls |\n|---|---|---|---|---|',
+  );
+  cases.forEach(({ path, status }, i) =>
+    console.log(
+      `| \`${path}\` | ${status} | ${ms(results[i].handle)} | ${ms(results[i].inHost)} | ${results[i].calls} |`,
+    ),
+  );
 }
 
 // 4. Through the whole runtime, in-process: bursts of PER_ROUND requests per path, paths in turn.
@@ -237,19 +341,33 @@ if (WITH_APP) {
   const paths = [
     { label: '`/a/db/count` (fixture, one query)', spin: fixtureRuntime, path: '/a/db/count' },
     { label: '`/a/status` (fixture, no host call)', spin: fixtureRuntime, path: '/a/status' },
-    { label: '`/a/chain?to=hidden&path=/db/count` (fixture, one chained call to the same query)', spin: fixtureRuntime, path: chain },
+    {
+      label: '`/a/chain?to=hidden&path=/db/count` (fixture, one chained call to the same query)',
+      spin: fixtureRuntime,
+      path: chain,
+    },
   ];
   // The cached dashboard gets a copy of the state: the uncached one's cache writes must not feed its hits.
   const cachedState = mkdtempSync(join(tmpdir(), 'spin-profile-app-cached-'));
   if (WITH_APP) {
     cpSync(appState, cachedState, { recursive: true });
-    const uncached = await retrying('spin.toml', () => create({ from: appManifest, stateDir: appState, variables: { cache_ttl_ms: '0' }, ...quiet }));
+    const uncached = await retrying('spin.toml', () =>
+      create({ from: appManifest, stateDir: appState, variables: { cache_ttl_ms: '0' }, ...quiet }),
+    );
     const cached = await retrying('spin.toml', () => create({ from: appManifest, stateDir: cachedState, ...quiet }));
     runtimes.push(uncached, cached);
     paths.push(
       { label: '`/customers/count` (app, one query)', spin: uncached, path: '/customers/count' },
-      { label: '`/aggregates/dashboard`, `cache_ttl_ms=0` (chained calls for the data)', spin: uncached, path: '/aggregates/dashboard' },
-      { label: '`/aggregates/dashboard`, default cache (hits; chained calls for the data versions)', spin: cached, path: '/aggregates/dashboard' },
+      {
+        label: '`/aggregates/dashboard`, `cache_ttl_ms=0` (chained calls for the data)',
+        spin: uncached,
+        path: '/aggregates/dashboard',
+      },
+      {
+        label: '`/aggregates/dashboard`, default cache (hits; chained calls for the data versions)',
+        spin: cached,
+        path: '/aggregates/dashboard',
+      },
     );
   }
   const latencies = paths.map(() => []);
@@ -277,8 +395,12 @@ if (WITH_APP) {
   console.log('\n## 4. Through the runtime, sequential in-process requests (worker threads, prepared instances)\n');
   console.log('| request | latency ms | process CPU ms per request |\n|---|---|---|');
   paths.forEach(({ label }, i) => console.log(`| ${label} | ${ms(latency[i])} | ${(cpuMs[i] / count).toFixed(2)} |`));
-  console.log(`| chained minus direct minus a bare request: the hop and the caller's fetch | ${ms(latency[2] - latency[0] - latency[1])} | ${((cpuMs[2] - cpuMs[0] - cpuMs[1]) / count).toFixed(2)} |`);
-  console.log(`\nCPU: \`process.cpuUsage()\` over each burst of ${PER_ROUND} and a ${SETTLE_MS} ms pause after it (the instance a worker prepares when it falls idle belongs to the burst); load average ${loadavg()[0].toFixed(1)} at the end.`);
+  console.log(
+    `| chained minus direct minus a bare request: the hop and the caller's fetch | ${ms(latency[2] - latency[0] - latency[1])} | ${((cpuMs[2] - cpuMs[0] - cpuMs[1]) / count).toFixed(2)} |`,
+  );
+  console.log(
+    `\nCPU: \`process.cpuUsage()\` over each burst of ${PER_ROUND} and a ${SETTLE_MS} ms pause after it (the instance a worker prepares when it falls idle belongs to the burst); load average ${loadavg()[0].toFixed(1)} at the end.`,
+  );
 }
 
 host.close();

@@ -69,7 +69,14 @@ export function benchRequests(manifest) {
     const match = router.match(pathOf(pathWithQuery));
     if (!match) throw new Error(`no route matches ${pathWithQuery}`);
     const target = { scheme: 'http', authority: 'localhost', pathWithQuery };
-    const request = { method, url: `http://localhost${pathWithQuery}`, authority: target.authority, pathWithQuery, headers: withSpinHeaders(headers, spinHeaders(target, match, '127.0.0.1:0')), body };
+    const request = {
+      method,
+      url: `http://localhost${pathWithQuery}`,
+      authority: target.authority,
+      pathWithQuery,
+      headers: withSpinHeaders(headers, spinHeaders(target, match, '127.0.0.1:0')),
+      body,
+    };
     return { component: match.route.component, request };
   };
 }

@@ -13,7 +13,13 @@ import { SqliteGate, allocateGate } from '../dist/host/sqlite-gate.js';
 import { execute, fromColumn } from '../dist/host/sqlite/values.js';
 import { openDatabase } from '../dist/host/labelled-files.js';
 const file = join(mkdtempSync(join(tmpdir(), 'sqlite-call-')), 'bench.db');
-const setup = openDatabase(file); setup.exec('CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, name TEXT)'); if (setup.prepare('SELECT count(*) n FROM t').get().n === 0) { const ins = setup.prepare('INSERT INTO t(name) VALUES (?)'); for (let i=0;i<1000;i++) ins.run('name-'+i);} setup.close();
+const setup = openDatabase(file);
+setup.exec('CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, name TEXT)');
+if (setup.prepare('SELECT count(*) n FROM t').get().n === 0) {
+  const ins = setup.prepare('INSERT INTO t(name) VALUES (?)');
+  for (let i = 0; i < 1000; i++) ins.run('name-' + i);
+}
+setup.close();
 const gate = new SqliteGate(allocateGate(5000), undefined);
 const watched = gate.open(file);
 const plain = openDatabase(file);
@@ -24,8 +30,12 @@ function bench(fn, n = 20000) {
   return Number(process.hrtime.bigint() - started) / n / 1000;
 }
 const params = [];
-for (const [name, sql] of [['1 row', 'SELECT count(*) AS n FROM t'], ['50 rows', 'SELECT id, name FROM t ORDER BY id LIMIT 50']]) {
-  const sw = watched.prepare(sql), sp = plain.prepare(sql);
+for (const [name, sql] of [
+  ['1 row', 'SELECT count(*) AS n FROM t'],
+  ['50 rows', 'SELECT id, name FROM t ORDER BY id LIMIT 50'],
+]) {
+  const sw = watched.prepare(sql),
+    sp = plain.prepare(sql);
   // The host's execute before this change: all rows at once, converted after.
   const oldExec = (st) => {
     st.safeIntegers(true);
@@ -34,13 +44,15 @@ for (const [name, sql] of [['1 row', 'SELECT count(*) AS n FROM t'], ['50 rows',
     return { columns, rows: rows.map((row) => ({ values: row.map(fromColumn) })) };
   };
   const results = [];
-  for (let round=0; round<3; round++) {
+  for (let round = 0; round < 3; round++) {
     results.push({
       before: bench(() => oldExec(sp)),
       gateOnly: bench(() => gate.run(() => oldExec(sw))),
       after: bench(() => gate.run(() => execute(sw, sql, params, gate.resultLimit))),
     });
   }
-  const med = (k) => results.map(r=>r[k]).sort((a,b)=>a-b)[1];
-  console.log(`${name}: before ${med('before').toFixed(1)} µs/call; gate + hooks, all() ${med('gateOnly').toFixed(1)} µs; now (gate + hooks + rows one by one against the limit) ${med('after').toFixed(1)} µs; now/before ${(med('after') / med('before')).toFixed(2)}`);
+  const med = (k) => results.map((r) => r[k]).sort((a, b) => a - b)[1];
+  console.log(
+    `${name}: before ${med('before').toFixed(1)} µs/call; gate + hooks, all() ${med('gateOnly').toFixed(1)} µs; now (gate + hooks + rows one by one against the limit) ${med('after').toFixed(1)} µs; now/before ${(med('after') / med('before')).toFixed(2)}`,
+  );
 }

@@ -47,7 +47,8 @@ export class Blocker {
       if (deadline === undefined && !this.#hooks.expectingReplies()) {
         throw new Error('the guest waits for an event that can never happen (no timer, no pending request)');
       }
-      const timeoutMs = deadline === undefined ? Infinity : Math.max(0, Number(deadline - process.hrtime.bigint()) / 1e6);
+      const timeoutMs =
+        deadline === undefined ? Infinity : Math.max(0, Number(deadline - process.hrtime.bigint()) / 1e6);
       Atomics.wait(this.#signal, 0, seen, timeoutMs);
     }
   }

@@ -81,7 +81,8 @@ function pairs(values: string[], flag: string): Record<string, string> {
 /** Bytes as `spin up` takes them (clap's usize): digits only, no unit. */
 function bytes(value: string, name: string): number {
   const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) throw new UsageError(`${name} ${value}: expected a whole number of bytes`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number))
+    throw new UsageError(`${name} ${value}: expected a whole number of bytes`);
   return number;
 }
 
@@ -94,27 +95,37 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}' (flags only; see --help)`);
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument '${positionals[0] ?? ''}' (flags only; see --help)`);
   let requestTimeoutMs: number | undefined;
   if (values['request-timeout'] !== undefined) {
     requestTimeoutMs = Number(values['request-timeout']);
-    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw new UsageError(`--request-timeout ${values['request-timeout']}: expected a positive number of milliseconds`);
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0)
+      throw new UsageError(
+        `--request-timeout ${values['request-timeout']}: expected a positive number of milliseconds`,
+      );
   }
   let redisTimeoutMs: number | undefined;
   if (values['redis-timeout'] !== undefined) {
     redisTimeoutMs = Number(values['redis-timeout']);
-    if (!Number.isInteger(redisTimeoutMs) || redisTimeoutMs <= 0) throw new UsageError(`--redis-timeout ${values['redis-timeout']}: expected a positive number of milliseconds`);
+    if (!Number.isInteger(redisTimeoutMs) || redisTimeoutMs <= 0)
+      throw new UsageError(`--redis-timeout ${values['redis-timeout']}: expected a positive number of milliseconds`);
   }
   const memoryFlag = values['max-instance-memory'];
   // An empty variable counts as unset.
   const memoryEnv = env['SPIN_MAX_INSTANCE_MEMORY'] === '' ? undefined : env['SPIN_MAX_INSTANCE_MEMORY'];
   const maxInstanceMemory =
-    memoryFlag !== undefined ? bytes(memoryFlag, '--max-instance-memory') : memoryEnv !== undefined ? bytes(memoryEnv, 'SPIN_MAX_INSTANCE_MEMORY') : undefined;
+    memoryFlag !== undefined
+      ? bytes(memoryFlag, '--max-instance-memory')
+      : memoryEnv !== undefined
+        ? bytes(memoryEnv, 'SPIN_MAX_INSTANCE_MEMORY')
+        : undefined;
   const budgetFlag = values['memory-budget'];
   let memoryBudget = defaultMemoryBudget({ cores: availableParallelism(), totalMemory: totalmem() });
   if (budgetFlag === 'none') memoryBudget = Infinity;
   else if (budgetFlag !== undefined) {
-    if (!/^\d+$/.test(budgetFlag) || Number(budgetFlag) < 1 || !Number.isSafeInteger(Number(budgetFlag) * MIB)) throw new UsageError(`--memory-budget ${budgetFlag}: expected a whole number of MiB, or none`);
+    if (!/^\d+$/.test(budgetFlag) || Number(budgetFlag) < 1 || !Number.isSafeInteger(Number(budgetFlag) * MIB))
+      throw new UsageError(`--memory-budget ${budgetFlag}: expected a whole number of MiB, or none`);
     memoryBudget = Number(budgetFlag) * MIB;
   }
   const warmUpPaths = values['warm-up'] ?? [];
@@ -127,8 +138,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   }
   const roundsFlag = values['warm-up-rounds'];
   const rounds = roundsFlag === undefined ? DEFAULT_WARM_UP_ROUNDS : Number(roundsFlag);
-  if (!/^\d+$/.test(roundsFlag ?? String(DEFAULT_WARM_UP_ROUNDS)) || rounds < 1 || rounds > 100) throw new UsageError(`--warm-up-rounds ${roundsFlag ?? ''}: expected a whole number from 1 to 100`);
-  if (roundsFlag !== undefined && warmUpPaths.length === 0) throw new UsageError('--warm-up-rounds needs at least one --warm-up <path>');
+  if (!/^\d+$/.test(roundsFlag ?? String(DEFAULT_WARM_UP_ROUNDS)) || rounds < 1 || rounds > 100)
+    throw new UsageError(`--warm-up-rounds ${roundsFlag ?? ''}: expected a whole number from 1 to 100`);
+  if (roundsFlag !== undefined && warmUpPaths.length === 0)
+    throw new UsageError('--warm-up-rounds needs at least one --warm-up <path>');
   const create: CreateOptions = {
     listen: values.listen ?? '127.0.0.1:3000',
     sqlite: values.sqlite ?? [],

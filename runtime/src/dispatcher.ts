@@ -93,9 +93,20 @@ export class Dispatcher {
         response = text(404, 'Not Found');
       } else {
         component = target;
-        const headers = withSpinHeaders(request.headers, spinHeaders({ scheme, authority: request.authority, pathWithQuery: request.pathWithQuery }, match, context.clientAddr));
+        const headers = withSpinHeaders(
+          request.headers,
+          spinHeaders(
+            { scheme, authority: request.authority, pathWithQuery: request.pathWithQuery },
+            match,
+            context.clientAddr,
+          ),
+        );
         const depth = context.depth ?? 0;
-        const outcome = await run(target, { ...request, headers }, { depth, onOutbound: (outbound) => this.#outbound(outbound, depth) });
+        const outcome = await run(
+          target,
+          { ...request, headers },
+          { depth, onOutbound: (outbound) => this.#outbound(outbound, depth) },
+        );
         if (outcome.fault) note = ` - fault: ${outcome.fault}`;
         switch (outcome.kind) {
           case 'response': {
@@ -134,7 +145,9 @@ export class Dispatcher {
     }
     const where = context.chainedTo ? `${scheme}://${request.authority}${path}` : path;
     const chained = context.chainedTo ? ' (chained)' : '';
-    this.#options.log(`${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${requestIdNote(request.headers)}${chained}${note}`);
+    this.#options.log(
+      `${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${requestIdNote(request.headers)}${chained}${note}`,
+    );
     return response;
   }
 }

@@ -56,14 +56,18 @@ function checkRule(rule: FaultRule, components: readonly string[]): string | und
   if (typeof rule.component !== 'string' || !components.includes(rule.component)) {
     return `unknown component '${String(rule.component)}' (components: ${components.join(', ')})`;
   }
-  if (rule.path !== undefined && (typeof rule.path !== 'string' || !rule.path.startsWith('/'))) return `path must start with '/'`;
-  const isCount = (value: unknown, min: number): boolean => typeof value === 'number' && Number.isInteger(value) && value >= min;
+  if (rule.path !== undefined && (typeof rule.path !== 'string' || !rule.path.startsWith('/')))
+    return `path must start with '/'`;
+  const isCount = (value: unknown, min: number): boolean =>
+    typeof value === 'number' && Number.isInteger(value) && value >= min;
   if (rule.delayMs !== undefined && !isCount(rule.delayMs, 0)) return 'delayMs must be an integer >= 0';
-  if (rule.status !== undefined && !(isCount(rule.status, 200) && rule.status <= 599)) return 'status must be an integer from 200 to 599';
+  if (rule.status !== undefined && !(isCount(rule.status, 200) && rule.status <= 599))
+    return 'status must be an integer from 200 to 599';
   if (rule.trap !== undefined && typeof rule.trap !== 'boolean') return 'trap must be true or false';
   if (rule.times !== undefined && !isCount(rule.times, 1)) return 'times must be an integer >= 1';
   if (rule.status !== undefined && rule.trap) return 'status and trap exclude each other';
-  if (rule.delayMs === undefined && rule.status === undefined && !rule.trap) return 'does nothing: set delayMs, status or trap';
+  if (rule.delayMs === undefined && rule.status === undefined && !rule.trap)
+    return 'does nothing: set delayMs, status or trap';
   return undefined;
 }
 
@@ -71,14 +75,19 @@ function checkRule(rule: FaultRule, components: readonly string[]): string | und
 export function validateFaults(rules: readonly FaultRule[], components: readonly string[]): void {
   rules.forEach((rule, i) => {
     const problem = typeof rule === 'object' && rule !== null ? checkRule(rule, components) : 'not an object';
-    if (problem !== undefined) throw new ConfigError(`faults[${i}] (${typeof rule === 'object' && rule !== null ? describeFault(rule) : String(rule)}): ${problem}`);
+    if (problem !== undefined)
+      throw new ConfigError(
+        `faults[${i}] (${typeof rule === 'object' && rule !== null ? describeFault(rule) : String(rule)}): ${problem}`,
+      );
   });
 }
 
 /** Parses one `--fault <component>[:<path-prefix>]=<action>[,<action>...]` value; actions: `delay:MS`, `status:CODE`, `trap`, `times:N`. */
 export function parseFaultFlag(value: string): FaultRule {
   const fail = (why: string): never => {
-    throw new UsageError(`--fault ${value}: ${why} (expected <component>[:<path-prefix>]=<delay:MS|status:CODE|trap>[,...])`);
+    throw new UsageError(
+      `--fault ${value}: ${why} (expected <component>[:<path-prefix>]=<delay:MS|status:CODE|trap>[,...])`,
+    );
   };
   const eq = value.indexOf('=');
   if (eq <= 0) fail('missing component or action');
@@ -125,11 +134,17 @@ export class FaultTable {
   /** The fault for one request to `component` at `path`, if any; counts it against the rule's `times`. */
   take(component: string, path: string): FaultAction | undefined {
     if (this.#rules.length === 0) return undefined;
-    const active = this.#rules.find(({ rule, remaining }) => remaining > 0 && rule.component === component && path.startsWith(rule.path ?? '/'));
+    const active = this.#rules.find(
+      ({ rule, remaining }) => remaining > 0 && rule.component === component && path.startsWith(rule.path ?? '/'),
+    );
     if (!active) return undefined;
     active.remaining -= 1;
     const { delayMs = 0, status, trap = false } = active.rule;
-    const summary = [...(delayMs > 0 ? [`delay ${delayMs}ms`] : []), ...(status === undefined ? [] : [`status ${status}`]), ...(trap ? ['trap'] : [])].join(', ');
+    const summary = [
+      ...(delayMs > 0 ? [`delay ${delayMs}ms`] : []),
+      ...(status === undefined ? [] : [`status ${status}`]),
+      ...(trap ? ['trap'] : []),
+    ].join(', ');
     return { delayMs, status, trap, summary };
   }
 }

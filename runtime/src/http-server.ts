@@ -48,7 +48,8 @@ async function readBody(req: IncomingMessage, budget: BodyBudget, held: { bytes:
     const buffer = chunk as Buffer;
     size += buffer.length;
     if (size > MAX_BODY_BYTES) throw new BodyTooLarge('request body too large');
-    if (budget.held + buffer.length > budget.limit) throw new BodyBudgetSpent('request bodies in flight exceed the budget');
+    if (budget.held + buffer.length > budget.limit)
+      throw new BodyBudgetSpent('request bodies in flight exceed the budget');
     budget.held += buffer.length;
     held.bytes += buffer.length;
     chunks.push(buffer);
@@ -110,7 +111,13 @@ function hostHeaders(raw: string[]): string[] {
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, STATUS_CODES[status] ?? '', { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(text)), connection: 'close' }).end(text);
+  res
+    .writeHead(status, STATUS_CODES[status] ?? '', {
+      'content-type': 'text/plain',
+      'content-length': String(Buffer.byteLength(text)),
+      connection: 'close',
+    })
+    .end(text);
 }
 
 /**
@@ -161,7 +168,11 @@ export interface ServerOptions {
   maxBodyBytesInFlight?: number;
 }
 
-export async function startServer(address: ListenAddress, handle: Handle, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  address: ListenAddress,
+  handle: Handle,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const budget: BodyBudget = { held: 0, limit: options.maxBodyBytesInFlight ?? MAX_BODY_BYTES_IN_FLIGHT };
 
@@ -170,7 +181,9 @@ export async function startServer(address: ListenAddress, handle: Handle, option
     const why = error instanceof Error ? error.message : String(error);
     try {
       if (res.headersSent) {
-        log(`${req.method ?? '-'} ${req.url ?? '-'} - connection closed: the answer failed after its head was sent: ${why}`);
+        log(
+          `${req.method ?? '-'} ${req.url ?? '-'} - connection closed: the answer failed after its head was sent: ${why}`,
+        );
         res.destroy();
         return;
       }
@@ -212,7 +225,14 @@ export async function startServer(address: ListenAddress, handle: Handle, option
         }
         return;
       }
-      const request: WireRequest = { method: req.method ?? 'GET', url: `http://${authority}${pathWithQuery}`, authority, pathWithQuery, headers: headerPairs(req.rawHeaders), body };
+      const request: WireRequest = {
+        method: req.method ?? 'GET',
+        url: `http://${authority}${pathWithQuery}`,
+        authority,
+        pathWithQuery,
+        headers: headerPairs(req.rawHeaders),
+        body,
+      };
       writeResponse(req, res, await handle(request, clientAddr));
     } finally {
       budget.held -= held.bytes;

@@ -104,7 +104,14 @@ async function toWire(request: Request): Promise<WireRequest> {
   const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
   const url = new URL(request.url);
   url.hash = '';
-  return { method: request.method, url: url.href, authority: url.host, pathWithQuery: url.pathname + url.search, headers, body: body && body.length > 0 ? body : null };
+  return {
+    method: request.method,
+    url: url.href,
+    authority: url.host,
+    pathWithQuery: url.pathname + url.search,
+    headers,
+    body: body && body.length > 0 ? body : null,
+  };
 }
 
 /**
@@ -128,7 +135,9 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
 
   const manifest = await loadManifest(resolveManifestPath(options.from, cwd));
   const faults = new FaultTable(Object.keys(manifest.components), options.faults ?? []);
-  const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile === undefined ? undefined : resolve(cwd, options.runtimeConfigFile));
+  const runtimeConfig = await loadRuntimeConfig(
+    options.runtimeConfigFile === undefined ? undefined : resolve(cwd, options.runtimeConfigFile),
+  );
   const { grants, main: mainSides } = grantHostApis({
     manifestFile: manifest.file,
     app: manifest.app,
@@ -151,7 +160,9 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
       key = loaded.key;
       modules[key] = loaded.module;
       bySource.set(component.source, key);
-      notes(`${component.id}: ${loaded.transpiled ? 'transpiled and ' : ''}compiled in ${(performance.now() - started).toFixed(0)}ms`);
+      notes(
+        `${component.id}: ${loaded.transpiled ? 'transpiled and ' : ''}compiled in ${(performance.now() - started).toFixed(0)}ms`,
+      );
     }
     components[component.id] = { id: component.id, moduleKey: key, grants: grants[component.id] ?? {} };
   }
@@ -200,12 +211,17 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   let server: RunningServer | undefined;
   try {
     server = listen
-      ? await startServer(listen, tracked, { log, ...(options.maxBodyBytesInFlight === undefined ? {} : { maxBodyBytesInFlight: options.maxBodyBytesInFlight }) })
+      ? await startServer(listen, tracked, {
+          log,
+          ...(options.maxBodyBytesInFlight === undefined ? {} : { maxBodyBytesInFlight: options.maxBodyBytesInFlight }),
+        })
       : undefined;
   } catch (error) {
     await pool.close();
     closeMainSides();
-    throw new ConfigError(`--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(
+      `--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const base = server?.url ?? 'http://localhost';
 
@@ -230,7 +246,10 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     routes: router.routes,
     async fetch(input, init) {
       if (disposing) throw new Error('the runtime is disposed');
-      const request = typeof input === 'string' && input.startsWith('/') ? new Request(new URL(input, base), init) : new Request(input, init);
+      const request =
+        typeof input === 'string' && input.startsWith('/')
+          ? new Request(new URL(input, base), init)
+          : new Request(input, init);
       return fromWire(await tracked(await toWire(request), '127.0.0.1:0'), request.method);
     },
     setFaults(rules) {

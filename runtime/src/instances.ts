@@ -69,7 +69,8 @@ export class InstanceFactory {
   /** `maxInstanceMemory`: bytes each instance's memory may grow to; a partial page does not count. */
   constructor(code: (component: string) => ComponentCode, maxInstanceMemory?: number) {
     this.#code = code;
-    this.#maximumPages = maxInstanceMemory === undefined ? undefined : Math.min(MAX_PAGES, Math.floor(maxInstanceMemory / PAGE_BYTES));
+    this.#maximumPages =
+      maxInstanceMemory === undefined ? undefined : Math.min(MAX_PAGES, Math.floor(maxInstanceMemory / PAGE_BYTES));
   }
 
   /** A ready instance of `component`: from the stock, else built now. Throws for an unknown component. */
@@ -133,7 +134,10 @@ export class InstanceFactory {
   #newMemory(moduleKey: string, module: TranspiledModule, initial: number, component: string): WebAssembly.Memory {
     const maximum = this.#maximumPages;
     // As in Spin, where the store limiter refuses the initial size too: the instance cannot be created.
-    if (maximum !== undefined && initial > maximum) throw new RangeError(`${component}: the initial memory (${initial * PAGE_BYTES} bytes) exceeds --max-instance-memory (${maximum * PAGE_BYTES} bytes in whole pages)`);
+    if (maximum !== undefined && initial > maximum)
+      throw new RangeError(
+        `${component}: the initial memory (${initial * PAGE_BYTES} bytes) exceeds --max-instance-memory (${maximum * PAGE_BYTES} bytes in whole pages)`,
+      );
     const memory = new WebAssembly.Memory(maximum === undefined ? { initial } : { initial, maximum });
     resetMemory(memory, this.#image(moduleKey, module), true);
     return memory;
@@ -142,7 +146,10 @@ export class InstanceFactory {
   #build(component: string): Instance {
     const { setup, module, instantiate, imports } = this.#code(component);
     const own = module.ownMemory;
-    const memory = own ? (this.#spare.get(setup.moduleKey)?.pop() ?? this.#newMemory(setup.moduleKey, module, own.initialPages, component)) : undefined;
+    const memory = own
+      ? (this.#spare.get(setup.moduleKey)?.pop() ??
+        this.#newMemory(setup.moduleKey, module, own.initialPages, component))
+      : undefined;
     const ownCore = own ? module.cores[own.core] : undefined;
     const getCore = (name: string): WebAssembly.Module => {
       const core = module.cores[name];
@@ -150,7 +157,12 @@ export class InstanceFactory {
       return core;
     };
     const instantiateCore: InstantiateCore = (core, coreImports = {}) =>
-      new WebAssembly.Instance(core, core === ownCore && memory ? { ...coreImports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } } : coreImports);
+      new WebAssembly.Instance(
+        core,
+        core === ownCore && memory
+          ? { ...coreImports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }
+          : coreImports,
+      );
     try {
       return { component, handler: instantiate(getCore, imports, instantiateCore).incomingHandler, memory };
     } catch (error) {

@@ -41,7 +41,11 @@ function only(table: Table, keys: readonly string[]): Table {
 }
 
 /** Each API's share of `table`, read by `read`, keyed by API name. */
-function byApi<T>(table: Table, keysOf: (api: (typeof HOST_APIS)[number]) => readonly string[], read: (api: (typeof HOST_APIS)[number], own: Table) => unknown): T {
+function byApi<T>(
+  table: Table,
+  keysOf: (api: (typeof HOST_APIS)[number]) => readonly string[],
+  read: (api: (typeof HOST_APIS)[number], own: Table) => unknown,
+): T {
   return Object.fromEntries(HOST_APIS.map((api) => [api.name, read(api, only(table, keysOf(api)))])) as T;
 }
 
@@ -69,10 +73,13 @@ function parseRoute(reader: TomlReader, value: unknown, key: string, component: 
     return { private: true };
   }
   const route = reader.string(value, key);
-  const syntax = "routes are exact ('/a/b'), with ':name' segments ('/users/:id') and/or a trailing wildcard ('/a/...')";
+  const syntax =
+    "routes are exact ('/a/b'), with ':name' segments ('/users/:id') and/or a trailing wildcard ('/a/...')";
   if (!route.startsWith('/')) reader.fail(key, `'${route}' must start with /`);
-  if (!ROUTE_CHARS.test(route)) reader.fail(key, `'${route}' holds characters a request path cannot (percent-encode them); ${syntax}`);
-  if (route.replace(/\/\.\.\.\/?$/, '').includes('...')) reader.fail(key, `'${route}': '...' may only end the route, as '/...'; ${syntax}`);
+  if (!ROUTE_CHARS.test(route))
+    reader.fail(key, `'${route}' holds characters a request path cannot (percent-encode them); ${syntax}`);
+  if (route.replace(/\/\.\.\.\/?$/, '').includes('...'))
+    reader.fail(key, `'${route}': '...' may only end the route, as '/...'; ${syntax}`);
   try {
     toRoute(route, component);
   } catch (error) {
@@ -83,16 +90,21 @@ function parseRoute(reader: TomlReader, value: unknown, key: string, component: 
 
 function parseComponent(reader: TomlReader, dir: string, id: string, value: unknown, app: AppUses): ComponentDecl {
   const key = `component.${id}`;
-  if (!COMPONENT_ID.test(id)) reader.fail(key, 'component ids are kebab-case: lowercase letters, digits and single dashes');
+  if (!COMPONENT_ID.test(id))
+    reader.fail(key, 'component ids are kebab-case: lowercase letters, digits and single dashes');
   const table = reader.table(value, key, [...CORE_COMPONENT_KEYS, ...HOST_APIS.flatMap((api) => api.componentKeys)]);
-  if (reader.isTable(table.source)) reader.fail(`${key}.source`, 'remote sources (url + digest) are not supported; build the component locally');
+  if (reader.isTable(table.source))
+    reader.fail(`${key}.source`, 'remote sources (url + digest) are not supported; build the component locally');
   const source = resolve(dir, reader.string(table.source, `${key}.source`));
   if (!existsSync(source)) reader.fail(`${key}.source`, `${source} does not exist (build it first: npm run build)`);
   reader.optionalString(table.description, `${key}.description`);
   if (table.build !== undefined) reader.table(table.build, `${key}.build`);
   const scope = { reader, dir };
-  const uses = byApi<ComponentUses>(table, (api) => api.componentKeys, (api, own) =>
-    (api.component as (s: typeof scope, t: Table, k: string, a: unknown) => unknown)(scope, own, key, app[api.name]),
+  const uses = byApi<ComponentUses>(
+    table,
+    (api) => api.componentKeys,
+    (api, own) =>
+      (api.component as (s: typeof scope, t: Table, k: string, a: unknown) => unknown)(scope, own, key, app[api.name]),
   );
   return { id, source, uses };
 }
@@ -102,7 +114,8 @@ export function validateManifest(parsed: unknown, file: string): Manifest {
   const reader = new TomlReader(file);
   const dir = dirname(file);
   const root = reader.table(parsed, '', [...CORE_ROOT_KEYS, ...HOST_APIS.flatMap((api) => api.manifestKeys)]);
-  if (root.spin_manifest_version !== 2) reader.fail('spin_manifest_version', 'must be 2 (manifest v1 is not supported)');
+  if (root.spin_manifest_version !== 2)
+    reader.fail('spin_manifest_version', 'must be 2 (manifest v1 is not supported)');
   const application = reader.table(root.application, 'application', ['name', 'version', 'description', 'authors']);
   const name = reader.string(application.name, 'application.name');
   reader.optionalString(application.version, 'application.version');
@@ -110,14 +123,20 @@ export function validateManifest(parsed: unknown, file: string): Manifest {
   reader.stringArray(application.authors, 'application.authors');
 
   const scope = { reader, dir };
-  const app = byApi<AppUses>(root, (api) => api.manifestKeys, (api, own) => api.app(scope, own));
+  const app = byApi<AppUses>(
+    root,
+    (api) => api.manifestKeys,
+    (api, own) => api.app(scope, own),
+  );
   const componentTable = reader.table(root.component ?? {}, 'component');
   const components: Record<string, ComponentDecl> = {};
-  for (const [id, value] of Object.entries(componentTable)) components[id] = parseComponent(reader, dir, id, value, app);
+  for (const [id, value] of Object.entries(componentTable))
+    components[id] = parseComponent(reader, dir, id, value, app);
 
   const trigger = reader.table(root.trigger ?? {}, 'trigger', ['http']);
   const httpEntries: unknown = trigger.http;
-  if (!Array.isArray(httpEntries) || httpEntries.length === 0) reader.fail('trigger.http', 'expected at least one [[trigger.http]] entry');
+  if (!Array.isArray(httpEntries) || httpEntries.length === 0)
+    reader.fail('trigger.http', 'expected at least one [[trigger.http]] entry');
   const triggers = (httpEntries as unknown[]).map((raw: unknown, i: number): HttpTrigger => {
     const key = `trigger.http[${i}]`;
     const entry = reader.table(raw, key, ['route', 'component', 'id', 'executor']);
@@ -126,7 +145,11 @@ export function validateManifest(parsed: unknown, file: string): Manifest {
       if (executor.type !== 'spin') reader.fail(`${key}.executor.type`, "only the 'spin' executor is supported");
     }
     reader.optionalString(entry.id, `${key}.id`);
-    if (reader.isTable(entry.component)) reader.fail(`${key}.component`, 'inline components are not supported; declare [component.<id>] and refer to its id');
+    if (reader.isTable(entry.component))
+      reader.fail(
+        `${key}.component`,
+        'inline components are not supported; declare [component.<id>] and refer to its id',
+      );
     const component = reader.string(entry.component, `${key}.component`);
     if (!components[component]) reader.fail(`${key}.component`, `no [component.${component}] in the manifest`);
     // The same route twice is not an error: as Spin, the router keeps the last and warns at start.
@@ -147,7 +170,9 @@ export async function loadManifest(file: string): Promise<Manifest> {
   try {
     parsed = parseToml(text);
   } catch (error) {
-    throw new ConfigError(`${file}: invalid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new ConfigError(
+      `${file}: invalid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
   return validateManifest(parsed, file);
 }

@@ -75,12 +75,22 @@ export const IDLE_RENEW_MS = 10_000;
  * idle for `idleMs` or more, the longest idle first, while more than `min` remain; then, once the pool is down to
  * `min`, one that has run a task (`used`) and has been idle for `renewMs` (the pool starts a fresh one in its place).
  */
-export function idleToStop(input: { workers: readonly { idleSince: number | undefined; used?: boolean }[]; min: number; queued: number; now: number; idleMs?: number; renewMs?: number }): number[] {
+export function idleToStop(input: {
+  workers: readonly { idleSince: number | undefined; used?: boolean }[];
+  min: number;
+  queued: number;
+  now: number;
+  idleMs?: number;
+  renewMs?: number;
+}): number[] {
   if (input.queued > 0) return [];
   const idleFor = (ms: number) =>
     input.workers
       .map((worker, index) => ({ index, since: worker.idleSince, used: worker.used === true }))
-      .filter((worker): worker is { index: number; since: number; used: boolean } => worker.since !== undefined && input.now - worker.since >= ms)
+      .filter(
+        (worker): worker is { index: number; since: number; used: boolean } =>
+          worker.since !== undefined && input.now - worker.since >= ms,
+      )
       .sort((a, b) => a.since - b.since);
   const surplus = Math.max(0, input.workers.length - input.min);
   const stop = idleFor(input.idleMs ?? IDLE_STOP_MS)

@@ -134,7 +134,8 @@ function name(text: string): number[] {
  * one plain memory (32-bit, not shared, no maximum needed) and import none.
  */
 export function importOwnMemory(module: Uint8Array): MemoryImportRewrite | undefined {
-  if (module.length < 8 || module[0] !== 0 || module[1] !== 0x61 || module[2] !== 0x73 || module[3] !== 0x6d) return undefined;
+  if (module.length < 8 || module[0] !== 0 || module[1] !== 0x61 || module[2] !== 0x73 || module[3] !== 0x6d)
+    return undefined;
   const sections = sectionsOf(module);
   const reader = new Reader(module, 8);
   const memory = sections.find((s) => s.id === SECTION_MEMORY);
@@ -159,11 +160,13 @@ export function importOwnMemory(module: Uint8Array): MemoryImportRewrite | undef
       reader.skipName();
       const kind = module[reader.at++];
       if (kind === IMPORT_KIND_MEMORY) return undefined;
-      if (kind === 0) reader.uleb(); // function: type index
+      if (kind === 0)
+        reader.uleb(); // function: type index
       else if (kind === 1) {
         reader.at += 1; // table: element type, then limits
         reader.skipLimits();
-      } else if (kind === 3) reader.at += 2; // global: value type, mutability
+      } else if (kind === 3)
+        reader.at += 2; // global: value type, mutability
       else if (kind === 4) {
         reader.at += 1; // tag: attribute, then type index
         reader.uleb();
@@ -171,7 +174,14 @@ export function importOwnMemory(module: Uint8Array): MemoryImportRewrite | undef
     }
     importEntries = module.subarray(entriesStart, imports.end);
   }
-  const memoryImport = [...name(MEMORY_IMPORT.module), ...name(MEMORY_IMPORT.name), IMPORT_KIND_MEMORY, flags, ...uleb(initialPages), ...(maximum === undefined ? [] : uleb(maximum))];
+  const memoryImport = [
+    ...name(MEMORY_IMPORT.module),
+    ...name(MEMORY_IMPORT.name),
+    IMPORT_KIND_MEMORY,
+    flags,
+    ...uleb(initialPages),
+    ...(maximum === undefined ? [] : uleb(maximum)),
+  ];
   const importBody = [...uleb(importCount + 1), ...importEntries, ...memoryImport];
   const importSection = [SECTION_IMPORT, ...uleb(importBody.length), ...importBody];
 
@@ -190,7 +200,10 @@ export function importOwnMemory(module: Uint8Array): MemoryImportRewrite | undef
       writeImports();
       continue;
     }
-    parts.push(Uint8Array.from([section.id, ...uleb(section.end - section.start)]), module.subarray(section.start, section.end));
+    parts.push(
+      Uint8Array.from([section.id, ...uleb(section.end - section.start)]),
+      module.subarray(section.start, section.end),
+    );
   }
   if (!importWritten) writeImports();
   return { bytes: concat(parts), initialPages };
@@ -225,7 +238,10 @@ const OP_END = 0x0b;
  * `memoryBytes` (instantiation must fail as before). The caller must still check that the stripped module
  * validates: code that uses `memory.init` or `data.drop` needs the data-count section.
  */
-export function stripDataSegments(module: Uint8Array, memoryBytes: number): { bytes: Uint8Array<ArrayBuffer>; image: MemoryImage } | undefined {
+export function stripDataSegments(
+  module: Uint8Array,
+  memoryBytes: number,
+): { bytes: Uint8Array<ArrayBuffer>; image: MemoryImage } | undefined {
   const sections = sectionsOf(module);
   const data = sections.find((s) => s.id === SECTION_DATA);
   if (!data) return undefined;
@@ -298,7 +314,11 @@ function imageOf(memory: Uint8Array<ArrayBuffer>): MemoryImage {
  */
 export function localImage(image: MemoryImage): MemoryImage {
   const length = image.bytes.byteLength;
-  const bytes = new Uint8Array(new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(length / PAGE_BYTES)) }).buffer, 0, length);
+  const bytes = new Uint8Array(
+    new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(length / PAGE_BYTES)) }).buffer,
+    0,
+    length,
+  );
   bytes.set(image.bytes);
   return { runs: image.runs, bytes };
 }

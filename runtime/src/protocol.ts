@@ -94,8 +94,7 @@ export interface WorkerSetup {
 
 /** Main thread -> worker (`worker.postMessage`). */
 export type ToWorker =
-  | { kind: 'run'; requestId: number; component: string; request: WireRequest }
-  | { kind: 'prepare'; component: string };
+  { kind: 'run'; requestId: number; component: string; request: WireRequest } | { kind: 'prepare'; component: string };
 
 /** Main thread -> worker, on the replies port. */
 export type OutboundReply =
@@ -104,7 +103,8 @@ export type OutboundReply =
   | HostCallReply;
 
 /** The answer to a {@link HostCall}: its value, or the message of its failure. */
-export type HostCallReply = { kind: 'host-result'; callId: number; value: unknown } | { kind: 'host-result'; callId: number; error: string };
+export type HostCallReply =
+  { kind: 'host-result'; callId: number; value: unknown } | { kind: 'host-result'; callId: number; error: string };
 
 /**
  * A host API call a worker cannot serve itself (it needs the main thread's event loop: a Redis connection):

@@ -16,7 +16,8 @@ export function declaredLength(headers: [string, string][]): { length: number | 
     if (name.toLowerCase() !== 'content-length') continue;
     for (const part of value.split(',')) {
       const digits = part.trim();
-      if (!/^[0-9]{1,20}$/.test(digits) || BigInt(digits) > MAX_LENGTH) return { problem: `illegal content-length ${JSON.stringify(value.slice(0, 40))}` };
+      if (!/^[0-9]{1,20}$/.test(digits) || BigInt(digits) > MAX_LENGTH)
+        return { problem: `illegal content-length ${JSON.stringify(value.slice(0, 40))}` };
       values.add(BigInt(digits));
     }
   }
@@ -33,7 +34,8 @@ export function sendsBody(method: string, status: number): boolean {
 /** Why `response` (to a `method` request) cannot be sent as it is, or undefined when it can. */
 export function responseProblem(response: WireResponse, method: string): string | undefined {
   const { status } = response;
-  if (!Number.isInteger(status) || status < 200 || status > 599) return `status ${status} is not a final response status`;
+  if (!Number.isInteger(status) || status < 200 || status > 599)
+    return `status ${status} is not a final response status`;
   const declared = declaredLength(response.headers);
   if ('problem' in declared) return declared.problem;
   if (declared.length !== undefined && sendsBody(method, status) && declared.length !== response.body.length) {

@@ -74,7 +74,8 @@ export function parseSegments(source: string): Segment[] {
     start = end + 1;
     let segment: Segment | undefined;
     if (section === '*') segment = { kind: 'wildcard' };
-    else if (section.startsWith('*')) throw new RouteSyntaxError(`'${section}': a wildcard has no name; write '*' (or end the route with '/...')`);
+    else if (section.startsWith('*'))
+      throw new RouteSyntaxError(`'${section}': a wildcard has no name; write '*' (or end the route with '/...')`);
     else if (section === ':') throw new RouteSyntaxError("':' must be followed by a parameter name, as in ':id'");
     else if (section.startsWith(':')) segment = { kind: 'param', name: section.slice(1) };
     else if (section !== '') segment = { kind: 'exact', text: section };
@@ -90,7 +91,8 @@ export function parseSegments(source: string): Segment[] {
     }
   }
   // routefinder panics on the first request that reaches a `*` that is not last; refuse it up front instead.
-  if (segments.slice(0, -1).some((s) => s.kind === 'wildcard')) throw new RouteSyntaxError("'*' (or '...') may only end a route");
+  if (segments.slice(0, -1).some((s) => s.kind === 'wildcard'))
+    throw new RouteSyntaxError("'*' (or '...') may only end a route");
   return segments;
 }
 
@@ -250,10 +252,17 @@ export class Router {
       try {
         route = toRoute(trigger.route, trigger.component);
       } catch (error) {
-        throw new RouteSyntaxError(`route '${trigger.route}' of component '${trigger.component}': ${error instanceof Error ? error.message : String(error)}`);
+        throw new RouteSyntaxError(
+          `route '${trigger.route}' of component '${trigger.component}': ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       const replaced = byPattern.get(trigger.route);
-      if (replaced) this.duplicates.push({ route: replaced.matched || '/', replaced: replaced.component, effective: trigger.component });
+      if (replaced)
+        this.duplicates.push({
+          route: replaced.matched || '/',
+          replaced: replaced.component,
+          effective: trigger.component,
+        });
       byPattern.set(trigger.route, route);
     }
     // Inserted one by one as routefinder's BTreeMap does: before the first route it sorts ahead of.
@@ -264,12 +273,16 @@ export class Router {
     }
 
     for (const d of this.duplicates) {
-      this.warnings.push(`warning: route '${d.route}' is declared more than once: component '${d.replaced}' will never be called for it, '${d.effective}' (declared later) serves it`);
+      this.warnings.push(
+        `warning: route '${d.route}' is declared more than once: component '${d.replaced}' will never be called for it, '${d.effective}' (declared later) serves it`,
+      );
     }
     const reserved = this.routes.filter((r) => r.matched.startsWith(WELL_KNOWN_PREFIX));
     if (reserved.length > 0) {
       const list = reserved.map((r) => `'${r.pattern}' (${r.component})`).join(', ');
-      this.warnings.push(`warning: ${list}: paths under ${WELL_KNOWN_PREFIX} are answered by the runtime itself and never reach a component`);
+      this.warnings.push(
+        `warning: ${list}: paths under ${WELL_KNOWN_PREFIX} are answered by the runtime itself and never reach a component`,
+      );
     }
     const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
     for (const line of this.warnings) warn(line);
@@ -296,5 +309,13 @@ export class Router {
 }
 
 function chainedRoute(component: string): Route {
-  return { pattern: '/...', component, wildcard: true, prefix: '', matched: '/...', componentRoute: '', segments: [{ kind: 'wildcard' }] };
+  return {
+    pattern: '/...',
+    component,
+    wildcard: true,
+    prefix: '',
+    matched: '/...',
+    componentRoute: '',
+    segments: [{ kind: 'wildcard' }],
+  };
 }

@@ -16,9 +16,15 @@ export async function loadRuntimeConfig(file: string | undefined): Promise<Runti
   try {
     parsed = parseToml(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`--runtime-config-file ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new ConfigError(
+      `--runtime-config-file ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
   const reader = new TomlReader(file);
-  const root = reader.table(parsed, '', HOST_APIS.flatMap((api) => api.runtimeConfigKeys));
+  const root = reader.table(
+    parsed,
+    '',
+    HOST_APIS.flatMap((api) => api.runtimeConfigKeys),
+  );
   return { reader, dir: dirname(resolve(file)), root };
 }

@@ -160,12 +160,14 @@ export function plan(input: PlanInput): Plan {
   }
   let reserved = 0;
   for (const [root, width] of rootWidth) reserved += Math.max(0, width - count(held, root));
-  const fitsBudget = (component: string): boolean => input.budget === undefined || busyWorkers === 0 || busyWorkers + reserved + widthOf(component) <= input.budget;
+  const fitsBudget = (component: string): boolean =>
+    input.budget === undefined || busyWorkers === 0 || busyWorkers + reserved + widthOf(component) <= input.budget;
   const nestedTaken = nested.map(() => false);
   const freshTaken = fresh.map(() => false);
   const assignments: Assignment[] = [];
 
-  const better = (a: QueuedTask, b: QueuedTask | undefined): boolean => !b || a.root < b.root || (a.root === b.root && a.depth > b.depth);
+  const better = (a: QueuedTask, b: QueuedTask | undefined): boolean =>
+    !b || a.root < b.root || (a.root === b.root && a.depth > b.depth);
   const pickNested = (urgent: boolean): number => {
     let best = -1;
     let bestLoad = Infinity;
@@ -247,14 +249,25 @@ export function plan(input: PlanInput): Plan {
   });
   const starvedComponents = new Set<string>();
   fresh.forEach((task, index) => {
-    if (!freshTaken[index] && count(freshBy, task.component) === 0 && freshRunning < starved && fitsBudget(task.component)) starvedComponents.add(task.component);
+    if (
+      !freshTaken[index] &&
+      count(freshBy, task.component) === 0 &&
+      freshRunning < starved &&
+      fitsBudget(task.component)
+    )
+      starvedComponents.add(task.component);
   });
   let eligible = 0;
   for (const value of allowed.values()) eligible += value;
   const spawn = workersToStart(input, urgentRoots.size, starvedComponents.size, eligible);
 
   let busy: number[] = [];
-  if (spawn === 0 && assignments.length === 0 && slots.length >= input.ceiling && slots.every((s) => s.ready && s.running !== undefined && s.blocked)) {
+  if (
+    spawn === 0 &&
+    assignments.length === 0 &&
+    slots.length >= input.ceiling &&
+    slots.every((s) => s.ready && s.running !== undefined && s.blocked)
+  ) {
     // Stuck: every worker waits for a call, and no worker may be added. Refuse the queued calls of the
     // youngest request, so that its callers get answers (503) and free their workers, rather than all of
     // them waiting for the time limit.

@@ -32,9 +32,20 @@ export function pathOf(pathWithQuery: string): string {
  * As Spin's `compute_default_headers`: `spin-full-url` is `<scheme>://<host><path and query>` with the path
  * and query exactly as hyper received them (no dot segment resolved, nothing decoded or re-encoded).
  */
-export function spinHeaders(request: RequestTarget | URL, match: RouteMatch | undefined, clientAddr: string): [string, string][] {
+export function spinHeaders(
+  request: RequestTarget | URL,
+  match: RouteMatch | undefined,
+  clientAddr: string,
+): [string, string][] {
   // A URL (tests, Spin's own header cases) is taken as already split: its path is whatever it normalised to.
-  const target = request instanceof URL ? { scheme: request.protocol.slice(0, -1), authority: request.host, pathWithQuery: request.pathname + request.search } : request;
+  const target =
+    request instanceof URL
+      ? {
+          scheme: request.protocol.slice(0, -1),
+          authority: request.host,
+          pathWithQuery: request.pathname + request.search,
+        }
+      : request;
   const headers: [string, string][] = [
     ['spin-full-url', `${target.scheme}://${target.authority}${target.pathWithQuery}`],
     ['spin-path-info', match ? match.pathInfo : pathOf(target.pathWithQuery)],

@@ -21,7 +21,8 @@ export class TomlReader {
     if (!this.isTable(value)) this.fail(key, 'expected a table');
     if (allowed) {
       const unknown = Object.keys(value).find((k) => !allowed.includes(k));
-      if (unknown !== undefined) this.fail(key ? `${key}.${unknown}` : unknown, `unknown or unsupported key (supported: ${allowed.join(', ')})`);
+      if (unknown !== undefined)
+        this.fail(key ? `${key}.${unknown}` : unknown, `unknown or unsupported key (supported: ${allowed.join(', ')})`);
     }
     return value;
   }

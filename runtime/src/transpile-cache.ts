@@ -18,7 +18,13 @@ import type { TranspiledModule } from './protocol.js';
  * jco output with synchronous instantiation and no Node-specific glue; we supply every import ourselves.
  * Pinned jco 1.11: later versions add per-call bookkeeping that makes instantiation ~5x slower.
  */
-const TRANSPILE_OPTIONS = { name: 'component', instantiation: 'sync', typescript: false, nodejsCompat: false, base64Cutoff: 0 } as const;
+const TRANSPILE_OPTIONS = {
+  name: 'component',
+  instantiation: 'sync',
+  typescript: false,
+  nodejsCompat: false,
+  base64Cutoff: 0,
+} as const;
 
 const require = createRequire(import.meta.url);
 
@@ -62,7 +68,10 @@ async function prune(cacheDir: string, now = Date.now()): Promise<void> {
       .filter((e) => e.isDirectory() && /^[0-9a-f]{32}$/.test(e.name))
       .map(async (e) => ({ path: join(cacheDir, e.name), usedAt: (await stat(join(cacheDir, e.name))).mtimeMs })),
   );
-  const stale = entries.sort((a, b) => b.usedAt - a.usedAt).slice(KEEP_NEWEST).filter((e) => now - e.usedAt > MAX_UNUSED_MS);
+  const stale = entries
+    .sort((a, b) => b.usedAt - a.usedAt)
+    .slice(KEEP_NEWEST)
+    .filter((e) => now - e.usedAt > MAX_UNUSED_MS);
   await Promise.all(stale.map((e) => rm(e.path, { recursive: true, force: true })));
 }
 
@@ -97,5 +106,9 @@ export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CAC
     if (own) ownMemory = { core: name, initialPages: own.initialPages, ...(own.image ? { image: own.image } : {}) };
     cores[name] = own ? own.core : await WebAssembly.compile(bytes);
   }
-  return { key, module: { glueUrl: pathToFileURL(join(dir, 'component.js')).href, cores, ...(ownMemory ? { ownMemory } : {}) }, transpiled };
+  return {
+    key,
+    module: { glueUrl: pathToFileURL(join(dir, 'component.js')).href, cores, ...(ownMemory ? { ownMemory } : {}) },
+    transpiled,
+  };
 }

@@ -29,11 +29,17 @@ export const WARM_UP_BUDGET_MS = 10_000;
 
 /** Throws for a path that is not an origin-form request target (`/...`). */
 export function checkWarmUpPath(path: string): void {
-  if (!path.startsWith('/') || path.startsWith('//') || /[\s#]/.test(path)) throw new Error(`expected a path such as /items/count (no host, no spaces, no fragment); got ${JSON.stringify(path)}`);
+  if (!path.startsWith('/') || path.startsWith('//') || /[\s#]/.test(path))
+    throw new Error(
+      `expected a path such as /items/count (no host, no spaces, no fragment); got ${JSON.stringify(path)}`,
+    );
 }
 
 /** Sends the warm-up requests through `dispatch`, one at a time; returns a line for the log. */
-export async function warmUp(options: WarmUpOptions, dispatch: (request: WireRequest) => Promise<WireResponse>): Promise<string> {
+export async function warmUp(
+  options: WarmUpOptions,
+  dispatch: (request: WireRequest) => Promise<WireResponse>,
+): Promise<string> {
   const rounds = options.rounds ?? DEFAULT_WARM_UP_ROUNDS;
   const started = performance.now();
   const notes: string[] = [];
@@ -58,7 +64,9 @@ export async function warmUp(options: WarmUpOptions, dispatch: (request: WireReq
     }
     if (times.length === 0) continue;
     const failed = [...statuses].filter((status) => status >= 400);
-    notes.push(`GET ${path} ${times.join('/')}ms${failed.length > 0 ? ` (answered ${failed.join(', ')}: check the path)` : ''}`);
+    notes.push(
+      `GET ${path} ${times.join('/')}ms${failed.length > 0 ? ` (answered ${failed.join(', ')}: check the path)` : ''}`,
+    );
   }
   const end = stopped ? `; stopped after ${WARM_UP_BUDGET_MS / 1000} s, the rest skipped` : '';
   return `warm-up: ${notes.join('; ')}; ${(performance.now() - started).toFixed(0)}ms in all${end}`;

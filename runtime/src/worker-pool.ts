@@ -16,8 +16,29 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { allocateGate, releaseGate, stopWorker } from './host/index.js';
 import { STOCK_LIMIT } from './instances.js';
 import { budgetWorkers, idleToStop, RssGauge } from './memory-budget.js';
-import { DEFAULT_MAX_QUEUED, defaultMaxWorkers, learnWidths, mayQueue, ordinaryWorkers, plan, type QueuedTask, type SlotState } from './schedule.js';
-import type { ComponentSetup, FromWorker, GateSetup, HostCall, OutboundOutcome, OutboundReply, ToWorker, TranspiledModule, WireRequest, WireResponse, WorkerSetup } from './protocol.js';
+import {
+  DEFAULT_MAX_QUEUED,
+  defaultMaxWorkers,
+  learnWidths,
+  mayQueue,
+  ordinaryWorkers,
+  plan,
+  type QueuedTask,
+  type SlotState,
+} from './schedule.js';
+import type {
+  ComponentSetup,
+  FromWorker,
+  GateSetup,
+  HostCall,
+  OutboundOutcome,
+  OutboundReply,
+  ToWorker,
+  TranspiledModule,
+  WireRequest,
+  WireResponse,
+  WorkerSetup,
+} from './protocol.js';
 
 export type RunOutcome =
   | { kind: 'response'; response: WireResponse }
@@ -27,7 +48,6 @@ export type RunOutcome =
   /** The queue is full (or the pool is stuck and this chained call was refused): answer 503, retry later. */
   /** Not run: `reason` says why (the queue is full, the request waited too long for a worker, the pool was stuck). */
   | { kind: 'busy'; reason: string };
-
 
 export interface PoolOptions {
   components: Record<string, ComponentSetup>;
@@ -126,10 +146,19 @@ export class WorkerPool {
     this.#runnable = options.runnable ?? Math.max(2, availableParallelism());
     this.#min = options.minWorkers ?? 2;
     const maxInstanceMemory = options.maxInstanceMemory;
-    this.#max = Math.max(this.#min, options.maxWorkers ?? defaultMaxWorkers({ cores: this.#runnable, totalMemory: totalmem(), ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }) }));
+    this.#max = Math.max(
+      this.#min,
+      options.maxWorkers ??
+        defaultMaxWorkers({
+          cores: this.#runnable,
+          totalMemory: totalmem(),
+          ...(maxInstanceMemory === undefined ? {} : { maxInstanceMemory }),
+        }),
+    );
     this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
     this.#chainLimit = options.chainLimit ?? this.#runnable;
-    this.#budget = options.memoryBudget !== undefined && Number.isFinite(options.memoryBudget) ? options.memoryBudget : undefined;
+    this.#budget =
+      options.memoryBudget !== undefined && Number.isFinite(options.memoryBudget) ? options.memoryBudget : undefined;
     this.#reaper = setInterval(() => this.#reapIdle(), IDLE_CHECK_MS).unref();
   }
 
@@ -141,7 +170,8 @@ export class WorkerPool {
     // instances of up to STOCK_LIMIT components, starting at a different one, so together they cover them all.
     const components = Object.keys(this.#options.components);
     [...this.#slots].forEach((slot, i) => {
-      for (let k = 0; k < Math.min(STOCK_LIMIT, components.length); k++) this.#prepare(slot, components[(i * STOCK_LIMIT + k) % components.length] ?? '');
+      for (let k = 0; k < Math.min(STOCK_LIMIT, components.length); k++)
+        this.#prepare(slot, components[(i * STOCK_LIMIT + k) % components.length] ?? '');
     });
   }
 
@@ -162,7 +192,8 @@ export class WorkerPool {
     const parent = depth > 0 ? this.#caller : undefined;
     const id = ++this.#nextTaskId;
     const root = parent?.root ?? id;
-    if (!mayQueue(this.#queueState(depth, component, root), this.#maxQueued)) return Promise.resolve({ kind: 'busy', reason: 'queue full' });
+    if (!mayQueue(this.#queueState(depth, component, root), this.#maxQueued))
+      return Promise.resolve({ kind: 'busy', reason: 'queue full' });
     return new Promise<RunOutcome>((resolve) => {
       const task: Task = {
         id,
@@ -218,7 +249,9 @@ export class WorkerPool {
         signal,
         replies: channel.port2,
         gate,
-        ...(this.#options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: this.#options.maxInstanceMemory }),
+        ...(this.#options.maxInstanceMemory === undefined
+          ? {}
+          : { maxInstanceMemory: this.#options.maxInstanceMemory }),
       } satisfies WorkerSetup,
       transferList: [channel.port2],
       // A small young generation per worker: each request's garbage is collected sooner. With V8's default (tens of
@@ -226,7 +259,19 @@ export class WorkerPool {
       // higher request rate (bench/results/memory-load.md). The old generation keeps V8's default: no new limit.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
-    const slot: Slot = { worker, gate, exited: false, signal: new Int32Array(signal), replies: channel.port1, ready: false, task: undefined, waiting: 0, prepared: new Set(), lastComponent: undefined, idleSince: Date.now() };
+    const slot: Slot = {
+      worker,
+      gate,
+      exited: false,
+      signal: new Int32Array(signal),
+      replies: channel.port1,
+      ready: false,
+      task: undefined,
+      waiting: 0,
+      prepared: new Set(),
+      lastComponent: undefined,
+      idleSince: Date.now(),
+    };
     this.#slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -268,7 +313,11 @@ export class WorkerPool {
   async #kill(slot: Slot): Promise<void> {
     this.#slots.delete(slot);
     slot.replies.close();
-    await stopWorker(slot.gate, () => slot.worker.terminate(), () => slot.exited);
+    await stopWorker(
+      slot.gate,
+      () => slot.worker.terminate(),
+      () => slot.exited,
+    );
   }
 
   /**
@@ -310,7 +359,12 @@ export class WorkerPool {
         slot.task = undefined;
         slot.waiting = 0;
         slot.idleSince = Date.now();
-        this.#finish(task, message.kind === 'done' ? { kind: 'response', response: message.response } : { kind: 'trap', message: message.error });
+        this.#finish(
+          task,
+          message.kind === 'done'
+            ? { kind: 'response', response: message.response }
+            : { kind: 'trap', message: message.error },
+        );
         this.#schedule();
         this.#prepareIfIdle(slot);
         return;
@@ -340,14 +394,23 @@ export class WorkerPool {
     }
     if (slot.task !== task || !this.#slots.has(slot)) return;
     slot.waiting -= 1;
-    this.#reply(slot, 'error' in result ? { kind: 'outbound-result', callId, error: result.error } : { kind: 'outbound-result', callId, response: result.response });
+    this.#reply(
+      slot,
+      'error' in result
+        ? { kind: 'outbound-result', callId, error: result.error }
+        : { kind: 'outbound-result', callId, response: result.response },
+    );
   }
 
   /** A host API call the worker blocks on (it does not count as waiting: it is the guest's own time). */
   async #serveHostCall(slot: Slot, task: Task, callId: number, call: HostCall): Promise<void> {
     let reply: OutboundReply;
     try {
-      reply = { kind: 'host-result', callId, value: await this.#options.onHostCall({ api: call.api, call: call.call }) };
+      reply = {
+        kind: 'host-result',
+        callId,
+        value: await this.#options.onHostCall({ api: call.api, call: call.call }),
+      };
     } catch (error) {
       reply = { kind: 'host-result', callId, error: error instanceof Error ? error.message : String(error) };
     }
@@ -459,7 +522,10 @@ export class WorkerPool {
   #reapIdle(): void {
     const slots = [...this.#slots];
     const now = Date.now();
-    const workers = slots.map((slot) => ({ idleSince: slot.ready && !slot.task ? slot.idleSince : undefined, used: slot.lastComponent !== undefined }));
+    const workers = slots.map((slot) => ({
+      idleSince: slot.ready && !slot.task ? slot.idleSince : undefined,
+      used: slot.lastComponent !== undefined,
+    }));
     const stop = idleToStop({ workers, min: this.#min, queued: this.#nested.length + this.#fresh.length, now });
     for (const index of stop) {
       const slot = slots[index];

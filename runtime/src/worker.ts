@@ -10,7 +10,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Blocker } from './blocking.js';
 import { GuestHost, IncomingRequest, LineSink, ResponseOutparam, SqliteGate } from './host/index.js';
 import { InstanceFactory, type ComponentCode, type GlueInstantiate, type Instance } from './instances.js';
-import type { FromWorker, HostCallReply, HttpErrorCode, OutboundReply, ToWorker, WireRequest, WorkerSetup } from './protocol.js';
+import type {
+  FromWorker,
+  HostCallReply,
+  HttpErrorCode,
+  OutboundReply,
+  ToWorker,
+  WireRequest,
+  WorkerSetup,
+} from './protocol.js';
 
 if (!parentPort) throw new Error('worker.js must run in a worker thread');
 const toMain = parentPort;
@@ -53,7 +61,8 @@ const host = new GuestHost({
     if (requestId === undefined) throw { tag: 'internal-error', val: 'no request in progress' } satisfies HttpErrorCode;
     const callId = ++nextCallId;
     pendingCalls.set(callId, (reply) => {
-      if (reply.kind === 'outbound-result') settle('error' in reply ? { error: reply.error } : { response: reply.response });
+      if (reply.kind === 'outbound-result')
+        settle('error' in reply ? { error: reply.error } : { response: reply.response });
     });
     post({ kind: 'outbound', requestId, callId, request });
   },
@@ -66,7 +75,11 @@ const host = new GuestHost({
       if (reply.kind === 'host-result') answer = reply;
     });
     post({ kind: 'host-call', requestId, callId, api, call });
-    blocker.waitUntil(() => answer !== undefined, () => undefined, () => {});
+    blocker.waitUntil(
+      () => answer !== undefined,
+      () => undefined,
+      () => {},
+    );
     if (!answer) throw new Error('no answer from the main thread');
     if ('error' in answer) throw new Error(answer.error);
     return answer.value;
@@ -111,10 +124,15 @@ function run(requestId: number, componentId: string, wire: WireRequest): void {
     instance.handler.handle(new IncomingRequest(wire), outparam);
     const result = outparam.result;
     if (!result) post({ kind: 'failed', requestId, error: 'the component returned without setting a response' });
-    else if (result.tag === 'err') post({ kind: 'failed', requestId, error: `the component responded with error ${result.val.tag}` });
+    else if (result.tag === 'err')
+      post({ kind: 'failed', requestId, error: `the component responded with error ${result.val.tag}` });
     else post({ kind: 'done', requestId, response: result.val.toWire() });
   } catch (error) {
-    post({ kind: 'failed', requestId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    post({
+      kind: 'failed',
+      requestId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
   } finally {
     current = undefined;
     pendingCalls.clear();

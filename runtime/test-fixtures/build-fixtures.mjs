@@ -18,7 +18,10 @@ export const sdkGuestWasm = join(here, 'guest/dist/guest-sdk.wasm');
 /** Builds the guest unless its inputs are unchanged; returns 'built' or 'fresh'. */
 export async function buildFixtures({ log = () => {}, toolchain = 'componentize' } = {}) {
   const wasm = toolchain === 'sdk' ? sdkGuestWasm : guestWasm;
-  return buildComponent({ id: 'runtime-fixture-guest', dir: 'runtime/test-fixtures/guest', wasm, world: 'runtime-fixture' }, { log, toolchain });
+  return buildComponent(
+    { id: 'runtime-fixture-guest', dir: 'runtime/test-fixtures/guest', wasm, world: 'runtime-fixture' },
+    { log, toolchain },
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

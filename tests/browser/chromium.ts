@@ -23,14 +23,18 @@ function findChromium(): { path: string } | { missing: string } {
   const configured = process.env.CHROMIUM_PATH;
   if (configured !== undefined && configured !== '') {
     // Set explicitly: a wrong value is a mistake to report, never a reason to skip quietly.
-    if (!isExecutable(configured)) throw new Error(`CHROMIUM_PATH=${configured} is not an executable file; fix or unset it.`);
+    if (!isExecutable(configured))
+      throw new Error(`CHROMIUM_PATH=${configured} is not an executable file; fix or unset it.`);
     return { path: configured };
   }
   if (isExecutable('/usr/bin/chromium')) return { path: '/usr/bin/chromium' };
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir !== '' && isExecutable(join(dir, 'chromium'))) return { path: join(dir, 'chromium') };
   }
-  return { missing: 'no Chromium found (CHROMIUM_PATH is unset, /usr/bin/chromium does not exist, and there is no `chromium` on PATH)' };
+  return {
+    missing:
+      'no Chromium found (CHROMIUM_PATH is unset, /usr/bin/chromium does not exist, and there is no `chromium` on PATH)',
+  };
 }
 
 /**
@@ -40,14 +44,23 @@ function findChromium(): { path: string } | { missing: string } {
 export function chromiumFor(suite: string): string | undefined {
   const found = findChromium();
   if ('path' in found) return found.path;
-  const howTo = 'Install it with `sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome binary.';
+  const howTo =
+    'Install it with `sudo apt-get install chromium` (Debian/Ubuntu; .ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome binary.';
   const inCI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
   if (inCI) throw new Error(`${suite}: ${found.missing}. The browser tests must run in CI. ${howTo}`);
   console.warn(`\n[browser tests] ${suite} SKIPPED: ${found.missing}. ${howTo}\n`);
   return undefined;
 }
 
-export const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface PageWatch {
   /** Console errors, page errors, failed requests and answers >= 400, as they happen. */
@@ -77,7 +90,8 @@ export function watch(page: Page): PageWatch {
   page.on('response', (response) => {
     responses.push(response);
     if (response.status() === 304) notModified.add(response.request());
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
+    if (response.status() >= 400)
+      problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
   });
   page.on('dialog', (dialog) => {
     dialogs.push(`${dialog.type()}: ${dialog.message()}`);

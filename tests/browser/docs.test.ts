@@ -16,7 +16,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Page, type Response as PageResponse } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContextOptions,
+  type Page,
+  type Response as PageResponse,
+} from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../docs-service/src/app';
 import { ROOT, startApp, type AppRuntime } from '../e2e/app-runtime';
@@ -43,130 +49,149 @@ function recordViolations(): void {
   const seen: string[] = [];
   (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
   document.addEventListener('securitypolicyviolation', (event) => {
-    seen.push(`${event.effectiveDirective} blocked ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber} ${event.sample}`);
+    seen.push(
+      `${event.effectiveDirective} blocked ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber} ${event.sample}`,
+    );
   });
 }
 
-describe.skipIf(executablePath === undefined)('the catalog page in Chromium (docs-service, Swagger UI, real Wasm, real HTTP)', () => {
-  let browser: Browser;
-  let app: AppRuntime & { url: string };
+describe.skipIf(executablePath === undefined)(
+  'the catalog page in Chromium (docs-service, Swagger UI, real Wasm, real HTTP)',
+  () => {
+    let browser: Browser;
+    let app: AppRuntime & { url: string };
 
-  beforeAll(async () => {
-    const started = await startApp({ listen: '127.0.0.1:0' });
-    const url = started.spin.url;
-    if (url === undefined) throw new Error('the runtime did not report the address it listens on');
-    app = Object.assign(started, { url });
-    browser = await chromium.launch({ executablePath, args: LAUNCH_ARGS });
-    // The first calls to a freshly started runtime's components may outlast the catalog's time limit per call
-    // (each component's first instance): warm them up, as any running app is, until the catalog is complete.
-    for (let attempt = 1; attempt <= 5; attempt++) {
-      const doc = (await (await fetch(`${url}${CATALOG}`)).json()) as OpenApiDoc;
-      if (doc['x-errors'] === undefined) break;
+    beforeAll(async () => {
+      const started = await startApp({ listen: '127.0.0.1:0' });
+      const url = started.spin.url;
+      if (url === undefined) throw new Error('the runtime did not report the address it listens on');
+      app = Object.assign(started, { url });
+      browser = await chromium.launch({ executablePath, args: LAUNCH_ARGS });
+      // The first calls to a freshly started runtime's components may outlast the catalog's time limit per call
+      // (each component's first instance): warm them up, as any running app is, until the catalog is complete.
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const doc = (await (await fetch(`${url}${CATALOG}`)).json()) as OpenApiDoc;
+        if (doc['x-errors'] === undefined) break;
+      }
+    });
+    afterAll(async () => {
+      await browser?.close();
+      if (app) {
+        await app.stop();
+      }
+    });
+
+    async function open(path: string, options: BrowserContextOptions = {}): Promise<OpenPage> {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+      const page = await context.newPage();
+      await page.addInitScript(recordViolations);
+      const watched = watch(page);
+      const response = await page.goto(`${app.url}${path}`, { waitUntil: 'load' });
+      const violations = () =>
+        page.evaluate(
+          () =>
+            (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [
+              '(the listener was not installed)',
+            ],
+        );
+      return { page, response, violations, ...watched };
     }
-  });
-  afterAll(async () => {
-    await browser?.close();
-    if (app) {
-      await app.stop();
-    }
-  });
 
-  async function open(path: string, options: BrowserContextOptions = {}): Promise<OpenPage> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-    const page = await context.newPage();
-    await page.addInitScript(recordViolations);
-    const watched = watch(page);
-    const response = await page.goto(`${app.url}${path}`, { waitUntil: 'load' });
-    const violations = () => page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? ['(the listener was not installed)']);
-    return { page, response, violations, ...watched };
-  }
+    it('renders every operation of the catalog, with no console error, failed request or CSP violation', async () => {
+      const opened = await open(DOCS);
+      const { page, response } = opened;
+      expect(response?.status()).toBe(200);
+      const headers = (await response?.allHeaders()) ?? {};
+      expect(headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+      const directives = cspDirectives(headers['content-security-policy'] ?? '');
+      for (const name of ['script-src', 'style-src']) {
+        expect(directives.get(name), name).toEqual(["'self'"]);
+      }
+      expect(headers['x-content-type-options']).toBe('nosniff');
 
+      await page.locator('.swagger-ui .opblock').first().waitFor({ timeout: RENDER_TIMEOUT_MS });
+      await page.waitForLoadState('networkidle');
+      const shown = await page.locator('.swagger-ui .opblock .opblock-summary-operation-id').allTextContents();
+      // Exactly the operations of the catalog the page received.
+      const received = opened.responses.find((r) => new URL(r.url()).pathname === CATALOG);
+      expect(received?.status(), `the page's request for ${CATALOG}`).toBe(200);
+      const doc = (await received?.json()) as OpenApiDoc;
+      expect(doc['x-errors'], 'the catalog the page got is complete').toBeUndefined();
+      expect([...shown].sort()).toEqual(
+        operations(doc)
+          .map((o) => o.operation.operationId ?? '')
+          .sort(),
+      );
+      // Operations of each kind of component, by operationId and by path.
+      expect(shown).toContain('customers.list');
+      expect(shown.some((id) => id.startsWith('incidents.'))).toBe(true);
+      expect(shown.some((id) => id.startsWith('aggregates.'))).toBe(true);
+      const paths = await page.locator('.swagger-ui .opblock .opblock-summary-path').allTextContents();
+      expect(paths.map((p) => p.replace(/\u200b/g, ''))).toContain('/customers/items');
 
-  it('renders every operation of the catalog, with no console error, failed request or CSP violation', async () => {
-    const opened = await open(DOCS);
-    const { page, response } = opened;
-    expect(response?.status()).toBe(200);
-    const headers = (await response?.allHeaders()) ?? {};
-    expect(headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
-    const directives = cspDirectives(headers['content-security-policy'] ?? '');
-    for (const name of ['script-src', 'style-src']) {
-      expect(directives.get(name), name).toEqual(["'self'"]);
-    }
-    expect(headers['x-content-type-options']).toBe('nosniff');
+      // Everything the page loaded came from this origin: the app's own files and the catalog.
+      const origin = new URL(app.url).origin;
+      expect(opened.responses.map((r) => new URL(r.url()).origin).filter((o) => o !== origin)).toEqual([]);
+      const assets = opened.responses.filter((r) => new URL(r.url()).pathname.startsWith(`${DOCS}/assets/`));
+      expect(assets.map((r) => new URL(r.url()).pathname.replace(/\.[0-9a-f]{16}\./, '.<hash>.')).sort()).toEqual([
+        '/aggregates/docs/assets/docs.<hash>.css',
+        '/aggregates/docs/assets/docs.<hash>.js',
+        '/aggregates/docs/assets/docs.<hash>.svg',
+        '/aggregates/docs/assets/swagger-ui-bundle.<hash>.js',
+        '/aggregates/docs/assets/swagger-ui.<hash>.css',
+      ]);
+      for (const asset of assets)
+        expect((await asset.allHeaders())['cache-control'], asset.url()).toBe('public, max-age=31536000, immutable');
 
-    await page.locator('.swagger-ui .opblock').first().waitFor({ timeout: RENDER_TIMEOUT_MS });
-    await page.waitForLoadState('networkidle');
-    const shown = await page.locator('.swagger-ui .opblock .opblock-summary-operation-id').allTextContents();
-    // Exactly the operations of the catalog the page received.
-    const received = opened.responses.find((r) => new URL(r.url()).pathname === CATALOG);
-    expect(received?.status(), `the page's request for ${CATALOG}`).toBe(200);
-    const doc = (await received?.json()) as OpenApiDoc;
-    expect(doc['x-errors'], 'the catalog the page got is complete').toBeUndefined();
-    expect([...shown].sort()).toEqual(operations(doc).map((o) => o.operation.operationId ?? '').sort());
-    // Operations of each kind of component, by operationId and by path.
-    expect(shown).toContain('customers.list');
-    expect(shown.some((id) => id.startsWith('incidents.'))).toBe(true);
-    expect(shown.some((id) => id.startsWith('aggregates.'))).toBe(true);
-    const paths = await page.locator('.swagger-ui .opblock .opblock-summary-path').allTextContents();
-    expect(paths.map((p) => p.replace(/\u200b/g, ''))).toContain('/customers/items');
+      expect(await opened.violations()).toEqual([]);
+      expect(opened.problems).toEqual([]);
+      expect(opened.dialogs).toEqual([]);
+      mkdirSync(screenshotsDir, { recursive: true });
+      await page.screenshot({ path: join(screenshotsDir, 'docs.png') });
+      await page.context().close();
+    });
 
-    // Everything the page loaded came from this origin: the app's own files and the catalog.
-    const origin = new URL(app.url).origin;
-    expect(opened.responses.map((r) => new URL(r.url()).origin).filter((o) => o !== origin)).toEqual([]);
-    const assets = opened.responses.filter((r) => new URL(r.url()).pathname.startsWith(`${DOCS}/assets/`));
-    expect(assets.map((r) => new URL(r.url()).pathname.replace(/\.[0-9a-f]{16}\./, '.<hash>.')).sort()).toEqual([
-      '/aggregates/docs/assets/docs.<hash>.css',
-      '/aggregates/docs/assets/docs.<hash>.js',
-      '/aggregates/docs/assets/docs.<hash>.svg',
-      '/aggregates/docs/assets/swagger-ui-bundle.<hash>.js',
-      '/aggregates/docs/assets/swagger-ui.<hash>.css',
-    ]);
-    for (const asset of assets) expect((await asset.allHeaders())['cache-control'], asset.url()).toBe('public, max-age=31536000, immutable');
+    it('opens an operation and runs it with "Try it out", within the same policy', async () => {
+      const opened = await open(DOCS);
+      const { page } = opened;
+      const block = page
+        .locator('.swagger-ui .opblock', {
+          has: page.locator('.opblock-summary-operation-id', { hasText: /^customers\.count$/ }),
+        })
+        .first();
+      await block.waitFor({ timeout: RENDER_TIMEOUT_MS });
+      await block.locator('.opblock-summary-control').click();
+      await block.locator('button.try-out__btn').click();
+      const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/customers/count');
+      await block.locator('button.execute').click();
+      expect((await answered).status()).toBe(200);
+      const row = block.locator('.live-responses-table tbody tr.response').first();
+      await row.waitFor();
+      expect((await row.locator('.response-col_status').textContent())?.trim()).toBe('200');
+      await expect.poll(() => row.locator('.response-col_description').textContent()).toContain('"count"');
+      await page.waitForLoadState('networkidle');
+      expect(await opened.violations()).toEqual([]);
+      expect(opened.problems).toEqual([]);
+      await page.context().close();
+    });
 
-    expect(await opened.violations()).toEqual([]);
-    expect(opened.problems).toEqual([]);
-    expect(opened.dialogs).toEqual([]);
-    mkdirSync(screenshotsDir, { recursive: true });
-    await page.screenshot({ path: join(screenshotsDir, 'docs.png') });
-    await page.context().close();
-  });
+    it('takes /aggregates/docs/ (trailing slash) to the same working page', async () => {
+      const opened = await open(`${DOCS}/`);
+      expect(new URL(opened.page.url()).pathname).toBe(DOCS);
+      await opened.page.locator('.swagger-ui .opblock').first().waitFor({ timeout: RENDER_TIMEOUT_MS });
+      await opened.page.waitForLoadState('networkidle');
+      expect(await opened.violations()).toEqual([]);
+      expect(opened.problems).toEqual([]);
+      await opened.page.context().close();
+    });
 
-  it('opens an operation and runs it with "Try it out", within the same policy', async () => {
-    const opened = await open(DOCS);
-    const { page } = opened;
-    const block = page.locator('.swagger-ui .opblock', { has: page.locator('.opblock-summary-operation-id', { hasText: /^customers\.count$/ }) }).first();
-    await block.waitFor({ timeout: RENDER_TIMEOUT_MS });
-    await block.locator('.opblock-summary-control').click();
-    await block.locator('button.try-out__btn').click();
-    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/customers/count');
-    await block.locator('button.execute').click();
-    expect((await answered).status()).toBe(200);
-    const row = block.locator('.live-responses-table tbody tr.response').first();
-    await row.waitFor();
-    expect((await row.locator('.response-col_status').textContent())?.trim()).toBe('200');
-    await expect.poll(() => row.locator('.response-col_description').textContent()).toContain('"count"');
-    await page.waitForLoadState('networkidle');
-    expect(await opened.violations()).toEqual([]);
-    expect(opened.problems).toEqual([]);
-    await page.context().close();
-  });
-
-  it('takes /aggregates/docs/ (trailing slash) to the same working page', async () => {
-    const opened = await open(`${DOCS}/`);
-    expect(new URL(opened.page.url()).pathname).toBe(DOCS);
-    await opened.page.locator('.swagger-ui .opblock').first().waitFor({ timeout: RENDER_TIMEOUT_MS });
-    await opened.page.waitForLoadState('networkidle');
-    expect(await opened.violations()).toEqual([]);
-    expect(opened.problems).toEqual([]);
-    await opened.page.context().close();
-  });
-
-  it('says where the catalog is when JavaScript is off', async () => {
-    const opened = await open(DOCS, { javaScriptEnabled: false });
-    const fallback = opened.page.locator('.catalog-fallback');
-    expect(await fallback.isVisible()).toBe(true);
-    expect(await fallback.locator('a').getAttribute('href')).toBe(CATALOG);
-    expect(opened.problems).toEqual([]);
-    await opened.page.context().close();
-  });
-});
+    it('says where the catalog is when JavaScript is off', async () => {
+      const opened = await open(DOCS, { javaScriptEnabled: false });
+      const fallback = opened.page.locator('.catalog-fallback');
+      expect(await fallback.isVisible()).toBe(true);
+      expect(await fallback.locator('a').getAttribute('href')).toBe(CATALOG);
+      expect(opened.problems).toEqual([]);
+      await opened.page.context().close();
+    });
+  },
+);

@@ -12,7 +12,10 @@ export const conformanceWasm = join(here, 'guest/dist/conformance.wasm');
 
 /** Builds the guest unless its inputs are unchanged; returns 'built' or 'fresh'. */
 export function buildConformanceGuest({ log = () => {} } = {}) {
-  return buildComponent({ id: 'conformance-guest', dir: 'tests/conformance/guest', wasm: conformanceWasm, world: 'http-component' }, { log });
+  return buildComponent(
+    { id: 'conformance-guest', dir: 'tests/conformance/guest', wasm: conformanceWasm, world: 'http-component' },
+    { log },
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

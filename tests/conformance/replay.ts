@@ -67,7 +67,12 @@ export function adaptManifest(spinToml: string, wasm: string, ports: Record<numb
   return result;
 }
 
-export function writeAdaptedManifest(dir: string, spinToml: string, wasm: string, ports: Record<number, number>): string {
+export function writeAdaptedManifest(
+  dir: string,
+  spinToml: string,
+  wasm: string,
+  ports: Record<number, number>,
+): string {
   const file = join(dir, 'spin.toml');
   writeFileSync(file, adaptManifest(spinToml, wasm, ports));
   return file;
@@ -89,16 +94,27 @@ export function send(spin: SpinRuntime, invocation: Invocation, ports: Record<nu
   // A keep-alive connection, as the suite's client (reqwest) uses: a server answers `Connection: close` in kind.
   const agent = new Agent({ keepAlive: true });
   return new Promise<Received>((resolve, reject) => {
-    const outgoing = httpRequest({ host: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: base.port, method: request.method ?? 'GET', path: request.path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const received = new Map<string, string>();
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) received.set((res.rawHeaders[i] ?? '').toLowerCase(), res.rawHeaders[i + 1] ?? '');
-        resolve({ status: res.statusCode ?? 0, headers: received, body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
+    const outgoing = httpRequest(
+      {
+        host: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: base.port,
+        method: request.method ?? 'GET',
+        path: request.path,
+        headers,
+        agent,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const received = new Map<string, string>();
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+            received.set((res.rawHeaders[i] ?? '').toLowerCase(), res.rawHeaders[i + 1] ?? '');
+          resolve({ status: res.statusCode ?? 0, headers: received, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end(request.body);
   }).finally(() => agent.destroy());
@@ -109,7 +125,8 @@ export function differences(expected: Invocation['response'], actual: Received):
   const problems: string[] = [];
   const status = expected.status ?? 200;
   if (actual.status !== status) problems.push(`status ${actual.status}, expected ${status} (body: ${actual.body})`);
-  if (actual.body !== (expected.body ?? '')) problems.push(`body ${JSON.stringify(actual.body)}, expected ${JSON.stringify(expected.body ?? '')}`);
+  if (actual.body !== (expected.body ?? ''))
+    problems.push(`body ${JSON.stringify(actual.body)}, expected ${JSON.stringify(expected.body ?? '')}`);
   const left = new Map(actual.headers);
   for (const header of expected.headers) {
     const name = header.name.toLowerCase();
@@ -134,7 +151,14 @@ export async function startHttpEcho(): Promise<{ port: number; close(): Promise<
   const answer = (socket: Socket, head: string, body: Buffer): void => {
     const method = head.split(' ', 1)[0];
     const status = method === 'POST' ? '200 OK' : '501 Unsupported method';
-    socket.end(Buffer.concat([Buffer.from(`HTTP/1.0 ${status}\r\nServer: conformance-http-echo\r\nDate: ${new Date().toUTCString()}\r\nContent-type: text/plain\r\n\r\n`), method === 'POST' ? body : Buffer.alloc(0)]));
+    socket.end(
+      Buffer.concat([
+        Buffer.from(
+          `HTTP/1.0 ${status}\r\nServer: conformance-http-echo\r\nDate: ${new Date().toUTCString()}\r\nContent-type: text/plain\r\n\r\n`,
+        ),
+        method === 'POST' ? body : Buffer.alloc(0),
+      ]),
+    );
   };
   const server: Server = createServer((socket) => {
     let received = Buffer.alloc(0);

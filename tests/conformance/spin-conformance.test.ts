@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntime, tempDir, type SpinRuntime } from '../runtime/support/runtime';
 import { freePort, serverProgramsFor, startRedis, type TestRedis } from '../support/servers';
 import { buildConformanceGuest, conformanceWasm } from './build-guest.mjs';
-import { differences, readCase, send, startHttpEcho, SUITE_COMMIT, writeAdaptedManifest, type CaseManifest } from './replay';
+import {
+  differences,
+  readCase,
+  send,
+  startHttpEcho,
+  SUITE_COMMIT,
+  writeAdaptedManifest,
+  type CaseManifest,
+} from './replay';
 
 /** Every case of fermyon/conformance-tests (at SUITE_COMMIT) that applies to this runtime. */
 const REPLAYED = [
@@ -35,7 +43,13 @@ interface Running {
 }
 
 /** Starts a case as the suite's runner would: fresh state, its preconditions provided, listening on TCP. */
-async function startCase(name: string, test: CaseManifest, spinToml: string, listen = '127.0.0.1:0', redisUrl?: string): Promise<Running> {
+async function startCase(
+  name: string,
+  test: CaseManifest,
+  spinToml: string,
+  listen = '127.0.0.1:0',
+  redisUrl?: string,
+): Promise<Running> {
   const dir = tempDir('spin-conformance-');
   const stops: (() => Promise<void> | void)[] = [() => dir.remove()];
   const ports: Record<number, number> = {};
@@ -45,7 +59,10 @@ async function startCase(name: string, test: CaseManifest, spinToml: string, lis
         const echo = await startHttpEcho();
         ports[80] = echo.port;
         stops.unshift(() => echo.close());
-      } else if (!(precondition.kind === 'sqlite' || (precondition.kind === 'key-value-store' && precondition.label === 'default'))) {
+      } else if (!(
+        precondition.kind === 'sqlite' ||
+        (precondition.kind === 'key-value-store' && precondition.label === 'default')
+      )) {
         // A fresh state directory is Spin's default database and store, empty; anything else needs adding here.
         throw new Error(`${name}: unsupported precondition ${JSON.stringify(precondition)}`);
       }
@@ -113,7 +130,8 @@ describe('request-shape over IPv6 ([::1])', () => {
 
 // The key-value cases again with the `default` store on a real Redis (runtime config `type = "redis"`), as a
 // SpinKube deployment runs it: the same answers. Each case starts from an empty keyspace (`get-keys` is `KEYS *`).
-const noRedis = serverProgramsFor('tests/conformance/spin-conformance.test.ts (Redis store)', ['redis-server']) === undefined;
+const noRedis =
+  serverProgramsFor('tests/conformance/spin-conformance.test.ts (Redis store)', ['redis-server']) === undefined;
 describe.skipIf(noRedis)('key-value cases on a Redis store', () => {
   let redis: TestRedis;
   beforeAll(async () => {
@@ -127,7 +145,8 @@ describe.skipIf(noRedis)('key-value cases on a Redis store', () => {
       expect(await redis.command('FLUSHALL')).toBe('+OK');
       const running = await startCase(name, test, spinToml, '127.0.0.1:0', redis.url);
       try {
-        for (const invocation of test.invocations) expect(differences(invocation.response, await send(running.spin, invocation, running.ports))).toEqual([]);
+        for (const invocation of test.invocations)
+          expect(differences(invocation.response, await send(running.spin, invocation, running.ports))).toEqual([]);
       } finally {
         await running.stop();
       }

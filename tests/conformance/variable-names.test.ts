@@ -9,7 +9,9 @@ import { variablesImports } from '../../runtime/src/host/variables/index';
 const GOOD = ['a', 'abc', 'a1b2c3', 'a_1', 'a_1_b_3'];
 const BAD = ['', 'aX', '1bc', '_x', 'x.y', 'x_', 'a__b', 'x-y'];
 
-const host = variablesImports(Object.fromEntries([...GOOD, ...BAD].map((name) => [name, 'value'])))['fermyon:spin/variables'] as { get(name: string): string };
+const host = variablesImports(Object.fromEntries([...GOOD, ...BAD].map((name) => [name, 'value'])))[
+  'fermyon:spin/variables'
+] as { get(name: string): string };
 
 describe("variable names as Spin's Key::validate sees them", () => {
   it.each(GOOD)('get(%j) finds the variable', (name) => {
@@ -17,6 +19,8 @@ describe("variable names as Spin's Key::validate sees them", () => {
   });
 
   it.each(BAD)('get(%j) is invalid-name, even when the name was given a value', (name) => {
-    expect(() => host.get(name)).toThrow(expect.objectContaining({ payload: expect.objectContaining({ tag: 'invalid-name' }) }));
+    expect(() => host.get(name)).toThrow(
+      expect.objectContaining({ payload: expect.objectContaining({ tag: 'invalid-name' }) }),
+    );
   });
 });

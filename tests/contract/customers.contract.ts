@@ -73,7 +73,16 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
         createdAt: expect.stringMatching(RFC3339_MILLIS),
         updatedAt: expect.stringMatching(RFC3339_MILLIS),
       });
-      expect(Object.keys(body as object)).toEqual(['id', 'name', 'city', 'country', 'scoring', 'version', 'createdAt', 'updatedAt']);
+      expect(Object.keys(body as object)).toEqual([
+        'id',
+        'name',
+        'city',
+        'country',
+        'scoring',
+        'version',
+        'createdAt',
+        'updatedAt',
+      ]);
       expect(response.headers.get('etag')).toBe('"1"');
     });
 
@@ -114,7 +123,10 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
     ])('returns 400 for %s', async (_, rawId, code) => {
       const response = await getTarget().fetch(`/customers/items/${rawId}`);
       expect(response.status).toBe(400);
-      expect(await readProblem(response)).toMatchObject({ status: 400, type: `urn:aggregates-dashboard:problem:${code}` });
+      expect(await readProblem(response)).toMatchObject({
+        status: 400,
+        type: `urn:aggregates-dashboard:problem:${code}`,
+      });
     });
   });
 
@@ -137,7 +149,12 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
       expect(body).toEqual([...CUSTOMERS].sort(byTop).slice(0, 6).map(summary));
       // Spelled out, so the test does not depend on the comparator above being right.
       expect((body as Array<{ name: string }>).map((c) => c.name)).toEqual([
-        'Top Scorer', 'Zed Corp', 'Zed Corp', 'alpha Ltd', 'Émile SA', 'Ａ Fullwidth KK',
+        'Top Scorer',
+        'Zed Corp',
+        'Zed Corp',
+        'alpha Ltd',
+        'Émile SA',
+        'Ａ Fullwidth KK',
       ]);
       expect((body as Array<{ id: string }>).slice(1, 3).map((c) => c.id)).toEqual(['C-000', 'C-001']);
     });
@@ -148,8 +165,12 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
     });
 
     it('includes customers inserted later with plain SQL', async () => {
-      getTarget().sql("INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('new-top', 'AAA New', 'Rome', 'Italy', 10);");
-      expect((await get('/customers/top/1')).body).toEqual([{ id: 'new-top', name: 'AAA New', country: 'Italy', scoring: 10 }]);
+      getTarget().sql(
+        "INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('new-top', 'AAA New', 'Rome', 'Italy', 10);",
+      );
+      expect((await get('/customers/top/1')).body).toEqual([
+        { id: 'new-top', name: 'AAA New', country: 'Italy', scoring: 10 },
+      ]);
     });
 
     it.each(['0', '-1', '1.5', 'abc', '1e3', String(MAX_LIMIT + 1), '99999999999999999999', '%20'])(
@@ -158,7 +179,11 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
         const response = await getTarget().fetch(`/customers/top/${limit}`);
         expect(response.status).toBe(400);
         const problem = await readProblem(response);
-        expect(problem).toMatchObject({ status: 400, title: 'Invalid limit', type: 'urn:aggregates-dashboard:problem:invalid-limit' });
+        expect(problem).toMatchObject({
+          status: 400,
+          title: 'Invalid limit',
+          type: 'urn:aggregates-dashboard:problem:invalid-limit',
+        });
         expect(problem.detail).toContain(`from 1 to ${MAX_LIMIT}`);
       },
     );
@@ -170,7 +195,10 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
         const { response, body } = await get(`/customers/count-and-top/${limit}`);
         expect(response.status).toBe(200);
         expect(body).toEqual({ count: CUSTOMERS.length, top: [...CUSTOMERS].sort(byTop).slice(0, limit).map(summary) });
-        const parts = { count: ((await get('/customers/count')).body as { count: number }).count, top: (await get(`/customers/top/${limit}`)).body };
+        const parts = {
+          count: ((await get('/customers/count')).body as { count: number }).count,
+          top: (await get(`/customers/top/${limit}`)).body,
+        };
         expect(body).toEqual(parts);
         const { seq } = (await get('/customers/events/last')).body as { seq: number };
         expect(response.headers.get('data-version')).toBe(String(seq));
@@ -179,10 +207,17 @@ export function customersContract(getTarget: () => ServiceTarget, countRows: () 
 
     it('follows plain SQL writes: the count, the order and the data version move together', async () => {
       const before = await get('/customers/count-and-top/1');
-      getTarget().sql("INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('new-top', 'AAA New', 'Rome', 'Italy', 10);");
+      getTarget().sql(
+        "INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('new-top', 'AAA New', 'Rome', 'Italy', 10);",
+      );
       const after = await get('/customers/count-and-top/1');
-      expect(after.body).toEqual({ count: CUSTOMERS.length + 1, top: [{ id: 'new-top', name: 'AAA New', country: 'Italy', scoring: 10 }] });
-      expect(Number(after.response.headers.get('data-version'))).toBeGreaterThan(Number(before.response.headers.get('data-version')));
+      expect(after.body).toEqual({
+        count: CUSTOMERS.length + 1,
+        top: [{ id: 'new-top', name: 'AAA New', country: 'Italy', scoring: 10 }],
+      });
+      expect(Number(after.response.headers.get('data-version'))).toBeGreaterThan(
+        Number(before.response.headers.get('data-version')),
+      );
       getTarget().sql('DELETE FROM Customers;');
       expect((await get('/customers/count-and-top/5')).body).toEqual({ count: 0, top: [] });
     });

@@ -46,12 +46,18 @@ export const INCIDENTS: IncidentRow[] = [
 /** Plain INSERT statements with the columns in a different order than the table, as a user might write them. */
 export const insertCustomersSql = (rows: CustomerRow[] = CUSTOMERS): string =>
   rows
-    .map((c) => `INSERT INTO Customers (Scoring, Country, City, Name, Id) VALUES (${c.scoring}, ${sqlText(c.country)}, ${sqlText(c.city)}, ${sqlText(c.name)}, ${sqlText(c.id)});`)
+    .map(
+      (c) =>
+        `INSERT INTO Customers (Scoring, Country, City, Name, Id) VALUES (${c.scoring}, ${sqlText(c.country)}, ${sqlText(c.city)}, ${sqlText(c.name)}, ${sqlText(c.id)});`,
+    )
     .join('\n');
 
 export const insertIncidentsSql = (rows: IncidentRow[] = INCIDENTS): string =>
   rows
-    .map((i) => `INSERT INTO Incidents (CustomerName, Category, Amount, Id) VALUES (${sqlText(i.customerName)}, ${sqlText(i.category)}, ${i.amount}, ${sqlText(i.id)});`)
+    .map(
+      (i) =>
+        `INSERT INTO Incidents (CustomerName, Category, Amount, Id) VALUES (${sqlText(i.customerName)}, ${sqlText(i.category)}, ${i.amount}, ${sqlText(i.id)});`,
+    )
     .join('\n');
 
 /** Orders strings by Unicode code point, which is what SQLite's BINARY collation does on UTF-8. */

@@ -67,7 +67,16 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
         createdAt: expect.stringMatching(RFC3339_MILLIS),
         updatedAt: expect.stringMatching(RFC3339_MILLIS),
       });
-      expect(Object.keys(body as object)).toEqual(['id', 'amount', 'customerName', 'category', 'customerId', 'version', 'createdAt', 'updatedAt']);
+      expect(Object.keys(body as object)).toEqual([
+        'id',
+        'amount',
+        'customerName',
+        'category',
+        'customerId',
+        'version',
+        'createdAt',
+        'updatedAt',
+      ]);
       expect(response.headers.get('etag')).toBe('"1"');
     });
 
@@ -76,7 +85,10 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
     });
 
     it('finds a percent-encoded emoji id', async () => {
-      expect((await get(`/incidents/items/${encodeURIComponent('I-😀')}`)).body).toMatchObject({ id: 'I-😀', amount: 0.01 });
+      expect((await get(`/incidents/items/${encodeURIComponent('I-😀')}`)).body).toMatchObject({
+        id: 'I-😀',
+        amount: 0.01,
+      });
     });
 
     it('returns 404 problem+json for an unknown id, and 400 for a malformed one', async () => {
@@ -104,13 +116,18 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
     });
 
     it('pages by incidents: a group may continue on the next page under the same key', async () => {
-      const pages = (await followPages(getTarget(), '/incidents/grouped-by-customer?limit=2')) as Array<Record<string, unknown[]>>;
+      const pages = (await followPages(getTarget(), '/incidents/grouped-by-customer?limit=2')) as Array<
+        Record<string, unknown[]>
+      >;
       expect(pages).toHaveLength(5);
       // A Map, because one of the names is "__proto__".
       const merged = new Map<string, unknown[]>();
-      for (const page of pages) for (const [name, group] of Object.entries(page)) merged.set(name, [...(merged.get(name) ?? []), ...group]);
+      for (const page of pages)
+        for (const [name, group] of Object.entries(page)) merged.set(name, [...(merged.get(name) ?? []), ...group]);
       const byName = (a: [string, unknown], b: [string, unknown]) => byCodePoint(a[0], b[0]);
-      expect([...merged].sort(byName)).toEqual(Object.entries(JSON.parse(expectedGroupedText(INCIDENTS)) as Record<string, unknown[]>).sort(byName));
+      expect([...merged].sort(byName)).toEqual(
+        Object.entries(JSON.parse(expectedGroupedText(INCIDENTS)) as Record<string, unknown[]>).sort(byName),
+      );
       // "Zed Corp" has three incidents: one ends a page, the other two fill the next.
       expect(pages.filter((page) => 'Zed Corp' in page).map((page) => page['Zed Corp']?.length)).toEqual([1, 2]);
     });
@@ -119,7 +136,9 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
       getTarget().sql('DELETE FROM Incidents;');
       expect(await (await getTarget().fetch('/incidents/grouped-by-customer')).text()).toBe('{}');
       getTarget().sql("INSERT INTO Incidents (Id, CustomerName, Amount) VALUES ('late', 'Late Ltd', 12.5);");
-      expect((await get('/incidents/grouped-by-customer')).body).toEqual({ 'Late Ltd': [{ id: 'late', amount: 12.5, customerName: 'Late Ltd' }] });
+      expect((await get('/incidents/grouped-by-customer')).body).toEqual({
+        'Late Ltd': [{ id: 'late', amount: 12.5, customerName: 'Late Ltd' }],
+      });
     });
   });
 
@@ -150,7 +169,9 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
 
   describe('GET /incidents/top/by-volume/:limit', () => {
     it('ranks customer names by the sum of their amounts in cents, ties by name in code-point order', async () => {
-      getTarget().sql("INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('tie', 7, 'Another 7', 'A');");
+      getTarget().sql(
+        "INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('tie', 7, 'Another 7', 'A');",
+      );
       const { response, body } = await get(`/incidents/top/by-volume/${INCIDENTS.length + 5}`);
       expect(response.status).toBe(200);
       expect(body).toEqual([
@@ -180,11 +201,16 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
 
   describe('GET /incidents/rankings/:limit', () => {
     it('answers both rankings in one body, as the two top-N operations do, with their Data-Version', async () => {
-      getTarget().sql("INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('tie', 7, 'Another 7', 'A');");
+      getTarget().sql(
+        "INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('tie', 7, 'Another 7', 'A');",
+      );
       for (const limit of [1, 4, INCIDENTS.length + 5]) {
         const { response, body } = await get(`/incidents/rankings/${limit}`);
         expect(response.status).toBe(200);
-        expect(body).toEqual({ mostIncidents: (await get(`/incidents/top/by-count/${limit}`)).body, highestVolume: (await get(`/incidents/top/by-volume/${limit}`)).body });
+        expect(body).toEqual({
+          mostIncidents: (await get(`/incidents/top/by-count/${limit}`)).body,
+          highestVolume: (await get(`/incidents/top/by-volume/${limit}`)).body,
+        });
         const { seq } = (await get('/incidents/events/last')).body as { seq: number };
         expect(response.headers.get('data-version')).toBe(String(seq));
       }
@@ -205,7 +231,9 @@ export function incidentsContract(getTarget: () => ServiceTarget, countRows: () 
 
     it('stays exact after plain SQL writes, and is empty without incidents', async () => {
       getTarget().sql("UPDATE Incidents SET CustomerName = 'alpha Ltd' WHERE CustomerName = 'Zed Corp';");
-      expect(((await get('/incidents/rankings/1')).body as { mostIncidents: unknown }).mostIncidents).toEqual([{ customerName: 'alpha Ltd', numberOfIncidents: 4 }]);
+      expect(((await get('/incidents/rankings/1')).body as { mostIncidents: unknown }).mostIncidents).toEqual([
+        { customerName: 'alpha Ltd', numberOfIncidents: 4 },
+      ]);
       getTarget().sql('DELETE FROM Incidents;');
       expect((await get('/incidents/rankings/5')).body).toEqual({ mostIncidents: [], highestVolume: [] });
     });

@@ -19,7 +19,12 @@ import { readProblem, type ProblemBody } from './target';
 export type { FaultRule };
 
 export const DASHBOARD = '/aggregates/dashboard';
-export const SECTIONS = ['customerCount', 'topCustomers', 'customersWithMostIncidents', 'customersWithHighestIncidentVolume'] as const;
+export const SECTIONS = [
+  'customerCount',
+  'topCustomers',
+  'customersWithMostIncidents',
+  'customersWithHighestIncidentVolume',
+] as const;
 const PROBLEM = 'urn:aggregates-dashboard:problem:';
 const CUSTOMERS = 'http://customers-service.spin.internal';
 const INCIDENTS = 'http://incidents-service.spin.internal';
@@ -119,7 +124,8 @@ export interface ResilienceTarget {
 }
 
 const partialOf = (text: string): PartialDashboard => JSON.parse(text) as PartialDashboard;
-const completeOf = (app: ResilienceApp): Record<string, unknown> => JSON.parse(app.reference()) as Record<string, unknown>;
+const completeOf = (app: ResilienceApp): Record<string, unknown> =>
+  JSON.parse(app.reference()) as Record<string, unknown>;
 const pathsOf = (served: Served[]): string[] => served.map((s) => new URL(s.url).pathname).sort();
 
 /** The requests `app` answers from now on: call the result to get them. */
@@ -127,9 +133,14 @@ function from(app: ResilienceApp): () => Served[] {
   const before = app.served().length;
   return () => app.served().slice(before);
 }
-const chainedTo = (app: ResilienceApp, url: string, since: () => Served[] = () => app.served()): Served[] => since().filter((s) => s.chained && s.url === url);
+const chainedTo = (app: ResilienceApp, url: string, since: () => Served[] = () => app.served()): Served[] =>
+  since().filter((s) => s.chained && s.url === url);
 
-async function dashboard(app: ResilienceApp, path = DASHBOARD, init?: RequestInit): Promise<{ response: Response; text: string; ms: number }> {
+async function dashboard(
+  app: ResilienceApp,
+  path = DASHBOARD,
+  init?: RequestInit,
+): Promise<{ response: Response; text: string; ms: number }> {
   const t0 = performance.now();
   const response = await app.fetch(path, init);
   const text = await response.text();
@@ -151,7 +162,12 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
   /** A short per-call limit inside the deadline, no retries, cache off. */
   const tight = () => {
     const { callLimitMs, deadlineMs } = getTarget().timings;
-    return getTarget().app({ ...NO_CACHE, downstream_timeout_ms: String(callLimitMs), downstream_retries: '0', dashboard_deadline_ms: String(deadlineMs) });
+    return getTarget().app({
+      ...NO_CACHE,
+      downstream_timeout_ms: String(callLimitMs),
+      downstream_retries: '0',
+      dashboard_deadline_ms: String(deadlineMs),
+    });
   };
 
   /** Faults are set per test; none outlives it. */
@@ -188,7 +204,10 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       expect(Object.keys(complete)).toEqual([...SECTIONS]);
       expect(Object.keys(body)).toEqual([...SECTIONS, 'errors', 'sources']);
       // The fault hit the chained call, the real one; the internal body never reaches the client.
-      expect(chainedTo(app, `${INCIDENTS}${INCIDENTS_PART}`).at(-1)).toMatchObject({ status: 500, fault: 'status 500' });
+      expect(chainedTo(app, `${INCIDENTS}${INCIDENTS_PART}`).at(-1)).toMatchObject({
+        status: 500,
+        fault: 'status 500',
+      });
       expect(text).not.toContain('Injected fault');
       expect(app.logs().join('\n')).toContain(`dashboard: incidents-service ${INCIDENTS_PART}: answered 500`);
     });
@@ -202,7 +221,13 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       const body = partialOf(text);
       expect([body.customerCount, body.topCustomers]).toEqual([null, null]);
       expect(body.errors).toEqual(
-        ['customerCount', 'topCustomers'].map((section) => ({ section, source: 'customers-service', status: 200, code: 'malformed', detail: expect.stringContaining('not JSON') })),
+        ['customerCount', 'topCustomers'].map((section) => ({
+          section,
+          source: 'customers-service',
+          status: 200,
+          code: 'malformed',
+          detail: expect.stringContaining('not JSON'),
+        })),
       );
       expect(app.logs().join('\n')).toContain(`customers-service ${CUSTOMERS_PART}`);
     });
@@ -221,10 +246,27 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       expectUncacheable(response);
       const body = partialOf(text);
       const complete = completeOf(app);
-      expect(body).toMatchObject({ customerCount: complete.customerCount, topCustomers: complete.topCustomers, customersWithMostIncidents: null, customersWithHighestIncidentVolume: null });
+      expect(body).toMatchObject({
+        customerCount: complete.customerCount,
+        topCustomers: complete.topCustomers,
+        customersWithMostIncidents: null,
+        customersWithHighestIncidentVolume: null,
+      });
       expect(body.errors).toEqual([
-        { section: 'customersWithMostIncidents', source: 'incidents-service', status: null, code: 'timeout', detail: `incidents-service GET ${INCIDENTS_PART} did not answer within ${callLimitMs} ms` },
-        { section: 'customersWithHighestIncidentVolume', source: 'incidents-service', status: null, code: 'timeout', detail: `incidents-service GET ${INCIDENTS_PART} did not answer within ${callLimitMs} ms` },
+        {
+          section: 'customersWithMostIncidents',
+          source: 'incidents-service',
+          status: null,
+          code: 'timeout',
+          detail: `incidents-service GET ${INCIDENTS_PART} did not answer within ${callLimitMs} ms`,
+        },
+        {
+          section: 'customersWithHighestIncidentVolume',
+          source: 'incidents-service',
+          status: null,
+          code: 'timeout',
+          detail: `incidents-service GET ${INCIDENTS_PART} did not answer within ${callLimitMs} ms`,
+        },
       ]);
       expect(body.sources.incidents).toMatchObject({ status: 'timeout', stale: false });
       expect(body.sources.customers).toMatchObject({ status: 'ok', stale: false });
@@ -232,7 +274,11 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
 
     it('never holds the dashboard past dashboard_deadline_ms, however long the per-call limit', async () => {
       const { shortDeadlineMs, shortWithinMs, delayMs } = getTarget().timings;
-      const app = await getTarget().app({ ...NO_CACHE, downstream_timeout_ms: '60000', dashboard_deadline_ms: String(shortDeadlineMs) });
+      const app = await getTarget().app({
+        ...NO_CACHE,
+        downstream_timeout_ms: '60000',
+        dashboard_deadline_ms: String(shortDeadlineMs),
+      });
       app.setFaults([{ component: 'incidents-service', delayMs }]);
       const { response, text, ms } = await dashboard(app);
       // Generous: without the deadline it would wait for the delay (the per-call limit alone allows 60 s).
@@ -259,7 +305,10 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
   describe('when no section can be computed', () => {
     it('answers 502 problem+json naming each failed call when every call fails', async () => {
       const app = await defaults();
-      app.setFaults([{ component: 'customers-service', status: 500 }, { component: 'incidents-service', status: 500 }]);
+      app.setFaults([
+        { component: 'customers-service', status: 500 },
+        { component: 'incidents-service', status: 500 },
+      ]);
       const response = await app.fetch(DASHBOARD);
       expect(response.status).toBe(502);
       const problem = (await readProblem(response)) as GatewayProblem;
@@ -275,7 +324,10 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
     it('answers 504 problem+json when every call timed out', async () => {
       const { withinMs, delayMs } = getTarget().timings;
       const app = await tight();
-      app.setFaults([{ component: 'customers-service', delayMs }, { component: 'incidents-service', delayMs }]);
+      app.setFaults([
+        { component: 'customers-service', delayMs },
+        { component: 'incidents-service', delayMs },
+      ]);
       const t0 = performance.now();
       const response = await app.fetch(DASHBOARD);
       const problem = (await readProblem(response)) as GatewayProblem;
@@ -291,7 +343,10 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
     it('answers 502, not 504, when the calls failed in mixed ways', async () => {
       const { delayMs } = getTarget().timings;
       const app = await tight();
-      app.setFaults([{ component: 'customers-service', delayMs }, { component: 'incidents-service', status: 500 }]);
+      app.setFaults([
+        { component: 'customers-service', delayMs },
+        { component: 'incidents-service', status: 500 },
+      ]);
       const response = await app.fetch(DASHBOARD);
       expect(response.status).toBe(502);
       expect(await readProblem(response)).toMatchObject({ type: `${PROBLEM}bad-gateway`, status: 502 });
@@ -309,7 +364,9 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       const problem = (await readProblem(response)) as GatewayProblem;
       expect(problem).toMatchObject({ type: `${PROBLEM}bad-gateway`, status: 502 });
       expect(problem.detail).toContain(`customers-service GET ${CUSTOMERS_PART} answered 500`);
-      expect(problem.failures).toEqual([{ source: 'customers-service', path: CUSTOMERS_PART, status: 500, code: 'bad-status' }]);
+      expect(problem.failures).toEqual([
+        { source: 'customers-service', path: CUSTOMERS_PART, status: 500, code: 'bad-status' },
+      ]);
       // ?policy=partial overrides the variable for one request.
       const partial = await app.fetch(`${DASHBOARD}?policy=partial`);
       expect(partial.status).toBe(200);
@@ -322,7 +379,9 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       const response = await app.fetch(`${DASHBOARD}?policy=strict`);
       expect(response.status).toBe(502);
       const problem = (await readProblem(response)) as GatewayProblem;
-      expect(problem.failures).toEqual([{ source: 'customers-service', path: CUSTOMERS_PART, status: 500, code: 'bad-status' }]);
+      expect(problem.failures).toEqual([
+        { source: 'customers-service', path: CUSTOMERS_PART, status: 500, code: 'bad-status' },
+      ]);
       // Without the override, the same failure is a partial answer.
       expect((await app.fetch(DASHBOARD)).status).toBe(200);
     });
@@ -362,7 +421,13 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
         expect(response.headers.get('dashboard-incomplete')).toBe(CUSTOMER_SECTIONS);
         if (status === 500) {
           expect(partialOf(text).errors).toEqual(
-            ['customerCount', 'topCustomers'].map((section) => ({ section, source: 'customers-service', status: 500, code: 'bad-status', detail: `customers-service GET ${CUSTOMERS_PART} answered 500` })),
+            ['customerCount', 'topCustomers'].map((section) => ({
+              section,
+              source: 'customers-service',
+              status: 500,
+              code: 'bad-status',
+              detail: `customers-service GET ${CUSTOMERS_PART} answered 500`,
+            })),
           );
         }
         // One call only: a retry would have succeeded (the fault applied once) and the answer would be complete.
@@ -379,17 +444,29 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       const body = partialOf(text);
       expect([body.customerCount, body.topCustomers]).toEqual([null, null]);
       expect(body.errors).toEqual(
-        ['customerCount', 'topCustomers'].map((section) => ({ section, source: 'customers-service', status: 503, code: 'bad-status', detail: `customers-service GET ${CUSTOMERS_PART} answered 503` })),
+        ['customerCount', 'topCustomers'].map((section) => ({
+          section,
+          source: 'customers-service',
+          status: 503,
+          code: 'bad-status',
+          detail: `customers-service GET ${CUSTOMERS_PART} answered 503`,
+        })),
       );
     });
 
     it('makes at most downstream_retries extra attempts, and none with downstream_retries=0', async () => {
-      for (const [retries, expected] of [['0', 1], ['2', 3]] as const) {
+      for (const [retries, expected] of [
+        ['0', 1],
+        ['2', 3],
+      ] as const) {
         const app = await getTarget().app({ ...NO_CACHE, downstream_retries: retries });
         const since = from(app);
         app.setFaults([{ component: 'customers-service', path: CUSTOMERS_PART, status: 503, times: 9 }]);
         await dashboard(app);
-        expect({ retries, calls: chainedTo(app, CUSTOMERS_PART_URL, since).length }).toEqual({ retries, calls: expected });
+        expect({ retries, calls: chainedTo(app, CUSTOMERS_PART_URL, since).length }).toEqual({
+          retries,
+          calls: expected,
+        });
       }
     });
   });
@@ -420,7 +497,11 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       const third = await dashboard(app);
       expect(partialOf(third.text).customerCount).toBe((partialOf(first.text).customerCount as number) + 1);
       expect(third.text).toBe(app.reference());
-      expect(pathsOf(since().filter((s) => s.chained))).toEqual([CUSTOMERS_PART, '/customers/events/last', '/incidents/events/last']);
+      expect(pathsOf(since().filter((s) => s.chained))).toEqual([
+        CUSTOMERS_PART,
+        '/customers/events/last',
+        '/incidents/events/last',
+      ]);
 
       // Rows changed with plain SQL move both data versions: the next answer is the new document, within the TTL.
       app.sql(`DELETE FROM Customers WHERE rowid % 2 = 0;
@@ -446,14 +527,21 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
         ['customerCount', 'customers-service GET /customers/events/last answered 500'],
         ['topCustomers', 'customers-service GET /customers/events/last answered 500'],
       ]);
-      expect({ customers: sources.customers.stale, incidents: sources.incidents.stale }).toEqual({ customers: true, incidents: false });
+      expect({ customers: sources.customers.stale, incidents: sources.incidents.stale }).toEqual({
+        customers: true,
+        incidents: false,
+      });
       // The customers component was asked for its version only; the incidents parts came from the cache.
       expect(pathsOf(since().filter((s) => s.chained))).toEqual(VERSION_PATHS);
       expect(app.logs().join('\n')).toContain('data version of customers-service unknown');
     });
 
     it('serves a stale cached copy when a call fails (stale-if-error), and says so', async () => {
-      const app = await getTarget().app({ cache_ttl_ms: '0', cache_stale_if_error_ms: '600000', downstream_retries: '0' });
+      const app = await getTarget().app({
+        cache_ttl_ms: '0',
+        cache_stale_if_error_ms: '600000',
+        downstream_retries: '0',
+      });
       const first = await dashboard(app);
       expect(first.response.status).toBe(200);
       expect(first.text).toBe(app.reference());
@@ -472,7 +560,8 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
         ['customersWithMostIncidents', 503, 'bad-status'],
         ['customersWithHighestIncidentVolume', 503, 'bad-status'],
       ]);
-      for (const error of errors) expect(error.detail).toMatch(/answered 503; a cached copy \d+ s old was served instead$/);
+      for (const error of errors)
+        expect(error.detail).toMatch(/answered 503; a cached copy \d+ s old was served instead$/);
       const timing = response.headers.get('server-timing') ?? '';
       expect(timing).toContain(`desc="stale ${INCIDENTS_PART}"`);
       expect(timing).toContain(`desc="fresh ${CUSTOMERS_PART}"`);
@@ -512,7 +601,10 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       for (const tag of ['"other"', `W/${etag}`]) {
         const refused = await app.fetch(DASHBOARD, { headers: { 'if-match': tag, 'if-none-match': etag } });
         expect({ tag, status: refused.status }).toEqual({ tag, status: 412 });
-        expect(await readProblem(refused)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:precondition-failed', currentETag: etag });
+        expect(await readProblem(refused)).toMatchObject({
+          type: 'urn:aggregates-dashboard:problem:precondition-failed',
+          currentETag: etag,
+        });
       }
       for (const tag of [etag, '*']) {
         const passed = await app.fetch(DASHBOARD, { headers: { 'if-match': tag } });
@@ -537,7 +629,9 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
     it('reports each source’s latency in Server-Timing', async () => {
       const app = await defaults();
       const { response } = await dashboard(app);
-      expect(response.headers.get('server-timing')).toMatch(/^customers;dur=\d+;desc="fresh \/customers\/count-and-top\/5", incidents;dur=\d+;desc="fresh \/incidents\/rankings\/5"$/);
+      expect(response.headers.get('server-timing')).toMatch(
+        /^customers;dur=\d+;desc="fresh \/customers\/count-and-top\/5", incidents;dur=\d+;desc="fresh \/incidents\/rankings\/5"$/,
+      );
     });
   });
 
@@ -562,7 +656,17 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
 
       // The request itself, and the two chained calls carrying the same id.
       const served = since();
-      expect(served.filter((s) => !s.chained)).toEqual([{ method: 'GET', url: DASHBOARD, component: 'aggregates-service', status: 200, requestId, chained: false, fault: null }]);
+      expect(served.filter((s) => !s.chained)).toEqual([
+        {
+          method: 'GET',
+          url: DASHBOARD,
+          component: 'aggregates-service',
+          status: 200,
+          requestId,
+          chained: false,
+          fault: null,
+        },
+      ]);
       const chained = served.filter((s) => s.chained);
       expect(chained).toHaveLength(2);
       expect(chained.every((s) => s.requestId === requestId)).toBe(true);
@@ -571,13 +675,19 @@ export function resilienceContract(getTarget: () => ResilienceTarget): void {
       // Each component's own access-log line, with the request id and the trace id.
       const lines = await accessLines(app, requestId, 3);
       expect(lines.every((line) => line.traceId === traceId && line.status === 200)).toBe(true);
-      expect(lines.map((line) => `${line.component} ${line.path}`).sort()).toEqual([`aggregates-service ${DASHBOARD}`, `customers-service ${CUSTOMERS_PART}`, `incidents-service ${INCIDENTS_PART}`]);
+      expect(lines.map((line) => `${line.component} ${line.path}`).sort()).toEqual([
+        `aggregates-service ${DASHBOARD}`,
+        `customers-service ${CUSTOMERS_PART}`,
+        `incidents-service ${INCIDENTS_PART}`,
+      ]);
     });
 
     it('makes up a request id when none (or a malformed one) is given, and drops a malformed traceparent', async () => {
       const app = await defaults();
       const since = from(app);
-      const response = await app.fetch(DASHBOARD, { headers: { 'x-request-id': 'bad id with spaces', traceparent: 'not-a-traceparent' } });
+      const response = await app.fetch(DASHBOARD, {
+        headers: { 'x-request-id': 'bad id with spaces', traceparent: 'not-a-traceparent' },
+      });
       await response.text();
       const id = response.headers.get('x-request-id') ?? '';
       expect(id).toMatch(/^[0-9a-f]{32}$/);

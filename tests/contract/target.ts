@@ -33,7 +33,8 @@ export const MIGRATION_TABLES = [
 /** The `CREATE TABLE ... AppMigrations` statement exactly as migrations.sql has it. */
 function appMigrationsTableSql(migrations: string): string {
   const statement = /CREATE TABLE IF NOT EXISTS AppMigrations \([^;]*\);/.exec(migrations)?.[0];
-  if (statement === undefined) throw new Error('migrations.sql no longer creates AppMigrations the way RESET_SQL expects');
+  if (statement === undefined)
+    throw new Error('migrations.sql no longer creates AppMigrations the way RESET_SQL expects');
   return statement;
 }
 
@@ -68,7 +69,9 @@ export interface ProblemBody {
 export async function readProblem(response: Response): Promise<ProblemBody> {
   const contentType = response.headers.get('content-type');
   if (contentType !== 'application/problem+json') {
-    throw new Error(`expected application/problem+json, got ${contentType} (status ${response.status}): ${await response.text()}`);
+    throw new Error(
+      `expected application/problem+json, got ${contentType} (status ${response.status}): ${await response.text()}`,
+    );
   }
   return (await response.json()) as ProblemBody;
 }
@@ -76,7 +79,7 @@ export async function readProblem(response: Response): Promise<ProblemBody> {
 /** GETs `path` and every page its `Link: rel="next"` headers lead to; returns the parsed pages in order. */
 export async function followPages(target: ServiceTarget, path: string, maxPages = 100): Promise<unknown[]> {
   const pages: unknown[] = [];
-  for (let next: string | null = path; next !== null; ) {
+  for (let next: string | null = path; next !== null;) {
     if (pages.length === maxPages) throw new Error(`more than ${maxPages} pages from ${path}`);
     const response = await target.fetch(next);
     if (response.status !== 200) throw new Error(`${next} answered ${response.status}: ${await response.text()}`);

@@ -14,7 +14,15 @@ import type { Row } from '../../common/src/sql';
 import { prng } from '../support/random-data';
 import { sqlText } from '../support/sqlite';
 import { byCodePoint } from './fixtures';
-import { followPages, readProblem, RESET_SQL, RFC3339_MILLIS, TEST_API_TOKEN, type ProblemBody, type ServiceTarget } from './target';
+import {
+  followPages,
+  readProblem,
+  RESET_SQL,
+  RFC3339_MILLIS,
+  TEST_API_TOKEN,
+  type ProblemBody,
+  type ServiceTarget,
+} from './target';
 import type { FeedEvent } from '../../common/src/event-feed';
 
 export interface WriteTarget extends ServiceTarget {
@@ -44,7 +52,6 @@ export type Incident = Versioned & {
   category: string | null;
   customerId: string | null;
 };
-
 
 type Problem = ProblemBody & Json & { errors?: Array<{ field: string; message: string }> };
 
@@ -86,13 +93,19 @@ function writeClient(getTarget: () => WriteTarget) {
     contentType?: string | null;
   }
 
-  const send = (method: string, path: string, { body, headers = {}, auth = true, contentType = 'application/json' }: SendOptions = {}) => {
+  const send = (
+    method: string,
+    path: string,
+    { body, headers = {}, auth = true, contentType = 'application/json' }: SendOptions = {},
+  ) => {
     const all: Record<string, string> = { ...(auth ? AUTH : {}) };
     if (body !== undefined && contentType !== null) all['content-type'] = contentType;
     return t().fetch(path, {
       method,
       headers: { ...all, ...headers },
-      ...(body === undefined ? {} : { body: typeof body === 'string' || body instanceof ArrayBuffer ? body : JSON.stringify(body) }),
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === 'string' || body instanceof ArrayBuffer ? body : JSON.stringify(body) }),
     });
   };
 
@@ -105,7 +118,8 @@ function writeClient(getTarget: () => WriteTarget) {
 
   const getJson = async <T>(path: string): Promise<T> => expectJson<T>(await t().fetch(path), 200);
 
-  const createCustomer = async (body: Json = {}) => expectJson<Customer>(await send('POST', CUSTOMERS, { body: { name: 'Acme Ltd', scoring: 5, ...body } }), 201);
+  const createCustomer = async (body: Json = {}) =>
+    expectJson<Customer>(await send('POST', CUSTOMERS, { body: { name: 'Acme Ltd', scoring: 5, ...body } }), 201);
   const createIncident = async (customerId: string, body: Json = {}) =>
     expectJson<Incident>(await send('POST', INCIDENTS, { body: { amount: 10, customerId, ...body } }), 201);
 
@@ -113,14 +127,18 @@ function writeClient(getTarget: () => WriteTarget) {
     expectJson<T>(await send(method, path, { body, headers: ifMatch(tag) }), 200);
   const remove = async (path: string, tag: number | string) => {
     const response = await send('DELETE', path, { headers: ifMatch(tag) });
-    if (response.status !== 204) throw new Error(`DELETE ${path} answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 204)
+      throw new Error(`DELETE ${path} answered ${response.status}: ${await response.text()}`);
   };
 
   const lastSeq = async (feed: string) => (await getJson<{ seq: number }>(`${feed}/last`)).seq;
   /** Every event after `seq`, following the feed's Link headers. */
   const eventsAfter = async (feed: string, seq: number, limit?: number) =>
-    (await followPages(t(), `${feed}?after=${seq}${limit === undefined ? '' : `&limit=${limit}`}`, 1000)).flat() as FeedEvent[];
-  const countRows = (table: 'Customers' | 'Incidents') => Number(t().query(`SELECT COUNT(*) AS n FROM ${table}`)[0]?.n ?? -1);
+    (
+      await followPages(t(), `${feed}?after=${seq}${limit === undefined ? '' : `&limit=${limit}`}`, 1000)
+    ).flat() as FeedEvent[];
+  const countRows = (table: 'Customers' | 'Incidents') =>
+    Number(t().query(`SELECT COUNT(*) AS n FROM ${table}`)[0]?.n ?? -1);
 
   const snapshot = async () => ({
     customers: countRows('Customers'),
@@ -133,14 +151,36 @@ function writeClient(getTarget: () => WriteTarget) {
   const expectUnchanged = async (before: Snapshot) => expect(await snapshot()).toEqual(before);
 
   /** Checks a refusal: its status and problem type, and that nothing changed. Returns the problem. */
-  const expectRefused = async (response: Response, status: number, code: string, before: Snapshot): Promise<Problem> => {
+  const expectRefused = async (
+    response: Response,
+    status: number,
+    code: string,
+    before: Snapshot,
+  ): Promise<Problem> => {
     const problem = (await readProblem(response)) as Problem;
-    expect({ status: response.status, problem }).toMatchObject({ status, problem: { status, type: `urn:aggregates-dashboard:problem:${code}` } });
+    expect({ status: response.status, problem }).toMatchObject({
+      status,
+      problem: { status, type: `urn:aggregates-dashboard:problem:${code}` },
+    });
     await expectUnchanged(before);
     return problem;
   };
 
-  return { send, expectJson, getJson, createCustomer, createIncident, write, remove, lastSeq, eventsAfter, countRows, snapshot, expectUnchanged, expectRefused };
+  return {
+    send,
+    expectJson,
+    getJson,
+    createCustomer,
+    createIncident,
+    write,
+    remove,
+    lastSeq,
+    eventsAfter,
+    countRows,
+    snapshot,
+    expectUnchanged,
+    expectRefused,
+  };
 }
 
 const itemPath = (collection: string, id: string) => `${collection}/${encodeURIComponent(id)}`;
@@ -192,7 +232,20 @@ interface Kind {
 export function writesContract(getTarget: () => WriteTarget): void {
   const t = getTarget;
   const api = writeClient(getTarget);
-  const { send, expectJson, getJson, createCustomer, createIncident, write, remove, lastSeq, eventsAfter, snapshot, expectUnchanged, expectRefused } = api;
+  const {
+    send,
+    expectJson,
+    getJson,
+    createCustomer,
+    createIncident,
+    write,
+    remove,
+    lastSeq,
+    eventsAfter,
+    snapshot,
+    expectUnchanged,
+    expectRefused,
+  } = api;
 
   beforeEach(() => t().sql(RESET_SQL()));
 
@@ -209,7 +262,10 @@ export function writesContract(getTarget: () => WriteTarget): void {
         expected: { name: 'Caf\u00e9 Lumi\u00e8re', city: 'Oslo', country: 'Norway', scoring: 7 },
       }),
       create: () => createCustomer({ name: 'Acme Ltd', city: 'Oslo', country: 'Norway', scoring: 7 }),
-      replacement: () => ({ body: { name: 'Acme Holdings', scoring: 8 }, expected: { name: 'Acme Holdings', city: null, country: null, scoring: 8 } }),
+      replacement: () => ({
+        body: { name: 'Acme Holdings', scoring: 8 },
+        expected: { name: 'Acme Holdings', city: null, country: null, scoring: 8 },
+      }),
       patch: (n) => ({ scoring: n % 7 }),
       unchanged: (current) => ({
         patch: { name: ` ${String(current.name)}  `, scoring: current.scoring },
@@ -232,7 +288,8 @@ export function writesContract(getTarget: () => WriteTarget): void {
           expected: { amount: 12.345678, customerName: 'Incident Owner', category: 'B', customerId: customer.id },
         };
       },
-      create: async () => createIncident((await createCustomer({ name: 'Incident Owner' })).id, { amount: 12.5, category: 'B' }),
+      create: async () =>
+        createIncident((await createCustomer({ name: 'Incident Owner' })).id, { amount: 12.5, category: 'B' }),
       replacement: (current) => ({
         body: { amount: 99.25, customerId: current.customerId },
         expected: { amount: 99.25, customerName: current.customerName, category: null, customerId: current.customerId },
@@ -272,7 +329,14 @@ export function writesContract(getTarget: () => WriteTarget): void {
       expect(await read.json()).toEqual(created);
 
       expect(await eventsAfter(kind.feed, before)).toEqual([
-        { seq: before + 1, type: `${kind.Noun}Created`, aggregateId: created.id, version: 1, at: created.createdAt, diff: diffOf(kind.fields, null, created) },
+        {
+          seq: before + 1,
+          type: `${kind.Noun}Created`,
+          aggregateId: created.id,
+          version: 1,
+          at: created.createdAt,
+          diff: diffOf(kind.fields, null, created),
+        },
       ]);
     });
 
@@ -308,15 +372,28 @@ export function writesContract(getTarget: () => WriteTarget): void {
               expect(await refused.text()).toBe('');
               continue;
             }
-            expect(await readProblem(refused)).toMatchObject({ status: 412, type: 'urn:aggregates-dashboard:problem:precondition-failed', instance: path(created.id), currentETag: '"2"' });
+            expect(await readProblem(refused)).toMatchObject({
+              status: 412,
+              type: 'urn:aggregates-dashboard:problem:precondition-failed',
+              instance: path(created.id),
+              currentETag: '"2"',
+            });
           }
         }
         for (const tag of ['"2"', '*', '"1", "2"', ' "2" ']) {
           const passed = await t().fetch(path(created.id), { method, headers: { 'if-match': tag } });
-          expect({ method, tag, status: passed.status, etag: passed.headers.get('etag') }).toEqual({ method, tag, status: 200, etag: '"2"' });
+          expect({ method, tag, status: passed.status, etag: passed.headers.get('etag') }).toEqual({
+            method,
+            tag,
+            status: 200,
+            etag: '"2"',
+          });
           if (method === 'GET') expect(await passed.json()).toEqual(patched);
           // If-Match true: If-None-Match decides next.
-          const notModified = await t().fetch(path(created.id), { method, headers: { 'if-match': tag, 'if-none-match': '"2"' } });
+          const notModified = await t().fetch(path(created.id), {
+            method,
+            headers: { 'if-match': tag, 'if-none-match': '"2"' },
+          });
           expect({ method, tag, status: notModified.status }).toEqual({ method, tag, status: 304 });
         }
         // No resource: the 404 it would be without preconditions, not a 412 (13.2.1).
@@ -337,33 +414,64 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const replaced = await expectJson<Versioned & Json>(response, 200);
       expect(response.headers.get('etag')).toBe('"2"');
       expect(response.headers.get('cache-control')).toBe('no-store');
-      expect(replaced).toEqual({ ...expected, id: created.id, version: 2, createdAt: created.createdAt, updatedAt: expect.stringMatching(RFC3339_MILLIS) });
+      expect(replaced).toEqual({
+        ...expected,
+        id: created.id,
+        version: 2,
+        createdAt: created.createdAt,
+        updatedAt: expect.stringMatching(RFC3339_MILLIS),
+      });
       expect(replaced.updatedAt > created.updatedAt).toBe(true);
       expect(await getJson(path(created.id))).toEqual(replaced);
 
       const diff = diffOf(kind.fields, created, replaced);
       expect(Object.keys(diff).length).toBeGreaterThan(0);
       expect(await eventsAfter(kind.feed, before)).toEqual([
-        { seq: before + 1, type: `${kind.Noun}Updated`, aggregateId: created.id, version: 2, at: replaced.updatedAt, diff },
+        {
+          seq: before + 1,
+          type: `${kind.Noun}Updated`,
+          aggregateId: created.id,
+          version: 2,
+          at: replaced.updatedAt,
+          diff,
+        },
       ]);
     });
 
     it('PATCH (merge patch, application/merge-patch+json or application/json) changes only the fields it names; null clears an optional one', async () => {
       const created = await kind.create();
       const before = await lastSeq(kind.feed);
-      const response = await send('PATCH', path(created.id), { body: kind.patch(1), contentType: 'application/merge-patch+json', headers: ifMatch(1) });
+      const response = await send('PATCH', path(created.id), {
+        body: kind.patch(1),
+        contentType: 'application/merge-patch+json',
+        headers: ifMatch(1),
+      });
       const patched = await expectJson<Versioned & Json>(response, 200);
       expect(patched).toEqual({ ...created, ...kind.patch(1), version: 2, updatedAt: patched.updatedAt });
       const [field, value] = Object.entries(kind.patch(1))[0] ?? [];
       expect(await eventsAfter(kind.feed, before)).toEqual([
-        { seq: before + 1, type: `${kind.Noun}Updated`, aggregateId: created.id, version: 2, at: patched.updatedAt, diff: { [field ?? '']: { old: created[field ?? ''], new: value } } },
+        {
+          seq: before + 1,
+          type: `${kind.Noun}Updated`,
+          aggregateId: created.id,
+          version: 2,
+          at: patched.updatedAt,
+          diff: { [field ?? '']: { old: created[field ?? ''], new: value } },
+        },
       ]);
 
       expect(created[kind.clearable]).not.toBeNull();
       const cleared = await write<Versioned & Json>('PATCH', path(created.id), { [kind.clearable]: null }, 2);
       expect(cleared).toEqual({ ...patched, [kind.clearable]: null, version: 3, updatedAt: cleared.updatedAt });
       expect(await eventsAfter(kind.feed, before + 1)).toEqual([
-        { seq: before + 2, type: `${kind.Noun}Updated`, aggregateId: created.id, version: 3, at: cleared.updatedAt, diff: { [kind.clearable]: { old: created[kind.clearable], new: null } } },
+        {
+          seq: before + 2,
+          type: `${kind.Noun}Updated`,
+          aggregateId: created.id,
+          version: 3,
+          at: cleared.updatedAt,
+          diff: { [kind.clearable]: { old: created[kind.clearable], new: null } },
+        },
       ]);
       expect(await getJson(path(created.id))).toEqual(cleared);
     });
@@ -371,7 +479,12 @@ export function writesContract(getTarget: () => WriteTarget): void {
     it('PATCH with null for a required field is a 422 naming it, and changes nothing', async () => {
       const created = await kind.create();
       const before = await snapshot();
-      const problem = await expectRefused(await send('PATCH', path(created.id), { body: { [kind.required]: null }, headers: ifMatch(1) }), 422, 'validation-failed', before);
+      const problem = await expectRefused(
+        await send('PATCH', path(created.id), { body: { [kind.required]: null }, headers: ifMatch(1) }),
+        422,
+        'validation-failed',
+        before,
+      );
       expect(problem.errors).toEqual([{ field: kind.required, message: expect.stringContaining('is required') }]);
     });
 
@@ -379,7 +492,11 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const created = await kind.create();
       const before = await snapshot();
       const { patch, put } = kind.unchanged(created);
-      for (const [method, body] of [['PATCH', {}], ['PATCH', patch], ['PUT', put]] as const) {
+      for (const [method, body] of [
+        ['PATCH', {}],
+        ['PATCH', patch],
+        ['PUT', put],
+      ] as const) {
         const response = await send(method, path(created.id), { body, headers: ifMatch(1) });
         expect({ method, body, status: response.status }).toEqual({ method, body, status: 200 });
         expect(response.headers.get('etag')).toBe('"1"');
@@ -399,12 +516,28 @@ export function writesContract(getTarget: () => WriteTarget): void {
       expect(await readProblem(gone)).toMatchObject({ detail: `There is no ${kind.noun} with id "${created.id}".` });
       const [deleted, ...more] = await eventsAfter(kind.feed, before);
       expect(more).toEqual([]);
-      expect(deleted).toEqual({ seq: before + 1, type: `${kind.Noun}Deleted`, aggregateId: created.id, version: 2, at: expect.any(String), diff: diffOf(kind.fields, created, null) });
+      expect(deleted).toEqual({
+        seq: before + 1,
+        type: `${kind.Noun}Deleted`,
+        aggregateId: created.id,
+        version: 2,
+        at: expect.any(String),
+        diff: diffOf(kind.fields, created, null),
+      });
       expectTimestamp(deleted?.at);
 
       const after = await snapshot();
-      for (const [method, body] of [['PUT', kind.replacement(created).body], ['PATCH', kind.patch(2)], ['DELETE', undefined]] as const) {
-        const problem = await expectRefused(await send(method, path(created.id), { body, headers: ifMatch('*') }), 404, 'not-found', after);
+      for (const [method, body] of [
+        ['PUT', kind.replacement(created).body],
+        ['PATCH', kind.patch(2)],
+        ['DELETE', undefined],
+      ] as const) {
+        const problem = await expectRefused(
+          await send(method, path(created.id), { body, headers: ifMatch('*') }),
+          404,
+          'not-found',
+          after,
+        );
         expect(problem.detail).toBe(`There is no ${kind.noun} with id "${created.id}".`);
       }
     });
@@ -415,11 +548,25 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const before = await snapshot();
       const bodies = { PUT: kind.replacement(created).body, PATCH: kind.patch(2), DELETE: undefined };
       for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-        const missing = await expectRefused(await send(method, path(created.id), { body: bodies[method] }), 428, 'precondition-required', before);
+        const missing = await expectRefused(
+          await send(method, path(created.id), { body: bodies[method] }),
+          428,
+          'precondition-required',
+          before,
+        );
         expect(missing.detail).toContain('If-Match');
         for (const tag of ['"1"', 'W/"2"', '"3"', '"1", "3"', '2']) {
-          const stale = await expectRefused(await send(method, path(created.id), { body: bodies[method], headers: ifMatch(tag) }), 412, 'precondition-failed', before);
-          expect({ tag, currentVersion: stale.currentVersion, currentETag: stale.currentETag }).toEqual({ tag, currentVersion: 2, currentETag: '"2"' });
+          const stale = await expectRefused(
+            await send(method, path(created.id), { body: bodies[method], headers: ifMatch(tag) }),
+            412,
+            'precondition-failed',
+            before,
+          );
+          expect({ tag, currentVersion: stale.currentVersion, currentETag: stale.currentETag }).toEqual({
+            tag,
+            currentVersion: 2,
+            currentETag: '"2"',
+          });
         }
       }
       expect((await write<Versioned>('PATCH', path(created.id), kind.patch(2), '*')).version).toBe(3);
@@ -440,13 +587,24 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const credentials: Array<[Record<string, string>, string]> = [
         [{}, 'Bearer realm="aggregates-dashboard"'],
         [{ authorization: `Basic ${btoa(`user:${TEST_API_TOKEN}`)}` }, 'Bearer realm="aggregates-dashboard"'],
-        [{ authorization: `Bearer ${TEST_API_TOKEN.toUpperCase()}` }, 'Bearer realm="aggregates-dashboard", error="invalid_token"'],
+        [
+          { authorization: `Bearer ${TEST_API_TOKEN.toUpperCase()}` },
+          'Bearer realm="aggregates-dashboard", error="invalid_token"',
+        ],
         [{ authorization: `Bearer ${TEST_API_TOKEN}x` }, 'Bearer realm="aggregates-dashboard", error="invalid_token"'],
       ];
       for (const [method, requestPath, requestBody] of requests) {
         for (const [headers, challenge] of credentials) {
-          const response = await send(method, requestPath, { body: requestBody, auth: false, headers: { ...headers, ...ifMatch(1) } });
-          expect({ method, headers, challenge: response.headers.get('www-authenticate') }).toEqual({ method, headers, challenge });
+          const response = await send(method, requestPath, {
+            body: requestBody,
+            auth: false,
+            headers: { ...headers, ...ifMatch(1) },
+          });
+          expect({ method, headers, challenge: response.headers.get('www-authenticate') }).toEqual({
+            method,
+            headers,
+            challenge,
+          });
           await expectRefused(response, 401, 'unauthorized', before);
         }
       }
@@ -462,7 +620,14 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const cases: Array<[string, string, string | null, string, number, string]> = [
         ['POST', 'text/plain', valid, 'text/plain', 415, 'unsupported-media-type'],
         ['POST', 'no content-type', valid, '', 415, 'unsupported-media-type'],
-        ['POST', 'a charset other than UTF-8', valid, 'application/json; charset=iso-8859-1', 415, 'unsupported-media-type'],
+        [
+          'POST',
+          'a charset other than UTF-8',
+          valid,
+          'application/json; charset=iso-8859-1',
+          415,
+          'unsupported-media-type',
+        ],
         ['POST', 'merge-patch+json', valid, 'application/merge-patch+json', 415, 'unsupported-media-type'],
         ['PUT', 'text/plain', replacement, 'text/plain', 415, 'unsupported-media-type'],
         ['PUT', 'merge-patch+json', replacement, 'application/merge-patch+json', 415, 'unsupported-media-type'],
@@ -473,8 +638,22 @@ export function writesContract(getTarget: () => WriteTarget): void {
         ['POST', 'malformed JSON', valid.slice(0, -1), 'application/json', 400, 'invalid-json'],
         ['POST', 'an empty body', '', 'application/json', 400, 'invalid-json'],
         ['POST', 'a duplicate key', `{"${kind.required}":1,${valid.slice(1)}`, 'application/json', 400, 'invalid-json'],
-        ['PUT', 'a duplicate key', `${replacement.slice(0, -1)},"${kind.required}":2}`, 'application/json', 400, 'invalid-json'],
-        ['PATCH', 'a duplicate key', `{"${kind.clearable}":null,"${kind.clearable}":null}`, 'application/merge-patch+json', 400, 'invalid-json'],
+        [
+          'PUT',
+          'a duplicate key',
+          `${replacement.slice(0, -1)},"${kind.required}":2}`,
+          'application/json',
+          400,
+          'invalid-json',
+        ],
+        [
+          'PATCH',
+          'a duplicate key',
+          `{"${kind.clearable}":null,"${kind.clearable}":null}`,
+          'application/merge-patch+json',
+          400,
+          'invalid-json',
+        ],
         ['PATCH', 'malformed JSON', "{'single': 'quotes'}", 'application/json', 400, 'invalid-json'],
         ['POST', 'a JSON array', '[]', 'application/json', 422, 'validation-failed'],
         ['PATCH', 'JSON null', 'null', 'application/merge-patch+json', 422, 'validation-failed'],
@@ -484,7 +663,11 @@ export function writesContract(getTarget: () => WriteTarget): void {
         const requestPath = method === 'POST' ? kind.collection : path(created.id);
         // Bytes, so that no content-type is filled in for a body sent without one.
         const body = contentType === '' ? new TextEncoder().encode(text ?? '').buffer : (text ?? undefined);
-        const response = await send(method, requestPath, { body, contentType: contentType === '' ? null : contentType, headers: ifMatch(1) });
+        const response = await send(method, requestPath, {
+          body,
+          contentType: contentType === '' ? null : contentType,
+          headers: ifMatch(1),
+        });
         expect({ method, label, status: response.status }).toEqual({ method, label, status });
         const problem = await expectRefused(response, status, code, before);
         if (status === 413) expect(problem.maxBytes).toBe(16 * 1024);
@@ -511,9 +694,21 @@ export function writesContract(getTarget: () => WriteTarget): void {
         country: '   ',
         scoring: 11,
       };
-      for (const [method, requestPath] of [['POST', CUSTOMERS], ['PUT', itemPath(CUSTOMERS, customer.id)], ['PATCH', itemPath(CUSTOMERS, customer.id)]] as const) {
-        const problem = await expectRefused(await send(method, requestPath, { body, headers: ifMatch(1) }), 422, 'validation-failed', before);
-        expect({ method, fields: fieldsOfErrors(problem) }).toEqual({ method, fields: ['city', 'country', 'createdAt', 'id', 'name', 'nickname', 'scoring', 'updatedAt', 'version'] });
+      for (const [method, requestPath] of [
+        ['POST', CUSTOMERS],
+        ['PUT', itemPath(CUSTOMERS, customer.id)],
+        ['PATCH', itemPath(CUSTOMERS, customer.id)],
+      ] as const) {
+        const problem = await expectRefused(
+          await send(method, requestPath, { body, headers: ifMatch(1) }),
+          422,
+          'validation-failed',
+          before,
+        );
+        expect({ method, fields: fieldsOfErrors(problem) }).toEqual({
+          method,
+          fields: ['city', 'country', 'createdAt', 'id', 'name', 'nickname', 'scoring', 'updatedAt', 'version'],
+        });
         const messages = Object.fromEntries((problem.errors ?? []).map((e) => [e.field, e.message]));
         expect(messages).toMatchObject({
           id: expect.stringContaining('set by the server'),
@@ -525,11 +720,26 @@ export function writesContract(getTarget: () => WriteTarget): void {
         });
         expect(problem.detail).toContain('9 invalid fields');
       }
-      const second = await expectRefused(await send('POST', CUSTOMERS, { body: { name: 'x'.repeat(201), scoring: 1.5, country: 'tab\there' } }), 422, 'validation-failed', before);
+      const second = await expectRefused(
+        await send('POST', CUSTOMERS, { body: { name: 'x'.repeat(201), scoring: 1.5, country: 'tab\there' } }),
+        422,
+        'validation-failed',
+        before,
+      );
       expect(fieldsOfErrors(second)).toEqual(['country', 'name', 'scoring']);
-      const missing = await expectRefused(await send('POST', CUSTOMERS, { body: { city: 'Rome' } }), 422, 'validation-failed', before);
+      const missing = await expectRefused(
+        await send('POST', CUSTOMERS, { body: { city: 'Rome' } }),
+        422,
+        'validation-failed',
+        before,
+      );
       expect(fieldsOfErrors(missing)).toEqual(['name', 'scoring']);
-      const negative = await expectRefused(await send('PATCH', itemPath(CUSTOMERS, customer.id), { body: { scoring: -1, name: '' }, headers: ifMatch(1) }), 422, 'validation-failed', before);
+      const negative = await expectRefused(
+        await send('PATCH', itemPath(CUSTOMERS, customer.id), { body: { scoring: -1, name: '' }, headers: ifMatch(1) }),
+        422,
+        'validation-failed',
+        before,
+      );
       expect(fieldsOfErrors(negative)).toEqual(['name', 'scoring']);
     });
 
@@ -548,22 +758,64 @@ export function writesContract(getTarget: () => WriteTarget): void {
         category: 'Z',
         customerId: 42,
       };
-      for (const [method, requestPath] of [['POST', INCIDENTS], ['PUT', itemPath(INCIDENTS, incident.id)], ['PATCH', itemPath(INCIDENTS, incident.id)]] as const) {
-        const problem = await expectRefused(await send(method, requestPath, { body, headers: ifMatch(1) }), 422, 'validation-failed', before);
+      for (const [method, requestPath] of [
+        ['POST', INCIDENTS],
+        ['PUT', itemPath(INCIDENTS, incident.id)],
+        ['PATCH', itemPath(INCIDENTS, incident.id)],
+      ] as const) {
+        const problem = await expectRefused(
+          await send(method, requestPath, { body, headers: ifMatch(1) }),
+          422,
+          'validation-failed',
+          before,
+        );
         expect({ method, fields: fieldsOfErrors(problem) }).toEqual({
           method,
-          fields: ['amount', 'category', 'createdAt', 'customerId', 'customerName', 'id', 'severity', 'updatedAt', 'version'],
+          fields: [
+            'amount',
+            'category',
+            'createdAt',
+            'customerId',
+            'customerName',
+            'id',
+            'severity',
+            'updatedAt',
+            'version',
+          ],
         });
       }
-      for (const [amount, phrase] of [[-1, 'from 0'], [9_000_000_000.5, 'from 0'], [1e-7, 'decimals'], ['12', 'a number'], [true, 'a number']] as const) {
-        const problem = await expectRefused(await send('POST', INCIDENTS, { body: { amount, category: 'a', customerId: customer.id } }), 422, 'validation-failed', before);
+      for (const [amount, phrase] of [
+        [-1, 'from 0'],
+        [9_000_000_000.5, 'from 0'],
+        [1e-7, 'decimals'],
+        ['12', 'a number'],
+        [true, 'a number'],
+      ] as const) {
+        const problem = await expectRefused(
+          await send('POST', INCIDENTS, { body: { amount, category: 'a', customerId: customer.id } }),
+          422,
+          'validation-failed',
+          before,
+        );
         expect({ amount, fields: fieldsOfErrors(problem) }).toEqual({ amount, fields: ['amount', 'category'] });
         expect(problem.errors?.find((e) => e.field === 'amount')?.message).toContain(phrase);
       }
-      const noCustomer = await expectRefused(await send('POST', INCIDENTS, { body: { amount: 1 } }), 422, 'validation-failed', before);
+      const noCustomer = await expectRefused(
+        await send('POST', INCIDENTS, { body: { amount: 1 } }),
+        422,
+        'validation-failed',
+        before,
+      );
       expect(noCustomer.errors).toEqual([{ field: 'customerId', message: expect.stringContaining('required') }]);
-      const unknown = await expectRefused(await send('POST', INCIDENTS, { body: { amount: 1, customerId: 'no-such-customer' } }), 422, 'validation-failed', before);
-      expect(unknown.errors).toEqual([{ field: 'customerId', message: expect.stringContaining('refers to no customer') }]);
+      const unknown = await expectRefused(
+        await send('POST', INCIDENTS, { body: { amount: 1, customerId: 'no-such-customer' } }),
+        422,
+        'validation-failed',
+        before,
+      );
+      expect(unknown.errors).toEqual([
+        { field: 'customerId', message: expect.stringContaining('refers to no customer') },
+      ]);
     });
 
     it('lists a customerId that refers to no customer together with the other bad fields of the same body', async () => {
@@ -589,8 +841,17 @@ export function writesContract(getTarget: () => WriteTarget): void {
         ['PUT', { amount: 5, category: 'C' }],
       ];
       for (const [method, body] of requests) {
-        const problem = await expectRefused(await send(method, itemPath(INCIDENTS, incident.id), { body, headers: ifMatch(1) }), 422, 'validation-failed', before);
-        expect({ method, body, errors: problem.errors }).toEqual({ method, body, errors: [{ field: 'customerId', message: expect.stringContaining('cannot change') }] });
+        const problem = await expectRefused(
+          await send(method, itemPath(INCIDENTS, incident.id), { body, headers: ifMatch(1) }),
+          422,
+          'validation-failed',
+          before,
+        );
+        expect({ method, body, errors: problem.errors }).toEqual({
+          method,
+          body,
+          errors: [{ field: 'customerId', message: expect.stringContaining('cannot change') }],
+        });
       }
     });
   });
@@ -646,7 +907,8 @@ export function writesContract(getTarget: () => WriteTarget): void {
         const problem = (await readProblem(response)) as Problem;
         expect(problem).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-query' });
         expect(problem.detail).toContain(phrase);
-        if (phrase !== 'after must be a sequence number' && !phrase.startsWith('limit')) expect(problem.allowed).toEqual(['limit', 'after']);
+        if (phrase !== 'after must be a sequence number' && !phrase.startsWith('limit'))
+          expect(problem.allowed).toEqual(['limit', 'after']);
       }
     });
 
@@ -679,12 +941,17 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const done = new Set<string>();
       /** Whether a body sets some field to a value other than the stored one (text as the API stores it: NFC). */
       const changes = (body: Json, current: object) =>
-        Object.entries(body).some(([field, value]) => (typeof value === 'string' ? value.normalize('NFC') : value) !== (current as Json)[field]);
+        Object.entries(body).some(
+          ([field, value]) => (typeof value === 'string' ? value.normalize('NFC') : value) !== (current as Json)[field],
+        );
 
       /** Checks the one event (or none) an API write appended to its feed, and catches up with the other feed. */
       const expectEvent = async (feed: string, type: string | null, id: string, version: number) => {
         const events = await eventsAfter(feed, seqs[feed] ?? 0);
-        expect({ type, events: events.map((e) => [e.type, e.aggregateId, e.version]) }).toEqual({ type, events: type === null ? [] : [[type, id, version]] });
+        expect({ type, events: events.map((e) => [e.type, e.aggregateId, e.version]) }).toEqual({
+          type,
+          events: type === null ? [] : [[type, id, version]],
+        });
         seqs[feed] = events.at(-1)?.seq ?? seqs[feed] ?? 0;
         for (const other of [CUSTOMER_FEED, INCIDENT_FEED]) if (other !== feed) seqs[other] = await lastSeq(other);
       };
@@ -692,7 +959,8 @@ export function writesContract(getTarget: () => WriteTarget): void {
       /** Plain SQL as a user would run it, at a few fixed points of the sequence. */
       const plainSql: Record<number, () => Promise<void>> = {
         10: async () => {
-          t().sql(`INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('sql-c-1', 'Solo SQL Ltd', 'Lima', 'Peru', 4);
+          t()
+            .sql(`INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('sql-c-1', 'Solo SQL Ltd', 'Lima', 'Peru', 4);
                    INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('sql-i-1', 42.5, 'Solo SQL Ltd', 'C');`);
           customers.push('sql-c-1');
           incidents.push('sql-i-1');
@@ -704,7 +972,8 @@ export function writesContract(getTarget: () => WriteTarget): void {
         40: async () => {
           if (!customers.includes('sql-c-1')) customers.push('sql-c-1');
           const incident = incidents.find((id) => id !== 'sql-i-1');
-          t().sql(`INSERT OR REPLACE INTO Customers (Id, Name, City, Country, Scoring) VALUES ('sql-c-1', 'Solo SQL Renamed', NULL, 'Peru', 9);
+          t()
+            .sql(`INSERT OR REPLACE INTO Customers (Id, Name, City, Country, Scoring) VALUES ('sql-c-1', 'Solo SQL Renamed', NULL, 'Peru', 9);
                    ${incident ? `INSERT OR REPLACE INTO Incidents (Id, Amount, CustomerName, Category) SELECT Id, 7.25, CustomerName, 'F' FROM Incidents WHERE Id = ${sqlText(incident)};` : ''}`);
         },
         50: async () => {
@@ -729,7 +998,10 @@ export function writesContract(getTarget: () => WriteTarget): void {
           await expectEvent(CUSTOMER_FEED, 'CustomerCreated', created.id, 1);
           done.add('create customer');
         } else if (roll < 0.3) {
-          const created = await createIncident(pick(random, customers), { amount: amount(), category: pick(random, CATEGORIES) });
+          const created = await createIncident(pick(random, customers), {
+            amount: amount(),
+            category: pick(random, CATEGORIES),
+          });
           incidents.push(created.id);
           await expectEvent(INCIDENT_FEED, 'IncidentCreated', created.id, 1);
           done.add('create incident');
@@ -750,7 +1022,10 @@ export function writesContract(getTarget: () => WriteTarget): void {
           const id = pick(random, incidents);
           const current = await getJson<Incident>(itemPath(INCIDENTS, id));
           const full = { amount: amount(), category: pick(random, CATEGORIES), customerId: current.customerId };
-          const body = random() < 0.4 ? full : Object.fromEntries(Object.entries(full).filter(([key]) => key !== 'customerId' && random() < 0.6));
+          const body =
+            random() < 0.4
+              ? full
+              : Object.fromEntries(Object.entries(full).filter(([key]) => key !== 'customerId' && random() < 0.6));
           const method = body === full ? 'PUT' : 'PATCH';
           const updated = await write<Incident>(method, itemPath(INCIDENTS, id), body, current.version);
           const changed = updated.version !== current.version;
@@ -782,23 +1057,42 @@ export function writesContract(getTarget: () => WriteTarget): void {
         }
       }
       expect([...done].sort()).toEqual(
-        ['PATCH customer', 'PATCH incident', 'PUT customer', 'PUT incident', 'create customer', 'create incident', 'delete customer', 'delete customer refused', 'delete incident', 'sql'].sort(),
+        [
+          'PATCH customer',
+          'PATCH incident',
+          'PUT customer',
+          'PUT incident',
+          'create customer',
+          'create incident',
+          'delete customer',
+          'delete customer refused',
+          'delete incident',
+          'sql',
+        ].sort(),
       );
 
       // The consumer: Created sets every field, Updated sets the changed ones, Deleted removes; versions follow.
-      for (const [feed, collection, fields] of [[CUSTOMER_FEED, CUSTOMERS, CUSTOMER_FIELDS], [INCIDENT_FEED, INCIDENTS, INCIDENT_FIELDS]] as const) {
+      for (const [feed, collection, fields] of [
+        [CUSTOMER_FEED, CUSTOMERS, CUSTOMER_FIELDS],
+        [INCIDENT_FEED, INCIDENTS, INCIDENT_FIELDS],
+      ] as const) {
         const events = await eventsAfter(feed, 0, 25);
         expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
         const state = new Map<string, Json>();
         for (const event of events) {
           const current = state.get(event.aggregateId);
-          expect({ seq: event.seq, version: event.version }).toEqual({ seq: event.seq, version: Number(current?.version ?? 0) + 1 });
+          expect({ seq: event.seq, version: event.version }).toEqual({
+            seq: event.seq,
+            version: Number(current?.version ?? 0) + 1,
+          });
           const next: Json = { ...(event.type.endsWith('Created') ? {} : current), version: event.version };
           for (const [field, change] of Object.entries(event.diff)) next[field] = change.new;
           if (event.type.endsWith('Deleted')) state.delete(event.aggregateId);
           else state.set(event.aggregateId, next);
         }
-        const listed = ((await followPages(t(), `${collection}?limit=7`)) as Array<Array<{ id: string }>>).flat().map((item) => item.id);
+        const listed = ((await followPages(t(), `${collection}?limit=7`)) as Array<Array<{ id: string }>>)
+          .flat()
+          .map((item) => item.id);
         expect([...state.keys()].sort()).toEqual([...listed].sort());
         for (const [id, replayed] of state) {
           const resource = await getJson<Json>(itemPath(collection, id));
@@ -809,7 +1103,8 @@ export function writesContract(getTarget: () => WriteTarget): void {
       // And every incident that refers to a customer carries that customer's name.
       for (const id of incidents) {
         const incident = await getJson<Incident>(itemPath(INCIDENTS, id));
-        if (incident.customerId !== null) expect(incident.customerName).toBe((await getJson<Customer>(itemPath(CUSTOMERS, incident.customerId))).name);
+        if (incident.customerId !== null)
+          expect(incident.customerName).toBe((await getJson<Customer>(itemPath(CUSTOMERS, incident.customerId))).name);
       }
     });
   });
@@ -818,7 +1113,16 @@ export function writesContract(getTarget: () => WriteTarget): void {
     it('a customer INSERT, UPDATE and DELETE each append their event and bump the version; one that changes nothing appends none', async () => {
       t().sql("INSERT INTO Customers (Scoring, Name, Id) VALUES (4, 'Shell Ltd', 'sql-c1');");
       const inserted = await getJson<Customer>(itemPath(CUSTOMERS, 'sql-c1'));
-      expect(inserted).toEqual({ id: 'sql-c1', name: 'Shell Ltd', city: null, country: null, scoring: 4, version: 1, createdAt: inserted.createdAt, updatedAt: inserted.createdAt });
+      expect(inserted).toEqual({
+        id: 'sql-c1',
+        name: 'Shell Ltd',
+        city: null,
+        country: null,
+        scoring: 4,
+        version: 1,
+        createdAt: inserted.createdAt,
+        updatedAt: inserted.createdAt,
+      });
       expectTimestamp(inserted.createdAt);
       await tick();
       t().sql("UPDATE Customers SET Country = 'Chile' WHERE Id = 'sql-c1';");
@@ -827,7 +1131,9 @@ export function writesContract(getTarget: () => WriteTarget): void {
       expect(updated).toMatchObject({ country: 'Chile', version: 2, createdAt: inserted.createdAt });
       expect(updated.updatedAt > inserted.updatedAt).toBe(true);
       // The API sees the new version: the old ETag is stale.
-      expect((await send('PATCH', itemPath(CUSTOMERS, 'sql-c1'), { body: { scoring: 1 }, headers: ifMatch(1) })).status).toBe(412);
+      expect(
+        (await send('PATCH', itemPath(CUSTOMERS, 'sql-c1'), { body: { scoring: 1 }, headers: ifMatch(1) })).status,
+      ).toBe(412);
       t().sql("DELETE FROM Customers WHERE Id = 'sql-c1';");
       expect((await t().fetch(itemPath(CUSTOMERS, 'sql-c1'))).status).toBe(404);
       const events = await eventsAfter(CUSTOMER_FEED, 0);
@@ -839,18 +1145,38 @@ export function writesContract(getTarget: () => WriteTarget): void {
     });
 
     it('an incident INSERT, UPDATE and DELETE each append their event and bump the version', async () => {
-      t().sql("INSERT INTO Incidents (Category, CustomerName, Amount, Id) VALUES ('D', 'Nobody Ltd', 19.99, 'sql-i1');");
+      t().sql(
+        "INSERT INTO Incidents (Category, CustomerName, Amount, Id) VALUES ('D', 'Nobody Ltd', 19.99, 'sql-i1');",
+      );
       const inserted = await getJson<Incident>(itemPath(INCIDENTS, 'sql-i1'));
-      expect(inserted).toEqual({ id: 'sql-i1', amount: 19.99, customerName: 'Nobody Ltd', category: 'D', customerId: null, version: 1, createdAt: inserted.createdAt, updatedAt: inserted.createdAt });
-      t().sql("UPDATE Incidents SET Amount = 20.5, Category = NULL WHERE Id = 'sql-i1'; UPDATE Incidents SET Amount = 20.5 WHERE Id = 'sql-i1';");
+      expect(inserted).toEqual({
+        id: 'sql-i1',
+        amount: 19.99,
+        customerName: 'Nobody Ltd',
+        category: 'D',
+        customerId: null,
+        version: 1,
+        createdAt: inserted.createdAt,
+        updatedAt: inserted.createdAt,
+      });
+      t().sql(
+        "UPDATE Incidents SET Amount = 20.5, Category = NULL WHERE Id = 'sql-i1'; UPDATE Incidents SET Amount = 20.5 WHERE Id = 'sql-i1';",
+      );
       const updated = await getJson<Incident>(itemPath(INCIDENTS, 'sql-i1'));
       expect(updated).toMatchObject({ amount: 20.5, category: null, version: 2 });
-      expect(await write<Incident>('PATCH', itemPath(INCIDENTS, 'sql-i1'), { category: 'E' }, 2)).toMatchObject({ category: 'E', version: 3 });
+      expect(await write<Incident>('PATCH', itemPath(INCIDENTS, 'sql-i1'), { category: 'E' }, 2)).toMatchObject({
+        category: 'E',
+        version: 3,
+      });
       t().sql("DELETE FROM Incidents WHERE Id = 'sql-i1';");
       const events = await eventsAfter(INCIDENT_FEED, 0);
       expect(events.map(({ type, version, diff }) => ({ type, version, diff }))).toEqual([
         { type: 'IncidentCreated', version: 1, diff: diffOf(INCIDENT_FIELDS, null, inserted) },
-        { type: 'IncidentUpdated', version: 2, diff: { amount: { old: 19.99, new: 20.5 }, category: { old: 'D', new: null } } },
+        {
+          type: 'IncidentUpdated',
+          version: 2,
+          diff: { amount: { old: 19.99, new: 20.5 }, category: { old: 'D', new: null } },
+        },
         { type: 'IncidentUpdated', version: 3, diff: { category: { old: null, new: 'E' } } },
         { type: 'IncidentDeleted', version: 4, diff: diffOf(INCIDENT_FIELDS, { ...updated, category: 'E' }, null) },
       ]);
@@ -860,17 +1186,44 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const customer = await createCustomer({ name: 'Replace Me', scoring: 2 });
       const incident = await createIncident(customer.id, { amount: 4, category: 'A' });
       const seqs = [await lastSeq(CUSTOMER_FEED), await lastSeq(INCIDENT_FEED)] as const;
-      t().sql(`INSERT OR REPLACE INTO Customers (Id, Name, City, Country, Scoring) VALUES (${sqlText(customer.id)}, 'Replace Me', 'Bern', NULL, 3);
+      t()
+        .sql(`INSERT OR REPLACE INTO Customers (Id, Name, City, Country, Scoring) VALUES (${sqlText(customer.id)}, 'Replace Me', 'Bern', NULL, 3);
                INSERT OR REPLACE INTO Incidents (Id, Amount, CustomerName, Category) VALUES (${sqlText(incident.id)}, 8, 'Replace Me', NULL);`);
       const replacedCustomer = await getJson<Customer>(itemPath(CUSTOMERS, customer.id));
       const replacedIncident = await getJson<Incident>(itemPath(INCIDENTS, incident.id));
-      expect(replacedCustomer).toMatchObject({ name: 'Replace Me', city: 'Bern', country: null, scoring: 3, version: 2 });
-      expect(replacedIncident).toMatchObject({ amount: 8, customerName: 'Replace Me', category: null, customerId: customer.id, version: 2 });
+      expect(replacedCustomer).toMatchObject({
+        name: 'Replace Me',
+        city: 'Bern',
+        country: null,
+        scoring: 3,
+        version: 2,
+      });
+      expect(replacedIncident).toMatchObject({
+        amount: 8,
+        customerName: 'Replace Me',
+        category: null,
+        customerId: customer.id,
+        version: 2,
+      });
       expect(await eventsAfter(CUSTOMER_FEED, seqs[0])).toEqual([
-        { seq: seqs[0] + 1, type: 'CustomerCreated', aggregateId: customer.id, version: 2, at: replacedCustomer.updatedAt, diff: diffOf(CUSTOMER_FIELDS, null, replacedCustomer) },
+        {
+          seq: seqs[0] + 1,
+          type: 'CustomerCreated',
+          aggregateId: customer.id,
+          version: 2,
+          at: replacedCustomer.updatedAt,
+          diff: diffOf(CUSTOMER_FIELDS, null, replacedCustomer),
+        },
       ]);
       expect(await eventsAfter(INCIDENT_FEED, seqs[1])).toEqual([
-        { seq: seqs[1] + 1, type: 'IncidentCreated', aggregateId: incident.id, version: 2, at: replacedIncident.updatedAt, diff: diffOf(INCIDENT_FIELDS, null, replacedIncident) },
+        {
+          seq: seqs[1] + 1,
+          type: 'IncidentCreated',
+          aggregateId: incident.id,
+          version: 2,
+          at: replacedIncident.updatedAt,
+          diff: diffOf(INCIDENT_FIELDS, null, replacedIncident),
+        },
       ]);
       // The totals count the replaced incident once.
       expect(await getJson('/incidents/top/by-volume/10')).toEqual([{ customerName: 'Replace Me', incidentVolume: 8 }]);
@@ -880,14 +1233,18 @@ export function writesContract(getTarget: () => WriteTarget): void {
       t().sql("INSERT INTO Customers (Id, Name, Scoring) VALUES ('again', 'First Life', 1);");
       const first = await getJson<Customer>(itemPath(CUSTOMERS, 'again'));
       await tick();
-      t().sql("DELETE FROM Customers WHERE Id = 'again'; INSERT INTO Customers (Id, Name, Scoring) VALUES ('again', 'Second Life', 2);");
+      t().sql(
+        "DELETE FROM Customers WHERE Id = 'again'; INSERT INTO Customers (Id, Name, Scoring) VALUES ('again', 'Second Life', 2);",
+      );
       const second = await t().fetch(itemPath(CUSTOMERS, 'again'));
       expect(second.headers.get('etag')).toBe('"3"');
       const body = (await second.json()) as Customer;
       expect(body).toMatchObject({ name: 'Second Life', version: 3 });
       expect(body.createdAt > (first.createdAt ?? '')).toBe(true);
       expect((await t().fetch(itemPath(CUSTOMERS, 'again'), { headers: { 'if-none-match': '"1"' } })).status).toBe(200);
-      expect((await send('PATCH', itemPath(CUSTOMERS, 'again'), { body: { scoring: 3 }, headers: ifMatch(1) })).status).toBe(412);
+      expect(
+        (await send('PATCH', itemPath(CUSTOMERS, 'again'), { body: { scoring: 3 }, headers: ifMatch(1) })).status,
+      ).toBe(412);
       expect((await eventsAfter(CUSTOMER_FEED, 0)).map((e) => [e.type, e.version])).toEqual([
         ['CustomerCreated', 1],
         ['CustomerDeleted', 2],
@@ -916,9 +1273,15 @@ export function writesContract(getTarget: () => WriteTarget): void {
     it('renaming a customer moves its incidents: each gets the new name, version + 1 and one IncidentUpdated; the totals follow', async () => {
       const owner = await createCustomer({ name: 'Old Name Ltd', scoring: 5 });
       const bystander = await createCustomer({ name: 'Bystander', scoring: 5 });
-      const mine = [await createIncident(owner.id, { amount: 10.25 }), await createIncident(owner.id, { amount: 5.5, category: 'A' })];
+      const mine = [
+        await createIncident(owner.id, { amount: 10.25 }),
+        await createIncident(owner.id, { amount: 5.5, category: 'A' }),
+      ];
       const theirs = await createIncident(bystander.id, { amount: 1 });
-      expect(mine.map((i) => [i.customerId, i.customerName])).toEqual([[owner.id, 'Old Name Ltd'], [owner.id, 'Old Name Ltd']]);
+      expect(mine.map((i) => [i.customerId, i.customerName])).toEqual([
+        [owner.id, 'Old Name Ltd'],
+        [owner.id, 'Old Name Ltd'],
+      ]);
       const before = await topOf();
       expect(before.count).toContainEqual({ customerName: 'Old Name Ltd', numberOfIncidents: 2 });
       expect(before.volume).toContainEqual({ customerName: 'Old Name Ltd', incidentVolume: 15.75 });
@@ -933,11 +1296,15 @@ export function writesContract(getTarget: () => WriteTarget): void {
         expect(moved.updatedAt > incident.updatedAt).toBe(true);
       }
       expect(await getJson(itemPath(INCIDENTS, theirs.id))).toEqual(theirs);
-      expect((await eventsAfter(CUSTOMER_FEED, seqs[0])).map((e) => [e.type, e.aggregateId, e.version, e.diff])).toEqual([
-        ['CustomerUpdated', owner.id, 2, { name: { old: 'Old Name Ltd', new: 'New Name Ltd' } }],
-      ]);
+      expect(
+        (await eventsAfter(CUSTOMER_FEED, seqs[0])).map((e) => [e.type, e.aggregateId, e.version, e.diff]),
+      ).toEqual([['CustomerUpdated', owner.id, 2, { name: { old: 'Old Name Ltd', new: 'New Name Ltd' } }]]);
       const incidentEvents = await eventsAfter(INCIDENT_FEED, seqs[1]);
-      expect(incidentEvents.map((e) => [e.type, e.aggregateId, e.version, e.diff]).sort((a, b) => byCodePoint(String(a[1]), String(b[1])))).toEqual(
+      expect(
+        incidentEvents
+          .map((e) => [e.type, e.aggregateId, e.version, e.diff])
+          .sort((a, b) => byCodePoint(String(a[1]), String(b[1]))),
+      ).toEqual(
         mine
           .map((i) => i.id)
           .sort(byCodePoint)
@@ -946,12 +1313,17 @@ export function writesContract(getTarget: () => WriteTarget): void {
 
       const after = await topOf();
       const rename = <T extends { customerName: string }>(rows: T[]) =>
-        rows.map((row) => (row.customerName === 'Old Name Ltd' ? { ...row, customerName: 'New Name Ltd' } : row)).sort((a, b) => byCodePoint(a.customerName, b.customerName));
-      const byName = <T extends { customerName: string }>(rows: T[]) => [...rows].sort((a, b) => byCodePoint(a.customerName, b.customerName));
+        rows
+          .map((row) => (row.customerName === 'Old Name Ltd' ? { ...row, customerName: 'New Name Ltd' } : row))
+          .sort((a, b) => byCodePoint(a.customerName, b.customerName));
+      const byName = <T extends { customerName: string }>(rows: T[]) =>
+        [...rows].sort((a, b) => byCodePoint(a.customerName, b.customerName));
       expect(byName(after.count)).toEqual(rename(before.count));
       expect(byName(after.volume)).toEqual(rename(before.volume));
       expect(JSON.stringify(after)).not.toContain('Old Name Ltd');
-      expect((await getJson<Incident[]>(`${INCIDENTS}?customerName=${encodeURIComponent('New Name Ltd')}`)).length).toBe(2);
+      expect(
+        (await getJson<Incident[]>(`${INCIDENTS}?customerName=${encodeURIComponent('New Name Ltd')}`)).length,
+      ).toBe(2);
       expect(await getJson(`${INCIDENTS}?customerName=${encodeURIComponent('Old Name Ltd')}`)).toEqual([]);
     });
 
@@ -959,7 +1331,12 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const owner = await createCustomer({ name: 'Still Referenced' });
       const incidents = [await createIncident(owner.id), await createIncident(owner.id)];
       const before = await snapshot();
-      const problem = await expectRefused(await send('DELETE', itemPath(CUSTOMERS, owner.id), { headers: ifMatch(1) }), 409, 'conflict', before);
+      const problem = await expectRefused(
+        await send('DELETE', itemPath(CUSTOMERS, owner.id), { headers: ifMatch(1) }),
+        409,
+        'conflict',
+        before,
+      );
       expect(problem.incidents).toBe(2);
       expect(problem.detail).toContain('2 incidents');
       for (const incident of incidents) await remove(itemPath(INCIDENTS, incident.id), 1);
@@ -970,12 +1347,22 @@ export function writesContract(getTarget: () => WriteTarget): void {
     it('a plain-SQL incident under the name of exactly one customer refers to it, follows its renames, and blocks its deletion', async () => {
       const solo = await createCustomer({ name: 'Solo Name' });
       await createCustomer({ name: 'Solo Name Two' });
-      t().sql("INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('sql-linked', 7.5, 'Solo Name', 'C');");
-      expect(await getJson(itemPath(INCIDENTS, 'sql-linked'))).toMatchObject({ customerName: 'Solo Name', customerId: solo.id, version: 1 });
+      t().sql(
+        "INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('sql-linked', 7.5, 'Solo Name', 'C');",
+      );
+      expect(await getJson(itemPath(INCIDENTS, 'sql-linked'))).toMatchObject({
+        customerName: 'Solo Name',
+        customerId: solo.id,
+        version: 1,
+      });
       const [created] = await eventsAfter(INCIDENT_FEED, 0);
       expect(created?.diff.customerId).toEqual({ old: null, new: solo.id });
       await write('PATCH', itemPath(CUSTOMERS, solo.id), { name: 'Solo Renamed' }, 1);
-      expect(await getJson(itemPath(INCIDENTS, 'sql-linked'))).toMatchObject({ customerName: 'Solo Renamed', customerId: solo.id, version: 2 });
+      expect(await getJson(itemPath(INCIDENTS, 'sql-linked'))).toMatchObject({
+        customerName: 'Solo Renamed',
+        customerId: solo.id,
+        version: 2,
+      });
       expect((await send('DELETE', itemPath(CUSTOMERS, solo.id), { headers: ifMatch(2) })).status).toBe(409);
     });
 
@@ -1003,23 +1390,39 @@ export function writesContract(getTarget: () => WriteTarget): void {
         const orphan = await getJson<Incident>(itemPath(INCIDENTS, incident.id));
         expect(orphan).toEqual({ ...incident, customerId: null, version: 2, updatedAt: orphan.updatedAt });
       }
-      expect((await eventsAfter(CUSTOMER_FEED, seqs[0])).map((e) => [e.type, e.aggregateId, e.version])).toEqual([['CustomerDeleted', owner.id, 2]]);
-      expect((await eventsAfter(INCIDENT_FEED, seqs[1])).map((e) => [e.type, e.aggregateId, e.version, e.diff]).sort((a, b) => byCodePoint(String(a[1]), String(b[1])))).toEqual(
+      expect((await eventsAfter(CUSTOMER_FEED, seqs[0])).map((e) => [e.type, e.aggregateId, e.version])).toEqual([
+        ['CustomerDeleted', owner.id, 2],
+      ]);
+      expect(
+        (await eventsAfter(INCIDENT_FEED, seqs[1]))
+          .map((e) => [e.type, e.aggregateId, e.version, e.diff])
+          .sort((a, b) => byCodePoint(String(a[1]), String(b[1]))),
+      ).toEqual(
         incidents
           .map((i) => i.id)
           .sort(byCodePoint)
           .map((id) => ['IncidentUpdated', id, 2, { customerId: { old: owner.id, new: null } }]),
       );
-      expect(await getJson('/incidents/top/by-count/10')).toEqual([{ customerName: 'Deleted By SQL', numberOfIncidents: 2 }]);
-      expect(await write<Incident>('PATCH', itemPath(INCIDENTS, incidents[0]?.id ?? ''), { amount: 5 }, 2)).toMatchObject({ customerName: 'Deleted By SQL', customerId: null, version: 3 });
+      expect(await getJson('/incidents/top/by-count/10')).toEqual([
+        { customerName: 'Deleted By SQL', numberOfIncidents: 2 },
+      ]);
+      expect(
+        await write<Incident>('PATCH', itemPath(INCIDENTS, incidents[0]?.id ?? ''), { amount: 5 }, 2),
+      ).toMatchObject({ customerName: 'Deleted By SQL', customerId: null, version: 3 });
     });
 
     it('a plain-SQL INSERT OR REPLACE that puts an incident under another customer’s name refers it to that customer, so renaming the first leaves it alone', async () => {
       const first = await createCustomer({ name: 'First Owner' });
       const second = await createCustomer({ name: 'Second Owner' });
       const incident = await createIncident(first.id, { amount: 6 });
-      t().sql(`INSERT OR REPLACE INTO Incidents (Id, Amount, CustomerName, Category) VALUES (${sqlText(incident.id)}, 6, 'Second Owner', NULL);`);
-      expect(await getJson(itemPath(INCIDENTS, incident.id))).toMatchObject({ customerName: 'Second Owner', customerId: second.id, version: 2 });
+      t().sql(
+        `INSERT OR REPLACE INTO Incidents (Id, Amount, CustomerName, Category) VALUES (${sqlText(incident.id)}, 6, 'Second Owner', NULL);`,
+      );
+      expect(await getJson(itemPath(INCIDENTS, incident.id))).toMatchObject({
+        customerName: 'Second Owner',
+        customerId: second.id,
+        version: 2,
+      });
       await write('PATCH', itemPath(CUSTOMERS, first.id), { name: 'First Renamed' }, 1);
       expect(await getJson(itemPath(INCIDENTS, incident.id))).toMatchObject({ customerName: 'Second Owner' });
     });
@@ -1027,9 +1430,15 @@ export function writesContract(getTarget: () => WriteTarget): void {
     it('a customer renamed with a plain-SQL INSERT OR REPLACE takes its incidents with it', async () => {
       const owner = await createCustomer({ name: 'Replaced Name', scoring: 1 });
       const incident = await createIncident(owner.id, { amount: 2 });
-      t().sql(`INSERT OR REPLACE INTO Customers (Id, Name, City, Country, Scoring) VALUES (${sqlText(owner.id)}, 'Replacing Name', NULL, NULL, 1);`);
+      t().sql(
+        `INSERT OR REPLACE INTO Customers (Id, Name, City, Country, Scoring) VALUES (${sqlText(owner.id)}, 'Replacing Name', NULL, NULL, 1);`,
+      );
       expect(await getJson(itemPath(CUSTOMERS, owner.id))).toMatchObject({ name: 'Replacing Name', version: 2 });
-      expect(await getJson(itemPath(INCIDENTS, incident.id))).toMatchObject({ customerName: 'Replacing Name', customerId: owner.id, version: 2 });
+      expect(await getJson(itemPath(INCIDENTS, incident.id))).toMatchObject({
+        customerName: 'Replacing Name',
+        customerId: owner.id,
+        version: 2,
+      });
     });
   });
 
@@ -1056,9 +1465,25 @@ export function writesContract(getTarget: () => WriteTarget): void {
       ];
       const customers: Customer[] = [];
       for (const spec of specs) customers.push(await createCustomer(spec));
-      const [alpha, , , gallic, , stateless, alpha2] = customers as [Customer, Customer, Customer, Customer, Customer, Customer, Customer];
+      const [alpha, , , gallic, , stateless, alpha2] = customers as [
+        Customer,
+        Customer,
+        Customer,
+        Customer,
+        Customer,
+        Customer,
+        Customer,
+      ];
       const incidents: Incident[] = [];
-      for (const [customer, category] of [[alpha, 'A'], [alpha, 'B'], [alpha, 'A'], [gallic, 'A'], [gallic, null], [stateless, 'C'], [alpha2, 'A']] as const) {
+      for (const [customer, category] of [
+        [alpha, 'A'],
+        [alpha, 'B'],
+        [alpha, 'A'],
+        [gallic, 'A'],
+        [gallic, null],
+        [stateless, 'C'],
+        [alpha2, 'A'],
+      ] as const) {
         incidents.push(await createIncident(customer.id, { amount: incidents.length + 1, category }));
       }
       t().sql("INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('sql-ghost', 9, 'Ghost Ltd', 'A');");
@@ -1068,8 +1493,17 @@ export function writesContract(getTarget: () => WriteTarget): void {
       await write('PATCH', itemPath(INCIDENTS, incidents[4]?.id ?? ''), { category: 'A' }, 1);
       await write('PATCH', itemPath(INCIDENTS, incidents[1]?.id ?? ''), { amount: 50 }, 1);
       const all = async <T extends { id: string }>(collection: string) =>
-        Promise.all(((await followPages(t(), collection)) as T[][]).flat().map((item) => getJson<T>(itemPath(collection, item.id))));
-      return { customers: await all<Customer>(CUSTOMERS), incidents: await all<Incident>(INCIDENTS), cutoff: late.updatedAt, alpha: alpha.id };
+        Promise.all(
+          ((await followPages(t(), collection)) as T[][])
+            .flat()
+            .map((item) => getJson<T>(itemPath(collection, item.id))),
+        );
+      return {
+        customers: await all<Customer>(CUSTOMERS),
+        incidents: await all<Incident>(INCIDENTS),
+        cutoff: late.updatedAt,
+        alpha: alpha.id,
+      };
     };
 
     /** Follows a filtered list to its end; checks each Link carries the filters; returns the items in order. */
@@ -1091,7 +1525,8 @@ export function writesContract(getTarget: () => WriteTarget): void {
 
     const customerSummary = (c: Customer) => ({ id: c.id, name: c.name, country: c.country, scoring: c.scoring });
     const incidentSummary = (i: Incident) => ({ id: i.id, amount: i.amount, customerName: i.customerName });
-    const plusTwoHours = (stamp: string) => new Date(Date.parse(stamp) + 2 * 3600_000).toISOString().replace('Z', '+02:00');
+    const plusTwoHours = (stamp: string) =>
+      new Date(Date.parse(stamp) + 2 * 3600_000).toISOString().replace('Z', '+02:00');
 
     it('filters customers by country, minScoring and updatedSince, alone and combined, paging with the filters carried on', async () => {
       const { customers, cutoff } = await seed();
@@ -1104,16 +1539,27 @@ export function writesContract(getTarget: () => WriteTarget): void {
         [{ updatedSince: cutoff }, (c) => c.updatedAt >= cutoff],
         [{ updatedSince: plusTwoHours(cutoff) }, (c) => c.updatedAt >= cutoff],
         [{ country: 'Norway', minScoring: '7' }, (c) => c.country === 'Norway' && c.scoring >= 7],
-        [{ minScoring: '5', country: 'Norway', updatedSince: cutoff }, (c) => c.country === 'Norway' && c.scoring >= 5 && c.updatedAt >= cutoff],
+        [
+          { minScoring: '5', country: 'Norway', updatedSince: cutoff },
+          (c) => c.country === 'Norway' && c.scoring >= 5 && c.updatedAt >= cutoff,
+        ],
       ];
       for (const [query, keep] of cases) {
-        const expected = customers.filter(keep).sort((a, b) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id)).map(customerSummary);
+        const expected = customers
+          .filter(keep)
+          .sort((a, b) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id))
+          .map(customerSummary);
         const { items, pages } = await followFiltered(CUSTOMERS, query, 2);
         expect({ query, items }).toEqual({ query, items: expected });
         expect(pages).toBe(Math.max(1, Math.ceil(expected.length / 2)));
       }
       // The cases test something: the updated ones, and only they, are since the cutoff.
-      expect(customers.filter((c) => c.updatedAt >= cutoff).map((c) => c.name).sort()).toEqual(['Gallic Two', 'Nordic Beta']);
+      expect(
+        customers
+          .filter((c) => c.updatedAt >= cutoff)
+          .map((c) => c.name)
+          .sort(),
+      ).toEqual(['Gallic Two', 'Nordic Beta']);
     });
 
     it('filters incidents by customerName, customerId, category and updatedSince, alone and combined, paging with the filters carried on', async () => {
@@ -1125,13 +1571,22 @@ export function writesContract(getTarget: () => WriteTarget): void {
         [{ category: 'A' }, (i) => i.category === 'A'],
         [{ updatedSince: cutoff }, (i) => i.updatedAt >= cutoff],
         [{ updatedSince: plusTwoHours(cutoff) }, (i) => i.updatedAt >= cutoff],
-        [{ customerName: 'Nordic Alpha', category: 'A' }, (i) => i.customerName === 'Nordic Alpha' && i.category === 'A'],
-        [{ category: 'A', customerId: alpha, updatedSince: '2000-01-01T00:00:00Z' }, (i) => i.category === 'A' && i.customerId === alpha],
+        [
+          { customerName: 'Nordic Alpha', category: 'A' },
+          (i) => i.customerName === 'Nordic Alpha' && i.category === 'A',
+        ],
+        [
+          { category: 'A', customerId: alpha, updatedSince: '2000-01-01T00:00:00Z' },
+          (i) => i.category === 'A' && i.customerId === alpha,
+        ],
         [{ category: 'A', updatedSince: cutoff }, (i) => i.category === 'A' && i.updatedAt >= cutoff],
         [{ customerId: 'no-such-customer' }, () => false],
       ];
       for (const [query, keep] of cases) {
-        const expected = incidents.filter(keep).sort((a, b) => byCodePoint(a.id, b.id)).map(incidentSummary);
+        const expected = incidents
+          .filter(keep)
+          .sort((a, b) => byCodePoint(a.id, b.id))
+          .map(incidentSummary);
         const { items, pages } = await followFiltered(INCIDENTS, query, 2);
         expect({ query, items }).toEqual({ query, items: expected });
         expect(pages).toBe(Math.max(1, Math.ceil(expected.length / 2)));
@@ -1144,7 +1599,9 @@ export function writesContract(getTarget: () => WriteTarget): void {
       const customer = await createCustomer({ name: 'Cafe\u0301 Filter', scoring: 3, country: 'Co\u0302te d’Ivoire' });
       const incident = await createIncident(customer.id, { amount: 1, category: 'A' });
       const ids = async (path: string) => ((await getJson<Array<{ id: string }>>(path)) ?? []).map((i) => i.id);
-      expect(await ids(`${INCIDENTS}?customerId=${encodeURIComponent(customer.id.toUpperCase())}`)).toEqual([incident.id]);
+      expect(await ids(`${INCIDENTS}?customerId=${encodeURIComponent(customer.id.toUpperCase())}`)).toEqual([
+        incident.id,
+      ]);
       expect(await ids(`${INCIDENTS}?customerName=${encodeURIComponent('Cafe\u0301 Filter')}`)).toEqual([incident.id]);
       expect(await ids(`${CUSTOMERS}?country=${encodeURIComponent('Co\u0302te d’Ivoire')}`)).toEqual([customer.id]);
     });
@@ -1207,13 +1664,21 @@ export function writesDisabledContract(getTarget: () => WriteTarget): void {
     ['PUT', `${INCIDENTS}/i-1`, { amount: 1, customerId: 'c-1' }],
     ['PATCH', `${INCIDENTS}/i-1`, { amount: 1 }],
     ['DELETE', `${INCIDENTS}/i-1`, undefined],
-  ] as const)('answers %s %s with 403 writes-disabled, with or without a token, and changes nothing', async (method, path, body) => {
-    const before = await snapshot();
-    for (const auth of [true, false]) {
-      const problem = await expectRefused(await send(method, path, { body, auth, headers: ifMatch('*') }), 403, 'writes-disabled', before);
-      expect(problem.detail).toContain('api_token');
-    }
-  });
+  ] as const)(
+    'answers %s %s with 403 writes-disabled, with or without a token, and changes nothing',
+    async (method, path, body) => {
+      const before = await snapshot();
+      for (const auth of [true, false]) {
+        const problem = await expectRefused(
+          await send(method, path, { body, auth, headers: ifMatch('*') }),
+          403,
+          'writes-disabled',
+          before,
+        );
+        expect(problem.detail).toContain('api_token');
+      }
+    },
+  );
 
   it('still answers reads', async () => {
     expect(await getJson(`${CUSTOMERS}/c-1`)).toMatchObject({ name: 'Read Only Ltd', version: 1 });

@@ -27,7 +27,10 @@ export interface AppRuntime {
   stop(): Promise<void>;
 }
 
-export async function startApp(options: Partial<CreateOptions> = {}, stateDir = mkdtempSync(join(tmpdir(), 'aggregates-e2e-'))): Promise<AppRuntime> {
+export async function startApp(
+  options: Partial<CreateOptions> = {},
+  stateDir = mkdtempSync(join(tmpdir(), 'aggregates-e2e-')),
+): Promise<AppRuntime> {
   const logs: string[] = [];
   const { create } = await loadRuntime();
   const spin = await create({

@@ -37,7 +37,8 @@ async function inProcess(path: string): Promise<string> {
   return response.text();
 }
 
-const customerIds = () => (app.db.database.query('SELECT Id FROM Customers ORDER BY Id') as Array<{ Id: string }>).map((row) => row.Id);
+const customerIds = () =>
+  (app.db.database.query('SELECT Id FROM Customers ORDER BY Id') as Array<{ Id: string }>).map((row) => row.Id);
 
 describe('composed operations on the real Wasm', () => {
   it('answers every sample customer’s overview and incidents by country exactly as the in-process apps do', async () => {
@@ -60,7 +61,8 @@ describe('composed operations on the real Wasm', () => {
       body: JSON.stringify({ customerId: 'E2E-1', amount: 1.5, category: 'C' }),
     });
     expect(created.status).toBe(201);
-    for (const id of ['e2e-1', 'E2E-1', 'e2e 2/%']) expect(await wasm(overviewPath(id))).toBe(await inProcess(overviewPath(id)));
+    for (const id of ['e2e-1', 'E2E-1', 'e2e 2/%'])
+      expect(await wasm(overviewPath(id))).toBe(await inProcess(overviewPath(id)));
     const overview = JSON.parse(await wasm(overviewPath('e2e-1')));
     expect(overview.latestIncidents.map((i: { customerId: string }) => i.customerId)).toEqual(['e2e-1']);
     const byCountry = JSON.parse(await wasm(BY_COUNTRY));

@@ -22,15 +22,25 @@ describe('the dashboard after writes through the API, default settings, real Was
 
   const write = async (method: string, path: string, body?: unknown, etag?: string) => {
     const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
-    if (body !== undefined) headers['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+    if (body !== undefined)
+      headers['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
     if (etag) headers['if-match'] = etag;
-    const response = await app.spin.fetch(path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
-    if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
-    return { etag: response.headers.get('etag') ?? '', body: response.status === 204 ? null : ((await response.json()) as Record<string, unknown>) };
+    const response = await app.spin.fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    if (response.status >= 300)
+      throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+    return {
+      etag: response.headers.get('etag') ?? '',
+      body: response.status === 204 ? null : ((await response.json()) as Record<string, unknown>),
+    };
   };
   /** An incident's ETag as of now: a customer's rename moves its incidents to a new version too. */
   const currentTag = async (path: string) => (await app.spin.fetch(path)).headers.get('etag') ?? '';
-  const dashboard = async (headers: Record<string, string> = {}) => app.spin.fetch('/aggregates/dashboard', { headers });
+  const dashboard = async (headers: Record<string, string> = {}) =>
+    app.spin.fetch('/aggregates/dashboard', { headers });
 
   it('is served from the cache while nothing changes, after checking only each data version', async () => {
     await dashboard();
@@ -53,12 +63,20 @@ describe('the dashboard after writes through the API, default settings, real Was
     for (let step = 0; step < 40; step++) {
       const roll = random();
       if (roll < 0.25 || customers.length === 0) {
-        const created = await write('POST', '/customers/items', { name: `Writer ${step % 7}`, scoring: Math.floor(random() * 11), country: 'Norway' });
+        const created = await write('POST', '/customers/items', {
+          name: `Writer ${step % 7}`,
+          scoring: Math.floor(random() * 11),
+          country: 'Norway',
+        });
         customers.push({ id: String(created.body?.id), etag: created.etag });
       } else if (roll < 0.55) {
         const customer = customers[Math.floor(random() * customers.length)];
         if (!customer) continue;
-        const created = await write('POST', '/incidents/items', { amount: Math.round(random() * 1e8) / 1e4, customerId: customer.id, category: 'B' });
+        const created = await write('POST', '/incidents/items', {
+          amount: Math.round(random() * 1e8) / 1e4,
+          customerId: customer.id,
+          category: 'B',
+        });
         incidents.push(String(created.body?.id));
       } else if (roll < 0.7 && incidents.length > 0) {
         const incident = incidents[Math.floor(random() * incidents.length)];
@@ -69,7 +87,14 @@ describe('the dashboard after writes through the API, default settings, real Was
         // A rename moves the customer's incidents, and their totals, to the new name.
         const customer = customers[Math.floor(random() * customers.length)];
         if (!customer) continue;
-        customer.etag = (await write('PATCH', `/customers/items/${customer.id}`, { name: `Renamed ${step}`, scoring: Math.floor(random() * 11) }, customer.etag)).etag;
+        customer.etag = (
+          await write(
+            'PATCH',
+            `/customers/items/${customer.id}`,
+            { name: `Renamed ${step}`, scoring: Math.floor(random() * 11) },
+            customer.etag,
+          )
+        ).etag;
       } else if (incidents.length > 0) {
         const [incident] = incidents.splice(Math.floor(random() * incidents.length), 1);
         if (!incident) continue;
@@ -90,7 +115,9 @@ describe('the dashboard after writes through the API, default settings, real Was
       text = afterText;
     }
     // The strategies agree on the final rows.
-    expect(await (await app.spin.fetch('/aggregates/dashboard?strategy=naive')).text()).toBe(referenceDashboard(app.db));
+    expect(await (await app.spin.fetch('/aggregates/dashboard?strategy=naive')).text()).toBe(
+      referenceDashboard(app.db),
+    );
     before = await dashboard({ 'if-none-match': etag });
     expect(before.status).toBe(304);
   });

@@ -42,8 +42,12 @@ describe('GET /aggregates/dashboard, real Wasm on the local runtime', () => {
     const chained = app.logs.filter((line) => line.includes('(chained)'));
     // One call to each data component.
     expect(chained).toHaveLength(2);
-    expect(chained.some((line) => line.includes('http://customers-service.spin.internal/customers/count-and-top/5'))).toBe(true);
-    expect(chained.some((line) => line.includes('http://incidents-service.spin.internal/incidents/rankings/5'))).toBe(true);
+    expect(
+      chained.some((line) => line.includes('http://customers-service.spin.internal/customers/count-and-top/5')),
+    ).toBe(true);
+    expect(chained.some((line) => line.includes('http://incidents-service.spin.internal/incidents/rankings/5'))).toBe(
+      true,
+    );
   });
 
   it('serves concurrent dashboard requests, all identical', async () => {
@@ -60,9 +64,15 @@ describe('GET /aggregates/dashboard, real Wasm on the local runtime', () => {
     fresh.db.exec('ALTER TABLE IncidentTotals RENAME COLUMN CustomerName TO Name;');
     const partial = await fresh.spin.fetch('/aggregates/dashboard');
     expect(partial.status).toBe(200);
-    expect(partial.headers.get('dashboard-incomplete')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    expect(partial.headers.get('dashboard-incomplete')).toBe(
+      'customersWithMostIncidents, customersWithHighestIncidentVolume',
+    );
     const body = await partial.json();
-    expect(body).toMatchObject({ customerCount: 40, customersWithMostIncidents: null, customersWithHighestIncidentVolume: null });
+    expect(body).toMatchObject({
+      customerCount: 40,
+      customersWithMostIncidents: null,
+      customersWithHighestIncidentVolume: null,
+    });
     expect(body.errors).toEqual(
       ['customersWithMostIncidents', 'customersWithHighestIncidentVolume'].map((section) => ({
         section,
@@ -101,24 +111,37 @@ describe('the dashboard over data loaded with plain SQL, as a user would', () =>
     const data = randomDataSql(7, 30, 400);
     writeFileSync(join(dir, 'customers.sql'), data.customers);
     const app = await start({
-      sqlite: ['@migrations.sql', 'DELETE FROM Customers', 'DELETE FROM Incidents', `@${join(dir, 'customers.sql')}`, ...data.incidents.split('\n')],
+      sqlite: [
+        '@migrations.sql',
+        'DELETE FROM Customers',
+        'DELETE FROM Incidents',
+        `@${join(dir, 'customers.sql')}`,
+        ...data.incidents.split('\n'),
+      ],
       variables: { top_n: '8' },
     });
     const text = await (await app.spin.fetch('/aggregates/dashboard')).text();
     expect(text).toBe(referenceDashboard(app.db, 8));
     expect(JSON.parse(text).topCustomers).toHaveLength(8);
     // Rows written while it runs show up in the next answer, for both strategies.
-    app.db.exec("DELETE FROM Incidents WHERE rowid % 2 = 0; INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('late', 1e6, 'Late Ltd', 'Z');");
+    app.db.exec(
+      "DELETE FROM Incidents WHERE rowid % 2 = 0; INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('late', 1e6, 'Late Ltd', 'Z');",
+    );
     const after = await (await app.spin.fetch('/aggregates/dashboard')).text();
     expect(after).toBe(referenceDashboard(app.db, 8));
-    expect(JSON.parse(after).customersWithHighestIncidentVolume[0]).toEqual({ customerName: 'Late Ltd', incidentVolume: 1000000 });
+    expect(JSON.parse(after).customersWithHighestIncidentVolume[0]).toEqual({
+      customerName: 'Late Ltd',
+      incidentVolume: 1000000,
+    });
     expect(await (await app.spin.fetch('/aggregates/dashboard?strategy=naive')).text()).toBe(after);
     removeStateDir(dir);
   });
 
   it('keeps the data across a restart: the state directory persists and migrations re-run harmlessly', async () => {
     const first = await startApp();
-    first.db.exec("INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('keep-1', 'Kept Ltd', 'Rome', 'Italy', 11);");
+    first.db.exec(
+      "INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('keep-1', 'Kept Ltd', 'Rome', 'Italy', 11);",
+    );
     const before = await (await first.spin.fetch('/aggregates/dashboard')).text();
     await first.dispose();
     const second = await start({}, first.stateDir);

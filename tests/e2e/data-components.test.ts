@@ -14,9 +14,15 @@ afterAll(async () => {
 });
 
 describe('customers-service, real Wasm on the local runtime', () => {
-  customersContract(() => app.target, () => countRows(app.db, 'Customers'));
+  customersContract(
+    () => app.target,
+    () => countRows(app.db, 'Customers'),
+  );
 });
 
 describe('incidents-service, real Wasm on the local runtime', () => {
-  incidentsContract(() => app.target, () => countRows(app.db, 'Incidents'));
+  incidentsContract(
+    () => app.target,
+    () => countRows(app.db, 'Incidents'),
+  );
 });

@@ -25,7 +25,8 @@ function componentThatServed(path: string): string | undefined {
   return line?.split(' ')[2];
 }
 
-const swaggerFile = (name: string): Buffer => readFileSync(createRequire(import.meta.url).resolve(`swagger-ui-dist/${name}`));
+const swaggerFile = (name: string): Buffer =>
+  readFileSync(createRequire(import.meta.url).resolve(`swagger-ui-dist/${name}`));
 
 describe('docs-service, real Wasm on the local runtime', () => {
   it('gets every path under /aggregates/docs, and the aggregates component the rest of /aggregates', async () => {
@@ -41,7 +42,11 @@ describe('docs-service, real Wasm on the local runtime', () => {
     for (const [path, component, status] of expected) {
       const response = await app.spin.fetch(path);
       await response.arrayBuffer();
-      expect({ path, component: componentThatServed(path), status: response.status }).toEqual({ path, component, status });
+      expect({ path, component: componentThatServed(path), status: response.status }).toEqual({
+        path,
+        component,
+        status,
+      });
     }
   });
 
@@ -66,12 +71,21 @@ describe('docs-service, real Wasm on the local runtime', () => {
   it("serves Swagger UI's files exactly as swagger-ui-dist ships them, immutable, and 404 for any other name", async () => {
     const html = await (await app.spin.fetch('/aggregates/docs')).text();
     for (const [pattern, file, type] of [
-      [/\/aggregates\/docs\/assets\/swagger-ui-bundle\.[0-9a-f]{16}\.js/, 'swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+      [
+        /\/aggregates\/docs\/assets\/swagger-ui-bundle\.[0-9a-f]{16}\.js/,
+        'swagger-ui-bundle.js',
+        'text/javascript; charset=utf-8',
+      ],
       [/\/aggregates\/docs\/assets\/swagger-ui\.[0-9a-f]{16}\.css/, 'swagger-ui.css', 'text/css; charset=utf-8'],
     ] as const) {
       const link = pattern.exec(html)?.[0] ?? '';
       const asset = await app.spin.fetch(link);
-      expect({ link, status: asset.status, type: asset.headers.get('content-type'), cache: asset.headers.get('cache-control') }).toEqual({
+      expect({
+        link,
+        status: asset.status,
+        type: asset.headers.get('content-type'),
+        cache: asset.headers.get('cache-control'),
+      }).toEqual({
         link,
         status: 200,
         type,
@@ -90,7 +104,11 @@ describe('docs-service, real Wasm on the local runtime', () => {
     expect(response.status).toBe(200);
     const doc = (await response.json()) as OpenApiDoc;
     expect(validateDocument(doc)).toEqual([]);
-    expect(operations(doc).filter((o) => o.method === 'get').map((o) => o.operation.operationId)).toEqual(['docs.view', 'docs.redirect', 'docs.asset', 'docs.license', 'docs.openapi']);
+    expect(
+      operations(doc)
+        .filter((o) => o.method === 'get')
+        .map((o) => o.operation.operationId),
+    ).toEqual(['docs.view', 'docs.redirect', 'docs.asset', 'docs.license', 'docs.openapi']);
   });
 
   it("serves Swagger UI's licence texts exactly as swagger-ui-dist ships them", async () => {

@@ -32,45 +32,236 @@ export const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
  * `options`, `post`, `put` and `delete`, but not `purge` or `Propfind`). `TRACE`, `CONNECT` and `TRACK` are left
  * out: `Request` refuses them.
  */
-export const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'FOO', 'PROPFIND', 'QUERY', 'M-SEARCH', 'purge', 'Propfind', 'get', 'Head', 'options', 'delete'] as const;
+export const OTHER_METHODS = [
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'FOO',
+  'PROPFIND',
+  'QUERY',
+  'M-SEARCH',
+  'purge',
+  'Propfind',
+  'get',
+  'Head',
+  'options',
+  'delete',
+] as const;
 
 /** `x-budget-ms` values: spent (<= 0), tiny, ample, unreadable (ignored), and edge cases of the `-?[0-9]{1,9}` rule. */
 export const BUDGET_VALUES = [
-  '0', '-0', '-1', '00', '-999999999', ' 0 ', '\t-5',
-  '1', '3', '25', '150',
-  '4000', '60000', '999999999',
-  '1000000000', '-1000000000', '', 'abc', '1e3', '1.5', '+5', '0x10', '5ms', '1 2', '²', '½', 'NaN', 'Infinity', '--1', '0-',
+  '0',
+  '-0',
+  '-1',
+  '00',
+  '-999999999',
+  ' 0 ',
+  '\t-5',
+  '1',
+  '3',
+  '25',
+  '150',
+  '4000',
+  '60000',
+  '999999999',
+  '1000000000',
+  '-1000000000',
+  '',
+  'abc',
+  '1e3',
+  '1.5',
+  '+5',
+  '0x10',
+  '5ms',
+  '1 2',
+  '²',
+  '½',
+  'NaN',
+  'Infinity',
+  '--1',
+  '0-',
 ] as const;
 
 export const LIMIT_SEGMENTS = [
-  '0', '-1', '1.5', '1e3', '99999999999', 'abc', '1000', '1001', '', '1', '5', '7', '40', '100', '01', '0001000', '10000000',
-  '+5', '%205', '5%20', '%35', '1%00', '%EF%BC%91', '0x10', '5/', '5//', '5/6', '%2F5', '%E0%A4%A', ' ', '..', '.', '999',
+  '0',
+  '-1',
+  '1.5',
+  '1e3',
+  '99999999999',
+  'abc',
+  '1000',
+  '1001',
+  '',
+  '1',
+  '5',
+  '7',
+  '40',
+  '100',
+  '01',
+  '0001000',
+  '10000000',
+  '+5',
+  '%205',
+  '5%20',
+  '%35',
+  '1%00',
+  '%EF%BC%91',
+  '0x10',
+  '5/',
+  '5//',
+  '5/6',
+  '%2F5',
+  '%E0%A4%A',
+  ' ',
+  '..',
+  '.',
+  '999',
 ] as const;
 
 const JUNK_SEGMENTS = [
-  "'", '"', "'; DROP TABLE Customers;--", "' OR '1'='1", '1 OR 1=1', '%00', '%0A', '%7F', '%1F', '%E0%A4%A', '%C3%28', '%ED%A0%80',
-  '%F0%9F%98', '%', '%%', '%zz', '%2F', '%2f..', '%2e%2e', '..', '.', '...', '😀', '%F0%9F%98%80', 'Zürich Präzision AG',
-  'Ålesund', 'ǅ', 'İ', 'ß', '\u202e', '\u0000', ' ', '%20', '+', '~', '*', ':id', '__proto__', 'constructor', 'prototype',
-  'null', 'undefined', 'true', '[]', '{}', '<script>', '\\', '?', '#', ';', '@', '=', '&', '$', '!', '(', ')', ',',
+  "'",
+  '"',
+  "'; DROP TABLE Customers;--",
+  "' OR '1'='1",
+  '1 OR 1=1',
+  '%00',
+  '%0A',
+  '%7F',
+  '%1F',
+  '%E0%A4%A',
+  '%C3%28',
+  '%ED%A0%80',
+  '%F0%9F%98',
+  '%',
+  '%%',
+  '%zz',
+  '%2F',
+  '%2f..',
+  '%2e%2e',
+  '..',
+  '.',
+  '...',
+  '😀',
+  '%F0%9F%98%80',
+  'Zürich Präzision AG',
+  'Ålesund',
+  'ǅ',
+  'İ',
+  'ß',
+  '\u202e',
+  '\u0000',
+  ' ',
+  '%20',
+  '+',
+  '~',
+  '*',
+  ':id',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'null',
+  'undefined',
+  'true',
+  '[]',
+  '{}',
+  '<script>',
+  '\\',
+  '?',
+  '#',
+  ';',
+  '@',
+  '=',
+  '&',
+  '$',
+  '!',
+  '(',
+  ')',
+  ',',
 ] as const;
 
 const QUERIES = [
-  '', '', '', '?strategy=naive', '?strategy=pushdown', '?strategy=NAIVE', '?strategy=', '?strategy', '?policy=strict',
-  '?policy=partial', '?policy=lenient', '?policy=', '?strategy=naive&policy=strict', '?strategy=naive&strategy=bogus',
-  '?strategy=bogus&strategy=naive', '?strategy=%6Eaive', '?strategy=naive%00', '?policy=strict&policy=partial', '?a=%zz&b',
-  '?%E0%A4%A=1', '?=', '?&&&', '?limit=5', "?id='; DROP TABLE Customers;--", '?strategy=pushdown#frag', '?__proto__=1',
+  '',
+  '',
+  '',
+  '?strategy=naive',
+  '?strategy=pushdown',
+  '?strategy=NAIVE',
+  '?strategy=',
+  '?strategy',
+  '?policy=strict',
+  '?policy=partial',
+  '?policy=lenient',
+  '?policy=',
+  '?strategy=naive&policy=strict',
+  '?strategy=naive&strategy=bogus',
+  '?strategy=bogus&strategy=naive',
+  '?strategy=%6Eaive',
+  '?strategy=naive%00',
+  '?policy=strict&policy=partial',
+  '?a=%zz&b',
+  '?%E0%A4%A=1',
+  '?=',
+  '?&&&',
+  '?limit=5',
+  "?id='; DROP TABLE Customers;--",
+  '?strategy=pushdown#frag',
+  '?__proto__=1',
 ] as const;
 
 /** Query strings of the paged lists and event feeds: paging, cursors and filters, valid and not. */
 const LIST_QUERIES = [
-  '?limit=1', '?limit=3', '?limit=2000', '?limit=0', '?limit=2001', '?limit=-1', '?limit=1.5', '?limit=abc', '?limit=', '?limit=%35',
-  '?limit=5&limit=5', '?LIMIT=5', '?limit=5&after=0', '?after=0', '?after=7', '?after=00', '?after=-1', '?after=1e3', '?after=999999999999999',
-  '?after=9999999999999999', '?after=%5B%22a%22%5D', '?after=%5B%22A%22%2C%22b%22%5D', '?after=%5B%5D', '?after=%5B1%5D', '?after=junk', '?after=',
-  '?country=Norway', '?country=', '?country=Norway&country=Spain', '?country=%E0%A4%A', '?minScoring=5', '?minScoring=11', '?minScoring=-1', '?minScoring=5.0',
-  '?updatedSince=2020-01-01T00:00:00Z', '?updatedSince=2020-01-01T00:00:00.123456789Z', '?updatedSince=2020-01-01T00:00:00%2B01:00',
-  '?updatedSince=2020-01-01T00:00:00+01:00', '?updatedSince=2020-02-30T00:00:00Z', '?updatedSince=2024-02-29t23:59:59z', '?updatedSince=2023-02-29T00:00:00Z',
-  '?updatedSince=2020-01-01', '?updatedSince=yesterday', '?updatedSince=2020-01-01T24:00:00Z', '?customerName=%C3%85lesund%20Seafood',
-  '?customerName=Zürich+Präzision+AG', '?customerId=x', '?customerId=', '?category=A', '?category=A&customerName=x', '?limit=2&country=Norway&minScoring=1',
+  '?limit=1',
+  '?limit=3',
+  '?limit=2000',
+  '?limit=0',
+  '?limit=2001',
+  '?limit=-1',
+  '?limit=1.5',
+  '?limit=abc',
+  '?limit=',
+  '?limit=%35',
+  '?limit=5&limit=5',
+  '?LIMIT=5',
+  '?limit=5&after=0',
+  '?after=0',
+  '?after=7',
+  '?after=00',
+  '?after=-1',
+  '?after=1e3',
+  '?after=999999999999999',
+  '?after=9999999999999999',
+  '?after=%5B%22a%22%5D',
+  '?after=%5B%22A%22%2C%22b%22%5D',
+  '?after=%5B%5D',
+  '?after=%5B1%5D',
+  '?after=junk',
+  '?after=',
+  '?country=Norway',
+  '?country=',
+  '?country=Norway&country=Spain',
+  '?country=%E0%A4%A',
+  '?minScoring=5',
+  '?minScoring=11',
+  '?minScoring=-1',
+  '?minScoring=5.0',
+  '?updatedSince=2020-01-01T00:00:00Z',
+  '?updatedSince=2020-01-01T00:00:00.123456789Z',
+  '?updatedSince=2020-01-01T00:00:00%2B01:00',
+  '?updatedSince=2020-01-01T00:00:00+01:00',
+  '?updatedSince=2020-02-30T00:00:00Z',
+  '?updatedSince=2024-02-29t23:59:59z',
+  '?updatedSince=2023-02-29T00:00:00Z',
+  '?updatedSince=2020-01-01',
+  '?updatedSince=yesterday',
+  '?updatedSince=2020-01-01T24:00:00Z',
+  '?customerName=%C3%85lesund%20Seafood',
+  '?customerName=Zürich+Präzision+AG',
+  '?customerId=x',
+  '?customerId=',
+  '?category=A',
+  '?category=A&customerName=x',
+  '?limit=2&country=Norway&minScoring=1',
 ] as const;
 
 const REQUEST_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@/+=-';
@@ -79,9 +270,23 @@ const HEX = '0123456789abcdef';
 const PREFIXES = ['/customers/', '/incidents/', '/aggregates/'] as const;
 /** Paths outside the three data routes: the page component's (the page, its assets, its 404), or the health check. */
 const OUTSIDE = [
-  '/', '/assets/page.0123456789abcdef.js', '/assets/%zz', '/assets/', '/customersX/items', '/Customers/items', '/CUSTOMERS/count', '/incident/items', '/aggregate/dashboard', '/favicon.ico',
-  '/.well-known/spin/health', '/%2Fcustomers/items', '/customers%2Fitems', '/customers/../x', '/incidents/items/%2e%2e/%2e%2e/etc/passwd',
-  '/aggregates/..%2F..%2F', '/spin.internal/customers/count',
+  '/',
+  '/assets/page.0123456789abcdef.js',
+  '/assets/%zz',
+  '/assets/',
+  '/customersX/items',
+  '/Customers/items',
+  '/CUSTOMERS/count',
+  '/incident/items',
+  '/aggregate/dashboard',
+  '/favicon.ico',
+  '/.well-known/spin/health',
+  '/%2Fcustomers/items',
+  '/customers%2Fitems',
+  '/customers/../x',
+  '/incidents/items/%2e%2e/%2e%2e/etc/passwd',
+  '/aggregates/..%2F..%2F',
+  '/spin.internal/customers/count',
 ] as const;
 
 export function createFuzzInputs(seed: number, ids: FuzzIds, etags: KnownEtags) {
@@ -92,10 +297,12 @@ export function createFuzzInputs(seed: number, ids: FuzzIds, etags: KnownEtags) 
     if (items.length === 0) throw new Error('pick from an empty list');
     return items[Math.floor(random() * items.length)] as T;
   };
-  const chars = (alphabet: string, length: number) => Array.from({ length }, () => alphabet[int(0, alphabet.length - 1)] ?? '').join('');
+  const chars = (alphabet: string, length: number) =>
+    Array.from({ length }, () => alphabet[int(0, alphabet.length - 1)] ?? '').join('');
 
   /** Flips the case of ASCII letters only (ids match ignoring ASCII case). */
-  const flipAscii = (id: string) => id.replace(/[A-Za-z]/g, (c) => (chance(0.5) ? (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) : c));
+  const flipAscii = (id: string) =>
+    id.replace(/[A-Za-z]/g, (c) => (chance(0.5) ? (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) : c));
   /** Upper-cases everything, non-ASCII letters included (those must not match). */
   const flipUnicode = (id: string) => (chance(0.5) ? id.toUpperCase() : id.toLowerCase());
   /** A path segment for a text: percent-encoded, or raw when the URL parser copes (it encodes what it must). */
@@ -123,7 +330,13 @@ export function createFuzzInputs(seed: number, ids: FuzzIds, etags: KnownEtags) 
       case 8:
         return `${pick(JUNK_SEGMENTS)}${pick(JUNK_SEGMENTS)}${pick(JUNK_SEGMENTS)}`;
       default:
-        return encodeURIComponent(String.fromCodePoint(...Array.from({ length: int(1, 12) }, () => pick([int(0x20, 0x7e), int(0xa0, 0x2fff), int(0x1f300, 0x1f64f), int(0, 0x1f)]))));
+        return encodeURIComponent(
+          String.fromCodePoint(
+            ...Array.from({ length: int(1, 12) }, () =>
+              pick([int(0x20, 0x7e), int(0xa0, 0x2fff), int(0x1f300, 0x1f64f), int(0, 0x1f)]),
+            ),
+          ),
+        );
     }
   }
 
@@ -133,7 +346,11 @@ export function createFuzzInputs(seed: number, ids: FuzzIds, etags: KnownEtags) 
 
   function junkPath(): string {
     const prefix = pick(PREFIXES);
-    const segments = Array.from({ length: int(0, 4) }, () => (chance(0.5) ? pick(['items', 'top', 'by-count', 'by-volume', 'count', 'dashboard', 'grouped-by-customer', '']) : pick(JUNK_SEGMENTS)));
+    const segments = Array.from({ length: int(0, 4) }, () =>
+      chance(0.5)
+        ? pick(['items', 'top', 'by-count', 'by-volume', 'count', 'dashboard', 'grouped-by-customer', ''])
+        : pick(JUNK_SEGMENTS),
+    );
     return `${chance(0.1) ? '/' : ''}${prefix}${segments.join('/')}`;
   }
 
@@ -155,9 +372,35 @@ export function createFuzzInputs(seed: number, ids: FuzzIds, etags: KnownEtags) 
         () => '/aggregates/dashboard',
         () => '/aggregates/dashboard',
         () => '/aggregates/',
-        () => pick(['/customers/items', '/customers/count', '/incidents/items', '/customers', '/incidents', '/aggregates', '/customers/top', '/incidents/top/', '/incidents/top/by-count']),
-        () => pick(['/customers/items', '/incidents/items', '/incidents/grouped-by-customer', '/customers/events', '/incidents/events']),
-        () => pick(['/customers/events', '/incidents/events', '/customers/events/last', '/incidents/events/last', '/customers/events/x', '/incidents/events/last/1']),
+        () =>
+          pick([
+            '/customers/items',
+            '/customers/count',
+            '/incidents/items',
+            '/customers',
+            '/incidents',
+            '/aggregates',
+            '/customers/top',
+            '/incidents/top/',
+            '/incidents/top/by-count',
+          ]),
+        () =>
+          pick([
+            '/customers/items',
+            '/incidents/items',
+            '/incidents/grouped-by-customer',
+            '/customers/events',
+            '/incidents/events',
+          ]),
+        () =>
+          pick([
+            '/customers/events',
+            '/incidents/events',
+            '/customers/events/last',
+            '/incidents/events/last',
+            '/customers/events/x',
+            '/incidents/events/last/1',
+          ]),
       ])();
       if (chance(0.1)) base += pick(['/', '//', '/x', '/..', '/.', '%2F']);
     }
@@ -186,21 +429,69 @@ export function createFuzzInputs(seed: number, ids: FuzzIds, etags: KnownEtags) 
     }
     if (chance(0.3)) {
       const valid = `00-${chars(HEX, 32)}-${chars(HEX, 16)}-0${int(0, 1)}`;
-      list.push(['traceparent', pick([valid, valid, valid.toUpperCase(), `00-${'0'.repeat(32)}-${chars(HEX, 16)}-01`, `ff-${chars(HEX, 32)}-${chars(HEX, 16)}-01`, valid.slice(0, 40), 'garbage', '', `${valid}-extra`])]);
+      list.push([
+        'traceparent',
+        pick([
+          valid,
+          valid,
+          valid.toUpperCase(),
+          `00-${'0'.repeat(32)}-${chars(HEX, 16)}-01`,
+          `ff-${chars(HEX, 32)}-${chars(HEX, 16)}-01`,
+          valid.slice(0, 40),
+          'garbage',
+          '',
+          `${valid}-extra`,
+        ]),
+      ]);
     }
     if (chance(0.35)) list.push(['x-budget-ms', pick(BUDGET_VALUES)]);
     if (chance(0.25)) {
       const etag = etags.length > 0 ? pick(etags) : '"none"';
-      list.push(['if-none-match', pick(['*', ' * ', '"abc"', 'W/"abc"', etag, `W/${etag}`, `"x", ${etag}`, `${etag.slice(0, -1)}`, 'junk,,,', '', '**'])]);
+      list.push([
+        'if-none-match',
+        pick([
+          '*',
+          ' * ',
+          '"abc"',
+          'W/"abc"',
+          etag,
+          `W/${etag}`,
+          `"x", ${etag}`,
+          `${etag.slice(0, -1)}`,
+          'junk,,,',
+          '',
+          '**',
+        ]),
+      ]);
     }
-    if (chance(0.2)) list.push(['accept', pick(['text/html', '*/*', 'application/xml;q=0.9', 'application/json', '', 'ü/ö', 'a\u0001b', '*/*;q=abc'])]);
+    if (chance(0.2))
+      list.push([
+        'accept',
+        pick(['text/html', '*/*', 'application/xml;q=0.9', 'application/json', '', 'ü/ö', 'a\u0001b', '*/*;q=abc']),
+      ]);
     if (chance(0.15) || (method !== 'GET' && method !== 'HEAD' && chance(0.5))) {
-      list.push(['content-type', pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=', 'junk', '', 'application/problem+json'])]);
+      list.push([
+        'content-type',
+        pick([
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=',
+          'junk',
+          '',
+          'application/problem+json',
+        ]),
+      ]);
     }
     // Write headers: with no token configured a write is refused (403) whatever they say.
-    if (chance(0.2)) list.push(['authorization', pick(['Bearer test', 'Bearer ', 'Basic dXNlcjpwYXNz', 'bearer x', ''])]);
+    if (chance(0.2))
+      list.push(['authorization', pick(['Bearer test', 'Bearer ', 'Basic dXNlcjpwYXNz', 'bearer x', ''])]);
     if (chance(0.2)) list.push(['if-match', pick(['"1"', '*', 'W/"1"', '"0", "1"', '', 'junk'])]);
-    if (chance(0.1)) list.push([pick(['spin-full-url', 'spin-path-info', 'spin-matched-route', 'spin-client-addr', 'x-forwarded-host']), pick(['http://evil.example/customers/items', '/../../x', '', '/customers/count'])]);
+    if (chance(0.1))
+      list.push([
+        pick(['spin-full-url', 'spin-path-info', 'spin-matched-route', 'spin-client-addr', 'x-forwarded-host']),
+        pick(['http://evil.example/customers/items', '/../../x', '', '/customers/count']),
+      ]);
     if (chance(0.1)) list.push([`x-fuzz-${int(0, 99)}`, chars('abc \t;,="\'é', int(0, 40)).trim()]);
     return list;
   }
@@ -210,7 +501,7 @@ export function createFuzzInputs(seed: number, ids: FuzzIds, etags: KnownEtags) 
     return pick([
       () => '{}',
       () => JSON.stringify({ id: "'; DROP TABLE Customers;--", name: 'Mallory', scoring: 1e308 }),
-      () => "DELETE FROM Customers; DROP TABLE Incidents;",
+      () => 'DELETE FROM Customers; DROP TABLE Incidents;',
       () => 'x'.repeat(int(1, 16_384)),
       () => new Uint8Array(Array.from({ length: int(1, 2048) }, () => int(0, 255))),
       () => '',
@@ -329,56 +620,272 @@ interface Defect {
   expected: WriteExpectation;
 }
 
-const RANK = { route: 0, auth: 1, ifMatch: 2, mediaType: 3, size: 4, json: 5, fields: 6, item: 7, version: 8, store: 9 } as const;
-const problem = (status: number, code: string, extra: Partial<WriteExpectation> = {}): WriteExpectation => ({ status, code, ...extra });
+const RANK = {
+  route: 0,
+  auth: 1,
+  ifMatch: 2,
+  mediaType: 3,
+  size: 4,
+  json: 5,
+  fields: 6,
+  item: 7,
+  version: 8,
+  store: 9,
+} as const;
+const problem = (status: number, code: string, extra: Partial<WriteExpectation> = {}): WriteExpectation => ({
+  status,
+  code,
+  ...extra,
+});
 const INVALID_JSON = problem(400, 'invalid-json');
 
 /** Media types each write accepts (any case, optional `charset=utf-8`, empty parameters allowed). */
-const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'application/json;charset=UTF-8', 'Application/JSON', 'application/json ; charset="utf-8"', 'application/json;', 'APPLICATION/JSON; CHARSET=UTF-8'];
-const MERGE_PATCH_TYPES = [...JSON_TYPES, 'application/merge-patch+json', 'application/merge-patch+json; charset=utf-8'];
+const JSON_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json;charset=UTF-8',
+  'Application/JSON',
+  'application/json ; charset="utf-8"',
+  'application/json;',
+  'APPLICATION/JSON; CHARSET=UTF-8',
+];
+const MERGE_PATCH_TYPES = [
+  ...JSON_TYPES,
+  'application/merge-patch+json',
+  'application/merge-patch+json; charset=utf-8',
+];
 /** Media types no write accepts; `null` sends none. */
 const BAD_TYPES: ReadonlyArray<string | null> = [
-  null, '', 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1',
-  'application/json; charset=iso-8859-1', 'application/json; charset=utf-16', 'application/json; charset=utf8', 'application/json; charset=utf-8; q',
-  'application/jsonx', 'application/problem+json', '*/*', 'application/*', 'json', 'application/json, text/plain', 'application/json; charset="latin1"',
+  null,
+  '',
+  'text/plain',
+  'text/plain;charset=UTF-8',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=latin1',
+  'application/json; charset=iso-8859-1',
+  'application/json; charset=utf-16',
+  'application/json; charset=utf8',
+  'application/json; charset=utf-8; q',
+  'application/jsonx',
+  'application/problem+json',
+  '*/*',
+  'application/*',
+  'json',
+  'application/json, text/plain',
+  'application/json; charset="latin1"',
 ];
 
 /** Byte sequences that are not UTF-8: stray, truncated and overlong sequences, an encoded surrogate, beyond U+10FFFF, Latin-1 é. */
-const BAD_UTF8 = [[0xff], [0xfe], [0x80], [0xc3], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe9], [0xe2, 0x82], [0xf0, 0x9f, 0x98]];
+const BAD_UTF8 = [
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xc3],
+  [0xc0, 0xaf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xe9],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+];
 const BOM = [0xef, 0xbb, 0xbf];
 
 /** Whole bodies that are not JSON. */
 const SYNTAX_ERRORS = [
-  'NaN', 'Infinity', '-Infinity', 'nul', 'True', 'undefined', "{'name': 'x'}", '{name: "x"}', '{"name": "x",}', '{,}', '{"a" 1}', '{"a":1,,"b":2}', '[1,]',
-  '{"a":1}{"b":2}', '{"a":1} x', '{"a":1} // comment', '/* c */ {}', '{"name": "unterminated', '{"name": "x"', '{"scoring": -}', '{"name": "\\x41"}',
-  '{"name": "\\u12"}', '{"name": "\\uZZZZ"}', '\u0000{}', '{}\u0000', '{"a":\u00a01}', 'a=1&b=2', '<xml/>', '{"name"}', '{:1}', '"unterminated',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  'nul',
+  'True',
+  'undefined',
+  "{'name': 'x'}",
+  '{name: "x"}',
+  '{"name": "x",}',
+  '{,}',
+  '{"a" 1}',
+  '{"a":1,,"b":2}',
+  '[1,]',
+  '{"a":1}{"b":2}',
+  '{"a":1} x',
+  '{"a":1} // comment',
+  '/* c */ {}',
+  '{"name": "unterminated',
+  '{"name": "x"',
+  '{"scoring": -}',
+  '{"name": "\\x41"}',
+  '{"name": "\\u12"}',
+  '{"name": "\\uZZZZ"}',
+  '\u0000{}',
+  '{}\u0000',
+  '{"a":\u00a01}',
+  'a=1&b=2',
+  '<xml/>',
+  '{"name"}',
+  '{:1}',
+  '"unterminated',
 ];
 /** Values that are not JSON (numbers outside its grammar), placed as a member's value. */
-const BAD_VALUES = ['NaN', 'Infinity', '-Infinity', '+1', '01', '-01', '1.', '.5', '0x10', '1e', '1e+', '-', '--1', '1_000', '١', 'undefined', "'x'", '"a\tb"', '"a\u0000b"', '"\\ud800"', '"a\\udc00"', '"\\ud800\\u0041"', '"\\udbff"', '"\\ud800\\ud800"'];
+const BAD_VALUES = [
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '+1',
+  '01',
+  '-01',
+  '1.',
+  '.5',
+  '0x10',
+  '1e',
+  '1e+',
+  '-',
+  '--1',
+  '1_000',
+  '١',
+  'undefined',
+  "'x'",
+  '"a\tb"',
+  '"a\u0000b"',
+  '"\\ud800"',
+  '"a\\udc00"',
+  '"\\ud800\\u0041"',
+  '"\\udbff"',
+  '"\\ud800\\ud800"',
+];
 
 /** Member names that are never writable: the server's own fields, prototype names, near-misses and junk. */
 const READ_ONLY = ['id', 'version', 'createdAt', 'updatedAt'];
-const PROTO_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
+const PROTO_NAMES = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+  'isPrototypeOf',
+];
 const UNKNOWN_NAMES = ['Name', 'nAme', 'name ', ' name', 'extra', '', '\u0000', 'näme', 'scoring\u0000'];
-const EXTRA_VALUES = ['1', 'null', '{}', '[]', '"x"', 'true', '{"polluted":true}', '{"prototype":{"polluted":true}}', '{"__proto__":{"polluted":true}}'];
+const EXTRA_VALUES = [
+  '1',
+  'null',
+  '{}',
+  '[]',
+  '"x"',
+  'true',
+  '{"polluted":true}',
+  '{"prototype":{"polluted":true}}',
+  '{"__proto__":{"polluted":true}}',
+];
 
 /** Bad values for each field, valid JSON all of them. */
 const BAD_FIELD_VALUES: Record<string, readonly string[]> = {
-  name: ['123', 'true', '[]', '{}', '""', '"   "', '"\\u0000x"', '"a\\nb"', '"\\u007f"', '"x\\u0085"', '"\\t"', JSON.stringify('x'.repeat(201)), JSON.stringify('é'.repeat(201)), JSON.stringify('e\u0301'.repeat(201)), '{"__proto__":{"x":1}}', '["a"]', 'null'],
+  name: [
+    '123',
+    'true',
+    '[]',
+    '{}',
+    '""',
+    '"   "',
+    '"\\u0000x"',
+    '"a\\nb"',
+    '"\\u007f"',
+    '"x\\u0085"',
+    '"\\t"',
+    JSON.stringify('x'.repeat(201)),
+    JSON.stringify('é'.repeat(201)),
+    JSON.stringify('e\u0301'.repeat(201)),
+    '{"__proto__":{"x":1}}',
+    '["a"]',
+    'null',
+  ],
   city: ['5', '""', JSON.stringify('c'.repeat(101)), '"\\u0001"', 'false', '{}', '["Oslo"]', '"  "'],
   country: ['5', '""', JSON.stringify('c'.repeat(101)), '"\\u001f"', 'true', '[]'],
-  scoring: ['"5"', 'true', 'null', '[5]', '1e400', '-1e400', '-0', '-0.0', '1e-7', '9007199254740993', '10.5', '11', '-1', '0.1', '99999999999999999999', '1e1000', '{"valueOf":5}', '"NaN"', '"Infinity"'],
-  amount: ['"12.5"', 'null', 'true', '1e400', '-1e400', '-0', '-0.0', '1e-7', '0.0000001', '12.3456789', '9007199254740993', '9000000000.5', '9000000001', '-0.01', '0.30000000000000004', '[1]', '{}', '"NaN"', '1.0000001'],
+  scoring: [
+    '"5"',
+    'true',
+    'null',
+    '[5]',
+    '1e400',
+    '-1e400',
+    '-0',
+    '-0.0',
+    '1e-7',
+    '9007199254740993',
+    '10.5',
+    '11',
+    '-1',
+    '0.1',
+    '99999999999999999999',
+    '1e1000',
+    '{"valueOf":5}',
+    '"NaN"',
+    '"Infinity"',
+  ],
+  amount: [
+    '"12.5"',
+    'null',
+    'true',
+    '1e400',
+    '-1e400',
+    '-0',
+    '-0.0',
+    '1e-7',
+    '0.0000001',
+    '12.3456789',
+    '9007199254740993',
+    '9000000000.5',
+    '9000000001',
+    '-0.01',
+    '0.30000000000000004',
+    '[1]',
+    '{}',
+    '"NaN"',
+    '1.0000001',
+  ],
   category: ['"G"', '"a"', '""', '1', '"AB"', '" A"', '"Ａ"', 'true', '["A"]'],
   customerId: ['5', 'true', '[]', '""', '"   "', JSON.stringify('x'.repeat(201)), '{}', '"\\u0000"'],
 };
 
 const AUTH_REFUSED = (token: string): ReadonlyArray<string | null> => [
-  null, '', 'Bearer wrong-token', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer  ', `Bearer ${token.toUpperCase()}`, `Bearer ${token}x`, `Token ${token}`, `Bearer ${token.slice(0, -1)}`, token, `Bearer "${token}"`,
+  null,
+  '',
+  'Bearer wrong-token',
+  'Basic dXNlcjpwYXNz',
+  'Bearer',
+  'Bearer  ',
+  `Bearer ${token.toUpperCase()}`,
+  `Bearer ${token}x`,
+  `Token ${token}`,
+  `Bearer ${token.slice(0, -1)}`,
+  token,
+  `Bearer "${token}"`,
 ];
 const AUTH_ACCEPTED = (token: string) => [`Bearer ${token}`, `bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`];
-const IF_MATCH_ACCEPTED = (v: number) => [`"${v}"`, '*', ` "${v}" `, `"x", "${v}"`, `W/"${v}", "${v}"`, `"${v}","${v + 1}"`];
-const IF_MATCH_STALE = (v: number) => [`"${v + 1}"`, `W/"${v}"`, `${v}`, '"0"', `"${v} "`, '"abc"', ',', `"${v}"x`, '"', `*, "${v + 1}"`, `"${v + 100}"`];
+const IF_MATCH_ACCEPTED = (v: number) => [
+  `"${v}"`,
+  '*',
+  ` "${v}" `,
+  `"x", "${v}"`,
+  `W/"${v}", "${v}"`,
+  `"${v}","${v + 1}"`,
+];
+const IF_MATCH_STALE = (v: number) => [
+  `"${v + 1}"`,
+  `W/"${v}"`,
+  `${v}`,
+  '"0"',
+  `"${v} "`,
+  '"abc"',
+  ',',
+  `"${v}"x`,
+  '"',
+  `*, "${v + 1}"`,
+  `"${v + 100}"`,
+];
 
 const serialize = (members: Members, pretty = false): string =>
   `{${members.map(([name, value]) => `${JSON.stringify(name)}${pretty ? ': ' : ':'}${value}`).join(pretty ? ',\n  ' : ',')}}`;
@@ -410,7 +917,8 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
     if (items.length === 0) throw new Error('pick from an empty list');
     return items[Math.floor(random() * items.length)] as T;
   };
-  const flipAscii = (id: string) => id.replace(/[A-Za-z]/g, (c) => (chance(0.5) ? (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) : c));
+  const flipAscii = (id: string) =>
+    id.replace(/[A-Za-z]/g, (c) => (chance(0.5) ? (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) : c));
   const { token } = targets;
   const cases: Array<Omit<WriteCase, 'index'>> = [];
 
@@ -428,43 +936,89 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
     switch (i % 7) {
       case 0:
         fields = { name: `Fuzz Valid ${i}`, city: 'Oslo', country: 'Norway', scoring: i % 11 };
-        members = [['name', JSON.stringify(fields.name)], ['city', '"Oslo"'], ['country', '"Norway"'], ['scoring', String(fields.scoring)]];
+        members = [
+          ['name', JSON.stringify(fields.name)],
+          ['city', '"Oslo"'],
+          ['country', '"Norway"'],
+          ['scoring', String(fields.scoring)],
+        ];
         body = serialize(members);
         label = 'plain';
         break;
       case 1: {
         const raw = `  Cafe\u0301 Fuzz ${i}\t`;
         fields = { name: normal(raw), city: null, country: null, scoring: 1 };
-        body = serialize([['name', JSON.stringify(raw)], ['country', 'null'], ['scoring', '1e0']]);
+        body = serialize([
+          ['name', JSON.stringify(raw)],
+          ['country', 'null'],
+          ['scoring', '1e0'],
+        ]);
         label = 'trimmed, NFC, scoring 1e0, city absent';
         break;
       }
       case 2:
         fields = { name: `Fuzz BOM ${i}`, city: 'Graz', country: null, scoring: 5 };
-        body = concat(BOM, bytesOf(serialize([['scoring', '5.0'], ['name', JSON.stringify(fields.name)], ['city', '"Graz"']])));
+        body = concat(
+          BOM,
+          bytesOf(
+            serialize([
+              ['scoring', '5.0'],
+              ['name', JSON.stringify(fields.name)],
+              ['city', '"Graz"'],
+            ]),
+          ),
+        );
         label = 'UTF-8 BOM first, scoring 5.0';
         break;
       case 3:
         fields = { name: `Fuzz Padded ${i}`, city: null, country: 'Japan', scoring: 10 };
-        body = padTo(serialize([['name', JSON.stringify(fields.name)], ['country', '"Japan"'], ['scoring', '1E1']], true), MAX_BODY_BYTES);
+        body = padTo(
+          serialize(
+            [
+              ['name', JSON.stringify(fields.name)],
+              ['country', '"Japan"'],
+              ['scoring', '1E1'],
+            ],
+            true,
+          ),
+          MAX_BODY_BYTES,
+        );
         label = `padded to exactly ${MAX_BODY_BYTES} bytes, scoring 1E1`;
         break;
       case 4:
         fields = { name: `Ålesund 😀 Fuzz ${i}`, city: null, country: '東京', scoring: 0 };
-        body = serialize([['name', `"\\u00c5lesund \\ud83d\\ude00 Fuzz ${i}"`], ['city', 'null'], ['country', '"\\u6771\\u4eac"'], ['scoring', '0']]);
+        body = serialize([
+          ['name', `"\\u00c5lesund \\ud83d\\ude00 Fuzz ${i}"`],
+          ['city', 'null'],
+          ['country', '"\\u6771\\u4eac"'],
+          ['scoring', '0'],
+        ]);
         label = 'escaped non-ASCII and a surrogate pair, scoring 0';
         break;
       case 5: {
         const prefix = `F${i}-`;
         const raw = i % 2 ? prefix + 'u\u0308'.repeat(200 - prefix.length) : prefix + 'ü'.repeat(200 - prefix.length);
         fields = { name: normal(raw), city: 'Wien', country: 'Austria', scoring: 3 };
-        body = serialize([['name', JSON.stringify(raw)], ['city', '"Wien"'], ['country', '"Austria"'], ['scoring', '3']]);
+        body = serialize([
+          ['name', JSON.stringify(raw)],
+          ['city', '"Wien"'],
+          ['country', '"Austria"'],
+          ['scoring', '3'],
+        ]);
         label = `name of exactly 200 characters after NFC (${[...raw].length} code points sent)`;
         break;
       }
       default:
         fields = { name: `Fuzz Reordered ${i}`, city: 'Kraków', country: 'Poland', scoring: 10 };
-        body = serialize([['scoring', '10'], ['country', '"Poland"'], ['city', '"Krak\\u00f3w"'], ['name', JSON.stringify(fields.name)]], true);
+        body = serialize(
+          [
+            ['scoring', '10'],
+            ['country', '"Poland"'],
+            ['city', '"Krak\\u00f3w"'],
+            ['name', JSON.stringify(fields.name)],
+          ],
+          true,
+        );
         label = 'members reordered, pretty-printed';
     }
     cases.push({
@@ -478,12 +1032,26 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
     });
   }
 
-  const AMOUNTS: Array<[string, number]> = [['1e-6', 0.000001], ['9e9', 9_000_000_000], ['0', 0], ['1.000000', 1], ['12.345678', 12.345678], ['0.1', 0.1], ['4321.5', 4321.5], ['7E0', 7], ['100.25', 100.25], ['55.55', 55.55]];
+  const AMOUNTS: Array<[string, number]> = [
+    ['1e-6', 0.000001],
+    ['9e9', 9_000_000_000],
+    ['0', 0],
+    ['1.000000', 1],
+    ['12.345678', 12.345678],
+    ['0.1', 0.1],
+    ['4321.5', 4321.5],
+    ['7E0', 7],
+    ['100.25', 100.25],
+    ['55.55', 55.55],
+  ];
   AMOUNTS.forEach(([text, amount], i) => {
     const customer = targets.referable[i % targets.referable.length] as CustomerTarget;
     const category = ['A', 'F', null, null, 'C'][i % 5] ?? null;
     const customerId = i % 3 === 0 ? customer.id.toLowerCase() : i % 3 === 1 ? customer.id.toUpperCase() : customer.id;
-    const members: Members = [['amount', text], ['customerId', JSON.stringify(customerId)]];
+    const members: Members = [
+      ['amount', text],
+      ['customerId', JSON.stringify(customerId)],
+    ];
     if (category !== null || i % 5 === 2) members.push(['category', JSON.stringify(category)]);
     cases.push({
       label: `POST incident (valid: amount ${text}, customerId in another case)`,
@@ -492,7 +1060,10 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
       headers: [...auth(), ['content-type', jsonType('POST')]],
       body: bytesOf(serialize(members)),
       expected: { status: 201 },
-      effect: { kind: 'create-incident', fields: { amount, category, customerId: customer.id, customerName: customer.name } },
+      effect: {
+        kind: 'create-incident',
+        fields: { amount, category, customerId: customer.id, customerName: customer.name },
+      },
     });
   });
 
@@ -501,13 +1072,30 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
     const scoring = (customer.scoring + 3) % 11;
     const [members, fields]: [Members, CustomerFields] =
       i % 2 === 0
-        ? [[['name', JSON.stringify(raw)], ['city', 'null'], ['scoring', String(scoring)]], { name: normal(raw), city: null, country: customer.country, scoring }]
-        : [[['scoring', `${scoring}.0`], ['country', '"Portugal"']], { name: customer.name, city: customer.city, country: 'Portugal', scoring }];
+        ? [
+            [
+              ['name', JSON.stringify(raw)],
+              ['city', 'null'],
+              ['scoring', String(scoring)],
+            ],
+            { name: normal(raw), city: null, country: customer.country, scoring },
+          ]
+        : [
+            [
+              ['scoring', `${scoring}.0`],
+              ['country', '"Portugal"'],
+            ],
+            { name: customer.name, city: customer.city, country: 'Portugal', scoring },
+          ];
     cases.push({
       label: 'PATCH customer (valid)',
       method: 'PATCH',
       path: itemPath('customers', customer.id),
-      headers: [...auth(), ['content-type', jsonType('PATCH')], ['if-match', pick(IF_MATCH_ACCEPTED(customer.version))]],
+      headers: [
+        ...auth(),
+        ['content-type', jsonType('PATCH')],
+        ['if-match', pick(IF_MATCH_ACCEPTED(customer.version))],
+      ],
       body: bytesOf(serialize(members)),
       expected: { status: 200 },
       effect: { kind: 'update-customer', target: customer, fields },
@@ -523,7 +1111,13 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
       method: 'PUT',
       path: itemPath('incidents', incident.id),
       headers: [...auth(), ['content-type', jsonType('PUT')], ['if-match', pick(IF_MATCH_ACCEPTED(incident.version))]],
-      body: bytesOf(serialize([['amount', String(amount)], ['category', JSON.stringify(category)], ['customerId', JSON.stringify(customerId ?? null)]])),
+      body: bytesOf(
+        serialize([
+          ['amount', String(amount)],
+          ['category', JSON.stringify(category)],
+          ['customerId', JSON.stringify(customerId ?? null)],
+        ]),
+      ),
       expected: { status: 200 },
       effect: { kind: 'replace-incident', target: incident, amount, category },
     });
@@ -534,8 +1128,18 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
     chance(0.3)
       ? { headers: [], body: null }
       : {
-          headers: [['content-type', pick(['text/plain', 'application/json', 'application/octet-stream', 'application/json; charset=latin1'])]],
-          body: pick([() => bytesOf('{"name":"x","name":"y"}'), () => new Uint8Array([0xff, 0xfe, 0x00]), () => bytesOf('x'.repeat(MAX_BODY_BYTES + 10)), () => bytesOf('[[[[[')])(),
+          headers: [
+            [
+              'content-type',
+              pick(['text/plain', 'application/json', 'application/octet-stream', 'application/json; charset=latin1']),
+            ],
+          ],
+          body: pick([
+            () => bytesOf('{"name":"x","name":"y"}'),
+            () => new Uint8Array([0xff, 0xfe, 0x00]),
+            () => bytesOf('x'.repeat(MAX_BODY_BYTES + 10)),
+            () => bytesOf('[[[[['),
+          ])(),
         };
   for (const [collection, list] of [
     ['customers', targets.deletableCustomers],
@@ -550,55 +1154,184 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
         headers: [...auth(), ['if-match', pick(IF_MATCH_ACCEPTED(target.version))], ...ignored.headers],
         body: ignored.body,
         expected: { status: 204 },
-        effect: collection === 'customers' ? { kind: 'delete-customer', target: target as CustomerTarget } : { kind: 'delete-incident', target: target as IncidentTarget },
+        effect:
+          collection === 'customers'
+            ? { kind: 'delete-customer', target: target as CustomerTarget }
+            : { kind: 'delete-incident', target: target as IncidentTarget },
       });
     }
   }
 
   // ---- The brief's list of hostile inputs, each once whatever the seed (POST /customers/items) -------------------
 
-  const valid = (i: number): Members => [['name', JSON.stringify(`Fuzz Fixed ${i}`)], ['scoring', '4']];
+  const valid = (i: number): Members => [
+    ['name', JSON.stringify(`Fuzz Fixed ${i}`)],
+    ['scoring', '4'],
+  ];
   const fixed: Array<[string, Uint8Array<ArrayBuffer>, WriteExpectation, string?]> = [
-    ['a valid body padded to one byte over 16 KiB', bytesOf(padTo(serialize(valid(0)), MAX_BODY_BYTES + 1)), problem(413, 'payload-too-large')],
+    [
+      'a valid body padded to one byte over 16 KiB',
+      bytesOf(padTo(serialize(valid(0)), MAX_BODY_BYTES + 1)),
+      problem(413, 'payload-too-large'),
+    ],
     [
       'a name that makes the body exactly 16 KiB',
-      bytesOf(serialize([['name', JSON.stringify('n'.repeat(MAX_BODY_BYTES - bytesOf(serialize([['name', '""'], ['scoring', '4']])).length))], ['scoring', '4']])),
+      bytesOf(
+        serialize([
+          [
+            'name',
+            JSON.stringify(
+              'n'.repeat(
+                MAX_BODY_BYTES -
+                  bytesOf(
+                    serialize([
+                      ['name', '""'],
+                      ['scoring', '4'],
+                    ]),
+                  ).length,
+              ),
+            ),
+          ],
+          ['scoring', '4'],
+        ]),
+      ),
       problem(422, 'validation-failed', { field: 'name' }),
     ],
-    ['nesting depth 32 where a string belongs', bytesOf(serialize([['name', `${'['.repeat(31)}"x"${']'.repeat(31)}`], ['scoring', '4']])), problem(422, 'validation-failed', { field: 'name' })],
-    ['nesting depth 33', bytesOf(serialize([['name', `${'['.repeat(32)}"x"${']'.repeat(32)}`], ['scoring', '4']])), INVALID_JSON],
-    ['member __proto__', bytesOf(serialize([...valid(1), ['__proto__', '{"city":"Polluted"}']])), problem(422, 'validation-failed', { field: '__proto__' })],
-    ['member constructor', bytesOf(serialize([...valid(2), ['constructor', '{"prototype":{"polluted":true}}']])), problem(422, 'validation-failed', { field: 'constructor' })],
-    ['member prototype', bytesOf(serialize([...valid(3), ['prototype', '{"polluted":true}']])), problem(422, 'validation-failed', { field: 'prototype' })],
+    [
+      'nesting depth 32 where a string belongs',
+      bytesOf(
+        serialize([
+          ['name', `${'['.repeat(31)}"x"${']'.repeat(31)}`],
+          ['scoring', '4'],
+        ]),
+      ),
+      problem(422, 'validation-failed', { field: 'name' }),
+    ],
+    [
+      'nesting depth 33',
+      bytesOf(
+        serialize([
+          ['name', `${'['.repeat(32)}"x"${']'.repeat(32)}`],
+          ['scoring', '4'],
+        ]),
+      ),
+      INVALID_JSON,
+    ],
+    [
+      'member __proto__',
+      bytesOf(serialize([...valid(1), ['__proto__', '{"city":"Polluted"}']])),
+      problem(422, 'validation-failed', { field: '__proto__' }),
+    ],
+    [
+      'member constructor',
+      bytesOf(serialize([...valid(2), ['constructor', '{"prototype":{"polluted":true}}']])),
+      problem(422, 'validation-failed', { field: 'constructor' }),
+    ],
+    [
+      'member prototype',
+      bytesOf(serialize([...valid(3), ['prototype', '{"polluted":true}']])),
+      problem(422, 'validation-failed', { field: 'prototype' }),
+    ],
     ['duplicate member name', bytesOf('{"name":"Fuzz Fixed 4","scoring":4,"name":"Fuzz Fixed 4b"}'), INVALID_JSON],
     ['invalid UTF-8', concat(bytesOf('{"name":"Fuzz '), [0xc3, 0x28], bytesOf('","scoring":4}')), INVALID_JSON],
-    ['scoring 1e400', bytesOf(serialize([['name', '"Fuzz Fixed 5"'], ['scoring', '1e400']])), problem(422, 'validation-failed', { field: 'scoring' })],
-    ['scoring -0', bytesOf(serialize([['name', '"Fuzz Fixed 6"'], ['scoring', '-0']])), problem(422, 'validation-failed', { field: 'scoring' })],
-    ['scoring 1e-7', bytesOf(serialize([['name', '"Fuzz Fixed 7"'], ['scoring', '1e-7']])), problem(422, 'validation-failed', { field: 'scoring' })],
-    ['scoring 9007199254740993', bytesOf(serialize([['name', '"Fuzz Fixed 8"'], ['scoring', '9007199254740993']])), problem(422, 'validation-failed', { field: 'scoring' })],
+    [
+      'scoring 1e400',
+      bytesOf(
+        serialize([
+          ['name', '"Fuzz Fixed 5"'],
+          ['scoring', '1e400'],
+        ]),
+      ),
+      problem(422, 'validation-failed', { field: 'scoring' }),
+    ],
+    [
+      'scoring -0',
+      bytesOf(
+        serialize([
+          ['name', '"Fuzz Fixed 6"'],
+          ['scoring', '-0'],
+        ]),
+      ),
+      problem(422, 'validation-failed', { field: 'scoring' }),
+    ],
+    [
+      'scoring 1e-7',
+      bytesOf(
+        serialize([
+          ['name', '"Fuzz Fixed 7"'],
+          ['scoring', '1e-7'],
+        ]),
+      ),
+      problem(422, 'validation-failed', { field: 'scoring' }),
+    ],
+    [
+      'scoring 9007199254740993',
+      bytesOf(
+        serialize([
+          ['name', '"Fuzz Fixed 8"'],
+          ['scoring', '9007199254740993'],
+        ]),
+      ),
+      problem(422, 'validation-failed', { field: 'scoring' }),
+    ],
     ['scoring NaN', bytesOf('{"name":"Fuzz Fixed 9","scoring":NaN}'), INVALID_JSON],
     ['two BOMs', concat(BOM, BOM, bytesOf(serialize(valid(10)))), INVALID_JSON],
     ['empty body', new Uint8Array(0), INVALID_JSON],
     ['an array', bytesOf(`[${serialize(valid(11))}]`), problem(422, 'validation-failed', { field: '' })],
     ['null', bytesOf('null'), problem(422, 'validation-failed', { field: '' })],
     ['a valid body as text/plain', bytesOf(serialize(valid(12))), problem(415, 'unsupported-media-type'), 'text/plain'],
-    ['a valid body in charset=latin1', bytesOf(serialize(valid(13))), problem(415, 'unsupported-media-type'), 'application/json; charset=latin1'],
+    [
+      'a valid body in charset=latin1',
+      bytesOf(serialize(valid(13))),
+      problem(415, 'unsupported-media-type'),
+      'application/json; charset=latin1',
+    ],
     ['a valid body with no content-type', bytesOf(serialize(valid(14))), problem(415, 'unsupported-media-type'), ''],
   ];
   for (const [label, body, expected, type = 'application/json'] of fixed) {
-    cases.push({ label: `POST customer (fixed: ${label})`, method: 'POST', path: '/customers/items', headers: [...auth(), ...(type === '' ? [] : [['content-type', type] as [string, string]])], body, expected });
+    cases.push({
+      label: `POST customer (fixed: ${label})`,
+      method: 'POST',
+      path: '/customers/items',
+      headers: [...auth(), ...(type === '' ? [] : [['content-type', type] as [string, string]])],
+      body,
+      expected,
+    });
   }
 
   // ---- Hostile writes -------------------------------------------------------------------------------------------
 
   const ROUTES = [
-    ['POST', 'customers'], ['POST', 'customers'], ['POST', 'customers'], ['POST', 'incidents'], ['POST', 'incidents'],
-    ['PUT', 'customers'], ['PUT', 'customers'], ['PATCH', 'customers'], ['PATCH', 'customers'], ['PATCH', 'customers'], ['DELETE', 'customers'],
-    ['PUT', 'incidents'], ['PUT', 'incidents'], ['PATCH', 'incidents'], ['PATCH', 'incidents'], ['PATCH', 'incidents'], ['DELETE', 'incidents'],
+    ['POST', 'customers'],
+    ['POST', 'customers'],
+    ['POST', 'customers'],
+    ['POST', 'incidents'],
+    ['POST', 'incidents'],
+    ['PUT', 'customers'],
+    ['PUT', 'customers'],
+    ['PATCH', 'customers'],
+    ['PATCH', 'customers'],
+    ['PATCH', 'customers'],
+    ['DELETE', 'customers'],
+    ['PUT', 'incidents'],
+    ['PUT', 'incidents'],
+    ['PATCH', 'incidents'],
+    ['PATCH', 'incidents'],
+    ['PATCH', 'incidents'],
+    ['DELETE', 'incidents'],
   ] as const;
 
-  const customerMembers = (c: CustomerTarget): Members => [['name', JSON.stringify(c.name)], ['city', JSON.stringify(c.city)], ['country', JSON.stringify(c.country)], ['scoring', String(c.scoring)]];
-  const incidentMembers = (i: IncidentTarget): Members => [['amount', JSON.stringify(i.amount)], ['category', JSON.stringify(i.category)], ['customerId', JSON.stringify(i.customerId)]];
+  const customerMembers = (c: CustomerTarget): Members => [
+    ['name', JSON.stringify(c.name)],
+    ['city', JSON.stringify(c.city)],
+    ['country', JSON.stringify(c.country)],
+    ['scoring', String(c.scoring)],
+  ];
+  const incidentMembers = (i: IncidentTarget): Members => [
+    ['amount', JSON.stringify(i.amount)],
+    ['category', JSON.stringify(i.category)],
+    ['customerId', JSON.stringify(i.customerId)],
+  ];
   const subset = (members: Members): Members => members.filter(() => chance(0.4));
   const otherCustomer = (id: string | null) => pick(targets.customers.filter((c) => c.id !== id));
 
@@ -620,7 +1353,11 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
     if (chance(0.05)) {
       const value = pick(AUTH_REFUSED(token));
       if (value !== null) headers.push(['authorization', value]);
-      defects.push({ rank: RANK.auth, label: `authorization ${JSON.stringify(value)}`, expected: problem(401, 'unauthorized') });
+      defects.push({
+        rank: RANK.auth,
+        label: `authorization ${JSON.stringify(value)}`,
+        expected: problem(401, 'unauthorized'),
+      });
     } else headers.push(...auth());
 
     // The item and its If-Match.
@@ -638,7 +1375,11 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
       } else if (chance(0.12)) {
         const value = pick(IF_MATCH_STALE(target.version));
         headers.push(['if-match', value]);
-        defects.push({ rank: RANK.version, label: `If-Match ${value}`, expected: problem(412, 'precondition-failed', { currentVersion: target.version }) });
+        defects.push({
+          rank: RANK.version,
+          label: `If-Match ${value}`,
+          expected: problem(412, 'precondition-failed', { currentVersion: target.version }),
+        });
       } else headers.push(['if-match', pick(IF_MATCH_ACCEPTED(target.version))]);
     }
 
@@ -647,20 +1388,29 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
       const ignored = ignoredBody();
       headers.push(...ignored.headers);
       body = ignored.body;
-      if (customers) defects.push({ rank: RANK.store, label: 'a customer incidents refer to', expected: problem(409, 'conflict') });
+      if (customers)
+        defects.push({ rank: RANK.store, label: 'a customer incidents refer to', expected: problem(409, 'conflict') });
       else if (defects.length === 0) {
         // Nothing else stops this DELETE, and these incidents must stay: a stale If-Match does.
         const value = pick(IF_MATCH_STALE(target?.version ?? 1));
         const index = headers.findIndex(([name]) => name === 'if-match');
         headers[index] = ['if-match', value];
-        defects.push({ rank: RANK.version, label: `If-Match ${value}`, expected: problem(412, 'precondition-failed', { currentVersion: target?.version ?? 1 }) });
+        defects.push({
+          rank: RANK.version,
+          label: `If-Match ${value}`,
+          expected: problem(412, 'precondition-failed', { currentVersion: target?.version ?? 1 }),
+        });
       }
     } else {
       // The media type.
       if (chance(0.1)) {
         const value = pick([...BAD_TYPES, ...(method === 'PATCH' ? [] : ['application/merge-patch+json'])]);
         if (value !== null) headers.push(['content-type', value]);
-        defects.push({ rank: RANK.mediaType, label: `content-type ${JSON.stringify(value)}`, expected: problem(415, 'unsupported-media-type') });
+        defects.push({
+          rank: RANK.mediaType,
+          label: `content-type ${JSON.stringify(value)}`,
+          expected: problem(415, 'unsupported-media-type'),
+        });
       } else headers.push(['content-type', jsonType(method)]);
 
       // The body: what the item holds already (PUT, PATCH), or a new one (POST); a change only where a defect stops it.
@@ -668,15 +1418,39 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
       let members: Members;
       if (method === 'POST') {
         members = customers
-          ? [['name', JSON.stringify(`Fuzz Hostile ${cases.length}`)], ['city', '"Bergen"'], ['country', 'null'], ['scoring', String(int(0, 10))]]
-          : [['amount', '12.5'], ['category', '"A"'], ['customerId', JSON.stringify(pick(targets.referable).id)]];
+          ? [
+              ['name', JSON.stringify(`Fuzz Hostile ${cases.length}`)],
+              ['city', '"Bergen"'],
+              ['country', 'null'],
+              ['scoring', String(int(0, 10))],
+            ]
+          : [
+              ['amount', '12.5'],
+              ['category', '"A"'],
+              ['customerId', JSON.stringify(pick(targets.referable).id)],
+            ];
       } else if (customers) {
         const c = target as CustomerTarget;
-        members = changing ? [['name', '"Changed by a write that failed"'], ['scoring', String((c.scoring + 1) % 11)]] : method === 'PUT' ? customerMembers(c) : subset(customerMembers(c));
+        members = changing
+          ? [
+              ['name', '"Changed by a write that failed"'],
+              ['scoring', String((c.scoring + 1) % 11)],
+            ]
+          : method === 'PUT'
+            ? customerMembers(c)
+            : subset(customerMembers(c));
         if (method === 'PUT' && changing) members.push(['city', 'null']);
       } else {
         const i = target as IncidentTarget;
-        members = changing ? [['amount', String(i.amount + 1)], ['category', '"F"'], ['customerId', JSON.stringify(i.customerId)]] : method === 'PUT' ? incidentMembers(i) : subset(incidentMembers(i));
+        members = changing
+          ? [
+              ['amount', String(i.amount + 1)],
+              ['category', '"F"'],
+              ['customerId', JSON.stringify(i.customerId)],
+            ]
+          : method === 'PUT'
+            ? incidentMembers(i)
+            : subset(incidentMembers(i));
       }
 
       const mode = method === 'PATCH' ? 'partial' : 'full';
@@ -704,14 +1478,18 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
           },
           () => {
             const json = serialize(members);
-            bytes = pick([() => concat(BOM, BOM, bytesOf(json)), () => concat(bytesOf(json.slice(0, 1)), BOM, bytesOf(json.slice(1)))])();
+            bytes = pick([
+              () => concat(BOM, BOM, bytesOf(json)),
+              () => concat(bytesOf(json.slice(0, 1)), BOM, bytesOf(json.slice(1))),
+            ])();
             return 'a BOM where none may be';
           },
           () => {
             const json = serialize(members);
             const utf16 = new Uint8Array(2 + json.length * 2);
             utf16.set([0xff, 0xfe]);
-            for (let k = 0; k < json.length; k++) utf16.set([json.charCodeAt(k) & 0xff, json.charCodeAt(k) >> 8], 2 + k * 2);
+            for (let k = 0; k < json.length; k++)
+              utf16.set([json.charCodeAt(k) & 0xff, json.charCodeAt(k) >> 8], 2 + k * 2);
             bytes = utf16;
             return 'UTF-16LE';
           },
@@ -721,7 +1499,9 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
           },
           () => {
             const value = pick(BAD_VALUES);
-            text = serialize(field(pick(customers ? ['name', 'scoring', 'city'] : ['amount', 'category', 'customerId']), value));
+            text = serialize(
+              field(pick(customers ? ['name', 'scoring', 'city'] : ['amount', 'category', 'customerId']), value),
+            );
             return `not a JSON value: ${value}`;
           },
           () => {
@@ -729,13 +1509,18 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
             const twin = pick([
               () => `${JSON.stringify(name)}:${value}`,
               () => `${JSON.stringify(name)}:${customers ? '"other"' : '2'}`,
-              () => `"\\u${(name.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}${JSON.stringify(name).slice(2)}:${value}`,
+              () =>
+                `"\\u${(name.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}${JSON.stringify(name).slice(2)}:${value}`,
             ])();
             text = `${serialize([[name, value], ...members.slice(1)]).slice(0, -1)},${twin}}`;
             return `duplicate member ${name}`;
           },
           () => {
-            text = pick([`{"__proto__":{},"__proto__":{}}`, `{"constructor":1,"constructor":1}`, serialize([...members, ['note', '{"a":1,"b":{"c":1,"c":2}}']])]);
+            text = pick([
+              `{"__proto__":{},"__proto__":{}}`,
+              `{"constructor":1,"constructor":1}`,
+              serialize([...members, ['note', '{"a":1,"b":{"c":1,"c":2}}']]),
+            ]);
             return 'duplicate member (prototype name, or nested)';
           },
           () => {
@@ -756,18 +1541,38 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
         ];
         const fieldDefects: Array<() => { label: string; field?: string; rank?: number }> = [
           () => {
-            const name = pick(customers ? ['name', 'city', 'country', 'scoring'] : ['amount', 'category', 'customerId']);
+            const name = pick(
+              customers ? ['name', 'city', 'country', 'scoring'] : ['amount', 'category', 'customerId'],
+            );
             const value = pick(BAD_FIELD_VALUES[name] ?? []);
             text = serialize(field(name, value));
             return { label: `${name}: ${value.length > 40 ? `${value.slice(0, 40)}…` : value}`, field: name };
           },
           () => {
-            const name = pick([...READ_ONLY, ...PROTO_NAMES, ...UNKNOWN_NAMES, ...(customers ? ['customerName', 'amount'] : ['customerName', 'name'])]);
-            text = serialize(chance(0.5) ? [...members, [name, pick(EXTRA_VALUES)]] : [[name, pick(EXTRA_VALUES)], ...members]);
+            const name = pick([
+              ...READ_ONLY,
+              ...PROTO_NAMES,
+              ...UNKNOWN_NAMES,
+              ...(customers ? ['customerName', 'amount'] : ['customerName', 'name']),
+            ]);
+            text = serialize(
+              chance(0.5) ? [...members, [name, pick(EXTRA_VALUES)]] : [[name, pick(EXTRA_VALUES)], ...members],
+            );
             return { label: `member ${JSON.stringify(name)}`, field: name };
           },
           () => {
-            text = pick(['null', '[]', '"text"', '1', 'true', '[{"name":"a","scoring":1}]', '1e400', '-0', '""', '[null]']);
+            text = pick([
+              'null',
+              '[]',
+              '"text"',
+              '1',
+              'true',
+              '[{"name":"a","scoring":1}]',
+              '1e400',
+              '-0',
+              '""',
+              '[null]',
+            ]);
             return { label: `not an object: ${text}`, field: '' };
           },
           () => {
@@ -801,13 +1606,19 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
           if (method === 'POST') {
             fieldDefects.push(() => {
               const value = pick(['"fuzz-no-such-customer"', 'null', undefined]);
-              text = serialize(value === undefined ? members.filter(([n]) => n !== 'customerId') : field('customerId', value));
+              text = serialize(
+                value === undefined ? members.filter(([n]) => n !== 'customerId') : field('customerId', value),
+              );
               return { label: `customerId ${value ?? 'absent'} on create`, field: 'customerId' };
             });
           } else {
             fieldDefects.push(() => {
               const incident = target as IncidentTarget;
-              const value = chance(0.5) ? JSON.stringify(otherCustomer(incident.customerId).id) : incident.customerId === null ? JSON.stringify(pick(targets.customers).id) : 'null';
+              const value = chance(0.5)
+                ? JSON.stringify(otherCustomer(incident.customerId).id)
+                : incident.customerId === null
+                  ? JSON.stringify(pick(targets.customers).id)
+                  : 'null';
               text = serialize(field('customerId', value));
               return { label: `customerId changed to ${value}`, field: 'customerId', rank: RANK.store };
             });
@@ -819,7 +1630,11 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
         } else {
           const defect = pick(fieldDefects)();
           labels.push(defect.label);
-          defects.push({ rank: defect.rank ?? RANK.fields, label: defect.label, expected: problem(422, 'validation-failed', defect.field === undefined ? {} : { field: defect.field }) });
+          defects.push({
+            rank: defect.rank ?? RANK.fields,
+            label: defect.label,
+            expected: problem(422, 'validation-failed', defect.field === undefined ? {} : { field: defect.field }),
+          });
         }
       } else {
         text = serialize(members, chance(0.3));
@@ -830,14 +1645,23 @@ export function createWriteFuzzCases(seed: number, targets: WriteTargets, count:
         const padding = new Uint8Array(size - body.length > 0 ? size - body.length : 1).fill(0x20);
         body = concat(body, padding);
       }
-      if (body.length > MAX_BODY_BYTES) defects.push({ rank: RANK.size, label: `${body.length} bytes`, expected: problem(413, 'payload-too-large') });
+      if (body.length > MAX_BODY_BYTES)
+        defects.push({ rank: RANK.size, label: `${body.length} bytes`, expected: problem(413, 'payload-too-large') });
     }
 
     defects.sort((a, b) => a.rank - b.rank);
     const decisive = defects[0];
     const label = `${method} ${collection === 'customers' ? 'customer' : 'incident'}: ${defects.map((d) => d.label).join('; ') || 'nothing to change'}`;
     if (decisive === undefined) {
-      cases.push({ label, method, path, headers, body, expected: { status: 200 }, effect: { kind: 'unchanged', collection, id: target?.id ?? '' } });
+      cases.push({
+        label,
+        method,
+        path,
+        headers,
+        body,
+        expected: { status: 200 },
+        effect: { kind: 'unchanged', collection, id: target?.id ?? '' },
+      });
     } else {
       cases.push({ label, method, path, headers, body, expected: decisive.expected });
     }

@@ -32,7 +32,9 @@ describe('GET /aggregates/dashboard?strategy=naive at 100,000 incidents, cache o
     const text = await first.text();
     expect(first.status).toBe(200);
     expect(text).toBe(referenceDashboard(app.db));
-    expect(app.logs.filter((line) => line.includes('/incidents/grouped-by-customer')).length).toBeGreaterThanOrEqual(INCIDENTS / 2000);
+    expect(app.logs.filter((line) => line.includes('/incidents/grouped-by-customer')).length).toBeGreaterThanOrEqual(
+      INCIDENTS / 2000,
+    );
     expect(app.logs.some((line) => line.includes('cache: could not'))).toBe(false);
 
     // Every incidents call now fails, its data version check included: the rankings can only come from what the
@@ -40,10 +42,15 @@ describe('GET /aggregates/dashboard?strategy=naive at 100,000 incidents, cache o
     app.spin.setFaults([{ component: 'incidents-service', status: 500 }]);
     const second = await app.spin.fetch(NAIVE);
     expect(second.status).toBe(200);
-    expect(second.headers.get('dashboard-stale')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    expect(second.headers.get('dashboard-stale')).toBe(
+      'customersWithMostIncidents, customersWithHighestIncidentVolume',
+    );
     const { errors, sources, ...sections } = (await second.json()) as Record<string, unknown>;
     expect(JSON.stringify(sections)).toBe(text);
-    expect({ errors: (errors as unknown[]).length, stale: (sources as { incidents: { stale: boolean } }).incidents.stale }).toEqual({ errors: 2, stale: true });
+    expect({
+      errors: (errors as unknown[]).length,
+      stale: (sources as { incidents: { stale: boolean } }).incidents.stale,
+    }).toEqual({ errors: 2, stale: true });
     app.spin.setFaults([]);
   }, 180_000);
 });

@@ -79,7 +79,16 @@ const METHOD_ORDER: HttpMethod[] = ['get', 'head', 'options', 'trace', 'post', '
 const PROBE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PURGE', 'patch'];
 
 /** Top-level path prefixes of the components, for random unknown paths under each (`''`: the root, page-service's). */
-const PREFIXES = ['/customers', '/incidents', '/aggregates', '/aggregates/docs', '/aggregates/docs/assets', '/page', '/assets', ''];
+const PREFIXES = [
+  '/customers',
+  '/incidents',
+  '/aggregates',
+  '/aggregates/docs',
+  '/aggregates/docs/assets',
+  '/page',
+  '/assets',
+  '',
+];
 
 interface Samples {
   customerId: string;
@@ -131,11 +140,18 @@ function quietly<T>(method: string, make: () => T): T {
 }
 
 async function send(call: Call): Promise<Answer> {
-  const response = await quietly(call.method, () => app.target.fetch(call.path, { method: call.method, headers: call.headers, ...(call.body === undefined ? {} : { body: call.body }) }));
+  const response = await quietly(call.method, () =>
+    app.target.fetch(call.path, {
+      method: call.method,
+      headers: call.headers,
+      ...(call.body === undefined ? {} : { body: call.body }),
+    }),
+  );
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
-const omit = (headers: Record<string, string>, name: string) => Object.fromEntries(Object.entries(headers).filter(([key]) => key !== name));
+const omit = (headers: Record<string, string>, name: string) =>
+  Object.fromEntries(Object.entries(headers).filter(([key]) => key !== name));
 
 const snippet = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
 
@@ -144,13 +160,18 @@ function theCatalog(): OpenApiDoc {
   return catalog;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Follows a `#/components/schemas/...` reference. */
 function resolve(schema: JsonSchema | undefined): JsonSchema | undefined {
   if (!isRecord(schema) || typeof schema.$ref !== 'string') return schema;
   const name = /^#\/components\/schemas\/(.+)$/.exec(schema.$ref)?.[1];
-  return resolve(name === undefined ? undefined : theCatalog().components?.schemas?.[name.replaceAll('~1', '/').replaceAll('~0', '~')]);
+  return resolve(
+    name === undefined
+      ? undefined
+      : theCatalog().components?.schemas?.[name.replaceAll('~1', '/').replaceAll('~0', '~')],
+  );
 }
 
 /** Values from the sample data for parameters and members of these names. */
@@ -180,11 +201,23 @@ function exampleOf(schema: JsonSchema | undefined, name?: string): unknown {
     const parts = resolved[key];
     if (Array.isArray(parts) && parts.length > 0) return exampleOf(parts[0] as JsonSchema, name);
   }
-  const types = (Array.isArray(resolved.type) ? resolved.type : [resolved.type]).filter((t) => t !== 'null' && t !== undefined);
+  const types = (Array.isArray(resolved.type) ? resolved.type : [resolved.type]).filter(
+    (t) => t !== 'null' && t !== undefined,
+  );
   const type = types[0] ?? (isRecord(resolved.properties) ? 'object' : 'string');
   const bounded = (value: number) => {
-    const min = typeof resolved.minimum === 'number' ? resolved.minimum : typeof resolved.exclusiveMinimum === 'number' ? resolved.exclusiveMinimum + 1 : undefined;
-    const max = typeof resolved.maximum === 'number' ? resolved.maximum : typeof resolved.exclusiveMaximum === 'number' ? resolved.exclusiveMaximum - 1 : undefined;
+    const min =
+      typeof resolved.minimum === 'number'
+        ? resolved.minimum
+        : typeof resolved.exclusiveMinimum === 'number'
+          ? resolved.exclusiveMinimum + 1
+          : undefined;
+    const max =
+      typeof resolved.maximum === 'number'
+        ? resolved.maximum
+        : typeof resolved.exclusiveMaximum === 'number'
+          ? resolved.exclusiveMaximum - 1
+          : undefined;
     return Math.min(max ?? Infinity, Math.max(min ?? -Infinity, value));
   };
   switch (type) {
@@ -195,17 +228,24 @@ function exampleOf(schema: JsonSchema | undefined, name?: string): unknown {
     case 'boolean':
       return true;
     case 'array':
-      return typeof resolved.minItems === 'number' && resolved.minItems > 0 ? [exampleOf(resolved.items as JsonSchema)] : [];
+      return typeof resolved.minItems === 'number' && resolved.minItems > 0
+        ? [exampleOf(resolved.items as JsonSchema)]
+        : [];
     case 'object': {
       const properties = isRecord(resolved.properties) ? resolved.properties : {};
-      return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, exampleOf(value as JsonSchema, key)]));
+      return Object.fromEntries(
+        Object.entries(properties).map(([key, value]) => [key, exampleOf(value as JsonSchema, key)]),
+      );
     }
     default: {
       if (resolved.format === 'date-time') return '2024-01-02T03:04:05Z';
       const pattern = typeof resolved.pattern === 'string' ? new RegExp(resolved.pattern, 'u') : null;
       const min = typeof resolved.minLength === 'number' ? resolved.minLength : 0;
       const max = typeof resolved.maxLength === 'number' ? resolved.maxLength : Infinity;
-      return CANDIDATE_STRINGS.find((s) => (!pattern || pattern.test(s)) && s.length >= min && s.length <= max) ?? 'x'.repeat(Math.max(min, 1));
+      return (
+        CANDIDATE_STRINGS.find((s) => (!pattern || pattern.test(s)) && s.length >= min && s.length <= max) ??
+        'x'.repeat(Math.max(min, 1))
+      );
     }
   }
 }
@@ -227,7 +267,8 @@ function invalidValuesOf(schema: JsonSchema | undefined): string[] {
 }
 
 /** The segments of a template, each `{name}` marked. */
-const templateSegments = (template: string) => template.split('/').map((part) => ({ part, parameter: /^\{([^}]+)\}$/.exec(part)?.[1] }));
+const templateSegments = (template: string) =>
+  template.split('/').map((part) => ({ part, parameter: /^\{([^}]+)\}$/.exec(part)?.[1] }));
 
 /** The links of the app's pages that fit `template` (the current names of the assets). */
 function linksOf(template: string): string[] {
@@ -237,7 +278,10 @@ function linksOf(template: string): string[] {
 }
 
 /** A concrete path for an operation: a link of the app's pages when one fits, else each parameter from the samples (or `overrides`, raw). */
-function concretePath(entry: Pick<OperationEntry, 'path' | 'method' | 'operation'>, overrides: Record<string, string> = {}): string {
+function concretePath(
+  entry: Pick<OperationEntry, 'path' | 'method' | 'operation'>,
+  overrides: Record<string, string> = {},
+): string {
   const [linked] = Object.keys(overrides).length === 0 ? linksOf(entry.path) : [];
   if (linked !== undefined) return linked;
   return templateSegments(entry.path)
@@ -250,7 +294,11 @@ function concretePath(entry: Pick<OperationEntry, 'path' | 'method' | 'operation
     .join('/');
 }
 
-function pathValue(entry: Pick<OperationEntry, 'path' | 'method'>, name: string, parameter: ParameterObject | undefined): string {
+function pathValue(
+  entry: Pick<OperationEntry, 'path' | 'method'>,
+  name: string,
+  parameter: ParameterObject | undefined,
+): string {
   if (name === 'id') {
     const collection = entry.path.slice(0, entry.path.indexOf('/{id}'));
     const mine = created.get(collection);
@@ -268,10 +316,13 @@ function queryString(operation: OperationObject, extra: Record<string, string> =
   for (const parameter of parametersIn(operation, 'query')) {
     if (parameter.name in extra) continue;
     // A cursor comes from a Link header, never from a generator.
-    if (parameter.required || (withOptional && parameter.name !== 'after')) pairs.push([parameter.name, String(exampleOf(parameter.schema, parameter.name))]);
+    if (parameter.required || (withOptional && parameter.name !== 'after'))
+      pairs.push([parameter.name, String(exampleOf(parameter.schema, parameter.name))]);
   }
   pairs.push(...Object.entries(extra));
-  return pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
+  return pairs.length === 0
+    ? ''
+    : `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
 }
 
 /** The documented request headers an operation gets by default (the API token when it is secured). */
@@ -290,7 +341,10 @@ function bodiesOf(entry: OperationEntry, findings: string[]): { contentType: str
   return Object.entries(entry.operation.requestBody?.content ?? {}).map(([contentType, media]) => {
     const value = exampleOf(media.schema);
     const validate = requestBodyValidator(theCatalog(), entry.path, entry.method, contentType);
-    if (!validate(value)) findings.push(`TEST BUG ${entry.operation.operationId}: the generated ${contentType} body ${JSON.stringify(value)} is invalid: ${describeErrors(validate.errors).join('; ')}`);
+    if (!validate(value))
+      findings.push(
+        `TEST BUG ${entry.operation.operationId}: the generated ${contentType} body ${JSON.stringify(value)} is invalid: ${describeErrors(validate.errors).join('; ')}`,
+      );
     return { contentType, text: JSON.stringify(value) };
   });
 }
@@ -315,16 +369,22 @@ interface Expectation {
 function conformance(entry: OperationEntry, call: Call, answer: Answer, expectation: Expectation = {}): string[] {
   const doc = theCatalog();
   const findings: string[] = [];
-  const fail = (what: string) => findings.push(`${entry.operation.operationId ?? entry.method}: ${call.method} ${call.path}: ${what}`);
+  const fail = (what: string) =>
+    findings.push(`${entry.operation.operationId ?? entry.method}: ${call.method} ${call.path}: ${what}`);
   const { status } = answer;
   // Success: a 2xx, or a redirect the operation documents as its answer (the docs page's trailing-slash form).
-  const documentedRedirect = status >= 300 && status < 400 && status !== 304 && responseFor(entry.operation, status) !== undefined;
-  if (expectation.status === 'success' && (status < 200 || status > 299) && !documentedRedirect) fail(`a valid request answered ${status}, not 2xx: ${snippet(answer.text)}`);
+  const documentedRedirect =
+    status >= 300 && status < 400 && status !== 304 && responseFor(entry.operation, status) !== undefined;
+  if (expectation.status === 'success' && (status < 200 || status > 299) && !documentedRedirect)
+    fail(`a valid request answered ${status}, not 2xx: ${snippet(answer.text)}`);
   if (expectation.status === 'error' && status < 400) fail(`an invalid request answered ${status}, not 4xx/5xx`);
-  if (typeof expectation.status === 'number' && status !== expectation.status) fail(`answered ${status}, expected ${expectation.status}: ${snippet(answer.text)}`);
+  if (typeof expectation.status === 'number' && status !== expectation.status)
+    fail(`answered ${status}, expected ${expectation.status}: ${snippet(answer.text)}`);
   const found = responseFor(entry.operation, status);
   if (!found) {
-    fail(`answered ${status}, which it does not document (${documentedStatuses(entry.operation).join(', ')}): ${snippet(answer.text)}`);
+    fail(
+      `answered ${status}, which it does not document (${documentedStatuses(entry.operation).join(', ')}): ${snippet(answer.text)}`,
+    );
     return findings;
   }
   const media = mediaTypeOf(answer.headers.get('content-type'));
@@ -332,10 +392,12 @@ function conformance(entry: OperationEntry, call: Call, answer: Answer, expectat
     if (answer.text !== '') fail('HEAD answered a body');
     const get = doc.paths[entry.path]?.get as OperationObject | undefined;
     const types = Object.keys((get && responseFor(get, status)?.response.content) ?? {});
-    if (media !== null && types.length > 0 && !types.includes(media)) fail(`content-type ${media} is not what GET documents for ${status} (${types.join(', ')})`);
+    if (media !== null && types.length > 0 && !types.includes(media))
+      fail(`content-type ${media} is not what GET documents for ${status} (${types.join(', ')})`);
   } else if (found.response.content) {
     const types = Object.keys(found.response.content);
-    if (media === null || !types.includes(media)) fail(`content-type ${media} is not documented for ${found.key} (${types.join(', ')})`);
+    if (media === null || !types.includes(media))
+      fail(`content-type ${media} is not documented for ${found.key} (${types.join(', ')})`);
     else {
       let body: unknown = answer.text;
       const isJson = media === 'application/json' || media.endsWith('+json');
@@ -350,13 +412,18 @@ function conformance(entry: OperationEntry, call: Call, answer: Answer, expectat
       }
       if (parsed) {
         const validate = responseValidator(doc, entry.path, entry.method, found.key, media);
-        if (!validate(body)) fail(`the body does not match the documented schema: ${describeErrors(validate.errors).slice(0, 6).join('; ')}; body ${snippet(answer.text)}`);
+        if (!validate(body))
+          fail(
+            `the body does not match the documented schema: ${describeErrors(validate.errors).slice(0, 6).join('; ')}; body ${snippet(answer.text)}`,
+          );
       }
       if (media === PROBLEM_MEDIA_TYPE && isRecord(body)) {
         if (body.status !== status) fail(`the problem says status ${String(body.status)}, the answer is ${status}`);
-        if (expectation.problem !== undefined && body.type !== `${PROBLEM_TYPE_PREFIX}${expectation.problem}`) fail(`the problem is ${String(body.type)}, expected ${expectation.problem}`);
+        if (expectation.problem !== undefined && body.type !== `${PROBLEM_TYPE_PREFIX}${expectation.problem}`)
+          fail(`the problem is ${String(body.type)}, expected ${expectation.problem}`);
         const types = problemTypes(entry.operation, status);
-        if (!types.includes(String(body.type))) fail(`the problem type ${String(body.type)} is not documented for ${status} (${types.join(', ')})`);
+        if (!types.includes(String(body.type)))
+          fail(`the problem type ${String(body.type)} is not documented for ${status} (${types.join(', ')})`);
       }
     }
   } else if (answer.text !== '') fail(`answered a body where ${found.key} documents none: ${snippet(answer.text)}`);
@@ -367,7 +434,16 @@ function conformance(entry: OperationEntry, call: Call, answer: Answer, expectat
       continue;
     }
     if (header.schema !== undefined) {
-      const validate = schemaValidator(doc, ['paths', entry.path, entry.method, 'responses', found.key, 'headers', name, 'schema']);
+      const validate = schemaValidator(doc, [
+        'paths',
+        entry.path,
+        entry.method,
+        'responses',
+        found.key,
+        'headers',
+        name,
+        'schema',
+      ]);
       if (!validate(value)) fail(`the header ${name}: ${value} does not match its schema`);
     }
   }
@@ -375,16 +451,27 @@ function conformance(entry: OperationEntry, call: Call, answer: Answer, expectat
     for (const name of ['etag', 'location']) if (answer.headers.get(name) === null) fail(`a 201 without ${name}`);
   }
   if (entry.method === 'options' && status === 204) {
-    const allow = (answer.headers.get('allow') ?? '').split(',').map((m) => m.trim()).filter(Boolean).sort();
+    const allow = (answer.headers.get('allow') ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean)
+      .sort();
     const documented = documentedMethods(doc, entry.path).sort();
-    if (JSON.stringify(allow) !== JSON.stringify(documented)) fail(`Allow: ${allow.join(', ')}, but the document lists ${documented.join(', ')}`);
+    if (JSON.stringify(allow) !== JSON.stringify(documented))
+      fail(`Allow: ${allow.join(', ')}, but the document lists ${documented.join(', ')}`);
   }
-  if (expectation.problem !== undefined && media !== PROBLEM_MEDIA_TYPE && entry.method !== 'head') fail(`expected the problem ${expectation.problem}, got ${media}`);
+  if (expectation.problem !== undefined && media !== PROBLEM_MEDIA_TYPE && entry.method !== 'head')
+    fail(`expected the problem ${expectation.problem}, got ${media}`);
   return findings;
 }
 
 /** Sends `call` and checks the answer; returns the answer for what follows (ETags, Location, Link). */
-async function exercise(entry: OperationEntry, call: Call, findings: string[], expectation: Expectation = {}): Promise<Answer> {
+async function exercise(
+  entry: OperationEntry,
+  call: Call,
+  findings: string[],
+  expectation: Expectation = {},
+): Promise<Answer> {
   const answer = await send(call);
   findings.push(...conformance(entry, call, answer, expectation));
   return answer;
@@ -408,7 +495,8 @@ function concretePaths(entry: OperationEntry): string[] {
   return linked.length > 0 ? linked : [concretePath(entry)];
 }
 
-const sortedOperations = (doc: OpenApiDoc) => operations(doc).sort((a, b) => METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method));
+const sortedOperations = (doc: OpenApiDoc) =>
+  operations(doc).sort((a, b) => METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method));
 
 /** Every query variant of a read: required parameters only, every optional one, and each other value of each enum. */
 function readVariants(operation: OperationObject): string[] {
@@ -416,7 +504,8 @@ function readVariants(operation: OperationObject): string[] {
   for (const parameter of parametersIn(operation, 'query')) {
     const values = resolve(parameter.schema);
     if (!isRecord(values) || !Array.isArray(values.enum)) continue;
-    for (const value of values.enum.slice(1)) if (value !== null) variants.push(queryString(operation, { [parameter.name]: String(value) }));
+    for (const value of values.enum.slice(1))
+      if (value !== null) variants.push(queryString(operation, { [parameter.name]: String(value) }));
   }
   return [...new Set(variants)];
 }
@@ -424,13 +513,21 @@ function readVariants(operation: OperationObject): string[] {
 beforeAll(async () => {
   // Generous deadlines: this test is about what the operations answer, not about their time limits (tested
   // elsewhere), and other test files may load the machine's two cores at the same time.
-  app = await startApp({ variables: { api_token: TEST_API_TOKEN, downstream_timeout_ms: '10000', dashboard_deadline_ms: '20000' } });
+  app = await startApp({
+    variables: { api_token: TEST_API_TOKEN, downstream_timeout_ms: '10000', dashboard_deadline_ms: '20000' },
+  });
   const [customer] = app.db.database.query(
     'SELECT c.Id AS id, c.Name AS name, c.Country AS country FROM Customers c WHERE c.Country IS NOT NULL AND EXISTS (SELECT 1 FROM Incidents i WHERE i.CustomerName = c.Name) ORDER BY c.Id LIMIT 1',
   );
   const [incident] = app.db.database.query('SELECT Id AS id FROM Incidents ORDER BY Id LIMIT 1');
   if (!customer || !incident) throw new Error('the sample data has no customer with incidents');
-  samples = { customerId: String(customer.id), customerName: String(customer.name), country: String(customer.country), incidentId: String(incident.id), links: [] };
+  samples = {
+    customerId: String(customer.id),
+    customerName: String(customer.name),
+    country: String(customer.country),
+    incidentId: String(incident.id),
+    links: [],
+  };
   // Each component's first request instantiates it (about a second each on 2 cores); the catalog's chained
   // calls, made all at once on a cold app, could each outlast downstream_timeout_ms. This test is about what
   // the catalog says, so the components are started first.
@@ -450,7 +547,8 @@ beforeAll(async () => {
   for (const { path, method, operation } of catalog ? operations(catalog) : []) {
     if (method !== 'get' || path.includes('{') || !operation.responses['200']?.content?.['text/html']) continue;
     const page = await send({ path, method: 'GET', headers: { accept: 'text/html' } });
-    for (const match of page.text.matchAll(/(?:href|src)="(\/[^"#?]*)"/g)) if (match[1] !== undefined) samples.links.push(match[1]);
+    for (const match of page.text.matchAll(/(?:href|src)="(\/[^"#?]*)"/g))
+      if (match[1] !== undefined) samples.links.push(match[1]);
   }
 }, 180_000);
 
@@ -471,7 +569,8 @@ describe('the catalog, real Wasm on the local runtime', () => {
     const sources = doc['x-sources'];
     if (sources !== undefined) {
       expect(isRecord(sources)).toBe(true);
-      for (const [name, source] of Object.entries(sources as Record<string, unknown>)) expect({ name, status: isRecord(source) ? source.status : source }).toEqual({ name, status: 'ok' });
+      for (const [name, source] of Object.entries(sources as Record<string, unknown>))
+        expect({ name, status: isRecord(source) ? source.status : source }).toEqual({ name, status: 'ok' });
     }
   });
 
@@ -487,8 +586,14 @@ describe('the catalog, real Wasm on the local runtime', () => {
       expect({ component, status: answer.status }).toEqual({ component, status: 200 });
       const own = JSON.parse(answer.text) as OpenApiDoc;
       expect({ component, errors: validateDocument(own) }).toEqual({ component, errors: [] });
-      const missing = operations(own).filter(({ path: p, method, operation }) => (doc.paths[p]?.[method] as OperationObject | undefined)?.operationId !== operation.operationId);
-      expect({ component, missing: missing.map(({ path: p, method }) => `${method} ${p}`) }).toEqual({ component, missing: [] });
+      const missing = operations(own).filter(
+        ({ path: p, method, operation }) =>
+          (doc.paths[p]?.[method] as OperationObject | undefined)?.operationId !== operation.operationId,
+      );
+      expect({ component, missing: missing.map(({ path: p, method }) => `${method} ${p}`) }).toEqual({
+        component,
+        missing: [],
+      });
     }
   });
 });
@@ -504,22 +609,46 @@ describe('every documented operation, real Wasm on the local runtime', () => {
         continue;
       }
       for (const query of readVariants(operation)) {
-        const call = { path: `${concrete}${query}`, method: verb, headers: baseHeaders(operation, query !== queryString(operation)) };
+        const call = {
+          path: `${concrete}${query}`,
+          method: verb,
+          headers: baseHeaders(operation, query !== queryString(operation)),
+        };
         const answer = await exercise(entry, call, findings, { status: 'success' });
         const etag = answer.headers.get('etag');
         if (method !== 'get' || answer.status !== 200 || etag === null) continue;
         // 304 while the ETag is current: nothing changes the data meanwhile, and an ETag is a function of the
         // data (the page, which shows the time it was made, has a weak one that leaves the time out).
-        const conditional = await exercise(entry, { ...call, headers: { ...call.headers, 'if-none-match': etag } }, findings);
+        const conditional = await exercise(
+          entry,
+          { ...call, headers: { ...call.headers, 'if-none-match': etag } },
+          findings,
+        );
         if (conditional.status !== 304) {
-          findings.push(`${operation.operationId}: GET ${call.path} with If-None-Match: ${etag} answered ${conditional.status} with ETag ${conditional.headers.get('etag')}, not 304`);
+          findings.push(
+            `${operation.operationId}: GET ${call.path} with If-None-Match: ${etag} answered ${conditional.status} with ETag ${conditional.headers.get('etag')}, not 304`,
+          );
         }
         // If-Match comes first (RFC 9110 13.2.2): a tag that is not the current one is the documented 412.
-        await exercise(entry, { ...call, headers: { ...call.headers, 'if-match': '"zz-not-the-etag"', 'if-none-match': etag } }, findings, { status: 412, problem: 'precondition-failed' });
+        await exercise(
+          entry,
+          { ...call, headers: { ...call.headers, 'if-match': '"zz-not-the-etag"', 'if-none-match': etag } },
+          findings,
+          { status: 412, problem: 'precondition-failed' },
+        );
       }
       // A paged list: a page of one, then the page its Link leads to.
-      if (method === 'get' && parametersIn(operation, 'query').some((p) => p.name === 'limit') && operation.responses['200']?.headers?.Link) {
-        const first = await exercise(entry, { path: `${concrete}${queryString(operation, { limit: '1' })}`, method: verb, headers: {} }, findings, { status: 'success' });
+      if (
+        method === 'get' &&
+        parametersIn(operation, 'query').some((p) => p.name === 'limit') &&
+        operation.responses['200']?.headers?.Link
+      ) {
+        const first = await exercise(
+          entry,
+          { path: `${concrete}${queryString(operation, { limit: '1' })}`, method: verb, headers: {} },
+          findings,
+          { status: 'success' },
+        );
         const next = /^<([^>]+)>; rel="next"$/.exec(first.headers.get('link') ?? '')?.[1];
         if (next === undefined) findings.push(`${operation.operationId}: a page of one has no Link to the next`);
         else await exercise(entry, { path: next, method: verb, headers: {} }, findings, { status: 'success' });
@@ -532,18 +661,27 @@ describe('every documented operation, real Wasm on the local runtime', () => {
     const { path, method, operation } = entry;
     for (const body of operation.requestBody ? bodiesOf(entry, findings) : [undefined]) {
       const target = concretePath(entry);
-      const headers: Record<string, string> = { ...baseHeaders(operation), ...(body ? { 'content-type': body.contentType } : {}) };
+      const headers: Record<string, string> = {
+        ...baseHeaders(operation),
+        ...(body ? { 'content-type': body.contentType } : {}),
+      };
       if (parametersIn(operation, 'header').some((p) => p.name.toLowerCase() === 'if-match')) {
         const etag = await currentETag(target);
         if (etag === null) findings.push(`TEST BUG ${operation.operationId}: no ETag from GET ${target} for If-Match`);
         else headers['if-match'] = etag;
       }
-      const call = { path: `${target}${queryString(operation)}`, method: method.toUpperCase(), headers, ...(body ? { body: body.text } : {}) };
+      const call = {
+        path: `${target}${queryString(operation)}`,
+        method: method.toUpperCase(),
+        headers,
+        ...(body ? { body: body.text } : {}),
+      };
       const answer = await exercise(entry, call, findings, { status: 'success' });
       const location = answer.headers.get('location');
       if (method === 'post' && answer.status === 201 && location !== null) {
         const item = matchPath(theCatalog(), location.split('?')[0] ?? '');
-        if (item === undefined || !theCatalog().paths[item]?.get) findings.push(`${operation.operationId}: Location ${location} is not a documented readable path`);
+        if (item === undefined || !theCatalog().paths[item]?.get)
+          findings.push(`${operation.operationId}: Location ${location} is not a documented readable path`);
         created.set(path, decodeURIComponent(location.split('/').pop() ?? ''));
       }
     }
@@ -564,17 +702,32 @@ describe('every documented operation, real Wasm on the local runtime', () => {
     const { method, operation } = entry;
     const verb = method.toUpperCase();
     const body = operation.requestBody ? bodiesOf(entry, findings)[0] : undefined;
-    const needsIfMatch = parametersIn(operation, 'header').some((p) => p.name.toLowerCase() === 'if-match' && p.required);
+    const needsIfMatch = parametersIn(operation, 'header').some(
+      (p) => p.name.toLowerCase() === 'if-match' && p.required,
+    );
     const valid = async (): Promise<Call> => {
       const target = concretePath(entry);
-      const headers: Record<string, string> = { ...baseHeaders(operation), ...(body ? { 'content-type': body.contentType } : {}) };
+      const headers: Record<string, string> = {
+        ...baseHeaders(operation),
+        ...(body ? { 'content-type': body.contentType } : {}),
+      };
       if (needsIfMatch) headers['if-match'] = (await currentETag(target)) ?? '"1"';
-      return { path: `${target}${queryString(operation)}`, method: verb, headers, ...(body ? { body: body.text } : {}) };
+      return {
+        path: `${target}${queryString(operation)}`,
+        method: verb,
+        headers,
+        ...(body ? { body: body.text } : {}),
+      };
     };
 
     // A path parameter its schema refuses, and one that is not valid percent-encoding.
     for (const parameter of parametersIn(operation, 'path')) {
-      for (const raw of [...invalidValuesOf(parameter.schema).filter((v) => v !== '').map(encodeURIComponent), '%E0%A4%A']) {
+      for (const raw of [
+        ...invalidValuesOf(parameter.schema)
+          .filter((v) => v !== '')
+          .map(encodeURIComponent),
+        '%E0%A4%A',
+      ]) {
         const call = await valid();
         const path = `${concretePath(entry, { [parameter.name]: raw })}${queryString(operation)}`;
         await exercise(entry, { ...call, path }, findings, method === 'options' ? {} : { status: 'error' });
@@ -585,43 +738,96 @@ describe('every documented operation, real Wasm on the local runtime', () => {
     for (const parameter of parametersIn(operation, 'path')) {
       const index = (operation.parameters ?? []).indexOf(parameter);
       const value = `zz-no-such-${parameter.name}`;
-      if (method === 'options' || !schemaValidator(theCatalog(), ['paths', entry.path, method, 'parameters', String(index), 'schema'])(value)) continue;
+      if (
+        method === 'options' ||
+        !schemaValidator(theCatalog(), ['paths', entry.path, method, 'parameters', String(index), 'schema'])(value)
+      )
+        continue;
       const call = await valid();
-      await exercise(entry, { ...call, path: `${concretePath(entry, { [parameter.name]: value })}${queryString(operation)}` }, findings, { status: 'error' });
+      await exercise(
+        entry,
+        { ...call, path: `${concretePath(entry, { [parameter.name]: value })}${queryString(operation)}` },
+        findings,
+        { status: 'error' },
+      );
     }
 
     if (method === 'get' || method === 'head') {
       // A query parameter nobody documents: refused or ignored, but answered as documented.
-      await exercise(entry, { path: `${concretePath(entry)}${queryString(operation, { 'zz-undocumented': '1' })}`, method: verb, headers: {} }, findings);
+      await exercise(
+        entry,
+        {
+          path: `${concretePath(entry)}${queryString(operation, { 'zz-undocumented': '1' })}`,
+          method: verb,
+          headers: {},
+        },
+        findings,
+      );
       for (const parameter of parametersIn(operation, 'query')) {
         for (const value of invalidValuesOf(parameter.schema)) {
-          await exercise(entry, { path: `${concretePath(entry)}${queryString(operation, { [parameter.name]: value })}`, method: verb, headers: {} }, findings, { status: 'error' });
+          await exercise(
+            entry,
+            {
+              path: `${concretePath(entry)}${queryString(operation, { [parameter.name]: value })}`,
+              method: verb,
+              headers: {},
+            },
+            findings,
+            { status: 'error' },
+          );
         }
         if (parameter.required) {
           const others = parametersIn(operation, 'query').filter((p) => p.required && p !== parameter);
-          const query = others.map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(String(exampleOf(p.schema, p.name)))}`).join('&');
-          await exercise(entry, { path: `${concretePath(entry)}${query ? `?${query}` : ''}`, method: verb, headers: {} }, findings, { status: 'error' });
+          const query = others
+            .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(String(exampleOf(p.schema, p.name)))}`)
+            .join('&');
+          await exercise(
+            entry,
+            { path: `${concretePath(entry)}${query ? `?${query}` : ''}`, method: verb, headers: {} },
+            findings,
+            { status: 'error' },
+          );
         }
       }
     }
 
     if (operation.security) {
       const call = await valid();
-      await exercise(entry, { ...call, headers: omit(call.headers, 'authorization') }, findings, { status: 401, problem: 'unauthorized' });
-      await exercise(entry, { ...call, headers: { ...call.headers, authorization: 'Bearer not-the-token' } }, findings, { status: 401, problem: 'unauthorized' });
+      await exercise(entry, { ...call, headers: omit(call.headers, 'authorization') }, findings, {
+        status: 401,
+        problem: 'unauthorized',
+      });
+      await exercise(
+        entry,
+        { ...call, headers: { ...call.headers, authorization: 'Bearer not-the-token' } },
+        findings,
+        { status: 401, problem: 'unauthorized' },
+      );
     }
 
     if (needsIfMatch) {
       const call = await valid();
-      await exercise(entry, { ...call, headers: omit(call.headers, 'if-match') }, findings, { status: 428, problem: 'precondition-required' });
-      await exercise(entry, { ...call, headers: { ...call.headers, 'if-match': '"999999"' } }, findings, { status: 412, problem: 'precondition-failed' });
+      await exercise(entry, { ...call, headers: omit(call.headers, 'if-match') }, findings, {
+        status: 428,
+        problem: 'precondition-required',
+      });
+      await exercise(entry, { ...call, headers: { ...call.headers, 'if-match': '"999999"' } }, findings, {
+        status: 412,
+        problem: 'precondition-failed',
+      });
     }
 
     if (body) {
       const call = await valid();
       await exercise(entry, { ...call, body: '{"name": ' }, findings, { status: 400, problem: 'invalid-json' });
-      await exercise(entry, { ...call, headers: { ...call.headers, 'content-type': 'text/plain' } }, findings, { status: 415, problem: 'unsupported-media-type' });
-      await exercise(entry, { ...call, body: '{"zz-undocumented": 1}' }, findings, { status: 422, problem: 'validation-failed' });
+      await exercise(entry, { ...call, headers: { ...call.headers, 'content-type': 'text/plain' } }, findings, {
+        status: 415,
+        problem: 'unsupported-media-type',
+      });
+      await exercise(entry, { ...call, body: '{"zz-undocumented": 1}' }, findings, {
+        status: 422,
+        problem: 'validation-failed',
+      });
       await exercise(entry, { ...call, body: '[]' }, findings, { status: 422, problem: 'validation-failed' });
     }
   }
@@ -647,7 +853,17 @@ describe('the route walk: what is not documented is not served, real Wasm on the
 
   /** Paths next to the documented ones: deeper, with a trailing slash, their parents, and random ones under each prefix. */
   function undocumentedPaths(): string[] {
-    const probes = new Set<string>(['/customers', '/customers/', '/incidents', '/incidents/', '/incidents/top', '/aggregates', '/aggregates/', '/index.html', '/favicon.ico']);
+    const probes = new Set<string>([
+      '/customers',
+      '/customers/',
+      '/incidents',
+      '/incidents/',
+      '/incidents/top',
+      '/aggregates',
+      '/aggregates/',
+      '/index.html',
+      '/favicon.ico',
+    ]);
     for (const { concrete } of documentedPaths()) {
       if (concrete !== '/') {
         probes.add(`${concrete}/zz-undocumented`);
@@ -674,10 +890,17 @@ describe('the route walk: what is not documented is not served, real Wasm on the
     await inParallel(probes, async (path) => {
       for (const method of ['GET', 'HEAD', 'POST', 'DELETE', 'PURGE']) {
         const post = method === 'POST';
-        const answer = await send({ path, method, headers: post ? { ...AUTH, 'content-type': 'application/json' } : {}, ...(post ? { body: '{}' } : {}) });
+        const answer = await send({
+          path,
+          method,
+          headers: post ? { ...AUTH, 'content-type': 'application/json' } : {},
+          ...(post ? { body: '{}' } : {}),
+        });
         const where = `${method} ${path}`;
         if (answer.status !== 404) {
-          findings.push(`${where}: answered ${answer.status}, not 404${answer.status === 405 ? ` (Allow: ${answer.headers.get('allow')})` : ''}`);
+          findings.push(
+            `${where}: answered ${answer.status}, not 404${answer.status === 405 ? ` (Allow: ${answer.headers.get('allow')})` : ''}`,
+          );
           continue;
         }
         if (method === 'HEAD') {
@@ -690,8 +913,10 @@ describe('the route walk: what is not documented is not served, real Wasm on the
           continue;
         }
         const problem = JSON.parse(answer.text) as Record<string, unknown>;
-        if (problem.type !== `${PROBLEM_TYPE_PREFIX}not-found` || problem.status !== 404) findings.push(`${where}: problem ${answer.text}`);
-        if (!String(problem.detail).includes(CATALOG_PATH)) findings.push(`${where}: the detail does not point to ${CATALOG_PATH}: ${String(problem.detail)}`);
+        if (problem.type !== `${PROBLEM_TYPE_PREFIX}not-found` || problem.status !== 404)
+          findings.push(`${where}: problem ${answer.text}`);
+        if (!String(problem.detail).includes(CATALOG_PATH))
+          findings.push(`${where}: the detail does not point to ${CATALOG_PATH}: ${String(problem.detail)}`);
       }
     });
     expect(findings.sort()).toEqual([]);
@@ -709,17 +934,43 @@ describe('the route walk: what is not documented is not served, real Wasm on the
           findings.push(`${where}: answered ${answer.status}, not 405`);
           continue;
         }
-        const allow = (answer.headers.get('allow') ?? '').split(',').map((m) => m.trim()).filter(Boolean).sort();
-        if (JSON.stringify(allow) !== JSON.stringify([...documented].sort())) findings.push(`${where}: Allow: ${allow.join(', ')}; documented: ${documented.join(', ')}`);
+        const allow = (answer.headers.get('allow') ?? '')
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean)
+          .sort();
+        if (JSON.stringify(allow) !== JSON.stringify([...documented].sort()))
+          findings.push(`${where}: Allow: ${allow.join(', ')}; documented: ${documented.join(', ')}`);
         if (method === 'HEAD') continue;
-        if (mediaTypeOf(answer.headers.get('content-type')) !== PROBLEM_MEDIA_TYPE) findings.push(`${where}: not problem+json`);
-        else if ((JSON.parse(answer.text) as { type?: string }).type !== `${PROBLEM_TYPE_PREFIX}method-not-allowed`) findings.push(`${where}: problem ${answer.text}`);
+        if (mediaTypeOf(answer.headers.get('content-type')) !== PROBLEM_MEDIA_TYPE)
+          findings.push(`${where}: not problem+json`);
+        else if ((JSON.parse(answer.text) as { type?: string }).type !== `${PROBLEM_TYPE_PREFIX}method-not-allowed`)
+          findings.push(`${where}: problem ${answer.text}`);
         else {
           // The path item documents this answer (x-method-not-allowed): its body and its Allow.
-          const validate = schemaValidator(doc, ['paths', template, 'x-method-not-allowed', 'content', PROBLEM_MEDIA_TYPE, 'schema']);
-          if (!validate(JSON.parse(answer.text))) findings.push(`${where}: the 405 body does not match the document: ${describeErrors(validate.errors).join('; ')}`);
-          const documentedAllow = valueAt(doc, ['paths', template, 'x-method-not-allowed', 'headers', 'Allow', 'schema', 'const']);
-          if (answer.headers.get('allow') !== documentedAllow) findings.push(`${where}: Allow ${answer.headers.get('allow')}, documented ${String(documentedAllow)}`);
+          const validate = schemaValidator(doc, [
+            'paths',
+            template,
+            'x-method-not-allowed',
+            'content',
+            PROBLEM_MEDIA_TYPE,
+            'schema',
+          ]);
+          if (!validate(JSON.parse(answer.text)))
+            findings.push(
+              `${where}: the 405 body does not match the document: ${describeErrors(validate.errors).join('; ')}`,
+            );
+          const documentedAllow = valueAt(doc, [
+            'paths',
+            template,
+            'x-method-not-allowed',
+            'headers',
+            'Allow',
+            'schema',
+            'const',
+          ]);
+          if (answer.headers.get('allow') !== documentedAllow)
+            findings.push(`${where}: Allow ${answer.headers.get('allow')}, documented ${String(documentedAllow)}`);
         }
       }
     });
@@ -727,7 +978,11 @@ describe('the route walk: what is not documented is not served, real Wasm on the
   }, 120_000);
 
   it('answers an unknown path a browser asks for with a 404, as problem+json or an HTML page', async () => {
-    const answer = await send({ path: '/zz-no-such-page', method: 'GET', headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+    const answer = await send({
+      path: '/zz-no-such-page',
+      method: 'GET',
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    });
     expect(answer.status).toBe(404);
     expect([PROBLEM_MEDIA_TYPE, 'text/html']).toContain(mediaTypeOf(answer.headers.get('content-type')));
   });

@@ -24,7 +24,9 @@ describe('page-service, real Wasm on the local runtime', () => {
     const html = await response.text();
     expect(html).toContain('<strong id="customer-count">40</strong>');
     const chained = app.logs.filter((line) => line.includes('(chained)'));
-    expect(chained.filter((line) => line.includes('http://aggregates-service.spin.internal/aggregates/dashboard'))).toHaveLength(1);
+    expect(
+      chained.filter((line) => line.includes('http://aggregates-service.spin.internal/aggregates/dashboard')),
+    ).toHaveLength(1);
   });
 
   it('serves the assets it links, cached for a year', async () => {
@@ -33,7 +35,11 @@ describe('page-service, real Wasm on the local runtime', () => {
     expect(links.length).toBe(3);
     for (const link of links) {
       const asset = await app.spin.fetch(link);
-      expect({ link, status: asset.status, cache: asset.headers.get('cache-control') }).toEqual({ link, status: 200, cache: 'public, max-age=31536000, immutable' });
+      expect({ link, status: asset.status, cache: asset.headers.get('cache-control') }).toEqual({
+        link,
+        status: 200,
+        cache: 'public, max-age=31536000, immutable',
+      });
     }
   });
 
@@ -66,7 +72,9 @@ describe('page-service, real Wasm on the local runtime', () => {
     expect((await app.spin.fetch('/', { method: 'HEAD', headers: { 'if-none-match': etag } })).status).toBe(304);
     expect(etag).toMatch(/^W\/"[0-9a-f]{16}"$/);
 
-    app.db.exec("INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('e2e-page-etag', 'Plain SQL Ltd', 'Oslo', 'Norway', 3);");
+    app.db.exec(
+      "INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('e2e-page-etag', 'Plain SQL Ltd', 'Oslo', 'Norway', 3);",
+    );
     const afterSql = await app.spin.fetch('/', { headers: { 'if-none-match': etag } });
     expect(afterSql.status).toBe(200);
     const sqlEtag = afterSql.headers.get('etag') ?? '';

@@ -6,7 +6,14 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AccessLogEntry } from '../../common/src/http';
-import { NO_CACHE, resilienceContract, type ResilienceApp, type ResilienceTarget, type Served, type Variables } from '../contract/resilience.contract';
+import {
+  NO_CACHE,
+  resilienceContract,
+  type ResilienceApp,
+  type ResilienceTarget,
+  type Served,
+  type Variables,
+} from '../contract/resilience.contract';
 import { referenceDashboard } from '../support/reference-dashboard';
 import { startApp, type AppRuntime } from './app-runtime';
 
@@ -30,7 +37,9 @@ afterAll(async () => {
 /** Apps with the cache off, one per set of variables, started on first use and shared by the tests that need them. */
 const shared = new Map<string, Promise<AppRuntime>>();
 function appFor(variables: Variables): Promise<AppRuntime> {
-  const cacheOff = variables.cache_ttl_ms === NO_CACHE.cache_ttl_ms && variables.cache_stale_if_error_ms === NO_CACHE.cache_stale_if_error_ms;
+  const cacheOff =
+    variables.cache_ttl_ms === NO_CACHE.cache_ttl_ms &&
+    variables.cache_stale_if_error_ms === NO_CACHE.cache_stale_if_error_ms;
   if (!cacheOff) return start(variables);
   const key = JSON.stringify(Object.entries(variables).sort(([a], [b]) => (a < b ? -1 : 1)));
   let app = shared.get(key);
@@ -39,21 +48,24 @@ function appFor(variables: Variables): Promise<AppRuntime> {
 }
 
 /** The runtime's line per request: `GET <where> <component> <status> <ms>ms[ id=<id>][ (chained)][ - fault: <what>][ - trap: ...]`. */
-const REQUEST_LINE = /^(?<method>[A-Z]+) (?<url>\S+) (?<component>\S+) (?<status>\d{3}) [\d.]+ms(?: id=(?<id>\S+))?(?<chained> \(chained\))?(?: - fault: (?<fault>.*?))?(?: - (?:trap: .*|request time limit exceeded))?$/;
+const REQUEST_LINE =
+  /^(?<method>[A-Z]+) (?<url>\S+) (?<component>\S+) (?<status>\d{3}) [\d.]+ms(?: id=(?<id>\S+))?(?<chained> \(chained\))?(?: - fault: (?<fault>.*?))?(?: - (?:trap: .*|request time limit exceeded))?$/;
 
 function served(app: AppRuntime): Served[] {
   return app.logs.flatMap((line) => {
     const groups = REQUEST_LINE.exec(line)?.groups;
     if (groups === undefined) return [];
-    return [{
-      method: groups.method ?? '',
-      url: groups.url ?? '',
-      component: groups.component ?? '',
-      status: Number(groups.status),
-      requestId: groups.id ?? null,
-      chained: groups.chained !== undefined,
-      fault: groups.fault ?? null,
-    }];
+    return [
+      {
+        method: groups.method ?? '',
+        url: groups.url ?? '',
+        component: groups.component ?? '',
+        status: Number(groups.status),
+        requestId: groups.id ?? null,
+        chained: groups.chained !== undefined,
+        fault: groups.fault ?? null,
+      },
+    ];
   });
 }
 
@@ -86,7 +98,14 @@ const target: ResilienceTarget = {
   app: async (variables) => resilienceApp(await appFor(variables)),
   clearFaults: () => started.forEach((app) => app.spin.setFaults([])),
   // Limits well above a loaded machine's worst answer time (the tests share 2 cores), delays well above them.
-  timings: { callLimitMs: 1000, deadlineMs: 4000, withinMs: 6000, shortDeadlineMs: 500, shortWithinMs: 4000, delayMs: 8000 },
+  timings: {
+    callLimitMs: 1000,
+    deadlineMs: 4000,
+    withinMs: 6000,
+    shortDeadlineMs: 500,
+    shortWithinMs: 4000,
+    delayMs: 8000,
+  },
 };
 
 describe('resilience, real Wasm on the local runtime', () => {
@@ -109,7 +128,9 @@ describe('traps', () => {
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('etag')).toBeNull();
-    expect(response.headers.get('server-timing')).toMatch(/^customers;dur=\d+;desc="\w+ \/customers\/count-and-top\/5"/);
+    expect(response.headers.get('server-timing')).toMatch(
+      /^customers;dur=\d+;desc="\w+ \/customers\/count-and-top\/5"/,
+    );
     const body = JSON.parse(text) as Record<string, unknown> & { errors: unknown[]; sources: Record<string, unknown> };
     const complete = JSON.parse(referenceDashboard(app.db)) as Record<string, unknown>;
     expect(body).toMatchObject({
@@ -119,13 +140,29 @@ describe('traps', () => {
       customersWithHighestIncidentVolume: complete.customersWithHighestIncidentVolume,
     });
     expect(body.errors).toEqual([
-      { section: 'customerCount', source: 'customers-service', status: 500, code: 'bad-status', detail: 'customers-service GET /customers/count-and-top/5 answered 500' },
-      { section: 'topCustomers', source: 'customers-service', status: 500, code: 'bad-status', detail: 'customers-service GET /customers/count-and-top/5 answered 500' },
+      {
+        section: 'customerCount',
+        source: 'customers-service',
+        status: 500,
+        code: 'bad-status',
+        detail: 'customers-service GET /customers/count-and-top/5 answered 500',
+      },
+      {
+        section: 'topCustomers',
+        source: 'customers-service',
+        status: 500,
+        code: 'bad-status',
+        detail: 'customers-service GET /customers/count-and-top/5 answered 500',
+      },
     ]);
     expect(body.sources.customers).toMatchObject({ status: 'error', stale: false });
     expect(body.sources.incidents).toMatchObject({ status: 'ok', stale: false });
     // It really trapped (the runtime's trap path, not an injected status), on the chained calls.
-    const trapped = app.logs.filter((line) => line.includes('GET http://customers-service.spin.internal/customers/count-and-top/5 ') && line.includes('(chained)'));
+    const trapped = app.logs.filter(
+      (line) =>
+        line.includes('GET http://customers-service.spin.internal/customers/count-and-top/5 ') &&
+        line.includes('(chained)'),
+    );
     expect(trapped.at(-1)).toMatch(/ 500 .*- fault: trap - trap: /);
 
     // The worker stays and the app goes on: with the fault gone, the next answer is complete.

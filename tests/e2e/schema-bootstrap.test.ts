@@ -14,7 +14,15 @@ afterEach(async () => {
 describe('schema bootstrap without --sqlite, real Wasm on the local runtime', () => {
   it('answers concurrent first requests to both data components and the dashboard from an empty database', async () => {
     app = await startApp({ sqlite: [], variables: { cache_ttl_ms: '0' } });
-    const paths = ['/customers/count', '/incidents/top/by-count/3', '/customers/top/2', '/customers/count-and-top/2', '/incidents/rankings/3', '/incidents/items', '/aggregates/dashboard'];
+    const paths = [
+      '/customers/count',
+      '/incidents/top/by-count/3',
+      '/customers/top/2',
+      '/customers/count-and-top/2',
+      '/incidents/rankings/3',
+      '/incidents/items',
+      '/aggregates/dashboard',
+    ];
     const responses = await Promise.all(Array.from({ length: 4 }, () => paths.map((p) => app?.spin.fetch(p))).flat());
     expect(responses.map((r) => r?.status)).toEqual(Array(responses.length).fill(200));
     expect(await (await app.spin.fetch('/customers/count')).json()).toEqual({ count: 40 });

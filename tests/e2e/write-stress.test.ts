@@ -44,7 +44,6 @@ interface Incident {
   updatedAt: string;
 }
 
-
 interface Answer {
   status: number;
   headers: Headers;
@@ -63,11 +62,17 @@ describe('writes under concurrency, on the real Wasm components', () => {
     await app.stop();
   });
 
-  async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  async function send(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     const init: RequestInit = { method, headers: { ...AUTH, ...headers } };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+      (init.headers as Record<string, string>)['content-type'] ??=
+        method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
     }
     const response = await app.spin.fetch(path, init);
     const text = await response.text();
@@ -80,14 +85,23 @@ describe('writes under concurrency, on the real Wasm components', () => {
     return { status: response.status, headers: response.headers, text, body: parsed };
   }
 
-  async function createCustomer(fields: { name: string; city?: string | null; country?: string | null; scoring: number }): Promise<Customer> {
+  async function createCustomer(fields: {
+    name: string;
+    city?: string | null;
+    country?: string | null;
+    scoring: number;
+  }): Promise<Customer> {
     const answer = await send('POST', '/customers/items', fields);
     expect(answer.status, answer.text).toBe(201);
     return answer.body as Customer;
   }
 
   /** Every event of a feed after `after`, page by page through `Link: rel="next"`; checks each page's framing. */
-  async function readFeed(feed: '/customers/events' | '/incidents/events', after = 0, limit = 97): Promise<FeedEvent[]> {
+  async function readFeed(
+    feed: '/customers/events' | '/incidents/events',
+    after = 0,
+    limit = 97,
+  ): Promise<FeedEvent[]> {
     const events: FeedEvent[] = [];
     let next: string | null = `${feed}?after=${after}&limit=${limit}`;
     let pages = 0;
@@ -146,7 +160,14 @@ describe('writes under concurrency, on the real Wasm components', () => {
       const seqBefore = await lastSeq('/customers/events');
 
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => send('PATCH', `/customers/items/${customer.id}`, { name: `Racer ${i}`, scoring: i % 11 }, { 'if-match': '"1"' })),
+        Array.from({ length: 20 }, (_, i) =>
+          send(
+            'PATCH',
+            `/customers/items/${customer.id}`,
+            { name: `Racer ${i}`, scoring: i % 11 },
+            { 'if-match': '"1"' },
+          ),
+        ),
       );
 
       const winners = answers.flatMap((answer, i) => (answer.status === 200 ? [i] : []));
@@ -154,7 +175,14 @@ describe('writes under concurrency, on the real Wasm components', () => {
       const winner = winners[0] ?? -1;
       const won = answers[winner] as Answer;
       expect(won.headers.get('etag')).toBe('"2"');
-      expect(won.body).toMatchObject({ id: customer.id, name: `Racer ${winner}`, scoring: winner % 11, city: 'Bergen', version: 2, createdAt: customer.createdAt });
+      expect(won.body).toMatchObject({
+        id: customer.id,
+        name: `Racer ${winner}`,
+        scoring: winner % 11,
+        city: 'Bergen',
+        version: 2,
+        createdAt: customer.createdAt,
+      });
 
       for (const [i, answer] of answers.entries()) {
         if (i === winner) continue;
@@ -181,7 +209,9 @@ describe('writes under concurrency, on the real Wasm components', () => {
         },
       ]);
       // A stale If-Match cannot have slipped through afterwards either: the version stays 2.
-      expect(app.db.database.query('SELECT Version FROM CustomerMeta WHERE Id = ?1', [customer.id])).toEqual([{ Version: 2n }]);
+      expect(app.db.database.query('SELECT Version FROM CustomerMeta WHERE Id = ?1', [customer.id])).toEqual([
+        { Version: 2n },
+      ]);
     });
 
     it('20 concurrent PATCHes of one incident with the same If-Match: one 200, nineteen 412; the totals move once', async () => {
@@ -192,7 +222,9 @@ describe('writes under concurrency, on the real Wasm components', () => {
       const seqBefore = await lastSeq('/incidents/events');
 
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => send('PATCH', `/incidents/items/${incident.id}`, { amount: 1000 + i }, { 'if-match': '"1"' })),
+        Array.from({ length: 20 }, (_, i) =>
+          send('PATCH', `/incidents/items/${incident.id}`, { amount: 1000 + i }, { 'if-match': '"1"' }),
+        ),
       );
       const winners = answers.flatMap((answer, i) => (answer.status === 200 ? [i] : []));
       expect(winners, answers.map((a) => a.status).join(',')).toHaveLength(1);
@@ -200,12 +232,18 @@ describe('writes under concurrency, on the real Wasm components', () => {
       for (const [i, answer] of answers.entries()) {
         if (i !== winner) expect(expectProblem(answer, 412, 'precondition-failed').currentVersion).toBe(2);
       }
-      expect((await readFeed('/incidents/events', seqBefore)).map((e) => [e.type, e.aggregateId, e.version, e.diff])).toEqual([
-        ['IncidentUpdated', incident.id, 2, { amount: { old: 100, new: 1000 + winner } }],
-      ]);
-      const byCount = (await send('GET', '/incidents/top/by-count/1000')).body as Array<{ customerName: string; numberOfIncidents: number }>;
+      expect(
+        (await readFeed('/incidents/events', seqBefore)).map((e) => [e.type, e.aggregateId, e.version, e.diff]),
+      ).toEqual([['IncidentUpdated', incident.id, 2, { amount: { old: 100, new: 1000 + winner } }]]);
+      const byCount = (await send('GET', '/incidents/top/by-count/1000')).body as Array<{
+        customerName: string;
+        numberOfIncidents: number;
+      }>;
       expect(byCount.find((row) => row.customerName === 'Incident Race Co')?.numberOfIncidents).toBe(1);
-      const byVolume = (await send('GET', '/incidents/top/by-volume/1000')).body as Array<{ customerName: string; incidentVolume: number }>;
+      const byVolume = (await send('GET', '/incidents/top/by-volume/1000')).body as Array<{
+        customerName: string;
+        incidentVolume: number;
+      }>;
       expect(byVolume.find((row) => row.customerName === 'Incident Race Co')?.incidentVolume).toBe(1000 + winner);
     });
 
@@ -213,13 +251,23 @@ describe('writes under concurrency, on the real Wasm components', () => {
       const customer = await createCustomer({ name: 'Delete Race', scoring: 5 });
       const seqBefore = await lastSeq('/customers/events');
 
-      const answers = await Promise.all(Array.from({ length: 20 }, () => send('DELETE', `/customers/items/${customer.id}`, undefined, { 'if-match': '"1"' })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          send('DELETE', `/customers/items/${customer.id}`, undefined, { 'if-match': '"1"' }),
+        ),
+      );
 
       // Before the delete commits, the row is at version 1 and If-Match "1" matches: whoever gets the lock
       // first deletes. Every request after it finds no row: 404, not 412 (there is no current version to name).
       const statuses = answers.map((a) => a.status);
-      expect(statuses.filter((s) => s === 204), statuses.join(',')).toHaveLength(1);
-      expect(statuses.filter((s) => s === 404), statuses.join(',')).toHaveLength(19);
+      expect(
+        statuses.filter((s) => s === 204),
+        statuses.join(','),
+      ).toHaveLength(1);
+      expect(
+        statuses.filter((s) => s === 404),
+        statuses.join(','),
+      ).toHaveLength(19);
       for (const answer of answers) {
         if (answer.status === 204) expect(answer.text).toBe('');
         else expect(expectProblem(answer, 404, 'not-found').detail).toContain(customer.id);
@@ -233,11 +281,18 @@ describe('writes under concurrency, on the real Wasm components', () => {
           'CustomerDeleted',
           customer.id,
           2,
-          { name: { old: 'Delete Race', new: null }, city: { old: null, new: null }, country: { old: null, new: null }, scoring: { old: 5, new: null } },
+          {
+            name: { old: 'Delete Race', new: null },
+            city: { old: null, new: null },
+            country: { old: null, new: null },
+            scoring: { old: 5, new: null },
+          },
         ],
       ]);
       // The id keeps a tombstone at the version of its delete, so a later row with this id goes on from version 3.
-      expect(app.db.database.query('SELECT Version, Deleted FROM CustomerMeta WHERE Id = ?1', [customer.id])).toEqual([{ Version: 2n, Deleted: 1n }]);
+      expect(app.db.database.query('SELECT Version, Deleted FROM CustomerMeta WHERE Id = ?1', [customer.id])).toEqual([
+        { Version: 2n, Deleted: 1n },
+      ]);
     });
 
     it('10 PATCHes and 10 DELETEs race with the same If-Match: exactly one wins, and every loser is told why by what won', async () => {
@@ -260,9 +315,15 @@ describe('writes under concurrency, on the real Wasm components', () => {
       if (winner % 2 === 0) {
         // A PATCH won: the row is at version 2, so every other request (PATCH or DELETE) is a 412 naming it.
         expect(statuses[winner]).toBe(200);
-        for (const [i, answer] of answers.entries()) if (i !== winner) expect(expectProblem(answer, 412, 'precondition-failed').currentVersion).toBe(2);
-        expect(events.map((e) => [e.type, e.version, e.diff])).toEqual([['CustomerUpdated', 2, { name: { old: 'Mixed Race', new: `Mixed ${winner}` } }]]);
-        expect((await send('GET', `/customers/items/${customer.id}`)).body).toMatchObject({ name: `Mixed ${winner}`, version: 2 });
+        for (const [i, answer] of answers.entries())
+          if (i !== winner) expect(expectProblem(answer, 412, 'precondition-failed').currentVersion).toBe(2);
+        expect(events.map((e) => [e.type, e.version, e.diff])).toEqual([
+          ['CustomerUpdated', 2, { name: { old: 'Mixed Race', new: `Mixed ${winner}` } }],
+        ]);
+        expect((await send('GET', `/customers/items/${customer.id}`)).body).toMatchObject({
+          name: `Mixed ${winner}`,
+          version: 2,
+        });
       } else {
         // A DELETE won: the row is gone, so every other request finds nothing.
         expect(statuses[winner]).toBe(204);
@@ -276,172 +337,218 @@ describe('writes under concurrency, on the real Wasm components', () => {
     /** Customers this block created, for the incident tests after it. */
     const created: Customer[] = [];
 
-    it('500 concurrent customer creates: all 201 with distinct ids; the feed has exactly one CustomerCreated each, gap-free and in order', { timeout: 240_000 }, async () => {
-      const feedBefore = await readFeed('/customers/events');
-      expectGapFree(feedBefore);
-      const countBefore = ((await send('GET', '/customers/count')).body as { count: number }).count;
-      const rowsBefore = app.db.database.query('SELECT COUNT(*) AS n FROM Customers');
+    it(
+      '500 concurrent customer creates: all 201 with distinct ids; the feed has exactly one CustomerCreated each, gap-free and in order',
+      { timeout: 240_000 },
+      async () => {
+        const feedBefore = await readFeed('/customers/events');
+        expectGapFree(feedBefore);
+        const countBefore = ((await send('GET', '/customers/count')).body as { count: number }).count;
+        const rowsBefore = app.db.database.query('SELECT COUNT(*) AS n FROM Customers');
 
-      const random = prng(500);
-      const bodies = Array.from({ length: 500 }, (_, i) => ({
-        name: `Bulk ${String(i).padStart(3, '0')} ${['Ådne', 'Zoë', '東京', "O'Neil", 'plain'][i % 5]}`,
-        city: i % 3 === 0 ? null : `City ${Math.floor(random() * 50)}`,
-        country: i % 4 === 0 ? null : ['Norway', 'Japan', 'Portugal'][i % 3] ?? null,
-        scoring: Math.floor(random() * 11),
-      }));
-      const answers = await Promise.all(bodies.map((body) => send('POST', '/customers/items', body)));
+        const random = prng(500);
+        const bodies = Array.from({ length: 500 }, (_, i) => ({
+          name: `Bulk ${String(i).padStart(3, '0')} ${['Ådne', 'Zoë', '東京', "O'Neil", 'plain'][i % 5]}`,
+          city: i % 3 === 0 ? null : `City ${Math.floor(random() * 50)}`,
+          country: i % 4 === 0 ? null : (['Norway', 'Japan', 'Portugal'][i % 3] ?? null),
+          scoring: Math.floor(random() * 11),
+        }));
+        const answers = await Promise.all(bodies.map((body) => send('POST', '/customers/items', body)));
 
-      const statuses = new Map<number, number>();
-      for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-      expect([...statuses]).toEqual([[201, 500]]);
-      const customers = answers.map((answer) => answer.body as Customer);
-      for (const [i, customer] of customers.entries()) {
-        const answer = answers[i] as Answer;
-        expect(customer).toMatchObject({ ...bodies[i], version: 1 });
-        expect(customer.createdAt).toMatch(RFC3339_MS);
-        expect(customer.updatedAt).toBe(customer.createdAt);
-        expect(answer.headers.get('etag')).toBe('"1"');
-        expect(answer.headers.get('location')).toBe(`/customers/items/${encodeURIComponent(customer.id)}`);
-      }
-      const ids = customers.map((c) => c.id);
-      expect(new Set(ids).size).toBe(500);
-      created.push(...customers);
-
-      const feed = await readFeed('/customers/events');
-      expectGapFree(feed);
-      // What was there before is still there, unchanged, and first.
-      expect(feed.slice(0, feedBefore.length)).toEqual(feedBefore);
-      const added = feed.slice(feedBefore.length);
-      expect(added).toHaveLength(500);
-      const byId = new Map(customers.map((c, i) => [c.id, { customer: c, body: bodies[i] }]));
-      const seen = new Set<string>();
-      for (const event of added) {
-        expect(event.type).toBe('CustomerCreated');
-        expect(event.version).toBe(1);
-        const entry = byId.get(event.aggregateId);
-        expect(entry, `event for an id no create answered: ${event.aggregateId}`).toBeDefined();
-        expect(seen.has(event.aggregateId), `two events for ${event.aggregateId}`).toBe(false);
-        seen.add(event.aggregateId);
-        expect(event.at).toBe(entry?.customer.createdAt);
-        expect(event.diff).toEqual({
-          name: { old: null, new: entry?.body?.name },
-          city: { old: null, new: entry?.body?.city },
-          country: { old: null, new: entry?.body?.country },
-          scoring: { old: null, new: entry?.body?.scoring },
-        });
-      }
-      expect(seen.size).toBe(500);
-
-      // Rows: the API's count, the table, the side table, and /customers/events/last agree.
-      expect(((await send('GET', '/customers/count')).body as { count: number }).count).toBe(countBefore + 500);
-      expect(app.db.database.query('SELECT COUNT(*) AS n FROM Customers')).toEqual([{ n: (rowsBefore[0]?.n as bigint) + 500n }]);
-      expect(app.db.database.query('SELECT COUNT(*) AS n FROM CustomerMeta m JOIN Customers c ON c.Id = m.Id')).toEqual([{ n: (rowsBefore[0]?.n as bigint) + 500n }]);
-      expect(await lastSeq('/customers/events')).toBe(feed.length);
-      for (const customer of customers.slice(0, 25)) {
-        expect((await send('GET', `/customers/items/${customer.id}`)).body).toEqual(customer);
-      }
-    });
-
-    it('200 concurrent incident creates for a few customers: all 201, distinct ids; the feed is complete and gap-free; the totals equal the feed', { timeout: 240_000 }, async () => {
-      expect(created.length).toBeGreaterThanOrEqual(3);
-      const sample = app.db.database.query("SELECT Id, Name FROM Customers WHERE Name IN ('Birchwood Analytics', 'Zürich Präzision AG') ORDER BY Name");
-      expect(sample).toHaveLength(2);
-      const targets = [
-        ...sample.map((row) => ({ id: String(row.Id), name: String(row.Name) })),
-        ...created.slice(0, 3).map((c) => ({ id: c.id, name: c.name })),
-      ];
-      const feedBefore = await readFeed('/incidents/events');
-      expectGapFree(feedBefore);
-
-      const random = prng(200);
-      const bodies = Array.from({ length: 200 }, (_, i) => {
-        const target = targets[i % targets.length] ?? { id: '', name: '' };
-        // Ids in any ASCII case refer to the same customer; the incident stores the canonical one.
-        const customerId = i % 7 === 0 ? target.id.toLowerCase() : i % 5 === 0 ? target.id.toUpperCase() : target.id;
-        return { amount: Math.floor(random() * 1_000_000) / 100, category: ['A', 'B', 'C', 'D', 'E', 'F', null][i % 7] ?? null, customerId };
-      });
-      const answers = await Promise.all(bodies.map((body) => send('POST', '/incidents/items', body)));
-      expect(answers.filter((a) => a.status !== 201).map((a) => a.text)).toEqual([]);
-      const incidents = answers.map((a) => a.body as Incident);
-      expect(new Set(incidents.map((i) => i.id)).size).toBe(200);
-      for (const [i, incident] of incidents.entries()) {
-        const target = targets[i % targets.length];
-        expect(incident).toMatchObject({ amount: bodies[i]?.amount, category: bodies[i]?.category, customerId: target?.id, customerName: target?.name, version: 1 });
-      }
-
-      const feed = await readFeed('/incidents/events');
-      expectGapFree(feed);
-      expect(feed.slice(0, feedBefore.length)).toEqual(feedBefore);
-      const added = feed.slice(feedBefore.length);
-      const byId = new Map(incidents.map((incident) => [incident.id, incident]));
-      expect(added).toHaveLength(200);
-      expect(new Set(added.map((e) => e.aggregateId)).size).toBe(200);
-      for (const event of added) {
-        const incident = byId.get(event.aggregateId);
-        expect(incident, `event for an id no create answered: ${event.aggregateId}`).toBeDefined();
-        expect([event.type, event.version, event.at]).toEqual(['IncidentCreated', 1, incident?.createdAt]);
-        expect(event.diff).toEqual({
-          amount: { old: null, new: incident?.amount },
-          customerName: { old: null, new: incident?.customerName },
-          category: { old: null, new: incident?.category },
-          customerId: { old: null, new: incident?.customerId },
-        });
-      }
-      expect(app.db.database.query('SELECT COUNT(*) AS n FROM Incidents')).toEqual([{ n: BigInt(feed.filter((e) => e.type === 'IncidentCreated').length - feed.filter((e) => e.type === 'IncidentDeleted').length) }]);
-      await expectTotalsMatchFeed(feed);
-    });
-
-    it('100 concurrent incident creates racing a rename of their customer: every incident ends under the new name, and the totals still equal the feed', { timeout: 240_000 }, async () => {
-      const customer = await createCustomer({ name: 'Before Rename Ltd', scoring: 4 });
-      const seqBefore = await lastSeq('/incidents/events');
-      const create = (i: number) => send('POST', '/incidents/items', { amount: i + 0.5, customerId: customer.id });
-      // 80 creates in flight; once 20 are answered (so some surely precede it), the rename goes out among the
-      // other 60; 20 more are sent once the rename is answered (so some surely follow it).
-      let answered = 0;
-      let startRename: () => void = () => {};
-      const renameMay = new Promise<void>((resolve) => (startRename = resolve));
-      const racing = Array.from({ length: 80 }, (_, i) =>
-        create(i).then((answer) => {
-          if (++answered === 20) startRename();
-          return answer;
-        }),
-      );
-      const renamed = await renameMay.then(() => send('PATCH', `/customers/items/${customer.id}`, { name: 'After Rename Ltd' }, { 'if-match': '"1"' }));
-      expect(renamed.status, renamed.text).toBe(200);
-      const answers = [...(await Promise.all(racing)), ...(await Promise.all(Array.from({ length: 20 }, (_, i) => create(80 + i))))];
-      expect(answers.filter((a) => a.status !== 201).map((a) => a.text)).toEqual([]);
-      const incidents = answers.map((a) => a.body as Incident);
-      const before = incidents.filter((i) => i.customerName === 'Before Rename Ltd').length;
-      expect(before).toBeGreaterThanOrEqual(20);
-      expect(incidents.slice(80).every((i) => i.customerName === 'After Rename Ltd')).toBe(true);
-
-      // Each incident is now under the new name, and its version counts its events (1, or 2 if the rename moved it).
-      const events = await readFeed('/incidents/events', seqBefore);
-      const listed = (await send('GET', `/incidents/items?customerId=${encodeURIComponent(customer.id)}`)).body as Array<{ id: string; customerName: string }>;
-      expect(listed.map((i) => i.id).sort()).toEqual(incidents.map((i) => i.id).sort());
-      expect(new Set(listed.map((i) => i.customerName))).toEqual(new Set(['After Rename Ltd']));
-      for (const incident of incidents) {
-        const own = events.filter((e) => e.aggregateId === incident.id);
-        const current = (await send('GET', `/incidents/items/${incident.id}`)).body as Incident;
-        expect(current.customerName).toBe('After Rename Ltd');
-        expect(current.version).toBe(own.length);
-        expect(own.map((e) => e.version)).toEqual(own.map((_, i) => i + 1));
-        if (incident.customerName === 'Before Rename Ltd') {
-          expect(own.map((e) => [e.type, e.diff])).toEqual([
-            ['IncidentCreated', expect.anything()],
-            ['IncidentUpdated', { customerName: { old: 'Before Rename Ltd', new: 'After Rename Ltd' } }],
-          ]);
-        } else {
-          expect(incident.customerName).toBe('After Rename Ltd');
-          expect(own.map((e) => e.type)).toEqual(['IncidentCreated']);
+        const statuses = new Map<number, number>();
+        for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+        expect([...statuses]).toEqual([[201, 500]]);
+        const customers = answers.map((answer) => answer.body as Customer);
+        for (const [i, customer] of customers.entries()) {
+          const answer = answers[i] as Answer;
+          expect(customer).toMatchObject({ ...bodies[i], version: 1 });
+          expect(customer.createdAt).toMatch(RFC3339_MS);
+          expect(customer.updatedAt).toBe(customer.createdAt);
+          expect(answer.headers.get('etag')).toBe('"1"');
+          expect(answer.headers.get('location')).toBe(`/customers/items/${encodeURIComponent(customer.id)}`);
         }
-      }
-      const byCount = (await send('GET', '/incidents/top/by-count/1000')).body as Array<{ customerName: string; numberOfIncidents: number }>;
-      expect(byCount.filter((row) => row.customerName.endsWith('Rename Ltd'))).toEqual([{ customerName: 'After Rename Ltd', numberOfIncidents: 100 }]);
-      const feed = await readFeed('/incidents/events');
-      expectGapFree(feed);
-      await expectTotalsMatchFeed(feed);
-    });
+        const ids = customers.map((c) => c.id);
+        expect(new Set(ids).size).toBe(500);
+        created.push(...customers);
+
+        const feed = await readFeed('/customers/events');
+        expectGapFree(feed);
+        // What was there before is still there, unchanged, and first.
+        expect(feed.slice(0, feedBefore.length)).toEqual(feedBefore);
+        const added = feed.slice(feedBefore.length);
+        expect(added).toHaveLength(500);
+        const byId = new Map(customers.map((c, i) => [c.id, { customer: c, body: bodies[i] }]));
+        const seen = new Set<string>();
+        for (const event of added) {
+          expect(event.type).toBe('CustomerCreated');
+          expect(event.version).toBe(1);
+          const entry = byId.get(event.aggregateId);
+          expect(entry, `event for an id no create answered: ${event.aggregateId}`).toBeDefined();
+          expect(seen.has(event.aggregateId), `two events for ${event.aggregateId}`).toBe(false);
+          seen.add(event.aggregateId);
+          expect(event.at).toBe(entry?.customer.createdAt);
+          expect(event.diff).toEqual({
+            name: { old: null, new: entry?.body?.name },
+            city: { old: null, new: entry?.body?.city },
+            country: { old: null, new: entry?.body?.country },
+            scoring: { old: null, new: entry?.body?.scoring },
+          });
+        }
+        expect(seen.size).toBe(500);
+
+        // Rows: the API's count, the table, the side table, and /customers/events/last agree.
+        expect(((await send('GET', '/customers/count')).body as { count: number }).count).toBe(countBefore + 500);
+        expect(app.db.database.query('SELECT COUNT(*) AS n FROM Customers')).toEqual([
+          { n: (rowsBefore[0]?.n as bigint) + 500n },
+        ]);
+        expect(
+          app.db.database.query('SELECT COUNT(*) AS n FROM CustomerMeta m JOIN Customers c ON c.Id = m.Id'),
+        ).toEqual([{ n: (rowsBefore[0]?.n as bigint) + 500n }]);
+        expect(await lastSeq('/customers/events')).toBe(feed.length);
+        for (const customer of customers.slice(0, 25)) {
+          expect((await send('GET', `/customers/items/${customer.id}`)).body).toEqual(customer);
+        }
+      },
+    );
+
+    it(
+      '200 concurrent incident creates for a few customers: all 201, distinct ids; the feed is complete and gap-free; the totals equal the feed',
+      { timeout: 240_000 },
+      async () => {
+        expect(created.length).toBeGreaterThanOrEqual(3);
+        const sample = app.db.database.query(
+          "SELECT Id, Name FROM Customers WHERE Name IN ('Birchwood Analytics', 'Zürich Präzision AG') ORDER BY Name",
+        );
+        expect(sample).toHaveLength(2);
+        const targets = [
+          ...sample.map((row) => ({ id: String(row.Id), name: String(row.Name) })),
+          ...created.slice(0, 3).map((c) => ({ id: c.id, name: c.name })),
+        ];
+        const feedBefore = await readFeed('/incidents/events');
+        expectGapFree(feedBefore);
+
+        const random = prng(200);
+        const bodies = Array.from({ length: 200 }, (_, i) => {
+          const target = targets[i % targets.length] ?? { id: '', name: '' };
+          // Ids in any ASCII case refer to the same customer; the incident stores the canonical one.
+          const customerId = i % 7 === 0 ? target.id.toLowerCase() : i % 5 === 0 ? target.id.toUpperCase() : target.id;
+          return {
+            amount: Math.floor(random() * 1_000_000) / 100,
+            category: ['A', 'B', 'C', 'D', 'E', 'F', null][i % 7] ?? null,
+            customerId,
+          };
+        });
+        const answers = await Promise.all(bodies.map((body) => send('POST', '/incidents/items', body)));
+        expect(answers.filter((a) => a.status !== 201).map((a) => a.text)).toEqual([]);
+        const incidents = answers.map((a) => a.body as Incident);
+        expect(new Set(incidents.map((i) => i.id)).size).toBe(200);
+        for (const [i, incident] of incidents.entries()) {
+          const target = targets[i % targets.length];
+          expect(incident).toMatchObject({
+            amount: bodies[i]?.amount,
+            category: bodies[i]?.category,
+            customerId: target?.id,
+            customerName: target?.name,
+            version: 1,
+          });
+        }
+
+        const feed = await readFeed('/incidents/events');
+        expectGapFree(feed);
+        expect(feed.slice(0, feedBefore.length)).toEqual(feedBefore);
+        const added = feed.slice(feedBefore.length);
+        const byId = new Map(incidents.map((incident) => [incident.id, incident]));
+        expect(added).toHaveLength(200);
+        expect(new Set(added.map((e) => e.aggregateId)).size).toBe(200);
+        for (const event of added) {
+          const incident = byId.get(event.aggregateId);
+          expect(incident, `event for an id no create answered: ${event.aggregateId}`).toBeDefined();
+          expect([event.type, event.version, event.at]).toEqual(['IncidentCreated', 1, incident?.createdAt]);
+          expect(event.diff).toEqual({
+            amount: { old: null, new: incident?.amount },
+            customerName: { old: null, new: incident?.customerName },
+            category: { old: null, new: incident?.category },
+            customerId: { old: null, new: incident?.customerId },
+          });
+        }
+        expect(app.db.database.query('SELECT COUNT(*) AS n FROM Incidents')).toEqual([
+          {
+            n: BigInt(
+              feed.filter((e) => e.type === 'IncidentCreated').length -
+                feed.filter((e) => e.type === 'IncidentDeleted').length,
+            ),
+          },
+        ]);
+        await expectTotalsMatchFeed(feed);
+      },
+    );
+
+    it(
+      '100 concurrent incident creates racing a rename of their customer: every incident ends under the new name, and the totals still equal the feed',
+      { timeout: 240_000 },
+      async () => {
+        const customer = await createCustomer({ name: 'Before Rename Ltd', scoring: 4 });
+        const seqBefore = await lastSeq('/incidents/events');
+        const create = (i: number) => send('POST', '/incidents/items', { amount: i + 0.5, customerId: customer.id });
+        // 80 creates in flight; once 20 are answered (so some surely precede it), the rename goes out among the
+        // other 60; 20 more are sent once the rename is answered (so some surely follow it).
+        let answered = 0;
+        let startRename: () => void = () => {};
+        const renameMay = new Promise<void>((resolve) => (startRename = resolve));
+        const racing = Array.from({ length: 80 }, (_, i) =>
+          create(i).then((answer) => {
+            if (++answered === 20) startRename();
+            return answer;
+          }),
+        );
+        const renamed = await renameMay.then(() =>
+          send('PATCH', `/customers/items/${customer.id}`, { name: 'After Rename Ltd' }, { 'if-match': '"1"' }),
+        );
+        expect(renamed.status, renamed.text).toBe(200);
+        const answers = [
+          ...(await Promise.all(racing)),
+          ...(await Promise.all(Array.from({ length: 20 }, (_, i) => create(80 + i)))),
+        ];
+        expect(answers.filter((a) => a.status !== 201).map((a) => a.text)).toEqual([]);
+        const incidents = answers.map((a) => a.body as Incident);
+        const before = incidents.filter((i) => i.customerName === 'Before Rename Ltd').length;
+        expect(before).toBeGreaterThanOrEqual(20);
+        expect(incidents.slice(80).every((i) => i.customerName === 'After Rename Ltd')).toBe(true);
+
+        // Each incident is now under the new name, and its version counts its events (1, or 2 if the rename moved it).
+        const events = await readFeed('/incidents/events', seqBefore);
+        const listed = (await send('GET', `/incidents/items?customerId=${encodeURIComponent(customer.id)}`))
+          .body as Array<{ id: string; customerName: string }>;
+        expect(listed.map((i) => i.id).sort()).toEqual(incidents.map((i) => i.id).sort());
+        expect(new Set(listed.map((i) => i.customerName))).toEqual(new Set(['After Rename Ltd']));
+        for (const incident of incidents) {
+          const own = events.filter((e) => e.aggregateId === incident.id);
+          const current = (await send('GET', `/incidents/items/${incident.id}`)).body as Incident;
+          expect(current.customerName).toBe('After Rename Ltd');
+          expect(current.version).toBe(own.length);
+          expect(own.map((e) => e.version)).toEqual(own.map((_, i) => i + 1));
+          if (incident.customerName === 'Before Rename Ltd') {
+            expect(own.map((e) => [e.type, e.diff])).toEqual([
+              ['IncidentCreated', expect.anything()],
+              ['IncidentUpdated', { customerName: { old: 'Before Rename Ltd', new: 'After Rename Ltd' } }],
+            ]);
+          } else {
+            expect(incident.customerName).toBe('After Rename Ltd');
+            expect(own.map((e) => e.type)).toEqual(['IncidentCreated']);
+          }
+        }
+        const byCount = (await send('GET', '/incidents/top/by-count/1000')).body as Array<{
+          customerName: string;
+          numberOfIncidents: number;
+        }>;
+        expect(byCount.filter((row) => row.customerName.endsWith('Rename Ltd'))).toEqual([
+          { customerName: 'After Rename Ltd', numberOfIncidents: 100 },
+        ]);
+        const feed = await readFeed('/incidents/events');
+        expectGapFree(feed);
+        await expectTotalsMatchFeed(feed);
+      },
+    );
 
     /**
      * Replays the whole incident feed (each event's diff over the incident as the feed left it) and checks that
@@ -468,9 +575,16 @@ describe('writes under concurrency, on the real Wasm components', () => {
         totals.set(customerName, total);
       }
       const expectedCount = [...totals].map(([customerName, t]) => ({ customerName, numberOfIncidents: t.count }));
-      expectedCount.sort((a, b) => b.numberOfIncidents - a.numberOfIncidents || compareCodePoints(a.customerName, b.customerName));
-      const expectedVolume = [...totals].map(([customerName, t]) => ({ customerName, incidentVolume: Math.round(t.micros / 10_000) / 100 }));
-      expectedVolume.sort((a, b) => b.incidentVolume - a.incidentVolume || compareCodePoints(a.customerName, b.customerName));
+      expectedCount.sort(
+        (a, b) => b.numberOfIncidents - a.numberOfIncidents || compareCodePoints(a.customerName, b.customerName),
+      );
+      const expectedVolume = [...totals].map(([customerName, t]) => ({
+        customerName,
+        incidentVolume: Math.round(t.micros / 10_000) / 100,
+      }));
+      expectedVolume.sort(
+        (a, b) => b.incidentVolume - a.incidentVolume || compareCodePoints(a.customerName, b.customerName),
+      );
       expect(expectedCount.length).toBeLessThanOrEqual(1000);
       expect((await send('GET', '/incidents/top/by-count/1000')).body).toEqual(expectedCount);
       expect((await send('GET', '/incidents/top/by-volume/1000')).body).toEqual(expectedVolume);

@@ -50,7 +50,13 @@ describe('outbound HTTP and local service chaining', () => {
     upstreamPort = (upstream.address() as AddressInfo).port;
     manifest = await loadManifest(fixtureManifest);
     const { create } = await loadRuntime();
-    spin = await create({ from: fixtureManifest, stateDir: state.path, guestOutput: () => {}, log: (line) => lines.push(line), requestTimeoutMs: 20_000 });
+    spin = await create({
+      from: fixtureManifest,
+      stateDir: state.path,
+      guestOutput: () => {},
+      log: (line) => lines.push(line),
+      requestTimeoutMs: 20_000,
+    });
   });
   afterAll(async () => {
     await spin.dispose();
@@ -60,23 +66,37 @@ describe('outbound HTTP and local service chaining', () => {
 
   it('lets a component call an allowed host', async () => {
     expect(outboundDenial(rulesOf('alpha'), new URL(`http://127.0.0.1:${upstreamPort}/x?y=1`))).toBeUndefined();
-    expect(await call(`/a/fetch?url=${encodeURIComponent(`http://127.0.0.1:${upstreamPort}/x?y=1`)}`)).toEqual({ status: 200, body: 'upstream saw GET /x?y=1' });
+    expect(await call(`/a/fetch?url=${encodeURIComponent(`http://127.0.0.1:${upstreamPort}/x?y=1`)}`)).toEqual({
+      status: 200,
+      body: 'upstream saw GET /x?y=1',
+    });
   });
 
   it('denies a host outside allowed_outbound_hosts with an error to the guest', async () => {
     expect(outboundDenial(rulesOf('alpha'), new URL('http://example.com/'))).toEqual(DENIED);
-    expect(await logged(`/a/fetch?url=${encodeURIComponent('http://example.com/')}`)).toEqual({ status: 502, body: FAILED_CALL, log: ['GET /a/fetch alpha 502'] });
+    expect(await logged(`/a/fetch?url=${encodeURIComponent('http://example.com/')}`)).toEqual({
+      status: 502,
+      body: FAILED_CALL,
+      log: ['GET /a/fetch alpha 502'],
+    });
   });
 
   it('denies chaining to a component the caller may not call', async () => {
     // beta may call alpha only: the call to hidden is denied, and hidden never runs.
     expect(outboundDenial(rulesOf('beta'), new URL('http://hidden.spin.internal/echo'))).toEqual(DENIED);
-    expect(await logged(`/a/deeper${chainPath('hidden', '/echo')}`)).toEqual({ status: 502, body: FAILED_CALL, log: ['GET /a/deeper/chain beta 502'] });
+    expect(await logged(`/a/deeper${chainPath('hidden', '/echo')}`)).toEqual({
+      status: 502,
+      body: FAILED_CALL,
+      log: ['GET /a/deeper/chain beta 502'],
+    });
 
     expect(outboundDenial(rulesOf('beta'), new URL('http://alpha.spin.internal/a/echo'))).toBeUndefined();
     const allowed = await logged(`/a/deeper${chainPath('alpha', '/a/echo')}`);
     expect(allowed.status).toBe(200);
-    expect(allowed.log).toEqual(['GET http://alpha.spin.internal/a/echo alpha 200 (chained)', 'GET /a/deeper/chain beta 200']);
+    expect(allowed.log).toEqual([
+      'GET http://alpha.spin.internal/a/echo alpha 200 (chained)',
+      'GET /a/deeper/chain beta 200',
+    ]);
     const { status, body } = allowed.body as Required<CallResult>;
     expect(status).toBe(200);
     expect((JSON.parse(body) as { url: string }).url).toBe('http://alpha.spin.internal/a/echo');
@@ -86,7 +106,11 @@ describe('outbound HTTP and local service chaining', () => {
     // The rule allows any other host (the upstream), but not http://<id>.spin.internal.
     expect(outboundDenial(rulesOf('fallback'), new URL(`http://127.0.0.1:${upstreamPort}/`))).toBeUndefined();
     expect(outboundDenial(rulesOf('fallback'), new URL('http://alpha.spin.internal/a/echo'))).toEqual(DENIED);
-    expect(await logged(`/f${chainPath('alpha', '/a/echo')}`)).toEqual({ status: 502, body: FAILED_CALL, log: ['GET /f/chain fallback 502'] });
+    expect(await logged(`/f${chainPath('alpha', '/a/echo')}`)).toEqual({
+      status: 502,
+      body: FAILED_CALL,
+      log: ['GET /f/chain fallback 502'],
+    });
   });
 
   it('passes the path to the callee unchanged', async () => {
@@ -108,8 +132,24 @@ describe('outbound HTTP and local service chaining', () => {
       chain: () => Promise.reject(new Error('must not be called')),
       timeoutMs: 1000,
     });
-    expect(await outbound({ method: 'GET', url: 'http://nobody.spin.internal/', authority: 'nobody.spin.internal', pathWithQuery: '/', headers: [], body: null }, 0)).toEqual({ error: { tag: 'destination-not-found' } });
-    expect(await logged(`/a${chainPath('nobody', '/')}`)).toEqual({ status: 502, body: FAILED_CALL, log: ['GET /a/chain alpha 502'] });
+    expect(
+      await outbound(
+        {
+          method: 'GET',
+          url: 'http://nobody.spin.internal/',
+          authority: 'nobody.spin.internal',
+          pathWithQuery: '/',
+          headers: [],
+          body: null,
+        },
+        0,
+      ),
+    ).toEqual({ error: { tag: 'destination-not-found' } });
+    expect(await logged(`/a${chainPath('nobody', '/')}`)).toEqual({
+      status: 502,
+      body: FAILED_CALL,
+      log: ['GET /a/chain alpha 502'],
+    });
   });
 
   it('serves nested chains: alpha -> hidden -> alpha -> beta', async () => {
@@ -126,7 +166,9 @@ describe('outbound HTTP and local service chaining', () => {
 
   it('runs concurrent chained calls, including calls back to the caller, without deadlock', async () => {
     const order = ['alpha', 'hidden', 'beta', 'alpha', 'hidden', 'beta'];
-    const requests = Array.from({ length: 6 }, () => spin.fetch(`/a/fanout?to=${order.join(',')}&path=${encodeURIComponent('/sleep?ms=50')}`));
+    const requests = Array.from({ length: 6 }, () =>
+      spin.fetch(`/a/fanout?to=${order.join(',')}&path=${encodeURIComponent('/sleep?ms=50')}`),
+    );
     const bodies = (await Promise.all(requests.map(async (r) => json(await r)))) as { to: string; status: number }[][];
     for (const results of bodies) {
       expect(results.map((r) => [r.to, r.status])).toEqual(order.map((to) => [to, 200]));

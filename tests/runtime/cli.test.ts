@@ -1,6 +1,15 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureManifest, ITEMS_TABLE, runCli as runCliWith, servingUrl, tempDir, waitForOutput, writeManifest, type Cli } from './support/runtime';
+import {
+  fixtureManifest,
+  ITEMS_TABLE,
+  runCli as runCliWith,
+  servingUrl,
+  tempDir,
+  waitForOutput,
+  writeManifest,
+  type Cli,
+} from './support/runtime';
 
 const runCli = (args: string[]): Cli => runCliWith(args, { SPIN_VARIABLE_API_KEY: 'from-env' });
 
@@ -13,7 +22,20 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   });
 
   it('serves over real HTTP, prints address and routes, logs each request, and exits 0 on SIGTERM after in-flight requests', async () => {
-    const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', state.path, '--sqlite', ITEMS_TABLE, '--variable', 'greeting=hi', '--key-value', 'seeded=yes']);
+    const cli = runCli([
+      '-f',
+      fixtureManifest,
+      '--listen',
+      '127.0.0.1:0',
+      '--state-dir',
+      state.path,
+      '--sqlite',
+      ITEMS_TABLE,
+      '--variable',
+      'greeting=hi',
+      '--key-value',
+      'seeded=yes',
+    ]);
     running.push(cli);
     const url = await servingUrl(cli);
     const listing = cli.output();
@@ -41,16 +63,32 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     try {
       // A GET with an effect, so the test sees that the warm-up ran the guest: each round inserts a row.
       const args = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE];
-      const cli = runCli([...args, '--warm-up', '/a/db/insert?name=warm', '--warm-up', '/nowhere', '--warm-up-rounds', '2']);
+      const cli = runCli([
+        ...args,
+        '--warm-up',
+        '/a/db/insert?name=warm',
+        '--warm-up',
+        '/nowhere',
+        '--warm-up-rounds',
+        '2',
+      ]);
       running.push(cli);
       const url = await servingUrl(cli);
       const startUp = cli.output();
       // Before the listener opened: both rounds ran and are logged with their ids, and the summary says what each path answered.
       expect(startUp).toMatch(/GET \/a\/db\/insert alpha 201 [\d.]+ms id=warm-up-1\n/);
       expect(startUp).toMatch(/GET \/a\/db\/insert alpha 201 [\d.]+ms id=warm-up-2\n/);
-      expect(startUp).toMatch(/warm-up: GET \/a\/db\/insert\?name=warm \d+\/\d+ms; GET \/nowhere \d+\/\d+ms \(answered 404: check the path\); \d+ms in all\n/);
+      expect(startUp).toMatch(
+        /warm-up: GET \/a\/db\/insert\?name=warm \d+\/\d+ms; GET \/nowhere \d+\/\d+ms \(answered 404: check the path\); \d+ms in all\n/,
+      );
       expect(startUp.indexOf('warm-up:')).toBeLessThan(startUp.indexOf('Serving'));
-      expect(await (await fetch(`${url}/a/db/query?sql=${encodeURIComponent("SELECT count(*) AS n FROM items WHERE name = 'warm'")}`)).json()).toMatchObject({ rows: [{ n: 2 }] });
+      expect(
+        await (
+          await fetch(
+            `${url}/a/db/query?sql=${encodeURIComponent("SELECT count(*) AS n FROM items WHERE name = 'warm'")}`,
+          )
+        ).json(),
+      ).toMatchObject({ rows: [{ n: 2 }] });
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
     } finally {
@@ -61,8 +99,26 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('keeps the fault rules for the clients: the warm-up neither uses up a times:N rule nor meets it, and --quiet keeps its summary', async () => {
     const dir = tempDir();
     try {
-      const args = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE, '--quiet'];
-      const cli = runCli([...args, '--fault', 'alpha:/a/db/count=status:503,times:1', '--warm-up', '/a/db/count', '--warm-up-rounds', '2']);
+      const args = [
+        '-f',
+        fixtureManifest,
+        '--listen',
+        '127.0.0.1:0',
+        '--state-dir',
+        dir.path,
+        '--sqlite',
+        ITEMS_TABLE,
+        '--quiet',
+      ];
+      const cli = runCli([
+        ...args,
+        '--fault',
+        'alpha:/a/db/count=status:503,times:1',
+        '--warm-up',
+        '/a/db/count',
+        '--warm-up-rounds',
+        '2',
+      ]);
       running.push(cli);
       const url = await servingUrl(cli);
       // Both warm-up rounds answered 200 (no fault), and the summary is printed although per-request lines are not.
@@ -95,7 +151,22 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('prints --help with every flag', async () => {
     const cli = runCli(['--help']);
     expect(await cli.exited).toBe(0);
-    for (const flag of ['--from', '--listen', '--sqlite', '--state-dir', '--runtime-config-file', '--variable', '--key-value', '--max-instance-memory', '--request-timeout', '--quiet', '--fault', '--warm-up', '--warm-up-rounds', '--help']) {
+    for (const flag of [
+      '--from',
+      '--listen',
+      '--sqlite',
+      '--state-dir',
+      '--runtime-config-file',
+      '--variable',
+      '--key-value',
+      '--max-instance-memory',
+      '--request-timeout',
+      '--quiet',
+      '--fault',
+      '--warm-up',
+      '--warm-up-rounds',
+      '--help',
+    ]) {
       expect(cli.output()).toContain(flag);
     }
   });
@@ -118,10 +189,15 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('exits 1 with one line naming the offending spin.toml key', async () => {
     const dir = tempDir();
     try {
-      const manifest = writeManifest(dir.path, '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nallowed_http_hosts = ["x"]\n');
+      const manifest = writeManifest(
+        dir.path,
+        '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nallowed_http_hosts = ["x"]\n',
+      );
       const cli = runCli(['-f', manifest, '--state-dir', join(dir.path, 'state')]);
       expect(await cli.exited).toBe(1);
-      expect(cli.output().trim()).toBe(`Error: ${manifest}: component.c.allowed_http_hosts: unknown or unsupported key (supported: source, description, build, environment, files, exclude_files, allowed_outbound_hosts, variables, sqlite_databases, key_value_stores)`);
+      expect(cli.output().trim()).toBe(
+        `Error: ${manifest}: component.c.allowed_http_hosts: unknown or unsupported key (supported: source, description, build, environment, files, exclude_files, allowed_outbound_hosts, variables, sqlite_databases, key_value_stores)`,
+      );
     } finally {
       dir.remove();
     }

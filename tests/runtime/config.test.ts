@@ -23,24 +23,46 @@ describe('validateManifest', () => {
 
   it.each([
     [{ spin_manifest_version: 1 }, {}, 'spin_manifest_version: must be 2'],
-    [{ trigger: { http: [{ route: 'no-slash', component: 'c' }] } }, {}, "trigger.http[0].route: 'no-slash' must start with /"],
-    [{ trigger: { http: [{ route: '/users/:', component: 'c' }] } }, {}, "trigger.http[0].route: '/users/:' (component c): ':' must be followed by a parameter name"],
-    [{ trigger: { http: [{ route: '/a', component: 'missing' }] } }, {}, 'trigger.http[0].component: no [component.missing]'],
+    [
+      { trigger: { http: [{ route: 'no-slash', component: 'c' }] } },
+      {},
+      "trigger.http[0].route: 'no-slash' must start with /",
+    ],
+    [
+      { trigger: { http: [{ route: '/users/:', component: 'c' }] } },
+      {},
+      "trigger.http[0].route: '/users/:' (component c): ':' must be followed by a parameter name",
+    ],
+    [
+      { trigger: { http: [{ route: '/a', component: 'missing' }] } },
+      {},
+      'trigger.http[0].component: no [component.missing]',
+    ],
     [{ trigger: { redis: [] } }, {}, 'trigger.redis: unknown or unsupported key'],
     [{}, { allowed_outbound_hosts: 'http://x' }, 'component.c.allowed_outbound_hosts: expected an array of strings'],
     [{}, { source: '/no/such.wasm' }, 'component.c.source: /no/such.wasm does not exist'],
     [{}, { variables: { k: '{{ nope }}' } }, "component.c.variables.k: refers to '{{ nope }}'"],
     [{ variables: { Bad: { default: 'x' } } }, {}, 'variables.Bad: variable names are lowercase'],
     // Spin refuses these too (spin-expressions, Key::validate).
-    [{ variables: { a__b: { default: 'x' } } }, {}, 'variables.a__b: variable names are lowercase letters, digits and single underscores'],
-    [{ variables: { x_: { default: 'x' } } }, {}, 'variables.x_: variable names are lowercase letters, digits and single underscores'],
+    [
+      { variables: { a__b: { default: 'x' } } },
+      {},
+      'variables.a__b: variable names are lowercase letters, digits and single underscores',
+    ],
+    [
+      { variables: { x_: { default: 'x' } } },
+      {},
+      'variables.x_: variable names are lowercase letters, digits and single underscores',
+    ],
     [{ variables: { v: { default: 'x', required: true } } }, {}, 'variables.v: set exactly one of'],
   ])('rejects %j / component %j naming the key', (extra, component, message) => {
     expect(check(base(extra, component))).toThrow(`/app/spin.toml: ${message}`);
   });
 
   it('rejects an invalid component id', () => {
-    expect(check({ ...base(), component: { Bad_Id: { source: guestWasm } } })).toThrow('component.Bad_Id: component ids are kebab-case');
+    expect(check({ ...base(), component: { Bad_Id: { source: guestWasm } } })).toThrow(
+      'component.Bad_Id: component ids are kebab-case',
+    );
   });
 });
 
@@ -102,8 +124,27 @@ describe('allowed_outbound_hosts', () => {
 
 describe('CLI flags', () => {
   it('maps the spin up flags to options', () => {
-    const { create } = parseCli(['-f', 'app', '--listen', '0.0.0.0:8080', '--sqlite', 'A', '--sqlite', '@b.sql', '--variable', 'k=v=w', '--key-value', 'a=1']);
-    expect(create).toMatchObject({ from: 'app', listen: '0.0.0.0:8080', sqlite: ['A', '@b.sql'], variables: { k: 'v=w' }, keyValues: { a: '1' } });
+    const { create } = parseCli([
+      '-f',
+      'app',
+      '--listen',
+      '0.0.0.0:8080',
+      '--sqlite',
+      'A',
+      '--sqlite',
+      '@b.sql',
+      '--variable',
+      'k=v=w',
+      '--key-value',
+      'a=1',
+    ]);
+    expect(create).toMatchObject({
+      from: 'app',
+      listen: '0.0.0.0:8080',
+      sqlite: ['A', '@b.sql'],
+      variables: { k: 'v=w' },
+      keyValues: { a: '1' },
+    });
   });
 
   it('defaults to 127.0.0.1:3000', () => {

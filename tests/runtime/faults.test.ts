@@ -15,7 +15,8 @@ interface CallResult {
   timedOut?: boolean;
 }
 
-const chain = (to: string, path: string, extra = ''): string => `/a/chain?to=${to}&path=${encodeURIComponent(path)}${extra}`;
+const chain = (to: string, path: string, extra = ''): string =>
+  `/a/chain?to=${to}&path=${encodeURIComponent(path)}${extra}`;
 
 /** Resolves once `predicate` holds, polling; fails after a generous bound so a hang shows as a failure. */
 async function eventually(predicate: () => boolean, what: string): Promise<void> {
@@ -29,7 +30,8 @@ describe('fault injection', () => {
   const state = tempDir();
   const lines: string[] = [];
   let spin: SpinRuntime;
-  const call = async (path: string, init?: RequestInit): Promise<CallResult> => (await json(await spin.fetch(path, init))) as CallResult;
+  const call = async (path: string, init?: RequestInit): Promise<CallResult> =>
+    (await json(await spin.fetch(path, init))) as CallResult;
 
   beforeAll(async () => {
     spin = await startFixture(state.path, {
@@ -75,7 +77,9 @@ describe('fault injection', () => {
       const injected = await call(chain('hidden', '/echo'));
       expect(injected).toEqual(real);
       expect(injected).toEqual({ status: 500, body: 'Internal Server Error' });
-      expect(lines.find((l) => l.includes('hidden.spin.internal/echo hidden 500'))).toMatch(/\(chained\) - fault: trap - trap: RuntimeError: .*injected fault/);
+      expect(lines.find((l) => l.includes('hidden.spin.internal/echo hidden 500'))).toMatch(
+        /\(chained\) - fault: trap - trap: RuntimeError: .*injected fault/,
+      );
       // Every worker may have taken an injected trap by now; all must still serve.
       const during = await Promise.all(Array.from({ length: 4 }, () => call(chain('hidden', '/echo'))));
       expect(during.map((r) => r.status)).toEqual([500, 500, 500, 500]);
@@ -103,7 +107,10 @@ describe('fault injection', () => {
       spin.setFaults([{ component: 'hidden', delayMs: 800 }]);
       expect(await call(chain('hidden', '/echo', '&timeout=50'))).toEqual({ timedOut: true });
       // The late answer arrives after its caller is gone; the runtime must simply drop it.
-      await eventually(() => lines.some((l) => l.includes('hidden.spin.internal/echo hidden 200') && l.includes('delay 800ms')), 'the delayed chained answer');
+      await eventually(
+        () => lines.some((l) => l.includes('hidden.spin.internal/echo hidden 200') && l.includes('delay 800ms')),
+        'the delayed chained answer',
+      );
       spin.setFaults([]);
       expect(await call(chain('hidden', '/echo?after'))).toMatchObject({ status: 200 });
       expect((await spin.fetch('/a/echo')).status).toBe(200);
@@ -201,7 +208,9 @@ describe('fault injection', () => {
       const echo = JSON.parse(result.body ?? '{}') as { headers: Record<string, string> };
       expect(echo.headers.traceparent).toBe(traceparent);
       expect(echo.headers['x-request-id']).toBe('chain-42');
-      expect(lines.some((l) => /hidden\.spin\.internal\/echo hidden 200 [\d.]+ms id=chain-42 \(chained\)$/.test(l))).toBe(true);
+      expect(
+        lines.some((l) => /hidden\.spin\.internal\/echo hidden 200 [\d.]+ms id=chain-42 \(chained\)$/.test(l)),
+      ).toBe(true);
     });
   });
 });
@@ -210,7 +219,10 @@ describe('fault rules (no Wasm)', () => {
   const components = ['alpha', 'hidden'];
 
   it.each([
-    [{ component: 'nobody', trap: true }, "faults[0] (nobody=trap): unknown component 'nobody' (components: alpha, hidden)"],
+    [
+      { component: 'nobody', trap: true },
+      "faults[0] (nobody=trap): unknown component 'nobody' (components: alpha, hidden)",
+    ],
     [{ component: 'alpha' }, 'does nothing: set delayMs, status or trap'],
     [{ component: 'alpha', status: 99 }, 'status must be an integer from 200 to 599'],
     [{ component: 'alpha', status: 503, trap: true }, 'status and trap exclude each other'],
@@ -237,7 +249,14 @@ describe('--fault', () => {
   const faults = (...args: string[]) => parseCli(args.flatMap((value) => ['--fault', value])).create.faults;
 
   it('parses component, optional path prefix and actions; repeatable', () => {
-    expect(faults('incidents-service:/incidents/top/=delay:300', 'customers-service=status:503', 'hidden=trap,times:2', 'alpha:/a/=delay:100,status:502')).toEqual([
+    expect(
+      faults(
+        'incidents-service:/incidents/top/=delay:300',
+        'customers-service=status:503',
+        'hidden=trap,times:2',
+        'alpha:/a/=delay:100,status:502',
+      ),
+    ).toEqual([
       { component: 'incidents-service', path: '/incidents/top/', delayMs: 300 },
       { component: 'customers-service', status: 503 },
       { component: 'hidden', trap: true, times: 2 },
@@ -257,14 +276,18 @@ describe('--fault', () => {
   });
 
   it('is listed under "Local runtime only" in --help', () => {
-    expect(USAGE.slice(USAGE.indexOf('Local runtime only'))).toContain('--fault <component>[:<path-prefix>]=<delay:MS|status:CODE|trap>');
+    expect(USAGE.slice(USAGE.indexOf('Local runtime only'))).toContain(
+      '--fault <component>[:<path-prefix>]=<delay:MS|status:CODE|trap>',
+    );
   });
 
   it('makes create() fail with a ConfigError for an unknown component', async () => {
     const { create } = await loadRuntime();
     const state = tempDir();
     try {
-      await expect(create({ from: fixtureManifest, stateDir: state.path, faults: faults('nobody=trap') })).rejects.toThrow(/^faults\[0\] \(nobody=trap\): unknown component 'nobody'/);
+      await expect(
+        create({ from: fixtureManifest, stateDir: state.path, faults: faults('nobody=trap') }),
+      ).rejects.toThrow(/^faults\[0\] \(nobody=trap\): unknown component 'nobody'/);
     } finally {
       state.remove();
     }

@@ -29,7 +29,8 @@ interface Exchange {
   closed: boolean;
 }
 
-const header = (response: RawResponse, name: string): string | undefined => response.headers.find(([n]) => n === name)?.[1];
+const header = (response: RawResponse, name: string): string | undefined =>
+  response.headers.find(([n]) => n === name)?.[1];
 
 /** Parses HTTP/1.1 responses back to back, framed by content-length or chunked (or to the end of the data). */
 function parseResponses(data: Buffer, methods: string[]): { responses: RawResponse[]; rest: Buffer } {
@@ -40,7 +41,10 @@ function parseResponses(data: Buffer, methods: string[]): { responses: RawRespon
     if (headEnd < 0 || !data.subarray(at, at + 5).equals(Buffer.from('HTTP/'))) break;
     const [statusLine = '', ...lines] = data.subarray(at, headEnd).toString('latin1').split('\r\n');
     const status = Number(statusLine.split(' ')[1]);
-    const headers = lines.map((line): [string, string] => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]);
+    const headers = lines.map((line): [string, string] => [
+      line.slice(0, line.indexOf(':')).toLowerCase(),
+      line.slice(line.indexOf(':') + 1).trim(),
+    ]);
     let bodyStart = headEnd + 4;
     let body: Buffer;
     const length = headers.find(([n]) => n === 'content-length')?.[1];
@@ -89,7 +93,9 @@ async function exchange(port: number, raw: string | Buffer, methods: string[] = 
     };
     const timer = setTimeout(finish, waitMs);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? ((closed = true), finish()) : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' ? ((closed = true), finish()) : reject(error),
+    );
     socket.on('end', () => {
       closed = true;
       finish();
@@ -98,7 +104,8 @@ async function exchange(port: number, raw: string | Buffer, methods: string[] = 
   });
 }
 
-const get = (path: string, extra = '', host = '127.0.0.1'): string => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
+const get = (path: string, extra = '', host = '127.0.0.1'): string =>
+  `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
 const getClose = (path: string, host = '127.0.0.1'): string => get(path, 'Connection: close\r\n', host);
 
 describe('HTTP hardening, over real sockets', () => {
@@ -136,17 +143,29 @@ describe('HTTP hardening, over real sockets', () => {
 
     it('refuses control characters in values at fromList, set and append', () => {
       for (const value of ['a\x01b', '\x7f', '\x1b', 'a\r\nb', 'a\nb', 'a\rb', '\x00', 'a\x00']) {
-        expect(() => Fields.fromList([['x-a', bytes(value)]]), JSON.stringify(value)).toThrow(expect.objectContaining(invalidSyntax));
-        expect(() => new Fields().set('x-a', [bytes('ok'), bytes(value)]), JSON.stringify(value)).toThrow(expect.objectContaining(invalidSyntax));
-        expect(() => new Fields().append('x-a', bytes(value)), JSON.stringify(value)).toThrow(expect.objectContaining(invalidSyntax));
+        expect(() => Fields.fromList([['x-a', bytes(value)]]), JSON.stringify(value)).toThrow(
+          expect.objectContaining(invalidSyntax),
+        );
+        expect(() => new Fields().set('x-a', [bytes('ok'), bytes(value)]), JSON.stringify(value)).toThrow(
+          expect.objectContaining(invalidSyntax),
+        );
+        expect(() => new Fields().append('x-a', bytes(value)), JSON.stringify(value)).toThrow(
+          expect.objectContaining(invalidSyntax),
+        );
       }
     });
 
     it('refuses names that are not tokens', () => {
       for (const name of ['', 'a b', 'a:b', 'x\x01', 'é', 'a\r\nb', '(x)']) {
-        expect(() => Fields.fromList([[name, bytes('v')]]), JSON.stringify(name)).toThrow(expect.objectContaining(invalidSyntax));
-        expect(() => new Fields().set(name, [bytes('v')]), JSON.stringify(name)).toThrow(expect.objectContaining(invalidSyntax));
-        expect(() => new Fields().append(name, bytes('v')), JSON.stringify(name)).toThrow(expect.objectContaining(invalidSyntax));
+        expect(() => Fields.fromList([[name, bytes('v')]]), JSON.stringify(name)).toThrow(
+          expect.objectContaining(invalidSyntax),
+        );
+        expect(() => new Fields().set(name, [bytes('v')]), JSON.stringify(name)).toThrow(
+          expect.objectContaining(invalidSyntax),
+        );
+        expect(() => new Fields().append(name, bytes('v')), JSON.stringify(name)).toThrow(
+          expect.objectContaining(invalidSyntax),
+        );
       }
     });
 
@@ -168,7 +187,10 @@ describe('HTTP hardening, over real sockets', () => {
     it('answers 500 for a header value with a control character, and the server lives', async () => {
       for (const value of ['%01', 'a%01b', '%7F', '%1B', '%00', 'a%0D%0Ab']) {
         const { responses } = await exchange(port, getClose(`/a/respond?header=x-a:${value}&body=hi`), ['GET']);
-        expect(responses.map((r) => r.status), value).toEqual([500]);
+        expect(
+          responses.map((r) => r.status),
+          value,
+        ).toEqual([500]);
       }
       await stillServing();
     });
@@ -196,10 +218,16 @@ describe('HTTP hardening, over real sockets', () => {
 
   describe('the per-request boundary of the HTTP server', () => {
     /** A server of its own whose handler answers what a test gives it (no guest could send these). */
-    async function serverAnswering(answer: () => Promise<WireResponse>, maxBodyBytesInFlight?: number): Promise<{ port: number; logged: string[]; close(): Promise<void> }> {
+    async function serverAnswering(
+      answer: () => Promise<WireResponse>,
+      maxBodyBytesInFlight?: number,
+    ): Promise<{ port: number; logged: string[]; close(): Promise<void> }> {
       const { startServer } = (await import(join(repoRoot, 'runtime/dist/http-server.js'))) as typeof HttpServerModule;
       const logged: string[] = [];
-      const server = await startServer({ host: '127.0.0.1', port: 0 }, answer, { log: (line) => logged.push(line), ...(maxBodyBytesInFlight === undefined ? {} : { maxBodyBytesInFlight }) });
+      const server = await startServer({ host: '127.0.0.1', port: 0 }, answer, {
+        log: (line) => logged.push(line),
+        ...(maxBodyBytesInFlight === undefined ? {} : { maxBodyBytesInFlight }),
+      });
       return { port: Number(new URL(server.url).port), logged, close: () => server.close() };
     }
 
@@ -213,11 +241,16 @@ describe('HTTP hardening, over real sockets', () => {
       ];
       let next = 0;
       const ok: WireResponse = { status: 200, headers: [], body: new TextEncoder().encode('fine') };
-      const server = await serverAnswering(() => (next < answers.length ? (answers[next++] as () => Promise<WireResponse>)() : Promise.resolve(ok)));
+      const server = await serverAnswering(() =>
+        next < answers.length ? (answers[next++] as () => Promise<WireResponse>)() : Promise.resolve(ok),
+      );
       try {
         for (let i = 0; i < answers.length; i++) {
           const { responses, closed } = await exchange(server.port, get('/x'), ['GET']);
-          expect(responses.map((r) => `${r.status} ${r.body.toString()}`), String(i)).toEqual(['500 Internal Server Error']);
+          expect(
+            responses.map((r) => `${r.status} ${r.body.toString()}`),
+            String(i),
+          ).toEqual(['500 Internal Server Error']);
           expect(closed).toBe(true);
         }
         expect(server.logged).toHaveLength(answers.length);
@@ -229,7 +262,12 @@ describe('HTTP hardening, over real sockets', () => {
     });
 
     it('refuses a declared body over 16 MB at once (413), without waiting for it', async () => {
-      const { responses, closed } = await exchange(port, 'POST /a/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999\r\n\r\n', ['POST'], 3000);
+      const { responses, closed } = await exchange(
+        port,
+        'POST /a/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999\r\n\r\n',
+        ['POST'],
+        3000,
+      );
       expect(responses.map((r) => r.status)).toEqual([413]);
       expect(closed).toBe(true);
     });
@@ -237,7 +275,8 @@ describe('HTTP hardening, over real sockets', () => {
     it('answers 503 with Retry-After once the request bodies held at once pass their budget, and frees it after', async () => {
       const ok: WireResponse = { status: 200, headers: [], body: new TextEncoder().encode('fine') };
       const server = await serverAnswering(() => Promise.resolve(ok), 1000);
-      const post = (length: number, body: string): string => `POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: ${length}\r\n\r\n${body}`;
+      const post = (length: number, body: string): string =>
+        `POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: ${length}\r\n\r\n${body}`;
       try {
         // A slow upload holds 600 of its 800 bytes...
         const slow = connect(server.port, '127.0.0.1');
@@ -261,8 +300,14 @@ describe('HTTP hardening, over real sockets', () => {
     });
 
     it('drops a trailer header from a guest (no trailers are ever sent) instead of failing', async () => {
-      const { responses } = await exchange(port, getClose('/a/respond?header=trailer:x-t&header=content-length:2&body=hi'), ['GET']);
-      expect(responses.map((r) => [r.status, header(r, 'trailer'), r.body.toString()])).toEqual([[200, undefined, 'hi']]);
+      const { responses } = await exchange(
+        port,
+        getClose('/a/respond?header=trailer:x-t&header=content-length:2&body=hi'),
+        ['GET'],
+      );
+      expect(responses.map((r) => [r.status, header(r, 'trailer'), r.body.toString()])).toEqual([
+        [200, undefined, 'hi'],
+      ]);
     });
   });
 
@@ -301,7 +346,11 @@ describe('HTTP hardening, over real sockets', () => {
     it('treats the mismatch as a failed answer in-process and for a chained caller too', async () => {
       expect((await spin.fetch('/a/respond?header=content-length:4&body=hello%20world')).status).toBe(500);
       // Chained calls skip the routes: spin-path-info is the whole path, so `/respond` reaches that handler.
-      const viaBeta = (await json(await spin.fetch(`/a/deeper/chain?to=alpha&path=${encodeURIComponent('/respond?header=content-length:4&body=hello world')}`))) as { status?: number };
+      const viaBeta = (await json(
+        await spin.fetch(
+          `/a/deeper/chain?to=alpha&path=${encodeURIComponent('/respond?header=content-length:4&body=hello world')}`,
+        ),
+      )) as { status?: number };
       expect(viaBeta.status).toBe(500);
     });
   });
@@ -316,16 +365,33 @@ describe('HTTP hardening, over real sockets', () => {
     it('refuses what is not an authority', async () => {
       for (const host of ['a b', 'x@y', 'host:port', 'host:99999', '[::1', 'a/b', 'a?b', 'a#b', '', 'h:1:2', '[zz]']) {
         const { responses } = await exchange(port, getClose('/f/echo', host), ['GET']);
-        expect(responses.map((r) => r.status), JSON.stringify(host)).toEqual([400]);
+        expect(
+          responses.map((r) => r.status),
+          JSON.stringify(host),
+        ).toEqual([400]);
       }
-      const twice = await exchange(port, 'GET /f/echo HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n', ['GET']);
+      const twice = await exchange(port, 'GET /f/echo HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n', [
+        'GET',
+      ]);
       expect(twice.responses.map((r) => r.status)).toEqual([400]);
     });
 
     it('accepts reg-names, IPv4 and [IPv6] with a port, and the guest sees it as its authority', async () => {
-      for (const host of ['example.com', 'EXAMPLE.com:80', 'example.com:8080', '10.0.0.1:1', '[::1]:3000', '[::1]', 'xn--bcher-kva.example', 'a-b_c~d.e!f$']) {
+      for (const host of [
+        'example.com',
+        'EXAMPLE.com:80',
+        'example.com:8080',
+        '10.0.0.1:1',
+        '[::1]:3000',
+        '[::1]',
+        'xn--bcher-kva.example',
+        'a-b_c~d.e!f$',
+      ]) {
         const { responses } = await exchange(port, getClose('/f/echo', host), ['GET']);
-        expect(responses.map((r) => r.status), host).toEqual([200]);
+        expect(
+          responses.map((r) => r.status),
+          host,
+        ).toEqual([200]);
         const echo = JSON.parse(responses[0]?.body.toString() ?? '{}') as { headers: Record<string, string> };
         expect(echo.headers['spin-matched-route'], host).toBe('/f/...');
         expect(echo.headers['spin-full-url'], host).toBe(`http://${host}/f/echo`);
@@ -364,45 +430,61 @@ describe('HTTP hardening, over real sockets', () => {
     });
 
     it('answers 400 for a request target that is neither origin- nor absolute-form', async () => {
-      const { responses } = await exchange(port, 'OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', ['OPTIONS']);
+      const { responses } = await exchange(port, 'OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', [
+        'OPTIONS',
+      ]);
       expect(responses.map((r) => r.status)).toEqual([400]);
     });
   });
 
-  it('survives a seeded fuzz of guest answers (headers, content-lengths, statuses, bodies)', { timeout: 60_000 }, async () => {
-    const seed = 20261130;
-    const random = prng(seed);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const int = (max: number): number => Math.floor(random() * max);
-    const nameChars = 'abcxyz-_!#$%&\'*+.^`|~019ABC \t:;"(),/<=>?@[\\]{}\x01\x7f\x00é';
-    const valueChars = 'abc xyz\t!"#~\x00\x01\x08\x0a\x0d\x1b\x1f\x7f\x80\xa0éü€😀';
-    const text = (chars: string, max: number): string => Array.from({ length: int(max) }, () => pick([...chars])).join('');
-    const statuses = [100, 101, 103, 199, 200, 201, 204, 205, 299, 304, 400, 404, 418, 500, 503, 599, 600, 99, 0, -1];
-    const cases = 300;
-    const failures: string[] = [];
-    const started = Date.now();
-    for (let i = 0; i < cases; i++) {
-      const params = new URLSearchParams();
-      params.set('status', String(pick(statuses)));
-      for (let h = int(4); h > 0; h--) params.append('header', `${text(nameChars, 8) || 'x-fuzz'}:${text(valueChars, 12)}`);
-      if (random() < 0.4) params.append('header', `content-length:${pick(['0', '1', '4', '10', '-1', 'abc', '4, 4', ' 4', '99999999999999999999', ''])}`);
-      if (random() < 0.1) params.append('header', `transfer-encoding:${pick(['chunked', 'gzip', 'x'])}`);
-      if (random() < 0.5) params.set('body', text(valueChars, 16));
-      else params.set('bodyBytes', String(int(2000)));
-      const method = random() < 0.15 ? 'HEAD' : 'GET';
-      const path = `/a/respond?${params.toString()}`;
-      // Two requests on one keep-alive connection: the second must read a well-formed answer or a closed
-      // connection, never bytes of the first.
-      const raw = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n${getClose('/a/echo')}`;
-      const { responses, rest } = await exchange(port, raw, [method, 'GET']);
-      const what = `case ${i} (seed ${seed}): ${method} ${path}`;
-      if (rest.length > 0) failures.push(`${what}: ${rest.length} stray bytes ${JSON.stringify(rest.subarray(0, 40).toString('latin1'))}`);
-      if (responses.length === 0) failures.push(`${what}: no answer`);
-      const second = responses[1];
-      if (second && (second.status !== 200 || !second.body.toString().includes('"url"'))) failures.push(`${what}: second answer ${second.status}`);
-    }
-    expect(failures).toEqual([]);
-    await stillServing();
-    expect(Date.now() - started).toBeLessThan(40_000);
-  });
+  it(
+    'survives a seeded fuzz of guest answers (headers, content-lengths, statuses, bodies)',
+    { timeout: 60_000 },
+    async () => {
+      const seed = 20261130;
+      const random = prng(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+      const int = (max: number): number => Math.floor(random() * max);
+      const nameChars = 'abcxyz-_!#$%&\'*+.^`|~019ABC \t:;"(),/<=>?@[\\]{}\x01\x7f\x00é';
+      const valueChars = 'abc xyz\t!"#~\x00\x01\x08\x0a\x0d\x1b\x1f\x7f\x80\xa0éü€😀';
+      const text = (chars: string, max: number): string =>
+        Array.from({ length: int(max) }, () => pick([...chars])).join('');
+      const statuses = [100, 101, 103, 199, 200, 201, 204, 205, 299, 304, 400, 404, 418, 500, 503, 599, 600, 99, 0, -1];
+      const cases = 300;
+      const failures: string[] = [];
+      const started = Date.now();
+      for (let i = 0; i < cases; i++) {
+        const params = new URLSearchParams();
+        params.set('status', String(pick(statuses)));
+        for (let h = int(4); h > 0; h--)
+          params.append('header', `${text(nameChars, 8) || 'x-fuzz'}:${text(valueChars, 12)}`);
+        if (random() < 0.4)
+          params.append(
+            'header',
+            `content-length:${pick(['0', '1', '4', '10', '-1', 'abc', '4, 4', ' 4', '99999999999999999999', ''])}`,
+          );
+        if (random() < 0.1) params.append('header', `transfer-encoding:${pick(['chunked', 'gzip', 'x'])}`);
+        if (random() < 0.5) params.set('body', text(valueChars, 16));
+        else params.set('bodyBytes', String(int(2000)));
+        const method = random() < 0.15 ? 'HEAD' : 'GET';
+        const path = `/a/respond?${params.toString()}`;
+        // Two requests on one keep-alive connection: the second must read a well-formed answer or a closed
+        // connection, never bytes of the first.
+        const raw = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n${getClose('/a/echo')}`;
+        const { responses, rest } = await exchange(port, raw, [method, 'GET']);
+        const what = `case ${i} (seed ${seed}): ${method} ${path}`;
+        if (rest.length > 0)
+          failures.push(
+            `${what}: ${rest.length} stray bytes ${JSON.stringify(rest.subarray(0, 40).toString('latin1'))}`,
+          );
+        if (responses.length === 0) failures.push(`${what}: no answer`);
+        const second = responses[1];
+        if (second && (second.status !== 200 || !second.body.toString().includes('"url"')))
+          failures.push(`${what}: second answer ${second.status}`);
+      }
+      expect(failures).toEqual([]);
+      await stillServing();
+      expect(Date.now() - started).toBeLessThan(40_000);
+    },
+  );
 });

@@ -13,10 +13,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCli } from '../../runtime/src/cli-args';
 import { UsageError } from '../../runtime/src/errors';
-import { fixtureManifest, repoRoot, startFixture, tempDir, type CreateOptions, type SpinRuntime } from './support/runtime';
+import {
+  fixtureManifest,
+  repoRoot,
+  startFixture,
+  tempDir,
+  type CreateOptions,
+  type SpinRuntime,
+} from './support/runtime';
 
 const chainPath = (to: string, path: string): string => `/chain?to=${to}&path=${encodeURIComponent(path)}`;
-const fanoutPath = (to: string[], path: string): string => `/fanout?to=${to.join(',')}&path=${encodeURIComponent(path)}`;
+const fanoutPath = (to: string[], path: string): string =>
+  `/fanout?to=${to.join(',')}&path=${encodeURIComponent(path)}`;
 
 interface Timed {
   status: number;
@@ -44,7 +52,12 @@ async function timed(spin: SpinRuntime, path: string): Promise<Timed> {
   const begun = performance.now();
   const response = await spin.fetch(path);
   const body = await response.text();
-  return { status: response.status, ms: performance.now() - begun, retryAfter: response.headers.get('retry-after'), body };
+  return {
+    status: response.status,
+    ms: performance.now() - begun,
+    retryAfter: response.headers.get('retry-after'),
+    body,
+  };
 }
 
 /** Threads of this process: the workers of the pool are threads, the rest (libuv, V8) a fixed number. */
@@ -83,7 +96,9 @@ describe('the time limit and the queue', () => {
     // The second waited ~1.5 s, then ran 1.5 s: 3 s in all, yet within its own 2 s of running.
     expect(results.map((r) => r.status)).toEqual([200, 200, 503]);
     expect(results[2]?.retryAfter).toBe('1');
-    expect(lines.some((line) => / 503 .* - busy: no worker became free within the request time limit/.test(line))).toBe(true);
+    expect(lines.some((line) => / 503 .* - busy: no worker became free within the request time limit/.test(line))).toBe(
+      true,
+    );
     expect(lines.some((line) => / 504 /.test(line))).toBe(false);
   }, 60_000);
 });
@@ -99,13 +114,14 @@ describe('fair scheduling', () => {
         sent += 1;
         const r = await timed(spin, deep);
         // alpha answers what its chained call got: the innermost status is in the body.
-        statuses.push(r.status === 200 && r.body.includes('\\"status\\":200') ? 200 : r.status === 200 ? 502 : r.status);
+        statuses.push(
+          r.status === 200 && r.body.includes('\\"status\\":200') ? 200 : r.status === 200 ? 502 : r.status,
+        );
       }
     };
     await Promise.all(Array.from({ length: 16 }, client));
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
   }, 120_000);
-
 
   it('answers another component within 3 s while slow requests and a 100-way fan-out fill the pool', async () => {
     const spin = await start({ requestTimeoutMs: 60_000 });
@@ -129,9 +145,12 @@ describe('the worker cap', () => {
   it('never exceeds the cap under chains of chains, and every request answers', async () => {
     const spin = await start({ requestTimeoutMs: 30_000 });
     // The default cap; pre-hardening builds had none below 64 (then 16 stands in for "small").
-    const schedule = (await import(join(repoRoot, 'runtime/dist/schedule.js'))) as { defaultMaxWorkers?: (input: { cores: number; totalMemory: number }) => number };
+    const schedule = (await import(join(repoRoot, 'runtime/dist/schedule.js'))) as {
+      defaultMaxWorkers?: (input: { cores: number; totalMemory: number }) => number;
+    };
     const { availableParallelism, totalmem } = await import('node:os');
-    const cap = schedule.defaultMaxWorkers?.({ cores: Math.max(2, availableParallelism()), totalMemory: totalmem() }) ?? 16;
+    const cap =
+      schedule.defaultMaxWorkers?.({ cores: Math.max(2, availableParallelism()), totalMemory: totalmem() }) ?? 16;
     // libuv's thread pool starts on first use: start it before the baseline.
     await readFile(fixtureManifest);
     // Baseline: the main thread's own threads plus the minimum of 2 workers.
@@ -140,7 +159,9 @@ describe('the worker cap', () => {
     const sampler = setInterval(() => (highest = Math.max(highest, threads() - baseline)), 5);
     try {
       const leaf = chainPath('alpha', chainPath('hidden', '/sleep?ms=100'));
-      const requests = Array.from({ length: 3 }, () => timed(spin, `/a${fanoutPath(Array<string>(20).fill('hidden'), leaf)}`));
+      const requests = Array.from({ length: 3 }, () =>
+        timed(spin, `/a${fanoutPath(Array<string>(20).fill('hidden'), leaf)}`),
+      );
       const results = await Promise.all(requests);
       expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     } finally {
@@ -167,9 +188,12 @@ describe('--max-instance-memory', () => {
   it('is a flag and SPIN_MAX_INSTANCE_MEMORY, in bytes, the flag first (as spin up)', () => {
     expect(parseCli(['--max-instance-memory', '1048576'], {}).create.maxInstanceMemory).toBe(1_048_576);
     expect(parseCli([], { SPIN_MAX_INSTANCE_MEMORY: '2097152' }).create.maxInstanceMemory).toBe(2_097_152);
-    expect(parseCli(['--max-instance-memory=65536'], { SPIN_MAX_INSTANCE_MEMORY: '2097152' }).create.maxInstanceMemory).toBe(65_536);
+    expect(
+      parseCli(['--max-instance-memory=65536'], { SPIN_MAX_INSTANCE_MEMORY: '2097152' }).create.maxInstanceMemory,
+    ).toBe(65_536);
     expect(parseCli([], {}).create.maxInstanceMemory).toBeUndefined();
-    for (const bad of ['1MB', '-1', '', '1.5']) expect(() => parseCli(['--max-instance-memory', bad], {})).toThrow(UsageError);
+    for (const bad of ['1MB', '-1', '', '1.5'])
+      expect(() => parseCli(['--max-instance-memory', bad], {})).toThrow(UsageError);
     expect(() => parseCli([], { SPIN_MAX_INSTANCE_MEMORY: 'lots' })).toThrow(/SPIN_MAX_INSTANCE_MEMORY/);
   });
 });

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statementKind } from '../../runtime/src/host/sqlite/statement-kind';
 import { codeWords } from '../../runtime/src/host/sqlite/values';
-import { fixtureManifest, ITEMS_TABLE, json, loadRuntime, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
+import {
+  fixtureManifest,
+  ITEMS_TABLE,
+  json,
+  loadRuntime,
+  tempDir,
+  writeManifest,
+  type SpinRuntime,
+} from './support/runtime';
 
 type QueryAnswer = { error?: string; columns?: string[]; rows?: Record<string, unknown>[] };
 
@@ -37,9 +45,12 @@ describe('SQLite and key-value hardening on the fixture app', () => {
   });
 
   const query = async (component: 'a' | 'f', sql: string, label = 'default'): Promise<QueryAnswer> =>
-    (await json(await spin.fetch(`/${component}/db/query?label=${encodeURIComponent(label)}&sql=${encodeURIComponent(sql)}`))) as QueryAnswer;
+    (await json(
+      await spin.fetch(`/${component}/db/query?label=${encodeURIComponent(label)}&sql=${encodeURIComponent(sql)}`),
+    )) as QueryAnswer;
   /** Another component on the same worker: beta serves /a/deeper/... with the default database. */
-  const betaQuery = async (sql: string): Promise<QueryAnswer> => (await json(await spin.fetch(`/a/deeper/db/query?sql=${encodeURIComponent(sql)}`))) as QueryAnswer;
+  const betaQuery = async (sql: string): Promise<QueryAnswer> =>
+    (await json(await spin.fetch(`/a/deeper/db/query?sql=${encodeURIComponent(sql)}`))) as QueryAnswer;
 
   describe('statements that touch other files', () => {
     it('refuses ATTACH of the key-value file, as an io error naming ATTACH', async () => {
@@ -74,7 +85,10 @@ describe('SQLite and key-value hardening on the fixture app', () => {
     });
 
     it('does not mistake the keywords inside literals, identifiers or comments', async () => {
-      expect(await query('a', "SELECT 'ATTACH' AS a, 'VACUUM INTO' AS \"into\" -- ATTACH")).toEqual({ columns: ['a', 'into'], rows: [{ a: 'ATTACH', into: 'VACUUM INTO' }] });
+      expect(await query('a', "SELECT 'ATTACH' AS a, 'VACUUM INTO' AS \"into\" -- ATTACH")).toEqual({
+        columns: ['a', 'into'],
+        rows: [{ a: 'ATTACH', into: 'VACUUM INTO' }],
+      });
     });
 
     it('leaves no file outside the state directory', () => {
@@ -92,24 +106,45 @@ describe('SQLite and key-value hardening on the fixture app', () => {
 
     it('does not let a PRAGMA outlive the request that set it', async () => {
       expect((await query('a', 'PRAGMA foreign_keys = OFF')).error).toBeUndefined();
-      expect(await query('a', 'PRAGMA foreign_keys')).toEqual({ columns: ['foreign_keys'], rows: [{ foreign_keys: 1 }] });
+      expect(await query('a', 'PRAGMA foreign_keys')).toEqual({
+        columns: ['foreign_keys'],
+        rows: [{ foreign_keys: 1 }],
+      });
       expect((await query('a', 'PRAGMA query_only = ON')).error).toBeUndefined();
-      expect((await betaQuery("INSERT INTO items (name) VALUES ('after query_only') RETURNING id")).error).toBeUndefined();
+      expect(
+        (await betaQuery("INSERT INTO items (name) VALUES ('after query_only') RETURNING id")).error,
+      ).toBeUndefined();
     });
 
     it('refuses the PRAGMAs that act on the whole process, however the name is quoted', async () => {
       expect((await query('a', 'PRAGMA "hard_heap_limit" = 200000')).error).toMatch(/hard_heap_limit is not allowed/);
-      expect((await query('a', "PRAGMA 'temp_store_directory' = '/tmp'")).error).toMatch(/temp_store_directory is not allowed/);
-      expect(await query('a', 'PRAGMA temp_store_directory')).toMatchObject({ error: expect.stringMatching(/not allowed/) });
+      expect((await query('a', "PRAGMA 'temp_store_directory' = '/tmp'")).error).toMatch(
+        /temp_store_directory is not allowed/,
+      );
+      expect(await query('a', 'PRAGMA temp_store_directory')).toMatchObject({
+        error: expect.stringMatching(/not allowed/),
+      });
       // Another component's SQLite still has all the memory it needs.
-      const big = await betaQuery('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT length(group_concat(x)) AS n FROM c');
+      const big = await betaQuery(
+        'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT length(group_concat(x)) AS n FROM c',
+      );
       expect(big).toEqual({ columns: ['n'], rows: [{ n: 588894 }] });
     });
 
     it('does not let a TEMP trigger outlive the request', async () => {
-      expect((await query('a', "CREATE TEMP TRIGGER spy AFTER INSERT ON items BEGIN UPDATE items SET name = 'spied' WHERE id = new.id; END")).error).toBeUndefined();
+      expect(
+        (
+          await query(
+            'a',
+            "CREATE TEMP TRIGGER spy AFTER INSERT ON items BEGIN UPDATE items SET name = 'spied' WHERE id = new.id; END",
+          )
+        ).error,
+      ).toBeUndefined();
       const inserted = (await json(await spin.fetch('/a/db/insert?name=plain'))) as { id: number };
-      expect(await query('a', `SELECT name FROM items WHERE id = ${inserted.id}`)).toEqual({ columns: ['name'], rows: [{ name: 'plain' }] });
+      expect(await query('a', `SELECT name FROM items WHERE id = ${inserted.id}`)).toEqual({
+        columns: ['name'],
+        rows: [{ name: 'plain' }],
+      });
     });
 
     it('keeps the key-value store working across requests', async () => {
@@ -120,18 +155,23 @@ describe('SQLite and key-value hardening on the fixture app', () => {
   });
 
   describe('prototype names are not grants', () => {
-    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('Variables.get(%j) is "not found", not a trap', async (name) => {
-      const response = await spin.fetch(`/a/var?name=${name}`);
-      expect(response.status).toBe(200);
-      expect(await json(response)).toEqual({ value: null });
-    });
+    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+      'Variables.get(%j) is "not found", not a trap',
+      async (name) => {
+        const response = await spin.fetch(`/a/var?name=${name}`);
+        expect(response.status).toBe(200);
+        expect(await json(response)).toEqual({ value: null });
+      },
+    );
 
     it.each(['constructor', '__proto__', 'toString'])('database %j is access-denied', async (label) => {
       expect((await query('a', 'SELECT 1', label)).error).toMatch(/access-denied/);
     });
 
     it.each(['constructor', '__proto__', 'toString'])('key-value store %j is access-denied', async (label) => {
-      expect(((await json(await spin.fetch(`/a/kv/open?label=${label}`))) as { error?: string }).error).toMatch(/access-denied/);
+      expect(((await json(await spin.fetch(`/a/kv/open?label=${label}`))) as { error?: string }).error).toMatch(
+        /access-denied/,
+      );
     });
   });
 });
@@ -146,7 +186,7 @@ describe('statementKind (classified once per SQL text, when prepared)', () => {
     ["PRAGMA temp_store_directory = '/tmp'", /temp_store_directory/],
     ["PRAGMA main.temp_store_directory = '/tmp'", /temp_store_directory/],
     // Quoted names, which SQLite accepts as the pragma's name.
-    ["PRAGMA \"temp_store_directory\" = '/tmp'", /temp_store_directory/],
+    ['PRAGMA "temp_store_directory" = \'/tmp\'', /temp_store_directory/],
     ["PRAGMA 'temp_store_directory'", /temp_store_directory/],
     ["PRAGMA [data_store_directory] = '/tmp'", /data_store_directory/],
     ['PRAGMA `main`.`temp_store_directory`', /temp_store_directory/],
@@ -157,12 +197,17 @@ describe('statementKind (classified once per SQL text, when prepared)', () => {
     expect(statementKind(sql).refused).toMatch(reason);
   });
 
-  it.each(['PRAGMA foreign_keys = OFF', 'pragma table_info(items)', 'CREATE TEMP TABLE t (x)', 'create table t (x)', 'DROP TABLE t', 'ALTER TABLE t ADD y', 'EXPLAIN PRAGMA x'])(
-    '%j may change the connection state',
-    (sql) => {
-      expect(statementKind(sql)).toEqual({ changesState: true });
-    },
-  );
+  it.each([
+    'PRAGMA foreign_keys = OFF',
+    'pragma table_info(items)',
+    'CREATE TEMP TABLE t (x)',
+    'create table t (x)',
+    'DROP TABLE t',
+    'ALTER TABLE t ADD y',
+    'EXPLAIN PRAGMA x',
+  ])('%j may change the connection state', (sql) => {
+    expect(statementKind(sql)).toEqual({ changesState: true });
+  });
 
   it.each([
     "SELECT 'ATTACH' FROM t",
@@ -177,7 +222,13 @@ describe('statementKind (classified once per SQL text, when prepared)', () => {
   });
 
   it('reads the bare words only', () => {
-    expect(codeWords("select x'ff', 1e5, \"q\" /* c */ from[t]where a--b\n=?1")).toEqual(['SELECT', 'X', 'FROM', 'WHERE', 'A']);
+    expect(codeWords('select x\'ff\', 1e5, "q" /* c */ from[t]where a--b\n=?1')).toEqual([
+      'SELECT',
+      'X',
+      'FROM',
+      'WHERE',
+      'A',
+    ]);
   });
 });
 
@@ -194,7 +245,12 @@ describe('labels', () => {
       runtimeConfigFile = join(dir.path, 'runtime-config.toml');
       writeFileSync(runtimeConfigFile, runtimeConfig);
     }
-    const spin = await create({ from: manifest, stateDir: join(dir.path, 'state'), runtimeConfigFile, guestOutput: () => {} });
+    const spin = await create({
+      from: manifest,
+      stateDir: join(dir.path, 'state'),
+      runtimeConfigFile,
+      guestOutput: () => {},
+    });
     await spin.dispose();
     return 'started';
   };
@@ -213,7 +269,10 @@ ${key} = ${labels}
     ['sqlite_database', 'a/b'],
     ['key_value_store', '.hidden'],
   ])('refuses [%s."%s"] in the runtime config, naming the key, and writes nothing', async (section, label) => {
-    const err = start(component('sqlite_databases', '["default"]'), `[${section}.${JSON.stringify(label)}]\ntype = "spin"\n`);
+    const err = start(
+      component('sqlite_databases', '["default"]'),
+      `[${section}.${JSON.stringify(label)}]\ntype = "spin"\n`,
+    );
     await expect(err).rejects.toThrow(`${section}.${label}`);
     await expect(err).rejects.toThrow(/kebab-case or snake_case/);
     expect(existsSync(join(dir.path, 'escaped.db'))).toBe(false);
@@ -224,7 +283,9 @@ ${key} = ${labels}
     ['sqlite_databases', 'constructor'],
     ['key_value_stores', 'constructor'],
   ])('%s = [%j] is undefined, not a prototype member', async (key, label) => {
-    await expect(start(component(key, JSON.stringify([label])))).rejects.toThrow(/uses (sqlite database|key-value store) 'constructor', which is not defined/);
+    await expect(start(component(key, JSON.stringify([label])))).rejects.toThrow(
+      /uses (sqlite database|key-value store) 'constructor', which is not defined/,
+    );
   });
 
   it.each([
@@ -236,8 +297,8 @@ ${key} = ${labels}
   });
 
   it('refuses a component variable template that names a prototype member', async () => {
-    await expect(start(`${component('sqlite_databases', '[]')}[component.c.variables]\nx = "{{ constructor }}"\n`)).rejects.toThrow(
-      /refers to '\{\{ constructor \}\}' but \[variables\] has no 'constructor'/,
-    );
+    await expect(
+      start(`${component('sqlite_databases', '[]')}[component.c.variables]\nx = "{{ constructor }}"\n`),
+    ).rejects.toThrow(/refers to '\{\{ constructor \}\}' but \[variables\] has no 'constructor'/);
   });
 });

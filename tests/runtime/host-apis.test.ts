@@ -2,7 +2,15 @@ import BetterSqlite3 from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureManifest, ITEMS_TABLE, json, loadRuntime, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
+import {
+  fixtureManifest,
+  ITEMS_TABLE,
+  json,
+  loadRuntime,
+  tempDir,
+  writeManifest,
+  type SpinRuntime,
+} from './support/runtime';
 
 describe('host APIs: SQLite, key-value, variables', () => {
   const dir = tempDir();
@@ -46,7 +54,13 @@ sqlite_databases = ["default"]
       from: manifest,
       stateDir: join(dir.path, 'state'),
       runtimeConfigFile: runtimeConfig,
-      sqlite: [ITEMS_TABLE, "INSERT INTO items (name) VALUES ('in-default')", '@' + writeSql(dir.path, 'reports.sql', "CREATE TABLE r (v TEXT); INSERT INTO r VALUES ('in-reports');") + ':reports'],
+      sqlite: [
+        ITEMS_TABLE,
+        "INSERT INTO items (name) VALUES ('in-default')",
+        '@' +
+          writeSql(dir.path, 'reports.sql', "CREATE TABLE r (v TEXT); INSERT INTO r VALUES ('in-reports');") +
+          ':reports',
+      ],
       variables: { region: 'us' },
       env: { SPIN_VARIABLE_API_KEY: 'from-env' },
       guestOutput: () => {},
@@ -61,9 +75,18 @@ sqlite_databases = ["default"]
     json(await spin.fetch(`/${component}/db/query?label=${label}&sql=${encodeURIComponent(sql)}`));
 
   it('gives each label its own database file', async () => {
-    expect(await query('labelled', 'default', 'SELECT name FROM items')).toEqual({ columns: ['name'], rows: [{ name: 'in-default' }] });
-    expect(await query('labelled', 'reports', 'SELECT v FROM r')).toEqual({ columns: ['v'], rows: [{ v: 'in-reports' }] });
-    expect(await query('labelled', 'default', "SELECT count(*) AS n FROM sqlite_master WHERE name = 'r'")).toEqual({ columns: ['n'], rows: [{ n: 0 }] });
+    expect(await query('labelled', 'default', 'SELECT name FROM items')).toEqual({
+      columns: ['name'],
+      rows: [{ name: 'in-default' }],
+    });
+    expect(await query('labelled', 'reports', 'SELECT v FROM r')).toEqual({
+      columns: ['v'],
+      rows: [{ v: 'in-reports' }],
+    });
+    expect(await query('labelled', 'default', "SELECT count(*) AS n FROM sqlite_master WHERE name = 'r'")).toEqual({
+      columns: ['n'],
+      rows: [{ n: 0 }],
+    });
   });
 
   it('returns INTEGER as integers and writes through to the file', async () => {
@@ -87,12 +110,17 @@ sqlite_databases = ["default"]
   it('rolls back a transaction a request left open, as closing the connection does in Spin', async () => {
     // The guest begins a transaction, writes, and answers without committing.
     expect(await query('plain', 'default', 'BEGIN IMMEDIATE')).toEqual({ columns: [], rows: [] });
-    expect(await query('plain', 'default', "INSERT INTO items (name) VALUES ('inside-open-transaction')")).toEqual({ columns: [], rows: [] });
+    expect(await query('plain', 'default', "INSERT INTO items (name) VALUES ('inside-open-transaction')")).toEqual({
+      columns: [],
+      rows: [],
+    });
     // Every request ran in autocommit mode: the write of the second request is there, and nothing holds the
     // write lock (a transaction left open would make this writer wait out its timeout and fail).
     const outside = new BetterSqlite3(join(dir.path, 'state', 'sqlite_db.db'), { timeout: 200 });
     try {
-      expect(outside.prepare("SELECT count(*) AS n FROM items WHERE name = 'inside-open-transaction'").get()).toEqual({ n: 1 });
+      expect(outside.prepare("SELECT count(*) AS n FROM items WHERE name = 'inside-open-transaction'").get()).toEqual({
+        n: 1,
+      });
       outside.prepare("INSERT INTO items (name) VALUES ('from-outside')").run();
     } finally {
       outside.close();
@@ -106,11 +134,14 @@ sqlite_databases = ["default"]
   });
 
   it('denies a key-value store the component does not declare', async () => {
-    expect(((await json(await spin.fetch('/plain/kv/open?label=default'))) as { error: string }).error).toContain('access-denied');
+    expect(((await json(await spin.fetch('/plain/kv/open?label=default'))) as { error: string }).error).toContain(
+      'access-denied',
+    );
   });
 
   it('resolves variables: templates over defaults, SPIN_VARIABLE_ env, and --variable', async () => {
-    const variable = async (name: string) => ((await json(await spin.fetch(`/labelled/var?name=${name}`))) as { value: string | null }).value;
+    const variable = async (name: string) =>
+      ((await json(await spin.fetch(`/labelled/var?name=${name}`))) as { value: string | null }).value;
     expect(await variable('greeting')).toBe('hello, world');
     expect(await variable('api_key')).toBe('from-env');
     expect(await variable('region')).toBe('us');
@@ -144,7 +175,9 @@ source = GUEST_WASM
 token = "{{ token }}"
 `,
       );
-      await expect(create({ from: manifest, stateDir: dir.path, env: {} })).rejects.toThrow(/variable 'token' is required.*SPIN_VARIABLE_TOKEN/);
+      await expect(create({ from: manifest, stateDir: dir.path, env: {} })).rejects.toThrow(
+        /variable 'token' is required.*SPIN_VARIABLE_TOKEN/,
+      );
     } finally {
       dir.remove();
     }
@@ -154,8 +187,13 @@ token = "{{ token }}"
     const dir = tempDir();
     try {
       const { create } = await loadRuntime();
-      const manifest = writeManifest(dir.path, '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nsqlite_databases = ["nope"]\n');
-      await expect(create({ from: manifest, stateDir: dir.path })).rejects.toThrow(/component\.c: uses sqlite database 'nope'/);
+      const manifest = writeManifest(
+        dir.path,
+        '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nsqlite_databases = ["nope"]\n',
+      );
+      await expect(create({ from: manifest, stateDir: dir.path })).rejects.toThrow(
+        /component\.c: uses sqlite database 'nope'/,
+      );
     } finally {
       dir.remove();
     }
@@ -165,7 +203,9 @@ token = "{{ token }}"
     const dir = tempDir();
     try {
       const { create } = await loadRuntime();
-      await expect(create({ from: fixtureManifest, stateDir: dir.path, sqlite: ['CREATE TABLEX broken'] })).rejects.toThrow(/--sqlite "CREATE TABLEX broken": .*syntax error/);
+      await expect(
+        create({ from: fixtureManifest, stateDir: dir.path, sqlite: ['CREATE TABLEX broken'] }),
+      ).rejects.toThrow(/--sqlite "CREATE TABLEX broken": .*syntax error/);
     } finally {
       dir.remove();
     }

@@ -26,7 +26,10 @@ function importGraph(root: string): Map<string, string[]> {
       const target = resolve(dirname(file), (m[1] ?? '').replace(/\.js$/, '.ts'));
       return relative(root, target.endsWith('.ts') ? target : `${target}.ts`);
     });
-    graph.set(relative(root, file), targets.filter((t) => !t.startsWith('..')));
+    graph.set(
+      relative(root, file),
+      targets.filter((t) => !t.startsWith('..')),
+    );
   }
   return graph;
 }
@@ -65,11 +68,21 @@ describe('import graph', () => {
   });
 
   it('is shown to find a cycle', () => {
-    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c', 'a']]);
   });
 
   it("lets the runtime's core reach the host APIs only through host/index.ts", () => {
-    const through = edges.filter(({ from, to }) => !from.startsWith('host/') && to.startsWith('host/') && to !== 'host/index.ts');
+    const through = edges.filter(
+      ({ from, to }) => !from.startsWith('host/') && to.startsWith('host/') && to !== 'host/index.ts',
+    );
     expect(through).toEqual([]);
   });
 
@@ -84,7 +97,9 @@ describe('import graph', () => {
 
   it("lets the host APIs use only the core's plain modules (errors, messages, TOML reading)", () => {
     const plain = new Set(['errors.ts', 'protocol.ts', 'toml-checks.ts']);
-    const reaching = edges.filter(({ from, to }) => from.startsWith('host/') && !to.startsWith('host/') && !plain.has(to));
+    const reaching = edges.filter(
+      ({ from, to }) => from.startsWith('host/') && !to.startsWith('host/') && !plain.has(to),
+    );
     expect(reaching).toEqual([]);
   });
 });

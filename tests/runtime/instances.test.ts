@@ -29,7 +29,14 @@ describe('fresh instances on recycled memory', () => {
   beforeAll(async () => {
     const { create } = await loadRuntime();
     // One worker for the sequential checks below, so that each request really reuses the last one's memory.
-    spin = await create({ from: fixtureManifest, stateDir: state.path, guestOutput: () => {}, minWorkers: 1, maxWorkers: 4, requestTimeoutMs: 20_000 });
+    spin = await create({
+      from: fixtureManifest,
+      stateDir: state.path,
+      guestOutput: () => {},
+      minWorkers: 1,
+      maxWorkers: 4,
+      requestTimeoutMs: 20_000,
+    });
   });
   afterAll(async () => {
     await spin.dispose();
@@ -37,7 +44,8 @@ describe('fresh instances on recycled memory', () => {
   });
 
   it('starts every request from the initial module state', async () => {
-    for (let i = 0; i < 5; i++) expect(await get<State>('/a/state')).toEqual({ hits: 1, retainedBefore: 0, retained: 0 });
+    for (let i = 0; i < 5; i++)
+      expect(await get<State>('/a/state')).toEqual({ hits: 1, retainedBefore: 0, retained: 0 });
   });
 
   it('hands out memory that reads as zeros after a request filled it', async () => {
@@ -50,15 +58,19 @@ describe('fresh instances on recycled memory', () => {
     const grown = await get<State>('/a/state?grow=24');
     expect(grown.hits).toBe(1);
     expect(grown.retained).toBeGreaterThan(23 * 1024 * 1024);
-    for (let i = 0; i < 3; i++) expect(await get<State>('/a/state')).toEqual({ hits: 1, retainedBefore: 0, retained: 0 });
+    for (let i = 0; i < 3; i++)
+      expect(await get<State>('/a/state')).toEqual({ hits: 1, retainedBefore: 0, retained: 0 });
     expect(await get('/a/zeroed?kb=2048')).toEqual({ nonZero: 0, size: 2048 * 1024 });
   });
 
   it('keeps instances apart under concurrency and across chained calls', async () => {
     const direct = Array.from({ length: 6 }, () => get<State>('/a/state'));
-    const chained = Array.from({ length: 4 }, () => get<{ status: number; body: string }>(`/a/chain?to=hidden&path=${encodeURIComponent('/state')}`));
+    const chained = Array.from({ length: 4 }, () =>
+      get<{ status: number; body: string }>(`/a/chain?to=hidden&path=${encodeURIComponent('/state')}`),
+    );
     for (const result of await Promise.all(direct)) expect(result).toEqual({ hits: 1, retainedBefore: 0, retained: 0 });
-    for (const result of await Promise.all(chained)) expect(JSON.parse(result.body)).toEqual({ hits: 1, retainedBefore: 0, retained: 0 });
+    for (const result of await Promise.all(chained))
+      expect(JSON.parse(result.body)).toEqual({ hits: 1, retainedBefore: 0, retained: 0 });
   });
 });
 
@@ -94,7 +106,13 @@ describe('InstanceFactory memories, byte for byte', () => {
     instantiate(
       (name) => cores[name] as WebAssembly.Module,
       code.imports,
-      (core, imports = {}) => new WebAssembly.Instance(core, core === withSegments ? { ...imports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: freshMemory } } : imports),
+      (core, imports = {}) =>
+        new WebAssembly.Instance(
+          core,
+          core === withSegments
+            ? { ...imports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: freshMemory } }
+            : imports,
+        ),
     );
     const expected = new Uint8Array(freshMemory.buffer);
 

@@ -8,7 +8,13 @@ describe('failure isolation', () => {
 
   beforeAll(async () => {
     const { create } = await loadRuntime();
-    spin = await create({ from: fixtureManifest, stateDir: state.path, requestTimeoutMs: 1500, log: (l) => lines.push(l), guestOutput: () => {} });
+    spin = await create({
+      from: fixtureManifest,
+      stateDir: state.path,
+      requestTimeoutMs: 1500,
+      log: (l) => lines.push(l),
+      guestOutput: () => {},
+    });
   });
   afterAll(async () => {
     await spin.dispose();
@@ -19,7 +25,9 @@ describe('failure isolation', () => {
     const response = await spin.fetch('/a/trap');
     expect(response.status).toBe(500);
     expect(await response.text()).toBe('Internal Server Error');
-    expect(lines.find((l) => l.startsWith('GET /a/trap'))).toMatch(/alpha 500 .*trap: .*fermyon:spin\/llm#infer is not supported/);
+    expect(lines.find((l) => l.startsWith('GET /a/trap'))).toMatch(
+      /alpha 500 .*trap: .*fermyon:spin\/llm#infer is not supported/,
+    );
     expect((await spin.fetch('/a/echo')).status).toBe(200);
   });
 

@@ -89,7 +89,14 @@ describe('Spin calls after the guest memory grew (componentize-js 0.19.3 vs 0.10
   it('a Spin call after allocating 16 MB', async () => {
     const response = await current.spin.fetch('/grow/alloc?mb=16');
     expect(response.status).toBe(200);
-    expect(await json(response)).toEqual({ allocated: 16 * 1024 * 1024, checksum: 7, before: 'hello', after: 'hello', itemsAfter: 2, stored: null });
+    expect(await json(response)).toEqual({
+      allocated: 16 * 1024 * 1024,
+      checksum: 7,
+      before: 'hello',
+      after: 'hello',
+      itemsAfter: 2,
+      stored: null,
+    });
     await expectOldBuildTraps('/grow/alloc?mb=16');
   });
 

@@ -11,7 +11,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileOwnMemoryCore, importOwnMemory, MEMORY_IMPORT, resetMemory, stripDataSegments } from '../../runtime/src/memory-import';
+import {
+  compileOwnMemoryCore,
+  importOwnMemory,
+  MEMORY_IMPORT,
+  resetMemory,
+  stripDataSegments,
+} from '../../runtime/src/memory-import';
 import { loadComponentCode } from '../../runtime/src/transpile-cache';
 import { guestWasm } from './support/runtime';
 
@@ -25,7 +31,8 @@ const IMPORT_MEMORY = section(2, [0x01, ...bytes('env'), ...bytes('m'), 0x02, 0x
 const FUNCTIONS = section(3, [0x01, 0x00]);
 const MEMORY = section(5, [0x01, 0x00, 0x01]); // one memory, 1 page, no maximum
 const SHARED_MEMORY = section(5, [0x01, 0x03, 0x01, 0x02]);
-const exportsFor = (loadIndex: number): number[] => section(7, [0x02, ...bytes('memory'), 0x02, 0x00, ...bytes('load'), 0x00, loadIndex]);
+const exportsFor = (loadIndex: number): number[] =>
+  section(7, [0x02, ...bytes('memory'), 0x02, 0x00, ...bytes('load'), 0x00, loadIndex]);
 const CODE = section(10, [0x01, 0x07, 0x00, 0x20, 0x00, 0x2d, 0x00, 0x00, 0x0b]); // load: i32.load8_u (local 0)
 const DATA = section(11, [0x01, 0x00, 0x41, 0x10, 0x0b, 0x02, 0x68, 0x69]); // "hi" at 16
 const CUSTOM = section(0, [...bytes('note'), 0x01, 0x02]);
@@ -37,8 +44,15 @@ interface Exports {
   load(address: number): number;
 }
 
-function instantiate(rewritten: Uint8Array<ArrayBuffer>, memory: WebAssembly.Memory, extra: WebAssembly.Imports = {}): Exports {
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(rewritten), { ...extra, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } });
+function instantiate(
+  rewritten: Uint8Array<ArrayBuffer>,
+  memory: WebAssembly.Memory,
+  extra: WebAssembly.Imports = {},
+): Exports {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(rewritten), {
+    ...extra,
+    [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory },
+  });
   return instance.exports as unknown as Exports;
 }
 
@@ -47,7 +61,9 @@ describe('importOwnMemory', () => {
     const rewritten = importOwnMemory(module(TYPES, FUNCTIONS, MEMORY, exportsFor(0), CODE, DATA, CUSTOM));
     expect(rewritten?.initialPages).toBe(1);
     if (!rewritten) return;
-    expect(WebAssembly.Module.imports(new WebAssembly.Module(rewritten.bytes))).toEqual([{ module: 'spin-runtime', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(rewritten.bytes))).toEqual([
+      { module: 'spin-runtime', name: 'memory', kind: 'memory' },
+    ]);
     const memory = new WebAssembly.Memory({ initial: 1 });
     new Uint8Array(memory.buffer).fill(0xff);
     const exports = instantiate(rewritten.bytes, memory);
@@ -65,7 +81,9 @@ describe('importOwnMemory', () => {
       { module: 'env', name: 'f', kind: 'function' },
       { module: 'spin-runtime', name: 'memory', kind: 'memory' },
     ]);
-    const exports = instantiate(rewritten.bytes, new WebAssembly.Memory({ initial: 1 }), { env: { f: (x: number) => x } });
+    const exports = instantiate(rewritten.bytes, new WebAssembly.Memory({ initial: 1 }), {
+      env: { f: (x: number) => x },
+    });
     expect(exports.load(16)).toBe(0x68);
   });
 
@@ -104,7 +122,8 @@ const active = (offset: number, data: number[], explicitMemory = false): number[
   ...uleb(data.length),
   ...data,
 ];
-const dataSection = (...segments: number[][]): number[] => longSection(11, [...uleb(segments.length), ...segments.flat()]);
+const dataSection = (...segments: number[][]): number[] =>
+  longSection(11, [...uleb(segments.length), ...segments.flat()]);
 const text = (value: string): number[] => [...new TextEncoder().encode(value)];
 
 const IMPORT_GLOBAL = section(2, [0x01, ...bytes('env'), ...bytes('g'), 0x03, 0x7f, 0x00]); // immutable i32
@@ -119,7 +138,10 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return -1;
 }
 
-const withMemory = (imports: WebAssembly.Imports, memory: WebAssembly.Memory): WebAssembly.Imports => ({ ...imports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } });
+const withMemory = (imports: WebAssembly.Imports, memory: WebAssembly.Memory): WebAssembly.Imports => ({
+  ...imports,
+  [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory },
+});
 
 /**
  * The memory after instantiation, three ways: the module with its segments in a fresh memory (what the
@@ -140,7 +162,12 @@ async function memoriesAfterInstantiation(original: Uint8Array, imports: WebAsse
   const created = new WebAssembly.Memory({ initial });
   resetMemory(created, own.image, true);
   new WebAssembly.Instance(own.core, withMemory(imports, created));
-  return { own, fresh: new Uint8Array(fresh.buffer), recycled: new Uint8Array(recycled.buffer), created: new Uint8Array(created.buffer) };
+  return {
+    own,
+    fresh: new Uint8Array(fresh.buffer),
+    recycled: new Uint8Array(recycled.buffer),
+    created: new Uint8Array(created.buffer),
+  };
 }
 
 describe('data segments stripped into a memory image', () => {
@@ -178,7 +205,17 @@ describe('data segments stripped into a memory image', () => {
     const otherMemory = [0x02, 0x01, 0x41, 0x00, 0x0b, 0x00];
     const extendedConst = [0x00, 0x41, 0x01, 0x41, 0x01, 0x6a, 0x0b, 0x00]; // i32.const 1 i32.const 1 i32.add
     for (const segment of [passive, globalOffset, otherMemory, extendedConst]) {
-      const rewritten = importOwnMemory(module(TYPES, IMPORT_GLOBAL, FUNCTIONS, MEMORY, exportsFor(0), CODE, dataSection(active(0, text('ok')), segment)));
+      const rewritten = importOwnMemory(
+        module(
+          TYPES,
+          IMPORT_GLOBAL,
+          FUNCTIONS,
+          MEMORY,
+          exportsFor(0),
+          CODE,
+          dataSection(active(0, text('ok')), segment),
+        ),
+      );
       if (!rewritten) throw new Error('expected a rewrite');
       expect(stripDataSegments(rewritten.bytes, 65_536)).toBeUndefined();
     }
@@ -199,16 +236,33 @@ describe('data segments stripped into a memory image', () => {
 
   it('keeps the segments when a segment does not fit in the initial memory, so instantiation fails as before', async () => {
     for (const offset of [65_535, -1]) {
-      const original = module(TYPES, FUNCTIONS, MEMORY, exportsFor(0), CODE, dataSection(active(0, text('ok')), active(offset, text('hi'))));
+      const original = module(
+        TYPES,
+        FUNCTIONS,
+        MEMORY,
+        exportsFor(0),
+        CODE,
+        dataSection(active(0, text('ok')), active(offset, text('hi'))),
+      );
       const own = await compileOwnMemoryCore(original);
       expect(own?.image).toBeUndefined();
       if (!own) return;
-      expect(() => new WebAssembly.Instance(own.core, withMemory({}, new WebAssembly.Memory({ initial: 1 })))).toThrow(WebAssembly.RuntimeError);
+      expect(() => new WebAssembly.Instance(own.core, withMemory({}, new WebAssembly.Memory({ initial: 1 })))).toThrow(
+        WebAssembly.RuntimeError,
+      );
     }
   });
 
   it('keeps the segments when the code refers to them (data.drop needs the data-count section)', async () => {
-    const original = module(TYPES, FUNCTIONS, MEMORY, exportsFor(0), DATA_COUNT, CODE_DATA_DROP, dataSection(active(16, text('hi'))));
+    const original = module(
+      TYPES,
+      FUNCTIONS,
+      MEMORY,
+      exportsFor(0),
+      DATA_COUNT,
+      CODE_DATA_DROP,
+      dataSection(active(16, text('hi'))),
+    );
     const rewritten = importOwnMemory(original);
     if (!rewritten) throw new Error('expected a rewrite');
     const stripped = stripDataSegments(rewritten.bytes, 65_536);
@@ -226,7 +280,9 @@ describe('data segments stripped into a memory image', () => {
     const rewritten = importOwnMemory(module(TYPES, FUNCTIONS, MEMORY, exportsFor(0), CODE));
     if (!rewritten) throw new Error('expected a rewrite');
     expect(stripDataSegments(rewritten.bytes, 65_536)).toBeUndefined(); // nothing to strip
-    const { own, fresh, recycled } = await memoriesAfterInstantiation(module(TYPES, FUNCTIONS, MEMORY, exportsFor(0), CODE, DATA, CUSTOM));
+    const { own, fresh, recycled } = await memoriesAfterInstantiation(
+      module(TYPES, FUNCTIONS, MEMORY, exportsFor(0), CODE, DATA, CUSTOM),
+    );
     expect(own.image).toBeDefined();
     expect(firstDifference(recycled, fresh)).toBe(-1);
   });

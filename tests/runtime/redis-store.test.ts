@@ -27,7 +27,10 @@ class Redis {
     return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.#server = await startRedis({ port: this.port, ...(this.password === undefined ? {} : { password: this.password }) });
+    this.#server = await startRedis({
+      port: this.port,
+      ...(this.password === undefined ? {} : { password: this.password }),
+    });
   }
   async stop(): Promise<void> {
     await this.#server?.stop();
@@ -77,7 +80,9 @@ describe.skipIf(missing)('key-value stores on Redis', () => {
   });
 
   it('keeps values as plain Redis keys, byte for byte, and reads keys written by anyone', async () => {
-    expect(await json(await spin.fetch(`/a/kv/set?key=greeting&value=${encodeURIComponent('héllo ✓')}`))).toEqual({ ok: true });
+    expect(await json(await spin.fetch(`/a/kv/set?key=greeting&value=${encodeURIComponent('héllo ✓')}`))).toEqual({
+      ok: true,
+    });
     expect(await redis.command('GET greeting')).toBe(`$${Buffer.byteLength('héllo ✓')}`);
     expect(await json(await spin.fetch('/a/kv/get?key=greeting'))).toEqual({ value: 'héllo ✓' });
     await redis.command('SET written-by-redis-cli plain');
@@ -117,7 +122,13 @@ describe.skipIf(missing)('a Redis store at start', () => {
     const dir = tempDir();
     const redis = new Redis(await freePort());
     const { create } = await loadRuntime();
-    const spin = await create({ from: fixtureManifest, stateDir: join(dir.path, 'state'), sqlite: [ITEMS_TABLE], runtimeConfigFile: runtimeConfig(dir.path, redis.url), guestOutput: () => {} });
+    const spin = await create({
+      from: fixtureManifest,
+      stateDir: join(dir.path, 'state'),
+      sqlite: [ITEMS_TABLE],
+      runtimeConfigFile: runtimeConfig(dir.path, redis.url),
+      guestOutput: () => {},
+    });
     try {
       expect((await spin.fetch('/a/db/count')).status).toBe(200);
       expect((await spin.fetch('/a/kv/open')).status).toBe(500);
@@ -126,7 +137,7 @@ describe.skipIf(missing)('a Redis store at start', () => {
     } finally {
       await spin.dispose();
       await redis.stop();
-        dir.remove();
+      dir.remove();
     }
   });
 
@@ -135,7 +146,13 @@ describe.skipIf(missing)('a Redis store at start', () => {
     const redis = new Redis(await freePort(), 's3cret/with:odd@chars');
     await redis.start();
     const { create } = await loadRuntime();
-    const spin = await create({ from: fixtureManifest, stateDir: join(dir.path, 'state'), sqlite: [ITEMS_TABLE], runtimeConfigFile: runtimeConfig(dir.path, redis.url), guestOutput: () => {} });
+    const spin = await create({
+      from: fixtureManifest,
+      stateDir: join(dir.path, 'state'),
+      sqlite: [ITEMS_TABLE],
+      runtimeConfigFile: runtimeConfig(dir.path, redis.url),
+      guestOutput: () => {},
+    });
     try {
       expect(await json(await spin.fetch('/a/kv/set?key=authed&value=yes'))).toEqual({ ok: true });
       expect(await json(await spin.fetch('/a/kv/get?key=authed'))).toEqual({ value: 'yes' });
@@ -144,7 +161,7 @@ describe.skipIf(missing)('a Redis store at start', () => {
     } finally {
       await spin.dispose();
       await redis.stop();
-        dir.remove();
+      dir.remove();
     }
   });
 
@@ -154,9 +171,16 @@ describe.skipIf(missing)('a Redis store at start', () => {
     try {
       const bad = join(dir.path, 'bad.toml');
       writeFileSync(bad, '[key_value_store.default]\ntype = "redis"\nurl = "rediss://127.0.0.1:1"\n');
-      await expect(create({ from: fixtureManifest, stateDir: join(dir.path, 's1'), runtimeConfigFile: bad })).rejects.toThrow(/key_value_store\.default\.url: .*only redis:\/\/ URLs are supported/);
       await expect(
-        create({ from: fixtureManifest, stateDir: join(dir.path, 's2'), runtimeConfigFile: runtimeConfig(dir.path, 'redis://127.0.0.1:1'), keyValues: { a: 'b' } }),
+        create({ from: fixtureManifest, stateDir: join(dir.path, 's1'), runtimeConfigFile: bad }),
+      ).rejects.toThrow(/key_value_store\.default\.url: .*only redis:\/\/ URLs are supported/);
+      await expect(
+        create({
+          from: fixtureManifest,
+          stateDir: join(dir.path, 's2'),
+          runtimeConfigFile: runtimeConfig(dir.path, 'redis://127.0.0.1:1'),
+          keyValues: { a: 'b' },
+        }),
       ).rejects.toThrow(/--key-value: the default store is Redis/);
     } finally {
       dir.remove();

@@ -5,7 +5,12 @@ describe('restart with the same state directory', () => {
   it('keeps SQLite rows and key-value pairs, and re-runs --sqlite statements on every start', async () => {
     const { create } = await loadRuntime();
     const state = tempDir();
-    const options = { from: fixtureManifest, stateDir: state.path, sqlite: [ITEMS_TABLE, "INSERT INTO items (name) VALUES ('seed')"], guestOutput: () => {} };
+    const options = {
+      from: fixtureManifest,
+      stateDir: state.path,
+      sqlite: [ITEMS_TABLE, "INSERT INTO items (name) VALUES ('seed')"],
+      guestOutput: () => {},
+    };
     try {
       const first = await create(options);
       await first.fetch('/a/db/insert?name=written');

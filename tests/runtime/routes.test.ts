@@ -26,21 +26,79 @@ describe('which component a path reaches', () => {
   // [source, routes, path, expected component or null for 404]
   const cases: [string, Routes, string, string | null][] = [
     // Spin test_router_exact
-    ['spin: exact', [['foo', '/foo'], ['foobar', '/foo/bar']], '/foo', 'foo'],
-    ['spin: exact', [['foo', '/foo'], ['foobar', '/foo/bar']], '/foo/bar', 'foobar'],
+    [
+      'spin: exact',
+      [
+        ['foo', '/foo'],
+        ['foobar', '/foo/bar'],
+      ],
+      '/foo',
+      'foo',
+    ],
+    [
+      'spin: exact',
+      [
+        ['foo', '/foo'],
+        ['foobar', '/foo/bar'],
+      ],
+      '/foo/bar',
+      'foobar',
+    ],
     // Spin test_router_wildcard
     ['spin: catch-all', [['all', '/...']], '/foo/bar', 'all'],
     ['spin: catch-all', [['all', '/...']], '/abc/', 'all'],
     ['spin: catch-all', [['all', '/...']], '/', 'all'],
     ['spin: catch-all', [['all', '/...']], '/this/should/be/captured?abc=def', 'all'],
     // Spin test_router_respects_longest_match, in both declaration orders
-    ['spin: longest wildcard', [['one', '/one/...'], ['onetwo', '/one/two/...'], ['onetwothree', '/one/two/three/...']], '/one/two/three/four', 'onetwothree'],
-    ['spin: longest wildcard', [['onetwothree', '/one/two/three/...'], ['onetwo', '/one/two/...'], ['one', '/one/...']], '/one/two/three/four', 'onetwothree'],
+    [
+      'spin: longest wildcard',
+      [
+        ['one', '/one/...'],
+        ['onetwo', '/one/two/...'],
+        ['onetwothree', '/one/two/three/...'],
+      ],
+      '/one/two/three/four',
+      'onetwothree',
+    ],
+    [
+      'spin: longest wildcard',
+      [
+        ['onetwothree', '/one/two/three/...'],
+        ['onetwo', '/one/two/...'],
+        ['one', '/one/...'],
+      ],
+      '/one/two/three/four',
+      'onetwothree',
+    ],
     // Spin test_router_exact_beats_wildcard
-    ['spin: exact beats wildcard', [['one_exact', '/one'], ['wildcard', '/...']], '/one', 'one_exact'],
+    [
+      'spin: exact beats wildcard',
+      [
+        ['one_exact', '/one'],
+        ['wildcard', '/...'],
+      ],
+      '/one',
+      'one_exact',
+    ],
     // docs: exact routes
-    ['docs: /cart', [['shopping-cart', '/cart'], ['checkout', '/cart/checkout']], '/cart', 'shopping-cart'],
-    ['docs: /cart', [['shopping-cart', '/cart'], ['checkout', '/cart/checkout']], '/cart/checkout', 'checkout'],
+    [
+      'docs: /cart',
+      [
+        ['shopping-cart', '/cart'],
+        ['checkout', '/cart/checkout'],
+      ],
+      '/cart',
+      'shopping-cart',
+    ],
+    [
+      'docs: /cart',
+      [
+        ['shopping-cart', '/cart'],
+        ['checkout', '/cart/checkout'],
+      ],
+      '/cart/checkout',
+      'checkout',
+    ],
     ['docs: /cart', [['shopping-cart', '/cart']], '/cart/checkout', null],
     // docs: single-segment wildcards
     ['docs: :userid', [['edit', '/users/:userid/edit']], '/users/1/edit', 'edit'],
@@ -54,29 +112,180 @@ describe('which component a path reaches', () => {
     ['docs: /users/...', [['users', '/users/...']], '/users/1/edit', 'users'],
     ['derived: not a string prefix', [['users', '/users/...']], '/usersx', null],
     // docs: Resolving Overlapping Routes
-    ['docs: overlapping', [['user-manager', '/users/...'], ['admin', '/users/admin'], ['shop', '/...']], '/users/1', 'user-manager'],
-    ['docs: overlapping', [['user-manager', '/users/...'], ['admin', '/users/admin'], ['shop', '/...']], '/users/admin', 'admin'],
-    ['docs: overlapping', [['user-manager', '/users/...'], ['admin', '/users/admin'], ['shop', '/...']], '/cart', 'shop'],
+    [
+      'docs: overlapping',
+      [
+        ['user-manager', '/users/...'],
+        ['admin', '/users/admin'],
+        ['shop', '/...'],
+      ],
+      '/users/1',
+      'user-manager',
+    ],
+    [
+      'docs: overlapping',
+      [
+        ['user-manager', '/users/...'],
+        ['admin', '/users/admin'],
+        ['shop', '/...'],
+      ],
+      '/users/admin',
+      'admin',
+    ],
+    [
+      'docs: overlapping',
+      [
+        ['user-manager', '/users/...'],
+        ['admin', '/users/admin'],
+        ['shop', '/...'],
+      ],
+      '/cart',
+      'shop',
+    ],
     // routefinder Router::best_match doc: `/hello` > `/:param` > `*`
-    ['routefinder: precedence', [['any', '/...'], ['param', '/:param'], ['hello', '/hello']], '/hello', 'hello'],
-    ['routefinder: precedence', [['any', '/...'], ['param', '/:param'], ['hello', '/hello']], '/hey', 'param'],
-    ['routefinder: precedence', [['any', '/...'], ['param', '/:param'], ['hello', '/hello']], '/hey/there', 'any'],
-    ['routefinder: precedence', [['any', '/...'], ['param', '/:param'], ['hello', '/hello']], '/', 'any'],
+    [
+      'routefinder: precedence',
+      [
+        ['any', '/...'],
+        ['param', '/:param'],
+        ['hello', '/hello'],
+      ],
+      '/hello',
+      'hello',
+    ],
+    [
+      'routefinder: precedence',
+      [
+        ['any', '/...'],
+        ['param', '/:param'],
+        ['hello', '/hello'],
+      ],
+      '/hey',
+      'param',
+    ],
+    [
+      'routefinder: precedence',
+      [
+        ['any', '/...'],
+        ['param', '/:param'],
+        ['hello', '/hello'],
+      ],
+      '/hey/there',
+      'any',
+    ],
+    [
+      'routefinder: precedence',
+      [
+        ['any', '/...'],
+        ['param', '/:param'],
+        ['hello', '/hello'],
+      ],
+      '/',
+      'any',
+    ],
     // derived: a parameter beats a wildcard at the same place, but needs a segment to match
-    ['derived: param vs wildcard', [['wild', '/users/...'], ['one', '/users/:id']], '/users/7', 'one'],
-    ['derived: param vs wildcard', [['wild', '/users/...'], ['one', '/users/:id']], '/users', 'wild'],
-    ['derived: param vs wildcard', [['wild', '/users/...'], ['one', '/users/:id']], '/users/7/x', 'wild'],
+    [
+      'derived: param vs wildcard',
+      [
+        ['wild', '/users/...'],
+        ['one', '/users/:id'],
+      ],
+      '/users/7',
+      'one',
+    ],
+    [
+      'derived: param vs wildcard',
+      [
+        ['wild', '/users/...'],
+        ['one', '/users/:id'],
+      ],
+      '/users',
+      'wild',
+    ],
+    [
+      'derived: param vs wildcard',
+      [
+        ['wild', '/users/...'],
+        ['one', '/users/:id'],
+      ],
+      '/users/7/x',
+      'wild',
+    ],
     // derived: the leftmost difference decides, literal text first
-    ['derived: leftmost literal', [['late', '/:a/b'], ['early', '/a/:b']], '/a/b', 'early'],
-    ['derived: leftmost literal', [['early', '/a/:b'], ['late', '/:a/b']], '/a/b', 'early'],
-    ['derived: exact under a param', [['param', '/users/:id'], ['me', '/users/me']], '/users/me', 'me'],
+    [
+      'derived: leftmost literal',
+      [
+        ['late', '/:a/b'],
+        ['early', '/a/:b'],
+      ],
+      '/a/b',
+      'early',
+    ],
+    [
+      'derived: leftmost literal',
+      [
+        ['early', '/a/:b'],
+        ['late', '/:a/b'],
+      ],
+      '/a/b',
+      'early',
+    ],
+    [
+      'derived: exact under a param',
+      [
+        ['param', '/users/:id'],
+        ['me', '/users/me'],
+      ],
+      '/users/me',
+      'me',
+    ],
     // derived: a shorter route beats a longer one it is a prefix of
-    ['derived: param vs param + wildcard', [['deep', '/:a/...'], ['flat', '/:a']], '/x', 'flat'],
-    ['derived: param vs param + wildcard', [['deep', '/:a/...'], ['flat', '/:a']], '/x/y', 'deep'],
+    [
+      'derived: param vs param + wildcard',
+      [
+        ['deep', '/:a/...'],
+        ['flat', '/:a'],
+      ],
+      '/x',
+      'flat',
+    ],
+    [
+      'derived: param vs param + wildcard',
+      [
+        ['deep', '/:a/...'],
+        ['flat', '/:a'],
+      ],
+      '/x/y',
+      'deep',
+    ],
     // derived: ties go to the route declared first
-    ['derived: tie', [['first', '/users/:id'], ['second', '/users/:name']], '/users/1', 'first'],
-    ['derived: tie', [['first', '/foo'], ['second', '/foo/']], '/foo', 'first'],
-    ['derived: tie', [['first', '/...'], ['second', '/*']], '/x', 'first'],
+    [
+      'derived: tie',
+      [
+        ['first', '/users/:id'],
+        ['second', '/users/:name'],
+      ],
+      '/users/1',
+      'first',
+    ],
+    [
+      'derived: tie',
+      [
+        ['first', '/foo'],
+        ['second', '/foo/'],
+      ],
+      '/foo',
+      'first',
+    ],
+    [
+      'derived: tie',
+      [
+        ['first', '/...'],
+        ['second', '/*'],
+      ],
+      '/x',
+      'first',
+    ],
     // derived: leading and trailing slashes of the path are ignored; an inner empty segment is a segment
     ['derived: slashes', [['foo', '/foo']], '/foo/', 'foo'],
     ['derived: slashes', [['foo', '/foo']], '//foo//', 'foo'],
@@ -184,7 +393,9 @@ describe('what the component is told (spin-path-info, spin-path-match-*)', () =>
   });
 
   it('sets the headers of the docs example (/users/:userid/cart/...)', () => {
-    expect(headersFor('/users/:userid/cart/...', 'https://example.com:8080/users/1/cart/items/3/edit?theme=pink')).toMatchObject({
+    expect(
+      headersFor('/users/:userid/cart/...', 'https://example.com:8080/users/1/cart/items/3/edit?theme=pink'),
+    ).toMatchObject({
       'spin-full-url': 'https://example.com:8080/users/1/cart/items/3/edit?theme=pink',
       'spin-path-info': '/items/3/edit',
       'spin-path-match-userid': '1',
@@ -200,10 +411,17 @@ describe('what the component is told (spin-path-info, spin-path-match-*)', () =>
     ['/', '/', '', '/', '/'],
     ['/...', '/x', '/...', '/...', ''],
     ['/files/*', '/files/x', '/files/*', '/files/*', '/files/*'],
-  ])('route %s, path %s: spin-matched-route %j, spin-raw-component-route %j, spin-component-route %j', (route, path, matched, raw, component) => {
-    const headers = headersFor(route, `http://h${path}`);
-    expect([headers['spin-matched-route'], headers['spin-raw-component-route'], headers['spin-component-route']]).toEqual([matched, raw, component]);
-  });
+  ])(
+    'route %s, path %s: spin-matched-route %j, spin-raw-component-route %j, spin-component-route %j',
+    (route, path, matched, raw, component) => {
+      const headers = headersFor(route, `http://h${path}`);
+      expect([
+        headers['spin-matched-route'],
+        headers['spin-raw-component-route'],
+        headers['spin-component-route'],
+      ]).toEqual([matched, raw, component]);
+    },
+  );
 
   it.each([
     ['userid', 'spin-path-match-userid'],
@@ -223,11 +441,22 @@ describe('what the component is told (spin-path-info, spin-path-match-*)', () =>
   it('presents a chained request as matched by /..., whole path as spin-path-info, no :name values (Spin RouteMatch::synthetic)', () => {
     const r = router([['users', '/users/:id/...']]);
     const match = r.matchFor('users', '/users/42/x');
-    expect(match).toMatchObject({ pathInfo: '/users/42/x', params: [], route: { component: 'users', matched: '/...', componentRoute: '', pattern: '/...' } });
+    expect(match).toMatchObject({
+      pathInfo: '/users/42/x',
+      params: [],
+      route: { component: 'users', matched: '/...', componentRoute: '', pattern: '/...' },
+    });
     // Any path, even one none of its routes match, and private components alike.
     expect(r.matchFor('hidden', '/anything').route.component).toBe('hidden');
-    const headers = Object.fromEntries(spinHeaders(new URL('http://users.spin.internal/users/42/x?q=1'), match, '127.0.0.1:0'));
-    expect(headers).toMatchObject({ 'spin-path-info': '/users/42/x', 'spin-matched-route': '/...', 'spin-raw-component-route': '/...', 'spin-component-route': '' });
+    const headers = Object.fromEntries(
+      spinHeaders(new URL('http://users.spin.internal/users/42/x?q=1'), match, '127.0.0.1:0'),
+    );
+    expect(headers).toMatchObject({
+      'spin-path-info': '/users/42/x',
+      'spin-matched-route': '/...',
+      'spin-raw-component-route': '/...',
+      'spin-component-route': '',
+    });
     expect(Object.keys(headers).some((h) => h.startsWith('spin-path-match-'))).toBe(false);
   });
 });
@@ -235,7 +464,15 @@ describe('what the component is told (spin-path-info, spin-path-match-*)', () =>
 describe('order, duplicates and reserved routes at start', () => {
   it('lists routes in the order they are tried (Spin order_of_reachable_routes_is_preserved, sensible_routes_are_reachable)', () => {
     const warnings: string[] = [];
-    const r = router([['comp-/', '/'], ['comp-/foo', '/foo'], ['comp-/bar', '/bar'], ['comp-/whee/...', '/whee/...']], warnings);
+    const r = router(
+      [
+        ['comp-/', '/'],
+        ['comp-/foo', '/foo'],
+        ['comp-/bar', '/bar'],
+        ['comp-/whee/...', '/whee/...'],
+      ],
+      warnings,
+    );
     expect(r.routes.map((x) => x.component)).toEqual(['comp-/', 'comp-/foo', 'comp-/bar', 'comp-/whee/...']);
     expect(r.duplicates).toEqual([]);
     expect(warnings).toEqual([]);
@@ -249,7 +486,15 @@ describe('order, duplicates and reserved routes at start', () => {
 
   it('keeps the last of two identical routes, in the place of the first, and warns (Spin duplicate_routes_last_one_wins)', () => {
     const warnings: string[] = [];
-    const r = router([['comp-/', '/'], ['comp-first /foo', '/foo'], ['comp-second /foo', '/foo'], ['comp-/whee/...', '/whee/...']], warnings);
+    const r = router(
+      [
+        ['comp-/', '/'],
+        ['comp-first /foo', '/foo'],
+        ['comp-second /foo', '/foo'],
+        ['comp-/whee/...', '/whee/...'],
+      ],
+      warnings,
+    );
     expect(r.routes).toHaveLength(3);
     expect(r.routes[1]?.component).toBe('comp-second /foo');
     expect(r.match('/foo')?.route.component).toBe('comp-second /foo');
@@ -293,7 +538,15 @@ describe('order, duplicates and reserved routes at start', () => {
 
   it('does not call routes that only overlap duplicates (derived: Spin compares the strings)', () => {
     const warnings: string[] = [];
-    const r = router([['a', '/foo'], ['b', '/foo/'], ['c', '/users/:id'], ['d', '/users/:name']], warnings);
+    const r = router(
+      [
+        ['a', '/foo'],
+        ['b', '/foo/'],
+        ['c', '/users/:id'],
+        ['d', '/users/:name'],
+      ],
+      warnings,
+    );
     expect(r.duplicates).toEqual([]);
     expect(warnings).toEqual([]);
   });
@@ -306,9 +559,24 @@ describe('route syntax in spin.toml', () => {
     trigger: { http: routes.map((route) => ({ route, component: 'c' })) },
     component: { c: { source: guestWasm } },
   });
-  const check = (...routes: unknown[]) => () => validateManifest(manifest(...routes), '/app/spin.toml');
+  const check =
+    (...routes: unknown[]) =>
+    () =>
+      validateManifest(manifest(...routes), '/app/spin.toml');
 
-  it.each(['/users/:id', '/users/:userid/cart/...', '/:a/:b', '/files/:name.json', '/files/*', '/', '/...', '/a/', '/a//b', '/users/:user_id', '/caf%C3%A9'])('accepts %s', (route) => {
+  it.each([
+    '/users/:id',
+    '/users/:userid/cart/...',
+    '/:a/:b',
+    '/files/:name.json',
+    '/files/*',
+    '/',
+    '/...',
+    '/a/',
+    '/a//b',
+    '/users/:user_id',
+    '/caf%C3%A9',
+  ])('accepts %s', (route) => {
     expect(check(route)).not.toThrow();
   });
 

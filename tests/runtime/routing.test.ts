@@ -12,7 +12,8 @@ interface Echo {
 describe('routing and request headers, on the fixture app', () => {
   const state = tempDir();
   let spin: SpinRuntime;
-  const echo = async (path: string, init?: RequestInit): Promise<Echo> => (await json(await spin.fetch(path, init))) as Echo;
+  const echo = async (path: string, init?: RequestInit): Promise<Echo> =>
+    (await json(await spin.fetch(path, init))) as Echo;
 
   beforeAll(async () => {
     const { create } = await loadRuntime();
@@ -107,8 +108,12 @@ describe('Spin route syntax and precedence, end to end', () => {
   const state = tempDir();
   let spin: SpinRuntime;
   const warnings: string[] = [];
-  const echo = async (path: string, init?: RequestInit): Promise<Echo> => (await json(await spin.fetch(path, init))) as Echo;
-  const spinHeaders = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('spin-') && name !== 'spin-client-addr'));
+  const echo = async (path: string, init?: RequestInit): Promise<Echo> =>
+    (await json(await spin.fetch(path, init))) as Echo;
+  const spinHeaders = (headers: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(headers).filter(([name]) => name.startsWith('spin-') && name !== 'spin-client-addr'),
+    );
 
   beforeAll(async () => {
     const { create } = await loadRuntime();
@@ -118,7 +123,11 @@ describe('Spin route syntax and precedence, end to end', () => {
       return true;
     });
     try {
-      spin = await create({ from: join(dirname(fixtureManifest), 'routes.spin.toml'), stateDir: state.path, guestOutput: () => {} });
+      spin = await create({
+        from: join(dirname(fixtureManifest), 'routes.spin.toml'),
+        stateDir: state.path,
+        guestOutput: () => {},
+      });
     } finally {
       stderr.mockRestore();
     }
@@ -129,7 +138,9 @@ describe('Spin route syntax and precedence, end to end', () => {
   });
 
   it('passes :name segments as spin-path-match-<name> and the wildcard rest as spin-path-info', async () => {
-    const { url, headers } = await echo('/users/42/cart/items?x=1', { headers: { 'spin-path-match-user-id': 'forged' } });
+    const { url, headers } = await echo('/users/42/cart/items?x=1', {
+      headers: { 'spin-path-match-user-id': 'forged' },
+    });
     expect(spinHeaders(headers)).toEqual({
       'spin-full-url': url,
       'spin-path-info': '/cart/items',
@@ -153,14 +164,27 @@ describe('Spin route syntax and precedence, end to end', () => {
     expect(Object.keys(me.headers).filter((h) => h.startsWith('spin-path-match-'))).toEqual([]);
     // `/users/me` is exact, so a longer path is the parameterised route's, with `me` as the value.
     const under = await echo('/users/me/x');
-    expect([under.headers['spin-matched-route'], under.headers['spin-path-match-user-id'], under.headers['spin-path-info']]).toEqual(['/users/:user_id/...', 'me', '/x']);
+    expect([
+      under.headers['spin-matched-route'],
+      under.headers['spin-path-match-user-id'],
+      under.headers['spin-path-info'],
+    ]).toEqual(['/users/:user_id/...', 'me', '/x']);
     // `:user_id` needs a segment: `/users` alone falls through to the catch-all.
-    expect((await echo('/users')).headers).toMatchObject({ 'spin-matched-route': '/...', 'spin-path-info': '/users', 'spin-component-route': '' });
+    expect((await echo('/users')).headers).toMatchObject({
+      'spin-matched-route': '/...',
+      'spin-path-info': '/users',
+      'spin-component-route': '',
+    });
   });
 
   it('matches several :name segments, an exact number of segments, ignoring a trailing slash', async () => {
     const repo = await echo('/orgs/acme/repos/web/');
-    expect(spinHeaders(repo.headers)).toMatchObject({ 'spin-path-match-org': 'acme', 'spin-path-match-repo': 'web', 'spin-path-info': '', 'spin-component-route': '/orgs/:org/repos/:repo' });
+    expect(spinHeaders(repo.headers)).toMatchObject({
+      'spin-path-match-org': 'acme',
+      'spin-path-match-repo': 'web',
+      'spin-path-info': '',
+      'spin-component-route': '/orgs/:org/repos/:repo',
+    });
     expect((await echo('/orgs/acme/repos/web/extra')).headers['spin-matched-route']).toBe('/...');
   });
 
@@ -188,7 +212,9 @@ describe('Spin route syntax and precedence, end to end', () => {
   });
 
   it('presents a chained call as Spin does: route /..., the whole path as spin-path-info, no :name values', async () => {
-    const result = (await json(await spin.fetch(`/users/42/chain?to=repo&path=${encodeURIComponent('/orgs/acme/repos/web')}`))) as { status: number; body: string };
+    const result = (await json(
+      await spin.fetch(`/users/42/chain?to=repo&path=${encodeURIComponent('/orgs/acme/repos/web')}`),
+    )) as { status: number; body: string };
     expect(result.status).toBe(200);
     const callee = JSON.parse(result.body) as Echo;
     expect(callee.url).toBe('http://repo.spin.internal/orgs/acme/repos/web');
@@ -203,7 +229,13 @@ describe('Spin route syntax and precedence, end to end', () => {
   });
 
   it('reaches a private component by chaining, with the same headers', async () => {
-    const result = (await json(await spin.fetch(`/users/42/chain?to=hidden&path=${encodeURIComponent('/x/y')}`))) as { status: number; body: string };
-    expect((JSON.parse(result.body) as Echo).headers).toMatchObject({ 'spin-path-info': '/x/y', 'spin-matched-route': '/...' });
+    const result = (await json(await spin.fetch(`/users/42/chain?to=hidden&path=${encodeURIComponent('/x/y')}`))) as {
+      status: number;
+      body: string;
+    };
+    expect((JSON.parse(result.body) as Echo).headers).toMatchObject({
+      'spin-path-info': '/x/y',
+      'spin-matched-route': '/...',
+    });
   });
 });

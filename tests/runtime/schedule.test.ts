@@ -4,9 +4,25 @@
  */
 import { describe, expect, it } from 'vitest';
 import { budgetWorkers, defaultMemoryBudget, idleToStop } from '../../runtime/src/memory-budget';
-import { defaultMaxWorkers, freshLimit, learnWidths, mayQueue, ordinaryWorkers, plan, starvedLimit, type PlanInput, type QueuedTask, type SlotState } from '../../runtime/src/schedule';
+import {
+  defaultMaxWorkers,
+  freshLimit,
+  learnWidths,
+  mayQueue,
+  ordinaryWorkers,
+  plan,
+  starvedLimit,
+  type PlanInput,
+  type QueuedTask,
+  type SlotState,
+} from '../../runtime/src/schedule';
 
-const idle = (...prepared: string[]): SlotState => ({ ready: true, running: undefined, blocked: false, prepared: new Set(prepared) });
+const idle = (...prepared: string[]): SlotState => ({
+  ready: true,
+  running: undefined,
+  blocked: false,
+  prepared: new Set(prepared),
+});
 const starting = (): SlotState => ({ ready: false, running: undefined, blocked: false, prepared: new Set() });
 /**
  * A worker running a task of root `root` (a new request at depth 0, a chained call deeper), of `component`
@@ -23,7 +39,17 @@ const request = (root: number, component = 'a'): QueuedTask => ({ root, depth: 0
 const call = (root: number, depth = 1, component = 'b'): QueuedTask => ({ root, depth, component });
 
 function input(overrides: Partial<PlanInput>): PlanInput {
-  return { slots: [], nested: [], fresh: [], min: 0, max: 64, runnable: 4, chainLimit: 4, ...overrides, ceiling: overrides.ceiling ?? overrides.max ?? 64 };
+  return {
+    slots: [],
+    nested: [],
+    fresh: [],
+    min: 0,
+    max: 64,
+    runnable: 4,
+    chainLimit: 4,
+    ...overrides,
+    ceiling: overrides.ceiling ?? overrides.max ?? 64,
+  };
 }
 
 describe('assignments', () => {
@@ -74,7 +100,9 @@ describe('assignments', () => {
     const slots = [busy(1, 0, true), busy(1, 1), busy(1, 1), busy(1, 1, true), idle(), idle()];
     const fanout = Array.from({ length: 10 }, () => call(1));
     expect(plan(input({ slots, nested: fanout, chainLimit: 2 })).assignments).toEqual([]);
-    expect(plan(input({ slots, nested: fanout, chainLimit: 3 })).assignments).toEqual([{ queue: 'nested', task: 0, slot: 4 }]);
+    expect(plan(input({ slots, nested: fanout, chainLimit: 3 })).assignments).toEqual([
+      { queue: 'nested', task: 0, slot: 4 },
+    ]);
   });
 
   it('round-robins chained calls between requests, the one computing fewest first', () => {
@@ -129,7 +157,9 @@ describe('assignments', () => {
   });
 
   it('does not give a worker two tasks in one round', () => {
-    const result = plan(input({ slots: [idle(), idle('b')], fresh: [request(1, 'b'), request(2, 'b'), request(3, 'b')] }));
+    const result = plan(
+      input({ slots: [idle(), idle('b')], fresh: [request(1, 'b'), request(2, 'b'), request(3, 'b')] }),
+    );
     expect(result.assignments).toEqual([
       { queue: 'fresh', task: 0, slot: 1 },
       { queue: 'fresh', task: 1, slot: 0 },
@@ -151,16 +181,22 @@ describe('workers to start', () => {
 
   it('starts a worker for a new request of a component with none running (never for other new requests)', () => {
     const slots = [busy(1, 0, false, 'a'), busy(2, 0, false, 'a')];
-    expect(plan(input({ slots, fresh: [request(3, 'a'), request(4, 'b'), request(5, 'b')], runnable: 1, max: 8 })).spawn).toBe(1);
+    expect(
+      plan(input({ slots, fresh: [request(3, 'a'), request(4, 'b'), request(5, 'b')], runnable: 1, max: 8 })).spawn,
+    ).toBe(1);
     expect(plan(input({ slots, fresh: [request(3, 'a')], runnable: 1, max: 8 })).spawn).toBe(0);
   });
 
   it('starts one per further chained call allowed under `chainLimit` while fewer than `runnable` workers compute', () => {
     const slots = [busy(1, 0, true), busy(1, 1)];
     // Root 1 computes one call; chainLimit 3 allows two more; runnable 4 (one computes): two.
-    expect(plan(input({ slots, nested: [call(1), call(1), call(1), call(1)], runnable: 4, chainLimit: 3 })).spawn).toBe(2);
+    expect(plan(input({ slots, nested: [call(1), call(1), call(1), call(1)], runnable: 4, chainLimit: 3 })).spawn).toBe(
+      2,
+    );
     // runnable 2: one more.
-    expect(plan(input({ slots, nested: [call(1), call(1), call(1), call(1)], runnable: 2, chainLimit: 3 })).spawn).toBe(1);
+    expect(plan(input({ slots, nested: [call(1), call(1), call(1), call(1)], runnable: 2, chainLimit: 3 })).spawn).toBe(
+      1,
+    );
   });
 
   it('counts workers still starting against what it would start', () => {
@@ -263,23 +299,33 @@ describe('the memory budget', () => {
   it('admits a new request only while the busy workers, what the running requests may still take and its own width fit', () => {
     // A page request holds one worker and may take three more (width 4): 1 + 3 + 1 fits a budget of 5, not of 4.
     const slots = [busy(1, 0, true, 'page'), idle(), idle()];
-    expect(plan(input({ slots, fresh: [request(2, 'list')], budget: 5, widths })).assignments).toEqual([{ queue: 'fresh', task: 0, slot: 1 }]);
+    expect(plan(input({ slots, fresh: [request(2, 'list')], budget: 5, widths })).assignments).toEqual([
+      { queue: 'fresh', task: 0, slot: 1 },
+    ]);
     expect(plan(input({ slots, fresh: [request(2, 'list')], budget: 4, widths })).assignments).toEqual([]);
     // A chained call the page request has already taken no longer counts as still to take.
     const deeper = [busy(1, 0, true, 'page'), busy(1, 1, true, 'agg'), busy(1, 2, false, 'data'), idle()];
-    expect(plan(input({ slots: deeper, fresh: [request(2, 'list')], budget: 5, widths })).assignments).toEqual([{ queue: 'fresh', task: 0, slot: 3 }]);
+    expect(plan(input({ slots: deeper, fresh: [request(2, 'list')], budget: 5, widths })).assignments).toEqual([
+      { queue: 'fresh', task: 0, slot: 3 },
+    ]);
   });
 
   it('counts the requests admitted in the same round', () => {
     const slots = [idle(), idle(), idle(), idle()];
     const fresh = [request(1, 'dash'), request(2, 'dash'), request(3, 'list')];
     // The first dash (3) and the list (1) fill a budget of 4; the second dash waits.
-    expect(plan(input({ slots, fresh, budget: 4, widths })).assignments.map((a) => fresh[a.task]?.root)).toEqual([1, 3]);
-    expect(plan(input({ slots, fresh, budget: 7, widths })).assignments.map((a) => fresh[a.task]?.root)).toEqual([1, 3, 2]);
+    expect(plan(input({ slots, fresh, budget: 4, widths })).assignments.map((a) => fresh[a.task]?.root)).toEqual([
+      1, 3,
+    ]);
+    expect(plan(input({ slots, fresh, budget: 7, widths })).assignments.map((a) => fresh[a.task]?.root)).toEqual([
+      1, 3, 2,
+    ]);
   });
 
   it('runs a new request when nothing runs, however wide, so the queue always moves', () => {
-    expect(plan(input({ slots: [idle()], fresh: [request(1, 'page')], budget: 2, widths })).assignments).toEqual([{ queue: 'fresh', task: 0, slot: 0 }]);
+    expect(plan(input({ slots: [idle()], fresh: [request(1, 'page')], budget: 2, widths })).assignments).toEqual([
+      { queue: 'fresh', task: 0, slot: 0 },
+    ]);
   });
 
   it('lets no narrower request overtake the first in line at the budget', () => {
@@ -302,21 +348,39 @@ describe('the memory budget', () => {
     expect(plan(input({ slots: computing, fresh: [request(3, 'b')], runnable: 1, max: 8, budget: 2 })).spawn).toBe(0);
     // Further chained calls of a request that computes: none past the budget.
     const fanning = [busy(1, 0, true), busy(1, 1)];
-    expect(plan(input({ slots: fanning, nested: [call(1), call(1)], runnable: 4, chainLimit: 3, budget: 3 })).spawn).toBe(1);
-    expect(plan(input({ slots: fanning, nested: [call(1), call(1)], runnable: 4, chainLimit: 3, budget: 2 })).spawn).toBe(0);
+    expect(
+      plan(input({ slots: fanning, nested: [call(1), call(1)], runnable: 4, chainLimit: 3, budget: 3 })).spawn,
+    ).toBe(1);
+    expect(
+      plan(input({ slots: fanning, nested: [call(1), call(1)], runnable: 4, chainLimit: 3, budget: 2 })).spawn,
+    ).toBe(0);
     // Three requests that compute nothing: a worker each, past a budget of 3, up to the ceiling.
     const waiting = [busy(1, 0, true), busy(2, 0, true), busy(3, 0, true)];
-    expect(plan(input({ slots: waiting, nested: [call(1), call(2), call(3)], max: 8, ceiling: 8, budget: 3 })).spawn).toBe(3);
-    expect(plan(input({ slots: waiting, nested: [call(1), call(2), call(3)], max: 8, ceiling: 5, budget: 3 })).spawn).toBe(2);
+    expect(
+      plan(input({ slots: waiting, nested: [call(1), call(2), call(3)], max: 8, ceiling: 8, budget: 3 })).spawn,
+    ).toBe(3);
+    expect(
+      plan(input({ slots: waiting, nested: [call(1), call(2), call(3)], max: 8, ceiling: 5, budget: 3 })).spawn,
+    ).toBe(2);
   });
 
   it('keeps `min` workers whatever the budget', () => {
     expect(plan(input({ slots: [], min: 2, budget: 1 })).spawn).toBe(2);
   });
 
-  it('learns a component\'s width as the most workers one of its requests held at once, and never lowers it', () => {
+  it("learns a component's width as the most workers one of its requests held at once, and never lowers it", () => {
     const learned = new Map<string, number>();
-    learnWidths([busy(1, 0, true, 'page'), busy(1, 1, true, 'agg'), busy(1, 2, false, 'data'), busy(1, 2, false, 'data'), busy(2, 0, false, 'list'), idle()], learned);
+    learnWidths(
+      [
+        busy(1, 0, true, 'page'),
+        busy(1, 1, true, 'agg'),
+        busy(1, 2, false, 'data'),
+        busy(1, 2, false, 'data'),
+        busy(2, 0, false, 'list'),
+        idle(),
+      ],
+      learned,
+    );
     expect(Object.fromEntries(learned)).toEqual({ page: 4 });
     learnWidths([busy(3, 0, true, 'page'), busy(3, 1, false, 'agg')], learned);
     expect(learned.get('page')).toBe(4);
@@ -325,7 +389,7 @@ describe('the memory budget', () => {
     expect(learned.has('x')).toBe(false);
   });
 
-  it('turns bytes into workers: within the budget at a worker\'s cost, by the estimate and by the RSS measured, never below the floor', () => {
+  it("turns bytes into workers: within the budget at a worker's cost, by the estimate and by the RSS measured, never below the floor", () => {
     const MiB = 1024 * 1024;
     // (1024 - 256) / 96 = 8 by the estimate; RSS leaves room for 3 more than the 2 there are.
     expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 700 * MiB, workers: 2, starting: 0 })).toBe(5);
@@ -333,7 +397,9 @@ describe('the memory budget', () => {
     expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 700 * MiB, workers: 3, starting: 1 })).toBe(5);
     expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 300 * MiB, workers: 2, starting: 0 })).toBe(8);
     expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 2000 * MiB, workers: 6, starting: 0 })).toBe(4);
-    expect(budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 2000 * MiB, workers: 6, starting: 0, floor: 2 })).toBe(2);
+    expect(
+      budgetWorkers({ budget: 1024 * MiB, base: 256 * MiB, rss: 2000 * MiB, workers: 6, starting: 0, floor: 2 }),
+    ).toBe(2);
   });
 
   it('defaults to 384 MiB per core, from 768 MiB to 4 GiB, within a quarter of the memory', () => {
@@ -352,11 +418,16 @@ describe('the memory budget', () => {
   });
 
   it('renews one worker of the minimum that has run tasks once it has been idle a while longer, never one that has not', () => {
-    const workers = [{ idleSince: 0, used: false }, { idleSince: 1_000, used: true }];
+    const workers = [
+      { idleSince: 0, used: false },
+      { idleSince: 1_000, used: true },
+    ];
     expect(idleToStop({ workers, min: 2, queued: 0, now: 20_000, idleMs: 5_000, renewMs: 10_000 })).toEqual([1]);
     expect(idleToStop({ workers, min: 2, queued: 0, now: 9_000, idleMs: 5_000, renewMs: 10_000 })).toEqual([]);
     // Above the minimum the surplus goes first; the renewal waits until the pool is down to it.
     const more = [...workers, { idleSince: 2_000, used: true }];
-    expect(idleToStop({ workers: more, min: 2, queued: 0, now: 20_000, idleMs: 5_000, renewMs: 10_000 })).toEqual([0, 1]);
+    expect(idleToStop({ workers: more, min: 2, queued: 0, now: 20_000, idleMs: 5_000, renewMs: 10_000 })).toEqual([
+      0, 1,
+    ]);
   });
 });

@@ -8,7 +8,16 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../support/random-data';
-import { cpuSeconds, fixtureManifest, ITEMS_TABLE, peakRss, runCli, servingUrl, tempDir, type Cli } from './support/runtime';
+import {
+  cpuSeconds,
+  fixtureManifest,
+  ITEMS_TABLE,
+  peakRss,
+  runCli,
+  servingUrl,
+  tempDir,
+  type Cli,
+} from './support/runtime';
 
 const TIMEOUT_MS = 1000;
 const MIB = 1024 * 1024;
@@ -50,8 +59,25 @@ function canTakeWriteLock(file: string): boolean {
   }
 }
 
-async function start(stateDir: string, extra: string[] = [], timeoutMs = TIMEOUT_MS): Promise<{ cli: Cli; url: string; pid: number }> {
-  const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--sqlite', ITEMS_TABLE, '--request-timeout', String(timeoutMs), '--quiet', ...extra]);
+async function start(
+  stateDir: string,
+  extra: string[] = [],
+  timeoutMs = TIMEOUT_MS,
+): Promise<{ cli: Cli; url: string; pid: number }> {
+  const cli = runCli([
+    '-f',
+    fixtureManifest,
+    '--listen',
+    '127.0.0.1:0',
+    '--state-dir',
+    stateDir,
+    '--sqlite',
+    ITEMS_TABLE,
+    '--request-timeout',
+    String(timeoutMs),
+    '--quiet',
+    ...extra,
+  ]);
   const url = await servingUrl(cli);
   return { cli, url, pid: cli.child.pid ?? 0 };
 }
@@ -91,13 +117,17 @@ describe('SQLite work at a request deadline (CLI child process)', () => {
   });
 
   it('stops a write still running at the deadline: the database is unlocked at once, nothing of it written', async () => {
-    const insert = 'INSERT INTO items (name) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<30000000) SELECT \'bulk\' FROM c';
+    const insert =
+      "INSERT INTO items (name) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<30000000) SELECT 'bulk' FROM c";
     expect((await query(insert)).status).toBe(504);
     expect(canTakeWriteLock(join(stateDir, 'sqlite_db.db'))).toBe(true);
-    expect(JSON.parse((await query("SELECT count(*) AS n FROM items WHERE name = 'bulk'")).body)).toEqual({ columns: ['n'], rows: [{ n: 0 }] });
+    expect(JSON.parse((await query("SELECT count(*) AS n FROM items WHERE name = 'bulk'")).body)).toEqual({
+      columns: ['n'],
+      rows: [{ n: 0 }],
+    });
   });
 
-  it('ends a wait on another connection\'s write lock at the deadline: 504, the write never happens later, no abort', async () => {
+  it("ends a wait on another connection's write lock at the deadline: 504, the write never happens later, no abort", async () => {
     const holder = new Database(join(stateDir, 'sqlite_db.db'));
     try {
       holder.exec('BEGIN IMMEDIATE');
@@ -113,24 +143,32 @@ describe('SQLite work at a request deadline (CLI child process)', () => {
     }
     await sleep(300);
     await alive();
-    expect(JSON.parse((await query("SELECT count(*) AS n FROM items WHERE name = 'late-writer'")).body)).toEqual({ columns: ['n'], rows: [{ n: 0 }] });
+    expect(JSON.parse((await query("SELECT count(*) AS n FROM items WHERE name = 'late-writer'")).body)).toEqual({
+      columns: ['n'],
+      rows: [{ n: 0 }],
+    });
   }, 15_000);
 
-  it('keeps a guest\'s own PRAGMA busy_timeout from making a lock wait outlive the deadline', async () => {
+  it("keeps a guest's own PRAGMA busy_timeout from making a lock wait outlive the deadline", async () => {
     const holder = new Database(join(stateDir, 'sqlite_db.db'));
     try {
       holder.exec('BEGIN IMMEDIATE');
       // One request: the pragma and then the write, on the same connection.
       const sql = 'PRAGMA busy_timeout = 600000';
       expect((await query(sql)).status).toBe(200);
-      const response = await fetch(`${app.url}/a/db/query?sql=${encodeURIComponent("INSERT INTO items (name) VALUES ('x') RETURNING id")}`);
+      const response = await fetch(
+        `${app.url}/a/db/query?sql=${encodeURIComponent("INSERT INTO items (name) VALUES ('x') RETURNING id")}`,
+      );
       expect(response.status).toBe(504);
       // The guest's pragma made its wait ten minutes long; ended at the deadline, it is not waiting now.
       await sleep(300);
       holder.exec('ROLLBACK');
       holder.exec('BEGIN IMMEDIATE');
       await sleep(300);
-      expect(JSON.parse((await query("SELECT count(*) AS n FROM items WHERE name = 'x'")).body)).toEqual({ columns: ['n'], rows: [{ n: 0 }] });
+      expect(JSON.parse((await query("SELECT count(*) AS n FROM items WHERE name = 'x'")).body)).toEqual({
+        columns: ['n'],
+        rows: [{ n: 0 }],
+      });
     } finally {
       if (holder.inTransaction) holder.exec('ROLLBACK');
       holder.close();
@@ -138,8 +176,12 @@ describe('SQLite work at a request deadline (CLI child process)', () => {
     await alive();
   });
 
-  it('refuses the host\'s own SQL functions to guests, however the name is written', async () => {
-    for (const sql of ['SELECT spin_host_interrupt(0, 1)', 'SELECT "spin_host_interrupt"(1, 1)', 'SELECT spin_host_watch(0, 0, 0)']) {
+  it("refuses the host's own SQL functions to guests, however the name is written", async () => {
+    for (const sql of [
+      'SELECT spin_host_interrupt(0, 1)',
+      'SELECT "spin_host_interrupt"(1, 1)',
+      'SELECT spin_host_watch(0, 0, 0)',
+    ]) {
       const answer = await query(sql);
       expect(answer.status, sql).toBe(500);
       expect(answer.body, sql).toMatch(/not permitted/);
@@ -149,11 +191,15 @@ describe('SQLite work at a request deadline (CLI child process)', () => {
 
   it('refuses a value or a result over 128 MiB with an io error, before building it', async () => {
     const peakBefore = peakRss(app.pid);
-    const huge = await query('SELECT randomblob(500000000) AS b FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)');
+    const huge = await query(
+      'SELECT randomblob(500000000) AS b FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)',
+    );
     expect(huge.status).toBe(500);
     expect(huge.body).toMatch(/io.*too big/);
     // 200 x 1 MiB rows: each value is allowed, the result is not.
-    const many = await query('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<200) SELECT zeroblob(1048576) AS b FROM c');
+    const many = await query(
+      'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<200) SELECT zeroblob(1048576) AS b FROM c',
+    );
     expect(many.status).toBe(500);
     expect(many.body).toMatch(/io.*query result too large: over 128 MiB after 12\d rows/);
     expect(peakRss(app.pid) - peakBefore).toBeLessThan(400 * MIB);
@@ -175,12 +221,15 @@ describe('the result limit follows --max-instance-memory when lower (CLI child p
 
   it('stops a 2M-row result at 64 MiB, before reading the rest', async () => {
     const peakBefore = peakRss(app.pid);
-    const sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<2000000) SELECT x, 'name-' || x AS name FROM c";
+    const sql =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<2000000) SELECT x, 'name-' || x AS name FROM c";
     const response = await fetch(`${app.url}/a/db/query?sql=${encodeURIComponent(sql)}`);
     expect(response.status).toBe(500);
     expect(await response.text()).toMatch(/query result too large: over 64 MiB after \d+ rows/);
     expect(peakRss(app.pid) - peakBefore).toBeLessThan(600 * MIB);
-    const small = await fetch(`${app.url}/a/db/query?sql=${encodeURIComponent('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000) SELECT x FROM c')}`);
+    const small = await fetch(
+      `${app.url}/a/db/query?sql=${encodeURIComponent('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000) SELECT x FROM c')}`,
+    );
     expect(small.status).toBe(200);
     expect(((await small.json()) as { rows: unknown[] }).rows).toHaveLength(1000);
   });
@@ -206,19 +255,41 @@ describe(`seeded SQLite fuzz: slow, huge, failing late, locking (seed ${SEED}, $
   const random = prng(SEED);
   const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
   type Case = { name: string; sql: string; statuses: number[]; lockMs?: number };
-  const recursive = (rows: number, select: string): string => `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<${rows}) ${select}`;
+  const recursive = (rows: number, select: string): string =>
+    `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<${rows}) ${select}`;
   const makers: (() => Case)[] = [
     // Runs past the deadline: 504.
-    () => ({ name: 'slow count', sql: recursive(int(20, 40) * 1_000_000, 'SELECT count(*) AS n FROM c'), statuses: [504] }),
+    () => ({
+      name: 'slow count',
+      sql: recursive(int(20, 40) * 1_000_000, 'SELECT count(*) AS n FROM c'),
+      statuses: [504],
+    }),
     // Fails after a while: an io error if it ends within the time limit, else 504.
-    () => ({ name: 'fails late', sql: recursive(int(1, 40) * 1_000_000, "SELECT json('{') AS j FROM (SELECT count(*) AS n FROM c)"), statuses: [500, 504] }),
+    () => ({
+      name: 'fails late',
+      sql: recursive(int(1, 40) * 1_000_000, "SELECT json('{') AS j FROM (SELECT count(*) AS n FROM c)"),
+      statuses: [500, 504],
+    }),
     // One value or the whole result over the host's limit: an io error.
     () => ({ name: 'huge value', sql: `SELECT randomblob(${int(130, 900)} * 1048576) AS b`, statuses: [500] }),
-    () => ({ name: 'huge result', sql: recursive(int(130, 400), `SELECT zeroblob(${1048576}) AS b FROM c`), statuses: [500, 504] }),
+    () => ({
+      name: 'huge result',
+      sql: recursive(int(130, 400), `SELECT zeroblob(${1048576}) AS b FROM c`),
+      statuses: [500, 504],
+    }),
     // A long write: 504, its lock released.
-    () => ({ name: 'slow write', sql: `INSERT INTO items (name) ${recursive(int(20, 40) * 1_000_000, "SELECT 'fuzz' FROM c")}`, statuses: [504] }),
+    () => ({
+      name: 'slow write',
+      sql: `INSERT INTO items (name) ${recursive(int(20, 40) * 1_000_000, "SELECT 'fuzz' FROM c")}`,
+      statuses: [504],
+    }),
     // A write behind another connection's lock, held for less or more than the time limit.
-    () => ({ name: 'locked write', sql: "INSERT INTO items (name) VALUES ('fuzz-locked') RETURNING id", statuses: [200, 504], lockMs: int(0, 2000) }),
+    () => ({
+      name: 'locked write',
+      sql: "INSERT INTO items (name) VALUES ('fuzz-locked') RETURNING id",
+      statuses: [200, 504],
+      lockMs: int(0, 2000),
+    }),
   ];
 
   it('answers every case as expected; after each, answers health and holds no busy core', async () => {
@@ -246,6 +317,14 @@ describe(`seeded SQLite fuzz: slow, huge, failing late, locking (seed ${SEED}, $
       expect(await holdsNoBusyCore(app.pid), label).toBe(true);
     }
     expect(canTakeWriteLock(file)).toBe(true);
-    expect(JSON.parse(await (await fetch(`${app.url}/a/db/query?sql=${encodeURIComponent("SELECT count(*) AS n FROM items WHERE name = 'fuzz'")}`)).text())).toEqual({ columns: ['n'], rows: [{ n: 0 }] });
+    expect(
+      JSON.parse(
+        await (
+          await fetch(
+            `${app.url}/a/db/query?sql=${encodeURIComponent("SELECT count(*) AS n FROM items WHERE name = 'fuzz'")}`,
+          )
+        ).text(),
+      ),
+    ).toEqual({ columns: ['n'], rows: [{ n: 0 }] });
   }, 60_000);
 });

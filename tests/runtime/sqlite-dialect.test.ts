@@ -30,10 +30,18 @@ describe('SQLite dialect through the runtime', () => {
 
   beforeAll(async () => {
     const { create } = await loadRuntime();
-    const manifest = writeManifest(dir.path, '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nsqlite_databases = ["default"]\n');
+    const manifest = writeManifest(
+      dir.path,
+      '[[trigger.http]]\nroute = "/..."\ncomponent = "c"\n[component.c]\nsource = GUEST_WASM\nsqlite_databases = ["default"]\n',
+    );
     const sqlFile = join(dir.path, 'schema.sql');
     writeFileSync(sqlFile, SCHEMA);
-    spin = await create({ from: manifest, stateDir: join(dir.path, 'state'), sqlite: [`@${sqlFile}`], guestOutput: () => {} });
+    spin = await create({
+      from: manifest,
+      stateDir: join(dir.path, 'state'),
+      sqlite: [`@${sqlFile}`],
+      guestOutput: () => {},
+    });
   });
   afterAll(async () => {
     await spin?.dispose();
@@ -54,18 +62,26 @@ describe('SQLite dialect through the runtime', () => {
     expect(status).toBe(500);
     expect(contentType).toBe('application/json');
     const payload = /(\{"tag".*\})$/.exec((body as { error: string }).error)?.[1];
-    expect(JSON.parse(payload ?? 'null')).toEqual({ tag: 'io', val: typeof message === 'string' ? message : expect.stringMatching(message) });
+    expect(JSON.parse(payload ?? 'null')).toEqual({
+      tag: 'io',
+      val: typeof message === 'string' ? message : expect.stringMatching(message),
+    });
   };
 
   it('applies a --sqlite @file with double-quoted string literals', async () => {
-    expect((await query('SELECT o.name AS owner, p.name AS pet FROM pets p JOIN owners o ON o.id = p.owner')).body).toEqual({
+    expect(
+      (await query('SELECT o.name AS owner, p.name AS pet FROM pets p JOIN owners o ON o.id = p.owner')).body,
+    ).toEqual({
       columns: ['owner', 'pet'],
       rows: [{ owner: 'Ada', pet: 'Rex' }],
     });
   });
 
   it('accepts double-quoted string literals in a guest query', async () => {
-    expect((await query('SELECT id FROM owners WHERE name = "Ada"')).body).toEqual({ columns: ['id'], rows: [{ id: 1 }] });
+    expect((await query('SELECT id FROM owners WHERE name = "Ada"')).body).toEqual({
+      columns: ['id'],
+      rows: [{ id: 1 }],
+    });
   });
 
   it('enforces foreign keys without a PRAGMA, as Spin does', async () => {
@@ -90,7 +106,9 @@ describe('SQLite dialect of the test databases (tests/support/sqlite.ts)', () =>
     try {
       db.exec(SCHEMA);
       expect(db.database.query('SELECT name FROM owners WHERE name = "Ada"')).toEqual([{ name: 'Ada' }]);
-      expect(() => db.exec("INSERT INTO pets (owner, name) VALUES (99, 'Ghost')")).toThrow('FOREIGN KEY constraint failed');
+      expect(() => db.exec("INSERT INTO pets (owner, name) VALUES (99, 'Ghost')")).toThrow(
+        'FOREIGN KEY constraint failed',
+      );
       expect(() => db.exec('SELECT sqrt(4)')).toThrow('no such function: sqrt');
       expect(() => db.exec('DELETE FROM pets LIMIT 1')).toThrow(NEAR_LIMIT);
     } finally {
@@ -102,7 +120,8 @@ describe('SQLite dialect of the test databases (tests/support/sqlite.ts)', () =>
 describe('the start-up dialect check', () => {
   /** A connection that reports these compile options and this foreign_keys default. */
   const fake = (options: string[], foreignKeys = 1): PragmaSource => ({
-    pragma: (source) => (source === 'compile_options' ? options.map((compile_options) => ({ compile_options })) : foreignKeys),
+    pragma: (source) =>
+      source === 'compile_options' ? options.map((compile_options) => ({ compile_options })) : foreignKeys,
   });
 
   it('passes the installed better-sqlite3', () => {
@@ -115,7 +134,13 @@ describe('the start-up dialect check', () => {
   });
 
   it("names each difference of better-sqlite3's stock build", () => {
-    const stock = ['DEFAULT_FOREIGN_KEYS', 'DQS=0', 'ENABLE_MATH_FUNCTIONS', 'ENABLE_UPDATE_DELETE_LIMIT', 'THREADSAFE=2'];
+    const stock = [
+      'DEFAULT_FOREIGN_KEYS',
+      'DQS=0',
+      'ENABLE_MATH_FUNCTIONS',
+      'ENABLE_UPDATE_DELETE_LIMIT',
+      'THREADSAFE=2',
+    ];
     const hooks = `EXTRA_INIT=${HOOKS_INIT}`;
     expect(sqliteDialectProblems(fake(stock))).toEqual([
       'SQLITE_DQS=0 (double-quoted string literals refused)',
@@ -123,7 +148,9 @@ describe('the start-up dialect check', () => {
       'SQLITE_ENABLE_UPDATE_DELETE_LIMIT (UPDATE/DELETE ... LIMIT accepted)',
       'no runtime hooks (EXTRA_INIT=spin_host_init_v1, runtime/native/spin-host-sqlite.c)',
     ]);
-    expect(sqliteDialectProblems(fake(['THREADSAFE=1', hooks], 0))).toEqual(['foreign keys off by default (no SQLITE_DEFAULT_FOREIGN_KEYS=1)']);
+    expect(sqliteDialectProblems(fake(['THREADSAFE=1', hooks], 0))).toEqual([
+      'foreign keys off by default (no SQLITE_DEFAULT_FOREIGN_KEYS=1)',
+    ]);
     expect(sqliteDialectProblems(fake(['DQS=3', 'THREADSAFE=1', hooks]))).toEqual([]);
   });
 

@@ -8,7 +8,14 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf, toSpinValue } from '../../common/src/spin/sqlite-values';
 import type { SqlParam } from '../../common/src/sql';
-import { bindArguments, execute, fromColumn, numbersParameters, toBinding, type SqliteValue } from '../../runtime/src/host/sqlite/values';
+import {
+  bindArguments,
+  execute,
+  fromColumn,
+  numbersParameters,
+  toBinding,
+  type SqliteValue,
+} from '../../runtime/src/host/sqlite/values';
 import { createTestDatabase } from '../support/sqlite';
 
 const S64_MAX = 2n ** 63n - 1n;
@@ -31,29 +38,50 @@ describe('the host conversion (runtime/src/host/sqlite/values.ts) on a real conn
   };
 
   it('binds integer as a 64-bit INTEGER and reads it back as a bigint, exact at and beyond ±2^53', () => {
-    for (const val of [0n, 1n, -1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 12345678901234567n, S64_MAX, S64_MIN]) {
+    for (const val of [
+      0n,
+      1n,
+      -1n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      2n ** 53n + 1n,
+      -(2n ** 53n) - 1n,
+      12345678901234567n,
+      S64_MAX,
+      S64_MIN,
+    ]) {
       expect(stored(integer(val))).toEqual({ type: 'integer', quote: String(val), value: integer(val) });
     }
   });
 
   it('returns INTEGER results as bigint, however small', () => {
-    expect(run('SELECT 1 AS one, 9007199254740993 AS big, -9223372036854775808 AS min, count(*) AS n FROM (SELECT 1)')).toEqual({
+    expect(
+      run('SELECT 1 AS one, 9007199254740993 AS big, -9223372036854775808 AS min, count(*) AS n FROM (SELECT 1)'),
+    ).toEqual({
       columns: ['one', 'big', 'min', 'n'],
       rows: [{ values: [integer(1n), integer(9007199254740993n), integer(S64_MIN), integer(1n)] }],
     });
   });
 
   it('refuses an integer outside s64 or not a bigint: no guest can send one', () => {
-    expect(() => toBinding(integer(S64_MAX + 1n))).toThrow(new TypeError('SQLite value integer: 9223372036854775808n is not a WIT s64 (a bigint)'));
+    expect(() => toBinding(integer(S64_MAX + 1n))).toThrow(
+      new TypeError('SQLite value integer: 9223372036854775808n is not a WIT s64 (a bigint)'),
+    );
     expect(() => toBinding(integer(S64_MIN - 1n))).toThrow(TypeError);
-    expect(() => toBinding({ tag: 'integer', val: 1 } as unknown as SqliteValue)).toThrow('SQLite value integer: 1 is not a WIT s64 (a bigint)');
+    expect(() => toBinding({ tag: 'integer', val: 1 } as unknown as SqliteValue)).toThrow(
+      'SQLite value integer: 1 is not a WIT s64 (a bigint)',
+    );
   });
 
   it('binds real as REAL, whole or not, and keeps -0, the extremes and infinities', () => {
     expect(stored(real(1.5))).toEqual({ type: 'real', quote: '1.5', value: real(1.5) });
     expect(stored(real(0.1))).toEqual({ type: 'real', quote: '0.1', value: real(0.1) });
     // A whole number given as real stays REAL: 2^53 + 2 is not turned into an INTEGER.
-    expect(stored(real(2 ** 53 + 2))).toEqual({ type: 'real', quote: '9.007199254740994e+15', value: real(2 ** 53 + 2) });
+    expect(stored(real(2 ** 53 + 2))).toEqual({
+      type: 'real',
+      quote: '9.007199254740994e+15',
+      value: real(2 ** 53 + 2),
+    });
     expect(stored(real(3))).toEqual({ type: 'real', quote: '3.0', value: real(3) });
     const negativeZero = stored(real(-0));
     expect(negativeZero.type).toBe('real');
@@ -69,18 +97,32 @@ describe('the host conversion (runtime/src/host/sqlite/values.ts) on a real conn
   });
 
   it('binds text as TEXT, NUL characters and all, and makes lone surrogates U+FFFD as a WIT string does', () => {
-    expect(stored(text('Zürich Präzision AG 🚀'))).toEqual({ type: 'text', quote: "'Zürich Präzision AG 🚀'", value: text('Zürich Präzision AG 🚀') });
+    expect(stored(text('Zürich Präzision AG 🚀'))).toEqual({
+      type: 'text',
+      quote: "'Zürich Präzision AG 🚀'",
+      value: text('Zürich Präzision AG 🚀'),
+    });
     // All three bytes are stored (SQL's length() of a text stops at the NUL; the bytes do not).
-    expect(run('SELECT length(CAST(?1 AS BLOB)) AS n, hex(?1) AS h, ?1 AS v', [text('a\0b')]).rows[0]?.values).toEqual([integer(3n), text('610062'), text('a\0b')]);
+    expect(run('SELECT length(CAST(?1 AS BLOB)) AS n, hex(?1) AS h, ?1 AS v', [text('a\0b')]).rows[0]?.values).toEqual([
+      integer(3n),
+      text('610062'),
+      text('a\0b'),
+    ]);
     expect(run('SELECT ?1 = ?2 AS same', [text(''), NULL]).rows[0]?.values).toEqual([NULL]);
     // better-sqlite3 alone would store ED A0 80, which is not UTF-8; a guest cannot send a lone surrogate at all.
-    expect(run('SELECT hex(?1) AS h, ?1 AS v', [text('a\ud800b\udfff')]).rows[0]?.values).toEqual([text('61EFBFBD62EFBFBD'), text('a\ufffdb\ufffd')]);
+    expect(run('SELECT hex(?1) AS h, ?1 AS v', [text('a\ud800b\udfff')]).rows[0]?.values).toEqual([
+      text('61EFBFBD62EFBFBD'),
+      text('a\ufffdb\ufffd'),
+    ]);
   });
 
   it('binds blob as BLOB and returns a plain Uint8Array copy, empty ones too', () => {
     const bytes = new Uint8Array([9, 0, 1, 2, 255, 7]).subarray(1, 5); // a view with an offset
-    expect(run('SELECT typeof(?1) AS t, hex(?1) AS h', [{ tag: 'blob', val: bytes }]).rows[0]?.values).toEqual([text('blob'), text('000102FF')]);
-    const back = run('SELECT ?1 AS v, x\'\' AS empty', [blob(0, 1, 2)]).rows[0]?.values ?? [];
+    expect(run('SELECT typeof(?1) AS t, hex(?1) AS h', [{ tag: 'blob', val: bytes }]).rows[0]?.values).toEqual([
+      text('blob'),
+      text('000102FF'),
+    ]);
+    const back = run("SELECT ?1 AS v, x'' AS empty", [blob(0, 1, 2)]).rows[0]?.values ?? [];
     expect(back).toEqual([blob(0, 1, 2), blob()]);
     for (const value of back) {
       expect(value.tag === 'blob' && value.val.constructor).toBe(Uint8Array);
@@ -93,19 +135,36 @@ describe('the host conversion (runtime/src/host/sqlite/values.ts) on a real conn
   });
 
   it('refuses values no guest can send, and columns that are no SQLite value', () => {
-    expect(() => toBinding({ tag: 'boolean', val: true } as unknown as SqliteValue)).toThrow(new TypeError('not a SQLite value: "boolean"'));
-    expect(() => toBinding({ tag: 'real', val: 1n } as unknown as SqliteValue)).toThrow('SQLite value real: 1n is not a WIT f64 (a number)');
-    expect(() => toBinding({ tag: 'text', val: 1 } as unknown as SqliteValue)).toThrow('SQLite value text: 1 is not a WIT string');
-    expect(() => toBinding({ tag: 'blob', val: [1] } as unknown as SqliteValue)).toThrow('SQLite value blob: 1 is not a WIT list<u8> (a Uint8Array)');
+    expect(() => toBinding({ tag: 'boolean', val: true } as unknown as SqliteValue)).toThrow(
+      new TypeError('not a SQLite value: "boolean"'),
+    );
+    expect(() => toBinding({ tag: 'real', val: 1n } as unknown as SqliteValue)).toThrow(
+      'SQLite value real: 1n is not a WIT f64 (a number)',
+    );
+    expect(() => toBinding({ tag: 'text', val: 1 } as unknown as SqliteValue)).toThrow(
+      'SQLite value text: 1 is not a WIT string',
+    );
+    expect(() => toBinding({ tag: 'blob', val: [1] } as unknown as SqliteValue)).toThrow(
+      'SQLite value blob: 1 is not a WIT list<u8> (a Uint8Array)',
+    );
     expect(() => fromColumn(true)).toThrow(TypeError);
     expect(() => fromColumn(undefined)).toThrow(TypeError);
   });
 
   it('binds numbered parameters by number and plain ones by position; a ?1 inside a literal or comment is not a parameter', () => {
-    expect(run('SELECT ?2 AS b, ?1 AS a', [integer(1n), text('two')]).rows[0]?.values).toEqual([text('two'), integer(1n)]);
-    expect(run('SELECT ? AS a, ? AS b', [integer(1n), text('two')]).rows[0]?.values).toEqual([integer(1n), text('two')]);
-    expect(run("SELECT 'what?1' AS s, ? AS v -- ?2\n/* ?3 */", [integer(5n)]).rows[0]?.values).toEqual([text('what?1'), integer(5n)]);
-    expect(numbersParameters('SELECT "a?1", [b?2], `c?3`, \'it\'\'s ?4\' FROM t WHERE x = ?')).toBe(false);
+    expect(run('SELECT ?2 AS b, ?1 AS a', [integer(1n), text('two')]).rows[0]?.values).toEqual([
+      text('two'),
+      integer(1n),
+    ]);
+    expect(run('SELECT ? AS a, ? AS b', [integer(1n), text('two')]).rows[0]?.values).toEqual([
+      integer(1n),
+      text('two'),
+    ]);
+    expect(run("SELECT 'what?1' AS s, ? AS v -- ?2\n/* ?3 */", [integer(5n)]).rows[0]?.values).toEqual([
+      text('what?1'),
+      integer(5n),
+    ]);
+    expect(numbersParameters("SELECT \"a?1\", [b?2], `c?3`, 'it''s ?4' FROM t WHERE x = ?")).toBe(false);
     expect(numbersParameters("SELECT 'it''s' WHERE x = ?1")).toBe(true);
     expect(numbersParameters('SELECT 1 /* unterminated ?1')).toBe(false);
     expect(bindArguments('SELECT ?1, ?2', [integer(1n), NULL])).toEqual([{ 1: 1n, 2: null }]);
@@ -115,7 +174,10 @@ describe('the host conversion (runtime/src/host/sqlite/values.ts) on a real conn
   it('returns no columns and no rows for a statement that returns no data, and the rows of one with RETURNING', () => {
     expect(run('CREATE TABLE t (id INTEGER PRIMARY KEY, v)')).toEqual({ columns: [], rows: [] });
     expect(run('INSERT INTO t (v) VALUES (?1)', [real(2.5)])).toEqual({ columns: [], rows: [] });
-    expect(run('INSERT INTO t (v) VALUES (?1) RETURNING id, v', [integer(S64_MAX)])).toEqual({ columns: ['id', 'v'], rows: [{ values: [integer(2n), integer(S64_MAX)] }] });
+    expect(run('INSERT INTO t (v) VALUES (?1) RETURNING id, v', [integer(S64_MAX)])).toEqual({
+      columns: ['id', 'v'],
+      rows: [{ values: [integer(2n), integer(S64_MAX)] }],
+    });
     expect(run('SELECT v FROM t WHERE id > ?1', [integer(5n)])).toEqual({ columns: ['v'], rows: [] });
   });
 });
@@ -148,11 +210,18 @@ describe("the components' conversion (common/src/spin/sqlite-values.ts)", () => 
     for (const bad of [true, false, undefined, 1n, new Uint8Array(1), {}]) {
       expect(() => toSpinValue(bad as unknown as SqlParam)).toThrow(TypeError);
     }
-    expect(() => toSpinValue(true as unknown as SqlParam)).toThrow('a SQL parameter is a string, a number or null, not boolean true');
+    expect(() => toSpinValue(true as unknown as SqlParam)).toThrow(
+      'a SQL parameter is a string, a number or null, not boolean true',
+    );
   });
 
   it('makes rows keyed by column name, a repeated name keeping its last value', () => {
-    expect(rowsOf({ columns: ['a', 'b', 'a'], rows: [{ values: [integer(1n), NULL, text('x')] }, { values: [real(0.5), blob(1), integer(2n)] }] })).toEqual([
+    expect(
+      rowsOf({
+        columns: ['a', 'b', 'a'],
+        rows: [{ values: [integer(1n), NULL, text('x')] }, { values: [real(0.5), blob(1), integer(2n)] }],
+      }),
+    ).toEqual([
       { a: 'x', b: null },
       { a: 2n, b: new Uint8Array([1]) },
     ]);

@@ -5,7 +5,8 @@ import type * as Sqlite from '../../runtime/src/host/sqlite/index';
 import { repoRoot, tempDir } from './support/runtime';
 
 type SqliteModule = typeof Sqlite;
-const loadSqlite = async (): Promise<SqliteModule> => (await import(join(repoRoot, 'runtime/dist/host/sqlite/index.js'))) as SqliteModule;
+const loadSqlite = async (): Promise<SqliteModule> =>
+  (await import(join(repoRoot, 'runtime/dist/host/sqlite/index.js'))) as SqliteModule;
 
 describe('--sqlite at start-up', () => {
   it('reports how long each --sqlite argument took once it passes the threshold, and is silent below it', async () => {

@@ -36,10 +36,14 @@ describe.skipIf(programs === undefined)('tests/support/servers.ts', () => {
       runtimes.push(await startFixture(dir.path, { listen: '127.0.0.1:0', log: (line) => logs[n]?.push(line) }));
     }
     const ports = runtimes.map((runtime) => Number(new URL(runtime.url ?? '').port));
-    const haproxy = await startHaproxy(ports.map((port, n) => ({ name: `runtime-${n + 1}`, port })), programs?.haproxy);
+    const haproxy = await startHaproxy(
+      ports.map((port, n) => ({ name: `runtime-${n + 1}`, port })),
+      programs?.haproxy,
+    );
     servers.push(haproxy);
     for (let i = 0; i < 6; i++) expect((await fetch(`${haproxy.url}/a/db/count`)).status).toBe(200);
-    for (const log of logs) expect(log.filter((line) => line.startsWith('GET /a/db/count alpha 200')).length).toBeGreaterThanOrEqual(2);
+    for (const log of logs)
+      expect(log.filter((line) => line.startsWith('GET /a/db/count alpha 200')).length).toBeGreaterThanOrEqual(2);
 
     // The second runtime stops: every request still answers, from the first one.
     await runtimes[1]?.dispose();

@@ -31,10 +31,22 @@ export interface ApiClient {
 
 /** A client whose requests carry `Bearer <token>` and give up after `timeoutMs`. */
 export function apiClient(token: string, timeoutMs: number): ApiClient {
-  async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  async function call(
+    base: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     const all: Record<string, string> = { authorization: `Bearer ${token}`, ...headers };
-    if (body !== undefined) all['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-    const response = await fetch(`${base}${path}`, { method, headers: all, signal: AbortSignal.timeout(timeoutMs), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (body !== undefined)
+      all['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: all,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await response.text();
     let parsed: unknown;
     try {

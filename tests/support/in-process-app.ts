@@ -33,8 +33,16 @@ export function memoryStore(): MemoryStore {
 
 export function chainedFetch(db: TestDatabase): Fetch {
   const apps: Record<string, App> = {
-    'customers-service.spin.internal': createCustomersApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, ...QUIET }),
-    'incidents-service.spin.internal': createIncidentsApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, ...QUIET }),
+    'customers-service.spin.internal': createCustomersApp({
+      openDatabase: () => db.database,
+      apiToken: () => TEST_API_TOKEN,
+      ...QUIET,
+    }),
+    'incidents-service.spin.internal': createIncidentsApp({
+      openDatabase: () => db.database,
+      apiToken: () => TEST_API_TOKEN,
+      ...QUIET,
+    }),
   };
   return async (url, init) => {
     const app = apps[new URL(url).host];
@@ -55,7 +63,10 @@ export interface InProcessOptions {
 /** Variables that switch the response cache off, for tests about something else. */
 export const NO_CACHE = { cache_ttl_ms: '0', cache_stale_if_error_ms: '0' } as const;
 
-export function inProcessAggregates(db: TestDatabase, { variables = {}, wrapFetch = (f) => f, log = () => {}, store = memoryStore(), clock }: InProcessOptions = {}) {
+export function inProcessAggregates(
+  db: TestDatabase,
+  { variables = {}, wrapFetch = (f) => f, log = () => {}, store = memoryStore(), clock }: InProcessOptions = {},
+) {
   const app = createAggregatesApp({
     fetch: wrapFetch(chainedFetch(db)),
     getVariable: (name) => variables[name] ?? null,
@@ -64,5 +75,6 @@ export function inProcessAggregates(db: TestDatabase, { variables = {}, wrapFetc
     accessLog: () => {},
     ...(clock ? { clock } : {}),
   });
-  return (path = '/aggregates/dashboard', init?: RequestInit) => app.fetch(new Request(`http://aggregates.test${path}`, init));
+  return (path = '/aggregates/dashboard', init?: RequestInit) =>
+    app.fetch(new Request(`http://aggregates.test${path}`, init));
 }

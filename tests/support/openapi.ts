@@ -90,19 +90,26 @@ export function loadOpenApiSchema(): Record<string, unknown> {
  */
 export function openApiSchemaForAjv(schema = loadOpenApiSchema()): Record<string, unknown> {
   const anchors = collect(schema, (node) => typeof node.$dynamicAnchor === 'string').map((node) => node.$dynamicAnchor);
-  if (JSON.stringify(anchors) !== JSON.stringify(['meta'])) throw new Error(`expected one $dynamicAnchor "meta" in the OpenAPI schema, found ${JSON.stringify(anchors)}`);
+  if (JSON.stringify(anchors) !== JSON.stringify(['meta']))
+    throw new Error(`expected one $dynamicAnchor "meta" in the OpenAPI schema, found ${JSON.stringify(anchors)}`);
   const replace = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(replace);
     if (typeof value !== 'object' || value === null) return value;
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => (key === '$dynamicRef' && item === '#meta' ? ['$ref', '#/$defs/schema'] : [key, replace(item)])),
+      Object.entries(value).map(([key, item]) =>
+        key === '$dynamicRef' && item === '#meta' ? ['$ref', '#/$defs/schema'] : [key, replace(item)],
+      ),
     );
   };
   return replace(schema) as Record<string, unknown>;
 }
 
 /** Every object node of a JSON value for which `test` holds, depth first. */
-function collect(value: unknown, test: (node: Record<string, unknown>) => boolean, found: Record<string, unknown>[] = []): Record<string, unknown>[] {
+function collect(
+  value: unknown,
+  test: (node: Record<string, unknown>) => boolean,
+  found: Record<string, unknown>[] = [],
+): Record<string, unknown>[] {
   if (Array.isArray(value)) for (const item of value) collect(item, test, found);
   else if (typeof value === 'object' && value !== null) {
     const node = value as Record<string, unknown>;
@@ -137,7 +144,11 @@ function newAjv(): AjvHandle {
     strict: false,
     allErrors: true,
     // Unknown formats are warned about under strict: false; they are collected instead of printed.
-    logger: { log: () => {}, warn: (...args: unknown[]) => void warnings.push(args.map(String).join(' ')), error: (...args: unknown[]) => void warnings.push(args.map(String).join(' ')) },
+    logger: {
+      log: () => {},
+      warn: (...args: unknown[]) => void warnings.push(args.map(String).join(' ')),
+      error: (...args: unknown[]) => void warnings.push(args.map(String).join(' ')),
+    },
   });
   for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate });
   return { ajv, warnings };
@@ -147,7 +158,10 @@ let documentValidator: ValidateFunction | undefined;
 
 /** `instancePath message` lines of Ajv errors. */
 export const describeErrors = (errors: ErrorObject[] | null | undefined): string[] =>
-  (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.keyword === 'enum' || e.keyword === 'const' ? ` ${JSON.stringify(e.params)}` : ''}`);
+  (errors ?? []).map(
+    (e) =>
+      `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.keyword === 'enum' || e.keyword === 'const' ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
 
 /** The errors of `doc` against the OpenAPI 3.1 schema alone. */
 export function structureErrors(doc: unknown): string[] {
@@ -159,7 +173,8 @@ export function structureErrors(doc: unknown): string[] {
 export const escapePointerToken = (token: string): string => token.replaceAll('~', '~0').replaceAll('/', '~1');
 
 /** A URI fragment holding the JSON Pointer to `tokens` (each escaped, then percent-encoded for the URI). */
-export const pointerFragment = (tokens: readonly string[]): string => `#${tokens.map((t) => `/${encodeURIComponent(escapePointerToken(t))}`).join('')}`;
+export const pointerFragment = (tokens: readonly string[]): string =>
+  `#${tokens.map((t) => `/${encodeURIComponent(escapePointerToken(t))}`).join('')}`;
 
 interface DocumentAjv extends AjvHandle {
   id: string;
@@ -200,7 +215,8 @@ export function schemaValidator(doc: OpenApiDoc, tokens: readonly string[]): Val
 export function valueAt(value: unknown, tokens: readonly string[]): unknown {
   let node = value;
   for (const token of tokens) {
-    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, token)) return undefined;
+    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, token))
+      return undefined;
     node = (node as Record<string, unknown>)[token];
   }
   return node;
@@ -208,7 +224,11 @@ export function valueAt(value: unknown, tokens: readonly string[]): unknown {
 
 /** Every schema object of a document, as pointer tokens: component schemas, parameters, bodies, answers and their headers. */
 export function schemaLocations(doc: OpenApiDoc): string[][] {
-  const locations: string[][] = Object.keys(doc.components?.schemas ?? {}).map((name) => ['components', 'schemas', name]);
+  const locations: string[][] = Object.keys(doc.components?.schemas ?? {}).map((name) => [
+    'components',
+    'schemas',
+    name,
+  ]);
   for (const { path, method, operation } of operations(doc)) {
     const at = ['paths', path, method];
     (operation.parameters ?? []).forEach((parameter, index) => {
@@ -239,7 +259,8 @@ export function schemaErrors(doc: OpenApiDoc): string[] {
   for (const tokens of schemaLocations(doc)) {
     const where = pointerFragment(tokens);
     const schema = valueAt(doc, tokens);
-    if (!handle.ajv.validateSchema(schema as JsonSchema)) errors.push(...describeErrors(handle.ajv.errors).map((e) => `${where}: not JSON Schema 2020-12: ${e}`));
+    if (!handle.ajv.validateSchema(schema as JsonSchema))
+      errors.push(...describeErrors(handle.ajv.errors).map((e) => `${where}: not JSON Schema 2020-12: ${e}`));
     try {
       schemaValidator(doc, tokens);
     } catch (error) {
@@ -278,7 +299,10 @@ export const documentedMethods = (doc: OpenApiDoc, path: string): string[] =>
   HTTP_METHODS.filter((method) => doc.paths[path]?.[method] !== undefined).map((method) => method.toUpperCase());
 
 /** The response object `operation` documents for `status` (exact code, then `4XX`-style range, then `default`), with its key. */
-export function responseFor(operation: OperationObject, status: number): { key: string; response: ResponseObject } | undefined {
+export function responseFor(
+  operation: OperationObject,
+  status: number,
+): { key: string; response: ResponseObject } | undefined {
   for (const key of [String(status), `${String(status).charAt(0)}XX`, 'default']) {
     const response = operation.responses[key];
     if (response) return { key, response };
@@ -290,28 +314,47 @@ export function responseFor(operation: OperationObject, status: number): { key: 
 export const documentedStatuses = (operation: OperationObject): string[] => Object.keys(operation.responses);
 
 /** The media type of a `content-type` header, lower case, without parameters. */
-export const mediaTypeOf = (contentType: string | null): string | null => (contentType === null ? null : (contentType.split(';')[0] ?? '').trim().toLowerCase());
+export const mediaTypeOf = (contentType: string | null): string | null =>
+  contentType === null ? null : (contentType.split(';')[0] ?? '').trim().toLowerCase();
 
 /**
  * A validator of the body `doc` documents for this answer: `path` a template of `doc.paths`, `method` lower
  * case, `contentType` a key of the response's content (parameters are ignored).
  */
-export function responseValidator(doc: OpenApiDoc, path: string, method: string, status: number | string, contentType: string): ValidateFunction {
+export function responseValidator(
+  doc: OpenApiDoc,
+  path: string,
+  method: string,
+  status: number | string,
+  contentType: string,
+): ValidateFunction {
   const operation = doc.paths[path]?.[method] as OperationObject | undefined;
   if (!operation) throw new Error(`the document has no ${method.toUpperCase()} ${path}`);
-  const found = typeof status === 'number' ? responseFor(operation, status) : { key: status, response: operation.responses[status] };
+  const found =
+    typeof status === 'number'
+      ? responseFor(operation, status)
+      : { key: status, response: operation.responses[status] };
   if (!found?.response) throw new Error(`${method.toUpperCase()} ${path} documents no answer ${status}`);
   const media = mediaTypeOf(contentType) ?? contentType;
   const type = Object.keys(found.response.content ?? {}).find((t) => t.toLowerCase() === media);
-  if (type === undefined) throw new Error(`${method.toUpperCase()} ${path} documents no ${media} body for ${found.key}`);
+  if (type === undefined)
+    throw new Error(`${method.toUpperCase()} ${path} documents no ${media} body for ${found.key}`);
   return schemaValidator(doc, ['paths', path, method, 'responses', found.key, 'content', type, 'schema']);
 }
 
 /** A validator of the request body `doc` documents for this operation and media type. */
-export function requestBodyValidator(doc: OpenApiDoc, path: string, method: string, contentType: string): ValidateFunction {
+export function requestBodyValidator(
+  doc: OpenApiDoc,
+  path: string,
+  method: string,
+  contentType: string,
+): ValidateFunction {
   const operation = doc.paths[path]?.[method] as OperationObject | undefined;
-  const type = Object.keys(operation?.requestBody?.content ?? {}).find((t) => t.toLowerCase() === contentType.toLowerCase());
-  if (!operation || type === undefined) throw new Error(`${method.toUpperCase()} ${path} documents no ${contentType} request body`);
+  const type = Object.keys(operation?.requestBody?.content ?? {}).find(
+    (t) => t.toLowerCase() === contentType.toLowerCase(),
+  );
+  if (!operation || type === undefined)
+    throw new Error(`${method.toUpperCase()} ${path} documents no ${contentType} request body`);
   return schemaValidator(doc, ['paths', path, method, 'requestBody', 'content', type, 'schema']);
 }
 
@@ -341,13 +384,17 @@ export function problemTypesByStatus(operation: OperationObject): Record<string,
 }
 
 /** The parameters of `operation` in `location`. */
-export const parametersIn = (operation: OperationObject, location: ParameterObject['in']): ParameterObject[] => (operation.parameters ?? []).filter((p) => p.in === location);
+export const parametersIn = (operation: OperationObject, location: ParameterObject['in']): ParameterObject[] =>
+  (operation.parameters ?? []).filter((p) => p.in === location);
 
 /** The path template of `doc` that a concrete path matches (a `{name}` matches one non-empty segment), or `undefined`. */
 export function matchPath(doc: OpenApiDoc, concrete: string): string | undefined {
   const segments = concrete.split('/');
   return Object.keys(doc.paths).find((template) => {
     const parts = template.split('/');
-    return parts.length === segments.length && parts.every((part, i) => (/^\{[^}]+\}$/.test(part) ? (segments[i] ?? '') !== '' : part === segments[i]));
+    return (
+      parts.length === segments.length &&
+      parts.every((part, i) => (/^\{[^}]+\}$/.test(part) ? (segments[i] ?? '') !== '' : part === segments[i]))
+    );
   });
 }

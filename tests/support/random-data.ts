@@ -18,7 +18,8 @@ export function randomDataSql(seed: number, customers: number, incidents: number
   const name = () => `${pick(NAME_PARTS)}${pick(NAME_PARTS)}`.trim() || 'x';
   const names = Array.from({ length: customers }, name);
   const customerRows = names.map(
-    (n, i) => `INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('c${seed}-${i}', ${sqlText(n)}, 'c', 'c', ${Math.floor(random() * 4)});`,
+    (n, i) =>
+      `INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('c${seed}-${i}', ${sqlText(n)}, 'c', 'c', ${Math.floor(random() * 4)});`,
   );
   const incidentRows = Array.from({ length: incidents }, (_, i) => {
     // Whole, two-decimal and six-decimal amounts, a few negative; names mostly of customers, some not.

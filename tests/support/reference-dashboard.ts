@@ -22,6 +22,9 @@ export function referenceDashboard(db: TestDatabase, topN = 5): string {
     customerCount: Number(countRow?.N),
     topCustomers: topCustomers.map((r) => ({ customerName: r.Name, scoring: Number(r.Scoring) })),
     customersWithMostIncidents: byCount.map((r) => ({ customerName: r.CustomerName, numberOfIncidents: Number(r.N) })),
-    customersWithHighestIncidentVolume: byVolume.map((r) => ({ customerName: r.CustomerName, incidentVolume: Number(r.Cents) / 100 })),
+    customersWithHighestIncidentVolume: byVolume.map((r) => ({
+      customerName: r.CustomerName,
+      incidentVolume: Number(r.Cents) / 100,
+    })),
   });
 }

@@ -32,7 +32,10 @@ export { livePidsInGroups } from '../../scripts/servers.mjs';
  * The paths of `needed` programs (looked up on PATH), or `undefined` when one is missing: the suite is then
  * skipped (`describe.skipIf`) with a warning, or, under CI, this throws. `suite` names the test file in the messages.
  */
-export function serverProgramsFor(suite: string, needed: ServerProgram[]): Partial<Record<ServerProgram, string>> | undefined {
+export function serverProgramsFor(
+  suite: string,
+  needed: ServerProgram[],
+): Partial<Record<ServerProgram, string>> | undefined {
   const { found, problem } = missingPrograms(needed);
   if (problem === undefined) return found;
   const howTo = '(Debian/Ubuntu, as root or with sudo; .ci/run does this)';
@@ -52,7 +55,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-function startServer(program: string, args: string[], dir: string, port: number): TestServer & { exited: () => boolean } {
+function startServer(
+  program: string,
+  args: string[],
+  dir: string,
+  port: number,
+): TestServer & { exited: () => boolean } {
   let output = '';
   let exited = false;
   const child = spawnGroup(program, args, { cwd: dir, onLine: (line) => (output += `${line}\n`) });
@@ -100,7 +108,11 @@ export interface RedisOptions {
  * A redis-server on a loopback port, no persistence, its files in a temporary directory; up when this resolves
  * (it answers PING, or NOAUTH with a password).
  */
-export async function startRedis({ program = 'redis-server', port: wanted, password }: RedisOptions = {}): Promise<TestRedis> {
+export async function startRedis({
+  program = 'redis-server',
+  port: wanted,
+  password,
+}: RedisOptions = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'test-redis-'));
   const port = wanted ?? (await freePort());
   const args = [...redisArgs(port, dir), ...(password === undefined ? [] : ['--requirepass', password])];
@@ -108,7 +120,13 @@ export async function startRedis({ program = 'redis-server', port: wanted, passw
   const command = (line: string): Promise<string> => redisCommand('127.0.0.1', port, line);
   try {
     if (password === undefined) await waitForRedis('127.0.0.1', port, 10_000, server.exited);
-    else await waitForAnswer(() => command('PING'), (reply) => reply.startsWith('-NOAUTH'), 10_000, server.exited);
+    else
+      await waitForAnswer(
+        () => command('PING'),
+        (reply) => reply.startsWith('-NOAUTH'),
+        10_000,
+        server.exited,
+      );
   } catch (error) {
     await server.stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.output()}`);
@@ -118,7 +136,12 @@ export async function startRedis({ program = 'redis-server', port: wanted, passw
 }
 
 /** Polls `ask` until `done(reply)`, at most `timeoutMs` (or until `exited()`). */
-async function waitForAnswer(ask: () => Promise<string>, done: (reply: string) => boolean, timeoutMs: number, exited: () => boolean): Promise<void> {
+async function waitForAnswer(
+  ask: () => Promise<string>,
+  done: (reply: string) => boolean,
+  timeoutMs: number,
+  exited: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (done(await ask().catch(() => ''))) return;
@@ -137,11 +160,17 @@ export interface TestHaproxy extends TestServer {
  * of HTTP servers that answer /.well-known/spin/health), with the configuration `npm run up:replicas` uses.
  * Resolves once a request through it answers the health path with 200.
  */
-export async function startHaproxy(backends: { name: string; port: number }[], program = 'haproxy'): Promise<TestHaproxy> {
+export async function startHaproxy(
+  backends: { name: string; port: number }[],
+  program = 'haproxy',
+): Promise<TestHaproxy> {
   const dir = mkdtempSync(join(tmpdir(), 'test-haproxy-'));
   const port = await freePort();
   const config = join(dir, 'haproxy.cfg');
-  writeFileSync(config, haproxyConfig({ listen: { host: '127.0.0.1', port }, servers: backends.map((b) => ({ ...b, host: '127.0.0.1' })) }));
+  writeFileSync(
+    config,
+    haproxyConfig({ listen: { host: '127.0.0.1', port }, servers: backends.map((b) => ({ ...b, host: '127.0.0.1' })) }),
+  );
   const server = startServer(program, ['-db', '-f', config], dir, port);
   const url = `http://127.0.0.1:${port}`;
   try {

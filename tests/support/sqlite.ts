@@ -36,7 +36,8 @@ export function openSqliteFile(path: string): TestDatabase {
     database: {
       // As a component's query crosses to the runtime's host: its own `toSpinValue`, the host's `execute` (the
       // same binding and result values), its own `rowsOf`. SQLite's errors are thrown as they come.
-      query: (sql: string, params: readonly SqlParam[] = []): Row[] => rowsOf(execute(db.prepare(sql), sql, params.map(toSpinValue))),
+      query: (sql: string, params: readonly SqlParam[] = []): Row[] =>
+        rowsOf(execute(db.prepare(sql), sql, params.map(toSpinValue))),
     },
     exec: (sql) => void db.exec(sql),
     close: () => db.close(),

@@ -11,7 +11,13 @@ import type { Clock, Fetch } from '../../aggregates-service/src/downstream';
 import type { AccessLogEntry, App } from '../../common/src/http';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
-import { resilienceContract, type FaultRule, type ResilienceApp, type ResilienceTarget, type Served } from '../contract/resilience.contract';
+import {
+  resilienceContract,
+  type FaultRule,
+  type ResilienceApp,
+  type ResilienceTarget,
+  type Served,
+} from '../contract/resilience.contract';
 import { TEST_API_TOKEN } from '../contract/target';
 import { inProcessAggregates, memoryStore, NO_CACHE, type InProcessOptions } from '../support/in-process-app';
 import { referenceDashboard } from '../support/reference-dashboard';
@@ -45,15 +51,29 @@ function inProcessApp(variables: Record<string, string>): ResilienceApp {
   const logs: string[] = [];
   const access: AccessLogEntry[] = [];
   let rules: Array<{ rule: FaultRule; remaining: number }> = [];
-  const options = { openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, accessLog: (entry: AccessLogEntry) => void access.push(entry), log: (line: string) => void logs.push(line) };
-  const data: Record<string, App> = { 'customers-service': createCustomersApp(options), 'incidents-service': createIncidentsApp(options) };
+  const options = {
+    openDatabase: () => db.database,
+    apiToken: () => TEST_API_TOKEN,
+    accessLog: (entry: AccessLogEntry) => void access.push(entry),
+    log: (line: string) => void logs.push(line),
+  };
+  const data: Record<string, App> = {
+    'customers-service': createCustomersApp(options),
+    'incidents-service': createIncidentsApp(options),
+  };
 
   const take = (component: string, path: string) => {
-    const active = rules.find(({ rule, remaining }) => remaining > 0 && rule.component === component && path.startsWith(rule.path ?? '/'));
+    const active = rules.find(
+      ({ rule, remaining }) => remaining > 0 && rule.component === component && path.startsWith(rule.path ?? '/'),
+    );
     if (!active) return undefined;
     active.remaining -= 1;
     const { delayMs = 0, status, trap = false } = active.rule;
-    const summary = [...(delayMs > 0 ? [`delay ${delayMs}ms`] : []), ...(status === undefined ? [] : [`status ${status}`]), ...(trap ? ['trap'] : [])].join(', ');
+    const summary = [
+      ...(delayMs > 0 ? [`delay ${delayMs}ms`] : []),
+      ...(status === undefined ? [] : [`status ${status}`]),
+      ...(trap ? ['trap'] : []),
+    ].join(', ');
     return { delayMs, status, trap, summary };
   };
 
@@ -65,16 +85,32 @@ function inProcessApp(variables: Record<string, string>): ResilienceApp {
     const fault = take(component, pathname);
     const response =
       fault?.status !== undefined
-        ? new Response(`Injected fault: status ${fault.status}`, { status: fault.status, headers: { 'content-type': 'text/plain' } })
+        ? new Response(`Injected fault: status ${fault.status}`, {
+            status: fault.status,
+            headers: { 'content-type': 'text/plain' },
+          })
         : fault?.trap
           ? new Response('Internal Server Error', { status: 500, headers: { 'content-type': 'text/plain' } })
           : await app.fetch(new Request(url, init));
     // As in the runtime, the component has answered; only the answer waits.
     if (fault && fault.delayMs > 0) await delay(fault.delayMs);
-    served.push({ method: init?.method ?? 'GET', url: `${origin}${pathname}`, component, status: response.status, requestId: requestIdOf(init), chained: true, fault: fault?.summary ?? null });
+    served.push({
+      method: init?.method ?? 'GET',
+      url: `${origin}${pathname}`,
+      component,
+      status: response.status,
+      requestId: requestIdOf(init),
+      chained: true,
+      fault: fault?.summary ?? null,
+    });
     return response;
   };
-  const aggregates = createAggregatesApp({ fetch: chained, getVariable: (name) => variables[name] ?? null, openStore: () => store, ...options });
+  const aggregates = createAggregatesApp({
+    fetch: chained,
+    getVariable: (name) => variables[name] ?? null,
+    openStore: () => store,
+    ...options,
+  });
   const apps: Record<string, App> = { ...data, 'aggregates-service': aggregates };
 
   return {
@@ -84,7 +120,15 @@ function inProcessApp(variables: Record<string, string>): ResilienceApp {
       const app = apps[component];
       if (!app) throw new Error(`no component serves ${path}`);
       const response = await app.fetch(new Request(url, init));
-      served.push({ method: init?.method ?? 'GET', url: url.pathname, component, status: response.status, requestId: requestIdOf(init), chained: false, fault: null });
+      served.push({
+        method: init?.method ?? 'GET',
+        url: url.pathname,
+        component,
+        status: response.status,
+        requestId: requestIdOf(init),
+        chained: false,
+        fault: null,
+      });
       return response;
     },
     setFaults: (next) => void (rules = next.map((rule) => ({ rule: { ...rule }, remaining: rule.times ?? Infinity }))),
@@ -107,7 +151,14 @@ const target: ResilienceTarget = {
   },
   clearFaults: () => started.forEach((app) => app.setFaults([])),
   // The in-process apps answer in milliseconds: short limits keep the tests fast.
-  timings: { callLimitMs: 250, deadlineMs: 1000, withinMs: 3000, shortDeadlineMs: 300, shortWithinMs: 2000, delayMs: 5000 },
+  timings: {
+    callLimitMs: 250,
+    deadlineMs: 1000,
+    withinMs: 3000,
+    shortDeadlineMs: 300,
+    shortWithinMs: 2000,
+    delayMs: 5000,
+  },
 };
 
 describe('resilience, in-process apps on a SQLite file', () => {
@@ -118,7 +169,10 @@ describe('resilience, in-process apps on a SQLite file', () => {
 // What only the in-process apps can show.
 
 type Answer = () => Promise<Response>;
-const status = (code: number): Answer => () => Promise.resolve(new Response('{"oops":true}', { status: code }));
+const status =
+  (code: number): Answer =>
+  () =>
+    Promise.resolve(new Response('{"oops":true}', { status: code }));
 /** Answers matching calls with `answer`, passes the others through; records every call. */
 function faults(rules: Array<[match: string, answer: Answer]>, calls: Array<{ url: string; headers: Headers }> = []) {
   return (inner: Fetch): Fetch =>
@@ -137,16 +191,35 @@ const DATA_PATHS = ['/customers/count-and-top/5', '/incidents/rankings/5'];
 
 describe('answers no fault rule can make', () => {
   it.each([
-    ['a JSON body of the wrong shape', () => Promise.resolve(Response.json({ total: 3 })), 'malformed', 'unexpected shape'],
-    ['a network error', () => Promise.reject(new TypeError('connection refused')), 'unreachable', 'could not be reached'],
+    [
+      'a JSON body of the wrong shape',
+      () => Promise.resolve(Response.json({ total: 3 })),
+      'malformed',
+      'unexpected shape',
+    ],
+    [
+      'a network error',
+      () => Promise.reject(new TypeError('connection refused')),
+      'unreachable',
+      'could not be reached',
+    ],
   ])('reports %s as code %s', async (_, answer, code, phrase) => {
     const logged: string[] = [];
-    const response = await dashboard(seeded(), { wrapFetch: faults([['/customers/count-and-top/', answer]]), log: (l) => logged.push(l) })();
+    const response = await dashboard(seeded(), {
+      wrapFetch: faults([['/customers/count-and-top/', answer]]),
+      log: (l) => logged.push(l),
+    })();
     expect(response.status).toBe(200);
     const body = await response.json();
     expect([body.customerCount, body.topCustomers]).toEqual([null, null]);
     expect(body.errors).toEqual(
-      ['customerCount', 'topCustomers'].map((section) => ({ section, source: 'customers-service', status: code === 'unreachable' ? null : 200, code, detail: expect.stringContaining(phrase) })),
+      ['customerCount', 'topCustomers'].map((section) => ({
+        section,
+        source: 'customers-service',
+        status: code === 'unreachable' ? null : 200,
+        code,
+        detail: expect.stringContaining(phrase),
+      })),
     );
     expect(logged.join('\n')).toContain('customers-service /customers/count-and-top/5');
   });
@@ -154,11 +227,13 @@ describe('answers no fault rule can make', () => {
   it('retries a call that failed with a network error once, and the answer is complete', async () => {
     const counter = { calls: 0 };
     const db = seeded();
-    const wrapFetch = (inner: Fetch): Fetch => (url, init) => {
-      if (!url.includes('/customers/count-and-top/')) return inner(url, init);
-      counter.calls++;
-      return counter.calls <= 1 ? Promise.reject(new TypeError('reset')) : inner(url, init);
-    };
+    const wrapFetch =
+      (inner: Fetch): Fetch =>
+      (url, init) => {
+        if (!url.includes('/customers/count-and-top/')) return inner(url, init);
+        counter.calls++;
+        return counter.calls <= 1 ? Promise.reject(new TypeError('reset')) : inner(url, init);
+      };
     const response = await dashboard(db, { wrapFetch })();
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(referenceDashboard(db));
@@ -180,14 +255,18 @@ describe('the headers of the chained calls', () => {
 
   it('shortens its deadline to a budget its own caller sends', async () => {
     const calls: Array<{ url: string; headers: Headers }> = [];
-    await dashboard(seeded(), { wrapFetch: faults([], calls) })('/aggregates/dashboard', { headers: { 'x-budget-ms': '300' } });
+    await dashboard(seeded(), { wrapFetch: faults([], calls) })('/aggregates/dashboard', {
+      headers: { 'x-budget-ms': '300' },
+    });
     for (const call of calls) expect(Number(call.headers.get('x-budget-ms'))).toBeLessThanOrEqual(300);
   });
 
   it('forwards a well-formed traceparent unchanged on every chained call, and drops a malformed one', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const forwarded: Array<{ url: string; headers: Headers }> = [];
-    await dashboard(seeded(), { wrapFetch: faults([], forwarded) })('/aggregates/dashboard', { headers: { 'x-request-id': 'req-42', traceparent } });
+    await dashboard(seeded(), { wrapFetch: faults([], forwarded) })('/aggregates/dashboard', {
+      headers: { 'x-request-id': 'req-42', traceparent },
+    });
     expect(forwarded).toHaveLength(2);
     for (const call of forwarded) {
       expect(call.headers.get('x-request-id')).toBe('req-42');
@@ -213,9 +292,18 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
   it('asks for every part again, and for no data version, once cache_ttl_ms has passed', async () => {
     const db = seeded();
     const calls: Array<{ url: string; headers: Headers }> = [];
-    const paths = () => calls.splice(0).map((c) => new URL(c.url).pathname).sort();
+    const paths = () =>
+      calls
+        .splice(0)
+        .map((c) => new URL(c.url).pathname)
+        .sort();
     const clock = manualClock();
-    const call = inProcessAggregates(db, { variables: cacheVariables, clock, store: memoryStore(), wrapFetch: faults([], calls) });
+    const call = inProcessAggregates(db, {
+      variables: cacheVariables,
+      clock,
+      store: memoryStore(),
+      wrapFetch: faults([], calls),
+    });
     const first = await (await call()).text();
     expect(paths()).toEqual(DATA_PATHS);
     // Just within the TTL: only the data versions are asked for.
@@ -237,25 +325,42 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     const mirror = 'http://customers-mirror.test';
     // Every data call (not the data-version reads) by base URL and path; the mirror is the same component.
     const called: string[] = [];
-    const wrapFetch = (inner: Fetch): Fetch => (url, init) => {
-      const { origin, pathname } = new URL(url);
-      if (!pathname.endsWith('/events/last')) called.push(`${origin}${pathname}`);
-      return inner(url.replace(mirror, customers), init);
-    };
+    const wrapFetch =
+      (inner: Fetch): Fetch =>
+      (url, init) => {
+        const { origin, pathname } = new URL(url);
+        if (!pathname.endsWith('/events/last')) called.push(`${origin}${pathname}`);
+        return inner(url.replace(mirror, customers), init);
+      };
     const naive = '/aggregates/dashboard?strategy=naive';
     const fast = '/aggregates/dashboard';
     /** Asks within cache_ttl_ms, data unchanged: returns the data calls made, having checked the answer is this call's own. */
     const ask = async (variables: Record<string, string>, path: string) => {
-      const response = await inProcessAggregates(db, { variables: { ...cacheVariables, ...variables }, clock, store, wrapFetch })(path);
-      expect({ path, variables, body: await response.text() }).toEqual({ path, variables, body: referenceDashboard(db, Number(variables.top_n ?? 5)) });
+      const response = await inProcessAggregates(db, {
+        variables: { ...cacheVariables, ...variables },
+        clock,
+        store,
+        wrapFetch,
+      })(path);
+      expect({ path, variables, body: await response.text() }).toEqual({
+        path,
+        variables,
+        body: referenceDashboard(db, Number(variables.top_n ?? 5)),
+      });
       return called.splice(0).sort();
     };
     const top3 = { top_n: '3' };
     const viaMirror = { customers_service_url: mirror };
-    expect(await ask({}, fast)).toEqual([`${customers}/customers/count-and-top/5`, `${incidents}/incidents/rankings/5`]);
+    expect(await ask({}, fast)).toEqual([
+      `${customers}/customers/count-and-top/5`,
+      `${incidents}/incidents/rankings/5`,
+    ]);
     expect(await ask({}, fast)).toEqual([]);
     // Another top-N: its own calls (the count comes with the top, so it is asked again).
-    expect(await ask(top3, fast)).toEqual([`${customers}/customers/count-and-top/3`, `${incidents}/incidents/rankings/3`]);
+    expect(await ask(top3, fast)).toEqual([
+      `${customers}/customers/count-and-top/3`,
+      `${incidents}/incidents/rankings/3`,
+    ]);
     expect(await ask(top3, fast)).toEqual([]);
     // The other strategy: its own incident rankings, per top-N; the customers' parts are the same calls.
     expect(await ask({}, naive)).toEqual([`${incidents}/incidents/grouped-by-customer`]);
@@ -276,16 +381,35 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     const written = [...store.entries.keys()];
     expect(written.length).toBeGreaterThan(0);
     // What another layout might have left under the same keys: a different JSON shape, or not JSON at all.
-    written.forEach((key, i) => store.entries.set(key, i % 2 === 0 ? JSON.stringify({ layout: 'other', payload: store.entries.get(key) }) : `\u0000${store.entries.get(key)}`));
+    written.forEach((key, i) =>
+      store.entries.set(
+        key,
+        i % 2 === 0
+          ? JSON.stringify({ layout: 'other', payload: store.entries.get(key) })
+          : `\u0000${store.entries.get(key)}`,
+      ),
+    );
     clock.advance(5000);
-    const failing = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([['/incidents/', status(503)]]) })();
+    const failing = await inProcessAggregates(db, {
+      variables: cacheVariables,
+      clock,
+      store,
+      wrapFetch: faults([['/incidents/', status(503)]]),
+    })();
     expect(failing.status).toBe(200);
     expect(failing.headers.get('dashboard-stale')).toBeNull();
-    expect(failing.headers.get('dashboard-incomplete')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    expect(failing.headers.get('dashboard-incomplete')).toBe(
+      'customersWithMostIncidents, customersWithHighestIncidentVolume',
+    );
     written.forEach((key, i) => store.entries.set(key, i % 2 === 0 ? JSON.stringify({ layout: 'other' }) : 'not json'));
     clock.advance(1);
     const calls: Array<{ url: string; headers: Headers }> = [];
-    const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([], calls) })();
+    const response = await inProcessAggregates(db, {
+      variables: cacheVariables,
+      clock,
+      store,
+      wrapFetch: faults([], calls),
+    })();
     expect(await response.text()).toBe(referenceDashboard(db));
     expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(DATA_PATHS);
   });
@@ -298,18 +422,29 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     const top3 = { ...cacheVariables, top_n: '3' };
     const complete = await (await inProcessAggregates(db, { variables: top3, clock, store })(naive)).text();
     const calls: Array<{ url: string; headers: Headers }> = [];
-    expect(await (await inProcessAggregates(db, { variables: top3, clock, store, wrapFetch: faults([], calls) })(naive)).text()).toBe(complete);
-    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual(['/customers/events/last', '/incidents/events/last']);
+    expect(
+      await (
+        await inProcessAggregates(db, { variables: top3, clock, store, wrapFetch: faults([], calls) })(naive)
+      ).text(),
+    ).toBe(complete);
+    expect(calls.map((c) => new URL(c.url).pathname).sort()).toEqual([
+      '/customers/events/last',
+      '/incidents/events/last',
+    ]);
     clock.advance(5000);
     const failing = faults([['/incidents/', status(503)]]);
     const response = await inProcessAggregates(db, { variables: top3, clock, store, wrapFetch: failing })(naive);
-    expect(response.headers.get('dashboard-stale')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    expect(response.headers.get('dashboard-stale')).toBe(
+      'customersWithMostIncidents, customersWithHighestIncidentVolume',
+    );
     const { errors, sources, ...sections } = await response.json();
     expect(JSON.stringify(sections)).toBe(complete);
     expect(sections.customersWithMostIncidents).toHaveLength(3);
     // Another top-N has no entry of its own yet: no stale copy of the wrong length stands in.
     const top5 = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: failing })(naive);
-    expect(top5.headers.get('dashboard-incomplete')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    expect(top5.headers.get('dashboard-incomplete')).toBe(
+      'customersWithMostIncidents, customersWithHighestIncidentVolume',
+    );
     expect({ errors: errors.length, incidents: sources.incidents.stale }).toEqual({ errors: 2, incidents: true });
   });
 
@@ -319,8 +454,15 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     const clock = manualClock();
     const complete = await (await inProcessAggregates(db, { variables: cacheVariables, clock, store })()).text();
     clock.advance(5000);
-    const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([['/incidents/', status(503)]]) })();
-    expect(response.headers.get('dashboard-stale')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    const response = await inProcessAggregates(db, {
+      variables: cacheVariables,
+      clock,
+      store,
+      wrapFetch: faults([['/incidents/', status(503)]]),
+    })();
+    expect(response.headers.get('dashboard-stale')).toBe(
+      'customersWithMostIncidents, customersWithHighestIncidentVolume',
+    );
     const { errors, sources, ...sections } = await response.json();
     expect(JSON.stringify(sections)).toBe(complete);
     expect(sources.incidents.stale).toBe(true);
@@ -333,19 +475,36 @@ describe('the key-value response cache, on a manual clock and an inspectable sto
     const clock = manualClock();
     await inProcessAggregates(db, { variables: cacheVariables, clock, store })();
     clock.advance(60_001);
-    const response = await inProcessAggregates(db, { variables: cacheVariables, clock, store, wrapFetch: faults([['/incidents/', status(503)]]) })();
+    const response = await inProcessAggregates(db, {
+      variables: cacheVariables,
+      clock,
+      store,
+      wrapFetch: faults([['/incidents/', status(503)]]),
+    })();
     const body = await response.json();
     expect(body.customersWithMostIncidents).toBeNull();
-    expect(response.headers.get('dashboard-incomplete')).toBe('customersWithMostIncidents, customersWithHighestIncidentVolume');
+    expect(response.headers.get('dashboard-incomplete')).toBe(
+      'customersWithMostIncidents, customersWithHighestIncidentVolume',
+    );
   });
 
   it('goes on without the cache when the key-value store fails, and logs it', async () => {
     const logged: string[] = [];
-    const broken = { get: () => { throw new Error('store down'); }, set: () => { throw new Error('store down'); } };
+    const broken = {
+      get: () => {
+        throw new Error('store down');
+      },
+      set: () => {
+        throw new Error('store down');
+      },
+    };
     const db = seeded();
-    const response = await inProcessAggregates(db, { variables: cacheVariables, store: broken, log: (l) => logged.push(l) })();
+    const response = await inProcessAggregates(db, {
+      variables: cacheVariables,
+      store: broken,
+      log: (l) => logged.push(l),
+    })();
     expect(await response.text()).toBe(referenceDashboard(db));
     expect(logged.some((l) => l.includes('cache: could not read'))).toBe(true);
   });
 });
-

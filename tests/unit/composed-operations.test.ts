@@ -11,7 +11,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock, Fetch } from '../../aggregates-service/src/downstream';
 import { readProblem, TEST_API_TOKEN } from '../contract/target';
-import { chainedFetch, inProcessAggregates, memoryStore, NO_CACHE, type InProcessOptions } from '../support/in-process-app';
+import {
+  chainedFetch,
+  inProcessAggregates,
+  memoryStore,
+  NO_CACHE,
+  type InProcessOptions,
+} from '../support/in-process-app';
 import { prng, randomDataSql } from '../support/random-data';
 import { createTestDatabase, sqlText, type TestDatabase } from '../support/sqlite';
 
@@ -39,7 +45,8 @@ const incidentSql = (customerName: string, amount: number | string) =>
 /** GETs a path of a data component directly (the in-process apps the aggregates component is chained to). */
 function dataApps(db: TestDatabase) {
   const fetch = chainedFetch(db);
-  return (component: 'customers' | 'incidents', path: string, init?: RequestInit) => fetch(`http://${component}-service.spin.internal${path}`, init);
+  return (component: 'customers' | 'incidents', path: string, init?: RequestInit) =>
+    fetch(`http://${component}-service.spin.internal${path}`, init);
 }
 
 /** Creates an incident through the API: it refers to `customerId` and carries that customer's name. */
@@ -54,7 +61,10 @@ async function createIncident(db: TestDatabase, customerId: string, amount: numb
 }
 
 type Answer = () => Promise<Response>;
-const status = (code: number): Answer => () => Promise.resolve(new Response('{"oops":true}', { status: code }));
+const status =
+  (code: number): Answer =>
+  () =>
+    Promise.resolve(new Response('{"oops":true}', { status: code }));
 const never: Answer = () => new Promise<Response>(() => {});
 /** Answers calls whose URL contains `match` (or passes it) with `answer`, passes the others through; records every URL. */
 function faults(rules: Array<[match: string | ((url: string) => boolean), answer: Answer]>, calls: string[] = []) {
@@ -74,7 +84,8 @@ function manualClock(): Clock & { advance(ms: number): void } {
 const CACHE = { cache_ttl_ms: '1000', cache_stale_if_error_ms: '60000' };
 const FAST_TIMEOUT = { downstream_timeout_ms: '30', downstream_retries: '0' };
 
-const aggregates = (db: TestDatabase, options: InProcessOptions = {}) => inProcessAggregates(db, { ...options, variables: { ...NO_CACHE, ...options.variables } });
+const aggregates = (db: TestDatabase, options: InProcessOptions = {}) =>
+  inProcessAggregates(db, { ...options, variables: { ...NO_CACHE, ...options.variables } });
 const overviewPath = (id: string) => `/aggregates/customers/${encodeURIComponent(id)}/overview`;
 const BY_COUNTRY = '/aggregates/incidents/by-country';
 
@@ -107,7 +118,8 @@ interface IncidentRow {
   createdAt: string;
 }
 
-const text = (value: unknown): string => (value instanceof Uint8Array ? new TextDecoder().decode(value) : String(value));
+const text = (value: unknown): string =>
+  value instanceof Uint8Array ? new TextDecoder().decode(value) : String(value);
 
 function customerRows(db: TestDatabase): CustomerRow[] {
   return db.database.query('SELECT Id, Name, Country, Scoring FROM Customers').map((r) => ({
@@ -119,13 +131,17 @@ function customerRows(db: TestDatabase): CustomerRow[] {
 }
 
 function incidentRows(db: TestDatabase): IncidentRow[] {
-  return db.database.query('SELECT i.Id, i.Amount, i.CustomerName, m.CustomerId, m.CreatedAt FROM Incidents i LEFT JOIN IncidentMeta m ON m.Id = i.Id').map((r) => ({
-    id: text(r.Id),
-    amount: r.Amount,
-    customerName: text(r.CustomerName),
-    customerId: r.CustomerId === null ? null : text(r.CustomerId),
-    createdAt: text(r.CreatedAt),
-  }));
+  return db.database
+    .query(
+      'SELECT i.Id, i.Amount, i.CustomerName, m.CustomerId, m.CreatedAt FROM Incidents i LEFT JOIN IncidentMeta m ON m.Id = i.Id',
+    )
+    .map((r) => ({
+      id: text(r.Id),
+      amount: r.Amount,
+      customerName: text(r.CustomerName),
+      customerId: r.CustomerId === null ? null : text(r.CustomerId),
+      createdAt: text(r.CreatedAt),
+    }));
 }
 
 /** An amount in micro-units, rounded half away from zero; anything but a number counts 0. */
@@ -162,10 +178,15 @@ function nameTotals(incidents: IncidentRow[]): Map<string, NameTotal> {
 }
 
 const desc = (a: bigint | number, b: bigint | number) => (a > b ? -1 : a < b ? 1 : 0);
-const standing = <T>(ordered: T[], index: number, topN: number) => ({ rank: index + 1, of: ordered.length, inDashboard: index + 1 <= topN });
+const standing = <T>(ordered: T[], index: number, topN: number) => ({
+  rank: index + 1,
+  of: ordered.length,
+  inDashboard: index + 1 <= topN,
+});
 
 /** `/customers/top`'s order: scoring descending, then name, then id (code points). */
-const topOrder = (customers: CustomerRow[]) => [...customers].sort((a, b) => desc(a.scoring, b.scoring) || byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id));
+const topOrder = (customers: CustomerRow[]) =>
+  [...customers].sort((a, b) => desc(a.scoring, b.scoring) || byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id));
 
 /** The customer an id names: ASCII case ignored; of ids that differ only in case, the first in code-point order. */
 const customerById = (customers: CustomerRow[], id: string) =>
@@ -202,7 +223,9 @@ async function expectedOverview(db: TestDatabase, id: string, topN = 5): Promise
       customersWithMostIncidents: mine ? standing(byCount, byCount.indexOf(mine), topN) : null,
       customersWithHighestIncidentVolume: mine ? standing(byVolume, byVolume.indexOf(mine), topN) : null,
     },
-    latestIncidents: await Promise.all(latestIds.map((i) => resource('incidents', `/incidents/items/${encodeURIComponent(i)}`))),
+    latestIncidents: await Promise.all(
+      latestIds.map((i) => resource('incidents', `/incidents/items/${encodeURIComponent(i)}`)),
+    ),
   };
   return JSON.stringify(overview);
 }
@@ -235,7 +258,11 @@ function expectedByCountry(db: TestDatabase): string {
     sum.micros += total.micros;
     sum.names += 1;
   }
-  const bucket = (s: Sum): Bucket => ({ numberOfIncidents: s.count, incidentVolume: amountOf(cents(s.micros)), customerNames: s.names });
+  const bucket = (s: Sum): Bucket => ({
+    numberOfIncidents: s.count,
+    incidentVolume: amountOf(cents(s.micros)),
+    customerNames: s.names,
+  });
   const countries = [...perCountry.entries()]
     .sort(([ca, a], [cb, b]) => desc(a.count, b.count) || (ca === null ? 1 : cb === null ? -1 : byCodePoint(ca, cb)))
     .map(([country, s]) => ({ country, ...bucket(s) }));
@@ -266,7 +293,11 @@ describe('GET /aggregates/customers/{id}/overview', () => {
     // Spot checks that do not depend on the oracle: the best-scored customer, and one with five incidents.
     const top = await (await call(overviewPath('8FA65961-0A7A-69D2-F6AF-355461E64256'))).json();
     expect(Object.keys(top)).toEqual(['customer', 'topCustomers', 'incidents', 'latestIncidents']);
-    expect(top.customer).toMatchObject({ id: '8FA65961-0A7A-69D2-F6AF-355461E64256', name: 'Ironbridge Tools', scoring: 10 });
+    expect(top.customer).toMatchObject({
+      id: '8FA65961-0A7A-69D2-F6AF-355461E64256',
+      name: 'Ironbridge Tools',
+      scoring: 10,
+    });
     expect(top.topCustomers).toEqual({ rank: 1, of: 40, inDashboard: true });
     const birchwood = await (await call(overviewPath('E2516B95-4BF7-5943-D8B4-7A28B5B68B22'))).json();
     expect(birchwood.incidents).toEqual({
@@ -276,7 +307,11 @@ describe('GET /aggregates/customers/{id}/overview', () => {
       customersWithHighestIncidentVolume: { rank: 1, of: expect.any(Number), inDashboard: true },
     });
     expect(birchwood.latestIncidents).toHaveLength(5);
-    expect(birchwood.latestIncidents.every((i: { customerId: string }) => i.customerId === 'E2516B95-4BF7-5943-D8B4-7A28B5B68B22')).toBe(true);
+    expect(
+      birchwood.latestIncidents.every(
+        (i: { customerId: string }) => i.customerId === 'E2516B95-4BF7-5943-D8B4-7A28B5B68B22',
+      ),
+    ).toBe(true);
   });
 
   it('is a complete answer: ETag, Cache-Control: no-cache, 304 for a matching If-None-Match, no errors or sources', async () => {
@@ -366,7 +401,12 @@ describe('GET /aggregates/customers/{id}/overview', () => {
     const response = await aggregates(db)(overviewPath('LONELY-1'));
     const expected = await expectedOverview(db, 'LONELY-1');
     const body = JSON.parse(expected);
-    expect(body.incidents).toEqual({ numberOfIncidents: 0, incidentVolume: 0, customersWithMostIncidents: null, customersWithHighestIncidentVolume: null });
+    expect(body.incidents).toEqual({
+      numberOfIncidents: 0,
+      incidentVolume: 0,
+      customersWithMostIncidents: null,
+      customersWithHighestIncidentVolume: null,
+    });
     expect(body.latestIncidents).toEqual([]);
     // Scoring 10 ties with Ironbridge Tools, which comes first by name ("I" < "L").
     expect(body.topCustomers).toEqual({ rank: 2, of: 41, inDashboard: true });
@@ -389,7 +429,8 @@ describe('GET /aggregates/customers/{id}/overview', () => {
 
     const parsedOne = JSON.parse(expectedOne);
     // 10.25 + 20.5 + 7 + 1000.005 + 0.001 = 1037.756 -> 1037.76, the same for both.
-    for (const overview of [parsedOne, two]) expect(overview.incidents).toMatchObject({ numberOfIncidents: 5, incidentVolume: 1037.76 });
+    for (const overview of [parsedOne, two])
+      expect(overview.incidents).toMatchObject({ numberOfIncidents: 5, incidentVolume: 1037.76 });
     expect(two.incidents).toEqual(parsedOne.incidents);
     expect(parsedOne.latestIncidents.map((i: { id: string }) => i.id).sort()).toEqual([...first].sort());
     expect(two.latestIncidents.map((i: { id: string }) => i.id)).toEqual([second]);
@@ -456,12 +497,19 @@ describe('GET /aggregates/customers/{id}/overview', () => {
     const call = aggregates(db);
     const unknown = await call(overviewPath('no-such-customer'));
     expect(unknown.status).toBe(404);
-    expect(await readProblem(unknown)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:not-found', status: 404, detail: expect.stringContaining('no-such-customer') });
+    expect(await readProblem(unknown)).toMatchObject({
+      type: 'urn:aggregates-dashboard:problem:not-found',
+      status: 404,
+      detail: expect.stringContaining('no-such-customer'),
+    });
     expect((await call(overviewPath('x'.repeat(200)))).status).toBe(404);
     for (const id of ['x'.repeat(201), 'tab\there']) {
       const response = await call(overviewPath(id));
       expect(response.status).toBe(400);
-      expect(await readProblem(response)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-id', status: 400 });
+      expect(await readProblem(response)).toMatchObject({
+        type: 'urn:aggregates-dashboard:problem:invalid-id',
+        status: 400,
+      });
     }
     const policy = await call(`${overviewPath('8FA65961-0A7A-69D2-F6AF-355461E64256')}?policy=lenient`);
     expect(policy.status).toBe(400);
@@ -475,7 +523,12 @@ describe('GET /aggregates/customers/{id}/overview', () => {
       // Some incidents through the API, so customers whose name others share have incidents of their own.
       const random = prng(seed + 100);
       const ids = customerRows(db).map((c) => c.id);
-      for (let i = 0; i < 6; i++) await createIncident(db, ids[Math.floor(random() * ids.length)] ?? 'none', Math.floor(random() * 100_000) / 100);
+      for (let i = 0; i < 6; i++)
+        await createIncident(
+          db,
+          ids[Math.floor(random() * ids.length)] ?? 'none',
+          Math.floor(random() * 100_000) / 100,
+        );
       const topN = 1 + (seed % 6);
       const call = aggregates(db, { variables: { top_n: String(topN) } });
       for (const id of ids.filter((_, i) => i % 3 === seed % 3)) {
@@ -499,7 +552,14 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('etag')).toBeNull();
     const body = await response.json();
-    expect(Object.keys(body)).toEqual(['customer', 'topCustomers', 'incidents', 'latestIncidents', 'errors', 'sources']);
+    expect(Object.keys(body)).toEqual([
+      'customer',
+      'topCustomers',
+      'incidents',
+      'latestIncidents',
+      'errors',
+      'sources',
+    ]);
     expect(body).toEqual({
       customer: complete.customer,
       topCustomers: complete.topCustomers,
@@ -530,10 +590,14 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
 
   it('reports a timed-out incidents component as timeouts', async () => {
     const db = database({ seeded: true });
-    const response = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([['/incidents/', never]]) })(overviewPath(ID));
+    const response = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([['/incidents/', never]]) })(
+      overviewPath(ID),
+    );
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body.errors.map((e: { section: string; code: string; status: number | null }) => [e.section, e.code, e.status])).toEqual([
+    expect(
+      body.errors.map((e: { section: string; code: string; status: number | null }) => [e.section, e.code, e.status]),
+    ).toEqual([
       ['incidents', 'timeout', null],
       ['latestIncidents', 'timeout', null],
     ]);
@@ -544,7 +608,9 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
   it('loses only the failed section when one call of the incidents component fails', async () => {
     const db = database({ seeded: true });
     const complete = JSON.parse(await expectedOverview(db, ID));
-    const response = await aggregates(db, { wrapFetch: faults([['/incidents/standing', status(503)]]) })(overviewPath(ID));
+    const response = await aggregates(db, { wrapFetch: faults([['/incidents/standing', status(503)]]) })(
+      overviewPath(ID),
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get('overview-incomplete')).toBe('incidents');
     const { errors, sources, ...sections } = await response.json();
@@ -560,14 +626,27 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
     const problem = await readProblem(down);
     expect(problem).toMatchObject({ type: 'urn:aggregates-dashboard:problem:bad-gateway', status: 502 });
     expect(problem.detail).toContain(`customers-service GET /customers/items/${ID} answered 500`);
-    const slow = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([['/customers/', never]]) })(overviewPath(ID));
+    const slow = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([['/customers/', never]]) })(
+      overviewPath(ID),
+    );
     expect(slow.status).toBe(504);
-    expect(await readProblem(slow)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:gateway-timeout', status: 504 });
+    expect(await readProblem(slow)).toMatchObject({
+      type: 'urn:aggregates-dashboard:problem:gateway-timeout',
+      status: 504,
+    });
     // The customer itself unreadable, its rank fine: still nothing worth answering.
-    const customerOnly = await aggregates(db, { wrapFetch: faults([[(url) => url.endsWith(`/customers/items/${ID}`), status(500)]]) })(overviewPath(ID));
+    const customerOnly = await aggregates(db, {
+      wrapFetch: faults([[(url) => url.endsWith(`/customers/items/${ID}`), status(500)]]),
+    })(overviewPath(ID));
     expect(customerOnly.status).toBe(502);
     // Both components down, in mixed ways: 502.
-    const mixed = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([['/customers/', never], ['/incidents/', status(500)]]) })(overviewPath(ID));
+    const mixed = await aggregates(db, {
+      variables: FAST_TIMEOUT,
+      wrapFetch: faults([
+        ['/customers/', never],
+        ['/incidents/', status(500)],
+      ]),
+    })(overviewPath(ID));
     expect(mixed.status).toBe(502);
   });
 
@@ -589,8 +668,16 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
     const problem = await readProblem(strict);
     expect(problem.detail).toContain('incidents-service GET /incidents/latest');
     expect(problem.detail).toContain('incidents-service GET /incidents/standing');
-    expect((await aggregates(db, { wrapFetch, variables: { failure_policy: 'strict' } })(overviewPath(ID))).status).toBe(502);
-    expect((await aggregates(db, { wrapFetch, variables: { failure_policy: 'strict' } })(`${overviewPath(ID)}?policy=partial`)).status).toBe(200);
+    expect(
+      (await aggregates(db, { wrapFetch, variables: { failure_policy: 'strict' } })(overviewPath(ID))).status,
+    ).toBe(502);
+    expect(
+      (
+        await aggregates(db, { wrapFetch, variables: { failure_policy: 'strict' } })(
+          `${overviewPath(ID)}?policy=partial`,
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('serves cached copies when the incidents component fails (stale-if-error), and says so', async () => {
@@ -599,7 +686,13 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
     const clock = manualClock();
     const complete = await (await inProcessAggregates(db, { variables: CACHE, clock, store })(overviewPath(ID))).text();
     expect(complete).toBe(await expectedOverview(db, ID));
-    const failing = (calls: string[] = []) => inProcessAggregates(db, { variables: CACHE, clock, store, wrapFetch: faults([['/incidents/', status(500)]], calls) });
+    const failing = (calls: string[] = []) =>
+      inProcessAggregates(db, {
+        variables: CACHE,
+        clock,
+        store,
+        wrapFetch: faults([['/incidents/', status(500)]], calls),
+      });
 
     // Within the TTL: the incidents' data version cannot be read, so their parts are stale copies at once.
     clock.advance(100);
@@ -637,7 +730,12 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
     const clock = manualClock();
     const complete = await (await inProcessAggregates(db, { variables: CACHE, clock, store })(overviewPath(ID))).text();
     clock.advance(5000);
-    const response = await inProcessAggregates(db, { variables: CACHE, clock, store, wrapFetch: faults([['/customers/', status(503)]]) })(overviewPath(ID));
+    const response = await inProcessAggregates(db, {
+      variables: CACHE,
+      clock,
+      store,
+      wrapFetch: faults([['/customers/', status(503)]]),
+    })(overviewPath(ID));
     expect(response.status).toBe(200);
     expect(response.headers.get('overview-stale')).toBe('customer, topCustomers');
     const body = await response.json();
@@ -687,10 +785,20 @@ describe('GET /aggregates/customers/{id}/overview when parts fail', () => {
     expect(await readProblem(fresh)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:not-found' });
     // Past the TTL, with the incidents component failing too: the customers component's 404 stands.
     clock.advance(5000);
-    const failing = await inProcessAggregates(db, { variables: CACHE, clock, store, wrapFetch: faults([['/incidents/', status(500)]]) })(overviewPath('GONE-1'));
+    const failing = await inProcessAggregates(db, {
+      variables: CACHE,
+      clock,
+      store,
+      wrapFetch: faults([['/incidents/', status(500)]]),
+    })(overviewPath('GONE-1'));
     expect(failing.status).toBe(404);
     // And with the customers' other call failing as well.
-    const rankDown = await inProcessAggregates(db, { variables: CACHE, clock, store, wrapFetch: faults([['/rank', status(503)]]) })(overviewPath('GONE-1'));
+    const rankDown = await inProcessAggregates(db, {
+      variables: CACHE,
+      clock,
+      store,
+      wrapFetch: faults([['/rank', status(503)]]),
+    })(overviewPath('GONE-1'));
     expect(rankDown.status).toBe(404);
   });
 });
@@ -709,7 +817,10 @@ describe('GET /aggregates/incidents/by-country', () => {
     // 'Wrenfield Partners' has incidents but no customer row; every other name has one customer.
     expect(body.withoutCustomer.customerNames).toBe(1);
     expect(body.ambiguous).toEqual(ZERO);
-    expect(body.countries.reduce((n: number, c: Bucket) => n + c.numberOfIncidents, 0) + body.withoutCustomer.numberOfIncidents).toBe(100);
+    expect(
+      body.countries.reduce((n: number, c: Bucket) => n + c.numberOfIncidents, 0) +
+        body.withoutCustomer.numberOfIncidents,
+    ).toBe(100);
   });
 
   it('answers an empty database with no countries and zero buckets', async () => {
@@ -808,10 +919,19 @@ describe('GET /aggregates/incidents/by-country', () => {
     const response = await aggregates(db, { wrapFetch: faults([], calls) })(BY_COUNTRY);
     const expected = expectedByCountry(db);
     await expectAnswer(response, expected);
-    const paths = calls.map((url) => new URL(url)).map((url) => `${url.pathname}${url.searchParams.has('after') ? ' (after)' : ''}`);
-    expect(paths.sort()).toEqual(['/customers/items', '/customers/items (after)', '/incidents/totals', '/incidents/totals (after)']);
+    const paths = calls
+      .map((url) => new URL(url))
+      .map((url) => `${url.pathname}${url.searchParams.has('after') ? ' (after)' : ''}`);
+    expect(paths.sort()).toEqual([
+      '/customers/items',
+      '/customers/items (after)',
+      '/incidents/totals',
+      '/incidents/totals (after)',
+    ]);
     const body = JSON.parse(expected);
-    expect(body.countries.map((c: Bucket & { country: string | null }) => c.country).sort()).toEqual(['A', 'B', 'C', 'Ünited', null].sort());
+    expect(body.countries.map((c: Bucket & { country: string | null }) => c.country).sort()).toEqual(
+      ['A', 'B', 'C', 'Ünited', null].sort(),
+    );
     // Each of the 42 names two customers share has two countries ('A' and 'Z' or null): ambiguous.
     expect(body.ambiguous.customerNames).toBe(42);
     expect(body.withoutCustomer).toMatchObject({ numberOfIncidents: 200, customerNames: 200 });
@@ -842,18 +962,30 @@ describe('GET /aggregates/incidents/by-country when parts fail', () => {
       expect(response.status).toBe(502);
       const problem = await readProblem(response);
       expect(problem).toMatchObject({ type: 'urn:aggregates-dashboard:problem:bad-gateway', status: 502 });
-      expect(problem.detail).toContain(match === '/customers/' ? 'customers-service GET /customers/items?limit=2000 answered 500' : 'incidents-service GET /incidents/totals?limit=2000 answered 500');
+      expect(problem.detail).toContain(
+        match === '/customers/'
+          ? 'customers-service GET /customers/items?limit=2000 answered 500'
+          : 'incidents-service GET /incidents/totals?limit=2000 answered 500',
+      );
     }
   });
 
   it('answers 504 when the failed calls all timed out, 502 when they failed in mixed ways', async () => {
     const db = database({ seeded: true });
     for (const match of ['/customers/', '/incidents/', '/']) {
-      const response = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([[match, never]]) })(BY_COUNTRY);
+      const response = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([[match, never]]) })(
+        BY_COUNTRY,
+      );
       expect({ match, status: response.status }).toEqual({ match, status: 504 });
       expect(await readProblem(response)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:gateway-timeout' });
     }
-    const mixed = await aggregates(db, { variables: FAST_TIMEOUT, wrapFetch: faults([['/customers/', never], ['/incidents/', status(500)]]) })(BY_COUNTRY);
+    const mixed = await aggregates(db, {
+      variables: FAST_TIMEOUT,
+      wrapFetch: faults([
+        ['/customers/', never],
+        ['/incidents/', status(500)],
+      ]),
+    })(BY_COUNTRY);
     expect(mixed.status).toBe(502);
   });
 
@@ -861,7 +993,9 @@ describe('GET /aggregates/incidents/by-country when parts fail', () => {
     const db = database();
     db.exec(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2049)
       INSERT INTO Customers (Id, Name, City, Country, Scoring) SELECT printf('p-%04d', i), printf('N %04d', i), 'x', 'A', 1 FROM n;`);
-    const response = await aggregates(db, { wrapFetch: faults([['/customers/items?limit=2000&after=', status(500)]]) })(BY_COUNTRY);
+    const response = await aggregates(db, { wrapFetch: faults([['/customers/items?limit=2000&after=', status(500)]]) })(
+      BY_COUNTRY,
+    );
     expect(response.status).toBe(502);
   });
 
@@ -876,7 +1010,12 @@ describe('GET /aggregates/incidents/by-country when parts fail', () => {
     db.exec("UPDATE Customers SET Country = 'Iceland' WHERE Name = 'Birchwood Analytics';");
     clock.advance(100);
     await expectAnswer(await call(BY_COUNTRY), expectedByCountry(db));
-    expect(JSON.parse(expectedByCountry(db)).countries).toContainEqual({ country: 'Iceland', numberOfIncidents: 5, incidentVolume: 32399.96, customerNames: 1 });
+    expect(JSON.parse(expectedByCountry(db)).countries).toContainEqual({
+      country: 'Iceland',
+      numberOfIncidents: 5,
+      incidentVolume: 32399.96,
+      customerNames: 1,
+    });
     db.exec(incidentSql('Wrenfield Partners', 0.01));
     clock.advance(100);
     await expectAnswer(await call(BY_COUNTRY), expectedByCountry(db));
@@ -903,7 +1042,12 @@ describe('GET /aggregates/incidents/by-country when parts fail', () => {
       ['/incidents/', 'incidentTotals', 'incidents'],
       ['spin.internal/', 'customerCountries, incidentTotals', 'both'],
     ] as const) {
-      const response = await inProcessAggregates(db, { variables: CACHE, clock, store, wrapFetch: faults([[match, status(503)]]) })(BY_COUNTRY);
+      const response = await inProcessAggregates(db, {
+        variables: CACHE,
+        clock,
+        store,
+        wrapFetch: faults([[match, status(503)]]),
+      })(BY_COUNTRY);
       expect({ match, status: response.status }).toEqual({ match, status: 200 });
       expect(response.headers.get('incidents-by-country-stale')).toBe(stale);
       expect(response.headers.get('cache-control')).toBe('no-store');
@@ -914,7 +1058,12 @@ describe('GET /aggregates/incidents/by-country when parts fail', () => {
     }
     // Past cache_stale_if_error_ms, nothing stands in.
     clock.advance(60_000);
-    const expired = await inProcessAggregates(db, { variables: CACHE, clock, store, wrapFetch: faults([['/customers/', status(503)]]) })(BY_COUNTRY);
+    const expired = await inProcessAggregates(db, {
+      variables: CACHE,
+      clock,
+      store,
+      wrapFetch: faults([['/customers/', status(503)]]),
+    })(BY_COUNTRY);
     expect(expired.status).toBe(502);
   });
 });
@@ -940,7 +1089,10 @@ describe('the data-component endpoints the composed operations call', () => {
       const response = await get('customers', `/customers/items/${encodeURIComponent(id)}/rank`);
       expect(response.status).toBe(200);
       expect(response.headers.get('data-version')).toMatch(/^[0-9]+$/);
-      expect({ id, rank: await response.json() }).toEqual({ id, rank: { id, byScoring: index + 1, customers: customers.length } });
+      expect({ id, rank: await response.json() }).toEqual({
+        id,
+        rank: { id, byScoring: index + 1, customers: customers.length },
+      });
     }
     const lower = await (await get('customers', '/customers/items/8fa65961-0a7a-69d2-f6af-355461e64256/rank')).json();
     expect(lower).toMatchObject({ id: '8FA65961-0A7A-69D2-F6AF-355461E64256', byScoring: 1 });
@@ -972,10 +1124,23 @@ describe('the data-component endpoints the composed operations call', () => {
       });
     }
     const none = await get('incidents', '/incidents/standing?customerName=Nobody%20At%20All');
-    expect(await none.json()).toEqual({ customerName: 'Nobody At All', numberOfIncidents: 0, volumeMicros: 0, incidentVolume: 0, rank: null, customerNames: totals.size });
+    expect(await none.json()).toEqual({
+      customerName: 'Nobody At All',
+      numberOfIncidents: 0,
+      volumeMicros: 0,
+      incidentVolume: 0,
+      rank: null,
+      customerNames: totals.size,
+    });
     // An empty name is a name as stored (plain SQL may write one): 200 with zeros, not a 400.
     expect((await get('incidents', '/incidents/standing?customerName=')).status).toBe(200);
-    for (const query of ['', '?customerName=Acme&extra=1', '?name=Acme', '?customerName=Acme&customerName=Acme', `?customerName=${'x'.repeat(4097)}`]) {
+    for (const query of [
+      '',
+      '?customerName=Acme&extra=1',
+      '?name=Acme',
+      '?customerName=Acme&customerName=Acme',
+      `?customerName=${'x'.repeat(4097)}`,
+    ]) {
       const response = await get('incidents', `/incidents/standing${query}`);
       expect({ query, status: response.status }).toEqual({ query, status: 400 });
       expect(await readProblem(response)).toMatchObject({ type: 'urn:aggregates-dashboard:problem:invalid-query' });
@@ -1005,7 +1170,15 @@ describe('the data-component endpoints the composed operations call', () => {
     expect(await ids('?customerId=nobody')).toEqual([]);
     const [first] = (await (await get('incidents', '/incidents/latest?customerId=L-1&limit=1')).json()) as unknown[];
     expect(first).toEqual(await (await get('incidents', `/incidents/items/${mine[0]}`)).json());
-    for (const query of ['?customerId=L-1&limit=0', '?customerId=L-1&limit=101', '?customerId=L-1&limit=abc', '?customerId=L-1&limit=', '?limit=5', '', '?customerId=L-1&other=1']) {
+    for (const query of [
+      '?customerId=L-1&limit=0',
+      '?customerId=L-1&limit=101',
+      '?customerId=L-1&limit=abc',
+      '?customerId=L-1&limit=',
+      '?limit=5',
+      '',
+      '?customerId=L-1&other=1',
+    ]) {
       const response = await get('incidents', `/incidents/latest${query}`);
       expect({ query, status: response.status }).toEqual({ query, status: 400 });
       await readProblem(response);
@@ -1015,7 +1188,15 @@ describe('the data-component endpoints the composed operations call', () => {
 
   it('/incidents/totals: every name once, in code-point order, paged with Link, volumeMicros exact', async () => {
     const db = mixedDatabase();
-    db.exec([incidentSql('Tiny', 0.0000005), incidentSql('Tiny', 0.0000005), incidentSql('Tiny', -0.0000005), incidentSql('Huge', 4_500_000_000.123456), incidentSql('Huge', 4_500_000_000.123456)].join('\n'));
+    db.exec(
+      [
+        incidentSql('Tiny', 0.0000005),
+        incidentSql('Tiny', 0.0000005),
+        incidentSql('Tiny', -0.0000005),
+        incidentSql('Huge', 4_500_000_000.123456),
+        incidentSql('Huge', 4_500_000_000.123456),
+      ].join('\n'),
+    );
     const get = dataApps(db);
     const expected = [...nameTotals(incidentRows(db)).values()]
       .sort((a, b) => byCodePoint(a.name, b.name))
@@ -1030,12 +1211,19 @@ describe('the data-component endpoints the composed operations call', () => {
       expect(page.length).toBeLessThanOrEqual(7);
       items.push(...page);
       const link = response.headers.get('link');
-      next = link === null ? null : (/^<(\/incidents\/totals\?limit=7&after=[^>]+)>; rel="next"$/.exec(link)?.[1] ?? 'malformed');
+      next =
+        link === null
+          ? null
+          : (/^<(\/incidents\/totals\?limit=7&after=[^>]+)>; rel="next"$/.exec(link)?.[1] ?? 'malformed');
     }
     expect(pages).toBe(Math.ceil(expected.length / 7));
     expect(items).toEqual(expected);
     // Half a micro-unit each, rounded away from zero: 1 + 1 - 1.
-    expect(expected.find((t) => t.customerName === 'Tiny')).toEqual({ customerName: 'Tiny', numberOfIncidents: 3, volumeMicros: 1 });
+    expect(expected.find((t) => t.customerName === 'Tiny')).toEqual({
+      customerName: 'Tiny',
+      numberOfIncidents: 3,
+      volumeMicros: 1,
+    });
     expect(expected.find((t) => t.customerName === 'Huge')?.volumeMicros).toBe(9_000_000_000_246_912);
     // One page holds them all by default (up to 1000).
     expect(await (await get('incidents', '/incidents/totals')).json()).toEqual(expected);
@@ -1052,7 +1240,9 @@ describe('the overview of a customer whose name is not what the API would write'
   it('counts the incidents under a name stored in NFD (plain SQL), not those of its NFC twin', async () => {
     const db = database();
     db.exec([customerSql('nfd', 'Cafe\u0301 Co', 1), customerSql('nfc', 'Caf\u00e9 Co', 2)].join('\n'));
-    db.exec([incidentSql('Cafe\u0301 Co', 1), incidentSql('Cafe\u0301 Co', 2), incidentSql('Caf\u00e9 Co', 100)].join('\n'));
+    db.exec(
+      [incidentSql('Cafe\u0301 Co', 1), incidentSql('Cafe\u0301 Co', 2), incidentSql('Caf\u00e9 Co', 100)].join('\n'),
+    );
     await expectAnswer(await aggregates(db)(overviewPath('nfd')), await expectedOverview(db, 'nfd'));
   });
 
@@ -1074,6 +1264,7 @@ describe('the overview of a customer whose name is not what the API would write'
     db.exec([customerSql('empty', '', 1), customerSql('long', 'L'.repeat(250), 2)].join('\n'));
     db.exec([incidentSql('', 5), incidentSql('L'.repeat(250), 7)].join('\n'));
     const call = aggregates(db);
-    for (const id of ['empty', 'long']) await expectAnswer(await call(overviewPath(id)), await expectedOverview(db, id), id);
+    for (const id of ['empty', 'long'])
+      await expectAnswer(await call(overviewPath(id)), await expectedOverview(db, id), id);
   });
 });

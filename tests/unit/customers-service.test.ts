@@ -9,14 +9,22 @@ import { createTestDatabase } from '../support/sqlite';
 describe('customers-service, in-process app on a SQLite file', () => {
   const db = createTestDatabase();
   const logged: string[] = [];
-  const app = createCustomersApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, accessLog: () => {}, log: (line) => logged.push(line) });
+  const app = createCustomersApp({
+    openDatabase: () => db.database,
+    apiToken: () => TEST_API_TOKEN,
+    accessLog: () => {},
+    log: (line) => logged.push(line),
+  });
   const target: ServiceTarget = {
     fetch: (path, init) => app.fetch(new Request(`http://customers-service.spin.internal${path}`, init)),
     sql: (statements) => db.exec(statements),
   };
   afterAll(() => db.close());
 
-  customersContract(() => target, () => countRows(db, 'Customers'));
+  customersContract(
+    () => target,
+    () => countRows(db, 'Customers'),
+  );
 
   it('logs the cause of a 500 that it hides from the client', async () => {
     db.exec(`${RESET_SQL()} ALTER TABLE Customers RENAME COLUMN Name TO FullName;`);

@@ -12,7 +12,8 @@ import { IMMUTABLE } from '../../common/src/static-assets';
 import { QUIET } from '../support/in-process-app';
 import { operations, problemTypesByStatus, validateDocument, type OpenApiDoc } from '../support/openapi';
 
-const swaggerFile = (name: string): string => readFileSync(createRequire(import.meta.url).resolve(`swagger-ui-dist/${name}`), 'utf8');
+const swaggerFile = (name: string): string =>
+  readFileSync(createRequire(import.meta.url).resolve(`swagger-ui-dist/${name}`), 'utf8');
 
 const ASSETS = {
   swaggerScript: swaggerFile('swagger-ui-bundle.js'),
@@ -23,10 +24,12 @@ const ASSETS = {
 };
 
 const app = createDocsApp({ assets: ASSETS, ...QUIET });
-const get = (path: string, init?: RequestInit) => app.fetch(new Request(`http://docs-service.spin.internal${path}`, init));
+const get = (path: string, init?: RequestInit) =>
+  app.fetch(new Request(`http://docs-service.spin.internal${path}`, init));
 
 /** The asset paths a page links (`src` and `href` under the docs assets). */
-const assetLinks = (html: string): string[] => [...html.matchAll(/(?:src|href)="(\/aggregates\/docs\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '');
+const assetLinks = (html: string): string[] =>
+  [...html.matchAll(/(?:src|href)="(\/aggregates\/docs\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '');
 
 describe('docs-service, in-process', () => {
   it('answers /aggregates/docs with the page: strict CSP, nosniff, no referrer, no inline script or style', async () => {
@@ -34,7 +37,8 @@ describe('docs-service, in-process', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
-    for (const loose of ['unsafe-inline', 'unsafe-eval', 'unsafe-hashes', 'http:', 'https:', '*']) expect(CONTENT_SECURITY_POLICY).not.toContain(loose);
+    for (const loose of ['unsafe-inline', 'unsafe-eval', 'unsafe-hashes', 'http:', 'https:', '*'])
+      expect(CONTENT_SECURITY_POLICY).not.toContain(loose);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
     expect(response.headers.get('cache-control')).toBe('no-cache');
@@ -72,7 +76,11 @@ describe('docs-service, in-process', () => {
       [/^\/aggregates\/docs\/assets\/docs\.([0-9a-f]{16})\.svg$/, 'image/svg+xml', ''],
       [/^\/aggregates\/docs\/assets\/swagger-ui\.([0-9a-f]{16})\.css$/, 'text/css; charset=utf-8', ASSETS.swaggerStyle],
       [/^\/aggregates\/docs\/assets\/docs\.([0-9a-f]{16})\.css$/, 'text/css; charset=utf-8', ASSETS.style],
-      [/^\/aggregates\/docs\/assets\/swagger-ui-bundle\.([0-9a-f]{16})\.js$/, 'text/javascript; charset=utf-8', ASSETS.swaggerScript],
+      [
+        /^\/aggregates\/docs\/assets\/swagger-ui-bundle\.([0-9a-f]{16})\.js$/,
+        'text/javascript; charset=utf-8',
+        ASSETS.swaggerScript,
+      ],
       [/^\/aggregates\/docs\/assets\/docs\.([0-9a-f]{16})\.js$/, 'text/javascript; charset=utf-8', ASSETS.script],
     ];
     expect(links).toHaveLength(expected.length);
@@ -81,7 +89,12 @@ describe('docs-service, in-process', () => {
       const hash = pattern.exec(link)?.[1];
       expect(hash, link).toBeDefined();
       const asset = await get(link);
-      expect({ link, status: asset.status, type: asset.headers.get('content-type'), cache: asset.headers.get('cache-control') }).toEqual({ link, status: 200, type: contentType, cache: IMMUTABLE });
+      expect({
+        link,
+        status: asset.status,
+        type: asset.headers.get('content-type'),
+        cache: asset.headers.get('cache-control'),
+      }).toEqual({ link, status: 200, type: contentType, cache: IMMUTABLE });
       expect(asset.headers.get('etag')).toBe(`"${hash}"`);
       expect(asset.headers.get('x-content-type-options')).toBe('nosniff');
       const text = await asset.text();
@@ -93,9 +106,17 @@ describe('docs-service, in-process', () => {
   });
 
   it('answers a not-found problem for an asset it does not have, and for other paths under its route', async () => {
-    for (const path of ['/aggregates/docs/assets/swagger-ui-bundle.0000000000000000.js', '/aggregates/docs/assets/swagger-ui-bundle.js', '/aggregates/docs/index.html']) {
+    for (const path of [
+      '/aggregates/docs/assets/swagger-ui-bundle.0000000000000000.js',
+      '/aggregates/docs/assets/swagger-ui-bundle.js',
+      '/aggregates/docs/index.html',
+    ]) {
       const response = await get(path);
-      expect({ path, status: response.status, type: response.headers.get('content-type') }).toEqual({ path, status: 404, type: 'application/problem+json' });
+      expect({ path, status: response.status, type: response.headers.get('content-type') }).toEqual({
+        path,
+        status: 404,
+        type: 'application/problem+json',
+      });
       expect(((await response.json()) as { type: string }).type).toBe('urn:aggregates-dashboard:problem:not-found');
     }
   });
@@ -104,7 +125,9 @@ describe('docs-service, in-process', () => {
     const other = createDocsApp({ assets: { ...ASSETS, swaggerScript: `${ASSETS.swaggerScript}\n` }, ...QUIET });
     const before = assetLinks(await (await get('/aggregates/docs')).text());
     const after = assetLinks(await (await other.fetch(new Request('http://x/aggregates/docs'))).text());
-    expect(after.filter((link) => !before.includes(link))).toEqual([expect.stringMatching(/\/swagger-ui-bundle\.[0-9a-f]{16}\.js$/)]);
+    expect(after.filter((link) => !before.includes(link))).toEqual([
+      expect.stringMatching(/\/swagger-ui-bundle\.[0-9a-f]{16}\.js$/),
+    ]);
   });
 
   it(`describes its routes in ${DOCS_DOCUMENT_PATH}: a valid OpenAPI 3.1 document`, async () => {
@@ -114,7 +137,9 @@ describe('docs-service, in-process', () => {
     const doc = (await response.json()) as OpenApiDoc;
     expect(validateDocument(doc)).toEqual([]);
     expect(doc.info.title).toBe('docs-service');
-    const found = operations(doc).filter((o) => o.method === 'get').map((o) => [o.path, o.operation.operationId]);
+    const found = operations(doc)
+      .filter((o) => o.method === 'get')
+      .map((o) => [o.path, o.operation.operationId]);
     expect(found).toEqual([
       ['/aggregates/docs', 'docs.view'],
       ['/aggregates/docs/', 'docs.redirect'],
@@ -122,10 +147,16 @@ describe('docs-service, in-process', () => {
       ['/aggregates/docs/licenses/{file}', 'docs.license'],
       ['/aggregates/docs/openapi.json', 'docs.openapi'],
     ]);
-    const view = doc.paths['/aggregates/docs']?.get as { responses: Record<string, { content?: Record<string, unknown> }> };
+    const view = doc.paths['/aggregates/docs']?.get as {
+      responses: Record<string, { content?: Record<string, unknown> }>;
+    };
     expect(Object.keys(view.responses['200']?.content ?? {})).toEqual(['text/html']);
     const asset = operations(doc).find((o) => o.operation.operationId === 'docs.asset')?.operation;
-    expect(Object.keys(asset?.responses['200']?.content ?? {})).toEqual(['image/svg+xml', 'text/css', 'text/javascript']);
+    expect(Object.keys(asset?.responses['200']?.content ?? {})).toEqual([
+      'image/svg+xml',
+      'text/css',
+      'text/javascript',
+    ]);
     expect(asset && problemTypesByStatus(asset)['404']).toEqual(['urn:aggregates-dashboard:problem:not-found']);
   });
 

@@ -15,5 +15,8 @@ describe('incidents-service, in-process app on a SQLite file', () => {
   };
   afterAll(() => db.close());
 
-  incidentsContract(() => target, () => countRows(db, 'Incidents'));
+  incidentsContract(
+    () => target,
+    () => countRows(db, 'Incidents'),
+  );
 });

@@ -49,7 +49,9 @@ describe('parseStrictJson', () => {
   });
 
   it('rejects a duplicate member name, with its offset', () => {
-    expect(rejection('{"id":1,"name":"a", "name":"b"}')).toBe('The body is not valid JSON: duplicate member "name" at offset 20.');
+    expect(rejection('{"id":1,"name":"a", "name":"b"}')).toBe(
+      'The body is not valid JSON: duplicate member "name" at offset 20.',
+    );
     expect(rejection('{"outer":{"x":1,"y":2,"x":3}}')).toMatch(/duplicate member "x" at offset 22\./);
     expect(rejection('[{"a":1},{"b":{"c":[{"d":1,"d":1}]}}]')).toMatch(/duplicate member "d"/);
     // The same name escaped differently is still the same name.
@@ -117,7 +119,9 @@ describe('parseStrictJson', () => {
   });
 
   it('rejects unescaped control characters in strings', () => {
-    expect(rejection('"a\u0001b"')).toBe('The body is not valid JSON: unescaped control character U+0001 in a string at offset 2.');
+    expect(rejection('"a\u0001b"')).toBe(
+      'The body is not valid JSON: unescaped control character U+0001 in a string at offset 2.',
+    );
     expect(rejection('"line\nbreak"')).toMatch(/unescaped control character U\+000A in a string at offset 5\./);
     expect(rejection('{"a\tb":1}')).toMatch(/U\+0009/);
     // DEL is not a control character in JSON's grammar.
@@ -132,7 +136,9 @@ describe('parseStrictJson', () => {
   });
 
   it('rejects unpaired surrogates, escaped or raw, and accepts pairs', () => {
-    expect(rejection(String.raw`"\ud800"`)).toBe('The body is not valid JSON: unpaired surrogate escape in a string at offset 1.');
+    expect(rejection(String.raw`"\ud800"`)).toBe(
+      'The body is not valid JSON: unpaired surrogate escape in a string at offset 1.',
+    );
     expect(rejection(String.raw`"\udc00"`)).toMatch(/unpaired surrogate escape/);
     expect(rejection(String.raw`"\ude00\ud83d"`)).toMatch(/unpaired surrogate escape/);
     expect(rejection(String.raw`"\ud83dx"`)).toMatch(/unpaired surrogate escape/);
@@ -147,7 +153,10 @@ describe('parseStrictJson', () => {
   });
 
   it('makes "__proto__" an own property and leaves Object.prototype alone', () => {
-    const parsed = parseStrictJson('{"__proto__":{"polluted":true},"a":{"__proto__":{"polluted":true}}}') as Record<string, unknown>;
+    const parsed = parseStrictJson('{"__proto__":{"polluted":true},"a":{"__proto__":{"polluted":true}}}') as Record<
+      string,
+      unknown
+    >;
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect(Object.keys(parsed)).toEqual(['__proto__', 'a']);
     expect(Object.getOwnPropertyDescriptor(parsed, '__proto__')).toEqual({
@@ -165,13 +174,15 @@ describe('parseStrictJson', () => {
   });
 
   it('makes "constructor" and "prototype" ordinary own properties', () => {
-    const parsed = parseStrictJson('{"constructor":{"prototype":{"polluted":true}},"toString":1,"hasOwnProperty":2}') as Record<string, unknown>;
+    const parsed = parseStrictJson(
+      '{"constructor":{"prototype":{"polluted":true}},"toString":1,"hasOwnProperty":2}',
+    ) as Record<string, unknown>;
     expect(Object.keys(parsed)).toEqual(['constructor', 'toString', 'hasOwnProperty']);
     expect(parsed.constructor).toEqual({ prototype: { polluted: true } });
     expect(parsed.toString).toBe(1);
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect('polluted' in Object.prototype).toBe(false);
-    expect(({}).constructor).toBe(Object);
+    expect({}.constructor).toBe(Object);
   });
 
   it('returns Infinity for 1e400 and -0 for -0, for callers to validate', () => {
@@ -190,7 +201,10 @@ describe('parseStrictJson', () => {
   });
 
   it('parses a 16 KiB body in linear time', () => {
-    const members = Array.from({ length: 400 }, (_, i) => `"k${i}":{"s":"a\\u00e9\\n${'x'.repeat(10)}","n":[${i},-${i}.5e1,true,null]}`);
+    const members = Array.from(
+      { length: 400 },
+      (_, i) => `"k${i}":{"s":"a\\u00e9\\n${'x'.repeat(10)}","n":[${i},-${i}.5e1,true,null]}`,
+    );
     const text = `{${members.join(',')}}`.slice(0, MAX_BODY_BYTES);
     const valid = `{${members.slice(0, 200).join(',')}}`;
     expect(parseStrictJson(valid)).toEqual(JSON.parse(valid));
@@ -220,7 +234,11 @@ const URL_ = 'http://customers-service.spin.internal/customers/items';
 const JSON_ONLY = ['application/json'] as const;
 const MERGE_PATCH = ['application/merge-patch+json', 'application/json'] as const;
 
-function post(body: BodyInit | null, contentType: string | null = 'application/json', headers: Record<string, string> = {}): Request {
+function post(
+  body: BodyInit | null,
+  contentType: string | null = 'application/json',
+  headers: Record<string, string> = {},
+): Request {
   return new Request(URL_, {
     method: 'POST',
     body,
@@ -253,7 +271,9 @@ function trackedStream(chunks: number, size: number) {
 describe('readJsonBody', () => {
   it('returns the parsed body', async () => {
     expect(await readJsonBody(post('{"name":"Contoso"}'), JSON_ONLY)).toEqual({ name: 'Contoso' });
-    expect(await readJsonBody(post('{"name":null}', 'application/merge-patch+json'), MERGE_PATCH)).toEqual({ name: null });
+    expect(await readJsonBody(post('{"name":null}', 'application/merge-patch+json'), MERGE_PATCH)).toEqual({
+      name: null,
+    });
     expect(await readJsonBody(post('[1]'), JSON_ONLY)).toEqual([1]);
   });
 
@@ -281,13 +301,20 @@ describe('readJsonBody', () => {
   ] as const)('answers 415 to content-type %j', async (contentType, accept) => {
     const error = await httpErrorOf(() => readJsonBody(post('{"a":1}', contentType), accept));
     expect([error.status, error.code]).toEqual([415, 'unsupported-media-type']);
-    expect(error.detail).toMatch(accept === JSON_ONLY ? /application\/json/ : /application\/merge-patch\+json or application\/json/);
+    expect(error.detail).toMatch(
+      accept === JSON_ONLY ? /application\/json/ : /application\/merge-patch\+json or application\/json/,
+    );
     expect(error.headers).toEqual({});
   });
 
   it('answers 415 before reading the body', async () => {
     const { stream, state } = trackedStream(10, 1024);
-    const request = new Request(URL_, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'text/plain' } } as RequestInit);
+    const request = new Request(URL_, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'text/plain' },
+    } as RequestInit);
     expect((await httpErrorOf(() => readJsonBody(request, JSON_ONLY))).status).toBe(415);
     expect(state.pulled).toBe(0);
   });
@@ -301,14 +328,23 @@ describe('readJsonBody', () => {
       headers: { 'content-type': 'application/json', 'content-length': String(MAX_BODY_BYTES + 1) },
     } as RequestInit);
     const error = await httpErrorOf(() => readJsonBody(request, JSON_ONLY));
-    expect([error.status, error.code, error.detail]).toEqual([413, 'payload-too-large', `The body is larger than ${MAX_BODY_BYTES} bytes.`]);
+    expect([error.status, error.code, error.detail]).toEqual([
+      413,
+      'payload-too-large',
+      `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+    ]);
     expect(error.extensions).toEqual({ maxBytes: MAX_BODY_BYTES });
     expect(state.pulled).toBe(0);
   });
 
   it('answers 413 to a streamed body once it passes the limit, without reading it to the end', async () => {
     const { stream, state } = trackedStream(100, 1024);
-    const request = new Request(URL_, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+    const request = new Request(URL_, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
+    } as RequestInit);
     expect(request.headers.get('content-length')).toBeNull();
     const error = await httpErrorOf(() => readJsonBody(request, JSON_ONLY));
     expect([error.status, error.code]).toEqual([413, 'payload-too-large']);
@@ -323,9 +359,16 @@ describe('readJsonBody', () => {
     const text = `[${' '.repeat(MAX_BODY_BYTES - 2)}]`;
     expect(await readJsonBody(post(text), JSON_ONLY)).toEqual([]);
     const { stream } = trackedStream(16, 1024);
-    const request = new Request(URL_, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+    const request = new Request(URL_, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
+    } as RequestInit);
     // 16 KiB of spaces: within the limit, so the answer is about the (empty) content, not the size.
-    expect((await httpErrorOf(() => readJsonBody(request, JSON_ONLY))).detail).toBe('The body is empty; send a JSON object.');
+    expect((await httpErrorOf(() => readJsonBody(request, JSON_ONLY))).detail).toBe(
+      'The body is empty; send a JSON object.',
+    );
   });
 
   it('answers 413 to a body one byte over the limit', async () => {
@@ -334,7 +377,11 @@ describe('readJsonBody', () => {
   });
 
   it('answers 400 to invalid UTF-8', async () => {
-    for (const bytes of [[0x7b, 0xff, 0x7d], [0x22, 0xc3, 0x22], [0x22, 0xed, 0xa0, 0x80, 0x22]]) {
+    for (const bytes of [
+      [0x7b, 0xff, 0x7d],
+      [0x22, 0xc3, 0x22],
+      [0x22, 0xed, 0xa0, 0x80, 0x22],
+    ]) {
       const error = await httpErrorOf(() => readJsonBody(post(new Uint8Array(bytes)), JSON_ONLY));
       expect([error.status, error.code, error.detail]).toEqual([400, 'invalid-json', 'The body is not valid UTF-8.']);
     }
@@ -348,7 +395,12 @@ describe('readJsonBody', () => {
         controller.close();
       },
     });
-    const request = new Request(URL_, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+    const request = new Request(URL_, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
+    } as RequestInit);
     expect(await readJsonBody(request, JSON_ONLY)).toEqual({ city: 'Zürich 😀' });
   });
 
@@ -358,14 +410,27 @@ describe('readJsonBody', () => {
   });
 
   it('answers 400 to an empty or missing body', async () => {
-    for (const request of [post(''), post(null), post(' \r\n\t'), new Request(URL_, { method: 'PUT', headers: { 'content-type': 'application/json' } })]) {
+    for (const request of [
+      post(''),
+      post(null),
+      post(' \r\n\t'),
+      new Request(URL_, { method: 'PUT', headers: { 'content-type': 'application/json' } }),
+    ]) {
       const error = await httpErrorOf(() => readJsonBody(request, JSON_ONLY));
-      expect([error.status, error.code, error.detail]).toEqual([400, 'invalid-json', 'The body is empty; send a JSON object.']);
+      expect([error.status, error.code, error.detail]).toEqual([
+        400,
+        'invalid-json',
+        'The body is empty; send a JSON object.',
+      ]);
     }
   });
 
   it('answers 400 to malformed JSON with the parser’s detail', async () => {
     const error = await httpErrorOf(() => readJsonBody(post('{"a":1,"a":2}'), JSON_ONLY));
-    expect([error.status, error.code, error.detail]).toEqual([400, 'invalid-json', 'The body is not valid JSON: duplicate member "a" at offset 7.']);
+    expect([error.status, error.code, error.detail]).toEqual([
+      400,
+      'invalid-json',
+      'The body is not valid JSON: duplicate member "a" at offset 7.',
+    ]);
   });
 });

@@ -29,12 +29,13 @@ describe('keyset: one declaration of a list order', () => {
     try {
       db.exec('CREATE TABLE T (Name TEXT, Id TEXT)');
       for (const r of rows) db.database.query('INSERT INTO T (Name, Id) VALUES (?1, ?2)', [r.name, r.id]);
-      const read = (sql: string, params: string[] = []) => db.database.query(sql, params).map((row) => ({ name: String(row.Name), id: String(row.Id) }));
+      const read = (sql: string, params: string[] = []) =>
+        db.database.query(sql, params).map((row) => ({ name: String(row.Name), id: String(row.Id) }));
       const sqlOrder = read(`SELECT Name, Id FROM T ORDER BY ${BY_NAME.orderBy}`);
       expect(BY_NAME.sort([...rows].reverse())).toEqual(sqlOrder);
       // Two rows at a time, each page after the last row of the one before.
       const paged: Row[] = [];
-      for (let last: Row | undefined; ; ) {
+      for (let last: Row | undefined; ;) {
         const [condition, ...values] = last ? BY_NAME.after(BY_NAME.cursorOf(last)) : ['1', ...[]];
         const page = read(`SELECT Name, Id FROM T WHERE ${condition} ORDER BY ${BY_NAME.orderBy} LIMIT 2`, values);
         if (page.length === 0) break;

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { toNfc } from '../../common/src/unicode/nfc';
 import { UNICODE_VERSION } from '../../common/src/unicode/nfc-data';
 
-const hex = (s: string): string => [...s].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`).join(' ');
+const hex = (s: string): string =>
+  [...s].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`).join(' ');
 
 /**
  * Whether this Node's ICU knows the same Unicode version as the tables. README allows Node 20.19+, whose ICU may
@@ -17,7 +18,8 @@ const knownHere = (s: string): boolean => SAME_UNICODE || !/\p{Cn}/u.test(s);
 const versionParts = (v: string): number[] => v.split('.').map(Number);
 const olderOrSame = (a: string, b: string): boolean => {
   const [x = [], y = []] = [versionParts(a), versionParts(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
+  for (let i = 0; i < Math.max(x.length, y.length); i++)
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
   return true;
 };
 
@@ -52,23 +54,74 @@ function random(seed: number): (n: number) => number {
 /** Ranges [first, last] of code points the random strings draw from, in groups drawn with equal chance. */
 const POOLS: [number, number][][] = [
   // Latin letters, precomposed Latin, combining marks (several blocks).
-  [[0x41, 0x5a], [0x61, 0x7a], [0xc0, 0x17f], [0x1e00, 0x1eff]],
-  [[0x300, 0x36f], [0x1ab0, 0x1aff], [0x1dc0, 0x1dff], [0x20d0, 0x20f0]],
-  [[0x300, 0x304], [0x306, 0x30c], [0x31b, 0x31b], [0x323, 0x328], [0x334, 0x338], [0x345, 0x345]],
+  [
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+    [0xc0, 0x17f],
+    [0x1e00, 0x1eff],
+  ],
+  [
+    [0x300, 0x36f],
+    [0x1ab0, 0x1aff],
+    [0x1dc0, 0x1dff],
+    [0x20d0, 0x20f0],
+  ],
+  [
+    [0x300, 0x304],
+    [0x306, 0x30c],
+    [0x31b, 0x31b],
+    [0x323, 0x328],
+    [0x334, 0x338],
+    [0x345, 0x345],
+  ],
   // Hangul: leading, vowel and trailing jamo (modern and old), syllables.
-  [[0x1100, 0x1112], [0x1161, 0x1175], [0x11a7, 0x11c3], [0x1113, 0x1160], [0xac00, 0xd7a3]],
+  [
+    [0x1100, 0x1112],
+    [0x1161, 0x1175],
+    [0x11a7, 0x11c3],
+    [0x1113, 0x1160],
+    [0xac00, 0xd7a3],
+  ],
   // Greek, with the marks it composes with.
-  [[0x370, 0x3ff], [0x1f00, 0x1fff], [0x313, 0x314], [0x342, 0x345]],
+  [
+    [0x370, 0x3ff],
+    [0x1f00, 0x1fff],
+    [0x313, 0x314],
+    [0x342, 0x345],
+  ],
   // Devanagari (nukta, virama) and Bengali (two-part vowels).
-  [[0x900, 0x97f], [0x9c7, 0x9d7], [0x995, 0x9af]],
+  [
+    [0x900, 0x97f],
+    [0x9c7, 0x9d7],
+    [0x995, 0x9af],
+  ],
   // Vietnamese: letters and their tone marks.
-  [[0x1ea0, 0x1ef9], [0x61, 0x79], [0x300, 0x303], [0x309, 0x309], [0x31b, 0x31b], [0x323, 0x323]],
+  [
+    [0x1ea0, 0x1ef9],
+    [0x61, 0x79],
+    [0x300, 0x303],
+    [0x309, 0x309],
+    [0x31b, 0x31b],
+    [0x323, 0x323],
+  ],
   // Hebrew letters, points and presentation forms.
-  [[0x591, 0x5c7], [0x5d0, 0x5ea], [0xfb1d, 0xfb4f]],
+  [
+    [0x591, 0x5c7],
+    [0x5d0, 0x5ea],
+    [0xfb1d, 0xfb4f],
+  ],
   // Tibetan vowels (non-starter decompositions), kana with voicing marks, musical symbols.
-  [[0xf40, 0xf84], [0x3040, 0x30ff], [0x3099, 0x309a], [0x1d15e, 0x1d172]],
+  [
+    [0xf40, 0xf84],
+    [0x3040, 0x30ff],
+    [0x3099, 0x309a],
+    [0x1d15e, 0x1d172],
+  ],
   // Anything in the BMP but surrogates, anything astral.
-  [[0, 0xd7ff], [0xe000, 0xffff]],
+  [
+    [0, 0xd7ff],
+    [0xe000, 0xffff],
+  ],
   [[0x10000, 0x10ffff]],
 ];
 
@@ -136,9 +189,12 @@ describe('toNfc', () => {
     expect(mismatches(everyCodePoint())).toEqual([]);
   });
 
-  it.each(['\u0301', '\u0308', '\u0323', '\u0334', '\u05b0', '\u3099'])('agrees with normalize on every code point followed by %j', (mark) => {
-    expect(mismatches(everyCodePoint(mark))).toEqual([]);
-  });
+  it.each(['\u0301', '\u0308', '\u0323', '\u0334', '\u05b0', '\u3099'])(
+    'agrees with normalize on every code point followed by %j',
+    (mark) => {
+      expect(mismatches(everyCodePoint(mark))).toEqual([]);
+    },
+  );
 
   it('agrees with normalize on 20,000 random strings', () => {
     const strings = [...randomStrings(20_000, 0x5eed)];
@@ -149,9 +205,12 @@ describe('toNfc', () => {
 });
 
 describe('nfc-data.ts', () => {
-  it('is generated for a Unicode version no older than this Node\'s', () => {
+  it("is generated for a Unicode version no older than this Node's", () => {
     // Tables older than the engine would normalise characters they do not know wrongly: regenerate them.
-    expect(olderOrSame(process.versions.unicode ?? '0', UNICODE_VERSION), `tables: Unicode ${UNICODE_VERSION}, Node: ${process.versions.unicode}; run node scripts/gen-nfc-data.mjs`).toBe(true);
+    expect(
+      olderOrSame(process.versions.unicode ?? '0', UNICODE_VERSION),
+      `tables: Unicode ${UNICODE_VERSION}, Node: ${process.versions.unicode}; run node scripts/gen-nfc-data.mjs`,
+    ).toBe(true);
   });
 
   // The generator derives the tables from this Node's ICU: it can reproduce them only on the same version.

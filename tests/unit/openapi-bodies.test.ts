@@ -39,7 +39,11 @@ const request = (path: string, init?: RequestInit) => {
 const AUTH = { authorization: `Bearer ${TEST_API_TOKEN}` };
 
 async function created(path: string, body: Json): Promise<Json> {
-  const response = await request(path, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await request(path, {
+    method: 'POST',
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   if (response.status !== 201) throw new Error(`setup: POST ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as Json;
@@ -76,7 +80,27 @@ const texts = (max: number): unknown[] => [
   {},
 ];
 const SCORINGS: unknown[] = [0, 5, 10, -1, 11, 5.5, 1e-7, 7.0, 1e1, 100, null, '5', false];
-const AMOUNTS: unknown[] = [0, 12.5, 1.123456, 1.1234567, 9e9, 9e9 + 0.5, 9000000001, -1, -0.000001, 0.1, 0.3, 1e-6, 1e-7, 12.345678, 1234567.891011, 0.30000000000000004, null, '1', true];
+const AMOUNTS: unknown[] = [
+  0,
+  12.5,
+  1.123456,
+  1.1234567,
+  9e9,
+  9e9 + 0.5,
+  9000000001,
+  -1,
+  -0.000001,
+  0.1,
+  0.3,
+  1e-6,
+  1e-7,
+  12.345678,
+  1234567.891011,
+  0.30000000000000004,
+  null,
+  '1',
+  true,
+];
 const CATEGORIES: unknown[] = ['A', 'C', 'F', 'a', 'G', '', ' A', null, 1];
 const EXTRA_MEMBERS = ['id', 'version', 'createdAt', 'updatedAt', 'customerName', 'nickname', 'Name'];
 
@@ -92,7 +116,16 @@ describe('request body schemas against the server, fuzzed (in-process apps)', ()
     const customer = await created('/customers/items', { name: 'Fuzz Target', scoring: 1 });
     const incident = await created('/incidents/items', { amount: 1, customerId: owner.id });
     const ownerId = String(owner.id);
-    const customerIds: unknown[] = [ownerId, ownerId.toUpperCase(), ` ${ownerId} `, String(other.id), 'no-such-customer', '', null, 42];
+    const customerIds: unknown[] = [
+      ownerId,
+      ownerId.toUpperCase(),
+      ` ${ownerId} `,
+      String(other.id),
+      'no-such-customer',
+      '',
+      null,
+      42,
+    ];
 
     const random = prng(SEED);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -113,12 +146,48 @@ describe('request body schemas against the server, fuzzed (in-process apps)', ()
     };
 
     const operations = [
-      { component: 'customers', method: 'POST', template: '/customers/items', path: '/customers/items', fields: ['name', 'city', 'country', 'scoring'] },
-      { component: 'customers', method: 'PUT', template: '/customers/items/{id}', path: `/customers/items/${String(customer.id)}`, fields: ['name', 'city', 'country', 'scoring'] },
-      { component: 'customers', method: 'PATCH', template: '/customers/items/{id}', path: `/customers/items/${String(customer.id)}`, fields: ['name', 'city', 'country', 'scoring'] },
-      { component: 'incidents', method: 'POST', template: '/incidents/items', path: '/incidents/items', fields: ['amount', 'category', 'customerId'] },
-      { component: 'incidents', method: 'PUT', template: '/incidents/items/{id}', path: `/incidents/items/${String(incident.id)}`, fields: ['amount', 'category', 'customerId'] },
-      { component: 'incidents', method: 'PATCH', template: '/incidents/items/{id}', path: `/incidents/items/${String(incident.id)}`, fields: ['amount', 'category', 'customerId'] },
+      {
+        component: 'customers',
+        method: 'POST',
+        template: '/customers/items',
+        path: '/customers/items',
+        fields: ['name', 'city', 'country', 'scoring'],
+      },
+      {
+        component: 'customers',
+        method: 'PUT',
+        template: '/customers/items/{id}',
+        path: `/customers/items/${String(customer.id)}`,
+        fields: ['name', 'city', 'country', 'scoring'],
+      },
+      {
+        component: 'customers',
+        method: 'PATCH',
+        template: '/customers/items/{id}',
+        path: `/customers/items/${String(customer.id)}`,
+        fields: ['name', 'city', 'country', 'scoring'],
+      },
+      {
+        component: 'incidents',
+        method: 'POST',
+        template: '/incidents/items',
+        path: '/incidents/items',
+        fields: ['amount', 'category', 'customerId'],
+      },
+      {
+        component: 'incidents',
+        method: 'PUT',
+        template: '/incidents/items/{id}',
+        path: `/incidents/items/${String(incident.id)}`,
+        fields: ['amount', 'category', 'customerId'],
+      },
+      {
+        component: 'incidents',
+        method: 'PATCH',
+        template: '/incidents/items/{id}',
+        path: `/incidents/items/${String(incident.id)}`,
+        fields: ['amount', 'category', 'customerId'],
+      },
     ] as const;
 
     /** Whether a 422 error is one the documents can only give in words, for this body. */
@@ -126,21 +195,35 @@ describe('request body schemas against the server, fuzzed (in-process apps)', ()
       if (error.field === 'customerId') return /refers to no customer|cannot change/.test(error.message);
       const value = sent[error.field];
       const max = { name: 200, city: 100, country: 100 }[error.field];
-      return typeof value === 'string' && max !== undefined && /at most \d+ characters/.test(error.message) && [...value.trim().normalize('NFC')].length > max;
+      return (
+        typeof value === 'string' &&
+        max !== undefined &&
+        /at most \d+ characters/.test(error.message) &&
+        [...value.trim().normalize('NFC')].length > max
+      );
     };
 
     const findings: string[] = [];
     const counts = { schemaAccepted: 0, schemaRefused: 0, written: 0, refusedInWords: 0 };
     for (const operation of operations) {
       const contentType = operation.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-      const validate = requestBodyValidator(documents[operation.component] as OpenApiDoc, operation.template, operation.method.toLowerCase(), contentType);
+      const validate = requestBodyValidator(
+        documents[operation.component] as OpenApiDoc,
+        operation.template,
+        operation.method.toLowerCase(),
+        contentType,
+      );
       for (let i = 0; i < BODIES_PER_OPERATION; i++) {
         const sent = body(operation.fields);
         const accepted = validate(sent);
         const schemaSays = accepted ? 'valid' : describeErrors(validate.errors).join('; ');
         const response = await request(operation.path, {
           method: operation.method,
-          headers: { ...AUTH, 'content-type': contentType, ...(operation.method === 'POST' ? {} : { 'if-match': '*' }) },
+          headers: {
+            ...AUTH,
+            'content-type': contentType,
+            ...(operation.method === 'POST' ? {} : { 'if-match': '*' }),
+          },
           body: JSON.stringify(sent),
         });
         const text = await response.text();
@@ -158,7 +241,9 @@ describe('request body schemas against the server, fuzzed (in-process apps)', ()
           findings.push(`${where}: schema ${schemaSays}, server ${response.status} ${text}`);
           continue;
         }
-        const errors = ((JSON.parse(text) as { errors?: FieldError[] }).errors ?? []).filter((e) => !unstatable(e, sent));
+        const errors = ((JSON.parse(text) as { errors?: FieldError[] }).errors ?? []).filter(
+          (e) => !unstatable(e, sent),
+        );
         if (errors.length > 0) findings.push(`${where}: schema ${schemaSays}, server 422 ${JSON.stringify(errors)}`);
         else counts.refusedInWords++;
       }

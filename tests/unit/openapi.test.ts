@@ -12,7 +12,14 @@ import { createDocsApp } from '../../docs-service/src/app';
 import { createApp, type App } from '../../common/src/http';
 import { json } from '../../common/src/responses';
 import { ROUTE_METHODS, type RouteDefinition } from '../../common/src/routes';
-import { METHOD_NOT_ALLOWED_EXTENSION, named, objectSchema, openApiDocument, templatePath, type Operation } from '../../common/src/openapi';
+import {
+  METHOD_NOT_ALLOWED_EXTENSION,
+  named,
+  objectSchema,
+  openApiDocument,
+  templatePath,
+  type Operation,
+} from '../../common/src/openapi';
 import { HttpError, PROBLEM_STATUS, problemType, type ProblemCode } from '../../common/src/problem';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import { createPageApp } from '../../page-service/src/app';
@@ -55,13 +62,34 @@ function wholeApp() {
     if (!app) throw new TypeError(`no route to ${url}`);
     return app.fetch(new Request(url, init));
   };
-  apps['customers-service.spin.internal'] = createCustomersApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, ...QUIET });
-  apps['incidents-service.spin.internal'] = createIncidentsApp({ openDatabase: () => db.database, apiToken: () => TEST_API_TOKEN, ...QUIET });
-  apps['page-service.spin.internal'] = createPageApp({ fetch, assets: { script: 'console.log("page")', style: 'body{}' }, ...QUIET });
-  apps['docs-service.spin.internal'] = createDocsApp({ assets: { swaggerScript: '/* ui */', swaggerStyle: '/* ui */', script: '/* docs */', style: '/* docs */' }, ...QUIET });
+  apps['customers-service.spin.internal'] = createCustomersApp({
+    openDatabase: () => db.database,
+    apiToken: () => TEST_API_TOKEN,
+    ...QUIET,
+  });
+  apps['incidents-service.spin.internal'] = createIncidentsApp({
+    openDatabase: () => db.database,
+    apiToken: () => TEST_API_TOKEN,
+    ...QUIET,
+  });
+  apps['page-service.spin.internal'] = createPageApp({
+    fetch,
+    assets: { script: 'console.log("page")', style: 'body{}' },
+    ...QUIET,
+  });
+  apps['docs-service.spin.internal'] = createDocsApp({
+    assets: { swaggerScript: '/* ui */', swaggerStyle: '/* ui */', script: '/* docs */', style: '/* docs */' },
+    ...QUIET,
+  });
   const variables: Record<string, string> = { ...NO_CACHE };
-  apps['aggregates-service.spin.internal'] = createAggregatesApp({ fetch, getVariable: (name) => variables[name] ?? null, openStore: () => memoryStore(), ...QUIET });
-  const request = (component: string, path: string, init?: RequestInit) => fetch(`http://${component}.spin.internal${path}`, init);
+  apps['aggregates-service.spin.internal'] = createAggregatesApp({
+    fetch,
+    getVariable: (name) => variables[name] ?? null,
+    openStore: () => memoryStore(),
+    ...QUIET,
+  });
+  const request = (component: string, path: string, init?: RequestInit) =>
+    fetch(`http://${component}.spin.internal${path}`, init);
   return { db, request };
 }
 
@@ -97,7 +125,12 @@ describe('the vendored OpenAPI 3.1 schema', () => {
         '/things/{id}': {
           get: {
             parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-            responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } } },
+            responses: {
+              '200': {
+                description: 'ok',
+                content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
+              },
+            },
           },
         },
       },
@@ -117,14 +150,16 @@ describe('the vendored OpenAPI 3.1 schema', () => {
     (badSchema.components as { schemas: Record<string, unknown> }).schemas.Thing = { type: 'thing' };
     expect(schemaErrors(badSchema).join('\n')).toMatch(/components\/schemas\/Thing: not JSON Schema/);
     const dangling = structuredClone(doc) as OpenApiDoc;
-    (dangling.components as { schemas: Record<string, unknown> }).schemas.Thing = { $ref: '#/components/schemas/Nothing' };
+    (dangling.components as { schemas: Record<string, unknown> }).schemas.Thing = {
+      $ref: '#/components/schemas/Nothing',
+    };
     expect(schemaErrors(dangling).join('\n')).toMatch(/does not compile/);
   });
 
   it('writes JSON Pointer fragments with ~0, ~1 and percent-encoding', () => {
-    expect(pointerFragment(['paths', '/a~b/{id}', 'get', 'responses', '200', 'content', 'application/problem+json'])).toBe(
-      '#/paths/~1a~0b~1%7Bid%7D/get/responses/200/content/application~1problem%2Bjson',
-    );
+    expect(
+      pointerFragment(['paths', '/a~b/{id}', 'get', 'responses', '200', 'content', 'application/problem+json']),
+    ).toBe('#/paths/~1a~0b~1%7Bid%7D/get/responses/200/content/application~1problem%2Bjson');
   });
 });
 
@@ -173,20 +208,42 @@ describe('the components’ OpenAPI documents, in-process', () => {
       it('documents the 405 of every other method on each path (the path item says it, x-method-not-allowed holds the answer), and the 405 matches it', async () => {
         const doc = await load(component);
         for (const path of Object.keys(doc.paths)) {
-          const item = doc.paths[path] as { description?: string; [METHOD_NOT_ALLOWED_EXTENSION]?: { headers?: Record<string, { schema?: { const?: string } }> } };
+          const item = doc.paths[path] as {
+            description?: string;
+            [METHOD_NOT_ALLOWED_EXTENSION]?: { headers?: Record<string, { schema?: { const?: string } }> };
+          };
           const concrete = path.replace(/\{[^}]+\}/g, 'x');
-          const method = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((m) => !documentedMethods(doc, path).includes(m)) ?? 'PURGE';
+          const method =
+            ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((m) => !documentedMethods(doc, path).includes(m)) ?? 'PURGE';
           const refused = await app.request(component, concrete, { method });
           const documentedAllow = item[METHOD_NOT_ALLOWED_EXTENSION]?.headers?.Allow?.schema?.const;
-          expect({ path, status: refused.status, allow: refused.headers.get('allow'), description: item.description }).toEqual({
+          expect({
+            path,
+            status: refused.status,
+            allow: refused.headers.get('allow'),
+            description: item.description,
+          }).toEqual({
             path,
             status: 405,
             allow: documentedAllow,
-            description: expect.stringContaining(`Methods: ${String(documentedAllow)}. Any other method is answered 405`),
+            description: expect.stringContaining(
+              `Methods: ${String(documentedAllow)}. Any other method is answered 405`,
+            ),
           });
-          const validate = schemaValidator(doc, ['paths', path, METHOD_NOT_ALLOWED_EXTENSION, 'content', PROBLEM_MEDIA_TYPE, 'schema']);
+          const validate = schemaValidator(doc, [
+            'paths',
+            path,
+            METHOD_NOT_ALLOWED_EXTENSION,
+            'content',
+            PROBLEM_MEDIA_TYPE,
+            'schema',
+          ]);
           const body: unknown = await refused.json();
-          expect({ path, valid: validate(body), errors: validate.errors ?? null }).toEqual({ path, valid: true, errors: null });
+          expect({ path, valid: validate(body), errors: validate.errors ?? null }).toEqual({
+            path,
+            valid: true,
+            errors: null,
+          });
           expect(validate({ ...(body as object), type: problemType('not-found') })).toBe(false);
         }
       });
@@ -196,13 +253,32 @@ describe('the components’ OpenAPI documents, in-process', () => {
         const reads = operations(doc).filter(({ method }) => method === 'get' || method === 'head');
         expect(reads.length).toBeGreaterThan(0);
         for (const { path, method, operation } of reads) {
-          const headers = (operation.parameters ?? []).filter((p) => p.in === 'header').map((p) => [p.name, p.required ?? false]);
-          expect({ path, method, headers }).toEqual({ path, method, headers: expect.arrayContaining([['If-Match', false], ['If-None-Match', false]]) });
+          const headers = (operation.parameters ?? [])
+            .filter((p) => p.in === 'header')
+            .map((p) => [p.name, p.required ?? false]);
+          expect({ path, method, headers }).toEqual({
+            path,
+            method,
+            headers: expect.arrayContaining([
+              ['If-Match', false],
+              ['If-None-Match', false],
+            ]),
+          });
           const names = headers.map(([name]) => name);
-          expect(names.indexOf('If-Match'), `${method} ${path}: If-Match listed before If-None-Match`).toBeLessThan(names.indexOf('If-None-Match'));
-          expect({ path, method, statuses: Object.keys(operation.responses) }).toEqual({ path, method, statuses: expect.arrayContaining(['304', '412']) });
+          expect(names.indexOf('If-Match'), `${method} ${path}: If-Match listed before If-None-Match`).toBeLessThan(
+            names.indexOf('If-None-Match'),
+          );
+          expect({ path, method, statuses: Object.keys(operation.responses) }).toEqual({
+            path,
+            method,
+            statuses: expect.arrayContaining(['304', '412']),
+          });
           // HEAD documents GET's answers without bodies, so only GET names the problem's type.
-          if (method === 'get') expect({ path, 412: problemTypesByStatus(operation)['412'] }).toEqual({ path, 412: [problemType('precondition-failed')] });
+          if (method === 'get')
+            expect({ path, 412: problemTypesByStatus(operation)['412'] }).toEqual({
+              path,
+              412: [problemType('precondition-failed')],
+            });
         }
       });
 
@@ -213,7 +289,12 @@ describe('the components’ OpenAPI documents, in-process', () => {
             for (const type of types) {
               expect(type.startsWith(PROBLEM_TYPE_PREFIX)).toBe(true);
               const code = type.slice(PROBLEM_TYPE_PREFIX.length) as ProblemCode;
-              expect({ path, method, type, status: PROBLEM_STATUS[code] }).toEqual({ path, method, type, status: Number(status) });
+              expect({ path, method, type, status: PROBLEM_STATUS[code] }).toEqual({
+                path,
+                method,
+                type,
+                status: Number(status),
+              });
             }
           }
           for (const [status, response] of Object.entries(operation.responses)) {
@@ -222,7 +303,12 @@ describe('the components’ OpenAPI documents, in-process', () => {
             if (method === 'head' || !isProblem) continue;
             // Errors are problem+json; the one exception is a page for browsers (page-service's 502 error page).
             const types = Object.keys(response.content ?? {});
-            expect({ path, method, status, types: types.includes(PROBLEM_MEDIA_TYPE) ? [PROBLEM_MEDIA_TYPE] : types }).toEqual({
+            expect({
+              path,
+              method,
+              status,
+              types: types.includes(PROBLEM_MEDIA_TYPE) ? [PROBLEM_MEDIA_TYPE] : types,
+            }).toEqual({
               path,
               method,
               status,
@@ -241,14 +327,28 @@ describe('the components’ OpenAPI documents, in-process', () => {
       ['/customers/top/{limit}', '/customers/top/0', undefined],
       ['/customers/items', '/customers/items?bogus=1', undefined],
       ['/customers/items', '/customers/items', { method: 'POST', body: '{' }],
-      ['/customers/items/{id}', `/customers/items/${'x'.repeat(201)}`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'if-match': '"1"' } }],
+      [
+        '/customers/items/{id}',
+        `/customers/items/${'x'.repeat(201)}`,
+        { method: 'DELETE', headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'if-match': '"1"' } },
+      ],
     ];
     for (const [template, path, init] of checks) {
       const response = await app.request('customers-service', path, init);
       const method = (init?.method ?? 'GET').toLowerCase();
       const body: unknown = await response.json();
-      const validate = responseValidator(doc, template, method, response.status, response.headers.get('content-type') ?? '');
-      expect({ path, valid: validate(body), errors: validate.errors ?? null }).toEqual({ path, valid: true, errors: null });
+      const validate = responseValidator(
+        doc,
+        template,
+        method,
+        response.status,
+        response.headers.get('content-type') ?? '',
+      );
+      expect({ path, valid: validate(body), errors: validate.errors ?? null }).toEqual({
+        path,
+        valid: true,
+        errors: null,
+      });
     }
     // The type enum is enforced: the same body with another problem's type does not validate.
     const validate = responseValidator(doc, '/customers/items/{id}', 'get', 404, PROBLEM_MEDIA_TYPE);
@@ -264,7 +364,11 @@ describe('the components’ OpenAPI documents, in-process', () => {
         const response = await app.request(component, path);
         expect({ path, status: response.status }).toEqual({ path, status: 200 });
         const validate = responseValidator(doc, path, method, 200, response.headers.get('content-type') ?? '');
-        expect({ path, valid: validate(await response.json()), errors: validate.errors ?? null }).toEqual({ path, valid: true, errors: null });
+        expect({ path, valid: validate(await response.json()), errors: validate.errors ?? null }).toEqual({
+          path,
+          valid: true,
+          errors: null,
+        });
       }
     }
   });
@@ -286,7 +390,12 @@ describe('the components’ OpenAPI documents, in-process', () => {
       for (const component of Object.keys(DOCUMENTS) as (keyof typeof DOCUMENTS)[]) {
         const own = await load(component);
         for (const { path, method, operation } of operations(own)) {
-          expect({ component, path, method, operationId: (doc.paths[path]?.[method] as { operationId?: string } | undefined)?.operationId }).toEqual({
+          expect({
+            component,
+            path,
+            method,
+            operationId: (doc.paths[path]?.[method] as { operationId?: string } | undefined)?.operationId,
+          }).toEqual({
             component,
             path,
             method,
@@ -295,25 +404,63 @@ describe('the components’ OpenAPI documents, in-process', () => {
         }
       }
       const tags = new Set(operations(doc).flatMap(({ operation }) => operation.tags ?? []));
-      expect([...tags].sort()).toEqual(['aggregates-service', 'customers-service', 'docs-service', 'incidents-service', 'page-service']);
+      expect([...tags].sort()).toEqual([
+        'aggregates-service',
+        'customers-service',
+        'docs-service',
+        'incidents-service',
+        'page-service',
+      ]);
     });
   });
 });
 
 describe('openApiDocument: a route cannot be served undocumented', () => {
-  const operation = (extra: Partial<Operation> = {}): Operation => ({ operationId: 'things.read', summary: 'A thing', responses: { 200: { description: 'OK' } }, problems: [], handle, ...extra });
+  const operation = (extra: Partial<Operation> = {}): Operation => ({
+    operationId: 'things.read',
+    summary: 'A thing',
+    responses: { 200: { description: 'OK' } },
+    problems: [],
+    handle,
+    ...extra,
+  });
   const info = { title: 'things', version: '1', description: 'Things', component: 'things-service' };
 
   it('documents every route and method of the table, HEAD beside GET and OPTIONS everywhere', () => {
     const Thing = named('Thing', objectSchema({ id: { type: 'string' } }));
     const routes: RouteDefinition[] = [
-      { path: '/things', get: operation({ operationId: 'things.list' }), post: operation({ operationId: 'things.create', bearer: true, body: { contentTypes: ['application/json'], schema: Thing }, problems: ['validation-failed'] }) },
+      {
+        path: '/things',
+        get: operation({ operationId: 'things.list' }),
+        post: operation({
+          operationId: 'things.create',
+          bearer: true,
+          body: { contentTypes: ['application/json'], schema: Thing },
+          problems: ['validation-failed'],
+        }),
+      },
       {
         path: '/things/:id',
-        get: operation({ path: { id: { description: 'id', schema: { type: 'string' } } }, responses: { 200: { description: 'OK', content: { 'application/json': Thing } } } }),
-        delete: operation({ operationId: 'things.delete', path: { id: { description: 'id', schema: { type: 'string' } } }, problems: ['not-found', 'conflict'] }),
+        get: operation({
+          path: { id: { description: 'id', schema: { type: 'string' } } },
+          responses: { 200: { description: 'OK', content: { 'application/json': Thing } } },
+        }),
+        delete: operation({
+          operationId: 'things.delete',
+          path: { id: { description: 'id', schema: { type: 'string' } } },
+          problems: ['not-found', 'conflict'],
+        }),
       },
-      { path: '/things/:id/parts/:part', put: operation({ operationId: 'things.part', path: { id: { description: 'id', schema: { type: 'string' } }, part: { description: 'part', schema: { type: 'string' } } } }) },
+      {
+        path: '/things/:id/parts/:part',
+        put: operation({
+          operationId: 'things.part',
+          path: {
+            id: { description: 'id', schema: { type: 'string' } },
+            part: { description: 'part', schema: { type: 'string' } },
+          },
+        }),
+      },
     ];
     const doc = openApiDocument(routes, info) as unknown as OpenApiDoc;
     expect(validateDocument(doc)).toEqual([]);
@@ -324,7 +471,18 @@ describe('openApiDocument: a route cannot be served undocumented', () => {
     }
     expect(Object.keys(doc.paths)).toEqual(['/things', '/things/{id}', '/things/{id}/parts/{part}']);
     expect(operationIds(doc).sort()).toEqual(
-      ['things.create', 'things.delete', 'things.list', 'things.list.head', 'things.list.options', 'things.read', 'things.read.head', 'things.read.options', 'things.part', 'things.part.options'].sort(),
+      [
+        'things.create',
+        'things.delete',
+        'things.list',
+        'things.list.head',
+        'things.list.options',
+        'things.read',
+        'things.read.head',
+        'things.read.options',
+        'things.part',
+        'things.part.options',
+      ].sort(),
     );
     expect(doc.components?.schemas?.Thing).toBeDefined();
     expect(doc.components?.schemas?.Problem).toBeDefined();
@@ -337,16 +495,43 @@ describe('openApiDocument: a route cannot be served undocumented', () => {
 
   it('throws for a route whose path parameter is not documented, or documents one the path lacks', () => {
     expect(() => openApiDocument([{ path: '/things/:id', get: operation() }], info)).toThrow(/path parameter id/);
-    expect(() => openApiDocument([{ path: '/things/:id/:part', get: operation({ path: { id: { description: 'id', schema: { type: 'string' } } } }) }], info)).toThrow(/part/);
-    expect(() => openApiDocument([{ path: '/things', get: operation({ path: { id: { description: 'id', schema: { type: 'string' } } } }) }], info)).toThrow(/no path parameter id/);
+    expect(() =>
+      openApiDocument(
+        [
+          {
+            path: '/things/:id/:part',
+            get: operation({ path: { id: { description: 'id', schema: { type: 'string' } } } }),
+          },
+        ],
+        info,
+      ),
+    ).toThrow(/part/);
+    expect(() =>
+      openApiDocument(
+        [{ path: '/things', get: operation({ path: { id: { description: 'id', schema: { type: 'string' } } } }) }],
+        info,
+      ),
+    ).toThrow(/no path parameter id/);
   });
 
   it('throws for two different schemas under one name', () => {
     const one = named('Thing', { type: 'string' });
     const other = named('Thing', { type: 'integer' });
     const routes: RouteDefinition[] = [
-      { path: '/a', get: operation({ operationId: 'a', responses: { 200: { description: 'OK', content: { 'application/json': one } } } }) },
-      { path: '/b', get: operation({ operationId: 'b', responses: { 200: { description: 'OK', content: { 'application/json': other } } } }) },
+      {
+        path: '/a',
+        get: operation({
+          operationId: 'a',
+          responses: { 200: { description: 'OK', content: { 'application/json': one } } },
+        }),
+      },
+      {
+        path: '/b',
+        get: operation({
+          operationId: 'b',
+          responses: { 200: { description: 'OK', content: { 'application/json': other } } },
+        }),
+      },
     ];
     expect(() => openApiDocument(routes, info)).toThrow(/two different schemas are named Thing/);
   });
@@ -354,12 +539,16 @@ describe('openApiDocument: a route cannot be served undocumented', () => {
   it('HttpError refuses a status that disagrees with PROBLEM_STATUS, so no problem is answered undocumented', () => {
     for (const [code, status] of Object.entries(PROBLEM_STATUS) as [ProblemCode, number][]) {
       expect(() => new HttpError(status, code, 'fine')).not.toThrow();
-      expect(() => new HttpError(status === 400 ? 404 : 400, code, 'wrong')).toThrow(new RegExp(`${code} is answered with ${status}`));
+      expect(() => new HttpError(status === 400 ? 404 : 400, code, 'wrong')).toThrow(
+        new RegExp(`${code} is answered with ${status}`),
+      );
     }
   });
 
   it('serves and documents the same table: the app answers what its document lists', async () => {
-    const routes: RouteDefinition[] = [{ path: '/things/:id', get: operation({ path: { id: { description: 'id', schema: { type: 'string' } } } }) }];
+    const routes: RouteDefinition[] = [
+      { path: '/things/:id', get: operation({ path: { id: { description: 'id', schema: { type: 'string' } } } }) },
+    ];
     const doc = openApiDocument(routes, info) as unknown as OpenApiDoc;
     const app = createApp(routes, QUIET);
     const options = await app.fetch(new Request('http://x/things/1', { method: 'OPTIONS' }));

@@ -17,7 +17,10 @@ const ASSETS = { script: 'console.log("page")', style: 'body{}' };
 function page(
   setup: (db: TestDatabase) => void = () => {},
   wrap: (fetch: (url: string) => Promise<Response>) => (url: string) => Promise<Response> = (f) => f,
-  { variables = NO_CACHE as Record<string, string>, now }: { variables?: Record<string, string>; now?: () => number } = {},
+  {
+    variables = NO_CACHE as Record<string, string>,
+    now,
+  }: { variables?: Record<string, string>; now?: () => number } = {},
 ) {
   const db = createTestDatabase();
   opened.push(db);
@@ -27,7 +30,10 @@ function page(
     expect(url).toBe(DASHBOARD_URL);
     return aggregates('/aggregates/dashboard');
   });
-  return Object.assign(createPageApp({ fetch: (url) => fetchDashboard(url), assets: ASSETS, ...QUIET, ...(now ? { now } : {}) }), { db });
+  return Object.assign(
+    createPageApp({ fetch: (url) => fetchDashboard(url), assets: ASSETS, ...QUIET, ...(now ? { now } : {}) }),
+    { db },
+  );
 }
 
 /** A clock that moves one second on each reading: every render of the page happens at another time. */
@@ -57,7 +63,10 @@ describe('page-service, in-process', () => {
   it('serves each asset under its content hash for a year, and 404 for any other name', async () => {
     const app = page();
     const html = await (await app.fetch(new Request('http://x/'))).text();
-    for (const [path, body] of [[/\/assets\/page\.[0-9a-f]{16}\.js/, ASSETS.script], [/\/assets\/page\.[0-9a-f]{16}\.css/, ASSETS.style]] as const) {
+    for (const [path, body] of [
+      [/\/assets\/page\.[0-9a-f]{16}\.js/, ASSETS.script],
+      [/\/assets\/page\.[0-9a-f]{16}\.css/, ASSETS.style],
+    ] as const) {
       const url = path.exec(html)?.[0] ?? '';
       const asset = await app.fetch(new Request(`http://x${url}`));
       expect(asset.status).toBe(200);
@@ -69,7 +78,11 @@ describe('page-service, in-process', () => {
 
   it('escapes every value from the data: a name with markup is shown as text', async () => {
     const name = `<script>alert(1)</script> & "Quotes" 'single' 東京 😀`;
-    const app = page((db) => db.exec(`INSERT INTO Customers (Id, Name, Scoring) VALUES ('evil', ${"'" + name.replaceAll("'", "''") + "'"}, 10);`));
+    const app = page((db) =>
+      db.exec(
+        `INSERT INTO Customers (Id, Name, Scoring) VALUES ('evil', ${"'" + name.replaceAll("'", "''") + "'"}, 10);`,
+      ),
+    );
     const html = await (await app.fetch(new Request('http://x/'))).text();
     expect(html).toContain(escapeHtml(name));
     expect(html).not.toContain('<script>alert(1)</script>');
@@ -84,8 +97,20 @@ describe('page-service, in-process', () => {
         customersWithMostIncidents: null,
         customersWithHighestIncidentVolume: null,
         errors: [
-          { section: 'customersWithMostIncidents', source: 'incidents-service', status: 500, code: 'bad-status', detail: 'incidents-service GET /incidents/top/by-count/5 answered 500' },
-          { section: 'customersWithHighestIncidentVolume', source: 'incidents-service', status: 500, code: 'bad-status', detail: 'incidents-service GET /incidents/top/by-volume/5 answered 500' },
+          {
+            section: 'customersWithMostIncidents',
+            source: 'incidents-service',
+            status: 500,
+            code: 'bad-status',
+            detail: 'incidents-service GET /incidents/top/by-count/5 answered 500',
+          },
+          {
+            section: 'customersWithHighestIncidentVolume',
+            source: 'incidents-service',
+            status: 500,
+            code: 'bad-status',
+            detail: 'incidents-service GET /incidents/top/by-volume/5 answered 500',
+          },
         ],
       });
     });
@@ -131,7 +156,9 @@ describe('page-service, in-process', () => {
       // Weak: the bytes differ from render to render ("Data as of" is the time of the render), the data does not.
       expect(etag).toMatch(/^W\/"[0-9a-f]{16}"$/);
       // The strong form of the same opaque tag matches too: If-None-Match compares weakly.
-      expect((await app.fetch(new Request('http://x/', { headers: { 'if-none-match': etag.slice(2) } }))).status).toBe(304);
+      expect((await app.fetch(new Request('http://x/', { headers: { 'if-none-match': etag.slice(2) } }))).status).toBe(
+        304,
+      );
     });
 
     it("answers HEAD with GET's ETag, and 304 to HEAD with If-None-Match", async () => {
@@ -142,7 +169,13 @@ describe('page-service, in-process', () => {
       expect(await head.text()).toBe('');
       expect(head.headers.get('etag')).toBe(get.headers.get('etag'));
       expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
-      expect((await app.fetch(new Request('http://x/', { method: 'HEAD', headers: { 'if-none-match': get.headers.get('etag') ?? '' } }))).status).toBe(304);
+      expect(
+        (
+          await app.fetch(
+            new Request('http://x/', { method: 'HEAD', headers: { 'if-none-match': get.headers.get('etag') ?? '' } }),
+          )
+        ).status,
+      ).toBe(304);
     });
 
     it('answers 200 with a new ETag after a plain SQL insert', async () => {
@@ -150,7 +183,9 @@ describe('page-service, in-process', () => {
       const before = await app.fetch(new Request('http://x/'));
       const etag = before.headers.get('etag') ?? '';
       expect(etag).not.toBe('');
-      app.db.exec("INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('page-etag-sql', 'Plain SQL Ltd', 'Oslo', 'Norway', 3);");
+      app.db.exec(
+        "INSERT INTO Customers (Id, Name, City, Country, Scoring) VALUES ('page-etag-sql', 'Plain SQL Ltd', 'Oslo', 'Norway', 3);",
+      );
       const after = await app.fetch(new Request('http://x/', { headers: { 'if-none-match': etag } }));
       expect(after.status).toBe(200);
       const newEtag = after.headers.get('etag') ?? '';
@@ -162,7 +197,11 @@ describe('page-service, in-process', () => {
 
     it("answers 200 with a new ETag after an API write, with the dashboard's cache on", async () => {
       const app = page(undefined, undefined, { now: tickingClock(), variables: {} });
-      const customers = createCustomersApp({ openDatabase: () => app.db.database, apiToken: () => TEST_API_TOKEN, ...QUIET });
+      const customers = createCustomersApp({
+        openDatabase: () => app.db.database,
+        apiToken: () => TEST_API_TOKEN,
+        ...QUIET,
+      });
       const before = await app.fetch(new Request('http://x/'));
       const etag = before.headers.get('etag') ?? '';
       expect((await app.fetch(new Request('http://x/', { headers: { 'if-none-match': etag } }))).status).toBe(304);
@@ -189,7 +228,11 @@ describe('page-service, in-process', () => {
       const etag = (await app.fetch(new Request('http://x/'))).headers.get('etag') ?? '';
       for (const tag of [etag, etag.slice(2)]) {
         const refused = await app.fetch(new Request('http://x/', { headers: { 'if-match': tag } }));
-        expect({ tag, status: refused.status, type: refused.headers.get('content-type') }).toEqual({ tag, status: 412, type: 'application/problem+json' });
+        expect({ tag, status: refused.status, type: refused.headers.get('content-type') }).toEqual({
+          tag,
+          status: 412,
+          type: 'application/problem+json',
+        });
       }
       const any = await app.fetch(new Request('http://x/', { headers: { 'if-match': '*', 'if-none-match': etag } }));
       expect(any.status).toBe(304);
@@ -203,23 +246,43 @@ describe('page-service, in-process', () => {
     const doc = (await response.json()) as OpenApiDoc;
     expect(validateDocument(doc)).toEqual([]);
     expect(doc.info.title).toBe('page-service');
-    expect(operations(doc).filter((o) => o.method === 'get').map((o) => [o.path, o.operation.operationId])).toEqual([
+    expect(
+      operations(doc)
+        .filter((o) => o.method === 'get')
+        .map((o) => [o.path, o.operation.operationId]),
+    ).toEqual([
       ['/', 'page.view'],
       ['/assets/{file}', 'page.asset'],
       ['/page/openapi.json', 'page.openapi'],
     ]);
     const view = operations(doc).find((o) => o.operation.operationId === 'page.view')?.operation;
-    for (const status of ['200', '502']) expect(Object.keys(view?.responses[status]?.content ?? {}), status).toEqual(['text/html']);
+    for (const status of ['200', '502'])
+      expect(Object.keys(view?.responses[status]?.content ?? {}), status).toEqual(['text/html']);
     const asset = operations(doc).find((o) => o.operation.operationId === 'page.asset')?.operation;
-    expect(Object.keys(asset?.responses['200']?.content ?? {})).toEqual(['image/svg+xml', 'text/css', 'text/javascript']);
+    expect(Object.keys(asset?.responses['200']?.content ?? {})).toEqual([
+      'image/svg+xml',
+      'text/css',
+      'text/javascript',
+    ]);
     expect(asset && problemTypesByStatus(asset)['404']).toEqual(['urn:aggregates-dashboard:problem:not-found']);
   });
 });
 
 describe('view', () => {
   it('formats counts and money with grouped thousands and two decimals', () => {
-    expect([formatInteger(0), formatInteger(999), formatInteger(1000), formatInteger(1234567)]).toEqual(['0', '999', '1,000', '1,234,567']);
-    expect([formatMoney(0), formatMoney(5), formatMoney(32399.96), formatMoney(1234567.5), formatMoney(-1000.1)]).toEqual(['0.00', '5.00', '32,399.96', '1,234,567.50', '-1,000.10']);
+    expect([formatInteger(0), formatInteger(999), formatInteger(1000), formatInteger(1234567)]).toEqual([
+      '0',
+      '999',
+      '1,000',
+      '1,234,567',
+    ]);
+    expect([
+      formatMoney(0),
+      formatMoney(5),
+      formatMoney(32399.96),
+      formatMoney(1234567.5),
+      formatMoney(-1000.1),
+    ]).toEqual(['0.00', '5.00', '32,399.96', '1,234,567.50', '-1,000.10']);
   });
 
   it('marks a section served from an old copy as stale, with the reason', () => {
@@ -228,15 +291,28 @@ describe('view', () => {
       topCustomers: [],
       customersWithMostIncidents: [],
       customersWithHighestIncidentVolume: [],
-      errors: [{ section: 'customerCount', detail: 'customers-service GET /customers/count answered 500; a cached copy 4 s old was served instead' }],
+      errors: [
+        {
+          section: 'customerCount',
+          detail: 'customers-service GET /customers/count answered 500; a cached copy 4 s old was served instead',
+        },
+      ],
     });
-    expect(view.notices).toEqual([{ section: 'customerCount', state: 'stale', reason: 'customers-service GET /customers/count answered 500; a cached copy 4 s old was served instead' }]);
+    expect(view.notices).toEqual([
+      {
+        section: 'customerCount',
+        state: 'stale',
+        reason: 'customers-service GET /customers/count answered 500; a cached copy 4 s old was served instead',
+      },
+    ]);
     expect(renderMain(view, '2026-11-30T08:00:00.000Z')).toContain('is an older copy');
   });
 
   it('treats a body of the wrong shape as missing sections, never as a crash', () => {
     const view = toView(200, { customerCount: 'many', topCustomers: [{ customerName: 1 }] });
     expect(view.failure).toBe('no part of the dashboard could be computed');
-    expect(toView(504, { detail: 'No part of the dashboard could be computed: timeouts' }).failure).toBe('No part of the dashboard could be computed: timeouts');
+    expect(toView(504, { detail: 'No part of the dashboard could be computed: timeouts' }).failure).toBe(
+      'No part of the dashboard could be computed: timeouts',
+    );
   });
 });

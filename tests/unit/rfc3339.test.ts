@@ -47,7 +47,11 @@ describe('parseRfc3339', () => {
   });
 
   it('gives ?updatedSince= the stored text form, or a 400 naming the parameter', () => {
-    expect(filters.timestamp('updatedSince', 'Only items changed since').parse('2026-11-30T09:30:00+01:30')).toBe('2026-11-30T08:00:00.000Z');
-    expect(() => filters.timestamp('updatedSince', 'Only items changed since').parse('9999-12-31T23:00:00-02:00')).toThrow(/updatedSince must be an RFC 3339 date-time/);
+    expect(filters.timestamp('updatedSince', 'Only items changed since').parse('2026-11-30T09:30:00+01:30')).toBe(
+      '2026-11-30T08:00:00.000Z',
+    );
+    expect(() =>
+      filters.timestamp('updatedSince', 'Only items changed since').parse('9999-12-31T23:00:00-02:00'),
+    ).toThrow(/updatedSince must be an RFC 3339 date-time/);
   });
 });

@@ -79,13 +79,34 @@ describe('query plans of the list filters', () => {
     const target = inProcessTarget(db, recording, () => TEST_API_TOKEN);
     const after = (cursor: string[]) => `after=${encodeURIComponent(JSON.stringify(cursor))}`;
     const since = 'updatedSince=2026-01-01T00:00:00Z';
-    const customerQueries = ['country=Norway', 'minScoring=7', since, 'country=Norway&minScoring=7', `country=Norway&minScoring=7&${since}`, `minScoring=3&${since}`, `country=Norway&${since}`];
-    const incidentQueries = ['customerName=Acme', 'customerId=c-1', 'category=A', since, 'customerName=Acme&category=A', `customerId=c-1&category=A&${since}`, `customerName=Acme&${since}`, `category=A&${since}`];
+    const customerQueries = [
+      'country=Norway',
+      'minScoring=7',
+      since,
+      'country=Norway&minScoring=7',
+      `country=Norway&minScoring=7&${since}`,
+      `minScoring=3&${since}`,
+      `country=Norway&${since}`,
+    ];
+    const incidentQueries = [
+      'customerName=Acme',
+      'customerId=c-1',
+      'category=A',
+      since,
+      'customerName=Acme&category=A',
+      `customerId=c-1&category=A&${since}`,
+      `customerName=Acme&${since}`,
+      `category=A&${since}`,
+    ];
     const paths = [
-      ...customerQueries.flatMap((q) => [`/customers/items?${q}`, `/customers/items?${q}&limit=2&${after(['M', 'x'])}`]),
+      ...customerQueries.flatMap((q) => [
+        `/customers/items?${q}`,
+        `/customers/items?${q}&limit=2&${after(['M', 'x'])}`,
+      ]),
       ...incidentQueries.flatMap((q) => [`/incidents/items?${q}`, `/incidents/items?${q}&limit=2&${after(['x'])}`]),
     ];
-    for (const path of paths) expect({ path, status: (await target.fetch(path)).status }).toEqual({ path, status: 200 });
+    for (const path of paths)
+      expect({ path, status: (await target.fetch(path)).status }).toEqual({ path, status: 200 });
     const filtered = [...statements].filter(([sql]) => /FROM (Customers|Incidents) WHERE/.test(sql));
     expect(filtered.length).toBe(paths.length);
     for (const [sql, params] of filtered) {

@@ -9,7 +9,8 @@ export interface HostErrorVariant {
 export function hostErrorVariant(error: unknown): HostErrorVariant | undefined {
   if (typeof error !== 'object' || error === null || !('payload' in error)) return undefined;
   const payload: unknown = error.payload;
-  if (typeof payload !== 'object' || payload === null || !('tag' in payload) || typeof payload.tag !== 'string') return undefined;
+  if (typeof payload !== 'object' || payload === null || !('tag' in payload) || typeof payload.tag !== 'string')
+    return undefined;
   return 'val' in payload ? { tag: payload.tag, val: payload.val } : { tag: payload.tag };
 }
 

@@ -10,6 +10,7 @@ export function openSpinStore(label = 'default'): KeyValueStore {
   const store = hostCall(`opening key-value store '${label}'`, () => Store.open(label));
   return {
     get: (key) => hostCall('key-value get', () => store.get(key) ?? null),
-    set: (key, value) => hostCall('key-value set', () => store.set(key, typeof value === 'string' ? encoder.encode(value) : value)),
+    set: (key, value) =>
+      hostCall('key-value set', () => store.set(key, typeof value === 'string' ? encoder.encode(value) : value)),
   };
 }

@@ -7,7 +7,8 @@
 import type { QueryResult, Value } from 'fermyon:spin/sqlite@2.0.0';
 import type { Row, SqlParam, SqlValue } from '../sql';
 
-const describe = (value: unknown): string => (typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value));
+const describe = (value: unknown): string =>
+  typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
 
 /**
  * A parameter as a WIT value. Whole numbers within ±(2^53 - 1) travel as SQLite INTEGER (-0 as 0), every other
@@ -20,7 +21,8 @@ export function toSpinValue(param: SqlParam): Value {
   const value: unknown = param;
   if (value === null) return { tag: 'null' };
   if (typeof value === 'string') return { tag: 'text', val: value };
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? { tag: 'integer', val: BigInt(value) } : { tag: 'real', val: value };
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) ? { tag: 'integer', val: BigInt(value) } : { tag: 'real', val: value };
   throw new TypeError(`a SQL parameter is a string, a number or null, not ${typeof value} ${describe(value)}`);
 }
 

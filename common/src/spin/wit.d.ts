@@ -29,7 +29,8 @@ declare module 'fermyon:spin/sqlite@2.0.0' {
 }
 
 declare module 'fermyon:spin/key-value@2.0.0' {
-  export type Error = { tag: 'store-table-full' } | { tag: 'no-such-store' } | { tag: 'access-denied' } | { tag: 'other'; val: string };
+  export type Error =
+    { tag: 'store-table-full' } | { tag: 'no-such-store' } | { tag: 'access-denied' } | { tag: 'other'; val: string };
   export class Store {
     static open(label: string): Store;
     /** `undefined` when the key does not exist. */

@@ -51,7 +51,7 @@ const unzigzag = (n: number): number => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
   const numbers = decode(DECOMPOSITIONS);
   let cp = 0;
   let previous: readonly number[] = [];
-  for (let i = 0; i < numbers.length; ) {
+  for (let i = 0; i < numbers.length;) {
     const header = numbers[i++] ?? 0;
     cp += Math.floor(header / 4);
     const decomposition: number[] = [];
@@ -88,7 +88,9 @@ const unzigzag = (n: number): number => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
   }
   for (const [composite, decomposition] of composites) {
     const first =
-      decomposition.length === 2 ? decomposition[0] : byDecomposition.get(String.fromCodePoint(...decomposition.slice(0, -1)));
+      decomposition.length === 2
+        ? decomposition[0]
+        : byDecomposition.get(String.fromCodePoint(...decomposition.slice(0, -1)));
     const last = decomposition[decomposition.length - 1];
     if (first === undefined || last === undefined) throw new Error(`nfc-data: no pair for U+${composite.toString(16)}`);
     COMPOSITION.set(first * 0x110000 + last, composite);

@@ -62,7 +62,9 @@ export function grantHostApis(input: GrantInput): HostSetup {
     context: {
       ...input,
       app: (input.app as Record<string, unknown>)[api.name],
-      components: Object.fromEntries(Object.entries(input.components).map(([id, uses]) => [id, (uses as Record<string, unknown>)[api.name]])),
+      components: Object.fromEntries(
+        Object.entries(input.components).map(([id, uses]) => [id, (uses as Record<string, unknown>)[api.name]]),
+      ),
     },
   }));
   const grants = contexts.map(({ api, context }) => api.grants(context));
@@ -73,7 +75,12 @@ export function grantHostApis(input: GrantInput): HostSetup {
     if (side) main[api.name] = side;
   });
   return {
-    grants: Object.fromEntries(Object.keys(input.components).map((id) => [id, Object.fromEntries(apis.map((api, i) => [api.name, grants[i]?.[id]]))])),
+    grants: Object.fromEntries(
+      Object.keys(input.components).map((id) => [
+        id,
+        Object.fromEntries(apis.map((api, i) => [api.name, grants[i]?.[id]])),
+      ]),
+    ),
     main,
   };
 }
@@ -103,7 +110,10 @@ export class GuestHost {
   readonly #sides: { name: string; side: GuestSide<unknown> }[];
 
   constructor(worker: WorkerServices) {
-    const context: GuestContext = { ...worker, wait: (isReady, deadlineNs) => worker.wait(isReady, deadlineNs, () => this.beforeWait()) };
+    const context: GuestContext = {
+      ...worker,
+      wait: (isReady, deadlineNs) => worker.wait(isReady, deadlineNs, () => this.beforeWait()),
+    };
     this.#sides = apis.map((api) => ({ name: api.name, side: api.guest(context) }));
   }
 

@@ -24,8 +24,10 @@ export function openDatabase(path: string): Database.Database {
  * `kebab_or_snake_case`): kebab-case or snake_case words of ASCII letters and digits, each starting with a
  * letter and all lowercase or all UPPERCASE. Such a label is also a plain file name.
  */
-const LABEL = /^(?:(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)(?:-(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*))*|(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)(?:_(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*))*)$/;
-const LABEL_RULE = 'expected kebab-case or snake_case (words of ASCII letters and digits, each starting with a letter, joined by - or _), as Spin requires of labels';
+const LABEL =
+  /^(?:(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)(?:-(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*))*|(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)(?:_(?:[a-z][a-z0-9]*|[A-Z][A-Z0-9]*))*)$/;
+const LABEL_RULE =
+  'expected kebab-case or snake_case (words of ASCII letters and digits, each starting with a letter, joined by - or _), as Spin requires of labels';
 
 export function isLabel(label: string): boolean {
   return LABEL.test(label);
@@ -59,7 +61,9 @@ export const isRedisLocation = (location: string): boolean => location.startsWit
 
 /** Why a backend the runtime does not have is refused, and what to use instead. */
 function unsupportedType(kind: LabelledKind, type: string): string {
-  const supported = kind.redis ? '"spin" (a local SQLite file) and "redis" (url = "redis://host:port")' : '"spin", a local SQLite file';
+  const supported = kind.redis
+    ? '"spin" (a local SQLite file) and "redis" (url = "redis://host:port")'
+    : '"spin", a local SQLite file';
   if (type === 'libsql') {
     return `'libsql' is not supported by this runtime: no libSQL server installs from the package registries it is tested with. The stand-in for a shared database is several runtime processes on one local SQLite file (type = "spin" with the same path, or the same --state-dir; \`npm run up:replicas\` runs that shape)`;
   }
@@ -80,7 +84,8 @@ function configured(kind: LabelledKind, config: RuntimeConfigFile | undefined): 
     const key = `${kind.section}.${label}`;
     // Spin reads any label here, but only one spin.toml can name is ever used; a label is also a file name in
     // the state directory (below), so `../x` or `a/b` must not reach the path.
-    if (!isLabel(label)) reader.fail(key, `${LABEL_RULE}; rename the section [${kind.section}.<label>] to the label spin.toml uses`);
+    if (!isLabel(label))
+      reader.fail(key, `${LABEL_RULE}; rename the section [${kind.section}.<label>] to the label spin.toml uses`);
     // The backend type first: a libSQL entry is refused for its type, not for its first unknown key.
     const type = reader.string(reader.table(raw, key).type, `${key}.type`);
     if (type === 'redis' && kind.redis) {
@@ -110,7 +115,8 @@ export function labelPaths(
 ): Record<string, string> {
   const defined = configured(kind, config);
   const paths: Record<string, string> = { default: defined.default ?? join(stateDir, kind.defaultFile) };
-  for (const [label, path] of Object.entries(defined)) paths[label] = path ?? join(stateDir, `${kind.what.replace(/ /g, '_')}_${label}.db`);
+  for (const [label, path] of Object.entries(defined))
+    paths[label] = path ?? join(stateDir, `${kind.what.replace(/ /g, '_')}_${label}.db`);
   for (const [id, labels] of Object.entries(components)) {
     // Own labels only: `constructor` is not defined because every object has one.
     const missing = labels.find((label) => !Object.hasOwn(paths, label));
@@ -124,8 +130,14 @@ export function labelPaths(
 }
 
 /** Each component's labels with their files: exactly what it declared, nothing more. */
-export function grantedPaths(paths: Record<string, string>, components: Record<string, string[]>): Record<string, Record<string, string>> {
+export function grantedPaths(
+  paths: Record<string, string>,
+  components: Record<string, string[]>,
+): Record<string, Record<string, string>> {
   return Object.fromEntries(
-    Object.entries(components).map(([id, labels]) => [id, Object.fromEntries(labels.map((label) => [label, Object.hasOwn(paths, label) ? (paths[label] ?? '') : '']))]),
+    Object.entries(components).map(([id, labels]) => [
+      id,
+      Object.fromEntries(labels.map((label) => [label, Object.hasOwn(paths, label) ? (paths[label] ?? '') : ''])),
+    ]),
   );
 }

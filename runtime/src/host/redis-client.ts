@@ -41,7 +41,8 @@ export function parseRedisUrl(text: string): RedisTarget {
   }
   if (url.protocol !== 'redis:') throw new Error(`'${text}': only redis:// URLs are supported (no TLS)`);
   const db = url.pathname === '' || url.pathname === '/' ? 0 : Number(url.pathname.slice(1));
-  if (!Number.isInteger(db) || db < 0) throw new Error(`'${text}': the database must be a number (redis://host:port/0)`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new Error(`'${text}': the database must be a number (redis://host:port/0)`);
   const port = url.port === '' ? 6379 : Number(url.port);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return {
@@ -95,7 +96,8 @@ function parseReply(buffer: Buffer, offset: number): { value: RespValue | RedisE
 function encodeCommand(args: readonly (string | Uint8Array)[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const arg of args) {
-    const bytes = typeof arg === 'string' ? Buffer.from(arg, 'utf8') : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
+    const bytes =
+      typeof arg === 'string' ? Buffer.from(arg, 'utf8') : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
     parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
   }
   return Buffer.concat(parts);
@@ -122,7 +124,9 @@ export class RedisClient {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        const error = new RedisError(`no answer from Redis at ${this.#target.host}:${this.#target.port} within ${this.#timeoutMs} ms`);
+        const error = new RedisError(
+          `no answer from Redis at ${this.#target.host}:${this.#target.port} within ${this.#timeoutMs} ms`,
+        );
         this.#drop(error);
         reject(error);
       }, this.#timeoutMs);
@@ -159,13 +163,16 @@ export class RedisClient {
       socket.once('connect', resolve);
       socket.once('error', reject);
     }).then(async () => {
-      if (password !== undefined) await this.#send(username === undefined ? ['AUTH', password] : ['AUTH', username, password]);
+      if (password !== undefined)
+        await this.#send(username === undefined ? ['AUTH', password] : ['AUTH', username, password]);
       if (db !== 0) await this.#send(['SELECT', String(db)]);
     });
     // A failed connection is forgotten at once: the next call tries again.
     this.#ready = ready.catch((error: unknown) => {
       if (this.#socket === socket) this.#ready = undefined;
-      throw error instanceof RedisError ? error : new RedisError(`Redis at ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`);
+      throw error instanceof RedisError
+        ? error
+        : new RedisError(`Redis at ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`);
     });
     socket.connect(port, host);
     return this.#ready;

@@ -27,7 +27,6 @@ const STOPPING = 2;
 /** Spin's `MAX_HOST_BUFFERED_BYTES`: the host stops building a query result (or a value) past this. */
 export const MAX_HOST_BUFFERED_BYTES = 128 * 1024 * 1024;
 
-
 /** Thrown by {@link SqliteGate.run} once the worker is being stopped: no new SQLite work starts. */
 export class WorkerStopping extends Error {
   constructor() {
@@ -121,14 +120,22 @@ export function allocateGate(busyTimeoutMs: number): GateSetup {
 }
 
 /** `Atomics.waitAsync` (Node 16+; in TypeScript's ES2024 lib, which the runtime does not target yet). */
-const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { value: Promise<string> | string } }).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { value: Promise<string> | string };
+  }
+).waitAsync;
 
 /**
  * Stops a worker safely: interrupts its SQLite work, waits until it is out of better-sqlite3 (or has exited),
  * then calls `terminate`. `exited` says whether the worker is already gone. Free the slot with
  * {@link releaseGate} once the worker has exited.
  */
-export async function stopWorker(gate: GateSetup, terminate: () => Promise<unknown>, exited: () => boolean): Promise<void> {
+export async function stopWorker(
+  gate: GateSetup,
+  terminate: () => Promise<unknown>,
+  exited: () => boolean,
+): Promise<void> {
   const state = new Int32Array(gate.state);
   slots.flag(gate.slot, true);
   while (!exited() && Atomics.compareExchange(state, 0, IDLE, STOPPING) === NATIVE) {

@@ -29,7 +29,10 @@ export function tempDir(prefix = 'spin-runtime-test-'): { path: string; remove()
 /** Writes a spin.toml into `dir` whose components load the fixture guest (or another build of it: `wasm`). */
 export function writeManifest(dir: string, body: string, wasm = guestWasm): string {
   const file = join(dir, 'spin.toml');
-  writeFileSync(file, `spin_manifest_version = 2\n[application]\nname = "test-app"\n${body.replaceAll('GUEST_WASM', JSON.stringify(wasm))}`);
+  writeFileSync(
+    file,
+    `spin_manifest_version = 2\n[application]\nname = "test-app"\n${body.replaceAll('GUEST_WASM', JSON.stringify(wasm))}`,
+  );
   return file;
 }
 
@@ -39,7 +42,10 @@ export const ITEMS_TABLE = 'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY
  * The fixture app (runtime/test-fixtures/spin.toml) on the runtime, its `items` table created, guest output
  * dropped; `options` add to or override that.
  */
-export async function startFixture(stateDir: string, options: Partial<RuntimeModule.CreateOptions> = {}): Promise<RuntimeModule.SpinRuntime> {
+export async function startFixture(
+  stateDir: string,
+  options: Partial<RuntimeModule.CreateOptions> = {},
+): Promise<RuntimeModule.SpinRuntime> {
   const { create } = await loadRuntime();
   return create({ from: fixtureManifest, stateDir, sqlite: [ITEMS_TABLE], guestOutput: () => {}, ...options });
 }
@@ -73,7 +79,10 @@ export async function waitForOutput(cli: Cli, pattern: RegExp): Promise<RegExpMa
   for (;;) {
     const match = pattern.exec(cli.output());
     if (match) return match;
-    const done = await Promise.race([cli.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 50))]);
+    const done = await Promise.race([
+      cli.exited.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 50)),
+    ]);
     if (done) throw new Error(`the CLI exited before printing ${pattern}:\n${cli.output()}`);
   }
 }

@@ -54,7 +54,13 @@ export function isAllowed(rules: AllowedHost[], url: URL): boolean {
   const port = url.port === '' ? DEFAULT_PORTS[scheme] : Number(url.port);
   if (port === undefined) return false;
   const host = url.hostname.toLowerCase();
-  return rules.some((r) => (r.scheme === '*' || r.scheme === scheme) && hostMatches(r.host, host) && port >= r.ports[0] && port <= r.ports[1]);
+  return rules.some(
+    (r) =>
+      (r.scheme === '*' || r.scheme === scheme) &&
+      hostMatches(r.host, host) &&
+      port >= r.ports[0] &&
+      port <= r.ports[1],
+  );
 }
 
 /**

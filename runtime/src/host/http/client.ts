@@ -115,7 +115,8 @@ export class IncomingResponse extends IncomingMessage {
   }
 }
 
-type FutureResult = { tag: 'ok'; val: { tag: 'ok'; val: IncomingResponse } | { tag: 'err'; val: HttpErrorCode } } | { tag: 'err' };
+type FutureResult =
+  { tag: 'ok'; val: { tag: 'ok'; val: IncomingResponse } | { tag: 'err'; val: HttpErrorCode } } | { tag: 'err' };
 
 export class FutureIncomingResponse {
   readonly #waiter: Waiter;
@@ -137,7 +138,9 @@ export class FutureIncomingResponse {
     if (this.#taken) return { tag: 'err' };
     this.#taken = true;
     const outcome = this.#outcome;
-    return 'error' in outcome ? { tag: 'ok', val: { tag: 'err', val: outcome.error } } : { tag: 'ok', val: { tag: 'ok', val: new IncomingResponse(outcome.response) } };
+    return 'error' in outcome
+      ? { tag: 'ok', val: { tag: 'err', val: outcome.error } }
+      : { tag: 'ok', val: { tag: 'ok', val: new IncomingResponse(outcome.response) } };
   }
 }
 
@@ -172,7 +175,11 @@ export class UnsentRequests {
  * `wasi:http/outgoing-handler.handle` for one component, checked against its `allowed` hosts; request options
  * (timeouts) are ignored: the request time limit rules.
  */
-export function outgoingHandler(context: GuestContext, allowed: AllowedHost[], unsent: UnsentRequests): (request: OutgoingRequest) => FutureIncomingResponse {
+export function outgoingHandler(
+  context: GuestContext,
+  allowed: AllowedHost[],
+  unsent: UnsentRequests,
+): (request: OutgoingRequest) => FutureIncomingResponse {
   return (request) => {
     let url: URL;
     try {

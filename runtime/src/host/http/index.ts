@@ -9,7 +9,15 @@ import type { HostApi } from '../api.js';
 import { noApp } from '../api.js';
 import { parseAllowedHost, type AllowedHost } from './allowed-hosts.js';
 import { IncomingBody, OutgoingBody, FutureTrailers } from './bodies.js';
-import { FutureIncomingResponse, IncomingResponse, outgoingHandler, RequestOptions, OutgoingRequest, UnsentRequests, httpErrorCode } from './client.js';
+import {
+  FutureIncomingResponse,
+  IncomingResponse,
+  outgoingHandler,
+  RequestOptions,
+  OutgoingRequest,
+  UnsentRequests,
+  httpErrorCode,
+} from './client.js';
 import { Fields } from './fields.js';
 import { IncomingRequest, OutgoingResponse, ResponseOutparam } from './server.js';
 

@@ -8,7 +8,14 @@ import type { OutboundOutcome } from '../api.js';
 
 const INTERNAL_SUFFIX = '.spin.internal';
 /** Hop-by-hop or computed by fetch itself; undici rejects some of them outright. */
-const SKIPPED_REQUEST_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade']);
+const SKIPPED_REQUEST_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'upgrade',
+]);
 
 export interface OutboundDeps {
   hasComponent(id: string): boolean;
@@ -22,7 +29,8 @@ function errorCode(error: unknown): HttpErrorCode {
   const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : '';
   if (error instanceof Error && error.name === 'TimeoutError') return { tag: 'connection-timeout' };
   if (code === 'ECONNREFUSED') return { tag: 'connection-refused' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { tag: 'DNS-error', val: { rcode: code, infoCode: undefined } };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return { tag: 'DNS-error', val: { rcode: code, infoCode: undefined } };
   if (code === 'ECONNRESET') return { tag: 'connection-terminated' };
   return { tag: 'internal-error', val: cause instanceof Error ? cause.message : String(cause) };
 }

@@ -61,7 +61,11 @@ export class OutgoingResponse {
   }
   /** The response as it leaves the worker: whatever the guest wrote, finished or not. */
   toWire(): WireResponse {
-    return { status: this.#status, headers: this.#headers.toWire(), body: this.#body ? this.#body.buffer.take() : new Uint8Array(0) };
+    return {
+      status: this.#status,
+      headers: this.#headers.toWire(),
+      body: this.#body ? this.#body.buffer.take() : new Uint8Array(0),
+    };
   }
 }
 

@@ -10,11 +10,23 @@ import type { HostApi } from '../api.js';
 import { DEFAULT_REDIS_TIMEOUT_MS, noApp } from '../api.js';
 import { Connections } from '../connections.js';
 import { ConfigError } from '../../errors.js';
-import { checkLabels, grantedPaths, isRedisLocation, labelPaths, openDatabase, type LabelledKind } from '../labelled-files.js';
+import {
+  checkLabels,
+  grantedPaths,
+  isRedisLocation,
+  labelPaths,
+  openDatabase,
+  type LabelledKind,
+} from '../labelled-files.js';
 import { redisSide, type RedisCall } from './redis-store.js';
 import { KV_TABLE_DDL, KV_UPSERT, storeClass } from './store.js';
 
-const KIND: LabelledKind = { what: 'key-value store', section: 'key_value_store', defaultFile: 'sqlite_key_value.db', redis: true };
+const KIND: LabelledKind = {
+  what: 'key-value store',
+  section: 'key_value_store',
+  defaultFile: 'sqlite_key_value.db',
+  redis: true,
+};
 
 /** Grant: label -> file, for the labels the component declares. */
 export const keyValue: HostApi<undefined, string[], Record<string, string>, 'keyValue'> = {
@@ -23,14 +35,22 @@ export const keyValue: HostApi<undefined, string[], Record<string, string>, 'key
   componentKeys: ['key_value_stores'],
   runtimeConfigKeys: [KIND.section],
   app: noApp,
-  component: ({ reader }, table, key) => checkLabels(reader.stringArray(table.key_value_stores, `${key}.key_value_stores`), `${key}.key_value_stores`, (k, m) => reader.fail(k, m)),
-  grants: ({ components, runtimeConfig, stateDir }) => grantedPaths(labelPaths(KIND, runtimeConfig, stateDir, components), components),
+  component: ({ reader }, table, key) =>
+    checkLabels(
+      reader.stringArray(table.key_value_stores, `${key}.key_value_stores`),
+      `${key}.key_value_stores`,
+      (k, m) => reader.fail(k, m),
+    ),
+  grants: ({ components, runtimeConfig, stateDir }) =>
+    grantedPaths(labelPaths(KIND, runtimeConfig, stateDir, components), components),
   prepareState({ components, runtimeConfig, stateDir, options }) {
     mkdirSync(stateDir, { recursive: true });
     for (const [label, path] of Object.entries(labelPaths(KIND, runtimeConfig, stateDir, components))) {
       if (isRedisLocation(path)) {
         if (label === 'default' && Object.keys(options.keyValues ?? {}).length > 0) {
-          throw new ConfigError(`--key-value: the default store is Redis (${path}), which the runtime does not contact at start; set the keys there instead (redis-cli SET <key> <value>)`);
+          throw new ConfigError(
+            `--key-value: the default store is Redis (${path}), which the runtime does not contact at start; set the keys there instead (redis-cli SET <key> <value>)`,
+          );
         }
         continue;
       }
@@ -39,7 +59,8 @@ export const keyValue: HostApi<undefined, string[], Record<string, string>, 'key
         db.exec(KV_TABLE_DDL);
         if (label === 'default') {
           const put = db.prepare(KV_UPSERT);
-          for (const [key, value] of Object.entries(options.keyValues ?? {})) put.run('default', key, Buffer.from(value));
+          for (const [key, value] of Object.entries(options.keyValues ?? {}))
+            put.run('default', key, Buffer.from(value));
         }
       } finally {
         db.close();
@@ -50,7 +71,9 @@ export const keyValue: HostApi<undefined, string[], Record<string, string>, 'key
     const connections = new Connections(gate);
     const redis = (call: RedisCall): unknown => callMain('keyValue', call);
     return {
-      imports: (_component, stores) => ({ 'fermyon:spin/key-value': { Store: storeClass(connections, stores, redis) } }),
+      imports: (_component, stores) => ({
+        'fermyon:spin/key-value': { Store: storeClass(connections, stores, redis) },
+      }),
       // The store runs only its own fixed statements, which never dirty a connection: this only guards that.
       endRequest: () => void connections.endRequest(),
       close: () => connections.close(),

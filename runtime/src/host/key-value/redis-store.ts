@@ -63,7 +63,9 @@ export function redisSide(grants: Record<string, Record<string, string>>, timeou
           return (await client.command(['EXISTS', request.key])) === 1;
         case 'get-keys': {
           const keys = await client.command(['KEYS', '*']);
-          return Array.isArray(keys) ? keys.map((key) => (key instanceof Buffer ? key.toString('utf8') : String(key))) : [];
+          return Array.isArray(keys)
+            ? keys.map((key) => (key instanceof Buffer ? key.toString('utf8') : String(key)))
+            : [];
         }
       }
     },

@@ -19,13 +19,21 @@ function sqliteBackend(connections: Connections, db: Connection, label: string):
   return {
     get: (key) =>
       run(() => {
-        const row = prepared(db, `SELECT value FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) as { value: Buffer } | undefined;
+        const row = prepared(db, `SELECT value FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) as
+          { value: Buffer } | undefined;
         return row ? new Uint8Array(row.value) : undefined;
       }),
     set: (key, value) => void run(() => prepared(db, KV_UPSERT).run(label, key, Buffer.from(value))),
-    delete: (key) => void run(() => prepared(db, `DELETE FROM ${KV_TABLE} WHERE store = ? AND key = ?`).run(label, key)),
-    exists: (key) => run(() => prepared(db, `SELECT 1 FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) !== undefined),
-    getKeys: () => run(() => (prepared(db, `SELECT key FROM ${KV_TABLE} WHERE store = ? ORDER BY key`).all(label) as { key: string }[]).map((r) => r.key)),
+    delete: (key) =>
+      void run(() => prepared(db, `DELETE FROM ${KV_TABLE} WHERE store = ? AND key = ?`).run(label, key)),
+    exists: (key) =>
+      run(() => prepared(db, `SELECT 1 FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) !== undefined),
+    getKeys: () =>
+      run(() =>
+        (prepared(db, `SELECT key FROM ${KV_TABLE} WHERE store = ? ORDER BY key`).all(label) as { key: string }[]).map(
+          (r) => r.key,
+        ),
+      ),
   };
 }
 
@@ -33,7 +41,11 @@ function sqliteBackend(connections: Connections, db: Connection, label: string):
  * The `store` class for one component: `open` finds only the labels in `stores` (label -> file, or the URL of
  * a Redis store); `redis` runs a Redis store's command on the main thread.
  */
-export function storeClass(connections: Connections, stores: Record<string, string>, redis: (call: RedisCall) => unknown): object {
+export function storeClass(
+  connections: Connections,
+  stores: Record<string, string>,
+  redis: (call: RedisCall) => unknown,
+): object {
   return class Store {
     readonly #backend: StoreBackend;
     private constructor(backend: StoreBackend) {
@@ -43,7 +55,8 @@ export function storeClass(connections: Connections, stores: Record<string, stri
     static open(label: string): Store {
       // Own labels only: a grant is a plain object, and `constructor` or `__proto__` are no store.
       const location = Object.hasOwn(stores, label) ? stores[label] : undefined;
-      if (typeof location !== 'string') throw witError({ tag: 'access-denied' }, `the component may not use key-value store '${label}'`);
+      if (typeof location !== 'string')
+        throw witError({ tag: 'access-denied' }, `the component may not use key-value store '${label}'`);
       if (isRedisLocation(location)) return new Store(redisBackend(location, redis));
       try {
         return new Store(sqliteBackend(connections, connections.get(location), label));

@@ -26,7 +26,8 @@ export function connectionClass(connections: Connections, databases: Record<stri
     static open(label: string): Connection {
       // Own labels only: a grant is a plain object, and `constructor` or `__proto__` are no database.
       const path = Object.hasOwn(databases, label) ? databases[label] : undefined;
-      if (typeof path !== 'string') throw witError({ tag: 'access-denied' }, `the component may not use database '${label}'`);
+      if (typeof path !== 'string')
+        throw witError({ tag: 'access-denied' }, `the component may not use database '${label}'`);
       try {
         return new Connection(connections.get(path));
       } catch (error) {

@@ -26,10 +26,13 @@ export function sqliteDialectProblems(db: PragmaSource): string[] {
   const dqs = [...options].find((option) => option.startsWith('DQS='));
   if (dqs !== undefined && dqs !== 'DQS=3') problems.push(`SQLITE_${dqs} (double-quoted string literals refused)`);
   if (options.has('ENABLE_MATH_FUNCTIONS')) problems.push('SQLITE_ENABLE_MATH_FUNCTIONS (sqrt(), ln(), ... exist)');
-  if (options.has('ENABLE_UPDATE_DELETE_LIMIT')) problems.push('SQLITE_ENABLE_UPDATE_DELETE_LIMIT (UPDATE/DELETE ... LIMIT accepted)');
-  if (db.pragma('foreign_keys', { simple: true }) !== 1) problems.push('foreign keys off by default (no SQLITE_DEFAULT_FOREIGN_KEYS=1)');
+  if (options.has('ENABLE_UPDATE_DELETE_LIMIT'))
+    problems.push('SQLITE_ENABLE_UPDATE_DELETE_LIMIT (UPDATE/DELETE ... LIMIT accepted)');
+  if (db.pragma('foreign_keys', { simple: true }) !== 1)
+    problems.push('foreign keys off by default (no SQLITE_DEFAULT_FOREIGN_KEYS=1)');
   // Not dialect, but built by the same script: without them a deadline could not stop a guest's statement.
-  if (!options.has(`EXTRA_INIT=${HOOKS_INIT}`)) problems.push(`no runtime hooks (EXTRA_INIT=${HOOKS_INIT}, runtime/native/spin-host-sqlite.c)`);
+  if (!options.has(`EXTRA_INIT=${HOOKS_INIT}`))
+    problems.push(`no runtime hooks (EXTRA_INIT=${HOOKS_INIT}, runtime/native/spin-host-sqlite.c)`);
   return problems;
 }
 
@@ -43,7 +46,9 @@ export function assertSpinSqliteDialect(): void {
   try {
     db = new Database(':memory:'); // the first connection loads the native addon
   } catch (error) {
-    throw new ConfigError(`better-sqlite3 does not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)}). ${REBUILD}`);
+    throw new ConfigError(
+      `better-sqlite3 does not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)}). ${REBUILD}`,
+    );
   }
   let problems: string[];
   try {
@@ -51,6 +56,7 @@ export function assertSpinSqliteDialect(): void {
   } finally {
     db.close();
   }
-  if (problems.length > 0) throw new ConfigError(`better-sqlite3 is not built with Spin's SQLite dialect: ${problems.join('; ')}. ${REBUILD}`);
+  if (problems.length > 0)
+    throw new ConfigError(`better-sqlite3 is not built with Spin's SQLite dialect: ${problems.join('; ')}. ${REBUILD}`);
   checked = true;
 }

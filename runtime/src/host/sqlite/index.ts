@@ -22,7 +22,8 @@ export const SLOW_SQLITE_MS = 1000;
 
 /** `STATEMENT`, `@file.sql` or `@file.sql:label` (labels other than default need a declared database). */
 export function parseSqliteArg(arg: string, cwd: string): { label: string; sql: string; source: string } {
-  if (!arg.startsWith('@')) return { label: 'default', sql: arg, source: `--sqlite "${arg.length > 40 ? `${arg.slice(0, 40)}...` : arg}"` };
+  if (!arg.startsWith('@'))
+    return { label: 'default', sql: arg, source: `--sqlite "${arg.length > 40 ? `${arg.slice(0, 40)}...` : arg}"` };
   const spec = arg.slice(1);
   const colon = spec.lastIndexOf(':');
   const [file, label] = colon > 0 ? [spec.slice(0, colon), spec.slice(colon + 1)] : [spec, 'default'];
@@ -37,10 +38,15 @@ export function parseSqliteArg(arg: string, cwd: string): { label: string; sql: 
  * Applies `--sqlite` arguments to the files of `paths` (label -> file), in order, then opens every file once so
  * a component's first request finds it in WAL mode.
  */
-export function applySqliteArgs(paths: Record<string, string>, args: readonly string[], options: { cwd: string; log(line: string): void; slowMs?: number }): void {
+export function applySqliteArgs(
+  paths: Record<string, string>,
+  args: readonly string[],
+  options: { cwd: string; log(line: string): void; slowMs?: number },
+): void {
   const statements = args.map((arg) => parseSqliteArg(arg, options.cwd));
   for (const { label, source } of statements) {
-    if (!Object.hasOwn(paths, label)) throw new ConfigError(`${source}: no database labelled '${label}' (known: ${Object.keys(paths).join(', ')})`);
+    if (!Object.hasOwn(paths, label))
+      throw new ConfigError(`${source}: no database labelled '${label}' (known: ${Object.keys(paths).join(', ')})`);
   }
   for (const { label, sql, source } of statements) {
     const db = openDatabase(paths[label] ?? '');
@@ -48,7 +54,8 @@ export function applySqliteArgs(paths: Record<string, string>, args: readonly st
     try {
       db.exec(sql);
       const elapsed = performance.now() - started;
-      if (elapsed >= (options.slowMs ?? SLOW_SQLITE_MS)) options.log(`${source}: applied in ${(elapsed / 1000).toFixed(1)} s`);
+      if (elapsed >= (options.slowMs ?? SLOW_SQLITE_MS))
+        options.log(`${source}: applied in ${(elapsed / 1000).toFixed(1)} s`);
     } catch (error) {
       throw new ConfigError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
@@ -65,8 +72,14 @@ export const sqlite: HostApi<undefined, string[], Record<string, string>, 'sqlit
   componentKeys: ['sqlite_databases'],
   runtimeConfigKeys: [KIND.section],
   app: noApp,
-  component: ({ reader }, table, key) => checkLabels(reader.stringArray(table.sqlite_databases, `${key}.sqlite_databases`), `${key}.sqlite_databases`, (k, m) => reader.fail(k, m)),
-  grants: ({ components, runtimeConfig, stateDir }) => grantedPaths(labelPaths(KIND, runtimeConfig, stateDir, components), components),
+  component: ({ reader }, table, key) =>
+    checkLabels(
+      reader.stringArray(table.sqlite_databases, `${key}.sqlite_databases`),
+      `${key}.sqlite_databases`,
+      (k, m) => reader.fail(k, m),
+    ),
+  grants: ({ components, runtimeConfig, stateDir }) =>
+    grantedPaths(labelPaths(KIND, runtimeConfig, stateDir, components), components),
   prepareState({ components, runtimeConfig, stateDir, options, cwd, log }) {
     // Before any database is opened: the workers run later in this process, on the same binary.
     assertSpinSqliteDialect();
@@ -76,7 +89,9 @@ export const sqlite: HostApi<undefined, string[], Record<string, string>, 'sqlit
   guest({ sqlite: gate }) {
     const connections = new Connections(gate);
     return {
-      imports: (_component, databases) => ({ 'fermyon:spin/sqlite': { Connection: connectionClass(connections, databases) } }),
+      imports: (_component, databases) => ({
+        'fermyon:spin/sqlite': { Connection: connectionClass(connections, databases) },
+      }),
       endRequest: () => void connections.endRequest(),
       close: () => connections.close(),
     };

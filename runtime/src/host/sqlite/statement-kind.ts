@@ -38,16 +38,27 @@ export function statementKind(sql: string): StatementKind {
   switch (keyword) {
     case 'ATTACH':
     case 'DETACH':
-      return { refused: `${keyword} is not allowed: ${GRANT} (this runtime refuses ATTACH and DETACH)`, changesState: true };
+      return {
+        refused: `${keyword} is not allowed: ${GRANT} (this runtime refuses ATTACH and DETACH)`,
+        changesState: true,
+      };
     case 'VACUUM':
-      if (words.includes('INTO', first + 1)) return { refused: `VACUUM INTO is not allowed: it writes a file other than the granted database (${GRANT})`, changesState: true };
+      if (words.includes('INTO', first + 1))
+        return {
+          refused: `VACUUM INTO is not allowed: it writes a file other than the granted database (${GRANT})`,
+          changesState: true,
+        };
       return { changesState: false };
     case 'PRAGMA': {
       // SQLite also takes the name quoted ("x", 'x', [x], `x`), which the code words leave out: any word of the
       // whole text, quotes and all, that names such a PRAGMA refuses the statement (a name in a comment or an
       // argument too; no PRAGMA needs one there).
       const name = (sql.toUpperCase().match(/[A-Z_][A-Z0-9_$]*/g) ?? []).find((word) => PROCESS_PRAGMAS.has(word));
-      if (name !== undefined) return { refused: `PRAGMA ${name.toLowerCase()} is not allowed: it acts on the whole process, beyond the granted database`, changesState: true };
+      if (name !== undefined)
+        return {
+          refused: `PRAGMA ${name.toLowerCase()} is not allowed: it acts on the whole process, beyond the granted database`,
+          changesState: true,
+        };
       return { changesState: true };
     }
     case 'CREATE':

@@ -28,7 +28,8 @@ export type SqliteBinding = bigint | number | string | Buffer | null;
 const S64_MIN = -(2n ** 63n);
 const S64_MAX = 2n ** 63n - 1n;
 
-const describe = (value: unknown): string => (typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value));
+const describe = (value: unknown): string =>
+  typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
 
 /**
  * A WIT string holds Unicode scalar values only: a guest's lowering (and jco's lifting) turns a lone surrogate
@@ -46,16 +47,19 @@ export function toBinding(value: SqliteValue): SqliteBinding {
   const val: unknown = 'val' in value ? value.val : undefined;
   switch (value.tag) {
     case 'integer':
-      if (typeof val !== 'bigint' || val < S64_MIN || val > S64_MAX) throw new TypeError(`SQLite value integer: ${describe(val)} is not a WIT s64 (a bigint)`);
+      if (typeof val !== 'bigint' || val < S64_MIN || val > S64_MAX)
+        throw new TypeError(`SQLite value integer: ${describe(val)} is not a WIT s64 (a bigint)`);
       return val;
     case 'real':
-      if (typeof val !== 'number') throw new TypeError(`SQLite value real: ${describe(val)} is not a WIT f64 (a number)`);
+      if (typeof val !== 'number')
+        throw new TypeError(`SQLite value real: ${describe(val)} is not a WIT f64 (a number)`);
       return val;
     case 'text':
       if (typeof val !== 'string') throw new TypeError(`SQLite value text: ${describe(val)} is not a WIT string`);
       return wellFormed(val);
     case 'blob':
-      if (!(val instanceof Uint8Array)) throw new TypeError(`SQLite value blob: ${describe(val)} is not a WIT list<u8> (a Uint8Array)`);
+      if (!(val instanceof Uint8Array))
+        throw new TypeError(`SQLite value blob: ${describe(val)} is not a WIT list<u8> (a Uint8Array)`);
       return Buffer.from(val.buffer, val.byteOffset, val.byteLength);
     case 'null':
       return null;
@@ -144,9 +148,14 @@ export function codeWords(sql: string): string[] {
  * binds `?` by position but treats `?1`, `?2` as named parameters "1", "2": a statement that numbers its
  * parameters gets them as one object keyed that way.
  */
-export function bindArguments(sql: string, parameters: readonly SqliteValue[]): SqliteBinding[] | [Record<string, SqliteBinding>] {
+export function bindArguments(
+  sql: string,
+  parameters: readonly SqliteValue[],
+): SqliteBinding[] | [Record<string, SqliteBinding>] {
   const bindings = parameters.map(toBinding);
-  return numbersParameters(sql) ? [Object.fromEntries(bindings.map((binding, i) => [String(i + 1), binding]))] : bindings;
+  return numbersParameters(sql)
+    ? [Object.fromEntries(bindings.map((binding, i) => [String(i + 1), binding]))]
+    : bindings;
 }
 
 /**
@@ -171,7 +180,12 @@ const MIB = 1024 * 1024;
  * as it passes `maxBytes` (as the rows will take in the guest's memory), as Spin refuses one past
  * `MAX_HOST_BUFFERED_BYTES`: the rest is never read.
  */
-export function execute(statement: BetterSqlite3.Statement, sql: string, parameters: readonly SqliteValue[], maxBytes = Infinity): SqliteResult {
+export function execute(
+  statement: BetterSqlite3.Statement,
+  sql: string,
+  parameters: readonly SqliteValue[],
+  maxBytes = Infinity,
+): SqliteResult {
   const bind = bindArguments(sql, parameters);
   statement.safeIntegers(true);
   if (!statement.reader) {
@@ -186,7 +200,9 @@ export function execute(statement: BetterSqlite3.Statement, sql: string, paramet
     bytes += rowBytes(row);
     if (bytes > maxBytes) {
       const limit = maxBytes % MIB === 0 ? `${maxBytes / MIB} MiB` : `${maxBytes} bytes`;
-      throw new Error(`query result too large: over ${limit} after ${rows.length + 1} rows (the host's limit for one result)`);
+      throw new Error(
+        `query result too large: over ${limit} after ${rows.length + 1} rows (the host's limit for one result)`,
+      );
     }
     rows.push({ values: row.map(fromColumn) });
   }

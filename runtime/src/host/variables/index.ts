@@ -12,7 +12,8 @@ import { resolveVariables, type VariableDecl } from './resolve.js';
 
 export type { VariableDecl };
 
-const NAME_RULE = 'variable names are lowercase letters, digits and single underscores between them, starting with a letter';
+const NAME_RULE =
+  'variable names are lowercase letters, digits and single underscores between them, starting with a letter';
 
 function declarations({ reader }: ManifestScope, root: Table): Record<string, VariableDecl> {
   if (root.variables === undefined) return {};
@@ -25,7 +26,11 @@ function declarations({ reader }: ManifestScope, root: Table): Record<string, Va
     const dflt = reader.optionalString(decl.default, `${key}.default`);
     if (required === (dflt !== undefined)) reader.fail(key, 'set exactly one of default = "..." or required = true');
     reader.optionalString(decl.description, `${key}.description`);
-    result[name] = { default: dflt, required, secret: decl.secret === undefined ? false : reader.boolean(decl.secret, `${key}.secret`) };
+    result[name] = {
+      default: dflt,
+      required,
+      secret: decl.secret === undefined ? false : reader.boolean(decl.secret, `${key}.secret`),
+    };
   }
   return result;
 }
@@ -38,7 +43,8 @@ export function variablesImports(variables: Record<string, string>): Record<stri
         if (!VARIABLE_NAME.test(name)) throw witError({ tag: 'invalid-name', val: name });
         // Own keys only: `constructor` or `toString` are no variable of the component.
         const value = Object.hasOwn(variables, name) ? variables[name] : undefined;
-        if (typeof value !== 'string') throw witError({ tag: 'undefined', val: `no variable '${name}' for this component` });
+        if (typeof value !== 'string')
+          throw witError({ tag: 'undefined', val: `no variable '${name}' for this component` });
         return value;
       },
     },
@@ -46,7 +52,12 @@ export function variablesImports(variables: Record<string, string>): Record<stri
 }
 
 /** App: the `[variables]` declarations. Component: its templates. Grant: its values. */
-export const variables: HostApi<Record<string, VariableDecl>, Record<string, string>, Record<string, string>, 'variables'> = {
+export const variables: HostApi<
+  Record<string, VariableDecl>,
+  Record<string, string>,
+  Record<string, string>,
+  'variables'
+> = {
   name: 'variables',
   manifestKeys: ['variables'],
   componentKeys: ['variables'],
@@ -57,11 +68,13 @@ export const variables: HostApi<Record<string, VariableDecl>, Record<string, str
     for (const [name, template] of Object.entries(templates)) {
       if (!VARIABLE_NAME.test(name)) reader.fail(`${key}.variables.${name}`, NAME_RULE);
       for (const ref of templateNames(template)) {
-        if (!Object.hasOwn(declared, ref)) reader.fail(`${key}.variables.${name}`, `refers to '{{ ${ref} }}' but [variables] has no '${ref}'`);
+        if (!Object.hasOwn(declared, ref))
+          reader.fail(`${key}.variables.${name}`, `refers to '{{ ${ref} }}' but [variables] has no '${ref}'`);
       }
     }
     return templates;
   },
-  grants: ({ app, components, options, manifestFile }) => resolveVariables(app, components, options.variables ?? {}, options.env ?? process.env, manifestFile),
+  grants: ({ app, components, options, manifestFile }) =>
+    resolveVariables(app, components, options.variables ?? {}, options.env ?? process.env, manifestFile),
   guest: () => ({ imports: (_component, values) => variablesImports(values) }),
 };

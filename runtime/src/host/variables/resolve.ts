@@ -13,7 +13,8 @@ export interface VariableDecl {
 }
 
 /** An own entry only: `constructor` is no flag, environment variable or declaration. */
-const own = <T>(record: Record<string, T>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
+const own = <T>(record: Record<string, T>, key: string): T | undefined =>
+  Object.hasOwn(record, key) ? record[key] : undefined;
 
 export function envName(variable: string): string {
   return `SPIN_VARIABLE_${variable.toUpperCase()}`;
@@ -31,16 +32,22 @@ export function resolveVariables(
   manifestFile: string,
 ): Record<string, Record<string, string>> {
   const unknown = Object.keys(flags).find((name) => !Object.hasOwn(declared, name));
-  if (unknown !== undefined) throw new ConfigError(`--variable ${unknown}: ${manifestFile} declares no such variable in [variables]`);
+  if (unknown !== undefined)
+    throw new ConfigError(`--variable ${unknown}: ${manifestFile} declares no such variable in [variables]`);
   const values: Record<string, string> = {};
   for (const [name, decl] of Object.entries(declared)) {
     const value = own(flags, name) ?? own(env, envName(name)) ?? decl.default;
     if (value === undefined) {
-      throw new ConfigError(`variable '${name}' is required but has no value: pass --variable ${name}=... or set ${envName(name)}`);
+      throw new ConfigError(
+        `variable '${name}' is required but has no value: pass --variable ${name}=... or set ${envName(name)}`,
+      );
     }
     values[name] = value;
   }
   return Object.fromEntries(
-    Object.entries(templates).map(([id, own]) => [id, Object.fromEntries(Object.entries(own).map(([name, template]) => [name, expandTemplate(template, values)]))]),
+    Object.entries(templates).map(([id, own]) => [
+      id,
+      Object.fromEntries(Object.entries(own).map(([name, template]) => [name, expandTemplate(template, values)])),
+    ]),
   );
 }

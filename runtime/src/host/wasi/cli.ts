@@ -41,7 +41,11 @@ export class TerminalOutput {
   readonly resource = 'wasi:cli/terminal-output';
 }
 
-export function cliImports(stdout: ByteSink, stderr: ByteSink, environment: Record<string, string>): Record<string, object> {
+export function cliImports(
+  stdout: ByteSink,
+  stderr: ByteSink,
+  environment: Record<string, string>,
+): Record<string, object> {
   return {
     'wasi:cli/stdout': { getStdout: () => new OutputStream(stdout) },
     'wasi:cli/stderr': { getStderr: () => new OutputStream(stderr) },
@@ -63,4 +67,3 @@ export function cliImports(stdout: ByteSink, stderr: ByteSink, environment: Reco
     'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
   };
 }
-

@@ -24,7 +24,8 @@ export const wasi: HostApi<undefined, Environment, Environment, 'wasi'> = {
   runtimeConfigKeys: [],
   app: noApp,
   component({ reader }, table, key) {
-    if (reader.stringArray(table.files, `${key}.files`).length > 0) reader.fail(`${key}.files`, 'mounting files is not supported by this runtime');
+    if (reader.stringArray(table.files, `${key}.files`).length > 0)
+      reader.fail(`${key}.files`, 'mounting files is not supported by this runtime');
     reader.stringArray(table.exclude_files, `${key}.exclude_files`);
     return reader.stringMap(table.environment, `${key}.environment`);
   },

@@ -56,7 +56,10 @@ export function poll(pollables: Pollable[]): Uint32Array {
   let ready = readyIndices();
   if (ready.length === 0) {
     const earliest = (): bigint | undefined =>
-      pollables.reduce<bigint | undefined>((min, p) => (p.deadlineNs !== undefined && (min === undefined || p.deadlineNs < min) ? p.deadlineNs : min), undefined);
+      pollables.reduce<bigint | undefined>(
+        (min, p) => (p.deadlineNs !== undefined && (min === undefined || p.deadlineNs < min) ? p.deadlineNs : min),
+        undefined,
+      );
     // Every pollable of a worker holds the same waiter; none holds one only if all are always ready.
     const waiter = pollables.find((p) => p.waiter)?.waiter;
     if (!waiter) throw new Error('poll: nothing to wait for');

@@ -40,7 +40,10 @@ export function systemImports(waiter: Waiter): Record<string, object> {
     'wasi:clocks/wall-clock': wallClock,
     'wasi:clocks/monotonic-clock': monotonicClock(waiter),
     'wasi:random/random': random,
-    'wasi:random/insecure': { getInsecureRandomBytes: random.getRandomBytes, getInsecureRandomU64: random.getRandomU64 },
+    'wasi:random/insecure': {
+      getInsecureRandomBytes: random.getRandomBytes,
+      getInsecureRandomU64: random.getRandomU64,
+    },
     'wasi:random/insecure-seed': { insecureSeed: () => [random.getRandomU64(), random.getRandomU64()] },
     'wasi:filesystem/preopens': { getDirectories: () => [] },
     'wasi:filesystem/types': { Descriptor, DirectoryEntryStream, filesystemErrorCode: () => undefined },

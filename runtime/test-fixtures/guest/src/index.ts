@@ -11,17 +11,31 @@ import { get as getVariable } from 'fermyon:spin/variables@2.0.0';
 type Handler = (request: Request, query: URLSearchParams) => Promise<Response> | Response;
 
 const json = (body: unknown, status = 200): Response =>
-  new Response(JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? Number(value) : value)), {
-    status,
-    headers: { 'content-type': 'application/json' },
-  });
+  new Response(
+    JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? Number(value) : value)),
+    {
+      status,
+      headers: { 'content-type': 'application/json' },
+    },
+  );
 
 /** Rows keyed by column name, values untagged: the shape tests compare against. */
-function execute(label: string, sql: string, params: Value[] = []): { columns: string[]; rows: Record<string, unknown>[] } {
+function execute(
+  label: string,
+  sql: string,
+  params: Value[] = [],
+): { columns: string[]; rows: Record<string, unknown>[] } {
   const { columns, rows } = Connection.open(label).execute(sql, params);
   return {
     columns,
-    rows: rows.map(({ values }) => Object.fromEntries(columns.map((column, i) => { const v = values[i]; return [column, v && v.tag !== 'null' ? v.val : null]; }))),
+    rows: rows.map(({ values }) =>
+      Object.fromEntries(
+        columns.map((column, i) => {
+          const v = values[i];
+          return [column, v && v.tag !== 'null' ? v.val : null];
+        }),
+      ),
+    ),
   };
 }
 
@@ -39,7 +53,8 @@ function variable(name: string): string | null {
 
 /** Host errors reach the guest as Errors carrying the WIT error variant in `payload`: show both. */
 const message = (error: unknown): string => {
-  const payload = typeof error === 'object' && error !== null && 'payload' in error ? ` ${JSON.stringify(error.payload)}` : '';
+  const payload =
+    typeof error === 'object' && error !== null && 'payload' in error ? ` ${JSON.stringify(error.payload)}` : '';
   return `${error instanceof Error ? error.message : String(error)}${payload}`;
 };
 
@@ -61,7 +76,9 @@ async function callOut(url: string, query: URLSearchParams): Promise<Response> {
   const timeout = query.get('timeout');
   try {
     if (timeout === null) return await call;
-    const gaveUp = new Promise<Response>((resolve) => setTimeout(() => resolve(json({ timedOut: true })), Number(timeout)));
+    const gaveUp = new Promise<Response>((resolve) =>
+      setTimeout(() => resolve(json({ timedOut: true })), Number(timeout)),
+    );
     return await Promise.race([call, gaveUp]);
   } catch (error) {
     return json({ error: message(error) }, 502);
@@ -98,7 +115,11 @@ const handlers: Record<string, Handler> = {
       body: await request.text(),
     }),
   '/db/count': () => json(execute('default', 'SELECT count(*) AS n FROM items').rows[0]),
-  '/db/insert': (_request, query) => json(execute('default', 'INSERT INTO items (name) VALUES (?) RETURNING id', [text(query.get('name') ?? '')]).rows[0], 201),
+  '/db/insert': (_request, query) =>
+    json(
+      execute('default', 'INSERT INTO items (name) VALUES (?) RETURNING id', [text(query.get('name') ?? '')]).rows[0],
+      201,
+    ),
   '/db/query': (_request, query) => {
     try {
       return json(execute(query.get('label') ?? 'default', query.get('sql') ?? ''));
@@ -124,7 +145,8 @@ const handlers: Record<string, Handler> = {
   },
   '/var': (_request, query) => json({ value: variable(query.get('name') ?? '') }),
   '/fetch': (_request, query) => callOut(query.get('url') ?? '', query),
-  '/chain': (_request, query) => callOut(`http://${query.get('to') ?? ''}.spin.internal${query.get('path') ?? '/'}`, query),
+  '/chain': (_request, query) =>
+    callOut(`http://${query.get('to') ?? ''}.spin.internal${query.get('path') ?? '/'}`, query),
   // Several chained calls at once: proves the host does not serialise them or deadlock.
   '/fanout': async (_request, query) => {
     const targets = (query.get('to') ?? '').split(',').filter((t) => t !== '');
@@ -142,9 +164,11 @@ const handlers: Record<string, Handler> = {
   // One `execute` returning `rows` rows (default 100,000), then more SQLite, key-value and variables calls.
   '/grow/rows': (_request, query) => {
     const wanted = Number(query.get('rows') ?? '100000');
-    const { rows } = execute('default', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT x, \'name-\' || x AS name FROM c', [
-      { tag: 'integer', val: BigInt(wanted) },
-    ]);
+    const { rows } = execute(
+      'default',
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT x, 'name-' || x AS name FROM c",
+      [{ tag: 'integer', val: BigInt(wanted) }],
+    );
     const last = rows[rows.length - 1];
     const after = execute('default', 'SELECT count(*) AS n FROM items').rows[0];
     Store.open('default').set('grow-check', new TextEncoder().encode(String(rows.length)));
@@ -159,7 +183,14 @@ const handlers: Record<string, Handler> = {
     const after = variable('greeting');
     const items = execute('default', 'SELECT count(*) AS n FROM items').rows[0];
     const stored = Store.open('default').get('missing-key') ?? null;
-    return json({ allocated: block.length, checksum: block[block.length - 1], before, after, itemsAfter: items?.n, stored });
+    return json({
+      allocated: block.length,
+      checksum: block[block.length - 1],
+      before,
+      after,
+      itemsAfter: items?.n,
+      stored,
+    });
   },
   '/sleep': async (_request, query) => {
     await new Promise((resolve) => setTimeout(resolve, Number(query.get('ms') ?? '10')));
@@ -199,7 +230,9 @@ async function handle(request: Request): Promise<Response> {
   const handler = handlers[pathInfo];
   if (pathInfo === '/trap') trap();
   if (pathInfo === '/throw') throw new Error('guest threw');
-  return handler ? handler(request, query) : handlers['/echo']?.(request, query) ?? new Response('no echo', { status: 500 });
+  return handler
+    ? handler(request, query)
+    : (handlers['/echo']?.(request, query) ?? new Response('no echo', { status: 500 }));
 }
 
 /**

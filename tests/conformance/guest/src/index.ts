@@ -50,7 +50,9 @@ interface Variant {
 function witError(error: unknown): Variant | undefined {
   if (typeof error !== 'object' || error === null || !('payload' in error)) return undefined;
   const payload = error.payload;
-  return typeof payload === 'object' && payload !== null && 'tag' in payload && typeof payload.tag === 'string' ? (payload as Variant) : undefined;
+  return typeof payload === 'object' && payload !== null && 'tag' in payload && typeof payload.tag === 'string'
+    ? (payload as Variant)
+    : undefined;
 }
 
 /** How a Rust guest prints a WIT variant (`{:?}`, which is also its Display): `Error::AccessDenied`, `Error::Io("...")`. */
@@ -108,12 +110,21 @@ function requestShape(request: Request): Response {
   const url = new URL(request.url);
   ensure(url.host === 'example.com', `authority was expected to be 'example.com' but was '${url.host}'`);
   const pathWithQuery = url.pathname + url.search;
-  ensure(pathWithQuery === '/base/path/end/rest?key=value', `URL was expected to be '/base/path/end/rest?key=value' but was '${pathWithQuery}'`);
-  ensure(url.protocol === 'http:' || url.protocol === 'https:', `Scheme was expected to be HTTP or HTTPS but was '${url.protocol}'`);
+  ensure(
+    pathWithQuery === '/base/path/end/rest?key=value',
+    `URL was expected to be '/base/path/end/rest?key=value' but was '${pathWithQuery}'`,
+  );
+  ensure(
+    url.protocol === 'http:' || url.protocol === 'https:',
+    `Scheme was expected to be HTTP or HTTPS but was '${url.protocol}'`,
+  );
 
   const expected: [string, string[]][] = [
     ['spin-raw-component-route', ['/base/:path_segment/:path_end/...']],
-    ['spin-full-url', ['http://example.com/base/path/end/rest?key=value', 'https://example.com/base/path/end/rest?key=value']],
+    [
+      'spin-full-url',
+      ['http://example.com/base/path/end/rest?key=value', 'https://example.com/base/path/end/rest?key=value'],
+    ],
     ['spin-path-info', ['/rest']],
     ['spin-base-path', ['/']],
     ['spin-component-route', ['/base/:path_segment/:path_end']],
@@ -127,21 +138,33 @@ function requestShape(request: Request): Response {
   for (const [name, values] of expected) {
     const value = actual.get(name);
     ensure(value !== undefined, `expected exactly one header '${name}' but found none`);
-    ensure(values.includes(value ?? ''), `Header ${name} value was expected to be one of ${JSON.stringify(values)} but was '${value}'`);
+    ensure(
+      values.includes(value ?? ''),
+      `Header ${name} value was expected to be one of ${JSON.stringify(values)} but was '${value}'`,
+    );
     actual.delete(name);
   }
   const clientAddr = actual.get('spin-client-addr');
-  ensure(clientAddr === undefined || isSocketAddr(clientAddr), `spin-client-addr header is not a valid SocketAddr: '${clientAddr}'`);
+  ensure(
+    clientAddr === undefined || isSocketAddr(clientAddr),
+    `spin-client-addr header is not a valid SocketAddr: '${clientAddr}'`,
+  );
   actual.delete('spin-client-addr');
   for (const name of actual.keys()) {
-    ensure(!name.startsWith('spin-') && !name.startsWith('spin_'), `unexpected special \`spin-*\` header '${name}' found in request`);
+    ensure(
+      !name.startsWith('spin-') && !name.startsWith('spin_'),
+      `unexpected special \`spin-*\` header '${name}' found in request`,
+    );
   }
   return response(200);
 }
 
 // components/key-value: store semantics, and access only to the stores the manifest grants.
 function keyValue(): Response {
-  ensure(failsWith(() => Store.open('forbidden'), 'access-denied'), "Store::open(\"forbidden\") is Err(Error::AccessDenied)");
+  ensure(
+    failsWith(() => Store.open('forbidden'), 'access-denied'),
+    'Store::open("forbidden") is Err(Error::AccessDenied)',
+  );
   const store = Store.open('default');
   const get = (key: string): string | undefined => {
     const value = store.get(key);
@@ -149,18 +172,18 @@ function keyValue(): Response {
   };
 
   store.delete('bar');
-  ensure(store.exists('bar') === false, "exists(\"bar\") is Ok(false)");
-  ensure(get('bar') === undefined, "get(\"bar\") is Ok(None)");
+  ensure(store.exists('bar') === false, 'exists("bar") is Ok(false)');
+  ensure(get('bar') === undefined, 'get("bar") is Ok(None)');
   ensure(sameKeys(store.getKeys(), []), 'get_keys() is Ok([])');
 
   store.set('bar', encoder.encode('baz'));
-  ensure(store.exists('bar'), "exists(\"bar\") is Ok(true)");
-  ensure(get('bar') === 'baz', "get(\"bar\") is Ok(Some(b\"baz\"))");
+  ensure(store.exists('bar'), 'exists("bar") is Ok(true)');
+  ensure(get('bar') === 'baz', 'get("bar") is Ok(Some(b"baz"))');
   ensure(sameKeys(store.getKeys(), ['bar']), 'get_keys() is Ok(["bar"])');
 
   store.set('bar', encoder.encode('wow'));
-  ensure(store.exists('bar'), "exists(\"bar\") is Ok(true) after overwrite");
-  ensure(get('bar') === 'wow', "get(\"bar\") is Ok(Some(b\"wow\"))");
+  ensure(store.exists('bar'), 'exists("bar") is Ok(true) after overwrite');
+  ensure(get('bar') === 'wow', 'get("bar") is Ok(Some(b"wow"))');
   ensure(sameKeys(store.getKeys(), ['bar']), 'get_keys() is Ok(["bar"]) after overwrite');
 
   store.set('qux', encoder.encode('yay'));
@@ -169,15 +192,18 @@ function keyValue(): Response {
   store.delete('bar');
   store.delete('bar');
   store.delete('qux');
-  ensure(store.exists('bar') === false, "exists(\"bar\") is Ok(false) after delete");
-  ensure(get('qux') === undefined, "get(\"qux\") is Ok(None) after delete");
+  ensure(store.exists('bar') === false, 'exists("bar") is Ok(false) after delete');
+  ensure(get('qux') === undefined, 'get("qux") is Ok(None) after delete');
   ensure(sameKeys(store.getKeys(), []), 'get_keys() is Ok([]) after delete');
   return response(200);
 }
 
 // components/sqlite: a round trip through the granted database, and access only to granted databases.
 function sqlite(): Response {
-  ensure(failsWith(() => Connection.open('forbidden'), 'access-denied'), "Connection::open(\"forbidden\") is Err(Error::AccessDenied)");
+  ensure(
+    failsWith(() => Connection.open('forbidden'), 'access-denied'),
+    'Connection::open("forbidden") is Err(Error::AccessDenied)',
+  );
   const conn = Connection.open('default');
   conn.execute('CREATE TABLE IF NOT EXISTS test_data(key TEXT NOT NULL, value TEXT NOT NULL);', []);
   conn.execute("INSERT INTO test_data(key, value) VALUES('my_key', 'my_value');", []);
@@ -195,9 +221,15 @@ function sqlite(): Response {
 function variables(): Response {
   const variable = attempt(() => getVariable('variable'));
   ensure('ok' in variable && variable.ok === 'value', 'get("variable") is Ok("value")');
-  ensure(failsWith(() => getVariable('non_existent'), 'undefined'), 'get("non_existent") is Err(Error::Undefined(_))');
+  ensure(
+    failsWith(() => getVariable('non_existent'), 'undefined'),
+    'get("non_existent") is Err(Error::Undefined(_))',
+  );
   for (const name of ['invalid-name', 'invalid!name', '4invalidname']) {
-    ensure(failsWith(() => getVariable(name), 'invalid-name'), `get("${name}") is Err(Error::InvalidName(_))`);
+    ensure(
+      failsWith(() => getVariable(name), 'invalid-name'),
+      `get("${name}") is Err(Error::InvalidName(_))`,
+    );
   }
   return response(200);
 }
@@ -242,7 +274,10 @@ function outboundHttp(request: Request): Response {
   try {
     future = sendRequest(outgoing, undefined);
   } catch (error) {
-    return response(500, `outgoing-handler/handle: ${rustDebug('ErrorCode', witError(error) ?? { tag: String(error) })}`);
+    return response(
+      500,
+      `outgoing-handler/handle: ${rustDebug('ErrorCode', witError(error) ?? { tag: String(error) })}`,
+    );
   }
   let result = future.get();
   while (result === undefined) {
@@ -271,7 +306,12 @@ function outboundHttp(request: Request): Response {
   drop(input);
   const bytes = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.length, 0));
   chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.length), 0);
-  const headers = new Headers(incoming.headers().entries().map(([name, value]): [string, string] => [name, decoder.decode(value)]));
+  const headers = new Headers(
+    incoming
+      .headers()
+      .entries()
+      .map(([name, value]): [string, string] => [name, decoder.decode(value)]),
+  );
   return new Response(bytes.length === 0 ? null : undeclaredLength(bytes), { status: incoming.status(), headers });
 }
 
@@ -292,7 +332,10 @@ function handle(request: Request): Response {
     return component(request);
   } catch (error) {
     const variant = witError(error);
-    return response(500, variant ? rustDebug('Error', variant) : error instanceof Error ? error.message : String(error));
+    return response(
+      500,
+      variant ? rustDebug('Error', variant) : error instanceof Error ? error.message : String(error),
+    );
   }
 }
 
