@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../aggregates-service/src/config';
-import { APP_VERSION } from '../common/src/app-info';
+import { APP_VERSION } from '@aggregates/common/app-info';
 
 const manifestText = readFileSync(new URL('../spin.toml', import.meta.url), 'utf8');
 const schema = JSON.parse(

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCustomersApp } from '../customers-service/src/app';
 import { createIncidentsApp } from '../incidents-service/src/app';
-import type { Database, Row, SqlParam } from '../common/src/sql';
+import type { Database, Row, SqlParam } from '@aggregates/common/sql';
 import { RFC3339_MILLIS } from './contract/target';
 import { countRows } from './support/count';
 import { QUIET } from './support/in-process-app';

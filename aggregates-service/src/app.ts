@@ -11,13 +11,13 @@
  * Everything that crosses a boundary (fetch, variables, the store, the clock) is injected, so tests run it
  * against in-process apps or the real Wasm alike.
  */
-import { createApp, type App, type AppOptions } from '../../common/src/http';
-import { queryParam } from '../../common/src/query';
-import { CATALOG_PATH, type RouteContext, type RouteDefinition } from '../../common/src/routes';
-import { componentInfo, openApiDocument, type ParameterDoc } from '../../common/src/openapi';
-import { ID_PARAMETER, parseId } from '../../common/src/params';
-import { HttpError, type ProblemCode } from '../../common/src/problem';
-import { traceHeaders } from '../../common/src/trace';
+import { createApp, type App, type AppOptions } from '@aggregates/common/http';
+import { queryParam } from '@aggregates/common/query';
+import { CATALOG_PATH, type RouteContext, type RouteDefinition } from '@aggregates/common/routes';
+import { componentInfo, openApiDocument, type ParameterDoc } from '@aggregates/common/openapi';
+import { ID_PARAMETER, parseId } from '@aggregates/common/params';
+import { HttpError, type ProblemCode } from '@aggregates/common/problem';
+import { traceHeaders } from '@aggregates/common/trace';
 import { assemble, DASHBOARD } from './assemble';
 import { BY_COUNTRY, incidentsByCountry } from './by-country';
 import { ResponseCache, type KeyValueStore } from './cache';

@@ -4,7 +4,7 @@
  * failed, the sections that could be computed plus `errors` and `sources`, with `Dashboard-Incomplete` /
  * `Dashboard-Stale` headers; or the 502/504 problem.
  */
-import { json } from '../../common/src/responses';
+import { json } from '@aggregates/common/responses';
 import { compose, type SectionError, type Sections, type SourceStatus } from './compose';
 import type { FailurePolicy } from './config';
 import type { Dashboard } from './dashboard';

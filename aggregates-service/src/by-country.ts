@@ -14,8 +14,8 @@
  * Volumes are exact sums of micro-units, rounded once to cents; countries are ordered by number of incidents
  * (descending), then by name in code-point order, with `null` last.
  */
-import { compareCodePoints } from '../../common/src/collation';
-import { json } from '../../common/src/responses';
+import { compareCodePoints } from '@aggregates/common/collation';
+import { json } from '@aggregates/common/responses';
 import { compose } from './compose';
 import type { FailurePolicy } from './config';
 import { fetchParts, type FetchContext } from './fetch-parts';

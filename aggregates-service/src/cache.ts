@@ -9,7 +9,7 @@
  * when the store fails, the dashboard goes on without it and the failure is logged.
  */
 
-import type { KeyValueStore } from '../../common/src/key-value';
+import type { KeyValueStore } from '@aggregates/common/key-value';
 
 // The store seam is common's; re-exported for the app and the tests that build a cache.
 export type { KeyValueStore };

@@ -9,9 +9,9 @@
  * kept from the first and reported). Schemas of the same name are kept once when equal; a different one is
  * renamed `<component>.<name>` with the references to it.
  */
-import { APP_VERSION } from '../../common/src/app-info';
-import { json } from '../../common/src/responses';
-import type { OpenApiDocument } from '../../common/src/openapi';
+import { APP_VERSION } from '@aggregates/common/app-info';
+import { json } from '@aggregates/common/responses';
+import type { OpenApiDocument } from '@aggregates/common/openapi';
 import { compose } from './compose';
 import type { FailurePolicy } from './config';
 import type { Source } from './downstream';

@@ -11,7 +11,7 @@
  *
  * Every answer carries `Server-Timing` with each call's latency.
  */
-import { HttpError } from '../../common/src/problem';
+import { HttpError } from '@aggregates/common/problem';
 import type { FailurePolicy } from './config';
 import type { DownstreamError, FailureCode, Source } from './downstream';
 import type { PartOutcome } from './fetch-parts';

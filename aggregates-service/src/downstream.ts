@@ -4,7 +4,7 @@
  * shape, and a bounded retry for failures that a second attempt can fix. Every failure becomes a
  * {@link DownstreamError} that names the part that failed.
  */
-import { BUDGET_HEADER } from '../../common/src/budget';
+import { BUDGET_HEADER } from '@aggregates/common/budget';
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 

@@ -10,7 +10,7 @@
  * does not hold the other back), and a source whose version cannot be read is failing: its cached parts stand
  * in as stale copies at once, instead of the calls being tried too.
  */
-import { describeError } from '../../common/src/problem';
+import { describeError } from '@aggregates/common/problem';
 import type { CacheEntry, ResponseCache } from './cache';
 import type { DashboardConfig } from './config';
 import { DownstreamError, getJson, type CallResult, type Clock, type Fetch, type Source } from './downstream';

@@ -8,8 +8,8 @@
  * in the two incident rankings (`/incidents/standing?customerName=`), counted by name as the dashboard does.
  * Every position is one the dashboard's order defines; `inDashboard` says whether it makes the top `top_n`.
  */
-import { json } from '../../common/src/responses';
-import { HttpError } from '../../common/src/problem';
+import { json } from '@aggregates/common/responses';
+import { HttpError } from '@aggregates/common/problem';
 import { compose } from './compose';
 import type { FailurePolicy } from './config';
 import { fetchParts, type FetchContext, type PartOutcome } from './fetch-parts';

@@ -1,5 +1,5 @@
 /** Top-N selection with the one tie-break rule every dashboard list follows. */
-import { compareCodePoints } from '../../common/src/collation';
+import { compareCodePoints } from '@aggregates/common/collation';
 
 /**
  * The `limit` entries with the largest `value`, ties broken by `name` in code-point order.

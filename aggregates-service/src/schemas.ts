@@ -4,7 +4,7 @@
  * `null`, and `errors` and `sources` say why (compose.ts).
  */
 import { sectionHeaders } from './compose';
-import { arrayOf, named, objectSchema, type JsonSchema, type ResponseDoc } from '../../common/src/openapi';
+import { arrayOf, named, objectSchema, type JsonSchema, type ResponseDoc } from '@aggregates/common/openapi';
 
 const name = { type: 'string' };
 const count = { type: 'integer', minimum: 0 };

@@ -3,23 +3,23 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  * Each route's operations carry their description, from which `/customers/openapi.json` is written.
  */
-import { writeRoutes } from '../../common/src/write-api';
-import { createComponentApp } from '../../common/src/component-app';
+import { writeRoutes } from '@aggregates/common/write-api';
+import { createComponentApp } from '@aggregates/common/component-app';
 import {
   DATA_VERSION_DOC,
   dataVersionHeader,
   eventFeedOperation,
   lastSeqOperation,
   versionHeader,
-} from '../../common/src/event-feed';
-import type { App, AppOptions } from '../../common/src/http';
-import { json } from '../../common/src/responses';
-import type { RouteDefinition } from '../../common/src/routes';
-import { arrayOf, jsonResponse, named, objectSchema } from '../../common/src/openapi';
-import { pagedListOperation } from '../../common/src/paging';
-import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
-import { HttpError } from '../../common/src/problem';
-import type { Database } from '../../common/src/sql';
+} from '@aggregates/common/event-feed';
+import type { App, AppOptions } from '@aggregates/common/http';
+import { json } from '@aggregates/common/responses';
+import type { RouteDefinition } from '@aggregates/common/routes';
+import { arrayOf, jsonResponse, named, objectSchema } from '@aggregates/common/openapi';
+import { pagedListOperation } from '@aggregates/common/paging';
+import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '@aggregates/common/params';
+import { HttpError } from '@aggregates/common/problem';
+import type { Database } from '@aggregates/common/sql';
 import {
   CUSTOMER_FIELDS,
   CUSTOMERS_BY_NAME,

@@ -1,11 +1,11 @@
 /** SQL for the customers component. Every query has an index in migrations.sql. */
-import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/write-api';
-import { lastSeqSql } from '../../common/src/event-feed';
-import { named, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
-import { keyset } from '../../common/src/keyset';
-import { defineFields, integer, text, type FieldValues } from '../../common/src/field-rules';
-import type { Cursor } from '../../common/src/params';
-import { HttpError } from '../../common/src/problem';
+import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '@aggregates/common/write-api';
+import { lastSeqSql } from '@aggregates/common/event-feed';
+import { named, objectSchema, TEXT_OR_NULL } from '@aggregates/common/openapi';
+import { keyset } from '@aggregates/common/keyset';
+import { defineFields, integer, text, type FieldValues } from '@aggregates/common/field-rules';
+import type { Cursor } from '@aggregates/common/params';
+import { HttpError } from '@aggregates/common/problem';
 import {
   exactNumberSql,
   numberColumn,
@@ -17,7 +17,7 @@ import {
   textColumn,
   type Database,
   type Row,
-} from '../../common/src/sql';
+} from '@aggregates/common/sql';
 
 /** The fields a client writes, and how each is checked (README, "Writing data"). */
 export const CUSTOMER_FIELDS = defineFields(

@@ -4,10 +4,10 @@
  * rendered for people by Swagger UI, served from this component: no CDN, no call to any other host. Its assets
  * are injected, so tests run it in-process too.
  */
-import { createComponentApp } from '../../common/src/component-app';
-import type { App, AppOptions } from '../../common/src/http';
-import { CATALOG_PATH, type RouteDefinition } from '../../common/src/routes';
-import { HttpError } from '../../common/src/problem';
+import { createComponentApp } from '@aggregates/common/component-app';
+import type { App, AppOptions } from '@aggregates/common/http';
+import { CATALOG_PATH, type RouteDefinition } from '@aggregates/common/routes';
+import { HttpError } from '@aggregates/common/problem';
 import {
   CSS,
   hashedAssets,
@@ -16,7 +16,7 @@ import {
   JAVASCRIPT,
   pageSecurityHeaders,
   SVG,
-} from '../../common/src/static-assets';
+} from '@aggregates/common/static-assets';
 
 const COMPONENT = 'docs-service';
 

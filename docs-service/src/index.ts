@@ -8,7 +8,7 @@ import swaggerNotice from 'swagger-ui-dist/NOTICE?raw';
 import swaggerBundleLicenses from 'swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt?raw';
 import script from '#browser-bundle?raw';
 import style from './docs.css?raw';
-import { serve } from '../../common/src/spin-entry';
+import { serve } from '@aggregates/common/spin-entry';
 import { createDocsApp } from './app';
 
 const licenses = {

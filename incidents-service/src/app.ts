@@ -3,20 +3,20 @@
  * The database is injected, so this runs unchanged in Wasm (Spin SQLite) and in Node tests (a SQLite file).
  * Each route's operations carry their description, from which `/incidents/openapi.json` is written.
  */
-import { writeRoutes } from '../../common/src/write-api';
-import { createComponentApp } from '../../common/src/component-app';
+import { writeRoutes } from '@aggregates/common/write-api';
+import { createComponentApp } from '@aggregates/common/component-app';
 import {
   DATA_VERSION_DOC,
   dataVersionHeader,
   eventFeedOperation,
   lastSeqOperation,
   versionHeader,
-} from '../../common/src/event-feed';
-import type { App, AppOptions } from '../../common/src/http';
-import { queryParam } from '../../common/src/query';
-import { json } from '../../common/src/responses';
-import type { RouteDefinition, RouteContext } from '../../common/src/routes';
-import { jsonGroups } from '../../common/src/json-groups';
+} from '@aggregates/common/event-feed';
+import type { App, AppOptions } from '@aggregates/common/http';
+import { queryParam } from '@aggregates/common/query';
+import { json } from '@aggregates/common/responses';
+import type { RouteDefinition, RouteContext } from '@aggregates/common/routes';
+import { jsonGroups } from '@aggregates/common/json-groups';
 import {
   arrayOf,
   jsonResponse,
@@ -25,11 +25,11 @@ import {
   type JsonSchema,
   type Operation,
   type ParameterDoc,
-} from '../../common/src/openapi';
-import { checkQueryNames, pagedListOperation } from '../../common/src/paging';
-import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '../../common/src/params';
-import { HttpError } from '../../common/src/problem';
-import type { Database } from '../../common/src/sql';
+} from '@aggregates/common/openapi';
+import { checkQueryNames, pagedListOperation } from '@aggregates/common/paging';
+import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '@aggregates/common/params';
+import { HttpError } from '@aggregates/common/problem';
+import type { Database } from '@aggregates/common/sql';
 import {
   CATEGORIES,
   createIncidentsRepository,

@@ -1,8 +1,8 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
-import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '../../common/src/write-api';
-import { lastSeqSql } from '../../common/src/event-feed';
-import { named, nullable, objectSchema, TEXT_OR_NULL } from '../../common/src/openapi';
-import { keyset } from '../../common/src/keyset';
+import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '@aggregates/common/write-api';
+import { lastSeqSql } from '@aggregates/common/event-feed';
+import { named, nullable, objectSchema, TEXT_OR_NULL } from '@aggregates/common/openapi';
+import { keyset } from '@aggregates/common/keyset';
 import {
   decimal,
   defineFields,
@@ -11,8 +11,8 @@ import {
   text,
   throwIfInvalid,
   type FieldValues,
-} from '../../common/src/field-rules';
-import type { Cursor } from '../../common/src/params';
+} from '@aggregates/common/field-rules';
+import type { Cursor } from '@aggregates/common/params';
 import {
   exactNumberSql,
   numberColumn,
@@ -25,7 +25,7 @@ import {
   type Database,
   type Row,
   type SqlParam,
-} from '../../common/src/sql';
+} from '@aggregates/common/sql';
 
 /** Incident categories. */
 export const CATEGORIES = ['A', 'B', 'C', 'D', 'E', 'F'] as const;

@@ -4,10 +4,10 @@
  * style under content-hashed names; `/page/openapi.json` describes both. Fetch and the assets are injected, so
  * tests run it in-process too.
  */
-import { createComponentApp } from '../../common/src/component-app';
-import { etagOf } from '../../common/src/etag';
-import type { App, AppOptions } from '../../common/src/http';
-import type { RouteDefinition } from '../../common/src/routes';
+import { createComponentApp } from '@aggregates/common/component-app';
+import { etagOf } from '@aggregates/common/etag';
+import type { App, AppOptions } from '@aggregates/common/http';
+import type { RouteDefinition } from '@aggregates/common/routes';
 import {
   CSS,
   hashedAssets,
@@ -16,8 +16,8 @@ import {
   JAVASCRIPT,
   pageSecurityHeaders,
   SVG,
-} from '../../common/src/static-assets';
-import { traceHeaders } from '../../common/src/trace';
+} from '@aggregates/common/static-assets';
+import { traceHeaders } from '@aggregates/common/trace';
 import { renderDocument, toView } from './view';
 
 /** Where the dashboard comes from: the aggregates component, by local service chaining (spin.toml allows only it). */

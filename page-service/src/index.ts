@@ -2,7 +2,7 @@
 // style (scripts/build.mjs bundles browser.ts for the browser first). Logic lives in app.ts.
 import script from '#browser-bundle?raw';
 import style from './page.css?raw';
-import { serve } from '../../common/src/spin-entry';
+import { serve } from '@aggregates/common/spin-entry';
 import { createPageApp } from './app';
 
 serve(createPageApp({ fetch: (url, init) => fetch(url, init), assets: { script, style } }));

@@ -1,5 +1,5 @@
 /*
-** The runtime's hooks into SQLite, compiled into better-sqlite3's copy of SQLite by scripts/build-sqlite.mjs
+** The runtime's hooks into SQLite, compiled into better-sqlite3's copy of SQLite by runtime/scripts/build-sqlite.mjs
 ** (appended to the amalgamation, registered through SQLITE_EXTRA_INIT). better-sqlite3 exposes no interrupt,
 ** progress handler or busy handler, and a guest's statement runs synchronously on its worker thread, so
 ** nothing in JavaScript can stop it: these hooks let the main thread stop it from outside.

@@ -3,7 +3,7 @@
  * the in-process app on a SQLite file (tests/unit) and the real Wasm component on the local runtime (tests/e2e).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MAX_ID_LENGTH, MAX_LIMIT } from '../../common/src/params';
+import { MAX_ID_LENGTH, MAX_LIMIT } from '@aggregates/common/params';
 import { byCodePoint, CUSTOMERS, insertCustomersSql, type CustomerRow } from './fixtures';
 import { httpContract } from './http.contract';
 import { followPages, readProblem, RESET_SQL, RFC3339_MILLIS, type ServiceTarget } from './target';

@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AccessLogEntry } from '../../common/src/http';
+import type { AccessLogEntry } from '@aggregates/common/http';
 import type { FaultRule } from '../../runtime/src/index.js';
 import { readProblem, type ProblemBody } from './target';
 

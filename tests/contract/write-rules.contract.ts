@@ -9,7 +9,7 @@
  * - a write with a query parameter is the 400 a list gives an unknown one (writes take none).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FeedEvent } from '../../common/src/event-feed';
+import type { FeedEvent } from '@aggregates/common/event-feed';
 import type { WriteTarget } from './writes.contract';
 import { readProblem, RESET_SQL, TEST_API_TOKEN, type ProblemBody } from './target';
 

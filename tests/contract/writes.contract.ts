@@ -9,8 +9,8 @@
  * and the newest sequence number of both event feeds.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseRfc3339 } from '../../common/src/params';
-import type { Row } from '../../common/src/sql';
+import { parseRfc3339 } from '@aggregates/common/params';
+import type { Row } from '@aggregates/common/sql';
 import { prng } from '../support/random-data';
 import { sqlText } from '../support/sqlite';
 import { byCodePoint } from './fixtures';
@@ -23,7 +23,7 @@ import {
   type ProblemBody,
   type ServiceTarget,
 } from './target';
-import type { FeedEvent } from '../../common/src/event-feed';
+import type { FeedEvent } from '@aggregates/common/event-feed';
 
 export interface WriteTarget extends ServiceTarget {
   /** Runs one query on the components' database directly, bypassing them (INTEGER columns come back as bigint). */

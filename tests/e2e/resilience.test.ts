@@ -5,7 +5,7 @@
  * really traps. The same contract runs in-process in tests/unit/aggregates-resilience.test.ts.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { AccessLogEntry } from '../../common/src/http';
+import type { AccessLogEntry } from '@aggregates/common/http';
 import {
   NO_CACHE,
   resilienceContract,

@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../support/random-data';
 import { startApp, type AppRuntime } from './app-runtime';
-import type { FeedEvent } from '../../common/src/event-feed';
+import type { FeedEvent } from '@aggregates/common/event-feed';
 
 /** This file's API token (the Spin variable `api_token`). */
 const API_TOKEN = 'write-stress-token-4b7f0c2e';

@@ -2,7 +2,7 @@
  * The SQLite dialect is Spin's (rusqlite `bundled`), not better-sqlite3's stock one: double-quoted string
  * literals accepted, foreign keys enforced, no math functions, no UPDATE/DELETE ... LIMIT. Checked where SQL
  * runs: `--sqlite @file` at start, a guest's query through the host API (failures as WIT `io` errors the
- * guest handles, not traps), and the databases of the unit and contract tests. scripts/build-sqlite.mjs
+ * guest handles, not traps), and the databases of the unit and contract tests. runtime/scripts/build-sqlite.mjs
  * builds that dialect; runtime/src/host/sqlite/dialect.ts refuses to start without it.
  */
 import Database from 'better-sqlite3';
@@ -154,8 +154,8 @@ describe('the start-up dialect check', () => {
     expect(sqliteDialectProblems(fake(['DQS=3', 'THREADSAFE=1', hooks]))).toEqual([]);
   });
 
-  it('knows the hooks by the name scripts/build-sqlite.mjs compiles them in with', () => {
-    const script = readFileSync(join(repoRoot, 'scripts/build-sqlite.mjs'), 'utf8');
+  it('knows the hooks by the name runtime/scripts/build-sqlite.mjs compiles them in with', () => {
+    const script = readFileSync(join(repoRoot, 'runtime/scripts/build-sqlite.mjs'), 'utf8');
     const source = readFileSync(join(repoRoot, 'runtime/native/spin-host-sqlite.c'), 'utf8');
     expect(script).toContain(`const HOOKS_INIT = '${HOOKS_INIT}';`);
     expect(source).toContain(`int ${HOOKS_INIT}(const char *unused)`);

@@ -6,8 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rowsOf, toSpinValue } from '../../common/src/spin/sqlite-values';
-import type { SqlParam } from '../../common/src/sql';
+import { rowsOf, toSpinValue } from '@aggregates/common/spin/sqlite-values';
+import type { SqlParam } from '@aggregates/common/sql';
 import {
   bindArguments,
   execute,

@@ -6,7 +6,7 @@
 import { createAggregatesApp } from '../../aggregates-service/src/app';
 import type { KeyValueStore } from '../../aggregates-service/src/cache';
 import type { Clock, Fetch } from '../../aggregates-service/src/downstream';
-import type { App } from '../../common/src/http';
+import type { App } from '@aggregates/common/http';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import { TEST_API_TOKEN } from '../contract/target';

@@ -6,8 +6,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rowsOf, toSpinValue } from '../../common/src/spin/sqlite-values';
-import type { Database, Row, SqlParam } from '../../common/src/sql';
+import { rowsOf, toSpinValue } from '@aggregates/common/spin/sqlite-values';
+import type { Database, Row, SqlParam } from '@aggregates/common/sql';
 import { execute } from '../../runtime/src/host/sqlite/values';
 
 export const MIGRATIONS_PATH = new URL('../../migrations.sql', import.meta.url);

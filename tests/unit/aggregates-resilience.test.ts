@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAggregatesApp } from '../../aggregates-service/src/app';
 import type { Clock, Fetch } from '../../aggregates-service/src/downstream';
-import type { AccessLogEntry, App } from '../../common/src/http';
+import type { AccessLogEntry, App } from '@aggregates/common/http';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import {

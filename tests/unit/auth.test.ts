@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { requireBearer, timingSafeEqual } from '../../common/src/auth';
-import { HttpError } from '../../common/src/problem';
+import { requireBearer, timingSafeEqual } from '@aggregates/common/auth';
+import { HttpError } from '@aggregates/common/problem';
 
 const TOKEN = 's3cret-Token_with.chars~+/=';
 const REALM = 'Bearer realm="aggregates-dashboard"';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createDocsApp, CONTENT_SECURITY_POLICY, DOCS_DOCUMENT_PATH } from '../../docs-service/src/app';
-import { IMMUTABLE } from '../../common/src/static-assets';
+import { IMMUTABLE } from '@aggregates/common/static-assets';
 import { QUIET } from '../support/in-process-app';
 import { operations, problemTypesByStatus, validateDocument, type OpenApiDoc } from '../support/openapi';
 

@@ -11,9 +11,9 @@ import {
   exactOfDouble,
   isWhole,
   isZero,
-} from '../../common/src/exact-decimal';
-import { decimal, integer } from '../../common/src/field-rules';
-import { JsonNumber, parseStrictJson } from '../../common/src/json-body';
+} from '@aggregates/common/exact-decimal';
+import { decimal, integer } from '@aggregates/common/field-rules';
+import { JsonNumber, parseStrictJson } from '@aggregates/common/json-body';
 
 describe('exactDecimal', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, parseStrictJson, readJsonBody } from '../../common/src/json-body';
-import { HttpError } from '../../common/src/problem';
+import { MAX_BODY_BYTES, parseStrictJson, readJsonBody } from '@aggregates/common/json-body';
+import { HttpError } from '@aggregates/common/problem';
 
 /** The HttpError `action` throws (synchronously or as a rejection). */
 async function httpErrorOf(action: () => unknown): Promise<HttpError> {

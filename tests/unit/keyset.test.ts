@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyset } from '../../common/src/keyset';
+import { keyset } from '@aggregates/common/keyset';
 import { createTestDatabase } from '../support/sqlite';
 
 interface Row {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { toNfc } from '../../common/src/unicode/nfc';
-import { UNICODE_VERSION } from '../../common/src/unicode/nfc-data';
+import { toNfc } from '@aggregates/common/unicode/nfc';
+import { UNICODE_VERSION } from '@aggregates/common/unicode/nfc-data';
 
 const hex = (s: string): string =>
   [...s].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`).join(' ');

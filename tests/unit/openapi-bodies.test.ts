@@ -14,7 +14,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
-import type { App } from '../../common/src/http';
+import type { App } from '@aggregates/common/http';
 import { RESET_SQL, TEST_API_TOKEN } from '../contract/target';
 import { QUIET } from '../support/in-process-app';
 import { describeErrors, requestBodyValidator, type OpenApiDoc } from '../support/openapi';

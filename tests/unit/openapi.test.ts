@@ -9,9 +9,9 @@ import { createAggregatesApp } from '../../aggregates-service/src/app';
 import type { Fetch } from '../../aggregates-service/src/downstream';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createDocsApp } from '../../docs-service/src/app';
-import { createApp, type App } from '../../common/src/http';
-import { json } from '../../common/src/responses';
-import { ROUTE_METHODS, type RouteDefinition } from '../../common/src/routes';
+import { createApp, type App } from '@aggregates/common/http';
+import { json } from '@aggregates/common/responses';
+import { ROUTE_METHODS, type RouteDefinition } from '@aggregates/common/routes';
 import {
   METHOD_NOT_ALLOWED_EXTENSION,
   named,
@@ -19,8 +19,8 @@ import {
   openApiDocument,
   templatePath,
   type Operation,
-} from '../../common/src/openapi';
-import { HttpError, PROBLEM_STATUS, problemType, type ProblemCode } from '../../common/src/problem';
+} from '@aggregates/common/openapi';
+import { HttpError, PROBLEM_STATUS, problemType, type ProblemCode } from '@aggregates/common/problem';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import { createPageApp } from '../../page-service/src/app';
 import { TEST_API_TOKEN } from '../contract/target';

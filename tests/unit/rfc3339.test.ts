@@ -1,6 +1,6 @@
 /** `parseRfc3339`, behind `?updatedSince=`: every RFC 3339 date-time, and nothing else. */
 import { describe, expect, it } from 'vitest';
-import { filters, parseRfc3339 } from '../../common/src/params';
+import { filters, parseRfc3339 } from '@aggregates/common/params';
 
 const iso = (raw: string) => {
   const time = parseRfc3339(raw);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { withSchemaBootstrap } from '../../common/src/schema-bootstrap';
+import { withSchemaBootstrap } from '@aggregates/common/schema-bootstrap';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import { QUIET } from '../support/in-process-app';

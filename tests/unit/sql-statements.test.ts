@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitStatements } from '../../common/src/sql-statements';
+import { splitStatements } from '@aggregates/common/sql-statements';
 import { createTestDatabase, migrationsSql } from '../support/sqlite';
 
 describe('splitStatements', () => {

@@ -2,8 +2,8 @@
  * The write contract on the in-process apps over a real SQLite file, and the query plans of the list filters.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../../common/src/http';
-import type { Database, Row, SqlParam } from '../../common/src/sql';
+import type { App } from '@aggregates/common/http';
+import type { Database, Row, SqlParam } from '@aggregates/common/sql';
 import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import { RESET_SQL, TEST_API_TOKEN } from '../contract/target';

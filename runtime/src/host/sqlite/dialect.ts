@@ -1,7 +1,7 @@
 /**
  * Spin's SQLite is rusqlite's `bundled` build: double-quoted string literals accepted (no SQLITE_DQS),
  * foreign keys on by default, no math functions, no `UPDATE`/`DELETE ... LIMIT`. better-sqlite3's stock
- * build (and its prebuilt binaries) differs on all but foreign keys, so scripts/build-sqlite.mjs rebuilds it
+ * build (and its prebuilt binaries) differs on all but foreign keys, so runtime/scripts/build-sqlite.mjs rebuilds it
  * with Spin's defines at install time. This check refuses to start on a binary that missed that (its own
  * install script ran after all, or `--ignore-scripts` left none): SQL written for Spin would fail here, and
  * SQL that fails on Spin would pass.
@@ -14,7 +14,7 @@ export interface PragmaSource {
   pragma(source: string, options?: { simple?: boolean }): unknown;
 }
 
-/** The init function of runtime/native/spin-host-sqlite.c, as scripts/build-sqlite.mjs compiles it in. */
+/** The init function of runtime/native/spin-host-sqlite.c, as runtime/scripts/build-sqlite.mjs compiles it in. */
 export const HOOKS_INIT = 'spin_host_init_v1';
 
 /** What differs from Spin's dialect, one phrase per difference; empty when nothing does. */
@@ -36,7 +36,7 @@ export function sqliteDialectProblems(db: PragmaSource): string[] {
   return problems;
 }
 
-const REBUILD = 'Run `npm rebuild` (it runs scripts/build-sqlite.mjs) or `node scripts/build-sqlite.mjs`.';
+const REBUILD = 'Run `npm rebuild spin-local` (its install script, scripts/build-sqlite.mjs of the spin-local package) or `node scripts/build-sqlite.mjs` in that package.';
 let checked = false;
 
 /** Throws a {@link ConfigError} saying what to run when better-sqlite3 lacks Spin's dialect. Checks once. */

@@ -1,8 +1,8 @@
 // One multipurpose guest for the runtime's end-to-end tests and benchmark. Building a component costs ~10 s,
 // so the fixture spin.toml declares this single Wasm several times under different ids and permissions, and
 // the behaviour is chosen by the path after the component's route (the `spin-path-info` header).
-// Spin's interfaces are called through their WIT bindings directly (types in common/src/spin/wit.d.ts and
-// ./llm.d.ts), so that tests see exactly what the host answers.
+// Spin's interfaces are called through their WIT bindings directly (types in ../../types/fermyon-spin.d.ts),
+// so that tests see exactly what the host answers.
 import { infer } from 'fermyon:spin/llm@2.0.0';
 import { Connection, type Value } from 'fermyon:spin/sqlite@2.0.0';
 import { Store } from 'fermyon:spin/key-value@2.0.0';

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /** The runtime's SQLite hooks, and the name of their init function (it carries their version). */
-const HOOKS_SOURCE = fileURLToPath(new URL('../runtime/native/spin-host-sqlite.c', import.meta.url));
+const HOOKS_SOURCE = fileURLToPath(new URL('../native/spin-host-sqlite.c', import.meta.url));
 const HOOKS_INIT = 'spin_host_init_v1';
 
 /**

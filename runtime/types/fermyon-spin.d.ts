@@ -1,6 +1,8 @@
-// Types of the Spin host interfaces the components import, written from the WIT in /wit/deps/spin (the
-// `fermyon:spin@2.0.0` package). The build marks these modules external: componentize-js binds them to the
-// component's imports. A WIT `result<T, E>` returns T or throws an Error whose `payload` is E.
+// Types of the `fermyon:spin@2.0.0` interfaces for a JavaScript/TypeScript guest built with componentize-js,
+// written from Spin's WIT (the app's copy is in /wit/deps/spin). A bundler leaves these modules as imports and
+// componentize-js binds them to the component's WIT imports; spin-local supplies them at run time. A WIT
+// `result<T, E>` returns T or throws an Error whose `payload` is E. Add this file to a guest's tsconfig `include`
+// (`node_modules/spin-local/types/fermyon-spin.d.ts`).
 
 declare module 'fermyon:spin/sqlite@2.0.0' {
   export type Value =
@@ -49,4 +51,9 @@ declare module 'fermyon:spin/variables@2.0.0' {
     | { tag: 'provider'; val: string }
     | { tag: 'other'; val: string };
   export function get(name: string): string;
+}
+
+// Only the one function the runtime's fixture guest calls, to show the trap: spin-local implements no LLM host.
+declare module 'fermyon:spin/llm@2.0.0' {
+  export function infer(model: string, prompt: string, params: undefined): { text: string };
 }
