@@ -36,7 +36,8 @@ export function sqliteDialectProblems(db: PragmaSource): string[] {
   return problems;
 }
 
-const REBUILD = 'Run `npm rebuild spin-local` (its install script, scripts/build-sqlite.mjs of the spin-local package) or `node scripts/build-sqlite.mjs` in that package.';
+const REBUILD =
+  'Run `npm rebuild spin-local` (its install script, scripts/build-sqlite.mjs of the spin-local package) or `node scripts/build-sqlite.mjs` in that package.';
 let checked = false;
 
 /** Throws a {@link ConfigError} saying what to run when better-sqlite3 lacks Spin's dialect. Checks once. */
