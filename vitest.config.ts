@@ -6,7 +6,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /*
  * Test tiers (tests/README.md): `unit` needs no build, `wasm` runs the real components and the runtime's fixture
  * guests, `servers` starts Redis, HAProxy or Chromium, `slow` is the heavy end. `vitest run` (npm test, CI) runs
- * them all; `--project <name>` one of them. Every tests/**\/*.test.ts belongs to exactly one tier: checked below.
+ * them all; `--project <name>` one of them. Every tests/**\/*.test.ts and runtime/tests/**\/*.test.ts (spin-local's own
+ * tests, which its runtime/vitest.config.ts also runs alone) belongs to exactly one tier: checked below.
  */
 
 /** No global setup: neither runtime/dist nor any .wasm is read (only sources, SQLite files and the documents). */
@@ -15,7 +16,7 @@ const unit = [
   'tests/migrations.test.ts',
   'tests/manifest.test.ts',
   'tests/repo-paths.test.ts',
-  'tests/runtime/schedule.test.ts',
+  'runtime/tests/schedule.test.ts',
   'tests/runtime/import-graph.test.ts',
   'tests/runtime/sqlite-values.test.ts',
   'tests/conformance/variable-names.test.ts',
@@ -28,13 +29,14 @@ const slow = [
   'tests/e2e/write-stress.test.ts',
   'tests/e2e/fuzz.test.ts',
   'tests/runtime/memory-growth.test.ts',
-  'tests/runtime/hardening-pool.test.ts',
-  'tests/runtime/sqlite-deadline.test.ts',
+  'runtime/tests/hardening-pool.test.ts',
+  'runtime/tests/sqlite-deadline.test.ts',
 ];
 /** The rest of the real Wasm: end-to-end on the app's components, the runtime with its fixture guest, conformance. */
 const wasm = [
   'tests/e2e/**/*.test.ts',
   'tests/runtime/**/*.test.ts',
+  'runtime/tests/**/*.test.ts',
   'tests/conformance/**/*.test.ts',
   'tests/deploy.test.ts',
 ];
@@ -63,7 +65,7 @@ function testFiles(dir: string): string[] {
 }
 
 // A test file in no tier would never run; one in two would run twice.
-const misplaced = testFiles(join(root, 'tests')).flatMap((file) => {
+const misplaced = [...testFiles(join(root, 'tests')), ...testFiles(join(root, 'runtime/tests'))].flatMap((file) => {
   const names = Object.entries(tiers)
     .filter(([, { include, exclude }]) => matchesAny(file, include) && !matchesAny(file, exclude))
     .map(([name]) => name);

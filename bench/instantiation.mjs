@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /* global WebAssembly */
 // What the local runtime pays to get a component ready, measured with its own modules (runtime/dist, as
-// runtime/bench/profile.mjs does): loading the component (jco transpile on a cache miss, then compiling the
+// bench/runtime/profile.mjs does): loading the component (jco transpile on a cache miss, then compiling the
 // core modules), and, per request, building a fresh instance from the compiled code. Used by
 // bench/toolchains.mjs, one process per measurement so that V8's in-process cache of compiled modules never
 // makes a compile look free; also handy on its own (after `npm run build:runtime`):
@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `Usage: node bench/instantiation.mjs --wasm <component.wasm> [flags]
   --wasm <path>         the component to load (required)
-  --cache-dir <dir>     transpile cache (default: the runtime's, node_modules/.cache/spin-runtime)
+  --cache-dir <dir>     transpile cache (default: the runtime's, node_modules/.cache/spin-local)
   --rounds <n>          instances built per median (default: 200; 0: none)
   --db <path>           SQLite file granted as the \`default\` database (for --path)
   --path <path>         also time handling GET <path> on a fresh instance (e.g. /customers/count)
@@ -65,7 +65,7 @@ if (
 }
 
 const { loadComponentCode, benchImports, benchSetup, IncomingRequest, ResponseOutparam, InstanceFactory } =
-  await import('../runtime/bench/runtime-modules.mjs');
+  await import('./runtime/runtime-modules.mjs');
 
 const WARMUP = 20;
 const median = (list) => (list.length === 0 ? null : [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]);

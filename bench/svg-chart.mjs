@@ -1,5 +1,5 @@
 // Line charts as plain SVG for the benchmark results (no dependency): log-scaled axes, one line per series,
-// a legend on the right. Used by dashboard.mjs and runtime/bench/bench.mjs.
+// a legend on the right. Used by dashboard.mjs and bench/runtime/bench.mjs.
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 

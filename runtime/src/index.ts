@@ -46,7 +46,7 @@ export interface CreateOptions extends HostOptions {
   requestTimeoutMs?: number;
   /** Base for relative paths in `from` and `--sqlite @file` (default `process.cwd()`). */
   cwd?: string;
-  /** Transpile cache (default `node_modules/.cache/spin-runtime` of this checkout). */
+  /** Transpile cache (default: `node_modules/.cache/spin-local`, see `defaultCacheDir` in transpile-cache.ts). */
   cacheDir?: string;
   minWorkers?: number;
   /** Worker cap, blocked ones included (default: 8 per core, 4 to 32, less on a small machine); ordinary growth stops at half. */

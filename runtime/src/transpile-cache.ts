@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileOwnMemoryCore } from './memory-import.js';
 import type { TranspiledModule } from './protocol.js';
@@ -28,8 +28,19 @@ const TRANSPILE_OPTIONS = {
 
 const require = createRequire(import.meta.url);
 
-/** Default cache location: `node_modules/.cache/spin-runtime` of the checkout this runtime lives in. */
-export const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/spin-runtime/', import.meta.url));
+/**
+ * Default cache location, where tools keep caches by convention: `node_modules/.cache/spin-local`, in the
+ * `node_modules` this package is installed in (`<project>/node_modules/spin-local/dist/` -> `<project>/node_modules`),
+ * or, for a checkout of the package itself (as in the repository that develops it), its own `node_modules`.
+ */
+export function defaultCacheDir(moduleUrl = import.meta.url): string {
+  const packageDir = dirname(dirname(fileURLToPath(moduleUrl)));
+  const parts = packageDir.split(sep);
+  const installedIn = parts.lastIndexOf('node_modules');
+  const modules = installedIn >= 0 ? parts.slice(0, installedIn + 1).join(sep) : join(packageDir, 'node_modules');
+  return join(modules, '.cache', 'spin-local');
+}
+export const DEFAULT_CACHE_DIR = defaultCacheDir();
 
 let jcoVersionMemo: string | undefined;
 async function jcoVersion(): Promise<string> {

@@ -8,8 +8,16 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixtures, sdkGuestWasm } from '../../runtime/test-fixtures/build-fixtures.mjs';
-import { guestWasm, ITEMS_TABLE, json, loadRuntime, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
+import {
+  guestWasm,
+  ITEMS_TABLE,
+  json,
+  loadRuntime,
+  tempDir,
+  writeManifest,
+  type SpinRuntime,
+} from '../../runtime/tests/support/runtime';
+import { buildSdkFixtureGuest } from '../support/build-app.mjs';
 
 const MANIFEST = `
 [variables]
@@ -53,7 +61,7 @@ let current: Started;
 let old: Started;
 beforeAll(async () => {
   // The old toolchain's build of the guest (incremental: ~0 s when unchanged, ~30 s otherwise).
-  await buildFixtures({ toolchain: 'sdk' });
+  const sdkGuestWasm = await buildSdkFixtureGuest();
   [current, old] = await Promise.all([start(guestWasm), start(sdkGuestWasm)]);
 }, 180_000);
 afterAll(async () => {

@@ -9,7 +9,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, killGroup, serverProgramsFor, startRedis, type TestRedis } from '../support/servers';
-import { fixtureManifest, ITEMS_TABLE, json, loadRuntime, tempDir, type SpinRuntime } from './support/runtime';
+import {
+  fixtureManifest,
+  ITEMS_TABLE,
+  json,
+  loadRuntime,
+  tempDir,
+  type SpinRuntime,
+} from '../../runtime/tests/support/runtime';
 
 const missing = serverProgramsFor('tests/runtime/redis-store.test.ts', ['redis-server']) === undefined;
 

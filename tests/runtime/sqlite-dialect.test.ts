@@ -8,10 +8,13 @@
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOOKS_INIT, sqliteDialectProblems, type PragmaSource } from '../../runtime/src/host/sqlite/dialect';
 import { createTestDatabase } from '../support/sqlite';
-import { json, loadRuntime, repoRoot, tempDir, writeManifest, type SpinRuntime } from './support/runtime';
+import { json, loadRuntime, tempDir, writeManifest, type SpinRuntime } from '../../runtime/tests/support/runtime';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 // Written for Spin: "Ada" is a string literal there (SQLite's default); under SQLITE_DQS=0 it is a missing column.
 const SCHEMA = `

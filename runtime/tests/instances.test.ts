@@ -9,10 +9,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allocateGate, GuestHost, SqliteGate } from '../../runtime/src/host/index';
-import { InstanceFactory, type ComponentCode, type GlueInstantiate } from '../../runtime/src/instances';
-import { importOwnMemory, MEMORY_IMPORT } from '../../runtime/src/memory-import';
-import { loadComponentCode } from '../../runtime/src/transpile-cache';
+import { allocateGate, GuestHost, SqliteGate } from '../src/host/index';
+import { InstanceFactory, type ComponentCode, type GlueInstantiate } from '../src/instances';
+import { importOwnMemory, MEMORY_IMPORT } from '../src/memory-import';
+import { loadComponentCode } from '../src/transpile-cache';
 import { fixtureManifest, guestWasm, json, loadRuntime, tempDir, type SpinRuntime } from './support/runtime';
 
 interface State {

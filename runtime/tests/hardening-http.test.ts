@@ -9,11 +9,11 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../../bench/prng.mjs';
-import type * as FieldsModule from '../../runtime/src/host/http/fields.js';
-import type * as HttpServerModule from '../../runtime/src/http-server.js';
-import type { WireResponse } from '../../runtime/src/protocol.js';
-import { json, repoRoot, startFixture, tempDir, type SpinRuntime } from './support/runtime';
+import { prng } from './support/prng';
+import type * as FieldsModule from '../src/host/http/fields.js';
+import type * as HttpServerModule from '../src/http-server.js';
+import type { WireResponse } from '../src/protocol.js';
+import { json, packageRoot, startFixture, tempDir, type SpinRuntime } from './support/runtime';
 
 interface RawResponse {
   status: number;
@@ -136,7 +136,7 @@ describe('HTTP hardening, over real sockets', () => {
   describe('wasi:http fields refuse what Spin refuses', () => {
     let Fields: typeof FieldsModule.Fields;
     beforeAll(async () => {
-      ({ Fields } = (await import(join(repoRoot, 'runtime/dist/host/http/fields.js'))) as typeof FieldsModule);
+      ({ Fields } = (await import(join(packageRoot, 'dist/host/http/fields.js'))) as typeof FieldsModule);
     });
     const bytes = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
     const invalidSyntax = { tag: 'invalid-syntax' };
@@ -222,7 +222,7 @@ describe('HTTP hardening, over real sockets', () => {
       answer: () => Promise<WireResponse>,
       maxBodyBytesInFlight?: number,
     ): Promise<{ port: number; logged: string[]; close(): Promise<void> }> {
-      const { startServer } = (await import(join(repoRoot, 'runtime/dist/http-server.js'))) as typeof HttpServerModule;
+      const { startServer } = (await import(join(packageRoot, 'dist/http-server.js'))) as typeof HttpServerModule;
       const logged: string[] = [];
       const server = await startServer({ host: '127.0.0.1', port: 0 }, answer, {
         log: (line) => logged.push(line),

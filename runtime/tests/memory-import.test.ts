@@ -17,8 +17,8 @@ import {
   MEMORY_IMPORT,
   resetMemory,
   stripDataSegments,
-} from '../../runtime/src/memory-import';
-import { loadComponentCode } from '../../runtime/src/transpile-cache';
+} from '../src/memory-import';
+import { loadComponentCode } from '../src/transpile-cache';
 import { guestWasm } from './support/runtime';
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];

@@ -4,8 +4,8 @@
  * request id in the log line and trace headers on chained calls, which the resilience tests rely on.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseCli, USAGE } from '../../runtime/src/cli-args';
-import { FaultTable } from '../../runtime/src/faults';
+import { parseCli, USAGE } from '../src/cli-args';
+import { FaultTable } from '../src/faults';
 import { fixtureManifest, json, loadRuntime, startFixture, tempDir, type SpinRuntime } from './support/runtime';
 
 interface CallResult {

@@ -3,7 +3,7 @@
  * queued task goes to which idle worker, the admission limit for new requests, and how many workers to start.
  */
 import { describe, expect, it } from 'vitest';
-import { budgetWorkers, defaultMemoryBudget, idleToStop } from '../../runtime/src/memory-budget';
+import { budgetWorkers, defaultMemoryBudget, idleToStop } from '../src/memory-budget';
 import {
   defaultMaxWorkers,
   freshLimit,
@@ -15,7 +15,7 @@ import {
   type PlanInput,
   type QueuedTask,
   type SlotState,
-} from '../../runtime/src/schedule';
+} from '../src/schedule';
 
 const idle = (...prepared: string[]): SlotState => ({
   ready: true,

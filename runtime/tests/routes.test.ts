@@ -9,10 +9,10 @@
  * Cases marked "derived" follow from reading that source, not from a test of Spin's own.
  */
 import { describe, expect, it } from 'vitest';
-import type { HttpTrigger } from '../../runtime/src/manifest';
-import { validateManifest } from '../../runtime/src/manifest';
-import { Router, toRoute } from '../../runtime/src/router';
-import { pathMatchHeader, spinHeaders } from '../../runtime/src/spin-headers';
+import type { HttpTrigger } from '../src/manifest';
+import { validateManifest } from '../src/manifest';
+import { Router, toRoute } from '../src/router';
+import { pathMatchHeader, spinHeaders } from '../src/spin-headers';
 import { guestWasm } from './support/runtime';
 
 type Routes = [component: string, route: string][];

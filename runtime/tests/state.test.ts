@@ -1,12 +1,12 @@
 /** Start-up work in the state directory: `--sqlite` arguments that take long enough to notice are reported with their time. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type * as Sqlite from '../../runtime/src/host/sqlite/index';
-import { repoRoot, tempDir } from './support/runtime';
+import type * as Sqlite from '../src/host/sqlite/index';
+import { packageRoot, tempDir } from './support/runtime';
 
 type SqliteModule = typeof Sqlite;
 const loadSqlite = async (): Promise<SqliteModule> =>
-  (await import(join(repoRoot, 'runtime/dist/host/sqlite/index.js'))) as SqliteModule;
+  (await import(join(packageRoot, 'dist/host/sqlite/index.js'))) as SqliteModule;
 
 describe('--sqlite at start-up', () => {
   it('reports how long each --sqlite argument took once it passes the threshold, and is silent below it', async () => {

@@ -4,14 +4,14 @@
 // the gate's handshake, on a connection with the progress and busy handlers, rows read one by one against
 // the result limit). In-process, no Wasm: only the host's side of a call. Median of three rounds.
 //
-//   npm run build:runtime && node runtime/bench/sqlite-call.mjs
+//   npm run build:runtime && node bench/runtime/sqlite-call.mjs
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { SqliteGate, allocateGate } from '../dist/host/sqlite-gate.js';
-import { execute, fromColumn } from '../dist/host/sqlite/values.js';
-import { openDatabase } from '../dist/host/labelled-files.js';
+import { SqliteGate, allocateGate } from '../../runtime/dist/host/sqlite-gate.js';
+import { execute, fromColumn } from '../../runtime/dist/host/sqlite/values.js';
+import { openDatabase } from '../../runtime/dist/host/labelled-files.js';
 const file = join(mkdtempSync(join(tmpdir(), 'sqlite-call-')), 'bench.db');
 const setup = openDatabase(file);
 setup.exec('CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, name TEXT)');

@@ -23,7 +23,7 @@
 //
 // Run (the app's components must be built already, e.g. by `npm run build`; this script never builds them):
 //
-//   npx tsc -p runtime/tsconfig.json && node runtime/bench/profile.mjs
+//   npx tsc -p runtime/tsconfig.json && node bench/runtime/profile.mjs
 //
 // Knobs (environment): PROFILE_ROUNDS (default 300) rounds per case in sections 1-3, after 20 unmeasured
 // ones; PROFILE_RUNTIME_ROUNDS (default 30) rounds in section 4, each PROFILE_PER_ROUND (default 10)
@@ -34,7 +34,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { buildFixtures, fixtureManifest } from '../test-fixtures/build-fixtures.mjs';
+import { buildFixtures, fixtureManifest } from '../../runtime/test-fixtures/build-fixtures.mjs';
 import {
   benchHost,
   benchRequests,

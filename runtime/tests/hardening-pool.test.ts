@@ -11,11 +11,11 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCli } from '../../runtime/src/cli-args';
-import { UsageError } from '../../runtime/src/errors';
+import { parseCli } from '../src/cli-args';
+import { UsageError } from '../src/errors';
 import {
   fixtureManifest,
-  repoRoot,
+  packageRoot,
   startFixture,
   tempDir,
   type CreateOptions,
@@ -145,7 +145,7 @@ describe('the worker cap', () => {
   it('never exceeds the cap under chains of chains, and every request answers', async () => {
     const spin = await start({ requestTimeoutMs: 30_000 });
     // The default cap; pre-hardening builds had none below 64 (then 16 stands in for "small").
-    const schedule = (await import(join(repoRoot, 'runtime/dist/schedule.js'))) as {
+    const schedule = (await import(join(packageRoot, 'dist/schedule.js'))) as {
       defaultMaxWorkers?: (input: { cores: number; totalMemory: number }) => number;
     };
     const { availableParallelism, totalmem } = await import('node:os');

@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statementKind } from '../../runtime/src/host/sqlite/statement-kind';
-import { codeWords } from '../../runtime/src/host/sqlite/values';
+import { statementKind } from '../src/host/sqlite/statement-kind';
+import { codeWords } from '../src/host/sqlite/values';
 import {
   fixtureManifest,
   ITEMS_TABLE,

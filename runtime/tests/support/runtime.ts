@@ -7,17 +7,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type * as RuntimeModule from '../../../runtime/src/index.js';
-import { fixtureManifest, guestWasm } from '../../../runtime/test-fixtures/build-fixtures.mjs';
+import type * as RuntimeModule from '../../src/index.js';
+import { fixtureManifest, guestWasm } from '../../test-fixtures/build-fixtures.mjs';
 
-export type { CreateOptions, SpinRuntime } from '../../../runtime/src/index.js';
+export type { CreateOptions, SpinRuntime } from '../../src/index.js';
 export { fixtureManifest, guestWasm };
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-export const cliPath = join(repoRoot, 'runtime/dist/cli.js');
+/** The spin-local package's folder (runtime/ in this repository). */
+export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const cliPath = join(packageRoot, 'dist/cli.js');
 
 export async function loadRuntime(): Promise<typeof RuntimeModule> {
-  return (await import(join(repoRoot, 'runtime/dist/index.js'))) as typeof RuntimeModule;
+  return (await import(join(packageRoot, 'dist/index.js'))) as typeof RuntimeModule;
 }
 
 /** A temporary directory removed by the returned cleanup. */
@@ -67,7 +68,7 @@ export interface Cli {
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: packageRoot, env: { ...process.env, ...env } });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));

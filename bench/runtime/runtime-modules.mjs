@@ -2,7 +2,7 @@
 // its parts one by one: transpile cache, host imports, wasi:http resources, the instance factory. The helpers
 // below build what a worker thread gets from the main thread (the request as the dispatcher hands it over,
 // each component's grants) with the runtime's own code, so they follow the runtime when it changes.
-const dist = new URL('../dist/', import.meta.url);
+const dist = new URL('../../runtime/dist/', import.meta.url);
 const load = (name) => import(new URL(name, dist).href);
 
 export const { loadComponentCode } = await load('transpile-cache.js');

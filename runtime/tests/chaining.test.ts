@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outboundDenial, type AllowedHost } from '../../runtime/src/host/http/allowed-hosts';
-import { createOutbound } from '../../runtime/src/host/http/outbound';
-import { loadManifest, type Manifest } from '../../runtime/src/manifest';
+import { outboundDenial, type AllowedHost } from '../src/host/http/allowed-hosts';
+import { createOutbound } from '../src/host/http/outbound';
+import { loadManifest, type Manifest } from '../src/manifest';
 import { fixtureManifest, json, loadRuntime, tempDir, type SpinRuntime } from './support/runtime';
 
 interface CallResult {

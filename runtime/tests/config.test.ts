@@ -1,9 +1,9 @@
 /** Manifest validation, routing and allow-list rules, without running any Wasm. */
 import { describe, expect, it } from 'vitest';
-import { isAllowed, parseAllowedHost } from '../../runtime/src/host/http/allowed-hosts';
-import { validateManifest } from '../../runtime/src/manifest';
-import { Router } from '../../runtime/src/router';
-import { parseCli } from '../../runtime/src/cli-args';
+import { isAllowed, parseAllowedHost } from '../src/host/http/allowed-hosts';
+import { validateManifest } from '../src/manifest';
+import { Router } from '../src/router';
+import { parseCli } from '../src/cli-args';
 import { guestWasm } from './support/runtime';
 
 const base = (extra: Record<string, unknown> = {}, component: Record<string, unknown> = {}) => ({

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../support/random-data';
+import { prng } from './support/prng';
 import {
   cpuSeconds,
   fixtureManifest,
