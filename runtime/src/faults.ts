@@ -10,7 +10,7 @@
  *   spin.setFaults([{ component: 'hidden', path: '/db/', delayMs: 300, status: 503, times: 2 }]);
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { text, type Runner } from './dispatcher.js';
+import { text, type Runner } from './request-dispatcher.js';
 import { ConfigError, UsageError } from './errors.js';
 
 export interface FaultRule {

@@ -9,7 +9,7 @@
  *   await spin.dispose();
  */
 import { dirname, resolve } from 'node:path';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher } from './request-dispatcher.js';
 import { ConfigError } from './errors.js';
 import { FaultTable, withFaults, type FaultRule } from './faults.js';
 import { grantHostApis, type HostOptions } from './host/index.js';
@@ -24,7 +24,7 @@ import { warmUp, type WarmUpOptions } from './warm-up.js';
 import { WorkerPool } from './worker-pool.js';
 
 export { ConfigError, UsageError } from './errors.js';
-export { HEALTH_PATH } from './dispatcher.js';
+export { HEALTH_PATH } from './request-dispatcher.js';
 export type { FaultRule } from './faults.js';
 
 /** Besides these: `sqlite`, `variables`, `keyValues` and `env`, the host APIs' options (host/api.ts). */

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from './support/prng';
-import type * as FieldsModule from '../src/host/http/fields.js';
+import type * as FieldsModule from '../src/host/http/header-fields.js';
 import type * as HttpServerModule from '../src/http-server.js';
 import type { WireResponse } from '../src/protocol.js';
 import { json, packageRoot, startFixture, tempDir, type SpinRuntime } from './support/runtime';
@@ -136,7 +136,7 @@ describe('HTTP hardening, over real sockets', () => {
   describe('wasi:http fields refuse what Spin refuses', () => {
     let Fields: typeof FieldsModule.Fields;
     beforeAll(async () => {
-      ({ Fields } = (await import(join(packageRoot, 'dist/host/http/fields.js'))) as typeof FieldsModule);
+      ({ Fields } = (await import(join(packageRoot, 'dist/host/http/header-fields.js'))) as typeof FieldsModule);
     });
     const bytes = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
     const invalidSyntax = { tag: 'invalid-syntax' };

@@ -13,7 +13,7 @@ import { wasi } from './wasi/index.js';
 
 export type { GuestContext, HostOptions, MainSide, OutboundOutcome, RuntimeConfigFile } from './api.js';
 // What the core needs of particular APIs: the HTTP trigger's request and response (worker.ts), serving the
-// guests' outbound calls (dispatcher.ts), and line-wise guest output (worker.ts).
+// guests' outbound calls (request-dispatcher.ts), and line-wise guest output (worker.ts).
 export { createOutbound } from './http/outbound.js';
 export { IncomingRequest, ResponseOutparam } from './http/server.js';
 export { LineSink } from './wasi/cli.js';

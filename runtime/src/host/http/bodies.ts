@@ -1,7 +1,7 @@
 /** Bodies: incoming ones read from a complete buffer, outgoing ones collected whole (see protocol.ts). */
 import type { HttpErrorCode } from '../../protocol.js';
 import { ByteBuffer, InputStream, OutputStream, Pollable } from '../wasi/io.js';
-import { Fields } from './fields.js';
+import { Fields } from './header-fields.js';
 
 export class FutureTrailers {
   #taken = false;

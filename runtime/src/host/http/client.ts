@@ -8,7 +8,7 @@ import type { GuestContext, OutboundOutcome } from '../api.js';
 import { outboundDenial, type AllowedHost } from './allowed-hosts.js';
 import { Pollable, type Waiter } from '../wasi/io.js';
 import { IncomingMessage, OutgoingBody } from './bodies.js';
-import type { Fields } from './fields.js';
+import type { Fields } from './header-fields.js';
 import { methodName, schemeName, type Method, type Scheme } from './wit.js';
 
 export class RequestOptions {

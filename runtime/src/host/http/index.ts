@@ -18,7 +18,7 @@ import {
   UnsentRequests,
   httpErrorCode,
 } from './client.js';
-import { Fields } from './fields.js';
+import { Fields } from './header-fields.js';
 import { IncomingRequest, OutgoingResponse, ResponseOutparam } from './server.js';
 
 const types = {

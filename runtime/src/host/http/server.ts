@@ -4,7 +4,7 @@
  */
 import type { HttpErrorCode, WireRequest, WireResponse } from '../../protocol.js';
 import { IncomingMessage, OutgoingBody } from './bodies.js';
-import type { Fields } from './fields.js';
+import type { Fields } from './header-fields.js';
 import { methodOf, schemeOf, type Method, type Scheme } from './wit.js';
 
 export class IncomingRequest extends IncomingMessage {
