@@ -15,7 +15,7 @@ import {
   isZero,
   type ExactDecimal,
 } from './exact-decimal';
-import { JsonNumber } from './json-body';
+import { JsonNumber } from './strict-json';
 import { nullable, type JsonSchema } from './openapi';
 import { HttpError } from './problem';
 import { toNfc } from './unicode/nfc';

@@ -13,7 +13,7 @@ import {
   isZero,
 } from '@aggregates/common/exact-decimal';
 import { decimal, integer } from '@aggregates/common/field-rules';
-import { JsonNumber, parseStrictJson } from '@aggregates/common/json-body';
+import { JsonNumber, parseStrictJson } from '@aggregates/common/strict-json';
 
 describe('exactDecimal', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, parseStrictJson, readJsonBody } from '@aggregates/common/json-body';
+import { MAX_BODY_BYTES, readJsonBody } from '@aggregates/common/json-body';
+import { parseStrictJson } from '@aggregates/common/strict-json';
 import { HttpError } from '@aggregates/common/problem';
 
 /** The HttpError `action` throws (synchronously or as a rejection). */
