@@ -5,7 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { loadRuntime, repoRoot, tempDir } from './runtime/support/runtime';
+import { loadRuntime, tempDir } from '../runtime/tests/support/runtime';
+import { repoRoot } from './support/repo';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 

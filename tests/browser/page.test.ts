@@ -28,7 +28,7 @@ import {
   type Response as PageResponse,
 } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultRule } from '../../runtime/src/index.js';
+import type { FaultRule } from 'spin-local';
 import { ROOT, startApp, type AppRuntime } from '../e2e/app-runtime';
 import { chromiumFor, cspDirectives, LAUNCH_ARGS, watch, type PageWatch } from './chromium';
 

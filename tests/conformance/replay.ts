@@ -10,7 +10,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SpinRuntime } from '../runtime/support/runtime';
+import type { SpinRuntime } from '../../runtime/tests/support/runtime';
 
 export const casesDir = fileURLToPath(new URL('./cases/', import.meta.url));
 

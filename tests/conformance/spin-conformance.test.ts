@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRuntime, tempDir, type SpinRuntime } from '../runtime/support/runtime';
+import { loadRuntime, tempDir, type SpinRuntime } from '../../runtime/tests/support/runtime';
 import { freePort, serverProgramsFor, startRedis, type TestRedis } from '../support/servers';
 import { buildConformanceGuest, conformanceWasm } from './build-guest.mjs';
 import {

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AccessLogEntry } from '@aggregates/common/http';
-import type { FaultRule } from '../../runtime/src/index.js';
+import type { FaultRule } from 'spin-local';
 import { readProblem, type ProblemBody } from './target';
 
 export type { FaultRule };

@@ -4,20 +4,14 @@
  * tests/unit/composed-operations.test.ts checks against an independent computation), after plain-SQL loads and
  * API writes too; and they follow the dashboard's failure rules when the runtime injects faults.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readProblem, TEST_API_TOKEN } from '../contract/target';
 import { inProcessAggregates, NO_CACHE } from '../support/in-process-app';
 import { sqlText } from '../support/sqlite';
-import { startApp, type AppRuntime } from './app-runtime';
+import { useApp } from './app-runtime';
 
-let app: AppRuntime;
-beforeAll(async () => {
-  app = await startApp({ variables: { ...NO_CACHE, api_token: TEST_API_TOKEN } });
-}, 120_000);
-afterAll(async () => {
-  app.spin.setFaults([]);
-  await app.stop();
-});
+const app = useApp({ variables: { ...NO_CACHE, api_token: TEST_API_TOKEN } });
+afterAll(() => app.spin.setFaults([]));
 
 const overviewPath = (id: string) => `/aggregates/customers/${encodeURIComponent(id)}/overview`;
 const BY_COUNTRY = '/aggregates/incidents/by-country';

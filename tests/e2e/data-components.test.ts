@@ -1,17 +1,11 @@
 /** The customers and incidents contracts, run against the real Wasm components on the local runtime. */
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { customersContract } from '../contract/customers.contract';
 import { incidentsContract } from '../contract/incidents.contract';
 import { countRows } from '../support/count';
-import { startApp, type AppRuntime } from './app-runtime';
+import { useApp } from './app-runtime';
 
-let app: AppRuntime;
-beforeAll(async () => {
-  app = await startApp();
-});
-afterAll(async () => {
-  await app.stop();
-});
+const app = useApp();
 
 describe('customers-service, real Wasm on the local runtime', () => {
   customersContract(

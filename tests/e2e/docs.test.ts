@@ -6,18 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../docs-service/src/app';
 import { operations, validateDocument, type OpenApiDoc } from '../support/openapi';
-import { startApp, type AppRuntime } from './app-runtime';
+import { useApp } from './app-runtime';
 
-let app: AppRuntime;
-beforeAll(async () => {
-  app = await startApp();
-});
-afterAll(async () => {
-  await app.stop();
-});
+const app = useApp();
 
 /** The component the runtime's request log names for the last request to `path` (not chained). */
 function componentThatServed(path: string): string | undefined {

@@ -2,17 +2,11 @@
  * The page component on the real Wasm, over the runtime's routing: `/` and its assets go to page-service, every
  * other component keeps its routes. (What the page looks like and does in a browser: tests/browser/.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TEST_API_TOKEN } from '../contract/target';
-import { startApp, type AppRuntime } from './app-runtime';
+import { useApp } from './app-runtime';
 
-let app: AppRuntime;
-beforeAll(async () => {
-  app = await startApp({ variables: { cache_ttl_ms: '0', api_token: TEST_API_TOKEN } });
-});
-afterAll(async () => {
-  await app.stop();
-});
+const app = useApp({ variables: { cache_ttl_ms: '0', api_token: TEST_API_TOKEN } });
 
 describe('page-service, real Wasm on the local runtime', () => {
   it('answers / with the server-rendered page, made from one chained call to the aggregates component', async () => {

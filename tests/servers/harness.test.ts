@@ -4,7 +4,7 @@
  * sending to one that is gone.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { startFixture, tempDir, type SpinRuntime } from '../runtime/support/runtime';
+import { startFixture, tempDir, type SpinRuntime } from '../../runtime/tests/support/runtime';
 import { livePidsInGroups, serverProgramsFor, startHaproxy, startRedis, type TestServer } from '../support/servers';
 
 const programs = serverProgramsFor('tests/servers/harness.test.ts', ['redis-server', 'haproxy']);

@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteFile } from '../support/sqlite';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { runCli, tempDir, type Cli } from '../runtime/support/runtime';
+import { runCli, tempDir, type Cli } from '../../runtime/tests/support/runtime';
+import { repoRoot } from '../support/repo';
 import { apiClient, type Answer, type FeedEvent } from '../support/api-client';
 import {
   freePort,
@@ -124,7 +125,7 @@ async function startReplica(
       .filter(([key]) => !key.startsWith('SPIN_VARIABLE_'))
       .map(([k, v]) => [k, v ?? '']),
   );
-  const cli = runCli(args, env);
+  const cli = runCli(args, env, { cwd: repoRoot });
   clis.push(cli);
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!/Serving http:\/\/127\.0\.0\.1:\d+/.test(cli.output())) {

@@ -8,7 +8,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, tempDir } from '../runtime/support/runtime';
+import { tempDir } from '../../runtime/tests/support/runtime';
+import { repoRoot } from '../support/repo';
 import {
   freePort,
   killGroup,

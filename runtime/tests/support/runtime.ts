@@ -67,8 +67,9 @@ export interface Cli {
   exited: Promise<number | null>;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: packageRoot, env: { ...process.env, ...env } });
+/** Relative paths in `args` are resolved against `cwd` (default: the package's folder). */
+export function runCli(args: string[], env: Record<string, string> = {}, { cwd = packageRoot } = {}): Cli {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ...env } });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
