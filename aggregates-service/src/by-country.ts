@@ -21,6 +21,8 @@ import type { FailurePolicy } from './config';
 import { fetchParts, type FetchContext } from './fetch-parts';
 import { centsToAmount, microsToCents } from './money';
 import { pagedPart } from './parts';
+import type { NameTotals } from '@aggregates/common/wire/incident';
+import { isRecord } from '@aggregates/common/wire/shape';
 import * as shapes from './shapes';
 
 /** The countries of each customer name: one entry per distinct country (`null`: no country given). */
@@ -29,7 +31,7 @@ export type CountriesByName = Record<string, Array<string | null>>;
 /** The two halves of the join, as the sections the failure rules (and the headers) name. */
 interface Parts {
   customerCountries: CountriesByName;
-  incidentTotals: shapes.NameTotals[];
+  incidentTotals: NameTotals[];
 }
 
 export interface CountryTotals {
@@ -69,7 +71,7 @@ const countriesFold = {
     };
   },
   check(value: unknown): CountriesByName {
-    if (!shapes.isRecord(value)) throw new Error('expected countries by name');
+    if (!isRecord(value)) throw new Error('expected countries by name');
     for (const list of Object.values(value)) {
       if (!Array.isArray(list) || !list.every((c) => c === null || typeof c === 'string'))
         throw new Error('expected lists of countries');
@@ -80,16 +82,16 @@ const countriesFold = {
 
 const totalsFold = {
   start() {
-    const all: shapes.NameTotals[] = [];
+    const all: NameTotals[] = [];
     return { add: (body: unknown) => void all.push(...shapes.nameTotals(body)), value: () => all };
   },
   check: shapes.nameTotals,
 };
 
 /** The join: each name's totals into its country's, micro-units summed exactly. */
-export function byCountry(countries: CountriesByName, totals: shapes.NameTotals[]): IncidentsByCountry {
+export function byCountry(countries: CountriesByName, totals: NameTotals[]): IncidentsByCountry {
   type Sum = { numberOfIncidents: number; micros: number; customerNames: number };
-  const add = (sum: Sum, t: shapes.NameTotals) => {
+  const add = (sum: Sum, t: NameTotals) => {
     sum.numberOfIncidents += t.numberOfIncidents;
     sum.micros += t.volumeMicros;
     sum.customerNames += 1;
@@ -136,7 +138,7 @@ export async function incidentsByCountry(context: FetchContext, policy: FailureP
       (customerCountries) => ({ customerCountries }),
       `/customers/items?limit=${BY_COUNTRY_PAGE}#countries-by-name`,
     ),
-    pagedPart<shapes.NameTotals[], Parts>(
+    pagedPart<NameTotals[], Parts>(
       'incidents-service',
       `/incidents/totals?limit=${BY_COUNTRY_PAGE}`,
       ['incidentTotals'],

@@ -17,7 +17,7 @@ import type { FailurePolicy } from './config';
 import type { Source } from './downstream';
 import { fetchParts, type FetchContext } from './fetch-parts';
 import { part, type Part } from './parts';
-import { isRecord } from './shapes';
+import { isRecord } from '@aggregates/common/wire/shape';
 
 /** The composition's name: its headers are `Catalog-Incomplete` and `Catalog-Stale`. */
 export const CATALOG = 'catalog';

@@ -1,7 +1,8 @@
 /** The dashboard document: its shape, and how it is computed from what the data components return. */
 import { centsToAmount, microsToCents, toMicros } from './money';
 import { topByValue } from './ranking';
-import type { IncidentCount, IncidentEntry, IncidentVolume } from './shapes';
+import type { IncidentCount, IncidentRankings, IncidentVolume } from '@aggregates/common/wire/incident';
+import type { IncidentEntry } from './shapes';
 
 /** The document `GET /aggregates/dashboard` returns; members in this order. */
 export interface Dashboard {
@@ -9,11 +10,6 @@ export interface Dashboard {
   topCustomers: Array<{ customerName: string; scoring: number }>;
   customersWithMostIncidents: IncidentCount[];
   customersWithHighestIncidentVolume: IncidentVolume[];
-}
-
-export interface IncidentRankings {
-  mostIncidents: IncidentCount[];
-  highestVolume: IncidentVolume[];
 }
 
 /**

@@ -14,6 +14,8 @@ import { compose } from './compose';
 import type { FailurePolicy } from './config';
 import { fetchParts, type FetchContext, type PartOutcome } from './fetch-parts';
 import { part } from './parts';
+import type { Customer, CustomerRank } from '@aggregates/common/wire/customer';
+import type { Incident, NameStanding } from '@aggregates/common/wire/incident';
 import * as shapes from './shapes';
 
 /** Where the customer stands in one of the dashboard's lists. */
@@ -27,7 +29,7 @@ export interface Standing {
 }
 
 export interface Overview {
-  customer: shapes.CustomerResource;
+  customer: Customer;
   /** In the dashboard's `topCustomers` order (scoring, then name and id). */
   topCustomers: Standing;
   /** The customer name's incidents, by the dashboard's rules (grouped by name as stored, volume exact). */
@@ -38,7 +40,7 @@ export interface Overview {
     customersWithHighestIncidentVolume: Standing | null;
   };
   /** The customer's own incidents (those that refer to it), newest first. */
-  latestIncidents: shapes.IncidentResource[];
+  latestIncidents: Incident[];
 }
 
 /** The composition's name: its headers are `Overview-Incomplete` and `Overview-Stale`. */
@@ -55,14 +57,14 @@ const standing = (rank: number, of: number, topN: number): Standing => ({ rank, 
 function byIdParts(id: string, topN: number) {
   const path = encodeURIComponent(id);
   return [
-    part<shapes.CustomerResource, Overview>(
+    part<Customer, Overview>(
       'customers-service',
       `/customers/items/${path}`,
       ['customer'],
       shapes.customerResource,
       (customer) => ({ customer }),
     ),
-    part<shapes.CustomerRank, Overview>(
+    part<CustomerRank, Overview>(
       'customers-service',
       `/customers/items/${path}/rank`,
       ['topCustomers'],
@@ -71,7 +73,7 @@ function byIdParts(id: string, topN: number) {
         topCustomers: standing(r.byScoring, r.customers, topN),
       }),
     ),
-    part<shapes.IncidentResource[], Overview>(
+    part<Incident[], Overview>(
       'incidents-service',
       `/incidents/latest?customerId=${path}&limit=${OVERVIEW_LATEST}`,
       ['latestIncidents'],
@@ -85,7 +87,7 @@ function byIdParts(id: string, topN: number) {
 
 /** The second phase's part: the name's totals and positions. */
 const byNamePart = (name: string, topN: number) =>
-  part<shapes.NameStanding, Overview>(
+  part<NameStanding, Overview>(
     'incidents-service',
     `/incidents/standing?customerName=${encodeURIComponent(name)}`,
     ['incidents'],
@@ -107,7 +109,7 @@ export async function overview(id: string, context: FetchContext, policy: Failur
   if (customerOutcome?.state === 'failed' && customerOutcome.error?.status === 404) {
     throw new HttpError(404, 'not-found', `There is no customer with id ${JSON.stringify(id)}.`);
   }
-  const customer = customerOutcome?.value as shapes.CustomerResource | undefined;
+  const customer = customerOutcome?.value as Customer | undefined;
   let second: PartOutcome<Overview>[] = [];
   if (customer && customer.name !== null)
     second = await fetchParts<Overview>([byNamePart(customer.name, topN)], context);

@@ -4,7 +4,8 @@
  * so a failure costs only the sections that part fills.
  */
 import type { Strategy } from './config';
-import { IncidentTally, rerankCounts, rerankVolumes, type Dashboard, type IncidentRankings } from './dashboard';
+import type { IncidentRankings } from '@aggregates/common/wire/incident';
+import { IncidentTally, rerankCounts, rerankVolumes, type Dashboard } from './dashboard';
 import type { Source, Validator } from './downstream';
 import * as shapes from './shapes';
 import { topByValue } from './ranking';

@@ -5,6 +5,9 @@
  */
 import { sectionHeaders } from './compose';
 import { arrayOf, named, objectSchema, type JsonSchema, type ResponseDoc } from '@aggregates/common/openapi';
+import { CustomerShape } from '@aggregates/common/wire/customer';
+import { IncidentShape } from '@aggregates/common/wire/incident';
+import { bare } from '@aggregates/common/wire/shape';
 
 const name = { type: 'string' };
 const count = { type: 'integer', minimum: 0 };
@@ -74,26 +77,9 @@ const StandingSchema = named(
 );
 
 const text = { type: ['string', 'null'] };
-const OverviewCustomer = objectSchema({
-  id: name,
-  name: text,
-  city: text,
-  country: text,
-  scoring: { type: ['number', 'null'] },
-  version: { type: 'integer', minimum: 1 },
-  createdAt: text,
-  updatedAt: text,
-});
-const OverviewIncident = objectSchema({
-  id: name,
-  amount: { type: ['number', 'null'] },
-  customerName: text,
-  category: text,
-  customerId: text,
-  version: { type: 'integer', minimum: 1 },
-  createdAt: text,
-  updatedAt: text,
-});
+/** The customer and its incidents as the data components answered them (common/src/wire/). */
+const OverviewCustomer = bare(CustomerShape);
+const OverviewIncident = bare(IncidentShape);
 
 export const OverviewSchema = complete(
   'CustomerOverview',

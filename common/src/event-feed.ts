@@ -14,6 +14,7 @@ import { jsonResponse, named, type Operation } from './openapi';
 import { pagedListOperation, type CursorText } from './paging';
 import { HttpError } from './problem';
 import { numberColumn, packedText, pageOf, queryPacked, type Database } from './sql';
+import { DataVersionShape } from './wire/data-version';
 
 /** One event of a feed. */
 export interface FeedEvent {
@@ -61,12 +62,6 @@ export const EventSchema = named('Event', {
       additionalProperties: { type: 'object', required: ['old', 'new'], properties: { old: {}, new: {} } },
     },
   },
-});
-
-export const DataVersionSchema = named('DataVersion', {
-  type: 'object',
-  required: ['seq'],
-  properties: { seq: { type: 'integer', minimum: 0, description: 'The newest sequence number of the feed (0: none)' } },
 });
 
 /** The noun of a feed's component, for operation ids. */
@@ -127,7 +122,7 @@ export function lastSeqOperation(openDatabase: () => Database, table: EventTable
   return {
     operationId: `${nounOf(table)}.dataVersion`,
     summary: `The ${nounOf(table)} data version: the newest event's sequence number`,
-    responses: { 200: jsonResponse(DataVersionSchema) },
+    responses: { 200: jsonResponse(DataVersionShape.schema) },
     problems: [],
     handle: () => json({ seq: lastSeq(openDatabase(), table) }),
   };

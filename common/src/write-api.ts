@@ -25,15 +25,7 @@ import { checkQueryNames } from './paging';
 import { ID_PARAMETER, parseId } from './params';
 import { HttpError } from './problem';
 import { inTransaction, type Database } from './sql';
-
-/** What every aggregate resource carries besides its fields. */
-export interface Versioned {
-  id: string;
-  version: number;
-  /** UTC, RFC 3339 with milliseconds; `null` only for a row the migrations have not reached yet. */
-  createdAt: string | null;
-  updatedAt: string | null;
-}
+import type { Versioned } from './wire/versioned';
 
 /** An aggregate's storage; `create`, `replace` and `remove` run inside the write transaction. */
 export interface AggregateStore<W, R extends Versioned> {
@@ -105,19 +97,6 @@ const CONDITIONAL_PROBLEMS = [
   'precondition-required',
   'precondition-failed',
 ] as const;
-
-/** The members every aggregate resource has besides its fields, as schemas. */
-export const VERSIONED_PROPERTIES: Record<string, JsonSchema> = {
-  id: { type: 'string', readOnly: true, description: "Set by the server (a UUID for the API's writes)" },
-  version: {
-    type: 'integer',
-    minimum: 1,
-    readOnly: true,
-    description: 'Grows by one with each change; the ETag is this number in quotes',
-  },
-  createdAt: { type: ['string', 'null'], readOnly: true, description: 'UTC, RFC 3339 with milliseconds' },
-  updatedAt: { type: ['string', 'null'], readOnly: true, description: 'UTC, RFC 3339 with milliseconds' },
-};
 
 /** An item's entity tag: its version, quoted (a strong tag). */
 export const versionTag = (version: number): string => `"${version}"`;

@@ -15,21 +15,25 @@ import {
 import type { App, AppOptions } from '@aggregates/common/http';
 import { json } from '@aggregates/common/responses';
 import type { RouteDefinition } from '@aggregates/common/routes';
-import { arrayOf, jsonResponse, named, objectSchema } from '@aggregates/common/openapi';
+import { arrayOf, jsonResponse } from '@aggregates/common/openapi';
 import { pagedListOperation } from '@aggregates/common/paging';
 import { filters, ID_PARAMETER, LIMIT_PARAMETER, parseId, parseLimit } from '@aggregates/common/params';
 import { HttpError } from '@aggregates/common/problem';
 import type { Database } from '@aggregates/common/sql';
 import {
+  CustomerCountAndTopShape,
+  CustomerCountShape,
+  CustomerRankShape,
+  CustomerShape,
+  CustomerSummaryShape,
+  type CustomerSummary,
+} from '@aggregates/common/wire/customer';
+import {
   CUSTOMER_FIELDS,
   CUSTOMERS_BY_NAME,
-  CustomerRankSchema,
-  CustomerSchema,
-  CustomerSummarySchema,
   createCustomersRepository,
   createCustomersStore,
   type CustomerFilters,
-  type CustomerSummary,
 } from './repository';
 
 export interface CustomersAppOptions extends AppOptions {
@@ -42,12 +46,6 @@ export interface CustomersAppOptions extends AppOptions {
 }
 
 const COMPONENT = 'customers-service';
-
-const CountSchema = named('CustomerCount', objectSchema({ count: { type: 'integer', minimum: 0 } }));
-const CountAndTopSchema = named(
-  'CustomerCountAndTop',
-  objectSchema({ count: { type: 'integer', minimum: 0 }, top: arrayOf(CustomerSummarySchema) }),
-);
 
 /** The routes of the customers component; `openDatabase` and the rest are those of {@link createCustomersApp}. */
 function customersRoutes({
@@ -62,7 +60,7 @@ function customersRoutes({
     noun: 'customer',
     plural: 'customers',
     collection: '/customers/items',
-    resource: CustomerSchema,
+    resource: CustomerShape.schema,
     referenced: true,
     fields: CUSTOMER_FIELDS,
     openDatabase,
@@ -78,7 +76,7 @@ function customersRoutes({
         {
           operationId: 'customers.list',
           summary: 'Customers by name, then id (code-point order), paged',
-          page: arrayOf(CustomerSummarySchema),
+          page: arrayOf(CustomerSummaryShape.schema),
           headers: DATA_VERSION_DOC,
         },
         {
@@ -102,7 +100,7 @@ function customersRoutes({
         summary: "Where a customer stands in the dashboard's topCustomers order",
         description: 'Counted on the index of that order, so it costs the number of customers ahead, not a sort.',
         path: { id: ID_PARAMETER },
-        responses: { 200: jsonResponse(CustomerRankSchema, 'OK', DATA_VERSION_DOC) },
+        responses: { 200: jsonResponse(CustomerRankShape.schema, 'OK', DATA_VERSION_DOC) },
         problems: ['invalid-id', 'not-found'],
         handle: ({ params }) => {
           const id = parseId(params.id ?? '');
@@ -118,7 +116,7 @@ function customersRoutes({
       get: {
         operationId: 'customers.count',
         summary: 'How many customers there are',
-        responses: { 200: jsonResponse(CountSchema, 'OK', DATA_VERSION_DOC) },
+        responses: { 200: jsonResponse(CustomerCountShape.schema, 'OK', DATA_VERSION_DOC) },
         problems: [],
         handle: () => {
           const headers = dataVersion();
@@ -132,7 +130,7 @@ function customersRoutes({
         operationId: 'customers.top',
         summary: 'The best-scored customers, ties by name then id (code-point order)',
         path: { limit: LIMIT_PARAMETER },
-        responses: { 200: jsonResponse(arrayOf(CustomerSummarySchema), 'OK', DATA_VERSION_DOC) },
+        responses: { 200: jsonResponse(arrayOf(CustomerSummaryShape.schema), 'OK', DATA_VERSION_DOC) },
         problems: ['invalid-limit'],
         handle: ({ params }) => {
           const limit = parseLimit(params.limit ?? '');
@@ -149,7 +147,7 @@ function customersRoutes({
         description:
           'The answers of /customers/count and /customers/top/{limit} together, read in one statement (one snapshot of the database): the count, the top and the Data-Version header are all at the same point, whatever is written meanwhile.',
         path: { limit: LIMIT_PARAMETER },
-        responses: { 200: jsonResponse(CountAndTopSchema, 'OK', DATA_VERSION_DOC) },
+        responses: { 200: jsonResponse(CustomerCountAndTopShape.schema, 'OK', DATA_VERSION_DOC) },
         problems: ['invalid-limit'],
         handle: ({ params }) => {
           const { version, count, top } = customers().countAndTop(parseLimit(params.limit ?? ''));

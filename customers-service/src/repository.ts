@@ -1,7 +1,9 @@
-/** SQL for the customers component. Every query has an index in migrations.sql. */
-import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '@aggregates/common/write-api';
+/**
+ * SQL for the customers component: its reads, each answer typed by its shape (common/src/wire/customer.ts),
+ * and the write store. Every query has an index in migrations.sql.
+ */
+import type { AggregateStore } from '@aggregates/common/write-api';
 import { lastSeqSql } from '@aggregates/common/event-feed';
-import { named, objectSchema, TEXT_OR_NULL } from '@aggregates/common/openapi';
 import { keyset } from '@aggregates/common/keyset';
 import { defineFields, integer, text, type FieldValues } from '@aggregates/common/field-rules';
 import type { Cursor } from '@aggregates/common/params';
@@ -18,6 +20,7 @@ import {
   type Database,
   type Row,
 } from '@aggregates/common/sql';
+import type { Customer, CustomerCountAndTop, CustomerRank, CustomerSummary } from '@aggregates/common/wire/customer';
 
 /** The fields a client writes, and how each is checked (README, "Writing data"). */
 export const CUSTOMER_FIELDS = defineFields(
@@ -31,63 +34,6 @@ export const CUSTOMER_FIELDS = defineFields(
 );
 
 export type CustomerFields = FieldValues<typeof CUSTOMER_FIELDS.fields>;
-
-/** An item of `/customers/items` and `/customers/top/:limit`. */
-export interface CustomerSummary {
-  id: string | null;
-  name: string | null;
-  country: string | null;
-  scoring: number | null;
-}
-
-/** `/customers/items/:id`, and the answer to every write. */
-export interface Customer extends Versioned {
-  name: string | null;
-  city: string | null;
-  country: string | null;
-  scoring: number | null;
-}
-
-const SCORING_OR_NULL = { type: ['number', 'null'], description: '0 to 10 when written through the API' };
-
-export const CustomerSummarySchema = named(
-  'CustomerSummary',
-  objectSchema({ id: TEXT_OR_NULL, name: TEXT_OR_NULL, country: TEXT_OR_NULL, scoring: SCORING_OR_NULL }),
-);
-
-export const CustomerSchema = named(
-  'Customer',
-  objectSchema({
-    id: VERSIONED_PROPERTIES.id ?? {},
-    name: TEXT_OR_NULL,
-    city: TEXT_OR_NULL,
-    country: TEXT_OR_NULL,
-    scoring: SCORING_OR_NULL,
-    ...VERSIONED_PROPERTIES,
-  }),
-);
-
-/** `/customers/items/:id/rank`: where the customer stands in `/customers/top` (the dashboard's topCustomers). */
-export interface CustomerRank {
-  id: string;
-  /** 1-based position in the order of `/customers/top` (scoring, then name, then id). */
-  byScoring: number;
-  /** How many customers there are. */
-  customers: number;
-}
-
-export const CustomerRankSchema = named(
-  'CustomerRank',
-  objectSchema({
-    id: { type: 'string' },
-    byScoring: {
-      type: 'integer',
-      minimum: 1,
-      description: 'Position in /customers/top/{limit}: by scoring, then name and id (code-point order)',
-    },
-    customers: { type: 'integer', minimum: 1, description: 'How many customers there are' },
-  }),
-);
 
 /** The filters `/customers/items` accepts. */
 export interface CustomerFilters {
@@ -216,7 +162,7 @@ export function createCustomersRepository(db: Database) {
      * snapshot, so the three agree whatever is written meanwhile, with no transaction to open. The LEFT JOIN keeps
      * the one row of the version and count when there is no customer.
      */
-    countAndTop(limit: number): { version: number; count: number; top: CustomerSummary[] } {
+    countAndTop(limit: number): { version: number } & CustomerCountAndTop {
       const rows = db.query(
         `SELECT v.Version, v.Count, t.Id, t.Name, t.Country, t.Scoring
            FROM (SELECT ${lastSeqSql('CustomerEvents')} AS Version, (SELECT COUNT(*) FROM Customers) AS Count) AS v

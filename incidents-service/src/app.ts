@@ -17,19 +17,23 @@ import { queryParam } from '@aggregates/common/query';
 import { json } from '@aggregates/common/responses';
 import type { RouteDefinition, RouteContext } from '@aggregates/common/routes';
 import { jsonGroups } from '@aggregates/common/json-groups';
-import {
-  arrayOf,
-  jsonResponse,
-  named,
-  objectSchema,
-  type JsonSchema,
-  type Operation,
-  type ParameterDoc,
-} from '@aggregates/common/openapi';
+import { arrayOf, jsonResponse, type JsonSchema, type Operation, type ParameterDoc } from '@aggregates/common/openapi';
 import { checkQueryNames, pagedListOperation } from '@aggregates/common/paging';
 import { filters, LIMIT_PARAMETER, parseId, parseLimit } from '@aggregates/common/params';
 import { HttpError } from '@aggregates/common/problem';
 import type { Database } from '@aggregates/common/sql';
+import {
+  IncidentCountShape,
+  IncidentGroupsShape,
+  IncidentRankingsShape,
+  IncidentShape,
+  IncidentSummaryShape,
+  IncidentVolumeShape,
+  NameStandingShape,
+  NameTotalsShape,
+  type IncidentSummary,
+  type NameTotals,
+} from '@aggregates/common/wire/incident';
 import {
   CATEGORIES,
   createIncidentsRepository,
@@ -38,13 +42,7 @@ import {
   INCIDENTS_BY_CUSTOMER,
   INCIDENTS_BY_ID,
   TOTALS_BY_NAME,
-  IncidentSchema,
-  IncidentSummarySchema,
-  NameStandingSchema,
-  NameTotalsSchema,
   type IncidentFilters,
-  type IncidentSummary,
-  type NameTotals,
 } from './repository';
 
 export interface IncidentsAppOptions extends AppOptions {
@@ -61,27 +59,6 @@ const COMPONENT = 'incidents-service';
 /** The most incidents `/incidents/latest` answers, and how many by default. */
 export const LATEST_MAX = 100;
 export const LATEST_DEFAULT = 5;
-
-const CountEntry = named(
-  'IncidentCount',
-  objectSchema({ customerName: { type: 'string' }, numberOfIncidents: { type: 'integer', minimum: 1 } }),
-);
-const VolumeEntry = named(
-  'IncidentVolume',
-  objectSchema({
-    customerName: { type: 'string' },
-    incidentVolume: { type: 'number', description: 'Rounded once to cents' },
-  }),
-);
-const RankingsSchema = named(
-  'IncidentRankings',
-  objectSchema({ mostIncidents: arrayOf(CountEntry), highestVolume: arrayOf(VolumeEntry) }),
-);
-const Groups = named('IncidentGroups', {
-  type: 'object',
-  description: 'Incidents by customer name as stored; a group may continue on the next page',
-  additionalProperties: arrayOf(IncidentSummarySchema),
-});
 
 /** A query parameter every call must give (a 400 naming it when absent). */
 function requiredQuery(url: URL, name: string): string {
@@ -123,7 +100,7 @@ function incidentsRoutes({
     noun: 'incident',
     plural: 'incidents',
     collection: '/incidents/items',
-    resource: IncidentSchema,
+    resource: IncidentShape.schema,
     fields: INCIDENT_FIELDS,
     openDatabase,
     readHeaders: () => dataVersion(),
@@ -157,7 +134,7 @@ function incidentsRoutes({
         {
           operationId: 'incidents.list',
           summary: 'Incidents by id (code-point order), paged',
-          page: arrayOf(IncidentSummarySchema),
+          page: arrayOf(IncidentSummaryShape.schema),
         },
         {
           order: INCIDENTS_BY_ID,
@@ -180,7 +157,7 @@ function incidentsRoutes({
         {
           operationId: 'incidents.grouped',
           summary: 'Every incident, grouped by customer name, paged',
-          page: Groups,
+          page: IncidentGroupsShape.schema,
           headers: DATA_VERSION_DOC,
         },
         {
@@ -196,7 +173,7 @@ function incidentsRoutes({
       get: topOperation(
         'incidents.topByCount',
         'The customer names with the most incidents, ties by name (code-point order)',
-        CountEntry,
+        IncidentCountShape.schema,
         (limit) => incidents().topByCount(limit),
       ),
     },
@@ -205,7 +182,7 @@ function incidentsRoutes({
       get: topOperation(
         'incidents.topByVolume',
         'The customer names with the highest incident volume, ties by name (code-point order)',
-        VolumeEntry,
+        IncidentVolumeShape.schema,
         (limit) => incidents().topByVolume(limit),
       ),
     },
@@ -217,7 +194,7 @@ function incidentsRoutes({
         description:
           'The answers of /incidents/top/by-count/{limit} and /incidents/top/by-volume/{limit} together, read in one statement (one snapshot of the database, the Data-Version header at the same point), from the trigger-kept totals.',
         path: { limit: LIMIT_PARAMETER },
-        responses: { 200: jsonResponse(RankingsSchema, 'OK', DATA_VERSION_DOC) },
+        responses: { 200: jsonResponse(IncidentRankingsShape.schema, 'OK', DATA_VERSION_DOC) },
         problems: ['invalid-limit'],
         handle: ({ params }) => {
           const { version, mostIncidents, highestVolume } = incidents().rankings(parseLimit(params.limit ?? ''));
@@ -233,7 +210,7 @@ function incidentsRoutes({
           summary: 'Each customer name with its incident count and exact volume, by name (code-point order), paged',
           description:
             'Read from the per-name totals the triggers keep: the cost grows with the number of names, not of incidents.',
-          page: arrayOf(NameTotalsSchema),
+          page: arrayOf(NameTotalsShape.schema),
           headers: DATA_VERSION_DOC,
         },
         {
@@ -249,7 +226,7 @@ function incidentsRoutes({
         operationId: 'incidents.standing',
         summary: "A customer name's incident count and volume, and its positions in the dashboard's incident rankings",
         query: { customerName: CUSTOMER_NAME_QUERY },
-        responses: { 200: jsonResponse(NameStandingSchema, 'OK', DATA_VERSION_DOC) },
+        responses: { 200: jsonResponse(NameStandingShape.schema, 'OK', DATA_VERSION_DOC) },
         problems: ['invalid-query'],
         handle: ({ url }: RouteContext) => {
           checkQueryNames(url, ['customerName']);
@@ -274,7 +251,7 @@ function incidentsRoutes({
         },
         responses: {
           200: jsonResponse(
-            arrayOf(IncidentSchema),
+            arrayOf(IncidentShape.schema),
             'Newest first; empty when the customer has none (or does not exist)',
             DATA_VERSION_DOC,
           ),

@@ -1,7 +1,6 @@
 /** SQL for the incidents component. Every query has an index in migrations.sql. */
-import { VERSIONED_PROPERTIES, type AggregateStore, type Versioned } from '@aggregates/common/write-api';
+import type { AggregateStore } from '@aggregates/common/write-api';
 import { lastSeqSql } from '@aggregates/common/event-feed';
-import { named, nullable, objectSchema, TEXT_OR_NULL } from '@aggregates/common/openapi';
 import { keyset } from '@aggregates/common/keyset';
 import {
   decimal,
@@ -26,6 +25,15 @@ import {
   type Row,
   type SqlParam,
 } from '@aggregates/common/sql';
+import type {
+  Incident,
+  IncidentCount,
+  IncidentRankings,
+  IncidentSummary,
+  IncidentVolume,
+  NameStanding,
+  NameTotals,
+} from '@aggregates/common/wire/incident';
 
 /** Incident categories. */
 export const CATEGORIES = ['A', 'B', 'C', 'D', 'E', 'F'] as const;
@@ -45,117 +53,6 @@ export const INCIDENT_FIELDS = defineFields(
 );
 
 export type IncidentFields = FieldValues<typeof INCIDENT_FIELDS.fields>;
-
-/** An item of `/incidents/items` and of each group of `/incidents/grouped-by-customer`. */
-export interface IncidentSummary {
-  id: string | null;
-  amount: number | null;
-  customerName: string | null;
-}
-
-/** An item of `/incidents/top/by-count/:limit`. */
-export interface CustomerIncidentCount {
-  customerName: string | null;
-  numberOfIncidents: number | null;
-}
-
-/** An item of `/incidents/top/by-volume/:limit`. */
-export interface CustomerIncidentVolume {
-  customerName: string | null;
-  incidentVolume: number | null;
-}
-
-/** `/incidents/items/:id`, and the answer to every write. */
-export interface Incident extends Versioned {
-  amount: number | null;
-  customerName: string | null;
-  category: string | null;
-  /** The customer the incident refers to; `null` for one written with plain SQL under a name no single customer has. */
-  customerId: string | null;
-}
-
-const AMOUNT_OR_NULL = {
-  type: ['number', 'null'],
-  description: '0 to 9e9 with at most 6 decimals when written through the API',
-};
-
-export const IncidentSummarySchema = named(
-  'IncidentSummary',
-  objectSchema({ id: TEXT_OR_NULL, amount: AMOUNT_OR_NULL, customerName: TEXT_OR_NULL }),
-);
-
-export const IncidentSchema = named(
-  'Incident',
-  objectSchema({
-    id: VERSIONED_PROPERTIES.id ?? {},
-    amount: AMOUNT_OR_NULL,
-    customerName: {
-      ...TEXT_OR_NULL,
-      readOnly: true,
-      description: 'Set by the server: the name of the customer it refers to (or the name plain SQL gave it)',
-    },
-    category: TEXT_OR_NULL,
-    customerId: {
-      type: ['string', 'null'],
-      description:
-        'The customer it refers to; null for an incident written with plain SQL under a name no single customer has',
-    },
-    ...VERSIONED_PROPERTIES,
-  }),
-);
-
-/** An item of `/incidents/totals`: one customer name's incidents, summed exactly. */
-export interface NameTotals {
-  customerName: string;
-  numberOfIncidents: number;
-  /** The sum of the amounts in micro-units (each rounded half away from zero), exact. */
-  volumeMicros: number;
-}
-
-const VOLUME_MICROS = {
-  type: 'integer',
-  description: 'The sum of the amounts in millionths, each amount rounded half away from zero: exact',
-};
-
-export const NameTotalsSchema = named(
-  'IncidentTotals',
-  objectSchema({
-    customerName: { type: 'string' },
-    numberOfIncidents: { type: 'integer', minimum: 1 },
-    volumeMicros: VOLUME_MICROS,
-  }),
-);
-
-/** `/incidents/standing?customerName=`: a name's totals and where it stands in the dashboard's incident rankings. */
-export interface NameStanding {
-  customerName: string;
-  numberOfIncidents: number;
-  volumeMicros: number;
-  /** The volume rounded once to cents (half away from zero), as the dashboard shows it. */
-  incidentVolume: number;
-  /** 1-based positions in `/incidents/top/by-count` and `/incidents/top/by-volume`; `null` without incidents. */
-  rank: { byCount: number; byVolume: number } | null;
-  /** How many customer names have incidents. */
-  customerNames: number;
-}
-
-export const NameStandingSchema = named(
-  'IncidentStanding',
-  objectSchema({
-    customerName: { type: 'string' },
-    numberOfIncidents: { type: 'integer', minimum: 0 },
-    volumeMicros: VOLUME_MICROS,
-    incidentVolume: { type: 'number', description: 'volumeMicros rounded once to cents, half away from zero' },
-    rank: nullable({
-      ...objectSchema({
-        byCount: { type: 'integer', minimum: 1, description: 'Position in /incidents/top/by-count/{limit}' },
-        byVolume: { type: 'integer', minimum: 1, description: 'Position in /incidents/top/by-volume/{limit}' },
-      }),
-      description: 'null when the name has no incidents (it is in neither ranking)',
-    }),
-    customerNames: { type: 'integer', minimum: 0, description: 'How many customer names have incidents' },
-  }),
-);
 
 /** The filters `/incidents/items` accepts. */
 export interface IncidentFilters {
@@ -185,15 +82,16 @@ export const TOTALS_BY_NAME = keyset<NameTotals>([['CustomerName', (t) => t.cust
 const BY_COUNT_FROM = 'IncidentTotals ORDER BY IncidentCount DESC, CustomerName COLLATE BINARY';
 const BY_VOLUME_FROM = 'IncidentTotals ORDER BY VolumeCents DESC, CustomerName COLLATE BINARY';
 
-const toCountEntry = (row: Row): CustomerIncidentCount => ({
-  customerName: textColumn(row, 'CustomerName'),
-  numberOfIncidents: numberColumn(row, 'IncidentCount'),
+// The totals' columns are NOT NULL (migrations.sql).
+const toCountEntry = (row: Row): IncidentCount => ({
+  customerName: textColumn(row, 'CustomerName') ?? '',
+  numberOfIncidents: numberColumn(row, 'IncidentCount') ?? 0,
 });
 
-const toVolumeEntry = (row: Row): CustomerIncidentVolume => {
-  const cents = numberColumn(row, 'VolumeCents');
-  return { customerName: textColumn(row, 'CustomerName'), incidentVolume: cents === null ? null : cents / 100 };
-};
+const toVolumeEntry = (row: Row): IncidentVolume => ({
+  customerName: textColumn(row, 'CustomerName') ?? '',
+  incidentVolume: (numberColumn(row, 'VolumeCents') ?? 0) / 100,
+});
 
 export function createIncidentsRepository(db: Database) {
   /** Incidents of a `COLUMNS` query, packed into one value (see `queryPacked`). */
@@ -320,12 +218,12 @@ export function createIncidentsRepository(db: Database) {
      * The `limit` customer names with the most incidents, ties by name (code-point order). Reads the
      * trigger-maintained totals, so it costs the same at any number of incidents.
      */
-    topByCount(limit: number): CustomerIncidentCount[] {
+    topByCount(limit: number): IncidentCount[] {
       return db.query(`SELECT CustomerName, IncidentCount FROM ${BY_COUNT_FROM} LIMIT ?1`, [limit]).map(toCountEntry);
     },
 
     /** The `limit` customer names with the highest incident volume in cents, ties by name (code-point order). */
-    topByVolume(limit: number): CustomerIncidentVolume[] {
+    topByVolume(limit: number): IncidentVolume[] {
       return db.query(`SELECT CustomerName, VolumeCents FROM ${BY_VOLUME_FROM} LIMIT ?1`, [limit]).map(toVolumeEntry);
     },
 
@@ -334,11 +232,7 @@ export function createIncidentsRepository(db: Database) {
      * reads one snapshot, so the three agree whatever is written meanwhile, with no transaction to open. The
      * LEFT JOIN keeps the one row of the version when there is no incident (no `List` then).
      */
-    rankings(limit: number): {
-      version: number;
-      mostIncidents: CustomerIncidentCount[];
-      highestVolume: CustomerIncidentVolume[];
-    } {
+    rankings(limit: number): { version: number } & IncidentRankings {
       const rows = db.query(
         `SELECT v.Version, r.List, r.CustomerName, r.IncidentCount, r.VolumeCents
            FROM (SELECT ${lastSeqSql('IncidentEvents')} AS Version) AS v
