@@ -34,16 +34,15 @@ import {
   type IncidentSummary,
   type NameTotals,
 } from '@aggregates/common/wire/incident';
+import { CATEGORIES, INCIDENT_FIELDS } from './fields';
 import {
-  CATEGORIES,
   createIncidentsRepository,
-  createIncidentsStore,
-  INCIDENT_FIELDS,
   INCIDENTS_BY_CUSTOMER,
   INCIDENTS_BY_ID,
   TOTALS_BY_NAME,
   type IncidentFilters,
 } from './repository';
+import { createIncidentsStore } from './store';
 
 export interface IncidentsAppOptions extends AppOptions {
   /** Opens the database; called only by routes that use data. */
