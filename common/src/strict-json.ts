@@ -136,6 +136,15 @@ export function parseStrictJson(text: string, options: { maxDepth?: number; numb
     skipWhitespace();
   };
 
+  /** After a member or an element: `true` once past the closing `close`, `false` once past a `,`; else the error. */
+  const closes = (close: number, shown: string): boolean => {
+    skipWhitespace();
+    const code = text.charCodeAt(pos);
+    if (code !== close && code !== COMMA) throw expected(`',' or '${shown}'`);
+    pos++;
+    return code === close;
+  };
+
   const parseObject = (depth: number): Record<string, unknown> => {
     enter(depth);
     const object: Record<string, unknown> = {};
@@ -153,14 +162,7 @@ export function parseStrictJson(text: string, options: { maxDepth?: number; numb
       pos++;
       const value = parseValue(depth);
       Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
-      skipWhitespace();
-      const code = text.charCodeAt(pos);
-      pos++;
-      if (code === CLOSE_BRACE) return object;
-      if (code !== COMMA) {
-        pos--;
-        throw expected("',' or '}'");
-      }
+      if (closes(CLOSE_BRACE, '}')) return object;
       skipWhitespace();
     }
   };
@@ -174,14 +176,7 @@ export function parseStrictJson(text: string, options: { maxDepth?: number; numb
     }
     for (;;) {
       array.push(parseValue(depth));
-      skipWhitespace();
-      const code = text.charCodeAt(pos);
-      pos++;
-      if (code === CLOSE_BRACKET) return array;
-      if (code !== COMMA) {
-        pos--;
-        throw expected("',' or ']'");
-      }
+      if (closes(CLOSE_BRACKET, ']')) return array;
     }
   };
 
