@@ -6,9 +6,12 @@
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statementKind } from '../src/host/sqlite/statement-kind';
-import { codeWords } from '../src/host/sqlite/values';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Connections } from '../src/host/connections';
+import { allocateGate, releaseGate, SqliteGate } from '../src/host/sqlite-gate';
+import { connectionClass } from '../src/host/sqlite/connection';
+import { replacesBusyHandler, statementKind } from '../src/host/sqlite/statement-kind';
+import { codeWords, type SqliteResult, type SqliteValue } from '../src/host/sqlite/values';
 import {
   fixtureManifest,
   ITEMS_TABLE,
@@ -221,6 +224,32 @@ describe('statementKind (classified once per SQL text, when prepared)', () => {
     expect(statementKind(sql)).toEqual({ changesState: false });
   });
 
+  it.each([
+    'PRAGMA busy_timeout = 60000',
+    'pragma Busy_Timeout(1)',
+    'PRAGMA main."busy_timeout" = 1',
+    "PRAGMA 'BUSY_TIMEOUT' = 1",
+    'PRAGMA [busy_timeout]=1',
+    'PRAGMA busy_timeout',
+    'EXPLAIN PRAGMA busy_timeout = 1',
+    'SELECT * FROM pragma_busy_timeout',
+    'PRAGMA busy_timeout = 1; SELECT 1',
+  ])('%j may replace the busy handler: the host puts its own back after it', (sql) => {
+    expect(replacesBusyHandler(sql)).toBe(true);
+  });
+
+  it.each([
+    'SELECT 1',
+    "INSERT INTO t VALUES ('busy')",
+    'PRAGMA foreign_keys = OFF',
+    'PRAGMA journal_mode',
+    'PRAGMA synchronous = OFF',
+    'CREATE TEMP TABLE t (x)',
+    'BEGIN IMMEDIATE',
+  ])('%j leaves the handlers alone', (sql) => {
+    expect(replacesBusyHandler(sql)).toBe(false);
+  });
+
   it('reads the bare words only', () => {
     expect(codeWords('select x\'ff\', 1e5, "q" /* c */ from[t]where a--b\n=?1')).toEqual([
       'SELECT',
@@ -229,6 +258,56 @@ describe('statementKind (classified once per SQL text, when prepared)', () => {
       'WHERE',
       'A',
     ]);
+  });
+});
+
+describe('the busy handler put back after a PRAGMA busy_timeout, and only then (a real, watched connection)', () => {
+  const dir = tempDir();
+  const file = join(dir.path, 'rewatch.db');
+  const setup = allocateGate(5000);
+  const gate = new SqliteGate(setup, undefined);
+  // The observable: how often the guest's `execute` asks the gate to put the handlers back.
+  const rewatch = vi.spyOn(gate, 'rewatch');
+  const connections = new Connections(gate);
+  const Connection = connectionClass(connections, { default: file }) as {
+    open(label: string): { execute(sql: string, parameters: SqliteValue[]): SqliteResult };
+  };
+  const run = (sql: string): SqliteResult => Connection.open('default').execute(sql, []);
+  /** SQLite records the timeout of its own busy handler only: 0 once the runtime's is installed again. */
+  const recordedTimeout = (): unknown => run('PRAGMA busy_timeout').rows[0]?.values[0];
+  afterAll(() => {
+    connections.close();
+    releaseGate(setup);
+    dir.remove();
+  });
+
+  it('does not rewatch after ordinary statements, on a clean connection or a dirty one', () => {
+    for (const sql of ['SELECT 1', 'CREATE TABLE IF NOT EXISTS t (x)', 'INSERT INTO t VALUES (1)']) run(sql);
+    // The connection is dirty now (CREATE, then this PRAGMA): nothing else its statements do replaces a handler.
+    run('PRAGMA foreign_keys = OFF');
+    for (let i = 0; i < 5; i++) run('SELECT count(*) AS n FROM t');
+    expect(connections.get(file).dirty).toBe(true);
+    expect(rewatch).not.toHaveBeenCalled();
+  });
+
+  it('rewatches after every run of a PRAGMA busy_timeout text, classified once, and after one that failed', () => {
+    rewatch.mockClear();
+    run('PRAGMA busy_timeout = 60000');
+    expect(rewatch).toHaveBeenCalledTimes(1);
+    expect(recordedTimeout()).toEqual({ tag: 'integer', val: 0n });
+    expect(rewatch).toHaveBeenCalledTimes(2);
+    // From the statement cache: the entry keeps what the classification said.
+    run('PRAGMA busy_timeout = 60000');
+    expect(rewatch).toHaveBeenCalledTimes(3);
+    expect(connections.get(file).statements.get('PRAGMA busy_timeout = 60000')?.rewatch).toBe(true);
+    expect(connections.get(file).statements.get('SELECT 1')?.rewatch).toBe(false);
+    // Refused by better-sqlite3 after SQLite applied the pragma: nothing cached, the handler put back all the same.
+    expect(() => run('PRAGMA busy_timeout = 70000; SELECT 1')).toThrow(/more than one statement/);
+    expect(rewatch).toHaveBeenCalledTimes(4);
+    expect(recordedTimeout()).toEqual({ tag: 'integer', val: 0n });
+    rewatch.mockClear();
+    run('SELECT count(*) AS n FROM t');
+    expect(rewatch).not.toHaveBeenCalled();
   });
 });
 

@@ -17,10 +17,15 @@ import type { SqliteAccess } from './api.js';
 /** Prepared statements kept per connection; bounded so a guest that builds SQL strings cannot grow it without limit. */
 const STATEMENT_CACHE = 256;
 
-interface CachedStatement {
+export interface CachedStatement {
   statement: Database.Statement;
   /** Running it may change the connection's own state: the connection must not serve another request. */
   changesState: boolean;
+  /**
+   * Preparing or running it may replace the handlers the runtime watches the connection with (a
+   * `PRAGMA busy_timeout`): the caller puts them back after each execution. Decided with `changesState`, once.
+   */
+  rewatch: boolean;
 }
 
 export interface Connection {
@@ -33,9 +38,10 @@ export interface Connection {
 
 /**
  * Classifies a SQL text before it is prepared: throws to refuse it, or says whether running it may change
- * the connection's own state. Called once per distinct text per connection.
+ * the connection's own state, and whether it may replace the runtime's handlers (absent: it may not). Called
+ * once per distinct text per connection.
  */
-export type Classify = (sql: string) => { changesState: boolean };
+export type Classify = (sql: string) => { changesState: boolean; rewatch?: boolean };
 
 export class Connections {
   readonly #open = new Map<string, Connection>();
@@ -92,15 +98,23 @@ export class Connections {
   }
 }
 
-/** The prepared statement for `sql` on `conn` (cached); marks the connection dirty when the statement may change its state. */
-export function prepared(conn: Connection, sql: string, classify?: Classify): Database.Statement {
+/**
+ * The cache entry for `sql` on `conn`: its prepared statement and what the classification said of it, so a
+ * statement repeated on every request is classified once. Marks the connection dirty when the statement may
+ * change its state.
+ */
+export function prepared(conn: Connection, sql: string, classify?: Classify): CachedStatement {
   let entry = conn.statements.get(sql);
   if (!entry) {
-    const changesState = classify ? classify(sql).changesState : false;
-    entry = { statement: conn.db.prepare(sql), changesState };
+    const kind = classify?.(sql);
+    entry = {
+      statement: conn.db.prepare(sql),
+      changesState: kind?.changesState ?? false,
+      rewatch: kind?.rewatch ?? false,
+    };
     if (conn.statements.size >= STATEMENT_CACHE) conn.statements.clear();
     conn.statements.set(sql, entry);
   }
   if (entry.changesState) conn.dirty = true;
-  return entry.statement;
+  return entry;
 }

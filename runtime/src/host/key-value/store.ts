@@ -1,4 +1,5 @@
 /** The guest's `fermyon:spin/key-value@2.0.0` `store` resource, over a SQLite table like Spin's default `.spin/sqlite_key_value.db` or a Redis server (redis-store.ts). */
+import type { Statement } from 'better-sqlite3';
 import { prepared, type Connection, type Connections } from '../connections.js';
 import { isRedisLocation } from '../labelled-files.js';
 import { messageOf, witError } from '../wit-error.js';
@@ -16,21 +17,22 @@ function other(error: unknown): Error {
 /** A store in a local SQLite file, like Spin's default `.spin/sqlite_key_value.db`: a table keyed by label and key. */
 function sqliteBackend(connections: Connections, db: Connection, label: string): StoreBackend {
   const run = <T>(work: () => T): T => connections.gate.run(work);
+  // The store's own SQL: never refused, never changes the connection's state or handlers, so no classification.
+  const statement = (sql: string): Statement => prepared(db, sql).statement;
   return {
     get: (key) =>
       run(() => {
-        const row = prepared(db, `SELECT value FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) as
+        const row = statement(`SELECT value FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) as
           { value: Buffer } | undefined;
         return row ? new Uint8Array(row.value) : undefined;
       }),
-    set: (key, value) => void run(() => prepared(db, KV_UPSERT).run(label, key, Buffer.from(value))),
-    delete: (key) =>
-      void run(() => prepared(db, `DELETE FROM ${KV_TABLE} WHERE store = ? AND key = ?`).run(label, key)),
+    set: (key, value) => void run(() => statement(KV_UPSERT).run(label, key, Buffer.from(value))),
+    delete: (key) => void run(() => statement(`DELETE FROM ${KV_TABLE} WHERE store = ? AND key = ?`).run(label, key)),
     exists: (key) =>
-      run(() => prepared(db, `SELECT 1 FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) !== undefined),
+      run(() => statement(`SELECT 1 FROM ${KV_TABLE} WHERE store = ? AND key = ?`).get(label, key) !== undefined),
     getKeys: () =>
       run(() =>
-        (prepared(db, `SELECT key FROM ${KV_TABLE} WHERE store = ? ORDER BY key`).all(label) as { key: string }[]).map(
+        (statement(`SELECT key FROM ${KV_TABLE} WHERE store = ? ORDER BY key`).all(label) as { key: string }[]).map(
           (r) => r.key,
         ),
       ),

@@ -1,14 +1,18 @@
 /** The guest's `fermyon:spin/sqlite@2.0.0` `connection` resource: a worker connection per label the component was granted. */
-import { prepared, type Connection as Db, type Connections } from '../connections.js';
+import { prepared, type CachedStatement, type Connection as Db, type Connections } from '../connections.js';
 import { messageOf, witError } from '../wit-error.js';
-import { statementKind } from './statement-kind.js';
+import { replacesBusyHandler, statementKind } from './statement-kind.js';
 import { execute, type SqliteResult, type SqliteValue } from './values.js';
 
-/** Refuses a statement that reaches past the granted database (statement-kind.ts); says whether it may change the connection's state. */
-function classify(sql: string): { changesState: boolean } {
+/**
+ * Refuses a statement that reaches past the granted database (statement-kind.ts); says whether it may change the
+ * connection's state, and whether it may replace the runtime's busy handler. Once per distinct text: the cache
+ * entry keeps both.
+ */
+function classify(sql: string): { changesState: boolean; rewatch: boolean } {
   const kind = statementKind(sql);
   if (kind.refused !== undefined) throw new Error(kind.refused);
-  return kind;
+  return { changesState: kind.changesState, rewatch: replacesBusyHandler(sql) };
 }
 
 /**
@@ -44,10 +48,17 @@ export function connectionClass(connections: Connections, databases: Record<stri
       const { gate } = connections;
       try {
         return gate.run(() => {
-          const result = execute(prepared(db, sql, classify), sql, parameters, gate.resultLimit);
-          // A PRAGMA busy_timeout replaces the busy handler that lets a deadline stop a lock wait.
-          if (db.dirty) gate.rewatch(db.db);
-          return result;
+          let entry: CachedStatement | undefined;
+          try {
+            entry = prepared(db, sql, classify);
+            return execute(entry.statement, sql, parameters, gate.resultLimit);
+          } finally {
+            // A PRAGMA busy_timeout replaces the busy handler that lets a deadline stop a lock wait, already when
+            // it is compiled: put it back after such a text even when it failed (to prepare: no entry, so the
+            // text is classified again, on this rare path only; to bind; to run), before the guest's next
+            // statement can wait on a lock. After any other statement the handlers are still the runtime's.
+            if (entry ? entry.rewatch : replacesBusyHandler(sql)) gate.rewatch(db.db);
+          }
         });
       } catch (error) {
         throw witError({ tag: 'io', val: messageOf(error) });

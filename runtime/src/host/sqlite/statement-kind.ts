@@ -12,6 +12,8 @@
  *   (TEMP tables, views, triggers and indexes live in the connection; DDL on the file is rare at request time).
  *   A connection that ran one is closed when the request ends, so the next request opens a fresh one, as each
  *   Spin instance does. Anything else that touches `temp` needs a TEMP object created by the same request.
+ * - **Replaces the runtime's handlers** ({@link replacesBusyHandler}): `PRAGMA busy_timeout`, after which the
+ *   host puts its busy handler back.
  */
 import { codeWords } from './values.js';
 
@@ -68,4 +70,21 @@ export function statementKind(sql: string): StatementKind {
     default:
       return { changesState: false };
   }
+}
+
+/**
+ * Whether preparing or running `sql` may replace the busy handler or progress handler the runtime watches a
+ * guest's connection with (runtime/native/spin-host-sqlite.c), so that the host must put them back after it.
+ *
+ * Only one SQL text can: SQLite sets the busy handler from SQL in `PRAGMA busy_timeout = N` alone (its
+ * `sqlite3_busy_timeout`, which installs SQLite's own sleeping handler, blind to the deadline), and the progress
+ * handler from no SQL at all; every other PRAGMA leaves both alone. The pragma takes effect when it is compiled,
+ * not when it runs: at prepare, even when better-sqlite3 then refuses the text (a second statement after it), and
+ * again whenever SQLite recompiles it (an expired statement) on a later run. So the answer is about the text and
+ * holds for every execution of it. Any text that names `busy_timeout` anywhere answers yes: the name may be
+ * quoted ("x", 'x', [x], `x`), in any case, after a schema name, or be `pragma_busy_timeout` (which SQLite gives
+ * no argument, so it only reads); a string or comment that merely mentions it costs one needless, cheap rewatch.
+ */
+export function replacesBusyHandler(sql: string): boolean {
+  return sql.toUpperCase().includes('BUSY_TIMEOUT');
 }

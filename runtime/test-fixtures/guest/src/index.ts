@@ -127,6 +127,21 @@ const handlers: Record<string, Handler> = {
       return json({ error: message(error) }, 500);
     }
   },
+  // Several statements in one request (`sql`, repeatable, run in order on one connection), each answered with
+  // its rows or its error, a failed one not stopping the next: what one statement leaves on the connection
+  // (a PRAGMA, a busy handler) is what the next one runs with.
+  '/db/batch': (_request, query) => {
+    const label = query.get('label') ?? 'default';
+    return json(
+      query.getAll('sql').map((sql) => {
+        try {
+          return execute(label, sql);
+        } catch (error) {
+          return { error: message(error) };
+        }
+      }),
+    );
+  },
   '/kv/get': (_request, query) => {
     const value = Store.open('default').get(query.get('key') ?? '');
     return json({ value: value ? new TextDecoder().decode(value) : null });
