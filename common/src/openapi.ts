@@ -64,9 +64,6 @@ export const arrayOf = (items: JsonSchema, description?: string): JsonSchema => 
   items,
 });
 
-/** Text, or null (a column plain SQL may leave empty). */
-export const TEXT_OR_NULL: JsonSchema = { type: ['string', 'null'] };
-
 /** `{"type": ["string", "null"], ...}`: the schema, or null. */
 export const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type, 'null'] });
 
