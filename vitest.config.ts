@@ -31,6 +31,7 @@ const slow = [
   'tests/runtime/memory-growth.test.ts',
   'runtime/tests/hardening-pool.test.ts',
   'runtime/tests/sqlite-deadline.test.ts',
+  'runtime/tests/pack.test.ts',
 ];
 /** The rest of the real Wasm: end-to-end on the app's components, the runtime with its fixture guest, conformance. */
 const wasm = [

@@ -75,7 +75,7 @@ const PACKAGE_FILES: Record<string, string> = {
 const OTHER_PROJECTS: Record<string, string[]> = {
   'tests/conformance/cases/SOURCES.md': ['docs/test-manifest.md'], // spinframework/conformance-tests
   'tests/conformance/replay.ts': ['docs/test-manifest.md'], // the same suite's manifest format
-  'tests/runtime/routes.test.ts': ['content/v3/http-trigger.md'], // spinframework/spin-docs
+  'runtime/tests/routes.test.ts': ['content/v3/http-trigger.md'], // spinframework/spin-docs
 };
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `npm run up -- [flags]`: the `spin up` flags, same names and meanings, turned into {@link CreateOptions}.
+ * `spin-local [flags]`: the `spin up` flags, same names and meanings, turned into {@link CreateOptions}.
  * Every mistake is a {@link UsageError} naming the flag.
  */
 import { availableParallelism, totalmem } from 'node:os';
@@ -12,7 +12,7 @@ import type { CreateOptions } from './index.js';
 
 const MIB = 1024 * 1024;
 
-export const USAGE = `Usage: npm run up -- [flags]
+export const USAGE = `Usage: spin-local [flags]
 
 Runs the Spin app's Wasm components on Node, the way \`spin up\` does.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run up -- [flags]`: serves the app like `spin up` (see USAGE in cli-args.ts). Prints the address
+ * `spin-local [flags]` (`npm run up -- [flags]` in this repository): serves the app like `spin up` (see USAGE in cli-args.ts). Prints the address
  * and routes, one line per request, and on SIGINT/SIGTERM stops accepting, lets in-flight requests
  * finish, and exits 0.
  */
