@@ -104,7 +104,7 @@ describe('spin-local packed and installed in another folder', () => {
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({
         columns: ['word'],
-        rows: [{ values: [{ tag: 'text', val: 'spin' }] }],
+        rows: [{ word: 'spin' }],
       });
     } finally {
       child.kill('SIGTERM');
@@ -122,7 +122,7 @@ describe('spin-local packed and installed in another folder', () => {
     const output = execFileSync(process.execPath, ['run.mjs'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
     const { status, body } = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { status: number; body: unknown };
     expect(status).toBe(200);
-    expect(body).toMatchObject({ rows: [{ values: [{ tag: 'integer', val: 42 }] }] });
+    expect(body).toMatchObject({ rows: [{ total: 42 }] });
     const cache = join(project, 'node_modules/.cache/spin-local');
     expect(existsSync(cache) && readdirSync(cache).length).toBeGreaterThan(0);
   }, 90_000);
