@@ -13,12 +13,12 @@ import { createCustomersApp } from '../../customers-service/src/app';
 import { createIncidentsApp } from '../../incidents-service/src/app';
 import {
   resilienceContract,
-  type FaultRule,
   type ResilienceApp,
   type ResilienceTarget,
   type Served,
 } from '../contract/resilience.contract';
 import { TEST_API_TOKEN } from '../contract/target';
+import { FaultTable } from '../../runtime/src/faults';
 import { inProcessAggregates, memoryStore, NO_CACHE, type InProcessOptions } from '../support/in-process-app';
 import { referenceDashboard } from '../support/reference-dashboard';
 import { createTestDatabase, type TestDatabase } from '../support/sqlite';
@@ -50,7 +50,8 @@ function inProcessApp(variables: Record<string, string>): ResilienceApp {
   const served: Served[] = [];
   const logs: string[] = [];
   const access: AccessLogEntry[] = [];
-  let rules: Array<{ rule: FaultRule; remaining: number }> = [];
+  // The runtime's own rule table (matching, `times` counts, the summary its log line shows).
+  const faultTable = new FaultTable(['customers-service', 'incidents-service']);
   const options = {
     openDatabase: () => db.database,
     apiToken: () => TEST_API_TOKEN,
@@ -62,27 +63,12 @@ function inProcessApp(variables: Record<string, string>): ResilienceApp {
     'incidents-service': createIncidentsApp(options),
   };
 
-  const take = (component: string, path: string) => {
-    const active = rules.find(
-      ({ rule, remaining }) => remaining > 0 && rule.component === component && path.startsWith(rule.path ?? '/'),
-    );
-    if (!active) return undefined;
-    active.remaining -= 1;
-    const { delayMs = 0, status, trap = false } = active.rule;
-    const summary = [
-      ...(delayMs > 0 ? [`delay ${delayMs}ms`] : []),
-      ...(status === undefined ? [] : [`status ${status}`]),
-      ...(trap ? ['trap'] : []),
-    ].join(', ');
-    return { delayMs, status, trap, summary };
-  };
-
   const chained: Fetch = async (url, init) => {
     const { host, origin, pathname } = new URL(url);
     const component = host.replace(/\.spin\.internal$/, '');
     const app = data[component];
     if (!app || !host.endsWith('.spin.internal')) throw new TypeError(`no route to ${url}`);
-    const fault = take(component, pathname);
+    const fault = faultTable.take(component, pathname);
     const response =
       fault?.status !== undefined
         ? new Response(`Injected fault: status ${fault.status}`, {
@@ -131,7 +117,7 @@ function inProcessApp(variables: Record<string, string>): ResilienceApp {
       });
       return response;
     },
-    setFaults: (next) => void (rules = next.map((rule) => ({ rule: { ...rule }, remaining: rule.times ?? Infinity }))),
+    setFaults: (next) => faultTable.replace(next),
     sql: (statements) => db.exec(statements),
     reference: () => referenceDashboard(db),
     served: () => [...served],
