@@ -1,8 +1,8 @@
 /**
- * The page component as a plain `(Request) => Promise<Response>` app: `/` is the dashboard as an HTML page,
- * rendered here from one chained call to the aggregates component; `/assets/` serves the page's script and
- * style under content-hashed names; `/page/openapi.json` describes both. Fetch and the assets are injected, so
- * tests run it in-process too.
+ * The page component as a plain `(Request) => Promise<Response>` app: `/` is the dashboard as an HTML page and
+ * `/overview/{id}` one customer's overview, each rendered here from one chained call to the aggregates
+ * component; `/assets/` serves the page's script and style under content-hashed names; `/page/openapi.json`
+ * describes them all. Fetch and the assets are injected, so tests run it in-process too.
  */
 import { createComponentApp } from '@aggregates/common/component-app';
 import { etagOf } from '@aggregates/common/etag';
@@ -18,15 +18,23 @@ import {
   SVG,
 } from '@aggregates/common/static-assets';
 import { traceHeaders } from '@aggregates/common/trace';
+import { renderOverviewDocument, toOverviewView } from './overview';
 import { renderDocument, toView } from './view';
 
-/** Where the dashboard comes from: the aggregates component, by local service chaining (spin.toml allows only it). */
-export const DASHBOARD_URL = 'http://aggregates-service.spin.internal/aggregates/dashboard';
+/** The component the pages come from, by local service chaining (spin.toml allows only it). */
+const AGGREGATES = 'http://aggregates-service.spin.internal';
+
+/** Where the dashboard comes from. */
+export const DASHBOARD_URL = `${AGGREGATES}/aggregates/dashboard`;
+
+/** Where a customer's overview comes from. */
+export const overviewUrl = (id: string): string =>
+  `${AGGREGATES}/aggregates/customers/${encodeURIComponent(id)}/overview`;
 
 /** The "data as of" time of the page its ETag is computed from: none, so the time is no part of it. */
 const UNTIMED = '';
 
-/** The dashboard's own deadline is 5 s by default; past this the page shows its error state instead of hanging. */
+/** The composed answers' own deadline is 5 s by default; past this a page shows its error state instead of hanging. */
 const DASHBOARD_TIMEOUT_MS = 8000;
 
 /**
@@ -69,8 +77,11 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
     { operationId: 'page.asset', summary: "The page's script, style and icon", securityHeaders: SECURITY_HEADERS },
   );
 
-  /** The dashboard answer (status, body, ETag), or a 504-like failure when it does not come in time. */
-  async function dashboard(headers: Record<string, string>): Promise<{ status: number; body: unknown; etag: string }> {
+  /** An answer of the aggregates component (status, body, ETag), or a 502 when it does not come in time. */
+  async function chained(
+    url: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: unknown; etag: string }> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -80,7 +91,7 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
     });
     try {
       const response = await Promise.race([
-        fetch(DASHBOARD_URL, { headers: { accept: 'application/json', ...headers } }),
+        fetch(url, { headers: { accept: 'application/json', ...headers } }),
         timeout,
       ]);
       const text = await Promise.race([response.text(), timeout]);
@@ -115,7 +126,7 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
         },
         problems: [],
         handle: async ({ trace }) => {
-          const answer = await dashboard(traceHeaders(trace));
+          const answer = await chained(DASHBOARD_URL, traceHeaders(trace));
           const view = toView(answer.status, answer.body);
           const parts = {
             etag: answer.etag,
@@ -136,6 +147,38 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
         },
       },
     },
+    {
+      path: '/overview/:id',
+      get: {
+        operationId: 'page.overview',
+        summary: "One customer's overview as a page",
+        description:
+          'Rendered on the server from one chained call to `GET /aggregates/customers/{id}/overview`, with the same Content-Security-Policy, escaping and weak ETag as `/`. No script: it is not refreshed.',
+        path: { id: { description: "The customer's id", schema: { type: 'string' } } },
+        responses: {
+          200: htmlResponse(
+            'The page: the customer, where it stands, its newest incidents (a partial answer says what is missing)',
+          ),
+          404: htmlResponse('A readable page: there is no customer with this id'),
+          502: htmlResponse('A readable error page: the overview could not be had'),
+        },
+        problems: [],
+        handle: async ({ params, trace }) => {
+          const id = params.id ?? '';
+          const answer = await chained(overviewUrl(id), traceHeaders(trace));
+          const view = toOverviewView(id, answer.status, answer.body);
+          const parts = { styleUrl: files.urls.style, iconUrl: files.urls.icon };
+          const html = renderOverviewDocument(view, { ...parts, dataTime: new Date(now()).toISOString() });
+          if (view.kind !== 'customer') {
+            const status = view.kind === 'not-found' ? 404 : 502;
+            return new Response(html, { status, headers: { 'content-type': HTML, ...SECURITY_HEADERS } });
+          }
+          // As for `/`: every byte but the time of the render, so a weak tag.
+          const etag = `W/${etagOf(renderOverviewDocument(view, { ...parts, dataTime: UNTIMED }))}`;
+          return new Response(html, { headers: { 'content-type': HTML, etag, ...SECURITY_HEADERS } });
+        },
+      },
+    },
     files.route,
   ];
 }
@@ -146,7 +189,7 @@ export function createPageApp(options: PageAppOptions): App {
     routes,
     PAGE_DOCUMENT_PATH,
     COMPONENT,
-    'The dashboard as a page people open in a browser, and its assets.',
+    "The dashboard and each customer's overview as pages people open in a browser, and their assets.",
     options,
   );
 }

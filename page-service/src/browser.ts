@@ -31,13 +31,14 @@ async function refresh(): Promise<void> {
     main.innerHTML = renderMain(toView(response.status, body), now);
     main.dataset.etag = response.headers.get('etag') ?? '';
   } catch (error) {
-    // Offline, or the server is gone: say so beside the time, keep what is shown.
+    // Offline, or the server is gone: say so beside the time (or at the end, on the error page, which has no
+    // time), keep what is shown.
     const time = document.getElementById('data-time');
     document.querySelectorAll('.stale-note').forEach((note) => note.remove());
-    time?.insertAdjacentHTML(
-      'afterend',
-      ` <span class="stale-note">(could not refresh: ${escapeHtml(error instanceof Error ? error.message : String(error))})</span>`,
-    );
+    const why = escapeHtml(error instanceof Error ? error.message : String(error));
+    const note = ` <span class="stale-note">(could not refresh: ${why})</span>`;
+    if (time) time.insertAdjacentHTML('afterend', note);
+    else main.insertAdjacentHTML('beforeend', note);
   }
 }
 

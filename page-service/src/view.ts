@@ -8,14 +8,16 @@
 export interface Entry {
   name: string;
   value: number;
+  /** The customer's id when the answer names one: the name then links to its overview page. */
+  id?: string;
 }
 
 export type SectionName =
   'customerCount' | 'topCustomers' | 'customersWithMostIncidents' | 'customersWithHighestIncidentVolume';
 
 /** A section the answer lacks or serves from an old copy, and why. */
-export interface Notice {
-  section: SectionName;
+export interface Notice<S extends string = SectionName> {
+  section: S;
   state: 'missing' | 'stale';
   reason: string;
 }
@@ -46,7 +48,9 @@ function entries(value: unknown, valueKey: string): Entry[] | null {
   const list: Entry[] = [];
   for (const item of value) {
     if (!isRecord(item) || typeof item.customerName !== 'string' || typeof item[valueKey] !== 'number') return null;
-    list.push({ name: item.customerName, value: item[valueKey] });
+    const entry: Entry = { name: item.customerName, value: item[valueKey] };
+    if (typeof item.customerId === 'string') entry.id = item.customerId;
+    list.push(entry);
   }
   return list;
 }
@@ -108,6 +112,16 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 /** Text made safe for HTML content and double- or single-quoted attribute values. */
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
+/** A reason made a sentence: a full stop added only when it does not already end with one (or ! or ?). */
+export const sentence = (text: string): string => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
+/** Where a customer's overview page is. */
+export const overviewPath = (id: string): string => `/overview/${encodeURIComponent(id)}`;
+
+/** A customer's name, escaped, and a link to its overview page when its id is known. */
+export const customerLink = (name: string, id: string | undefined): string =>
+  id === undefined ? escapeHtml(name) : `<a href="${escapeHtml(overviewPath(id))}">${escapeHtml(name)}</a>`;
+
 /** `1234567` -> `1,234,567`. The components' engine has no Intl, so grouping is done by hand. */
 export function formatInteger(value: number): string {
   const digits = Math.trunc(Math.abs(value)).toString();
@@ -134,7 +148,7 @@ function table(
     .map((row, i) =>
       join(
         `<tr><th scope="row">${i + 1}</th>`,
-        `<td class="name">${escapeHtml(row.name)}</td>`,
+        `<td class="name">${customerLink(row.name, row.id)}</td>`,
         `<td class="value" data-value="${row.value}">${format(row.value)}</td></tr>`,
       ),
     )
@@ -146,27 +160,54 @@ function table(
   );
 }
 
-/** A horizontal bar chart, with its values in its title and description for assistive technology. */
+/** The longest label a chart shows whole; a longer one is shortened, with the full name as its tooltip. */
+export const LABEL_MAX = 36;
+
+/**
+ * `name` cut to at most `max` characters (code points, so no character is split) with an ellipsis: at the last
+ * space when that keeps most of it, so no word the reader sees is cut in half; inside a word only when the
+ * first word alone is too long.
+ */
+export function shortenLabel(name: string, max = LABEL_MAX): string {
+  const chars = Array.from(name);
+  if (chars.length <= max) return name;
+  const head = chars.slice(0, max - 1).join('');
+  const space = head.lastIndexOf(' ');
+  const cut = space >= head.length / 2 ? head.slice(0, space) : head;
+  return `${cut.trimEnd()}…`;
+}
+
+/** The width of a chart's drawing, in its own units: about the width of one column of the grid, in pixels. */
+const CHART_WIDTH = 400;
+/** Room right of the longest bar for its amount (`32,399.96` and then some). */
+const AMOUNT_ROOM = 96;
+
+/**
+ * A horizontal bar chart, with its values in its title and description for assistive technology. Each name
+ * has a line of its own above its bar, so a long name never runs into a bar, whatever the width it is drawn at.
+ */
 function chart(id: string, label: string, rows: Entry[], format: (value: number) => string): string {
   const max = Math.max(0, ...rows.map((r) => r.value));
-  const rowHeight = 28;
+  const rowHeight = 46;
   const height = Math.max(1, rows.length) * rowHeight;
   const summary = rows.map((r) => `${r.name}: ${format(r.value)}`).join('; ') || 'no data';
   const bars = rows
     .map((row, i) => {
-      const width = max > 0 ? Math.max(1, Math.round((row.value / max) * 240)) : 1;
+      const width = max > 0 ? Math.max(1, Math.round((row.value / max) * (CHART_WIDTH - AMOUNT_ROOM))) : 1;
       const y = i * rowHeight;
-      const name = row.name.length > 24 ? `${row.name.slice(0, 23)}…` : row.name;
+      const name = shortenLabel(row.name);
+      // The whole name as the tooltip of a shortened one (the description above has it for screen readers).
+      const title = name === row.name ? '' : `<title>${escapeHtml(row.name)}</title>`;
       return join(
-        `<text x="0" y="${y + 18}" class="label">${escapeHtml(name)}</text>`,
-        `<rect x="150" y="${y + 5}" width="${width}" height="18" rx="3" class="bar"></rect>`,
-        `<text x="${150 + width + 6}" y="${y + 18}" class="amount">${format(row.value)}</text>`,
+        `<text x="0" y="${y + 15}" class="label">${title}${escapeHtml(name)}</text>`,
+        `<rect x="0" y="${y + 21}" width="${width}" height="18" rx="3" class="bar"></rect>`,
+        `<text x="${width + 6}" y="${y + 35}" class="amount">${format(row.value)}</text>`,
       );
     })
     .join('');
   return join(
     `<svg class="chart" id="${id}" role="img" aria-labelledby="${id}-title ${id}-desc"`,
-    ` viewBox="0 0 480 ${height}" preserveAspectRatio="xMinYMin meet">`,
+    ` viewBox="0 0 ${CHART_WIDTH} ${height}" preserveAspectRatio="xMinYMin meet">`,
     `<title id="${id}-title">${escapeHtml(label)}</title><desc id="${id}-desc">${escapeHtml(summary)}</desc>`,
     `${bars}</svg>`,
   );
@@ -180,29 +221,62 @@ function missing(section: SectionName): string {
 /** `2026-11-30T09:25:48.693Z` -> `09:25:48 UTC, 2026-11-30`. */
 export const readableTime = (iso: string): string => `${iso.slice(11, 19)} UTC, ${iso.slice(0, 10)}`;
 
-/** The inside of `<main id="dashboard">`: everything that changes with the data. */
-export function renderMain(view: View, dataTime: string): string {
-  const time = join(
+/** The "Data as of" line: the time the shown data was read. */
+export const dataTimeLine = (dataTime: string): string =>
+  join(
     `<p class="time">Data as of <time id="data-time" datetime="${escapeHtml(dataTime)}">`,
     `${escapeHtml(readableTime(dataTime))}</time></p>`,
   );
+
+/**
+ * The heading over the notices, in the words the notices use: a section served from the cache is there, only
+ * older ("an older copy"); one that is missing is not ("missing"). A single word for both would say one of
+ * them wrong.
+ */
+export function noticeHeading(
+  notices: readonly Notice<string>[],
+  sections = Object.keys(SECTION_LABELS).length,
+  what = 'the dashboard',
+): string {
+  const missing = notices.filter((n) => n.state === 'missing').length;
+  const stale = notices.length - missing;
+  if (missing === 0) return stale >= sections ? `All of ${what} is an older copy` : `Part of ${what} is an older copy`;
+  if (stale === 0) return `Part of ${what} is missing`;
+  return `Part of ${what} is missing, part is an older copy`;
+}
+
+/** The notices of a partial or stale answer, one item per section, each with its reason. */
+export function renderNotices<S extends string>(
+  notices: readonly Notice<S>[],
+  labels: Record<S, string>,
+  heading: string,
+): string {
+  if (notices.length === 0) return '';
+  const items = notices
+    .map((n) =>
+      join(
+        `<li data-section="${escapeHtml(n.section)}" data-state="${n.state}">`,
+        `<strong>${escapeHtml(labels[n.section])}</strong> `,
+        `${n.state === 'stale' ? 'is an older copy' : 'is missing'}: ${escapeHtml(sentence(n.reason))}</li>`,
+      ),
+    )
+    .join('');
+  return `<section id="notice" role="status"><h2>${escapeHtml(heading)}</h2><ul>${items}</ul></section>`;
+}
+
+/**
+ * The inside of `<main id="dashboard">`: everything that changes with the data. The "Data as of" time is shown
+ * only with data: an error page has none to date.
+ */
+export function renderMain(view: View, dataTime: string): string {
   if (view.failure !== null) {
     return join(
       `<section id="error" role="alert"><h2>The dashboard is not available</h2>`,
-      `<p>${escapeHtml(view.failure)}.</p><p>The page tries again every few seconds.</p></section>${time}`,
+      `<p>${escapeHtml(sentence(view.failure))}</p><p>The page tries again every few seconds.</p></section>`,
     );
   }
-  const notice = view.notices.length
-    ? `<section id="notice" role="status"><h2>Part of the dashboard is incomplete</h2><ul>${view.notices
-        .map((n) =>
-          join(
-            `<li data-section="${n.section}" data-state="${n.state}">`,
-            `<strong>${escapeHtml(SECTION_LABELS[n.section])}</strong> `,
-            `${n.state === 'stale' ? 'is an older copy' : 'is missing'}: ${escapeHtml(n.reason)}</li>`,
-          ),
-        )
-        .join('')}</ul></section>`
-    : '';
+  const time = dataTimeLine(dataTime);
+  const notice = renderNotices(view.notices, SECTION_LABELS, noticeHeading(view.notices));
   const count =
     view.customerCount === null
       ? missing('customerCount')
@@ -243,6 +317,47 @@ export function renderMain(view: View, dataTime: string): string {
   );
 }
 
+export interface ShellOptions {
+  /** The document's title (the tab's name). */
+  title: string;
+  /** The page's heading and the line under it, as HTML. */
+  heading: string;
+  intro: string;
+  /** The `<main>` element, whole. */
+  main: string;
+  /** The JSON the page is made from, linked in the footer. */
+  jsonPath: string;
+  styleUrl: string;
+  iconUrl: string;
+  /** The page's script, if it has one. */
+  scriptUrl?: string;
+}
+
+/** Every page's frame: head, header, main, footer. No inline script or style (the CSP allows none). */
+export function renderShell({
+  title,
+  heading,
+  intro,
+  main,
+  jsonPath,
+  styleUrl,
+  iconUrl,
+  scriptUrl,
+}: ShellOptions): string {
+  return join(
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="color-scheme" content="light dark">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<link rel="icon" href="${escapeHtml(iconUrl)}" type="image/svg+xml">`,
+    `<link rel="stylesheet" href="${escapeHtml(styleUrl)}">`,
+    scriptUrl === undefined ? '' : `<script src="${escapeHtml(scriptUrl)}" defer></script>`,
+    `</head><body><header>${heading}<p>${intro}</p></header>${main}`,
+    `<footer><p>Also as JSON: <a href="${escapeHtml(jsonPath)}">${escapeHtml(jsonPath)}</a>`,
+    ' · <a href="/aggregates/docs">API catalog</a></p></footer></body></html>',
+  );
+}
+
 export interface DocumentOptions {
   /** The dashboard answer's ETag, for the script's conditional requests ('' when it had none). */
   etag: string;
@@ -254,16 +369,17 @@ export interface DocumentOptions {
 
 /** The whole page. */
 export function renderDocument(view: View, { etag, dataTime, scriptUrl, styleUrl, iconUrl }: DocumentOptions): string {
-  return join(
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="color-scheme" content="light dark">',
-    '<title>Aggregates dashboard</title>',
-    `<link rel="icon" href="${escapeHtml(iconUrl)}" type="image/svg+xml">`,
-    `<link rel="stylesheet" href="${escapeHtml(styleUrl)}"><script src="${escapeHtml(scriptUrl)}" defer></script>`,
-    '</head><body><header><h1>Aggregates dashboard</h1>',
-    '<p>Customers and incidents, composed by the aggregates component.</p></header>',
-    `<main id="dashboard" data-etag="${escapeHtml(etag)}" aria-live="polite">${renderMain(view, dataTime)}</main>`,
-    '<footer><p>Also as JSON: <a href="/aggregates/dashboard">/aggregates/dashboard</a></p></footer></body></html>',
-  );
+  return renderShell({
+    title: 'Aggregates dashboard',
+    heading: '<h1>Aggregates dashboard</h1>',
+    intro: 'Customers and incidents, composed by the aggregates component.',
+    main: join(
+      `<main id="dashboard" data-etag="${escapeHtml(etag)}" aria-live="polite">`,
+      `${renderMain(view, dataTime)}</main>`,
+    ),
+    jsonPath: '/aggregates/dashboard',
+    styleUrl,
+    iconUrl,
+    scriptUrl,
+  });
 }

@@ -1,8 +1,15 @@
 /** The page component in-process: its HTML from real dashboard answers (in-process data components), its headers and assets. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCustomersApp } from '../../customers-service/src/app';
-import { createPageApp, CONTENT_SECURITY_POLICY, DASHBOARD_URL, PAGE_DOCUMENT_PATH } from '../../page-service/src/app';
-import { escapeHtml, formatInteger, formatMoney, renderMain, toView } from '../../page-service/src/view';
+import {
+  createPageApp,
+  CONTENT_SECURITY_POLICY,
+  DASHBOARD_URL,
+  overviewUrl,
+  PAGE_DOCUMENT_PATH,
+} from '../../page-service/src/app';
+import { renderOverviewMain, toOverviewView } from '../../page-service/src/overview';
+import { escapeHtml, formatInteger, formatMoney, renderMain, shortenLabel, toView } from '../../page-service/src/view';
 import { TEST_API_TOKEN } from '../contract/target';
 import { inProcessAggregates, NO_CACHE, QUIET } from '../support/in-process-app';
 import { operations, problemTypesByStatus, validateDocument, type OpenApiDoc } from '../support/openapi';
@@ -26,9 +33,15 @@ function page(
   opened.push(db);
   setup(db);
   const aggregates = inProcessAggregates(db, { variables });
+  // The page may call the aggregates component only, and only for the dashboard and the overviews.
   const fetchDashboard = wrap(async (url: string) => {
-    expect(url).toBe(DASHBOARD_URL);
-    return aggregates('/aggregates/dashboard');
+    const prefix = 'http://aggregates-service.spin.internal';
+    expect(url.startsWith(`${prefix}/aggregates/`), url).toBe(true);
+    expect(
+      url === DASHBOARD_URL || /^\/aggregates\/customers\/[^/]+\/overview$/.test(url.slice(prefix.length)),
+      url,
+    ).toBe(true);
+    return aggregates(url.slice(prefix.length));
   });
   return Object.assign(
     createPageApp({ fetch: (url) => fetchDashboard(url), assets: ASSETS, ...QUIET, ...(now ? { now } : {}) }),
@@ -132,6 +145,142 @@ describe('page-service, in-process', () => {
     expect(html).toContain('<section id="error" role="alert">');
     expect(html).toContain('the aggregates component could not be reached (connection refused)');
     expect(html).not.toContain('<table');
+  });
+
+  describe('/overview/{id}: one customer, from one chained call to its overview', () => {
+    const BIRCHWOOD = 'E2516B95-4BF7-5943-D8B4-7A28B5B68B22';
+
+    it('answers the page: the customer, where it stands, its newest incidents, with the CSP and a weak ETag', async () => {
+      const calls: string[] = [];
+      const app = page(undefined, (f) => (url) => (calls.push(url), f(url)), { now: tickingClock() });
+      const response = await app.fetch(new Request(`http://x/overview/${BIRCHWOOD}`));
+      expect(response.status).toBe(200);
+      expect(calls).toEqual([overviewUrl(BIRCHWOOD)]);
+      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      const etag = response.headers.get('etag') ?? '';
+      expect(etag).toMatch(/^W\/"[0-9a-f]{16}"$/);
+      const html = await response.text();
+      expect(html).toContain('<h1 id="customer-name">Birchwood Analytics</h1>');
+      expect(html).toContain('Graz, Portugal.');
+      expect(html).toMatch(/<div id="incident-count"><dt>Incidents<\/dt><dd>5<\/dd><\/div>/);
+      expect(html).toContain('<div id="incident-volume"><dt>Incident volume</dt><dd>32,399.96</dd></div>');
+      expect(html).toMatch(/<div id="rank-count"><dt>By incidents<\/dt><dd>1 of \d+, on the dashboard/);
+      expect(html).toContain('<table id="latest-incidents">');
+      expect(html).toContain('<time id="data-time"');
+      expect(html).not.toMatch(/<script/);
+      expect(html).not.toContain('id="notice"');
+
+      // Another render (another time) of the same data: the same tag; a revalidation gets 304, HEAD the same tag.
+      const again = await app.fetch(new Request(`http://x/overview/${BIRCHWOOD}`));
+      expect(again.headers.get('etag')).toBe(etag);
+      const revalidated = await app.fetch(
+        new Request(`http://x/overview/${BIRCHWOOD}`, { headers: { 'if-none-match': etag } }),
+      );
+      expect(revalidated.status).toBe(304);
+      expect(await revalidated.text()).toBe('');
+      const head = await app.fetch(new Request(`http://x/overview/${BIRCHWOOD}`, { method: 'HEAD' }));
+      expect({ status: head.status, etag: head.headers.get('etag'), body: await head.text() }).toEqual({
+        status: 200,
+        etag,
+        body: '',
+      });
+      // A write to the customer's incidents changes the page, so its tag.
+      app.db.exec(
+        `INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ('page-ov-1', 1, 'Birchwood Analytics', 'B');`,
+      );
+      const after = await app.fetch(
+        new Request(`http://x/overview/${BIRCHWOOD}`, { headers: { 'if-none-match': etag } }),
+      );
+      expect(after.status).toBe(200);
+      expect(after.headers.get('etag')).not.toBe(etag);
+    });
+
+    it('answers a readable 404 page for an id no customer has, without an ETag', async () => {
+      const app = page();
+      for (const id of ['no-such-customer', '<b>x</b>']) {
+        const response = await app.fetch(new Request(`http://x/overview/${encodeURIComponent(id)}`));
+        expect({ id, status: response.status, type: response.headers.get('content-type') }).toEqual({
+          id,
+          status: 404,
+          type: 'text/html; charset=utf-8',
+        });
+        expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+        expect(response.headers.get('etag')).toBeNull();
+        const html = await response.text();
+        expect(html).toContain('<section id="not-found" role="alert"><h2>No such customer</h2>');
+        expect(html).toContain(escapeHtml(id));
+        expect(html).not.toContain('<b>x</b>');
+        expect(html).not.toContain('Data as of');
+        expect(html).not.toMatch(/\.\.</);
+      }
+    });
+
+    it('escapes every value of the customer: a name with markup is shown as text', async () => {
+      const name = `Aardvark <b>Renamed</b> & "Co" <script>alert(1)</script>`;
+      const app = page((db) =>
+        db.exec(
+          `INSERT INTO Customers (Id, Name, City, Scoring) VALUES ('evil-ov', '${name.replaceAll("'", "''")}', '<i>Oslo</i>', 4);`,
+        ),
+      );
+      const html = await (await app.fetch(new Request('http://x/overview/evil-ov'))).text();
+      expect(html).toContain(`<h1 id="customer-name">${escapeHtml(name)}</h1>`);
+      expect(html).toContain(`<title>${escapeHtml(name)}: customer overview</title>`);
+      expect(html).toContain('&lt;i&gt;Oslo&lt;/i&gt;');
+      expect(html).not.toContain('<script>alert(1)</script>');
+      expect(html).not.toContain('<b>Renamed</b>');
+    });
+
+    it('answers the unavailable page (502, no ETag, no "Data as of") when the chained call fails', async () => {
+      const app = page(undefined, () => () => Promise.reject(new TypeError('connection refused')));
+      const response = await app.fetch(new Request(`http://x/overview/${BIRCHWOOD}`));
+      expect(response.status).toBe(502);
+      expect(response.headers.get('etag')).toBeNull();
+      const html = await response.text();
+      expect(html).toContain('<section id="error" role="alert"><h2>The overview is not available</h2>');
+      expect(html).toContain('the aggregates component could not be reached (connection refused).');
+      expect(html).not.toContain('Data as of');
+    });
+
+    it('shows which parts are missing or older copies, as the dashboard does', () => {
+      const body = {
+        customer: { id: 'c1', name: 'C One', city: null, country: null, scoring: 3 },
+        topCustomers: null,
+        incidents: {
+          numberOfIncidents: 0,
+          incidentVolume: 0,
+          customersWithMostIncidents: null,
+          customersWithHighestIncidentVolume: null,
+        },
+        latestIncidents: [],
+        errors: [
+          { section: 'topCustomers', detail: 'customers-service GET /customers/items/c1/rank answered 500' },
+          {
+            section: 'latestIncidents',
+            detail: 'incidents-service answered 500; a cached copy 3 s old was served instead',
+          },
+        ],
+      };
+      const html = renderOverviewMain(toOverviewView('c1', 200, body), '2026-11-30T08:00:00.000Z');
+      expect(html).toContain('<h2>Part of the overview is missing, part is an older copy</h2>');
+      expect(html).toContain('data-section="topCustomers" data-state="missing"');
+      expect(html).toContain('data-section="latestIncidents" data-state="stale"');
+      expect(html).toContain('not in this list (no incidents under its name)');
+    });
+  });
+
+  it("links each name the dashboard gives an id to that customer's overview", async () => {
+    const app = page(undefined, (f) => async (url) => {
+      const body = (await (await f(url)).json()) as { topCustomers: { customerName: string }[] };
+      return Response.json({
+        ...body,
+        topCustomers: body.topCustomers.map((c, i) => ({ ...c, customerId: i === 0 ? 'a/b <c>' : 'plain' })),
+      });
+    });
+    const html = await (await app.fetch(new Request('http://x/'))).text();
+    expect(html).toContain('<td class="name"><a href="/overview/a%2Fb%20%3Cc%3E">Ironbridge Tools</a></td>');
+    expect(html).toContain('<a href="/overview/plain">Jasper Creek Mining</a>');
   });
 
   describe('revalidation: the ETag of / is a function of the data alone', () => {
@@ -252,12 +401,16 @@ describe('page-service, in-process', () => {
         .map((o) => [o.path, o.operation.operationId]),
     ).toEqual([
       ['/', 'page.view'],
+      ['/overview/{id}', 'page.overview'],
       ['/assets/{file}', 'page.asset'],
       ['/page/openapi.json', 'page.openapi'],
     ]);
     const view = operations(doc).find((o) => o.operation.operationId === 'page.view')?.operation;
     for (const status of ['200', '502'])
       expect(Object.keys(view?.responses[status]?.content ?? {}), status).toEqual(['text/html']);
+    const overview = operations(doc).find((o) => o.operation.operationId === 'page.overview')?.operation;
+    for (const status of ['200', '404', '502'])
+      expect(Object.keys(overview?.responses[status]?.content ?? {}), status).toEqual(['text/html']);
     const asset = operations(doc).find((o) => o.operation.operationId === 'page.asset')?.operation;
     expect(Object.keys(asset?.responses['200']?.content ?? {})).toEqual([
       'image/svg+xml',
@@ -306,6 +459,79 @@ describe('view', () => {
       },
     ]);
     expect(renderMain(view, '2026-11-30T08:00:00.000Z')).toContain('is an older copy');
+  });
+
+  it('says "an older copy" when every section is served from the cache, "missing" for what is not there', () => {
+    const detail = 'customers-service answered 500; a cached copy 4 s old was served instead';
+    const body = {
+      customerCount: 3,
+      topCustomers: [],
+      customersWithMostIncidents: [],
+      customersWithHighestIncidentVolume: [],
+      errors: ['customerCount', 'topCustomers', 'customersWithMostIncidents', 'customersWithHighestIncidentVolume'].map(
+        (section) => ({ section, detail }),
+      ),
+    };
+    const all = renderMain(toView(200, body), '2026-11-30T08:00:00.000Z');
+    expect(all).toContain('<h2>All of the dashboard is an older copy</h2>');
+    expect(all).not.toContain('incomplete');
+    const one = renderMain(toView(200, { ...body, errors: body.errors.slice(0, 1) }), '2026-11-30T08:00:00.000Z');
+    expect(one).toContain('<h2>Part of the dashboard is an older copy</h2>');
+    const gone = renderMain(
+      toView(200, { ...body, topCustomers: null, errors: body.errors.slice(0, 1) }),
+      '2026-11-30T08:00:00.000Z',
+    );
+    expect(gone).toContain('<h2>Part of the dashboard is missing, part is an older copy</h2>');
+    expect(renderMain(toView(200, { ...body, topCustomers: null, errors: [] }), 'x')).toContain(
+      '<h2>Part of the dashboard is missing</h2>',
+    );
+  });
+
+  it('ends an error text with one full stop, and shows no "Data as of" without data', () => {
+    const html = renderMain(
+      toView(500, { detail: 'The server failed to answer this request; the cause is in its log.' }),
+      '2026-11-30T08:00:00.000Z',
+    );
+    expect(html).toContain('<p>The server failed to answer this request; the cause is in its log.</p>');
+    expect(html).not.toContain('..');
+    expect(html).not.toContain('Data as of');
+    expect(renderMain(toView(502, { detail: 'no part could be computed' }), 'x')).toContain(
+      '<p>no part could be computed.</p>',
+    );
+  });
+
+  it('shortens a long chart label at a word, by characters, never inside one', () => {
+    expect(shortenLabel('Aardvark <b>Renamed</b>')).toBe('Aardvark <b>Renamed</b>');
+    expect(shortenLabel('Birchwood Analytics and Extraordinarily Long Holdings Company')).toBe(
+      'Birchwood Analytics and…',
+    );
+    // One word longer than the room: cut by characters (a code point at a time, never half an emoji).
+    const word = `${'😀'.repeat(40)}`;
+    expect(Array.from(shortenLabel(word))).toHaveLength(36);
+    expect(shortenLabel(word).endsWith('😀…')).toBe(true);
+  });
+
+  it('draws each chart label on a line of its own, escaped, with the full name as the tooltip of a shortened one', () => {
+    const long = 'Birchwood Analytics <Research & Development Division> International';
+    const html = renderMain(
+      toView(200, {
+        customerCount: 2,
+        topCustomers: [],
+        customersWithMostIncidents: [
+          { customerName: 'Aardvark <b>Renamed</b>', numberOfIncidents: 5 },
+          { customerName: long, numberOfIncidents: 2 },
+        ],
+        customersWithHighestIncidentVolume: [],
+      }),
+      'x',
+    );
+    expect(html).toContain('<text x="0" y="15" class="label">Aardvark &lt;b&gt;Renamed&lt;/b&gt;</text>');
+    expect(html).toContain(
+      `<text x="0" y="61" class="label"><title>${escapeHtml(long)}</title>Birchwood Analytics &lt;Research &amp;…</text>`,
+    );
+    // The bars start on the next line, at x 0: no label can run into one.
+    expect(html).toContain('<rect x="0" y="21"');
+    expect(html).not.toContain('<b>');
   });
 
   it('treats a body of the wrong shape as missing sections, never as a crash', () => {
