@@ -35,7 +35,7 @@ export function benchImports(setup) {
   return benchHost().imports(setup);
 }
 
-/** A component's setup with the grants of the host APIs (host/index.ts), for the given databases and variables. */
+/** A component's setup with the grants of the host APIs (runtime/src/host/index.ts), for the given databases and variables. */
 export function benchSetup({ id, sqlite = {}, keyValue = {}, variables = {} }) {
   return { id, moduleKey: id, grants: { wasi: {}, http: [], variables, sqlite, keyValue } };
 }
