@@ -81,9 +81,9 @@ describe('spin.toml', () => {
     expect(page.variables).toBeUndefined();
   });
 
-  it('lets the docs component call nothing, with no database, store or variable', () => {
+  it('lets the docs component call only the aggregates component (for the catalog), with no database, store or variable', () => {
     const docs = component('docs-service') as Component & { variables?: unknown };
-    expect(docs.allowed_outbound_hosts).toEqual([]);
+    expect(docs.allowed_outbound_hosts).toEqual(['http://aggregates-service.spin.internal']);
     expect(docs.sqlite_databases).toBeUndefined();
     expect(docs.key_value_stores).toBeUndefined();
     expect(docs.variables).toBeUndefined();

@@ -121,7 +121,7 @@ export function mergeDocuments(
 }
 
 const CATALOG_DESCRIPTION =
-  'Every operation of the aggregates dashboard, one tag per component: the aggregates component (the dashboard and the operations composed from both data components), the customers and incidents components (their aggregates, writes and event feeds), the page and its docs. Errors are application/problem+json; each response lists the problem types it may carry. Every GET also answers HEAD, every path OPTIONS; other methods answer 405 with Allow, unknown paths 404.';
+  'Every operation of the aggregates dashboard, one tag per component: the aggregates component (the dashboard and the operations composed from both data components), the customers and incidents components (their aggregates, writes and event feeds), the page and its docs. Errors are application/problem+json; each response lists the problem types it may carry. Every GET also answers HEAD, every path OPTIONS (documented once, in x-head-and-options, rather than as operations of each path); other methods answer 405 with Allow, unknown paths 404.';
 
 export async function catalog(own: OpenApiDocument, context: FetchContext, policy: FailurePolicy): Promise<Response> {
   const outcomes = await fetchParts<Documents>(documentParts(), context);

@@ -4,10 +4,15 @@
  * Every method of a route is an {@link Operation}: its handler and its description (parameters, body, answers,
  * the problems it may answer) side by side, so a route cannot exist undocumented. `createApp` serves the
  * handlers; {@link openApiDocument} writes the same table as a document, adding what the shared HTTP layer
- * does for every route (HEAD beside GET, OPTIONS, 304 to `If-None-Match`, 412 to a false `If-Match` on GET and
- * HEAD, the 504 of a spent budget, the 500 of a failure, the 400 of a malformed path parameter, 401/403 of a
- * write without the token, and the 405 with `Allow` that any other method gets: in the path item's description
- * and its `x-method-not-allowed` answer).
+ * does for every route (304 to `If-None-Match`, 412 to a false `If-Match` on GET, the 504 of a spent budget, the
+ * 500 of a failure, the 400 of a malformed path parameter, 401/403 of a write without the token, and the 405 with
+ * `Allow` that any other method gets: in the path item's description and its `x-method-not-allowed` answer).
+ *
+ * HEAD and OPTIONS are answered for every route by the same code (method-dispatch.ts), the same way: HEAD is GET
+ * without the body, OPTIONS is `204` with `Allow`. Listed as operations of every path they would triple the
+ * catalog with copies that say nothing new, so they are documented once, in the document's
+ * `x-head-and-options` (and in words in its description); each path item's description and its `Allow`
+ * still name them among the path's methods.
  *
  * Schemas are JSON Schema 2020-12 (the dialect of OpenAPI 3.1). A schema worth a name is declared with
  * {@link named}: operations refer to it, and the document lists it once under `components.schemas`.
@@ -201,31 +206,29 @@ function responseObject(doc: ResponseDoc, withBody: boolean): Record<string, unk
   };
 }
 
-/** The operation object of `method` (`head` is GET's answers without bodies). */
+/** The operation object of `method`. */
 function operationObject(
   route: RouteDefinition,
   method: string,
   operation: OperationDoc,
   component: string,
 ): Record<string, unknown> {
-  const head = method === 'head';
   const problems = [
     ...operation.problems,
     ...(pathParameterNames(route.path).length > 0 ? (['invalid-path'] as const) : []),
     ...(operation.bearer ? (['unauthorized', 'writes-disabled'] as const) : []),
     // A read's If-Match (etag.ts): 412 when it names none of the current strong ETag.
-    ...(method === 'get' || head ? (['precondition-failed'] as const) : []),
+    ...(method === 'get' ? (['precondition-failed'] as const) : []),
     ...SHARED_PROBLEMS,
   ];
   const responses: Record<string, unknown> = {};
-  for (const [status, doc] of Object.entries(operation.responses)) responses[status] = responseObject(doc, !head);
-  if (method === 'get' || head)
+  for (const [status, doc] of Object.entries(operation.responses)) responses[status] = responseObject(doc, true);
+  if (method === 'get')
     responses['304'] = { description: 'Not modified: the If-None-Match of the request names the current ETag' };
-  for (const [status, doc] of Object.entries(problemResponses(problems)))
-    responses[status] = responseObject(doc, !head);
+  for (const [status, doc] of Object.entries(problemResponses(problems))) responses[status] = responseObject(doc, true);
   const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
   const parameterList = parameters(route, operation);
-  if (method === 'get' || head) {
+  if (method === 'get') {
     parameterList.push(
       {
         name: 'If-Match',
@@ -246,11 +249,11 @@ function operationObject(
   }
   return {
     tags: [component],
-    operationId: head ? `${operation.operationId}.head` : operation.operationId,
-    summary: head ? `Headers of: ${operation.summary}` : operation.summary,
+    operationId: operation.operationId,
+    summary: operation.summary,
     ...(operation.description ? { description: operation.description } : {}),
     parameters: parameterList,
-    ...(operation.body && !head
+    ...(operation.body
       ? {
           requestBody: {
             required: true,
@@ -266,27 +269,35 @@ function operationObject(
   };
 }
 
-/** The OPTIONS operation every route answers. */
-function optionsObject(route: RouteDefinition, component: string, id: string): Record<string, unknown> {
-  const pathParameters = pathParameterNames(route.path).map((name) => ({
-    name,
-    in: 'path',
-    required: true,
-    schema: { type: 'string' },
-  }));
+/** The extension of a document that documents, once for all its paths, the HEAD and OPTIONS every path answers. */
+export const HEAD_AND_OPTIONS_EXTENSION = 'x-head-and-options';
+
+/** What every document says in words of HEAD and OPTIONS (its `x-head-and-options` says it in detail). */
+export const HEAD_AND_OPTIONS_SENTENCE =
+  'Every path also answers OPTIONS, and HEAD wherever it answers GET; they are documented once, in x-head-and-options, not as operations of each path.';
+
+/** HEAD and OPTIONS, as every route answers them (method-dispatch.ts, http.ts): said once per document. */
+function headAndOptions(): Record<string, unknown> {
+  const shared = Object.fromEntries(
+    Object.entries(problemResponses(SHARED_PROBLEMS)).map(([status, doc]) => [status, responseObject(doc, true)]),
+  );
   return {
-    tags: [component],
-    operationId: `${id}.options`,
-    summary: `The methods ${templatePath(route.path)} answers`,
-    parameters: pathParameters,
-    responses: {
-      '204': {
-        description: 'No content; the methods are in Allow',
-        headers: { Allow: { description: 'The methods of this path', schema: { type: 'string' } } },
+    description:
+      "The two methods every path answers the same way, whatever its operations: HEAD wherever GET is answered, and OPTIONS everywhere. Each path item's description lists them among its methods, and the Allow of its 405 and of OPTIONS names them.",
+    head: {
+      description:
+        "GET's answer without its body: the same status and headers (ETag, Content-Type...), with the same If-Match (412) and If-None-Match (304) rules and the same problems, each without its body. The GET operation's parameters and responses are HEAD's.",
+    },
+    options: {
+      description:
+        'The methods of the path: 204, no body, with Allow. Path parameters are not read, so any value is answered.',
+      responses: {
+        '204': {
+          description: 'No content; the methods are in Allow',
+          headers: { Allow: { description: 'The methods of this path', schema: { type: 'string' } } },
+        },
+        ...shared,
       },
-      ...Object.fromEntries(
-        Object.entries(problemResponses(SHARED_PROBLEMS)).map(([status, doc]) => [status, responseObject(doc, true)]),
-      ),
     },
   };
 }
@@ -338,27 +349,25 @@ export function openApiDocument(routes: RouteDefinition[], info: DocumentInfo): 
   let bearer = false;
   for (const route of routes) {
     const item: Record<string, unknown> = {};
-    let firstId = '';
     for (const method of ROUTE_METHODS) {
       const operation = route[method];
       if (!operation) continue;
-      firstId ||= operation.operationId;
       bearer ||= operation.bearer === true;
       item[method] = operationObject(route, method, operation, info.component);
-      if (method === 'get') item.head = operationObject(route, 'head', operation, info.component);
     }
-    item.options = optionsObject(route, info.component, firstId || templatePath(route.path));
     const notAllowed = methodNotAllowed(allowOf(route));
     item.description = notAllowed.description;
     item[METHOD_NOT_ALLOWED_EXTENSION] = notAllowed.object;
     collectSchemas(item, schemas);
     paths[templatePath(route.path)] = item;
   }
+  const shared = headAndOptions();
+  collectSchemas(shared, schemas);
   collectSchemas(ProblemSchema, schemas);
   const sortedSchemas = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return plain({
     openapi: OPENAPI_VERSION,
-    info: { title: info.title, version: info.version, description: info.description },
+    info: { title: info.title, version: info.version, description: `${info.description} ${HEAD_AND_OPTIONS_SENTENCE}` },
     tags: [{ name: info.component, description: info.description }],
     paths,
     components: {
@@ -369,6 +378,7 @@ export function openApiDocument(routes: RouteDefinition[], info: DocumentInfo): 
           }
         : {}),
     },
+    [HEAD_AND_OPTIONS_EXTENSION]: shared,
   });
 }
 

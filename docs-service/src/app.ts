@@ -1,10 +1,13 @@
 /**
  * The docs component as a plain `(Request) => Promise<Response>` app: `/aggregates/docs` is the app's operation
  * catalog (`/aggregates/openapi.json`, which the aggregates component merges from every component's document)
- * rendered for people by Swagger UI, served from this component: no CDN, no call to any other host. Its assets
- * are injected, so tests run it in-process too.
+ * rendered for people by Swagger UI, served from this component (no CDN), and under it the same operations as a
+ * plain list rendered here, from one chained call to the aggregates component for the catalog, so the page shows
+ * them before any script runs and without JavaScript. Fetch and the assets are injected, so tests run it
+ * in-process too.
  */
 import { createComponentApp } from '@aggregates/common/component-app';
+import { traceHeaders } from '@aggregates/common/trace';
 import type { App, AppOptions } from '@aggregates/common/http';
 import { CATALOG_PATH, type RouteDefinition } from '@aggregates/common/routes';
 import { HttpError } from '@aggregates/common/problem';
@@ -17,8 +20,15 @@ import {
   pageSecurityHeaders,
   SVG,
 } from '@aggregates/common/static-assets';
+import { listOperations, renderOperationList, type OperationList } from './operation-list';
 
 const COMPONENT = 'docs-service';
+
+/** Where the catalog comes from: the aggregates component, by local service chaining (spin.toml allows only it). */
+export const CATALOG_URL = `http://aggregates-service.spin.internal${CATALOG_PATH}`;
+
+/** The catalog is fetched under its own deadline; past this the page is answered without the list. */
+const CATALOG_TIMEOUT_MS = 5000;
 
 /** The page; with a trailing slash it redirects here (one page, one URL). */
 export const DOCS_PATH = '/aggregates/docs';
@@ -51,6 +61,8 @@ export interface DocsAssets {
 }
 
 export interface DocsAppOptions extends AppOptions {
+  /** The outbound HTTP the catalog is read with. */
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
   assets: DocsAssets;
 }
 
@@ -60,30 +72,42 @@ const ICON =
 
 export const DOCS_LICENSES_PATH = `${DOCS_PATH}/licenses`;
 
-/** The page: the bar above, and the element Swagger UI renders into, naming the document it shows. */
-function renderPage(urls: Record<Exclude<keyof DocsAssets, 'licenses'> | 'icon', string>, licenses: string[]): string {
+/** Markup written in pieces that fit a line, joined with nothing between them. */
+const join = (...parts: string[]): string => parts.join('');
+
+/**
+ * The page: the bar above, the element Swagger UI renders into (naming the document it shows), and under it the
+ * list of operations rendered here (`list`, HTML).
+ */
+function renderPage(
+  urls: Record<Exclude<keyof DocsAssets, 'licenses'> | 'icon', string>,
+  licenses: string[],
+  list: string,
+): string {
   const credits = licenses
     .map((name) => `<a href="${DOCS_LICENSES_PATH}/${encodeURIComponent(name)}">${name}</a>`)
     .join(' ');
-  return (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
-    '<title>API catalog: aggregates dashboard</title>' +
-    `<link rel="icon" href="${urls.icon}" type="image/svg+xml">` +
-    `<link rel="stylesheet" href="${urls.swaggerStyle}"><link rel="stylesheet" href="${urls.style}">` +
-    `<script src="${urls.swaggerScript}" defer></script><script src="${urls.script}" defer></script>` +
-    '</head><body>' +
-    '<header class="catalog-bar"><h1>API catalog</h1>' +
-    `<a href="/">Dashboard</a><a href="${CATALOG_PATH}">The catalog as OpenAPI 3.1 JSON</a></header>` +
-    `<main id="swagger-ui" data-spec-url="${CATALOG_PATH}">` +
-    `<noscript><p class="catalog-fallback">This viewer needs JavaScript. The catalog itself is <a href="${CATALOG_PATH}">${CATALOG_PATH}</a>.</p></noscript>` +
-    '</main>' +
-    (credits ? `<footer class="catalog-credits">Rendered by Swagger UI (Apache-2.0): ${credits}</footer>` : '') +
-    '</body></html>'
+  return join(
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<title>API catalog: aggregates dashboard</title>',
+    `<link rel="icon" href="${urls.icon}" type="image/svg+xml">`,
+    `<link rel="stylesheet" href="${urls.swaggerStyle}"><link rel="stylesheet" href="${urls.style}">`,
+    `<script src="${urls.swaggerScript}" defer></script><script src="${urls.script}" defer></script>`,
+    '</head><body>',
+    '<header class="catalog-bar"><h1>API catalog</h1>',
+    `<a href="/">Dashboard</a><a href="${CATALOG_PATH}">The catalog as OpenAPI 3.1 JSON</a></header>`,
+    `<main id="catalog"><div id="swagger-ui" data-spec-url="${CATALOG_PATH}">`,
+    '<noscript><p class="catalog-fallback">The interactive viewer needs JavaScript; ',
+    `every operation is listed below, and the catalog itself is <a href="${CATALOG_PATH}">${CATALOG_PATH}</a>.</p>`,
+    `</noscript></div>${list}</main>`,
+    credits ? `<footer class="catalog-credits">Rendered by Swagger UI (Apache-2.0): ${credits}</footer>` : '',
+    '</body></html>',
   );
 }
 
 /** The routes of the docs component; the options are those of {@link createDocsApp}. */
-function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
+function docsRoutes({ assets, fetch }: DocsAppOptions): RouteDefinition[] {
   const files = hashedAssets(
     DOCS_ASSETS_PATH,
     {
@@ -99,19 +123,54 @@ function docsRoutes({ assets }: DocsAppOptions): RouteDefinition[] {
       securityHeaders: SECURITY_HEADERS,
     },
   );
-  // Made once, with the app: the page changes only with the assets.
   const licenses = new Map(Object.entries(assets.licenses ?? {}));
-  const html = renderPage(files.urls, [...licenses.keys()]);
+
+  /** The catalog's operations, or why there are none to list. */
+  async function catalogList(
+    headers: Record<string, string>,
+  ): Promise<{ list: OperationList | null; problem: string }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${CATALOG_TIMEOUT_MS / 1000} s`)),
+        CATALOG_TIMEOUT_MS,
+      );
+    });
+    try {
+      const response = await Promise.race([
+        fetch(CATALOG_URL, { headers: { accept: 'application/json', ...headers } }),
+        timeout,
+      ]);
+      const body: unknown = await Promise.race([response.json(), timeout]).catch(() => null);
+      const list = response.status === 200 ? listOperations(body) : null;
+      return { list, problem: list ? '' : `the catalog answered ${response.status}` };
+    } catch (error) {
+      return {
+        list: null,
+        problem: `the catalog could not be read (${error instanceof Error ? error.message : String(error)})`,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   return [
     {
       path: DOCS_PATH,
       get: {
         operationId: 'docs.view',
-        summary: 'The operation catalog as a page (Swagger UI)',
-        description: `Swagger UI, served by this component, showing ${CATALOG_PATH}. Strict Content-Security-Policy: no inline script or style, nothing from another origin.`,
-        responses: { 200: htmlResponse('The page; its script loads the catalog') },
+        summary: 'The operation catalog as a page (Swagger UI, and a plain list)',
+        description: `Swagger UI, served by this component, showing ${CATALOG_PATH}, and under it every operation (method, path, summary, operation id, by component) rendered on the server from one chained call for ${CATALOG_PATH}, so it is there with JavaScript off. Strict Content-Security-Policy: no inline script or style, nothing from another origin.`,
+        responses: {
+          200: htmlResponse(
+            'The page; its script loads the catalog into the viewer. Without the catalog, the list says why',
+          ),
+        },
         problems: [],
-        handle: () => new Response(html, { headers: { 'content-type': HTML, ...SECURITY_HEADERS } }),
+        handle: async ({ trace }) => {
+          const { list, problem } = await catalogList(traceHeaders(trace));
+          const html = renderPage(files.urls, [...licenses.keys()], renderOperationList(list, problem, CATALOG_PATH));
+          return new Response(html, { headers: { 'content-type': HTML, ...SECURITY_HEADERS } });
+        },
       },
     },
     {
@@ -158,7 +217,7 @@ export function createDocsApp(options: DocsAppOptions): App {
     routes,
     DOCS_DOCUMENT_PATH,
     COMPONENT,
-    'The operation catalog rendered for people (Swagger UI), and its assets.',
+    'The operation catalog rendered for people (Swagger UI and a plain list), and its assets.',
     options,
   );
 }

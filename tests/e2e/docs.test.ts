@@ -1,8 +1,8 @@
 /**
  * The docs component on the real Wasm, over the runtime's routing (spin.toml as `spin up` reads it):
  * `/aggregates/docs/...` reaches docs-service, the most specific route, while the rest of `/aggregates/...` stays
- * the aggregates component's; the page, Swagger UI's files byte for byte as swagger-ui-dist ships them, and
- * docs-service's own document. (What the page does in a browser: tests/browser/docs.test.ts.)
+ * the aggregates component's; the page (with its list of operations, from one chained call for the catalog),
+ * Swagger UI's files byte for byte as swagger-ui-dist ships them, and docs-service's own document. (What the page does in a browser: tests/browser/docs.test.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -55,11 +55,31 @@ describe('docs-service, real Wasm on the local runtime', () => {
       '/',
       '/aggregates/openapi.json',
       '/aggregates/openapi.json',
+      '/aggregates/openapi.json',
       '/aggregates/docs/licenses/LICENSE',
       '/aggregates/docs/licenses/NOTICE',
       '/aggregates/docs/licenses/swagger-ui-bundle.js.LICENSE.txt',
     ]);
     expect(html).not.toMatch(/<script>|<style|\sstyle=/);
+  });
+
+  it('lists every operation of the catalog under the viewer, from one chained call to the aggregates component', async () => {
+    app.logs.length = 0;
+    const html = await (await app.spin.fetch('/aggregates/docs')).text();
+    const chained = app.logs.filter((line) => line.includes('(chained)'));
+    expect(
+      chained.filter((line) => line.includes('http://aggregates-service.spin.internal/aggregates/openapi.json')),
+    ).toHaveLength(1);
+    const catalog = (await (await app.spin.fetch('/aggregates/openapi.json')).json()) as OpenApiDoc;
+    const ids = [...html.matchAll(/<code class="op-id">([^<]*(?:<wbr>[^<]*)*)<\/code>/g)].map((m) =>
+      (m[1] ?? '').replaceAll('<wbr>', ''),
+    );
+    expect(ids.sort()).toEqual(
+      operations(catalog)
+        .map((o) => o.operation.operationId ?? '')
+        .sort(),
+    );
+    expect(ids.length).toBeGreaterThan(20);
   });
 
   it("serves Swagger UI's files exactly as swagger-ui-dist ships them, immutable, and 404 for any other name", async () => {

@@ -3,23 +3,26 @@
  * /aggregates/openapi.json` is a valid OpenAPI 3.1 document listing every component's operations, and every
  * operation it lists answers as it says.
  *
- * - Every documented operation (path x method, HEAD and OPTIONS included) is called with a request built from
- *   the document: path parameters from the sample data, query parameters and bodies from their schemas, the
+ * - Every documented operation (path x method) is called with a request built from the document, and so are
+ *   HEAD beside every GET and OPTIONS on every path, which the document states once, in `x-head-and-options`
+ *   (written out per path for the walk by `withHeadAndOptions`): path parameters from the sample data, query parameters and bodies from their schemas, the
  *   API token, `If-Match` from a GET's ETag. Its status must be documented, its content type one documented for
  *   that status, its body valid against that schema (problems too, `type` enum included), its documented headers
  *   valid; a 201 has `ETag` and `Location`.
  * - Invalid calls (bad path parameter, unknown or invalid query parameter, no token, no or stale If-Match,
  *   malformed or invalid body) answer a problem whose status and type the operation documents.
  * - Paths nobody documents answer 404 problem+json pointing to the catalog; documented paths answer 405 with
- *   `Allow` (exactly the documented methods) to every other method.
+ *   `Allow` (exactly the documented methods, HEAD and OPTIONS with them) to every other method.
  *
  * Findings are collected and compared with `[]` at the end of each test, so one run lists every deviation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_API_TOKEN } from '../contract/target';
 import {
+  answeredMethods,
   describeErrors,
   documentedMethods,
+  HEAD_AND_OPTIONS,
   documentedStatuses,
   matchPath,
   mediaTypeOf,
@@ -34,6 +37,7 @@ import {
   schemaValidator,
   validateDocument,
   valueAt,
+  withHeadAndOptions,
   type HttpMethod,
   type JsonSchema,
   type OpenApiDoc,
@@ -114,6 +118,8 @@ interface Answer {
 
 let app: AppRuntime;
 let catalog: OpenApiDoc | undefined;
+/** The catalog with HEAD and OPTIONS written out per path (see theCatalog). */
+let walked: OpenApiDoc | undefined;
 let catalogProblem = '';
 /** The `Catalog-Incomplete` header of the catalog's answer (absent when every component answered). */
 let catalogIncomplete: string | null = null;
@@ -155,9 +161,16 @@ const omit = (headers: Record<string, string>, name: string) =>
 
 const snippet = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
 
-function theCatalog(): OpenApiDoc {
+/** The catalog as served. */
+function rawCatalog(): OpenApiDoc {
   if (!catalog) throw new Error(`GET ${CATALOG_PATH} gave no catalog to check: ${catalogProblem}`);
   return catalog;
+}
+
+/** The catalog the walk calls: as served, with HEAD and OPTIONS written out per path as it says they are answered. */
+function theCatalog(): OpenApiDoc {
+  walked ??= withHeadAndOptions(rawCatalog());
+  return walked;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -456,7 +469,7 @@ function conformance(entry: OperationEntry, call: Call, answer: Answer, expectat
       .map((m) => m.trim())
       .filter(Boolean)
       .sort();
-    const documented = documentedMethods(doc, entry.path).sort();
+    const documented = answeredMethods(rawCatalog(), entry.path).sort();
     if (JSON.stringify(allow) !== JSON.stringify(documented))
       fail(`Allow: ${allow.join(', ')}, but the document lists ${documented.join(', ')}`);
   }
@@ -558,7 +571,7 @@ afterAll(async () => {
 
 describe('the catalog, real Wasm on the local runtime', () => {
   it(`GET ${CATALOG_PATH} is a valid OpenAPI 3.1 document, complete (x-sources all ok)`, () => {
-    const doc = theCatalog();
+    const doc = rawCatalog();
     expect(validateDocument(doc)).toEqual([]);
     const ids = operations(doc).map(({ operation }) => operation.operationId);
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
@@ -574,8 +587,21 @@ describe('the catalog, real Wasm on the local runtime', () => {
     }
   });
 
+  it('states HEAD and OPTIONS once, in x-head-and-options, and names them among the methods of every path', () => {
+    const doc = rawCatalog();
+    expect(Object.keys(doc[HEAD_AND_OPTIONS] as object).sort()).toEqual(['description', 'head', 'options']);
+    expect(doc.info.description).toContain(HEAD_AND_OPTIONS);
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const methods = documentedMethods(doc, path);
+      const allow = answeredMethods(doc, path);
+      expect({ path, listed: methods.filter((m) => m === 'HEAD' || m === 'OPTIONS') }).toEqual({ path, listed: [] });
+      const named = /^Methods: ([A-Z, ]+)\./.exec(String(item.description))?.[1]?.split(', ') ?? [];
+      expect({ path, named: [...named].sort() }).toEqual({ path, named: [...allow].sort() });
+    }
+  });
+
   it('lists the operations of every component, each component’s own document whole', async () => {
-    const doc = theCatalog();
+    const doc = rawCatalog();
     const listed = operations(doc).map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     expect(REQUIRED_OPERATIONS.filter((op) => !listed.includes(op))).toEqual([]);
     const tags = new Set(operations(doc).flatMap(({ operation }) => operation.tags ?? []));
@@ -926,7 +952,7 @@ describe('the route walk: what is not documented is not served, real Wasm on the
     const doc = theCatalog();
     const findings: string[] = [];
     await inParallel(documentedPaths(), async ({ template, concrete }) => {
-      const documented = documentedMethods(doc, template);
+      const documented = answeredMethods(rawCatalog(), template);
       for (const method of PROBE_METHODS.filter((m) => !documented.includes(m))) {
         const answer = await send({ path: concrete, method, headers: {} });
         const where = `${method} ${concrete}`;

@@ -294,9 +294,62 @@ export function operations(doc: OpenApiDoc): OperationEntry[] {
   return list;
 }
 
-/** The methods `doc` documents on `path`, upper case, in OpenAPI's order. */
+/** The methods `doc` documents as operations on `path`, upper case, in OpenAPI's order. */
 export const documentedMethods = (doc: OpenApiDoc, path: string): string[] =>
   HTTP_METHODS.filter((method) => doc.paths[path]?.[method] !== undefined).map((method) => method.toUpperCase());
+
+/** Where a document says, once for all its paths, that every path answers HEAD (beside GET) and OPTIONS. */
+export const HEAD_AND_OPTIONS = 'x-head-and-options';
+
+/**
+ * The methods `doc` says `path` answers: its operations, plus HEAD beside GET and OPTIONS, which the document
+ * states once in `x-head-and-options` rather than per path. Throws for a document that does not say so.
+ */
+export function answeredMethods(doc: OpenApiDoc, path: string): string[] {
+  const shared = doc[HEAD_AND_OPTIONS] as { head?: unknown; options?: unknown } | undefined;
+  if (shared?.head === undefined || shared.options === undefined)
+    throw new Error(`the document does not say in ${HEAD_AND_OPTIONS} how HEAD and OPTIONS are answered`);
+  const methods = documentedMethods(doc, path);
+  return [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
+}
+
+/**
+ * `doc` with HEAD and OPTIONS written out as operations of each path, as its `x-head-and-options` says every
+ * path answers them: HEAD beside each GET (GET's parameters and answers, without bodies), OPTIONS on every path
+ * (the answers `x-head-and-options` gives it, the path's parameters as text). For a test that calls every
+ * operation: it calls these too, and holds them to what the document says of them. Throws for a document that
+ * does not say how HEAD and OPTIONS are answered, or that lists them as operations itself.
+ */
+export function withHeadAndOptions(doc: OpenApiDoc): OpenApiDoc {
+  const shared = doc[HEAD_AND_OPTIONS] as { head?: unknown; options?: { responses?: unknown } } | undefined;
+  if (shared?.head === undefined || !shared.options?.responses)
+    throw new Error(`the document does not say in ${HEAD_AND_OPTIONS} how HEAD and OPTIONS are answered`);
+  const copy = JSON.parse(JSON.stringify(doc)) as OpenApiDoc;
+  for (const [path, item] of Object.entries(copy.paths)) {
+    if (item.head !== undefined || item.options !== undefined)
+      throw new Error(`${path} lists HEAD or OPTIONS itself, beside ${HEAD_AND_OPTIONS}`);
+    const first = HTTP_METHODS.map((method) => item[method] as OperationObject | undefined).find(Boolean);
+    const get = item.get as OperationObject | undefined;
+    if (get) {
+      const head = JSON.parse(JSON.stringify(get)) as OperationObject;
+      delete head.requestBody;
+      for (const response of Object.values(head.responses)) delete response.content;
+      item.head = { ...head, operationId: `${get.operationId}.head` };
+    }
+    item.options = {
+      ...(first?.tags ? { tags: first.tags } : {}),
+      operationId: `${first?.operationId ?? path}.options`,
+      parameters: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+      responses: JSON.parse(JSON.stringify(shared.options.responses)) as Record<string, ResponseObject>,
+    };
+  }
+  return copy;
+}
 
 /** The response object `operation` documents for `status` (exact code, then `4XX`-style range, then `default`), with its key. */
 export function responseFor(

@@ -1,13 +1,16 @@
 /**
- * The docs component in-process: the catalog page (no inline code, strict CSP), Swagger UI's files and its own
- * under content-hashed names, its 404s, and its own OpenAPI document. The assets are the real ones from
+ * The docs component in-process: the catalog page (no inline code, strict CSP) with its server-rendered list of
+ * operations (from one chained call for the catalog), Swagger UI's files and its own under content-hashed names,
+ * its 404s, and its own OpenAPI document. The assets are the real ones from
  * swagger-ui-dist, so what is checked here is what the component embeds (the page's own script is a stand-in:
  * the build bundles src/browser.ts; tests/browser/docs.test.ts runs the real one).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { createDocsApp, CONTENT_SECURITY_POLICY, DOCS_DOCUMENT_PATH } from '../../docs-service/src/app';
+import { CATALOG_URL, createDocsApp, CONTENT_SECURITY_POLICY, DOCS_DOCUMENT_PATH } from '../../docs-service/src/app';
+import { openApiDocument } from '@aggregates/common/openapi';
+import type { RouteDefinition } from '@aggregates/common/routes';
 import { IMMUTABLE } from '@aggregates/common/static-assets';
 import { QUIET } from '../support/in-process-app';
 import { operations, problemTypesByStatus, validateDocument, type OpenApiDoc } from '../support/openapi';
@@ -23,7 +26,68 @@ const ASSETS = {
   licenses: { LICENSE: swaggerFile('LICENSE'), NOTICE: swaggerFile('NOTICE') },
 };
 
-const app = createDocsApp({ assets: ASSETS, ...QUIET });
+/** A small catalog, as the aggregates component merges them: two components' operations, markup in a summary. */
+const handle = () => new Response('');
+const CATALOG_ROUTES: RouteDefinition[] = [
+  {
+    path: '/customers/items/:id',
+    get: {
+      operationId: 'customers.read',
+      summary: 'One customer <b>by id</b> & "more"',
+      path: { id: { description: 'id', schema: { type: 'string' } } },
+      responses: { 200: { description: 'OK' } },
+      problems: [],
+      handle,
+    },
+    delete: {
+      operationId: 'customers.delete',
+      summary: 'Deletes one',
+      path: { id: { description: 'id', schema: { type: 'string' } } },
+      responses: { 204: { description: 'Deleted' } },
+      problems: [],
+      handle,
+    },
+  },
+  {
+    path: '/aggregates/customers/:id/overview',
+    get: {
+      operationId: 'aggregates.customerOverview',
+      summary: 'One customer, composed',
+      path: { id: { description: 'id', schema: { type: 'string' } } },
+      responses: { 200: { description: 'OK' } },
+      problems: [],
+      handle,
+    },
+  },
+];
+const customersDoc = openApiDocument(CATALOG_ROUTES.slice(0, 1), {
+  title: 'customers-service',
+  version: '1',
+  description: 'Customers',
+  component: 'customers-service',
+});
+const aggregatesDoc = openApiDocument(CATALOG_ROUTES.slice(1), {
+  title: 'aggregates-service',
+  version: '1',
+  description: 'Aggregates',
+  component: 'aggregates-service',
+});
+const CATALOG_DOC = {
+  ...aggregatesDoc,
+  tags: [...aggregatesDoc.tags, ...customersDoc.tags],
+  paths: { ...aggregatesDoc.paths, ...customersDoc.paths },
+};
+
+/** The URLs the docs app asked for, in order. */
+const chained: string[] = [];
+const app = createDocsApp({
+  fetch: (url) => {
+    chained.push(url);
+    return Promise.resolve(Response.json(CATALOG_DOC));
+  },
+  assets: ASSETS,
+  ...QUIET,
+});
 const get = (path: string, init?: RequestInit) =>
   app.fetch(new Request(`http://docs-service.spin.internal${path}`, init));
 
@@ -56,7 +120,50 @@ describe('docs-service, in-process', () => {
     expect(html).not.toMatch(/\son[a-z]+=/i);
     // Nothing from another origin.
     expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
-    expect(html).toContain('<main id="swagger-ui" data-spec-url="/aggregates/openapi.json">');
+    expect(html).toContain('<div id="swagger-ui" data-spec-url="/aggregates/openapi.json">');
+  });
+
+  it('lists every operation of the catalog under the viewer, by component, escaped, from one chained call', async () => {
+    chained.length = 0;
+    const html = await (await get('/aggregates/docs')).text();
+    expect(chained).toEqual([CATALOG_URL]);
+    expect(CATALOG_URL).toBe('http://aggregates-service.spin.internal/aggregates/openapi.json');
+    const list = html.slice(html.indexOf('<section id="operation-list"'));
+    expect(html.indexOf('<section id="operation-list"')).toBeGreaterThan(html.indexOf('<div id="swagger-ui"'));
+    // By tag, in the catalog's order of tags; in each, its operations.
+    const groups = [...list.matchAll(/<h3 id="[^"]+">([^<]+)<\/h3>/g)].map((m) => m[1]);
+    expect(groups).toEqual(['aggregates-service', 'customers-service']);
+    const items = [...list.matchAll(/<li class="operation">(.*?)<\/li>/g)].map((m) => m[1]?.replace(/<[^>]+>/g, ''));
+    expect(items).toEqual([
+      'GET /aggregates/customers/{id}/overview One customer, composed aggregates.customerOverview',
+      'GET /customers/items/{id} One customer &lt;b&gt;by id&lt;/b&gt; &amp; &quot;more&quot; customers.read',
+      'DELETE /customers/items/{id} Deletes one customers.delete',
+    ]);
+    expect(list).not.toContain('<b>by id</b>');
+    // HEAD and OPTIONS once, in words, not as items; an id may break after a dot only.
+    expect(list).toContain('3 operations of <a href="/aggregates/openapi.json">/aggregates/openapi.json</a>');
+    expect(list).toContain('The two methods every path answers the same way');
+    expect(items.some((item) => /^(HEAD|OPTIONS) /.test(item ?? ''))).toBe(false);
+    expect(list).toContain('<code class="op-id">aggregates.<wbr>customerOverview</code>');
+    // Nothing inline here either.
+    expect(list).not.toMatch(/<script|<style|\sstyle=|\son[a-z]+=/i);
+  });
+
+  it('answers the page all the same when the catalog cannot be had, saying why under the viewer', async () => {
+    for (const [what, fetch] of [
+      ['refused', () => Promise.reject(new TypeError('connection refused'))],
+      ['502', () => Promise.resolve(Response.json({ detail: 'no' }, { status: 502 }))],
+      ['not a document', () => Promise.resolve(new Response('<html>', { status: 200 }))],
+    ] as const) {
+      const failing = createDocsApp({ fetch, assets: ASSETS, ...QUIET });
+      const response = await failing.fetch(new Request('http://x/aggregates/docs'));
+      expect({ what, status: response.status }).toEqual({ what, status: 200 });
+      const html = await response.text();
+      expect(html).toContain('<div id="swagger-ui" data-spec-url="/aggregates/openapi.json">');
+      expect(html).toMatch(
+        /<p class="list-problem">The list of operations could not be made: the catalog (could not be read \(connection refused\)|answered 502|answered 200)\./,
+      );
+    }
   });
 
   it('redirects the trailing-slash form to the page (308), and answers HEAD without a body', async () => {
@@ -122,7 +229,11 @@ describe('docs-service, in-process', () => {
   });
 
   it('changes an asset name when its content changes', async () => {
-    const other = createDocsApp({ assets: { ...ASSETS, swaggerScript: `${ASSETS.swaggerScript}\n` }, ...QUIET });
+    const other = createDocsApp({
+      fetch: () => Promise.resolve(Response.json(CATALOG_DOC)),
+      assets: { ...ASSETS, swaggerScript: `${ASSETS.swaggerScript}\n` },
+      ...QUIET,
+    });
     const before = assetLinks(await (await get('/aggregates/docs')).text());
     const after = assetLinks(await (await other.fetch(new Request('http://x/aggregates/docs'))).text());
     expect(after.filter((link) => !before.includes(link))).toEqual([

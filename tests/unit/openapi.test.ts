@@ -11,6 +11,7 @@ import { createCustomersApp } from '../../customers-service/src/app';
 import { createDocsApp } from '../../docs-service/src/app';
 import { createApp, type App } from '@aggregates/common/http';
 import { json } from '@aggregates/common/responses';
+import { allowOf } from '@aggregates/common/method-dispatch';
 import { ROUTE_METHODS, type RouteDefinition } from '@aggregates/common/routes';
 import {
   METHOD_NOT_ALLOWED_EXTENSION,
@@ -26,7 +27,9 @@ import { createPageApp } from '../../page-service/src/app';
 import { TEST_API_TOKEN } from '../contract/target';
 import { memoryStore, NO_CACHE, QUIET } from '../support/in-process-app';
 import {
+  answeredMethods,
   documentedMethods,
+  HEAD_AND_OPTIONS,
   loadOpenApiSchema,
   mediaTypeOf,
   openApiSchemaForAjv,
@@ -40,6 +43,7 @@ import {
   schemaValidator,
   structureErrors,
   validateDocument,
+  withHeadAndOptions,
   type OpenApiDoc,
 } from '../support/openapi';
 import { createTestDatabase } from '../support/sqlite';
@@ -78,6 +82,7 @@ function wholeApp() {
     ...QUIET,
   });
   apps['docs-service.spin.internal'] = createDocsApp({
+    fetch,
     assets: { swaggerScript: '/* ui */', swaggerStyle: '/* ui */', script: '/* docs */', style: '/* docs */' },
     ...QUIET,
   });
@@ -192,12 +197,20 @@ describe('the components’ OpenAPI documents, in-process', () => {
 
       it('answers OPTIONS on every documented path with exactly the documented methods, and 405 for the others', async () => {
         const doc = await load(component);
+        // HEAD and OPTIONS are stated once for the document, not per path: no path item lists them.
+        for (const path of Object.keys(doc.paths))
+          expect({ path, shared: documentedMethods(doc, path).filter((m) => m === 'HEAD' || m === 'OPTIONS') }).toEqual(
+            {
+              path,
+              shared: [],
+            },
+          );
         for (const path of Object.keys(doc.paths)) {
           const concrete = path.replace(/\{[^}]+\}/g, 'x');
           const options = await app.request(component, concrete, { method: 'OPTIONS' });
           expect({ path, status: options.status }).toEqual({ path, status: 204 });
           const allow = (options.headers.get('allow') ?? '').split(',').map((m) => m.trim());
-          expect({ path, allow: [...allow].sort() }).toEqual({ path, allow: documentedMethods(doc, path).sort() });
+          expect({ path, allow: [...allow].sort() }).toEqual({ path, allow: answeredMethods(doc, path).sort() });
           for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allow.includes(m))) {
             const refused = await app.request(component, concrete, { method });
             expect({ path, method, status: refused.status }).toEqual({ path, method, status: 405 });
@@ -214,7 +227,7 @@ describe('the components’ OpenAPI documents, in-process', () => {
           };
           const concrete = path.replace(/\{[^}]+\}/g, 'x');
           const method =
-            ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((m) => !documentedMethods(doc, path).includes(m)) ?? 'PURGE';
+            ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((m) => !answeredMethods(doc, path).includes(m)) ?? 'PURGE';
           const refused = await app.request(component, concrete, { method });
           const documentedAllow = item[METHOD_NOT_ALLOWED_EXTENSION]?.headers?.Allow?.schema?.const;
           expect({
@@ -248,9 +261,32 @@ describe('the components’ OpenAPI documents, in-process', () => {
         }
       });
 
-      it('documents the preconditions of every GET and HEAD: optional If-Match (412 precondition-failed) before If-None-Match (304)', async () => {
+      it('answers HEAD on every path that answers GET, as GET without the body (the document says so once)', async () => {
         const doc = await load(component);
-        const reads = operations(doc).filter(({ method }) => method === 'get' || method === 'head');
+        const reads = operations(doc).filter(({ method }) => method === 'get');
+        expect(reads.length).toBeGreaterThan(0);
+        for (const { path } of reads) {
+          const concrete = path.replace(/\{[^}]+\}/g, 'x');
+          const get = await app.request(component, concrete);
+          const head = await app.request(component, concrete, { method: 'HEAD' });
+          expect({
+            path,
+            status: head.status,
+            type: head.headers.get('content-type'),
+            body: await head.text(),
+          }).toEqual({
+            path,
+            status: get.status,
+            type: get.headers.get('content-type'),
+            body: '',
+          });
+        }
+        expect(doc.info.description).toContain(HEAD_AND_OPTIONS);
+      });
+
+      it('documents the preconditions of every GET (HEAD follows it): optional If-Match (412 precondition-failed) before If-None-Match (304)', async () => {
+        const doc = await load(component);
+        const reads = operations(doc).filter(({ method }) => method === 'get');
         expect(reads.length).toBeGreaterThan(0);
         for (const { path, method, operation } of reads) {
           const headers = (operation.parameters ?? [])
@@ -273,12 +309,10 @@ describe('the components’ OpenAPI documents, in-process', () => {
             method,
             statuses: expect.arrayContaining(['304', '412']),
           });
-          // HEAD documents GET's answers without bodies, so only GET names the problem's type.
-          if (method === 'get')
-            expect({ path, 412: problemTypesByStatus(operation)['412'] }).toEqual({
-              path,
-              412: [problemType('precondition-failed')],
-            });
+          expect({ path, 412: problemTypesByStatus(operation)['412'] }).toEqual({
+            path,
+            412: [problemType('precondition-failed')],
+          });
         }
       });
 
@@ -299,9 +333,8 @@ describe('the components’ OpenAPI documents, in-process', () => {
           }
           for (const [status, response] of Object.entries(operation.responses)) {
             const isProblem = Number(status) >= 400;
-            // HEAD documents the same answers as GET, without bodies.
-            if (method === 'head' || !isProblem) continue;
-            // Errors are problem+json; the one exception is a page for browsers (page-service's 502 error page).
+            if (!isProblem) continue;
+            // Errors are problem+json; the one exception is a page for browsers (page-service's 404 and 502 pages).
             const types = Object.keys(response.content ?? {});
             expect({
               path,
@@ -426,7 +459,7 @@ describe('openApiDocument: a route cannot be served undocumented', () => {
   });
   const info = { title: 'things', version: '1', description: 'Things', component: 'things-service' };
 
-  it('documents every route and method of the table, HEAD beside GET and OPTIONS everywhere', () => {
+  it('documents every route and method of the table, and once for all of them HEAD beside GET and OPTIONS everywhere', () => {
     const Thing = named('Thing', objectSchema({ id: { type: 'string' } }));
     const routes: RouteDefinition[] = [
       {
@@ -466,11 +499,30 @@ describe('openApiDocument: a route cannot be served undocumented', () => {
     expect(validateDocument(doc)).toEqual([]);
     for (const route of routes) {
       const methods = ROUTE_METHODS.filter((m) => route[m]).map((m) => m.toUpperCase());
+      expect(documentedMethods(doc, templatePath(route.path)).sort()).toEqual([...methods].sort());
       const expected = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].sort();
-      expect(documentedMethods(doc, templatePath(route.path)).sort()).toEqual(expected);
+      expect(answeredMethods(doc, templatePath(route.path)).sort()).toEqual(expected);
+      // The path item names them all among its methods (and its 405's Allow does too).
+      expect(doc.paths[templatePath(route.path)]?.description).toContain(`Methods: ${allowOf(route)}.`);
+      expect(allowOf(route).split(', ').sort()).toEqual(expected);
     }
     expect(Object.keys(doc.paths)).toEqual(['/things', '/things/{id}', '/things/{id}/parts/{part}']);
     expect(operationIds(doc).sort()).toEqual(
+      ['things.create', 'things.delete', 'things.list', 'things.read', 'things.part'].sort(),
+    );
+    // Once for the document: what HEAD is, and OPTIONS' 204 with Allow and its shared problems.
+    const shared = doc[HEAD_AND_OPTIONS] as {
+      head: { description: string };
+      options: { responses: Record<string, { headers?: Record<string, unknown> }> };
+    };
+    expect(shared.head.description).toContain("GET's answer without its body");
+    expect(Object.keys(shared.options.responses)).toEqual(['204', '500', '504']);
+    expect(shared.options.responses['204']?.headers?.Allow).toBeDefined();
+    expect(doc.info.description).toContain(HEAD_AND_OPTIONS);
+    // Written out per path for a test that calls every operation (tests/e2e/openapi-conformance.test.ts).
+    const walked = withHeadAndOptions(doc);
+    expect(validateDocument(walked)).toEqual([]);
+    expect(operationIds(walked).sort()).toEqual(
       [
         'things.create',
         'things.delete',
@@ -484,6 +536,11 @@ describe('openApiDocument: a route cannot be served undocumented', () => {
         'things.part.options',
       ].sort(),
     );
+    for (const route of routes)
+      expect(documentedMethods(walked, templatePath(route.path)).sort()).toEqual(
+        answeredMethods(doc, templatePath(route.path)).sort(),
+      );
+    expect(() => withHeadAndOptions(walked)).toThrow(/lists HEAD or OPTIONS itself/);
     expect(doc.components?.schemas?.Thing).toBeDefined();
     expect(doc.components?.schemas?.Problem).toBeDefined();
     // The shared layer's problems are listed: 400 invalid-path with a path parameter, 401/403 for bearer ones.
@@ -553,7 +610,10 @@ describe('openApiDocument: a route cannot be served undocumented', () => {
     const app = createApp(routes, QUIET);
     const options = await app.fetch(new Request('http://x/things/1', { method: 'OPTIONS' }));
     expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
-    expect(documentedMethods(doc, '/things/{id}')).toEqual(['GET', 'OPTIONS', 'HEAD']);
+    expect(documentedMethods(doc, '/things/{id}')).toEqual(['GET']);
+    expect(answeredMethods(doc, '/things/{id}')).toEqual(['GET', 'HEAD', 'OPTIONS']);
+    const head = await app.fetch(new Request('http://x/things/1', { method: 'HEAD' }));
+    expect({ status: head.status, body: await head.text() }).toEqual({ status: 200, body: '' });
     expect((await app.fetch(new Request('http://x/things/1', { method: 'PUT' }))).status).toBe(405);
     const unknown = await app.fetch(new Request('http://x/nothing'));
     expect(unknown.status).toBe(404);
