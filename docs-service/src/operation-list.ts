@@ -89,7 +89,8 @@ const join = (...parts: string[]): string => parts.join('');
 
 function renderOperation({ method, path, summary, operationId }: ListedOperation): string {
   return join(
-    `<li class="operation"><span class="method method-${escapeHtml(method.toLowerCase())}">${escapeHtml(method)}</span>`,
+    `<li class="operation"><span class="method method-${escapeHtml(method.toLowerCase())}">`,
+    `${escapeHtml(method)}</span>`,
     ` <code class="path">${escapeHtml(path)}</code>`,
     summary ? ` <span class="summary">${escapeHtml(summary)}</span>` : '',
     operationId ? ` <code class="op-id">${breakableId(operationId)}</code>` : '',

@@ -160,20 +160,45 @@ function table(
   );
 }
 
-/** The longest label a chart shows whole; a longer one is shortened, with the full name as its tooltip. */
-export const LABEL_MAX = 36;
+/**
+ * The room of a chart's label line, in widths of an average Latin letter: a label wider than this is shortened,
+ * with the full name as its tooltip.
+ */
+export const LABEL_MAX = 44;
+
+/** How wide a character is drawn, in average Latin letters: East Asian wide characters and emoji take two. */
+function charWidth(char: string): number {
+  const code = char.codePointAt(0) ?? 0;
+  const wide =
+    (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1faff) ||
+    (code >= 0x20000 && code <= 0x3fffd);
+  return wide ? 2 : 1;
+}
 
 /**
- * `name` cut to at most `max` characters (code points, so no character is split) with an ellipsis: at the last
- * space when that keeps most of it, so no word the reader sees is cut in half; inside a word only when the
- * first word alone is too long.
+ * `name` made to fit `max` (in {@link charWidth}s) with an ellipsis, cut between characters (code points, so no
+ * character is split): at the last space when that keeps most of it, so no word the reader sees is cut in half;
+ * inside a word only when the first word alone is too long.
  */
 export function shortenLabel(name: string, max = LABEL_MAX): string {
   const chars = Array.from(name);
-  if (chars.length <= max) return name;
-  const head = chars.slice(0, max - 1).join('');
+  if (chars.reduce((sum, char) => sum + charWidth(char), 0) <= max) return name;
+  let width = 0;
+  let count = 0;
+  // Room for the ellipsis.
+  while (count < chars.length && width + charWidth(chars[count] ?? '') <= max - 1)
+    width += charWidth(chars[count++] ?? '');
+  const head = chars.slice(0, count).join('');
+  // The head ends where a word does: keep it whole. Else back to the last space, if that keeps most of it.
   const space = head.lastIndexOf(' ');
-  const cut = space >= head.length / 2 ? head.slice(0, space) : head;
+  const cut = chars[count] === ' ' || space < head.length / 2 ? head : head.slice(0, space);
   return `${cut.trimEnd()}…`;
 }
 

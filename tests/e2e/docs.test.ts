@@ -2,7 +2,8 @@
  * The docs component on the real Wasm, over the runtime's routing (spin.toml as `spin up` reads it):
  * `/aggregates/docs/...` reaches docs-service, the most specific route, while the rest of `/aggregates/...` stays
  * the aggregates component's; the page (with its list of operations, from one chained call for the catalog),
- * Swagger UI's files byte for byte as swagger-ui-dist ships them, and docs-service's own document. (What the page does in a browser: tests/browser/docs.test.ts.)
+ * Swagger UI's files byte for byte as swagger-ui-dist ships them, and docs-service's own document. (What the
+ * page does in a browser: tests/browser/docs.test.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

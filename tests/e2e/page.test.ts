@@ -1,6 +1,7 @@
 /**
- * The page component on the real Wasm, over the runtime's routing: `/` and its assets go to page-service, every
- * other component keeps its routes. (What the page looks like and does in a browser: tests/browser/.)
+ * The page component on the real Wasm, over the runtime's routing: `/`, `/overview/{id}` and the assets go to
+ * page-service, every other component keeps its routes. (What the pages look like and do in a browser:
+ * tests/browser/.)
  */
 import { describe, expect, it } from 'vitest';
 import { TEST_API_TOKEN } from '../contract/target';
@@ -35,6 +36,48 @@ describe('page-service, real Wasm on the local runtime', () => {
         cache: 'public, max-age=31536000, immutable',
       });
     }
+  });
+
+  it("answers /overview/{id} with the customer's page, made from one chained call to its overview", async () => {
+    const id = 'E2516B95-4BF7-5943-D8B4-7A28B5B68B22';
+    app.logs.length = 0;
+    const response = await app.spin.fetch(`/overview/${id}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toBe(
+      (await app.spin.fetch('/')).headers.get('content-security-policy'),
+    );
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    const etag = response.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^W\/"[0-9a-f]{16}"$/);
+    const html = await response.text();
+    expect(html).toContain('<h1 id="customer-name">Birchwood Analytics</h1>');
+    expect(html).toContain('<div id="incident-volume"><dt>Incident volume</dt><dd>32,399.96</dd></div>');
+    const chained = app.logs.filter((line) => line.includes('(chained)') && line.includes('page-service'));
+    expect(
+      app.logs.filter(
+        (line) =>
+          line.includes('(chained)') &&
+          line.includes(`http://aggregates-service.spin.internal/aggregates/customers/${id}/overview`),
+      ),
+      chained.join('\n'),
+    ).toHaveLength(1);
+    // Revalidated like `/`: 304 while the data is the same, HEAD with the same tag.
+    const revalidated = await app.spin.fetch(`/overview/${id}`, { headers: { 'if-none-match': etag } });
+    expect({ status: revalidated.status, body: await revalidated.text() }).toEqual({ status: 304, body: '' });
+    const head = await app.spin.fetch(`/overview/${id}`, { method: 'HEAD' });
+    expect({ status: head.status, etag: head.headers.get('etag') }).toEqual({ status: 200, etag });
+  });
+
+  it('answers a readable 404 page for an unknown customer, every value escaped', async () => {
+    const response = await app.spin.fetch(`/overview/${encodeURIComponent('<b>zz</b>')}`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('etag')).toBeNull();
+    const html = await response.text();
+    expect(html).toContain('<h2>No such customer</h2>');
+    expect(html).toContain('&lt;b&gt;zz&lt;/b&gt;');
+    expect(html).not.toContain('<b>zz</b>');
   });
 
   it('leaves the other routes to their components, and answers other paths 404', async () => {

@@ -502,13 +502,20 @@ describe('view', () => {
 
   it('shortens a long chart label at a word, by characters, never inside one', () => {
     expect(shortenLabel('Aardvark <b>Renamed</b>')).toBe('Aardvark <b>Renamed</b>');
+    const tricky = '<script>alert(1)</script> & "Quotes" 東京 😀';
+    expect(shortenLabel(tricky)).toBe(tricky);
     expect(shortenLabel('Birchwood Analytics and Extraordinarily Long Holdings Company')).toBe(
-      'Birchwood Analytics and…',
+      'Birchwood Analytics and Extraordinarily…',
     );
+    // A word that ends exactly where the room does is kept.
+    expect(shortenLabel('Birchwood Analytics <Research & Development Division>')).toBe(
+      'Birchwood Analytics <Research & Development…',
+    );
+    // Wide characters take the room of two.
+    expect(shortenLabel('東京'.repeat(15))).toBe(`${'東京'.repeat(10)}東…`);
     // One word longer than the room: cut by characters (a code point at a time, never half an emoji).
-    const word = `${'😀'.repeat(40)}`;
-    expect(Array.from(shortenLabel(word))).toHaveLength(36);
-    expect(shortenLabel(word).endsWith('😀…')).toBe(true);
+    const word = '😀'.repeat(40);
+    expect(shortenLabel(word)).toBe(`${'😀'.repeat(21)}…`);
   });
 
   it('draws each chart label on a line of its own, escaped, with the full name as the tooltip of a shortened one', () => {
@@ -527,7 +534,7 @@ describe('view', () => {
     );
     expect(html).toContain('<text x="0" y="15" class="label">Aardvark &lt;b&gt;Renamed&lt;/b&gt;</text>');
     expect(html).toContain(
-      `<text x="0" y="61" class="label"><title>${escapeHtml(long)}</title>Birchwood Analytics &lt;Research &amp;…</text>`,
+      `<text x="0" y="61" class="label"><title>${escapeHtml(long)}</title>Birchwood Analytics &lt;Research &amp; Development…</text>`,
     );
     // The bars start on the next line, at x 0: no label can run into one.
     expect(html).toContain('<rect x="0" y="21"');
