@@ -80,9 +80,11 @@ describe('spin-local packed and installed in another folder', () => {
   });
 
   it("serves an app through its bin, on SQLite with Spin's dialect (a double-quoted string is a literal)", async () => {
+    // Its own process group: npx runs the CLI as a child of its own, and both must stop with the test.
     const child = spawn('npx', ['spin-local', '--listen', '127.0.0.1:0', '--quiet'], {
       cwd: project,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     try {
       let output = '';
@@ -107,7 +109,7 @@ describe('spin-local packed and installed in another folder', () => {
         rows: [{ word: 'spin' }],
       });
     } finally {
-      child.kill('SIGTERM');
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
     }
   }, 90_000);
 
