@@ -33,6 +33,11 @@ Flags (same names and meanings as spin up):
                                    the most linear memory each instance may grow to, in bytes; a guest
                                    that needs more fails its request (500) (default: no limit; env
                                    SPIN_MAX_INSTANCE_MEMORY)
+      --follow <component>         prints the output (stdout, stderr) of this component only (repeatable);
+                                   default: every component's
+      --follow-all                 prints every component's output (the default; for older Spin scripts)
+  -q, --quiet                      prints no component output; here also no per-request lines (the
+                                   start-up notes stay)
   -h, --help                       shows this text
 
 Local runtime only:
@@ -40,7 +45,10 @@ Local runtime only:
       --redis-timeout <ms>         time limit of each call to a Redis key-value store: a hung or
                                    unreachable Redis costs a call this long, then the guest gets
                                    error::other (default: 500)
-      --quiet                      no per-request log lines (start-up notes stay)
+      --log-format <text|json>     text (default): one short line per request (method, path, component,
+                                   status, time) and the start-up notes that matter (the warm-up's summary,
+                                   first-start transpiles); json: one JSON object per line, for every
+                                   request (chained and warm-up ones included) and every start-up note
       --memory-budget <MiB|none>   resident memory the process should stay within: at that many workers
                                    (about 96 MiB each beside the main thread, and the process's RSS as
                                    measured) the pool starts no more and new requests wait in the queue
@@ -60,11 +68,13 @@ Local runtime only:
 
 Environment: SPIN_VARIABLE_<NAME>=value sets the variable <name>; SPIN_MAX_INSTANCE_MEMORY=<bytes> as
 --max-instance-memory (the flag wins).
-Exit codes: 0 after SIGINT/SIGTERM, 1 on a start-up error (spin.toml, migration, ...), 2 on a bad flag.`;
+Exit codes: 0 after SIGINT/SIGTERM, 1 on a start-up error (spin.toml, migration, --listen address in use,
+...), 2 on a bad flag.`;
 
 export interface CliOptions {
   help: boolean;
   quiet: boolean;
+  logFormat: 'text' | 'json';
   create: CreateOptions;
 }
 
@@ -142,6 +152,14 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw new UsageError(`--warm-up-rounds ${roundsFlag ?? ''}: expected a whole number from 1 to 100`);
   if (roundsFlag !== undefined && warmUpPaths.length === 0)
     throw new UsageError('--warm-up-rounds needs at least one --warm-up <path>');
+  const logFormat = values['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json')
+    throw new UsageError(`--log-format ${logFormat}: expected text or json`);
+  const follow = values.follow ?? [];
+  // As spin up, where --quiet conflicts with --follow.
+  if (values.quiet && (follow.length > 0 || values['follow-all']))
+    throw new UsageError(`--quiet cannot be used with ${follow.length > 0 ? '--follow' : '--follow-all'}`);
+  if (values['follow-all'] && follow.length > 0) throw new UsageError('--follow-all cannot be used with --follow');
   const create: CreateOptions = {
     listen: values.listen ?? '127.0.0.1:3000',
     sqlite: values.sqlite ?? [],
@@ -156,8 +174,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     memoryBudget,
     ...(values.fault === undefined ? {} : { faults: values.fault.map(parseFaultFlag) }),
     ...(warmUpPaths.length === 0 ? {} : { warmUp: { paths: warmUpPaths, rounds } }),
+    logFormat,
+    ...(values.quiet ? { follow: [] } : follow.length > 0 ? { follow } : {}),
   };
-  return { help: values.help ?? false, quiet: values.quiet ?? false, create };
+  return { help: values.help ?? false, quiet: values.quiet ?? false, logFormat, create };
 }
 
 function parse(argv: string[]) {
@@ -177,7 +197,10 @@ function parse(argv: string[]) {
       'redis-timeout': { type: 'string' },
       'max-instance-memory': { type: 'string' },
       'memory-budget': { type: 'string' },
-      quiet: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      follow: { type: 'string', multiple: true },
+      'follow-all': { type: 'boolean' },
+      'log-format': { type: 'string' },
       fault: { type: 'string', multiple: true },
       'warm-up': { type: 'string', multiple: true },
       'warm-up-rounds': { type: 'string' },

@@ -10,3 +10,16 @@ export class UsageError extends Error {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
+
+/**
+ * `--listen` names an address another process holds. Its own class so that the CLI can add how to choose
+ * another address (which depends on how it was started, e.g. through `npm start`).
+ */
+export class AddressInUseError extends ConfigError {
+  /** `host:port` as given. */
+  readonly address: string;
+  constructor(address: string) {
+    super(`--listen ${address}: address already in use (another server is listening there)`);
+    this.address = address;
+  }
+}

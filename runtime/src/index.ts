@@ -8,24 +8,34 @@
  *   const response = await spin.fetch('/items/count');
  *   await spin.dispose();
  */
-import { dirname, resolve } from 'node:path';
-import { Dispatcher } from './request-dispatcher.js';
-import { ConfigError } from './errors.js';
+import { basename, dirname, resolve } from 'node:path';
+import { Dispatcher, requestLine, type RequestRecord } from './request-dispatcher.js';
+import { AddressInUseError, ConfigError, UsageError } from './errors.js';
 import { FaultTable, withFaults, type FaultRule } from './faults.js';
 import { grantHostApis, type HostOptions } from './host/index.js';
 import { startServer, type RunningServer } from './http-server.js';
-import { parseListen } from './listen-address.js';
+import { checkAddressFree, parseListen } from './listen-address.js';
 import { loadManifest, resolveManifestPath, type Manifest } from './manifest.js';
 import type { ComponentSetup, TranspiledModule, WireRequest, WireResponse } from './protocol.js';
 import { Router, type Route } from './router.js';
 import { loadRuntimeConfig } from './runtime-config.js';
+import { StackMapper } from './source-map.js';
 import { loadComponentCode } from './transpile-cache.js';
 import { warmUp, type WarmUpOptions } from './warm-up.js';
 import { WorkerPool } from './worker-pool.js';
 
-export { ConfigError, UsageError } from './errors.js';
+export { AddressInUseError, ConfigError, UsageError } from './errors.js';
 export { HEALTH_PATH } from './request-dispatcher.js';
 export type { FaultRule } from './faults.js';
+export type { RequestRecord } from './request-dispatcher.js';
+
+/**
+ * How `log` and `notes` lines are written: `text`, one short line per request (`GET /path component 200 3.1ms`)
+ * and the start-up notes that matter (warm-up summary, first-start transpiles, slow migrations); `json`, one
+ * JSON object per line with every field of the request record ({@link RequestRecord}, plus `time`, and
+ * `warmUp` for the warm-up's requests) and every start-up note (`{"time","note"}`), compile times included.
+ */
+export type LogFormat = 'text' | 'json';
 
 /** Besides these: `sqlite`, `variables`, `keyValues` and `env`, the host APIs' options (host/api.ts). */
 export interface CreateOptions extends HostOptions {
@@ -36,12 +46,30 @@ export interface CreateOptions extends HostOptions {
   runtimeConfigFile?: string;
   /** `host:port` to listen on; `false` (the default here) serves only through `fetch`. */
   listen?: string | false;
-  /** Receives one line per request, and the start-up notes unless `notes` is given (default: nothing). */
+  /**
+   * Receives one line per request (chained calls included; in `text` format not the warm-up's, which its
+   * summary covers), and the start-up notes unless `notes` is given (default: nothing).
+   */
   log?: (line: string) => void;
-  /** Receives the start-up notes (each component's compile time, the warm-up's summary); default: `log`. */
+  /** Receives the start-up notes (the warm-up's summary, transpiles, slow migrations); default: `log`. */
   notes?: (line: string) => void;
-  /** Receives the guests' stdout/stderr (default: this process's stdout/stderr). */
+  /** `text` (default) or `json`: see {@link LogFormat}. */
+  logFormat?: LogFormat;
+  /**
+   * Told when a component's Wasm is transpiled (a first start, or a new build: seconds each) and when that is
+   * done; default: a note once it is done. Not told when the transpile cache has the component.
+   */
+  transpileProgress?: { start(file: string): void; done(file: string, ms: number): void };
+  /**
+   * Receives the guests' stdout/stderr (default: this process's stdout/stderr), stack frames that name a
+   * component's bundle rewritten to source positions when a source map lies beside its `.wasm` (source-map.ts).
+   */
   guestOutput?: (component: string, stream: 'stdout' | 'stderr', text: string) => void;
+  /**
+   * The components whose output reaches `guestOutput`, as `spin up --follow` (default: all; `[]`: none, as
+   * `--quiet`). An id spin.toml does not declare is a {@link UsageError}.
+   */
+  follow?: readonly string[];
   /** Per-request time limit, chained calls included separately (default 30000). */
   requestTimeoutMs?: number;
   /** Base for relative paths in `from` and `--sqlite @file` (default `process.cwd()`). */
@@ -129,11 +157,34 @@ function fromWire(response: WireResponse, method: string): Response {
 export async function create(options: CreateOptions = {}): Promise<SpinRuntime> {
   const cwd = options.cwd ?? process.cwd();
   const log = options.log ?? (() => {});
-  const notes = options.notes ?? log;
+  const json = options.logFormat === 'json';
+  if (options.logFormat !== undefined && options.logFormat !== 'text' && !json)
+    throw new UsageError(`--log-format ${String(options.logFormat)}: expected text or json`);
+  const now = (): string => new Date().toISOString();
+  const rawNotes = options.notes ?? log;
+  /** A start-up note the user should see in either format. */
+  const notes = json ? (line: string) => rawNotes(JSON.stringify({ time: now(), note: line })) : rawNotes;
+  /** A start-up detail (compile times): only in the JSON log, which keeps everything. */
+  const details = json ? notes : () => {};
+  /** While the warm-up runs, its requests are summed up in one note instead of a line each (text format). */
+  let warming = false;
+  const record = (entry: RequestRecord): void => {
+    if (json) log(JSON.stringify({ time: now(), ...entry, ...(warming ? { warmUp: true } : {}) }));
+    else if (!warming) log(requestLine(entry));
+  };
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const listen = options.listen === undefined || options.listen === false ? undefined : parseListen(options.listen);
+  // Before the transpiles and compiles a start may spend a minute on: a taken address fails at once.
+  if (listen && options.listen) await checkAddressFree(listen, options.listen);
 
   const manifest = await loadManifest(resolveManifestPath(options.from, cwd));
+  const follow = options.follow === undefined ? undefined : new Set(options.follow);
+  for (const id of follow ?? []) {
+    if (!Object.hasOwn(manifest.components, id))
+      throw new UsageError(
+        `--follow ${id}: no such component (spin.toml declares ${Object.keys(manifest.components).join(', ')})`,
+      );
+  }
   const faults = new FaultTable(Object.keys(manifest.components), options.faults ?? []);
   const runtimeConfig = await loadRuntimeConfig(
     options.runtimeConfigFile === undefined ? undefined : resolve(cwd, options.runtimeConfigFile),
@@ -148,6 +199,11 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     options,
     log: notes,
   });
+  const transpileProgress = options.transpileProgress ?? {
+    start: () => {},
+    done: (file: string, ms: number) =>
+      notes(`transpiled ${file} in ${(ms / 1000).toFixed(1)} s (first start only; cached afterwards)`),
+  };
 
   const modules: Record<string, TranspiledModule> = {};
   const components: Record<string, ComponentSetup> = {};
@@ -156,16 +212,30 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     let key = bySource.get(component.source);
     if (key === undefined) {
       const started = performance.now();
-      const loaded = await loadComponentCode(component.source, options.cacheDir);
+      const file = basename(component.source);
+      const loaded = await loadComponentCode(component.source, options.cacheDir, {
+        onTranspile: () => transpileProgress.start(file),
+      });
+      if (loaded.transpileMs !== undefined) transpileProgress.done(file, loaded.transpileMs);
       key = loaded.key;
       modules[key] = loaded.module;
       bySource.set(component.source, key);
-      notes(
+      details(
         `${component.id}: ${loaded.transpiled ? 'transpiled and ' : ''}compiled in ${(performance.now() - started).toFixed(0)}ms`,
       );
     }
     components[component.id] = { id: component.id, moduleKey: key, grants: grants[component.id] ?? {} };
   }
+
+  // Guest output: only the followed components', stack frames mapped to the sources where a map is found.
+  const guestOutput = options.guestOutput ?? defaultGuestOutput;
+  const stacks = new StackMapper(cwd, notes);
+  const sources = new Map(Object.values(manifest.components).map((c) => [c.id, c.source]));
+  const onOutput = (component: string, stream: 'stdout' | 'stderr', text: string): void => {
+    if (follow && !follow.has(component)) return;
+    const source = sources.get(component);
+    guestOutput(component, stream, source === undefined ? text : stacks.rewrite(source, text));
+  };
 
   const router = new Router(manifest.triggers);
   const pool = new WorkerPool({
@@ -177,7 +247,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
     ...(options.maxQueuedRequests === undefined ? {} : { maxQueued: options.maxQueuedRequests }),
     ...(options.maxInstanceMemory === undefined ? {} : { maxInstanceMemory: options.maxInstanceMemory }),
     ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
-    onOutput: options.guestOutput ?? defaultGuestOutput,
+    onOutput,
     onHostCall: ({ api, call }) => {
       const side = Object.hasOwn(mainSides, api) ? mainSides[api] : undefined;
       return side ? side.call(call) : Promise.reject(new Error(`no host API '${api}' on the main thread`));
@@ -189,7 +259,7 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   const dispatcher = new Dispatcher({
     router,
     run: withFaults((component, request, runOptions) => pool.run(component, request, runOptions), faults),
-    log,
+    record,
     components: Object.keys(components),
     outboundTimeoutMs: requestTimeoutMs,
   });
@@ -212,13 +282,16 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   try {
     server = listen
       ? await startServer(listen, tracked, {
-          log,
+          // The listener's own lines (an answer that could not be written) are notes of the log's format.
+          log: json ? (line) => log(JSON.stringify({ time: now(), note: line })) : log,
           ...(options.maxBodyBytesInFlight === undefined ? {} : { maxBodyBytesInFlight: options.maxBodyBytesInFlight }),
         })
       : undefined;
   } catch (error) {
     await pool.close();
     closeMainSides();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && options.listen)
+      throw new AddressInUseError(options.listen);
     throw new ConfigError(
       `--listen ${options.listen === false ? '' : (options.listen ?? '')}: ${error instanceof Error ? error.message : String(error)}`,
     );
@@ -230,9 +303,12 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   if (options.warmUp && options.warmUp.paths.length > 0) {
     try {
       faults.replace([]);
+      warming = true;
       notes(await warmUp(options.warmUp, (request) => tracked(request, '127.0.0.1:0')));
+      warming = false;
       faults.replace(options.faults ?? []);
     } catch (error) {
+      warming = false;
       await server?.close();
       await pool.close();
       closeMainSides();

@@ -2,7 +2,7 @@
  * One request through the app: health endpoint, routing, `spin-*` headers, run on a worker, the guest's
  * outbound calls (chaining back into this dispatcher), and the mapping of failures to responses (unknown
  * route 404, trap 500, time limit 504). Used the same way by the HTTP server, the programmatic `fetch` and
- * chained calls, and writes the one log line per request.
+ * chained calls, and makes the one log record per request (formatted as a line of text or of JSON by the caller).
  */
 import { createOutbound, type OutboundOutcome } from './host/index.js';
 import type { WireRequest, WireResponse } from './protocol.js';
@@ -33,10 +33,40 @@ export type Runner = (
   options: { depth: number; onOutbound(request: WireRequest): Promise<OutboundOutcome> },
 ) => Promise<Outcome>;
 
+/** What the log says about one request: {@link requestLine} as text, or these fields as JSON. */
+export interface RequestRecord {
+  method: string;
+  /** The path (query left out); for a chained call, the URL it named. */
+  target: string;
+  /** The component that answered; `null` for the health endpoint and unrouted paths. */
+  component: string | null;
+  status: number;
+  durationMs: number;
+  /** The request's `x-request-id`, trimmed so a client cannot flood the log. */
+  requestId: string | null;
+  chained: boolean;
+  /** The injected fault that applied, if any. */
+  fault?: string;
+  /** Why the runtime answered for the component: `trap: ...`, `invalid response: ...`, `busy: ...`, the time limit. */
+  error?: string;
+}
+
+/**
+ * The text line: `GET /path component 200 3.1ms[ id=<x-request-id>][ (chained)][ - fault: ...][ - <error>]`.
+ * Tests and users read this format (tests/e2e/resilience.test.ts parses it): change it with care.
+ */
+export function requestLine(record: RequestRecord): string {
+  const id = record.requestId === null ? '' : ` id=${record.requestId}`;
+  const chained = record.chained ? ' (chained)' : '';
+  const fault = record.fault === undefined ? '' : ` - fault: ${record.fault}`;
+  const error = record.error === undefined ? '' : ` - ${record.error}`;
+  return `${record.method} ${record.target} ${record.component ?? '-'} ${record.status} ${record.durationMs.toFixed(1)}ms${id}${chained}${fault}${error}`;
+}
+
 export interface DispatcherOptions {
   router: Router;
   run: Runner;
-  log(line: string): void;
+  record(entry: RequestRecord): void;
   /** Component ids, the targets `http://<id>.spin.internal` may name. */
   components: readonly string[];
   /** Time limit of an outbound call outside the app. */
@@ -52,12 +82,12 @@ export function text(status: number, body: string): WireResponse {
   return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: encoder.encode(body) };
 }
 
-/** ` id=<x-request-id>` for the log line, when the request has one; trimmed so a client cannot flood the log. */
-function requestIdNote(headers: [string, string][]): string {
+/** The request's `x-request-id` for the log, when it has one; trimmed so a client cannot flood the log. */
+function requestIdOf(headers: [string, string][]): string | null {
   for (const [name, value] of headers) {
-    if (name.toLowerCase() === 'x-request-id') return ` id=${value.slice(0, 128).replace(/\s/g, '_')}`;
+    if (name.toLowerCase() === 'x-request-id') return value.slice(0, 128).replace(/\s/g, '_');
   }
-  return '';
+  return null;
 }
 
 export class Dispatcher {
@@ -80,8 +110,9 @@ export class Dispatcher {
     // WHATWG-normalised URL, which would resolve `/f/../a` to another component's `/a`.
     const path = pathOf(request.pathWithQuery);
     const scheme = request.url.slice(0, Math.max(0, request.url.indexOf('://'))) || 'http';
-    let component = '-';
-    let note = '';
+    let component: string | null = null;
+    let fault: string | undefined;
+    let error: string | undefined;
     let response: WireResponse;
     if (!context.chainedTo && path === HEALTH_PATH) {
       response = text(200, 'OK');
@@ -107,14 +138,14 @@ export class Dispatcher {
           { ...request, headers },
           { depth, onOutbound: (outbound) => this.#outbound(outbound, depth) },
         );
-        if (outcome.fault) note = ` - fault: ${outcome.fault}`;
+        if (outcome.fault) fault = outcome.fault;
         switch (outcome.kind) {
           case 'response': {
             // An answer HTTP cannot carry (a 1xx status, an illegal content-length, a body that does not
             // match it) fails the request, whoever asked: a client, the in-process fetch or a chained caller.
             const problem = responseProblem(outcome.response, request.method);
             if (problem) {
-              note += ` - invalid response: ${problem}`;
+              error = `invalid response: ${problem}`;
               response = { ...text(500, 'Internal Server Error'), closeConnection: true };
             } else {
               response = outcome.response;
@@ -122,11 +153,11 @@ export class Dispatcher {
             break;
           }
           case 'trap':
-            note += ` - trap: ${outcome.message.split('\n')[0] ?? ''}`;
+            error = `trap: ${outcome.message.split('\n')[0] ?? ''}`;
             response = text(500, 'Internal Server Error');
             break;
           case 'timeout':
-            note += ' - request time limit exceeded';
+            error = 'request time limit exceeded';
             response = text(504, 'Gateway Timeout: the component exceeded the request time limit');
             break;
           case 'closed':
@@ -134,7 +165,7 @@ export class Dispatcher {
             break;
           case 'busy': {
             // The worker pool could not run it (queue full, no worker in time, stuck): never hang.
-            note += ` - busy: ${outcome.reason}`;
+            error = `busy: ${outcome.reason}`;
             const busy = text(503, 'Service Unavailable: the server is busy, retry later');
             busy.headers.push(['retry-after', '1']);
             response = busy;
@@ -143,11 +174,17 @@ export class Dispatcher {
         }
       }
     }
-    const where = context.chainedTo ? `${scheme}://${request.authority}${path}` : path;
-    const chained = context.chainedTo ? ' (chained)' : '';
-    this.#options.log(
-      `${request.method} ${where} ${component} ${response.status} ${(performance.now() - started).toFixed(1)}ms${requestIdNote(request.headers)}${chained}${note}`,
-    );
+    this.#options.record({
+      method: request.method,
+      target: context.chainedTo ? `${scheme}://${request.authority}${path}` : path,
+      component,
+      status: response.status,
+      durationMs: performance.now() - started,
+      requestId: requestIdOf(request.headers),
+      chained: context.chainedTo !== undefined,
+      ...(fault === undefined ? {} : { fault }),
+      ...(error === undefined ? {} : { error }),
+    });
     return response;
   }
 }

@@ -90,10 +90,19 @@ export interface LoadedComponent {
   key: string;
   module: TranspiledModule;
   transpiled: boolean;
+  /** How long the transpile took, when there was one (a cache miss). */
+  transpileMs?: number;
 }
 
-/** Returns the component's glue and compiled core modules, transpiling only on a cache miss. */
-export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CACHE_DIR): Promise<LoadedComponent> {
+/**
+ * Returns the component's glue and compiled core modules, transpiling only on a cache miss; `onTranspile` is
+ * called just before a transpile starts, so that a caller can say why the start takes seconds.
+ */
+export async function loadComponentCode(
+  wasmPath: string,
+  cacheDir = DEFAULT_CACHE_DIR,
+  hooks: { onTranspile?(): void } = {},
+): Promise<LoadedComponent> {
   const wasm = await readFile(wasmPath);
   const key = createHash('sha256')
     .update(wasm)
@@ -102,8 +111,12 @@ export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CAC
     .slice(0, 32);
   const dir = join(cacheDir, key);
   const transpiled = !existsSync(join(dir, 'component.js'));
+  let transpileMs: number | undefined;
   if (transpiled) {
+    hooks.onTranspile?.();
+    const started = performance.now();
     await transpileInto(wasm, dir);
+    transpileMs = performance.now() - started;
     await prune(cacheDir).catch(() => {}); // housekeeping only: a failure here must not stop a start
   } else {
     const now = new Date();
@@ -121,5 +134,6 @@ export async function loadComponentCode(wasmPath: string, cacheDir = DEFAULT_CAC
     key,
     module: { glueUrl: pathToFileURL(join(dir, 'component.js')).href, cores, ...(ownMemory ? { ownMemory } : {}) },
     transpiled,
+    ...(transpileMs === undefined ? {} : { transpileMs }),
   };
 }

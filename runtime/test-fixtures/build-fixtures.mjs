@@ -1,6 +1,8 @@
 // Builds the fixture guest of the runtime's tests to Wasm: guest/src/index.ts -> JavaScript (TypeScript's
 // transpileModule: one file, its only imports are the `fermyon:`/`wasi:` host modules, so no bundler) ->
 // a component (componentize-js, in a child process: it blocks its thread while Wizer snapshots the module).
+// Beside guest.wasm go its JavaScript and that file's source map, guest.js.map, which spin-local reads to point
+// the guest's stack frames (`handle@guest.js:250:9`) at runtime/test-fixtures/guest/src/index.ts.
 // Incremental by input hash, so a repeated test run costs ~0 s; safe when two test runs build at once.
 //
 //   node test-fixtures/build-fixtures.mjs [--force]
@@ -51,8 +53,11 @@ async function inputHash() {
 
 function componentize(source, out) {
   return new Promise((resolve, reject) => {
+    // In the source's folder: componentize-js names the script by its path from the working directory, and
+    // stack frames show that name; from there it is the file name alone, as the source map names it.
     const child = spawn(process.execPath, [join(here, 'componentize.mjs'), source, out, fixtureWit, WORLD], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dirname(source),
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
@@ -81,17 +86,27 @@ export async function buildFixtures({ log = () => {}, force = false } = {}) {
     await mkdir(workDir, { recursive: true });
     await rm(stamp, { force: true });
     const ts = (await import('typescript')).default;
-    const { outputText } = ts.transpileModule(await readFile(guestSource, 'utf8'), {
+    const { outputText, sourceMapText } = ts.transpileModule(await readFile(guestSource, 'utf8'), {
       fileName: guestSource,
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
+      compilerOptions: {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        verbatimModuleSyntax: true,
+        sourceMap: true,
+      },
     });
     // The file name shows in the engine's stack traces.
     const js = join(workDir, 'guest.js');
-    await writeFile(js, outputText);
+    await writeFile(js, outputText.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n'));
+    // Sources relative to the map's final place (guest/dist/), as a source map's relative sources are read.
+    const map = { ...JSON.parse(sourceMapText ?? '{}'), file: 'guest.js', sourceRoot: '' };
+    map.sources = [relative(outDir, guestSource)];
+    await writeFile(join(workDir, 'guest.js.map'), JSON.stringify(map));
     log('fixture guest: componentizing (takes 5-15 s)');
     await componentize(js, join(workDir, 'guest.wasm'));
     await rename(join(workDir, 'guest.wasm'), guestWasm);
     await rename(js, join(outDir, 'guest.js'));
+    await rename(join(workDir, 'guest.js.map'), join(outDir, 'guest.js.map'));
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

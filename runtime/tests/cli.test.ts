@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -58,7 +59,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     expect(cli.output()).toMatch(/GET \/a\/sleep alpha 200/);
   });
 
-  it('sends the --warm-up requests through the guests before it serves, and reports them and what they answered', async () => {
+  it('sends the --warm-up requests through the guests before it serves, and sums them up in one line', async () => {
     const dir = tempDir();
     try {
       // A GET with an effect, so the test sees that the warm-up ran the guest: each round inserts a row.
@@ -75,13 +76,14 @@ describe('npm run up (runtime/dist/cli.js)', () => {
       running.push(cli);
       const url = await servingUrl(cli);
       const startUp = cli.output();
-      // Before the listener opened: both rounds ran and are logged with their ids, and the summary says what each path answered.
-      expect(startUp).toMatch(/GET \/a\/db\/insert alpha 201 [\d.]+ms id=warm-up-1\n/);
-      expect(startUp).toMatch(/GET \/a\/db\/insert alpha 201 [\d.]+ms id=warm-up-2\n/);
+      // Before the listener opened, one line: what each path answered and took; the requests have no line of their own.
       expect(startUp).toMatch(
         /warm-up: GET \/a\/db\/insert\?name=warm \d+\/\d+ms; GET \/nowhere \d+\/\d+ms \(answered 404: check the path\); \d+ms in all\n/,
       );
       expect(startUp.indexOf('warm-up:')).toBeLessThan(startUp.indexOf('Serving'));
+      expect(startUp).not.toContain('id=warm-up-');
+      // Nothing else before the address: no compile times (the transpile cache has the fixture).
+      expect(startUp.slice(0, startUp.indexOf('warm-up:'))).toBe('');
       expect(
         await (
           await fetch(
@@ -134,6 +136,126 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     }
   });
 
+  it('--log-format json: a JSON object per request (warm-up and chained ones included) and per start-up note', async () => {
+    const dir = tempDir();
+    try {
+      const cli = runCli([
+        ...['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE],
+        ...['--log-format', 'json', '--warm-up', '/a/db/count', '--warm-up-rounds', '2'],
+      ]);
+      running.push(cli);
+      const url = await servingUrl(cli);
+      await (await fetch(`${url}/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}`)).text();
+      await waitForOutput(cli, /"target":"\/a\/chain"/);
+      const records = cli
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const record of records) expect(Number.isNaN(Date.parse(String(record['time'])))).toBe(false);
+      const notes = records.filter((r) => 'note' in r).map((r) => String(r['note']));
+      expect(notes.some((note) => /^alpha: (transpiled and )?compiled in \d+ms$/.test(note))).toBe(true);
+      expect(notes.some((note) => note.startsWith('warm-up: GET /a/db/count'))).toBe(true);
+      const requests = records.filter((r) => 'method' in r);
+      expect(requests.filter((r) => r['warmUp'] === true).map((r) => r['requestId'])).toEqual([
+        'warm-up-1',
+        'warm-up-2',
+      ]);
+      const [chained, caller] = requests.filter((r) => r['warmUp'] === undefined);
+      expect(chained).toMatchObject({
+        method: 'GET',
+        target: 'http://hidden.spin.internal/db/count',
+        component: 'hidden',
+        status: 200,
+        chained: true,
+      });
+      expect(caller).toMatchObject({
+        method: 'GET',
+        target: '/a/chain',
+        component: 'alpha',
+        status: 200,
+        chained: false,
+      });
+      expect(typeof caller?.['durationMs']).toBe('number');
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('prints the followed components’ output only (--follow), none with --quiet, and guest stack frames at source lines', async () => {
+    const dir = tempDir();
+    try {
+      const base = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path];
+      const followed = runCli([...base, '--follow', 'beta']);
+      running.push(followed);
+      const url = await servingUrl(followed);
+      // /a/throw reaches alpha, /a/deeper/throw beta: each throws, and the engine prints the error.
+      expect((await fetch(`${url}/a/throw`)).status).toBe(500);
+      expect((await fetch(`${url}/a/deeper/throw`)).status).toBe(500);
+      await waitForOutput(followed, /GET \/a\/deeper\/throw beta 500/);
+      await waitForOutput(followed, /guest threw/);
+      const output = followed.output();
+      expect(output.match(/guest threw/g)).toHaveLength(1);
+      expect(output).toMatch(/guest\/src\/index\.ts:\d+:\d+/);
+      followed.child.kill('SIGTERM');
+      expect(await followed.exited).toBe(0);
+
+      const quiet = runCli([...base, '--quiet']);
+      running.push(quiet);
+      const quietUrl = await servingUrl(quiet);
+      expect((await fetch(`${quietUrl}/a/throw`)).status).toBe(500);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(quiet.output()).not.toContain('guest threw');
+      expect(quiet.output()).not.toContain('GET /a/throw');
+      quiet.child.kill('SIGTERM');
+      expect(await quiet.exited).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('exits 1 at once with one line saying how to choose another address when --listen is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = taken.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const cli = runCliWith(['-f', fixtureManifest, '--listen', `127.0.0.1:${port}`], {
+        npm_lifecycle_event: 'start',
+      });
+      expect(await cli.exited).toBe(1);
+      const lines = cli.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^Error: --listen 127\\.0\\.0\\.1:${port}: address already in use .*; choose another with --listen 127\\.0\\.0\\.1:(\\d+|<port>) \\(npm start -- --listen 127\\.0\\.0\\.1:(\\d+|<port>)\\)$`,
+        ),
+      );
+      // Without npm, the flag alone.
+      const plain = runCliWith(['-f', fixtureManifest, '--listen', `127.0.0.1:${port}`], { npm_lifecycle_event: '' });
+      expect(await plain.exited).toBe(1);
+      expect(plain.output()).toMatch(/choose another with --listen 127\.0\.0\.1:(\d+|<port>)\n$/);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('exits 2 for --quiet with --follow, --follow-all with --follow, a --follow naming no component, or a bad --log-format', async () => {
+    for (const [args, message] of [
+      [['--quiet', '--follow', 'alpha'], '--quiet cannot be used with --follow'],
+      [['-q', '--follow-all'], '--quiet cannot be used with --follow-all'],
+      [['--follow-all', '--follow', 'alpha'], '--follow-all cannot be used with --follow'],
+      [['--follow', 'nobody'], '--follow nobody: no such component (spin.toml declares alpha, beta, hidden, fallback)'],
+      [['--log-format', 'xml'], '--log-format xml: expected text or json'],
+    ] as const) {
+      const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', ...args]);
+      expect({ args, code: await cli.exited }).toEqual({ args, code: 2 });
+      expect(cli.output()).toContain(message);
+    }
+  });
+
   it('exits 2 for a --warm-up that is not a path, or a bad --warm-up-rounds', async () => {
     for (const [args, message] of [
       [['--warm-up', 'http://localhost/a'], '--warm-up http://localhost/a: expected a path'],
@@ -161,7 +283,13 @@ describe('npm run up (runtime/dist/cli.js)', () => {
       '--key-value',
       '--max-instance-memory',
       '--request-timeout',
+      '--redis-timeout',
+      '--memory-budget',
       '--quiet',
+      '-q,',
+      '--follow',
+      '--follow-all',
+      '--log-format',
       '--fault',
       '--warm-up',
       '--warm-up-rounds',
