@@ -6,7 +6,10 @@
 // With no component names it builds every component listed in spin.toml. A component is skipped when the
 // hash of everything that goes into it (its sources, common/, wit/, the lockfile, this script, the
 // toolchain) matches the hash recorded beside its last build, so `npm start` after a build costs well
-// under a second.
+// under a second and prints one line.
+//
+// Beside each .wasm goes the source map of its bundle (`<name>.bundle.js.map`, sources relative to it):
+// spin-local rewrites the guest's stack frames, which name `<name>.bundle.js`, to `src/*.ts` lines with it.
 //
 // Toolchains: `componentize` (default) is componentize-js 0.19.3 against the world in wit/world.wit.
 // `sdk` is the j2w of @fermyon/spin-sdk 2.0.0 (componentize-js 0.10.5), kept only to measure and to show
@@ -16,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
@@ -37,10 +40,10 @@ Builds the components of spin.toml to .wasm, skipping those whose inputs did not
 /** The world of wit/world.wit a component is built against, unless it names another. */
 export const DEFAULT_WORLD = 'http-component';
 
-/** Runs a Node script as a child process; rejects with its output when it fails. */
-function runNode(args, what) {
+/** Runs a Node script as a child process (in `cwd`, default this one's); rejects with its output when it fails. */
+function runNode(args, what, cwd = undefined) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -54,8 +57,15 @@ function runNode(args, what) {
 export const TOOLCHAINS = {
   componentize: {
     describe: 'componentize-js 0.19.3',
+    // Run in the bundle's folder: componentize-js names the script by its path from the working directory, and
+    // the engine's stack frames show that name; from there it is the bundle's file name, the one the source map
+    // describes, not the temporary folder the build works in.
     componentize: (bundlePath, wasmPath, world) =>
-      runNode([join(root, 'scripts/componentize.mjs'), bundlePath, wasmPath, world], 'componentize-js'),
+      runNode(
+        [join(root, 'scripts/componentize.mjs'), bundlePath, wasmPath, world],
+        'componentize-js',
+        dirname(bundlePath),
+      ),
   },
   sdk: {
     describe: '@fermyon/spin-sdk 2.0.0 j2w (componentize-js 0.10.5)',
@@ -137,14 +147,29 @@ function runWebpack(config) {
   });
 }
 
-function bundle(entry, outDir, filename, browserBundle) {
+/**
+ * Bundles a component's `src/index.ts` into `outDir/filename`, with its source map beside it (`filename.map`);
+ * the map's source paths are relative to `finalDir`, the folder the bundle and map are renamed into.
+ */
+function bundle(entry, outDir, filename, browserBundle, finalDir) {
   const config = {
     mode: 'production',
     target: 'webworker',
     entry,
     context: root,
     experiments: { outputModule: true },
-    output: { path: outDir, filename, module: true, library: { type: 'module' } },
+    output: {
+      path: outDir,
+      filename,
+      module: true,
+      library: { type: 'module' },
+      // Each source's path from the map's final place (up to the component's src/), as a source map's relative
+      // sources are read; webpack's own runtime modules keep a webpack:// name.
+      devtoolModuleFilenameTemplate: (info) =>
+        isAbsolute(info.absoluteResourcePath)
+          ? relative(finalDir, info.absoluteResourcePath).split(sep).join('/')
+          : `webpack:///${info.resourcePath}`,
+    },
     resolve: {
       extensions: ['.ts', '.js'],
       extensionAlias: { '.js': ['.ts', '.js'] },
@@ -165,7 +190,8 @@ function bundle(entry, outDir, filename, browserBundle) {
     ],
     // Wizer snapshots the module at build time; minifying buys little for an 11 MB component and hides stack traces.
     optimization: { minimize: false },
-    devtool: false,
+    // The positions only (no copy of the sources): what spin-local needs to map the guest's stack frames.
+    devtool: 'nosources-source-map',
     performance: { hints: false },
   };
   return runWebpack(config);
@@ -195,11 +221,10 @@ export async function buildComponent(
   const base = wasm.replace(/\.wasm$/, '');
   const stampPath = `${base}.build-hash`;
   const hash = await inputHash(dir, toolchain, world);
-  if (!force && existsSync(wasm) && existsSync(stampPath) && (await readFile(stampPath, 'utf8')) === hash) {
-    log(`${id}: up to date`);
+  if (!force && existsSync(wasm) && existsSync(stampPath) && (await readFile(stampPath, 'utf8')) === hash)
     return 'fresh';
-  }
   const started = performance.now();
+  const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
   await mkdir(outDir, { recursive: true });
   await rm(stampPath, { force: true });
   // Several processes may build the same component at once (two test runs, say): each works in a folder of
@@ -209,26 +234,30 @@ export async function buildComponent(
   const workDir = join(outDir, `.building-${process.pid}`);
   const ownBundle = join(workDir, basename(bundlePath));
   const ownWasm = join(workDir, basename(wasm));
+  let bundled;
   try {
     await mkdir(workDir, { recursive: true });
     const browserEntry = join(root, dir, 'src/browser.ts');
     let browserBundle;
+    log(`${id}: bundling ${dir}/src/${existsSync(browserEntry) ? '{browser,index}.ts' : 'index.ts'} (webpack)...`);
     if (existsSync(browserEntry)) {
-      log(`${id}: bundling ${dir}/src/browser.ts for browsers`);
       browserBundle = join(workDir, 'browser.js');
       await bundleForBrowser(browserEntry, workDir, 'browser.js');
     }
-    log(`${id}: bundling ${dir}/src/index.ts`);
-    await bundle(join(root, dir, 'src/index.ts'), workDir, basename(bundlePath), browserBundle);
-    log(`${id}: componentizing with ${chain.describe} (takes 5-30 s)`);
+    await bundle(join(root, dir, 'src/index.ts'), workDir, basename(bundlePath), browserBundle, outDir);
+    bundled = performance.now();
+    log(`${id}: bundled in ${seconds(started)}; componentizing with ${chain.describe} (5-30 s)...`);
     await chain.componentize(ownBundle, ownWasm, world);
     await rename(ownBundle, bundlePath);
+    // The map goes with its bundle; a build without one (none made) must not leave an older, wrong one.
+    if (existsSync(`${ownBundle}.map`)) await rename(`${ownBundle}.map`, `${bundlePath}.map`);
+    else await rm(`${bundlePath}.map`, { force: true });
     await rename(ownWasm, wasm);
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
   await writeFile(stampPath, hash);
-  log(`${id}: built ${relative(root, wasm)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(`${id}: built ${relative(root, wasm)} in ${seconds(started)} (componentize ${seconds(bundled)})`);
   return 'built';
 }
 
@@ -248,6 +277,7 @@ export async function buildAll({ names = [], force = false, quiet = false, toolc
   const started = performance.now();
   await Promise.all([worker(), worker()]);
   const built = results.filter((r) => r === 'built').length;
+  // Unchanged components print nothing of their own: with nothing to build, this line is the build's output.
   console.log(
     `[build] ${built} built, ${results.length - built} up to date (${((performance.now() - started) / 1000).toFixed(1)} s)`,
   );
