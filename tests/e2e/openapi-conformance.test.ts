@@ -316,7 +316,9 @@ function pathValue(
     const collection = entry.path.slice(0, entry.path.indexOf('/{id}'));
     const mine = created.get(collection);
     if (mine !== undefined && ['put', 'patch', 'delete'].includes(entry.method)) return mine;
-    if (/^\/(aggregates\/)?customers\//.test(entry.path)) return samples.customerId;
+    // A customer's: its items, its overview (the aggregates component's JSON, the page component's page).
+    if (/^\/(aggregates\/)?customers\//.test(entry.path) || entry.path.startsWith('/overview/'))
+      return samples.customerId;
     if (entry.path.startsWith('/incidents/')) return samples.incidentId;
   }
   if (name === 'limit') return '3';
