@@ -40,6 +40,7 @@ const wasm = [
   'runtime/tests/**/*.test.ts',
   'tests/conformance/**/*.test.ts',
   'tests/deploy.test.ts',
+  'tests/docs-commands.test.ts',
 ];
 
 const tiers: Record<string, { include: string[]; exclude: string[] }> = {
