@@ -167,9 +167,10 @@ const join = (...parts: string[]): string => parts.join('');
 /** The name a customer is shown by: its own, or words saying it has none. */
 export const displayName = (customer: OverviewCustomer): string => customer.name ?? 'A customer without a name';
 
-function placeText(place: Standing | null, list: string): string {
+/** A place in one of the dashboard's lists, in words: `9 of 40, not on the dashboard`. */
+function placeText(place: Standing | null): string {
   if (place === null) return 'not in this list (no incidents under its name)';
-  const where = place.inDashboard ? `on the dashboard's ${list}` : `not in the dashboard's top of ${list}`;
+  const where = place.inDashboard ? 'on the dashboard' : 'not on the dashboard';
   return `${formatInteger(place.rank)} of ${formatInteger(place.of)}, ${where}`;
 }
 
@@ -187,16 +188,14 @@ function standings(view: Extract<OverviewView, { kind: 'customer' }>): string {
   const { customer, topCustomers, incidents } = view;
   const rows = [
     row('scoring', 'Scoring', customer.scoring === null ? 'none' : formatInteger(customer.scoring)),
-    topCustomers === null
-      ? ''
-      : row('rank-scoring', 'By scoring', escapeHtml(placeText(topCustomers, 'top customers'))),
+    topCustomers === null ? '' : row('rank-scoring', 'By scoring', escapeHtml(placeText(topCustomers))),
   ];
   if (incidents !== null) {
     rows.push(
       row('incident-count', 'Incidents', formatInteger(incidents.numberOfIncidents)),
       row('incident-volume', 'Incident volume', formatMoney(incidents.incidentVolume)),
-      row('rank-count', 'By incidents', escapeHtml(placeText(incidents.mostIncidents, 'most incidents'))),
-      row('rank-volume', 'By volume', escapeHtml(placeText(incidents.highestVolume, 'highest volume'))),
+      row('rank-count', 'By incidents', escapeHtml(placeText(incidents.mostIncidents))),
+      row('rank-volume', 'By volume', escapeHtml(placeText(incidents.highestVolume))),
     );
   }
   const missing = incidents === null ? missingSection('incidents') : '';
@@ -206,11 +205,14 @@ function standings(view: Extract<OverviewView, { kind: 'customer' }>): string {
   );
 }
 
+/** `2026-11-30T09:25:48.693Z` -> `2026-11-30 09:25` (UTC, as the column heading says). */
+const createdText = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+
 function latest(incidents: OverviewIncident[]): string {
   const body = incidents
     .map((incident) =>
       join(
-        `<tr><td>${escapeHtml(incident.createdAt === null ? 'unknown' : incident.createdAt.slice(0, 10))}</td>`,
+        `<tr><td>${escapeHtml(incident.createdAt === null ? 'unknown' : createdText(incident.createdAt))}</td>`,
         `<td class="name">${escapeHtml(incident.category ?? 'none')}</td>`,
         `<td class="value">${incident.amount === null ? 'none' : formatMoney(incident.amount)}</td></tr>`,
       ),
@@ -218,7 +220,7 @@ function latest(incidents: OverviewIncident[]): string {
     .join('');
   return join(
     '<table id="latest-incidents"><caption>Its newest incidents</caption>',
-    '<thead><tr><th scope="col">Created</th><th scope="col">Category</th><th scope="col">Amount</th></tr></thead>',
+    '<thead><tr><th scope="col">Created (UTC)</th><th scope="col">Category</th><th scope="col">Amount</th></tr></thead>',
     `<tbody>${body || '<tr><td colspan="3">None yet</td></tr>'}</tbody></table>`,
   );
 }

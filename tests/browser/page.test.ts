@@ -10,8 +10,11 @@
  * - the script keeps the open page current (If-None-Match polling, paused while the tab is hidden);
  * - no console errors or failed requests; CSP and nosniff on `/`, immutable assets;
  * - axe-core finds nothing serious or critical, light, dark and at phone width;
+ * - chart labels never overlap the bars (bounding boxes), long names shortened at a word with the full name
+ *   as tooltip, at desktop and phone widths;
+ * - a customer's overview page (`/overview/{id}`): the customer as text, its standings, the 404 page;
  * - screenshots into tests/browser/screenshots/ (ignored by git); `UPDATE_SCREENSHOT=1` also rewrites the
- *   tracked docs/dashboard.png.
+ *   tracked ones in docs/ (dashboard and overview, desktop and phone).
  *
  * Which Chromium, and when the suite is skipped: tests/browser/chromium.ts.
  */
@@ -230,6 +233,10 @@ INSERT INTO Incidents (Id, Amount, CustomerName, Category) VALUES ${rows.join(',
 
 /** Markup, an ampersand, quotes, CJK and an emoji: must show as text, and never run. */
 const TRICKY_NAME = '<script>alert(1)</script> & "Quotes" 東京 😀';
+/** A name that was cut inside its markup ("Aardvark <b>Renar"): shown whole. */
+const RENAMED = 'Aardvark <b>Renamed</b>';
+/** A name too long for a chart's line: shortened at a word, whole in its tooltip. */
+const LONG_NAME = 'Birchwood Analytics International Holdings & Partners Worldwide';
 
 const started: AppRuntime[] = [];
 async function start(variables: Record<string, string>): Promise<AppRuntime & { url: string }> {
@@ -308,6 +315,105 @@ describe.skipIf(executablePath === undefined)(
         // Top scoring (ties with "Ironbridge Tools", before it in code-point order), 6 incidents (the most),
         // 60,000.06 in all (the highest volume): in every list, first.
         app.db.exec(addCustomerSql('browser-test-tricky', TRICKY_NAME, 10, 6, 10000.01));
+        // Second and third in both incident lists (and charts), behind it.
+        app.db.exec(addCustomerSql('browser-test-renamed', RENAMED, 9, 6, 9000));
+        app.db.exec(addCustomerSql('browser-test-long', LONG_NAME, 9, 6, 8000));
+      });
+
+      it.each([
+        { name: 'desktop', viewport: DESKTOP },
+        { name: 'phone', viewport: PHONE },
+      ])('(h) chart labels never overlap a bar, and are shortened only at a word: $name', async ({ viewport }) => {
+        const opened = await open(app.url, { viewport });
+        const charts = await opened.page.evaluate(() =>
+          Array.from(document.querySelectorAll('svg.chart')).map((svg) => {
+            const box = (element: Element) => {
+              const { left, right, top, bottom } = element.getBoundingClientRect();
+              return { left, right, top, bottom };
+            };
+            return {
+              svg: box(svg),
+              labels: Array.from(svg.querySelectorAll('text.label')).map((label) => ({
+                box: box(label),
+                // The label's own text, without the tooltip's.
+                shown: Array.from(label.childNodes)
+                  .filter((node) => node.nodeType === Node.TEXT_NODE)
+                  .map((node) => node.textContent ?? '')
+                  .join(''),
+                tooltip: label.querySelector('title')?.textContent ?? null,
+              })),
+              bars: Array.from(svg.querySelectorAll('rect.bar')).map(box),
+              amounts: Array.from(svg.querySelectorAll('text.amount')).map(box),
+            };
+          }),
+        );
+        expect(charts).toHaveLength(2);
+        type Box = { left: number; right: number; top: number; bottom: number };
+        const overlap = (a: Box, b: Box) =>
+          a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        for (const [index, chart] of charts.entries()) {
+          expect(chart.labels.length, `chart ${index}: labels`).toBe(chart.bars.length);
+          for (const label of chart.labels) {
+            for (const bar of [...chart.bars, ...chart.amounts])
+              expect(overlap(label.box, bar), `chart ${index}: "${label.shown}" overlaps a bar or amount`).toBe(false);
+            // Inside the drawing: nothing cut off at its right edge.
+            expect(label.box.right, `chart ${index}: "${label.shown}" ends inside the chart`).toBeLessThanOrEqual(
+              chart.svg.right + 0.5,
+            );
+          }
+          // In the order of the list, each name whole, or shortened with the whole name as its tooltip.
+          const names = chart.labels.map((label) => label.tooltip ?? label.shown);
+          expect(names.slice(0, 3), `chart ${index}`).toEqual([TRICKY_NAME, RENAMED, LONG_NAME]);
+          expect(chart.labels[1]?.shown, `chart ${index}: shown whole`).toBe(RENAMED);
+          const long = chart.labels.find((label) => label.tooltip === LONG_NAME);
+          expect(long, `chart ${index}: the long name has its full name as tooltip`).toBeDefined();
+          // Cut at a word: what is shown is whole words of the name, then an ellipsis.
+          const kept = long?.shown.replace(/…$/, '') ?? '';
+          expect(long?.shown.endsWith('…')).toBe(true);
+          expect(LONG_NAME.startsWith(kept) && LONG_NAME[kept.length] === ' ', `"${long?.shown}"`).toBe(true);
+          for (const label of chart.labels) {
+            if (label.tooltip === null) expect(label.shown.endsWith('…')).toBe(false);
+            else expect(label.tooltip.startsWith(label.shown.replace(/…$/, '')), label.tooltip).toBe(true);
+          }
+        }
+        expect(opened.dialogs).toEqual([]);
+        await close(opened);
+      });
+
+      it('(i) the overview page: the customer as text, where it stands, no script at all, with or without JavaScript', async () => {
+        for (const javaScriptEnabled of [true, false]) {
+          const opened = await open(`${app.url}/overview/browser-test-tricky`, { javaScriptEnabled });
+          expect(opened.response?.status()).toBe(200);
+          const headers = (await opened.response?.allHeaders()) ?? {};
+          expect(headers['content-security-policy']).toBe(
+            (await fetch(app.url)).headers.get('content-security-policy'),
+          );
+          expect(headers.etag).toMatch(/^W\/"[0-9a-f]{16}"$/);
+          const page = opened.page;
+          expect(await page.locator('h1#customer-name').textContent()).toBe(TRICKY_NAME);
+          expect(await page.title()).toBe(`${TRICKY_NAME}: customer overview`);
+          expect((await page.locator('#incident-count dd').textContent())?.trim()).toBe('6');
+          expect((await page.locator('#incident-volume dd').textContent())?.trim()).toBe('60,000.06');
+          expect(await page.locator('#rank-count dd').textContent()).toMatch(/^1 of \d+, on the dashboard/);
+          expect(await page.locator('table#latest-incidents tbody tr').count()).toBe(5);
+          expect(await page.locator('script').count()).toBe(0);
+          expect(await page.locator('a[href="/"]').count()).toBeGreaterThan(0);
+          await page.waitForLoadState('networkidle');
+          expect(opened.dialogs).toEqual([]);
+          expect(opened.problems).toEqual([]);
+          await close(opened);
+        }
+      });
+
+      it('(i) the overview of an unknown customer: a readable 404 page', async () => {
+        const opened = await open(`${app.url}/overview/zz-no-such-customer`);
+        expect(opened.response?.status()).toBe(404);
+        expect(await opened.page.locator('#not-found h2').textContent()).toBe('No such customer');
+        expect(await opened.page.locator('#not-found').textContent()).toContain('zz-no-such-customer');
+        expect(await opened.page.locator('time#data-time').count()).toBe(0);
+        // The 404 of the document itself is the only failed request.
+        expect(opened.problems.filter((problem) => !problem.includes('404'))).toEqual([]);
+        await close(opened);
       });
 
       it('(a) loads without console errors or failed requests; CSP, nosniff and immutable assets', async () => {
@@ -389,9 +495,11 @@ describe.skipIf(executablePath === undefined)(
       ];
       it.each(axeCases)('(f) axe-core finds no serious or critical violations: $name', async ({ options }) => {
         // bypassCSP: axe is injected as an inline script, which the page's own CSP (rightly) refuses.
-        const opened = await open(app.url, { ...options, bypassCSP: true });
-        expect(await axeSeriousViolations(opened.page)).toEqual([]);
-        await close(opened);
+        for (const path of ['/', '/overview/browser-test-tricky']) {
+          const opened = await open(`${app.url}${path}`, { ...options, bypassCSP: true });
+          expect(await axeSeriousViolations(opened.page), path).toEqual([]);
+          await close(opened);
+        }
       });
 
       it('(d) stale: incidents-service failing with cached copies standing in, #notice names the stale sections, tables still filled', async () => {
@@ -476,21 +584,26 @@ describe.skipIf(executablePath === undefined)(
         }
       });
 
-      it('(g) screenshots, desktop 1280x900 and phone 390x844, normal and partial', async () => {
+      it('(g) screenshots, desktop 1280x900 and phone 390x844: the dashboard normal and partial, an overview', async () => {
         mkdirSync(screenshotsDir, { recursive: true });
-        const shots: { file: string; viewport: typeof DESKTOP; faults: string[]; docs?: boolean }[] = [
-          { file: 'desktop.png', viewport: DESKTOP, faults: [], docs: true },
-          { file: 'phone.png', viewport: PHONE, faults: [] },
+        // Birchwood Analytics, of the sample data: first in both incident lists.
+        const overview = '/overview/E2516B95-4BF7-5943-D8B4-7A28B5B68B22';
+        const shots: { file: string; viewport: typeof DESKTOP; faults: string[]; path?: string; docs?: string }[] = [
+          { file: 'desktop.png', viewport: DESKTOP, faults: [], docs: 'dashboard.png' },
+          { file: 'phone.png', viewport: PHONE, faults: [], docs: 'dashboard-phone.png' },
           { file: 'desktop-partial.png', viewport: DESKTOP, faults: ['incidents-service'] },
           { file: 'phone-partial.png', viewport: PHONE, faults: ['incidents-service'] },
+          { file: 'overview.png', viewport: DESKTOP, faults: [], path: overview, docs: 'overview.png' },
+          { file: 'overview-phone.png', viewport: PHONE, faults: [], path: overview, docs: 'overview-phone.png' },
         ];
         for (const shot of shots) {
           fail(...shot.faults);
           const phone = shot.viewport === PHONE;
-          const opened = await open(app.url, {
+          const opened = await open(`${app.url}${shot.path ?? '/'}`, {
             viewport: shot.viewport,
             ...(phone ? { isMobile: true, hasTouch: true } : {}),
           });
+          expect(opened.response?.status(), shot.file).toBe(200);
           await opened.page.evaluate(() => document.fonts.ready.then(() => undefined));
           expect(await opened.page.locator('#notice').count(), `${shot.file}: #notice`).toBe(
             shot.faults.length > 0 ? 1 : 0,
@@ -514,8 +627,9 @@ describe.skipIf(executablePath === undefined)(
           const file = join(screenshotsDir, shot.file);
           await opened.page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
           expect(pngSize(file).width).toBe(shot.viewport.width);
+          // The tracked copies in docs/ change only when asked to.
           if (shot.docs && process.env.UPDATE_SCREENSHOT === '1') {
-            const docs = join(ROOT, 'docs/dashboard.png');
+            const docs = join(ROOT, 'docs', shot.docs);
             mkdirSync(dirname(docs), { recursive: true });
             writeFileSync(docs, readFileSync(file));
           }
