@@ -270,7 +270,7 @@ class Page {
   }
 }
 
-/** The app as `npm start` serves it, for the commands of a page before any server command. */
+/** The app as `npm start` serves it (warm-up included), for the commands of a page before any server command. */
 async function defaultApp(stateDir: string): Promise<Served> {
   const port = await freePort();
   const spin: SpinRuntime = await create({
@@ -280,6 +280,8 @@ async function defaultApp(stateDir: string): Promise<Served> {
     stateDir,
     env: {},
     listen: `127.0.0.1:${port}`,
+    // As `npm start` warms it: the first requests after a start would otherwise be much slower than the rest.
+    warmUp: { paths: ['/aggregates/dashboard', '/'], rounds: 3 },
     log: () => {},
     guestOutput: () => {},
   });
