@@ -9,12 +9,15 @@
  *   `securitypolicyviolation` listener installed before the page's own scripts run), and nothing is loaded
  *   from another origin;
  * - "Try it out" works within `connect-src 'self'`;
- * - with JavaScript off, the page says where the catalog is;
- * - a screenshot into tests/browser/screenshots/ (ignored by git).
+ * - under the viewer, the same operations as a server-rendered list, by component: with JavaScript off it is
+ *   what the page shows, every operation of the catalog in it;
+ * - operation ids are never broken inside a word, in the viewer or the list, at desktop and phone widths;
+ * - screenshots at 1280 and 390 px into tests/browser/screenshots/ (ignored by git); `UPDATE_SCREENSHOT=1`
+ *   also rewrites the tracked docs/catalog.png and docs/catalog-phone.png.
  *
  * Which Chromium, and when the suite is skipped: tests/browser/chromium.ts.
  */
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   chromium,
@@ -36,6 +39,28 @@ const CATALOG = '/aggregates/openapi.json';
 /** Swagger UI renders one `.opblock` per operation once the document is loaded; this long at most. */
 const RENDER_TIMEOUT_MS = 20_000;
 const screenshotsDir = join(ROOT, 'tests/browser/screenshots');
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+/**
+ * The elements matching `selector` whose text is broken across lines inside a word: each of their text nodes
+ * (the markup puts a `<wbr>` between the parts an id may break between) must lie on one line.
+ */
+function brokenInsideAWord(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate((css) => {
+    const broken: string[] = [];
+    for (const element of Array.from(document.querySelectorAll(css))) {
+      const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const lines = new Set(Array.from(range.getClientRects()).map((rect) => Math.round(rect.top)));
+        if (lines.size > 1) broken.push(element.textContent ?? '');
+      }
+    }
+    return broken;
+  }, selector);
+}
 
 interface OpenPage extends PageWatch {
   page: Page;
@@ -82,7 +107,7 @@ describe.skipIf(executablePath === undefined)(
     });
 
     async function open(path: string, options: BrowserContextOptions = {}): Promise<OpenPage> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+      const context = await browser.newContext({ viewport: DESKTOP, ...options });
       const page = await context.newPage();
       await page.addInitScript(recordViolations);
       const watched = watch(page);
@@ -124,6 +149,9 @@ describe.skipIf(executablePath === undefined)(
       );
       // Operations of each kind of component, by operationId and by path.
       expect(shown).toContain('customers.list');
+      // HEAD and OPTIONS are said once, in the catalog's description, not as three operations per path.
+      expect(shown.filter((id) => /\.(head|options)$/.test(id))).toEqual([]);
+      expect(await page.locator('.swagger-ui .info').textContent()).toContain('x-head-and-options');
       expect(shown.some((id) => id.startsWith('incidents.'))).toBe(true);
       expect(shown.some((id) => id.startsWith('aggregates.'))).toBe(true);
       const paths = await page.locator('.swagger-ui .opblock .opblock-summary-path').allTextContents();
@@ -185,13 +213,85 @@ describe.skipIf(executablePath === undefined)(
       await opened.page.context().close();
     });
 
-    it('says where the catalog is when JavaScript is off', async () => {
+    it('lists every operation of the catalog, by component, when JavaScript is off', async () => {
       const opened = await open(DOCS, { javaScriptEnabled: false });
-      const fallback = opened.page.locator('.catalog-fallback');
+      const { page } = opened;
+      const fallback = page.locator('.catalog-fallback');
       expect(await fallback.isVisible()).toBe(true);
       expect(await fallback.locator('a').getAttribute('href')).toBe(CATALOG);
+      const list = page.locator('#operation-list');
+      expect(await list.isVisible()).toBe(true);
+      const doc = (await (await fetch(`${app.url}${CATALOG}`)).json()) as OpenApiDoc;
+      const items = await list.locator('li.operation').evaluateAll((lis) =>
+        lis.map((li) => ({
+          method: li.querySelector('.method')?.textContent ?? '',
+          path: li.querySelector('.path')?.textContent ?? '',
+          summary: li.querySelector('.summary')?.textContent ?? '',
+          id: li.querySelector('.op-id')?.textContent ?? '',
+          tag: li.closest('section.tag')?.querySelector('h3')?.textContent ?? '',
+        })),
+      );
+      const sortKey = (o: { id: string }) => o.id;
+      expect([...items].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1))).toEqual(
+        operations(doc)
+          .map(({ path, method, operation }) => ({
+            method: method.toUpperCase(),
+            path,
+            summary: operation.summary ?? '',
+            id: operation.operationId ?? '',
+            tag: operation.tags?.[0] ?? '',
+          }))
+          .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)),
+      );
+      // One group per component, in the catalog's order of tags.
+      const groups = await list.locator('section.tag h3').allTextContents();
+      expect(groups).toEqual((doc.tags ?? []).map((tag) => tag.name));
+      expect(await list.textContent()).toContain('HEAD wherever GET is answered');
       expect(opened.problems).toEqual([]);
+      mkdirSync(screenshotsDir, { recursive: true });
+      await page.screenshot({ path: join(screenshotsDir, 'catalog-no-javascript.png'), fullPage: true });
       await opened.page.context().close();
+    });
+
+    it.each([
+      { name: 'desktop 1280', viewport: DESKTOP, file: 'catalog.png' },
+      { name: 'phone 390', viewport: PHONE, file: 'catalog-phone.png' },
+    ])('never breaks an operation id inside a word, in the viewer or the list: $name; screenshot', async (shot) => {
+      const phone = shot.viewport === PHONE;
+      const opened = await open(DOCS, {
+        viewport: shot.viewport,
+        ...(phone ? { isMobile: true, hasTouch: true } : {}),
+      });
+      const { page } = opened;
+      await page.locator('.swagger-ui .opblock').first().waitFor({ timeout: RENDER_TIMEOUT_MS });
+      await page.waitForLoadState('networkidle');
+      await page.evaluate(() => document.fonts.ready.then(() => undefined));
+      expect(await page.locator('.swagger-ui .opblock-summary-operation-id').count()).toBeGreaterThan(20);
+      expect(await brokenInsideAWord(page, '.swagger-ui .opblock-summary-operation-id')).toEqual([]);
+      expect(await brokenInsideAWord(page, '#operation-list .op-id')).toEqual([]);
+      // Nothing wider than the viewport.
+      const widths = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+      }));
+      expect(widths.scroll, `page width ${widths.scroll} > viewport ${widths.client}`).toBeLessThanOrEqual(
+        widths.client,
+      );
+      expect(await opened.violations()).toEqual([]);
+      expect(opened.problems).toEqual([]);
+      mkdirSync(screenshotsDir, { recursive: true });
+      const file = join(screenshotsDir, shot.file);
+      // The top of the page down to the first operations of the viewer (the whole page is several screens).
+      const height = Math.min(await page.evaluate(() => document.documentElement.scrollHeight), phone ? 2400 : 1400);
+      await page.screenshot({
+        path: file,
+        fullPage: true,
+        clip: { x: 0, y: 0, width: shot.viewport.width, height },
+        animations: 'disabled',
+      });
+      // The tracked copies in docs/ change only when asked to.
+      if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(file, join(ROOT, 'docs', shot.file));
+      await page.context().close();
     });
   },
 );
