@@ -9,9 +9,15 @@ import { referenceDashboard } from '../support/reference-dashboard';
 import { removeStateDir, startApp, type AppRuntime } from './app-runtime';
 
 const started: AppRuntime[] = [];
-/** The app with the response cache's fresh period off, so every request reads the current rows. */
+/**
+ * The app with the response cache's fresh period off, so every request reads the current rows, and the
+ * deadlines raised: nothing here is about time limits (faults are injected as statuses and traps), and on a
+ * machine busy with other test files a downstream call past the default limit would be answered from the
+ * stale copy, a different (correct) document.
+ */
+const VARIABLES = { cache_ttl_ms: '0', dashboard_deadline_ms: '60000', downstream_timeout_ms: '30000' };
 async function start(options: Parameters<typeof startApp>[0] = {}, stateDir?: string): Promise<AppRuntime> {
-  const app = await startApp({ ...options, variables: { cache_ttl_ms: '0', ...options.variables } }, stateDir);
+  const app = await startApp({ ...options, variables: { ...VARIABLES, ...options.variables } }, stateDir);
   started.push(app);
   return app;
 }
