@@ -1,6 +1,6 @@
 /**
  * The aggregates component's settings, read from Spin variables on each request and validated there.
- * spin.toml's `[variables]` table declares every one with its default; the README documents them.
+ * spin.toml's `[variables]` table declares every one with its default; docs/configuration.md documents them.
  */
 
 /** Reads a Spin variable; `null` when it is not set. */

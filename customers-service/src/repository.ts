@@ -22,7 +22,7 @@ import {
 } from '@aggregates/common/sql';
 import type { Customer, CustomerCountAndTop, CustomerRank, CustomerSummary } from '@aggregates/common/wire/customer';
 
-/** The fields a client writes, and how each is checked (README, "Writing data"). */
+/** The fields a client writes, and how each is checked (docs/writing-data.md). */
 export const CUSTOMER_FIELDS = defineFields(
   {
     name: text({ max: 200 }),

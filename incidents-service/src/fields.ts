@@ -8,7 +8,7 @@ import { decimal, defineFields, oneOf, setOnce, text, type FieldValues } from '@
 export const CATEGORIES = ['A', 'B', 'C', 'D', 'E', 'F'] as const;
 
 /**
- * The fields a client writes, and how each is checked (README, "Writing data"). Amounts have at most six
+ * The fields a client writes, and how each is checked (docs/writing-data.md). Amounts have at most six
  * decimals (the dashboard sums micro-units) and stay within 9e9, where a micro-unit count is still exact.
  * `customerId` names the customer on create and cannot change afterwards; `customerName` follows from it.
  */
