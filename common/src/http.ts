@@ -2,7 +2,8 @@
  * The small HTTP layer every component shares: route table -> `(Request) => Promise<Response>`. Each stage is
  * its own module, composed here in one place, in this order:
  *
- * 1. tracing (trace.ts): the request's `x-request-id` / `traceparent`, echoed, and one access-log line;
+ * 1. tracing (trace.ts): the request's `x-request-id` / `traceparent`, echoed, and one access-log line (by
+ *    default only for a 5xx answer or a request sent with `x-access-log: 1`; see trace.ts);
  * 2. the time budget (budget.ts): a request whose `x-budget-ms` is already spent is answered `504` at once;
  * 3. routing (itty-router, and here): a path no route declares, or a documented path with a trailing slash, is
  *    a problem+json `404` pointing to the app's operation catalog;
@@ -48,7 +49,10 @@ export interface AppOptions {
   component?: string;
   /** Where 5xx details go; defaults to `console.error` (Spin forwards it to the component's log). */
   log?: (line: string) => void;
-  /** Receives one entry per request; defaults to a JSON line on `console.log`. */
+  /**
+   * Receives one entry per request. Default: a JSON line on `console.log` for a 5xx answer, or for a request
+   * that asks for it with `x-access-log: 1` (trace.ts), so a terminal shows one line per request (the runtime's).
+   */
   accessLog?: (entry: AccessLogEntry) => void;
   /** Milliseconds clock; injectable for tests. */
   now?: () => number;
@@ -94,6 +98,9 @@ function router(
 /** Builds an app from a route table; every route answers its methods, HEAD beside GET, and OPTIONS. */
 export function createApp(routes: RouteDefinition[], options: AppOptions = {}): App {
   const { component = 'app', accessLog = defaultAccessLog, now = () => Date.now() } = options;
+  // A logger of the caller's own gets every entry; the default one only those worth a line of their own.
+  const wanted = (trace: Trace, status: number): boolean =>
+    options.accessLog !== undefined || trace.accessLog === true || status >= 500;
   const route = router(routes);
   return {
     async fetch(request: Request): Promise<Response> {
@@ -109,15 +116,16 @@ export function createApp(routes: RouteDefinition[], options: AppOptions = {}): 
         response = problemResponse(error, pathname, options.log);
       }
       response.headers.set(REQUEST_ID_HEADER, trace.requestId);
-      accessLog({
-        component,
-        requestId: trace.requestId,
-        traceId: traceId(trace),
-        method: request.method,
-        path: pathname,
-        status: response.status,
-        durationMs: now() - started,
-      });
+      if (wanted(trace, response.status))
+        accessLog({
+          component,
+          requestId: trace.requestId,
+          traceId: traceId(trace),
+          method: request.method,
+          path: pathname,
+          status: response.status,
+          durationMs: now() - started,
+        });
       return request.method === 'HEAD'
         ? new Response(null, { status: response.status, headers: response.headers })
         : response;

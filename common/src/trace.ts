@@ -2,16 +2,24 @@
  * Request correlation: the `x-request-id` and W3C `traceparent` headers. Each component accepts them,
  * logs the request id, echoes it on the response, and the aggregates component forwards both on every
  * chained call, so one dashboard request can be followed across the three components' logs.
+ *
+ * Which requests a component writes its access-log line for (http.ts) is the caller's choice too: every 5xx
+ * answer, and any request sent with `x-access-log: 1`, which is forwarded like the ids, so that one header
+ * gets the line of every component the request reaches. Without it a terminal running the app shows one
+ * line per request, the runtime's (spin-local prints method, path, component, status, time and id).
  */
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 export const TRACEPARENT_HEADER = 'traceparent';
+export const ACCESS_LOG_HEADER = 'x-access-log';
 
 export interface Trace {
   /** The caller's `x-request-id` when it is usable, otherwise a new random one. */
   requestId: string;
   /** The caller's `traceparent` when it is well-formed (version 00), otherwise `null`. */
   traceparent: string | null;
+  /** The caller asked for the access-log line of every component this request reaches (`x-access-log: 1`). */
+  accessLog?: boolean;
 }
 
 // Short, printable, and safe to put in a log line or a header unescaped.
@@ -31,14 +39,17 @@ export function readTrace(headers: Headers): Trace {
   return {
     requestId: requestId !== null && REQUEST_ID.test(requestId) ? requestId : newRequestId(),
     traceparent: traceparent !== null && TRACEPARENT.test(traceparent) ? traceparent : null,
+    ...(headers.get(ACCESS_LOG_HEADER) === '1' ? { accessLog: true } : {}),
   };
 }
 
 /** The headers that carry `trace` to a chained call. */
 export function traceHeaders(trace: Trace): Record<string, string> {
-  return trace.traceparent === null
-    ? { [REQUEST_ID_HEADER]: trace.requestId }
-    : { [REQUEST_ID_HEADER]: trace.requestId, [TRACEPARENT_HEADER]: trace.traceparent };
+  return {
+    [REQUEST_ID_HEADER]: trace.requestId,
+    ...(trace.traceparent === null ? {} : { [TRACEPARENT_HEADER]: trace.traceparent }),
+    ...(trace.accessLog === true ? { [ACCESS_LOG_HEADER]: '1' } : {}),
+  };
 }
 
 /** The trace id part of a traceparent (what tracing UIs search by), or `null`. */

@@ -84,8 +84,15 @@ function accessLog(app: AppRuntime): AccessLogEntry[] {
     });
 }
 
+/** Every request asks for the components' access-log lines (`x-access-log: 1`, forwarded on chained calls). */
+function withAccessLog(init?: RequestInit): RequestInit {
+  const headers = new Headers(init?.headers);
+  headers.set('x-access-log', '1');
+  return { ...init, headers };
+}
+
 const resilienceApp = (app: AppRuntime): ResilienceApp => ({
-  fetch: (path, init) => app.spin.fetch(path, init),
+  fetch: (path, init) => app.spin.fetch(path, withAccessLog(init)),
   setFaults: (rules) => app.spin.setFaults(rules),
   sql: (statements) => app.db.exec(statements),
   reference: () => referenceDashboard(app.db),
