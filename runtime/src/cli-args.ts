@@ -46,9 +46,10 @@ Local runtime only:
                                    unreachable Redis costs a call this long, then the guest gets
                                    error::other (default: 500)
       --log-format <text|json>     text (default): one short line per request (method, path, component,
-                                   status, time) and the start-up notes that matter (the warm-up's summary,
-                                   first-start transpiles); json: one JSON object per line, for every
-                                   request (chained and warm-up ones included) and every start-up note
+                                   status, time; a chained call only when it failed) and the start-up notes
+                                   that matter (the warm-up's summary, first-start transpiles); json: one
+                                   JSON object per line, for every request (chained and warm-up ones
+                                   included) and every start-up note
       --memory-budget <MiB|none>   resident memory the process should stay within: at that many workers
                                    (about 96 MiB each beside the main thread, and the process's RSS as
                                    measured) the pool starts no more and new requests wait in the queue

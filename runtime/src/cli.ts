@@ -72,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
     // notes (the warm-up's summary, transpiles).
     runtime = await create({
       ...cli.create,
+      // One line per request a client sent; a chained call only when it went wrong (--log-format json has all).
+      chainedLines: 'failed',
       log: cli.quiet ? () => {} : log,
       notes: log,
       ...(cli.logFormat === 'text' ? { transpileProgress } : {}),

@@ -56,6 +56,12 @@ export interface CreateOptions extends HostOptions {
   /** `text` (default) or `json`: see {@link LogFormat}. */
   logFormat?: LogFormat;
   /**
+   * Which chained calls get a `text` line of their own: `all` (default), or `failed` (a status of 400 or more, a
+   * trap, an injected fault), so that a request is one line unless a call it made went wrong (the CLI's choice).
+   * The `json` log has them all.
+   */
+  chainedLines?: 'all' | 'failed';
+  /**
    * Told when a component's Wasm is transpiled (a first start, or a new build: seconds each) and when that is
    * done; default: a note once it is done. Not told when the transpile cache has the component.
    */
@@ -170,7 +176,9 @@ export async function create(options: CreateOptions = {}): Promise<SpinRuntime> 
   let warming = false;
   const record = (entry: RequestRecord): void => {
     if (json) log(JSON.stringify({ time: now(), ...entry, ...(warming ? { warmUp: true } : {}) }));
-    else if (!warming) log(requestLine(entry));
+    else if (warming) return;
+    else if (!entry.chained || options.chainedLines !== 'failed') log(requestLine(entry));
+    else if (entry.status >= 400 || entry.error !== undefined || entry.fault !== undefined) log(requestLine(entry));
   };
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const listen = options.listen === undefined || options.listen === false ? undefined : parseListen(options.listen);

@@ -136,6 +136,35 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     }
   });
 
+  it('logs one text line per client request: a chained call only when it failed', async () => {
+    const dir = tempDir();
+    try {
+      const cli = runCli([
+        '-f',
+        fixtureManifest,
+        '--listen',
+        '127.0.0.1:0',
+        '--state-dir',
+        dir.path,
+        '--sqlite',
+        ITEMS_TABLE,
+      ]);
+      running.push(cli);
+      const url = await servingUrl(cli);
+      await (await fetch(`${url}/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}`)).text();
+      await (await fetch(`${url}/a/chain?to=hidden&path=${encodeURIComponent('/trap')}`)).text();
+      await waitForOutput(cli, /GET \/a\/chain alpha 200 [\d.]+ms\n[^]*GET \/a\/chain alpha 200 [\d.]+ms\n/);
+      const lines = cli.output().split('\n');
+      const chained = lines.filter((line) => line.includes('(chained)'));
+      expect(chained).toHaveLength(1);
+      expect(chained[0]).toMatch(/^GET http:\/\/hidden\.spin\.internal\/trap hidden 500 [\d.]+ms \(chained\) - trap: /);
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('--log-format json: a JSON object per request (warm-up and chained ones included) and per start-up note', async () => {
     const dir = tempDir();
     try {
