@@ -7,7 +7,7 @@ import type { IncidentEntry } from './shapes';
 /** The document `GET /aggregates/dashboard` returns; members in this order. */
 export interface Dashboard {
   customerCount: number;
-  topCustomers: Array<{ customerName: string; scoring: number }>;
+  topCustomers: Array<{ customerId: string | null; customerName: string; scoring: number }>;
   customersWithMostIncidents: IncidentCount[];
   customersWithHighestIncidentVolume: IncidentVolume[];
 }

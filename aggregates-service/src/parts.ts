@@ -105,6 +105,7 @@ export function planParts(strategy: Strategy, topN: number): Part[] {
     (v) => ({
       customerCount: v.count,
       topCustomers: topByValue(v.top, (c) => c.scoring, topN).map((c) => ({
+        customerId: c.id,
         customerName: c.name,
         scoring: c.scoring,
       })),

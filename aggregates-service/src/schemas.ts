@@ -60,7 +60,16 @@ export const DashboardSchema = complete(
   'Dashboard',
   {
     customerCount: count,
-    topCustomers: arrayOf(objectSchema({ customerName: name, scoring: { type: 'number' } })),
+    topCustomers: arrayOf(
+      objectSchema({
+        customerId: {
+          type: ['string', 'null'],
+          description: 'Its id: the customer overview is /aggregates/customers/{id}/overview',
+        },
+        customerName: name,
+        scoring: { type: 'number' },
+      }),
+    ),
     customersWithMostIncidents: arrayOf(objectSchema({ customerName: name, numberOfIncidents: count })),
     customersWithHighestIncidentVolume: arrayOf(objectSchema({ customerName: name, incidentVolume: money })),
   },

@@ -12,7 +12,9 @@ const CENTS = `CASE WHEN Micros >= 0 THEN (Micros + 5000) / 10000 ELSE -((-Micro
 export function referenceDashboard(db: TestDatabase, topN = 5): string {
   const q = (sql: string) => db.database.query(sql, [topN]);
   const [countRow] = db.database.query('SELECT COUNT(*) AS N FROM Customers');
-  const topCustomers = q('SELECT Name, Scoring FROM Customers ORDER BY Scoring DESC, Name COLLATE BINARY LIMIT ?1');
+  const topCustomers = q(
+    'SELECT Id, Name, Scoring FROM Customers ORDER BY Scoring DESC, Name COLLATE BINARY, Id COLLATE BINARY LIMIT ?1',
+  );
   const byCount = q(`SELECT CustomerName, COUNT(*) AS N FROM Incidents GROUP BY CustomerName
     ORDER BY N DESC, CustomerName COLLATE BINARY LIMIT ?1`);
   const byVolume = q(`SELECT CustomerName, ${CENTS} AS Cents FROM (
@@ -20,7 +22,7 @@ export function referenceDashboard(db: TestDatabase, topN = 5): string {
     ORDER BY Cents DESC, CustomerName COLLATE BINARY LIMIT ?1`);
   return JSON.stringify({
     customerCount: Number(countRow?.N),
-    topCustomers: topCustomers.map((r) => ({ customerName: r.Name, scoring: Number(r.Scoring) })),
+    topCustomers: topCustomers.map((r) => ({ customerId: r.Id, customerName: r.Name, scoring: Number(r.Scoring) })),
     customersWithMostIncidents: byCount.map((r) => ({ customerName: r.CustomerName, numberOfIncidents: Number(r.N) })),
     customersWithHighestIncidentVolume: byVolume.map((r) => ({
       customerName: r.CustomerName,

@@ -52,7 +52,12 @@ describe.each(['pushdown', 'naive'])(
         'customersWithMostIncidents',
         'customersWithHighestIncidentVolume',
       ]);
-      expect(body.topCustomers?.[0]).toEqual({ customerName: expect.any(String), scoring: expect.any(Number) });
+      expect(Object.keys(body.topCustomers?.[0] ?? {})).toEqual(['customerId', 'customerName', 'scoring']);
+      expect(body.topCustomers?.[0]).toEqual({
+        customerId: expect.any(String),
+        customerName: expect.any(String),
+        scoring: expect.any(Number),
+      });
       expect(body.customersWithMostIncidents?.[0]).toEqual({
         customerName: expect.any(String),
         numberOfIncidents: expect.any(Number),
