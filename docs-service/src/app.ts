@@ -6,6 +6,7 @@
  * them before any script runs and without JavaScript. Fetch and the assets are injected, so tests run it
  * in-process too.
  */
+import { fetchJsonWithin } from '@aggregates/common/chained-json';
 import { createComponentApp } from '@aggregates/common/component-app';
 import { traceHeaders } from '@aggregates/common/trace';
 import type { App, AppOptions } from '@aggregates/common/http';
@@ -129,29 +130,10 @@ function docsRoutes({ assets, fetch }: DocsAppOptions): RouteDefinition[] {
   async function catalogList(
     headers: Record<string, string>,
   ): Promise<{ list: OperationList | null; problem: string }> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${CATALOG_TIMEOUT_MS / 1000} s`)),
-        CATALOG_TIMEOUT_MS,
-      );
-    });
-    try {
-      const response = await Promise.race([
-        fetch(CATALOG_URL, { headers: { accept: 'application/json', ...headers } }),
-        timeout,
-      ]);
-      const body: unknown = await Promise.race([response.json(), timeout]).catch(() => null);
-      const list = response.status === 200 ? listOperations(body) : null;
-      return { list, problem: list ? '' : `the catalog answered ${response.status}` };
-    } catch (error) {
-      return {
-        list: null,
-        problem: `the catalog could not be read (${error instanceof Error ? error.message : String(error)})`,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await fetchJsonWithin(fetch, CATALOG_URL, headers, CATALOG_TIMEOUT_MS);
+    if (!answer.ok) return { list: null, problem: `the catalog could not be read (${answer.reason})` };
+    const list = answer.status === 200 ? listOperations(answer.body) : null;
+    return { list, problem: list ? '' : `the catalog answered ${answer.status}` };
   }
   return [
     {

@@ -4,6 +4,7 @@
  * component; `/assets/` serves the page's script and style under content-hashed names; `/page/openapi.json`
  * describes them all. Fetch and the assets are injected, so tests run it in-process too.
  */
+import { fetchJsonWithin } from '@aggregates/common/chained-json';
 import { createComponentApp } from '@aggregates/common/component-app';
 import { etagOf } from '@aggregates/common/etag';
 import type { App, AppOptions } from '@aggregates/common/http';
@@ -82,32 +83,13 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
     url: string,
     headers: Record<string, string>,
   ): Promise<{ status: number; body: unknown; etag: string }> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${DASHBOARD_TIMEOUT_MS / 1000} s`)),
-        DASHBOARD_TIMEOUT_MS,
-      );
-    });
-    try {
-      const response = await Promise.race([
-        fetch(url, { headers: { accept: 'application/json', ...headers } }),
-        timeout,
-      ]);
-      const text = await Promise.race([response.text(), timeout]);
-      let body: unknown = null;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = null;
-      }
-      return { status: response.status, body, etag: response.headers.get('etag') ?? '' };
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      return { status: 502, body: { detail: `the aggregates component could not be reached (${why})` }, etag: '' };
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await fetchJsonWithin(fetch, url, headers, DASHBOARD_TIMEOUT_MS);
+    if (answer.ok) return answer;
+    return {
+      status: 502,
+      body: { detail: `the aggregates component could not be reached (${answer.reason})` },
+      etag: '',
+    };
   }
 
   return [
