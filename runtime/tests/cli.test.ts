@@ -22,23 +22,21 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     state.remove();
   });
 
-  it('serves over real HTTP, prints address and routes, logs each request, and exits 0 on SIGTERM after in-flight requests', async () => {
-    const cli = runCli([
-      '-f',
-      fixtureManifest,
-      '--listen',
-      '127.0.0.1:0',
-      '--state-dir',
-      state.path,
-      '--sqlite',
-      ITEMS_TABLE,
-      '--variable',
-      'greeting=hi',
-      '--key-value',
-      'seeded=yes',
-    ]);
+  /** The fixture app served by the CLI on a free port, its state in `dir` (its items table made unless told not). */
+  async function serve(dir: string, extra: string[] = [], { sqlite = true } = {}): Promise<{ cli: Cli; url: string }> {
+    const table = sqlite ? ['--sqlite', ITEMS_TABLE] : [];
+    const cli = runCli(['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir, ...table, ...extra]);
     running.push(cli);
-    const url = await servingUrl(cli);
+    return { cli, url: await servingUrl(cli) };
+  }
+  /** SIGTERM: a clean stop exits 0. */
+  async function stop(cli: Cli): Promise<void> {
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  }
+
+  it('serves over real HTTP, prints address and routes, logs each request, and exits 0 on SIGTERM after in-flight requests', async () => {
+    const { cli, url } = await serve(state.path, ['--variable', 'greeting=hi', '--key-value', 'seeded=yes']);
     const listing = cli.output();
     expect(listing).toContain(`alpha: ${url}/a (wildcard)`);
     expect(listing).toContain(`beta: ${url}/a/exact\n`);
@@ -63,18 +61,8 @@ describe('npm run up (runtime/dist/cli.js)', () => {
     const dir = tempDir();
     try {
       // A GET with an effect, so the test sees that the warm-up ran the guest: each round inserts a row.
-      const args = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE];
-      const cli = runCli([
-        ...args,
-        '--warm-up',
-        '/a/db/insert?name=warm',
-        '--warm-up',
-        '/nowhere',
-        '--warm-up-rounds',
-        '2',
-      ]);
-      running.push(cli);
-      const url = await servingUrl(cli);
+      const warmUp = ['--warm-up', '/a/db/insert?name=warm', '--warm-up', '/nowhere', '--warm-up-rounds', '2'];
+      const { cli, url } = await serve(dir.path, warmUp);
       const startUp = cli.output();
       // Before the listener opened, one line: what each path answered and took; the requests have no line of their own.
       expect(startUp).toMatch(
@@ -91,8 +79,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
           )
         ).json(),
       ).toMatchObject({ rows: [{ n: 2 }] });
-      cli.child.kill('SIGTERM');
-      expect(await cli.exited).toBe(0);
+      await stop(cli);
     } finally {
       dir.remove();
     }
@@ -101,36 +88,17 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('keeps the fault rules for the clients: the warm-up neither uses up a times:N rule nor meets it, and --quiet keeps its summary', async () => {
     const dir = tempDir();
     try {
-      const args = [
-        '-f',
-        fixtureManifest,
-        '--listen',
-        '127.0.0.1:0',
-        '--state-dir',
-        dir.path,
-        '--sqlite',
-        ITEMS_TABLE,
-        '--quiet',
-      ];
-      const cli = runCli([
-        ...args,
-        '--fault',
-        'alpha:/a/db/count=status:503,times:1',
-        '--warm-up',
-        '/a/db/count',
-        '--warm-up-rounds',
-        '2',
+      const { cli, url } = await serve(dir.path, [
+        ...['--quiet', '--fault', 'alpha:/a/db/count=status:503,times:1'],
+        ...['--warm-up', '/a/db/count', '--warm-up-rounds', '2'],
       ]);
-      running.push(cli);
-      const url = await servingUrl(cli);
       // Both warm-up rounds answered 200 (no fault), and the summary is printed although per-request lines are not.
       expect(cli.output()).toMatch(/warm-up: GET \/a\/db\/count \d+\/\d+ms; \d+ms in all\n/);
       expect(cli.output()).not.toContain('id=warm-up-');
       // The rule is whole for the first client, then spent.
       expect((await fetch(`${url}/a/db/count`)).status).toBe(503);
       expect((await fetch(`${url}/a/db/count`)).status).toBe(200);
-      cli.child.kill('SIGTERM');
-      expect(await cli.exited).toBe(0);
+      await stop(cli);
     } finally {
       dir.remove();
     }
@@ -139,18 +107,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('logs one text line per client request: a chained call only when it failed', async () => {
     const dir = tempDir();
     try {
-      const cli = runCli([
-        '-f',
-        fixtureManifest,
-        '--listen',
-        '127.0.0.1:0',
-        '--state-dir',
-        dir.path,
-        '--sqlite',
-        ITEMS_TABLE,
-      ]);
-      running.push(cli);
-      const url = await servingUrl(cli);
+      const { cli, url } = await serve(dir.path);
       await (await fetch(`${url}/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}`)).text();
       await (await fetch(`${url}/a/chain?to=hidden&path=${encodeURIComponent('/trap')}`)).text();
       await waitForOutput(cli, /GET \/a\/chain alpha 200 [\d.]+ms\n[^]*GET \/a\/chain alpha 200 [\d.]+ms\n/);
@@ -158,8 +115,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
       const chained = lines.filter((line) => line.includes('(chained)'));
       expect(chained).toHaveLength(1);
       expect(chained[0]).toMatch(/^GET http:\/\/hidden\.spin\.internal\/trap hidden 500 [\d.]+ms \(chained\) - trap: /);
-      cli.child.kill('SIGTERM');
-      expect(await cli.exited).toBe(0);
+      await stop(cli);
     } finally {
       dir.remove();
     }
@@ -168,12 +124,9 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('--log-format json: a JSON object per request (warm-up and chained ones included) and per start-up note', async () => {
     const dir = tempDir();
     try {
-      const cli = runCli([
-        ...['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path, '--sqlite', ITEMS_TABLE],
+      const { cli, url } = await serve(dir.path, [
         ...['--log-format', 'json', '--warm-up', '/a/db/count', '--warm-up-rounds', '2'],
       ]);
-      running.push(cli);
-      const url = await servingUrl(cli);
       await (await fetch(`${url}/a/chain?to=hidden&path=${encodeURIComponent('/db/count')}`)).text();
       await waitForOutput(cli, /"target":"\/a\/chain"/);
       const records = cli
@@ -206,8 +159,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
         chained: false,
       });
       expect(typeof caller?.['durationMs']).toBe('number');
-      cli.child.kill('SIGTERM');
-      expect(await cli.exited).toBe(0);
+      await stop(cli);
     } finally {
       dir.remove();
     }
@@ -216,10 +168,7 @@ describe('npm run up (runtime/dist/cli.js)', () => {
   it('prints the followed components’ output only (--follow), none with --quiet, and guest stack frames at source lines', async () => {
     const dir = tempDir();
     try {
-      const base = ['-f', fixtureManifest, '--listen', '127.0.0.1:0', '--state-dir', dir.path];
-      const followed = runCli([...base, '--follow', 'beta']);
-      running.push(followed);
-      const url = await servingUrl(followed);
+      const { cli: followed, url } = await serve(dir.path, ['--follow', 'beta'], { sqlite: false });
       // /a/throw reaches alpha, /a/deeper/throw beta: each throws, and the engine prints the error.
       expect((await fetch(`${url}/a/throw`)).status).toBe(500);
       expect((await fetch(`${url}/a/deeper/throw`)).status).toBe(500);
@@ -228,18 +177,14 @@ describe('npm run up (runtime/dist/cli.js)', () => {
       const output = followed.output();
       expect(output.match(/guest threw/g)).toHaveLength(1);
       expect(output).toMatch(/guest\/src\/index\.ts:\d+:\d+/);
-      followed.child.kill('SIGTERM');
-      expect(await followed.exited).toBe(0);
+      await stop(followed);
 
-      const quiet = runCli([...base, '--quiet']);
-      running.push(quiet);
-      const quietUrl = await servingUrl(quiet);
+      const { cli: quiet, url: quietUrl } = await serve(dir.path, ['--quiet'], { sqlite: false });
       expect((await fetch(`${quietUrl}/a/throw`)).status).toBe(500);
       await new Promise((r) => setTimeout(r, 300));
       expect(quiet.output()).not.toContain('guest threw');
       expect(quiet.output()).not.toContain('GET /a/throw');
-      quiet.child.kill('SIGTERM');
-      expect(await quiet.exited).toBe(0);
+      await stop(quiet);
     } finally {
       dir.remove();
     }
