@@ -100,7 +100,7 @@ export function createAggregatesApp({
         operationId: 'aggregates.dashboard',
         summary: 'The dashboard: customer count and the three top-N lists, composed from both data components',
         description:
-          'Complete: exactly the four members. When a part fails: the sections that could be computed (others null), errors and sources, with Dashboard-Incomplete / Dashboard-Stale headers.',
+          "Complete: exactly the four members. When a part fails: the sections that could be computed (others null), errors and sources, with Dashboard-Incomplete / Dashboard-Stale headers. Each part is cached: within cache_ttl_ms it is served while its component's data version is unchanged (one small call per component), so a write shows at once. With cache_max_age_ms set, a part younger than it is served without asking anything, so a write (API or plain SQL) may be invisible on the dashboard for up to cache_max_age_ms. Cache-Status says how each answer was made, Age how old its oldest unasked part is.",
         query: {
           strategy: {
             description: 'How the incident rankings are computed (default: the dashboard_strategy variable)',
@@ -108,12 +108,12 @@ export function createAggregatesApp({
           },
           policy: POLICY_QUERY,
         },
-        responses: { 200: schemas.composedResponse(schemas.DashboardSchema, DASHBOARD) },
+        responses: { 200: schemas.composedResponse(schemas.DashboardSchema, DASHBOARD, schemas.CACHE_HEADERS) },
         problems: COMPOSED_PROBLEMS,
         handle: async (request) => {
           const { context, policy } = composing(request);
           const strategy = override(request.url, 'strategy', STRATEGIES, context.config.strategy);
-          return assemble(await fetchParts(planParts(strategy, context.config.topN), context), policy);
+          return assemble(await fetchParts(planParts(strategy, context.config.topN), context), policy, context.config);
         },
       },
     },

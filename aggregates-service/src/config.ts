@@ -35,8 +35,16 @@ export interface DashboardConfig {
   retries: number;
   strategy: Strategy;
   failurePolicy: FailurePolicy;
-  /** How long a data component's answer is served from the key-value cache without asking again, in ms. */
+  /**
+   * How long a data component's answer is served from the key-value cache while its data version is unchanged,
+   * in ms (the version is asked for: one small call per component).
+   */
   cacheTtlMs: number;
+  /**
+   * How long a cached answer is served without asking anything, not even the data version, in ms: 0 (the
+   * default) never; at most `cacheTtlMs`. A write may stay invisible for up to this age.
+   */
+  cacheMaxAgeMs: number;
   /** How old a cached answer may be and still stand in for a failed call, in ms. */
   staleIfErrorMs: number;
 }
@@ -108,6 +116,7 @@ export const SETTINGS: { [K in keyof DashboardConfig]: Setting<DashboardConfig[K
   strategy: { variable: 'dashboard_strategy', fallback: 'pushdown', read: oneOf(STRATEGIES) },
   failurePolicy: { variable: 'failure_policy', fallback: 'partial', read: oneOf(FAILURE_POLICIES) },
   cacheTtlMs: { variable: 'cache_ttl_ms', fallback: 2000, read: integer(0, 86_400_000) },
+  cacheMaxAgeMs: { variable: 'cache_max_age_ms', fallback: 0, read: integer(0, 86_400_000) },
   staleIfErrorMs: { variable: 'cache_stale_if_error_ms', fallback: 300_000, read: integer(0, 604_800_000) },
 };
 
@@ -116,9 +125,19 @@ function read<T>(get: GetVariable, { variable, fallback, read: parse }: Setting<
   return raw === null || raw.trim() === '' ? fallback : parse(raw, variable);
 }
 
+/** The rules between settings, each checked on its own first: an entry served unasked must also be servable asked. */
+function checkTogether(config: DashboardConfig): DashboardConfig {
+  if (config.cacheMaxAgeMs > config.cacheTtlMs) {
+    throw new ConfigError(
+      `variable ${SETTINGS.cacheMaxAgeMs.variable} must not exceed ${SETTINGS.cacheTtlMs.variable} (${config.cacheTtlMs}); got ${config.cacheMaxAgeMs}`,
+    );
+  }
+  return config;
+}
+
 export function readConfig(get: GetVariable): DashboardConfig {
   const s = SETTINGS;
-  return {
+  return checkTogether({
     topN: read(get, s.topN),
     customersUrl: read(get, s.customersUrl),
     incidentsUrl: read(get, s.incidentsUrl),
@@ -128,8 +147,9 @@ export function readConfig(get: GetVariable): DashboardConfig {
     strategy: read(get, s.strategy),
     failurePolicy: read(get, s.failurePolicy),
     cacheTtlMs: read(get, s.cacheTtlMs),
+    cacheMaxAgeMs: read(get, s.cacheMaxAgeMs),
     staleIfErrorMs: read(get, s.staleIfErrorMs),
-  };
+  });
 }
 
 /** Whether `value` is one of `values`; for query parameters that override a setting per request. */

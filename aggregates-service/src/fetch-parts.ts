@@ -2,13 +2,19 @@
  * Gets every part of the dashboard concurrently: from the cache when fresh, otherwise from its data
  * component (with time limits and retries), falling back to a stale cached copy when the call fails.
  *
- * A cached part is fresh while it is younger than the TTL and its source's data version is still the one
- * it was read at (the `Data-Version` header of the answer it came from). The current version is asked for
- * (`GET <source>/events/last`, once per source and request) only when some entry is young enough to be
- * served: so the dashboard after an acknowledged write always reflects it, an unchanged source costs one
- * small call, and a cold or expired cache costs nothing extra. Each source goes at its own pace (a slow one
- * does not hold the other back), and a source whose version cannot be read is failing: its cached parts stand
- * in as stale copies at once, instead of the calls being tried too.
+ * A cached part's age puts it in one of three bands:
+ *
+ * - younger than `cache_max_age_ms` (0, the default, makes this band empty): served as it is, without asking
+ *   anything, so a write may stay invisible for up to that age;
+ * - younger than `cache_ttl_ms`: served while its source's data version is still the one it was read at (the
+ *   `Data-Version` header of the answer it came from). The current version is asked for (`GET
+ *   <source>/events/last`, once per source and request) only when some entry is in this band: so the dashboard
+ *   after an acknowledged write reflects it, an unchanged source costs one small call, and a cold or expired
+ *   cache costs nothing extra;
+ * - older: called again; the entry only stands in for a failed call (`cache_stale_if_error_ms`).
+ *
+ * Each source goes at its own pace (a slow one does not hold the other back), and a source whose version cannot
+ * be read is failing: its cached parts stand in as stale copies at once, instead of the calls being tried too.
  */
 import { describeError } from '@aggregates/common/problem';
 import type { CacheEntry, ResponseCache } from './cache';
@@ -24,9 +30,18 @@ import { lastSeq } from './shapes';
  */
 export type PartState = 'cached' | 'fresh' | 'stale' | 'failed';
 
+/**
+ * What the cache did for a part. `unchecked`: served younger than `cache_max_age_ms`, nothing asked (or an
+ * unversioned part within `cache_ttl_ms`). `revalidated`: served after its source's data version was read and
+ * found unchanged. `stale`: it held a copy, too old or of an older data version, that was not served as fresh
+ * (it may have stood in for a failed call). `miss`: it held no usable copy.
+ */
+export type CacheLookup = 'unchecked' | 'revalidated' | 'stale' | 'miss';
+
 export interface PartOutcome<D = Dashboard> {
   part: Part<D>;
   state: PartState;
+  cache: CacheLookup;
   /** Set unless `failed`. */
   value?: unknown;
   /** Set for `stale` and `failed`. */
@@ -113,6 +128,10 @@ interface Planned<D> {
   ageMs: number;
 }
 
+/** Whether a cached value is young enough (`cache_max_age_ms`) to be served without asking anything. */
+const unasked = (config: DashboardConfig, cachedValue: unknown, ageMs: number): boolean =>
+  cachedValue !== undefined && ageMs < config.cacheMaxAgeMs;
+
 /** Whether a part's cache entries are checked against its source's data version. */
 const versioned = <D>(part: Part<D>): boolean =>
   part.versioned !== false && DATA_VERSION_PATHS[part.source] !== undefined;
@@ -124,15 +143,28 @@ async function fetchPart<D>(
 ): Promise<PartOutcome<D>> {
   const { config, cache, clock } = context;
   const caching = cacheOn(config);
-  const young = cachedValue !== undefined && ageMs < config.cacheTtlMs;
-  if (
-    young &&
-    (versioned(part) ? current !== null && 'version' in current && entry?.dataVersion === current.version : true)
-  ) {
-    return { part, state: 'cached', value: cachedValue, latencyMs: 0, ageMs };
+  if (unasked(config, cachedValue, ageMs)) {
+    return { part, state: 'cached', cache: 'unchecked', value: cachedValue, latencyMs: 0, ageMs };
   }
+  const young = cachedValue !== undefined && ageMs < config.cacheTtlMs;
+  if (young && !versioned(part)) {
+    return { part, state: 'cached', cache: 'unchecked', value: cachedValue, latencyMs: 0, ageMs };
+  }
+  if (young && current !== null && 'version' in current && entry?.dataVersion === current.version) {
+    return { part, state: 'cached', cache: 'revalidated', value: cachedValue, latencyMs: 0, ageMs };
+  }
+  // From here on the part is not served fresh from the cache: what the cache held was stale, or nothing usable.
+  const lookup: CacheLookup = cachedValue === undefined ? 'miss' : 'stale';
   if (current && 'error' in current && cachedValue !== undefined && ageMs < config.staleIfErrorMs) {
-    return { part, state: 'stale', value: cachedValue, error: current.error, latencyMs: current.latencyMs, ageMs };
+    return {
+      part,
+      state: 'stale',
+      cache: lookup,
+      value: cachedValue,
+      error: current.error,
+      latencyMs: current.latencyMs,
+      ageMs,
+    };
   }
   const started = clock.now();
   try {
@@ -158,7 +190,7 @@ async function fetchPart<D>(
     }
     const value = fold.value();
     if (caching) cache.write(key, { storedAt: clock.now(), dataVersion: dataVersion ?? null, value });
-    return { part, state: 'fresh', value, latencyMs: clock.now() - started };
+    return { part, state: 'fresh', cache: lookup, value, latencyMs: clock.now() - started };
   } catch (error) {
     if (!(error instanceof DownstreamError)) throw error;
     const cause = error.cause === undefined ? '' : ` (cause: ${describeError(error.cause)})`;
@@ -166,9 +198,9 @@ async function fetchPart<D>(
     const latencyMs = clock.now() - started;
     // A 404 is the component's answer, not its failure: what it says is gone must not come back from the cache.
     if (cachedValue !== undefined && ageMs < config.staleIfErrorMs && error.status !== 404) {
-      return { part, state: 'stale', value: cachedValue, error, latencyMs, ageMs };
+      return { part, state: 'stale', cache: lookup, value: cachedValue, error, latencyMs, ageMs };
     }
-    return { part, state: 'failed', error, latencyMs };
+    return { part, state: 'failed', cache: lookup, error, latencyMs };
   }
 }
 
@@ -193,11 +225,13 @@ export async function fetchParts<D = Dashboard>(parts: Part<D>[], context: Fetch
   await Promise.all(
     sources.map(async (source) => {
       const own = planned.map((p, index) => ({ p, index })).filter(({ p }) => p.part.source === source);
-      // Ask whether the source's data changed only if some entry is young enough to be served.
+      // Ask whether the source's data changed only if some entry is young enough to be served that way: not
+      // so young it is served unasked, not so old it is called again.
       const young = own.some(
         ({ p }) =>
           versioned(p.part) &&
           p.cachedValue !== undefined &&
+          !unasked(config, p.cachedValue, p.ageMs) &&
           p.ageMs < config.cacheTtlMs &&
           p.entry?.dataVersion != null,
       );

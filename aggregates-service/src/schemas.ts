@@ -3,6 +3,7 @@
  * answers either its complete document or, when some part failed, the partial one: every section may be
  * `null`, and `errors` and `sources` say why (compose.ts).
  */
+import { CACHE_NAME, CACHE_STATUS_VALUES } from './cache-status';
 import { sectionHeaders } from './compose';
 import { arrayOf, named, objectSchema, type JsonSchema, type ResponseDoc } from '@aggregates/common/openapi';
 import { CustomerShape } from '@aggregates/common/wire/customer';
@@ -149,8 +150,28 @@ export const CatalogSchema = {
   }),
 };
 
-/** The 200 of the composition `name` (compose.ts): complete or partial, with the headers that tell them apart. */
-export function composedResponse(schema: { full: JsonSchema; partial: JsonSchema }, name: string): ResponseDoc {
+/** The headers that say how the cache made a dashboard answer (cache-status.ts); a 304 carries them too. */
+export const CACHE_HEADERS: NonNullable<ResponseDoc['headers']> = {
+  'Cache-Status': {
+    description: `How the cache ${CACHE_NAME} made this answer (RFC 9211): hit (detail=unchecked: every part served without asking; detail=revalidated: some after its data version was checked), fwd=partial (some parts called), fwd=stale (every part called, its copy too old or outdated), fwd=miss (some part had no copy), fwd=request (cache_ttl_ms is 0). A 304 carries the same value.`,
+    schema: { enum: [...CACHE_STATUS_VALUES] },
+  },
+  Age: {
+    description:
+      'Seconds (rounded down) since the oldest part served without asking anything was read (RFC 9111); only when some part was, which needs cache_max_age_ms',
+    schema: { type: 'string', pattern: '^[0-9]+$' },
+  },
+};
+
+/**
+ * The 200 of the composition `name` (compose.ts): complete or partial, with the headers that tell them apart,
+ * and `extraHeaders` of its own.
+ */
+export function composedResponse(
+  schema: { full: JsonSchema; partial: JsonSchema },
+  name: string,
+  extraHeaders: ResponseDoc['headers'] = {},
+): ResponseDoc {
   const headers = sectionHeaders(name);
   return {
     description: 'The document; when some part failed, the partial document (Cache-Control: no-store)',
@@ -162,6 +183,7 @@ export function composedResponse(schema: { full: JsonSchema; partial: JsonSchema
       },
       [headers.incomplete]: { description: 'The sections that are missing', schema: { type: 'string' } },
       [headers.stale]: { description: 'The sections served from a stale cached copy', schema: { type: 'string' } },
+      ...extraHeaders,
     },
   };
 }
