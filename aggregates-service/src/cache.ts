@@ -2,8 +2,9 @@
  * A cache of the data components' answers in Spin key-value storage, one entry per call (source, base URL,
  * path with its query and top-N). Each entry records the source's data version when it was read (the
  * sequence number of its newest event, which every change advances, API write or plain SQL): an entry is
- * served without calling while it is younger than `cache_ttl_ms` AND the source's data version is unchanged,
- * and older ones stand in for a call that failed (`cache_stale_if_error_ms`, like HTTP's stale-if-error).
+ * served without asking anything while it is younger than `cache_max_age_ms` (0 by default), without calling
+ * while it is younger than `cache_ttl_ms` AND the source's data version is unchanged, and older ones stand in
+ * for a call that failed (`cache_stale_if_error_ms`, like HTTP's stale-if-error). fetch-parts.ts decides.
  *
  * Spin key-value has no expiry, so each entry stores when it was written. The cache is an optimisation:
  * when the store fails, the dashboard goes on without it and the failure is logged.
