@@ -21,8 +21,9 @@
  * capped this way; a componentize-js component has no other linear memory (the preview1 adapter imports
  * the main one) and its tables are declared with maximum = initial, so they cannot grow either.
  */
-import { localImage, MEMORY_IMPORT, resetMemory, type MemoryImage } from './memory-import.js';
+import { localImage, MEMORY_IMPORT, memoryMatchesImage, resetMemory, type MemoryImage } from './memory-import.js';
 import type { ComponentSetup, TranspiledModule } from './protocol.js';
+import { CoreSet, RecycleMismatch } from './recycling.js';
 
 export interface IncomingHandlerExport {
   handle(request: unknown, outparam: unknown): void;
@@ -40,6 +41,14 @@ export interface Instance {
   component: string;
   handler: IncomingHandlerExport;
   memory: WebAssembly.Memory | undefined;
+  /** Its core instances, when they may serve a later request once reset (recycling.ts). */
+  cores?: CoreSet;
+}
+
+/** Core instances kept for a later request, with the memory they use (reset to the module's image). */
+interface Kept {
+  cores: CoreSet;
+  memory: WebAssembly.Memory;
 }
 
 const PAGE_BYTES = 65_536;
@@ -63,6 +72,13 @@ export class InstanceFactory {
   /** This worker's copy of each module's memory image, by module key. */
   readonly #images = new Map<string, MemoryImage>();
   readonly #stock = new Map<string, Instance>();
+  /** Reset core instances by component, for its next requests. */
+  readonly #kept = new Map<string, Kept[]>();
+  /**
+   * By component: whether its core instances may be recycled. Unknown until its first instance was built (the
+   * memory must then hold exactly the image: instantiation ran no guest code); false after a mismatch.
+   */
+  readonly #recyclable = new Map<string, boolean>();
   /** The `maximum` of each new memory, in pages; undefined: none (the engine's 4 GiB). */
   readonly #maximumPages: number | undefined;
 
@@ -97,24 +113,36 @@ export class InstanceFactory {
       const [oldest] = this.#stock.values();
       if (oldest) {
         this.#stock.delete(oldest.component);
-        this.release(oldest);
+        this.release(oldest, true); // it never ran: as good as a reset one
       }
     }
     this.#stock.set(component, instance);
     return true;
   }
 
-  /** The instance is finished (answered, failed or trapped) and will never run again: recycle its memory. */
-  release(instance: Instance): void {
+  /**
+   * The instance is finished (answered, failed or trapped) and will never run again. `answered`: the guest
+   * returned normally with a response; then its core instances are reset and kept for a later request of the
+   * same component (unless its memory grew), else only its memory is recycled.
+   */
+  release(instance: Instance, answered = false): void {
     const memory = instance.memory;
     if (!memory) return;
     instance.memory = undefined;
     const { module, setup } = this.#code(instance.component);
     const own = module.ownMemory;
     if (!own || memory.buffer.byteLength !== own.initialPages * PAGE_BYTES) return;
+    const kept = this.#kept.get(instance.component) ?? [];
+    const keep = answered && instance.cores !== undefined && kept.length < SPARE_MEMORIES;
     const spare = this.#spare.get(setup.moduleKey) ?? [];
-    if (spare.length >= SPARE_MEMORIES) return;
+    if (!keep && spare.length >= SPARE_MEMORIES) return;
     resetMemory(memory, this.#image(setup.moduleKey, module));
+    if (keep && instance.cores?.restore()) {
+      kept.push({ cores: instance.cores, memory });
+      this.#kept.set(instance.component, kept);
+      return;
+    }
+    if (spare.length >= SPARE_MEMORIES) return;
     spare.push(memory);
     this.#spare.set(setup.moduleKey, spare);
   }
@@ -144,30 +172,71 @@ export class InstanceFactory {
   }
 
   #build(component: string): Instance {
-    const { setup, module, instantiate, imports } = this.#code(component);
+    const code = this.#code(component);
+    const kept = this.#kept.get(component)?.pop();
+    if (kept) {
+      try {
+        return this.#reuse(component, code, kept);
+      } catch (error) {
+        if (!(error instanceof RecycleMismatch)) throw error;
+        // The glue wired this component differently than its kept instances expect: instantiate afresh.
+        this.#recyclable.set(component, false);
+        this.#kept.delete(component);
+      }
+    }
+    const { setup, module, instantiate, imports } = code;
     const own = module.ownMemory;
     const memory = own
       ? (this.#spare.get(setup.moduleKey)?.pop() ??
         this.#newMemory(setup.moduleKey, module, own.initialPages, component))
       : undefined;
     const ownCore = own ? module.cores[own.core] : undefined;
-    const getCore = (name: string): WebAssembly.Module => {
-      const core = module.cores[name];
-      if (!core) throw new Error(`missing core module ${name}`);
-      return core;
-    };
-    const instantiateCore: InstantiateCore = (core, coreImports = {}) =>
-      new WebAssembly.Instance(
-        core,
+    const image = this.#image(setup.moduleKey, module);
+    const cores = image && memory && this.#recyclable.get(component) !== false ? new CoreSet() : undefined;
+    const instantiateCore: InstantiateCore = (core, coreImports = {}) => {
+      const wired =
         core === ownCore && memory
           ? { ...coreImports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }
-          : coreImports,
-      );
+          : coreImports;
+      return cores ? cores.instantiate(core, wired) : new WebAssembly.Instance(core, wired);
+    };
     try {
-      return { component, handler: instantiate(getCore, imports, instantiateCore).incomingHandler, memory };
+      const handler = instantiate(this.#getCore(module), imports, instantiateCore).incomingHandler;
+      if (cores && image && memory && !this.#recyclable.has(component))
+        this.#recyclable.set(component, memoryMatchesImage(memory, image));
+      if (cores && this.#recyclable.get(component)) {
+        cores.snapshot();
+        return { component, handler, memory, cores };
+      }
+      return { component, handler, memory };
     } catch (error) {
       if (memory) this.release({ component, handler: { handle() {} }, memory });
       throw error;
     }
+  }
+
+  /** An instance on kept core instances: the glue instantiates anew (its own state), answered by `kept`. */
+  #reuse(component: string, { module, instantiate, imports }: ComponentCode, kept: Kept): Instance {
+    const own = module.ownMemory;
+    const ownCore = own ? module.cores[own.core] : undefined;
+    kept.cores.beginReuse();
+    const handler = instantiate(this.#getCore(module), imports, (core, coreImports = {}) =>
+      kept.cores.reuse(
+        core,
+        core === ownCore
+          ? { ...coreImports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: kept.memory } }
+          : coreImports,
+      ),
+    ).incomingHandler;
+    kept.cores.endReuse();
+    return { component, handler, memory: kept.memory, cores: kept.cores };
+  }
+
+  #getCore(module: TranspiledModule): (name: string) => WebAssembly.Module {
+    return (name) => {
+      const core = module.cores[name];
+      if (!core) throw new Error(`missing core module ${name}`);
+      return core;
+    };
   }
 }

@@ -17,6 +17,8 @@
  * elsewhere; or all zeros, and then instantiation writes the segments as it does into a fresh memory). The
  * instance itself is always new.
  */
+import { concat, name, Reader, sectionsOf, uleb } from './wasm-binary.js';
+
 export const MEMORY_IMPORT = { module: 'spin-runtime', name: 'memory' } as const;
 
 export interface MemoryImportRewrite {
@@ -29,105 +31,6 @@ const PAGE_BYTES = 65_536;
 const SECTION_IMPORT = 2;
 const SECTION_MEMORY = 5;
 const IMPORT_KIND_MEMORY = 2;
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let byte = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) byte |= 0x80;
-    out.push(byte);
-  } while (rest > 0);
-  return out;
-}
-
-class Reader {
-  constructor(
-    readonly bytes: Uint8Array,
-    public at: number,
-  ) {}
-
-  uleb(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = this.bytes[this.at++];
-      if (byte === undefined) throw new Error('truncated LEB128');
-      result += (byte & 0x7f) * scale;
-      if ((byte & 0x80) === 0) return result;
-      scale *= 128;
-    }
-  }
-
-  /** An `i32.const` immediate (signed LEB128, at most 5 bytes); undefined if malformed or truncated. */
-  sleb32(): number | undefined {
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = this.bytes[this.at++];
-      if (byte === undefined) return undefined;
-      result |= (byte & 0x7f) << shift;
-      if (shift === 28) {
-        // The 5th byte is the last; its bits beyond the 32nd must repeat the sign bit.
-        const high = byte & 0xf8;
-        return high === 0 || high === 0x78 ? result : undefined;
-      }
-      if ((byte & 0x80) === 0) return byte & 0x40 ? result | (-1 << (shift + 7)) : result;
-    }
-    return undefined;
-  }
-
-  skipName(): void {
-    const length = this.uleb();
-    this.at += length;
-  }
-
-  /** Skips a `limits` (memory or table); returns its flags. */
-  skipLimits(): number {
-    const flags = this.uleb();
-    this.uleb();
-    if (flags & 1) this.uleb();
-    return flags;
-  }
-}
-
-interface Section {
-  id: number;
-  /** Where the section's id byte is. */
-  head: number;
-  /** Where its contents start and end. */
-  start: number;
-  end: number;
-}
-
-/** The sections of a module whose header was checked, as their headers say (bounds are not checked). */
-function sectionsOf(module: Uint8Array): Section[] {
-  const sections: Section[] = [];
-  const reader = new Reader(module, 8);
-  while (reader.at < module.length) {
-    const head = reader.at;
-    const id = module[reader.at++] ?? 0;
-    const size = reader.uleb();
-    sections.push({ id, head, start: reader.at, end: reader.at + size });
-    reader.at += size;
-  }
-  return sections;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
-function name(text: string): number[] {
-  const bytes = new TextEncoder().encode(text);
-  return [...uleb(bytes.length), ...bytes];
-}
 
 /**
  * The rewritten module, or `undefined` when the module is not one this applies to: it must define exactly
@@ -376,4 +279,29 @@ export async function compileOwnMemoryCore(module: Uint8Array): Promise<OwnMemor
     }
   }
   return { core: await WebAssembly.compile(rewritten.bytes), initialPages };
+}
+
+/** Whether `memory` holds exactly what {@link resetMemory} would write: the image's runs and zeros elsewhere. */
+export function memoryMatchesImage(memory: WebAssembly.Memory, image: MemoryImage): boolean {
+  const target = Buffer.from(memory.buffer);
+  const zeros = Buffer.alloc(PAGE_BYTES);
+  const zero = (from: number, to: number): boolean => {
+    for (let at = from; at < to; at += PAGE_BYTES) {
+      const end = Math.min(to, at + PAGE_BYTES);
+      if (!target.subarray(at, end).equals(zeros.subarray(0, end - at))) return false;
+    }
+    return true;
+  };
+  const bytes = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength);
+  let end = 0;
+  let from = 0;
+  for (let i = 0; i < image.runs.length; i += 2) {
+    const offset = image.runs[i] ?? 0;
+    const length = image.runs[i + 1] ?? 0;
+    if (!zero(end, offset)) return false;
+    if (!target.subarray(offset, offset + length).equals(bytes.subarray(from, from + length))) return false;
+    from += length;
+    end = offset + length;
+  }
+  return zero(end, target.length);
 }

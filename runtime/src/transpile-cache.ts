@@ -11,6 +11,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'n
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exportInternals } from './core-exports.js';
 import { compileOwnMemoryCore } from './memory-import.js';
 import type { TranspiledModule } from './protocol.js';
 
@@ -25,6 +26,9 @@ const TRANSPILE_OPTIONS = {
   nodejsCompat: false,
   base64Cutoff: 0,
 } as const;
+
+/** Changes when what the cache holds changes (2: core modules export their globals and changeable tables). */
+const CACHE_FORMAT = 2;
 
 const require = createRequire(import.meta.url);
 
@@ -58,7 +62,10 @@ async function transpileInto(wasm: Uint8Array, dir: string): Promise<void> {
   const { files } = await transpile(wasm, { ...TRANSPILE_OPTIONS });
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });
-  for (const [name, content] of Object.entries(files)) await writeFile(join(tmp, name), content);
+  for (const [name, content] of Object.entries(files))
+    // Core modules with their globals and changeable tables exported, so that an instance can be reset and
+    // serve again (recycling.ts); done here, once, since it reads the whole code.
+    await writeFile(join(tmp, name), name.endsWith('.wasm') ? (exportInternals(content) ?? content) : content);
   // The glue is an ES module; the cache folder is outside any package.json with "type": "module".
   await writeFile(join(tmp, 'package.json'), '{ "type": "module" }\n');
   await rm(dir, { recursive: true, force: true });
@@ -106,7 +113,7 @@ export async function loadComponentCode(
   const wasm = await readFile(wasmPath);
   const key = createHash('sha256')
     .update(wasm)
-    .update(`\0jco@${await jcoVersion()}\0${JSON.stringify(TRANSPILE_OPTIONS)}`)
+    .update(`\0jco@${await jcoVersion()}\0${JSON.stringify(TRANSPILE_OPTIONS)}\0${CACHE_FORMAT}`)
     .digest('hex')
     .slice(0, 32);
   const dir = join(cacheDir, key);

@@ -118,6 +118,7 @@ function run(requestId: number, componentId: string, wire: WireRequest): void {
   }
   current = requestId;
   let instance: Instance | undefined;
+  let answered = false;
   try {
     const outparam = new ResponseOutparam();
     instance = instances.take(componentId);
@@ -126,7 +127,10 @@ function run(requestId: number, componentId: string, wire: WireRequest): void {
     if (!result) post({ kind: 'failed', requestId, error: 'the component returned without setting a response' });
     else if (result.tag === 'err')
       post({ kind: 'failed', requestId, error: `the component responded with error ${result.val.tag}` });
-    else post({ kind: 'done', requestId, response: result.val.toWire() });
+    else {
+      post({ kind: 'done', requestId, response: result.val.toWire() });
+      answered = true;
+    }
   } catch (error) {
     post({
       kind: 'failed',
@@ -140,8 +144,9 @@ function run(requestId: number, componentId: string, wire: WireRequest): void {
     const { stdout, stderr } = sinksFor(componentId);
     stdout.flush();
     stderr.flush();
-    // After the answer is posted: zeroing the memory for the next instance is off the response path.
-    if (instance) instances.release(instance);
+    // After the answer is posted: resetting the memory (and the instance, when it answered) for the next
+    // request is off the response path.
+    if (instance) instances.release(instance, answered);
   }
 }
 
