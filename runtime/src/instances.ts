@@ -133,16 +133,18 @@ export class InstanceFactory {
     const own = module.ownMemory;
     if (!own || memory.buffer.byteLength !== own.initialPages * PAGE_BYTES) return;
     const kept = this.#kept.get(instance.component) ?? [];
-    const keep = answered && instance.cores !== undefined && kept.length < SPARE_MEMORIES;
     const spare = this.#spare.get(setup.moduleKey) ?? [];
-    if (!keep && spare.length >= SPARE_MEMORIES) return;
+    // Kept instances and spare memories together: at most SPARE_MEMORIES memories held per component, kept
+    // instances first (they save the most).
+    const keep = answered && instance.cores !== undefined && kept.length < SPARE_MEMORIES;
+    if (keep) while (spare.length > 0 && kept.length + spare.length >= SPARE_MEMORIES) spare.pop();
+    else if (kept.length + spare.length >= SPARE_MEMORIES) return;
     resetMemory(memory, this.#image(setup.moduleKey, module));
     if (keep && instance.cores?.restore()) {
       kept.push({ cores: instance.cores, memory });
       this.#kept.set(instance.component, kept);
       return;
     }
-    if (spare.length >= SPARE_MEMORIES) return;
     spare.push(memory);
     this.#spare.set(setup.moduleKey, spare);
   }
