@@ -6,7 +6,7 @@
  */
 import { fetchJsonWithin } from '@aggregates/common/chained-json';
 import { createComponentApp } from '@aggregates/common/component-app';
-import { etagOf } from '@aggregates/common/etag';
+import { bodyTag } from '@aggregates/common/etag';
 import type { App, AppOptions } from '@aggregates/common/http';
 import type { RouteDefinition } from '@aggregates/common/routes';
 import {
@@ -124,7 +124,7 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
           // The validator covers every byte of the page but the time it was made (see the README): the same
           // data gives the same tag, so a browser's revalidation gets a 304. Weak, since the bytes differ by
           // that time from one render to the next.
-          const etag = `W/${etagOf(renderDocument(view, { ...parts, dataTime: UNTIMED }))}`;
+          const etag = `W/${await bodyTag(renderDocument(view, { ...parts, dataTime: UNTIMED }))}`;
           return new Response(html, { status, headers: { 'content-type': HTML, etag, ...SECURITY_HEADERS } });
         },
       },
@@ -156,7 +156,7 @@ function pageRoutes({ fetch, assets, now = () => Date.now() }: PageAppOptions): 
             return new Response(html, { status, headers: { 'content-type': HTML, ...SECURITY_HEADERS } });
           }
           // As for `/`: every byte but the time of the render, so a weak tag.
-          const etag = `W/${etagOf(renderOverviewDocument(view, { ...parts, dataTime: UNTIMED }))}`;
+          const etag = `W/${await bodyTag(renderOverviewDocument(view, { ...parts, dataTime: UNTIMED }))}`;
           return new Response(html, { headers: { 'content-type': HTML, etag, ...SECURITY_HEADERS } });
         },
       },
