@@ -18,6 +18,7 @@ import { componentInfo, openApiDocument, type ParameterDoc } from '@aggregates/c
 import { ID_PARAMETER, parseId } from '@aggregates/common/params';
 import { HttpError, type ProblemCode } from '@aggregates/common/problem';
 import { traceHeaders } from '@aggregates/common/trace';
+import { answerKey, keepAnswer, keptAnswer } from './answer-cache';
 import { assemble, DASHBOARD } from './assemble';
 import { BY_COUNTRY, incidentsByCountry } from './by-country';
 import { ResponseCache, type KeyValueStore } from './cache';
@@ -112,8 +113,14 @@ export function createAggregatesApp({
         problems: COMPOSED_PROBLEMS,
         handle: async (request) => {
           const { context, policy } = composing(request);
-          const strategy = override(request.url, 'strategy', STRATEGIES, context.config.strategy);
-          return assemble(await fetchParts(planParts(strategy, context.config.topN), context), policy, context.config);
+          const { config, cache } = context;
+          const strategy = override(request.url, 'strategy', STRATEGIES, config.strategy);
+          const key = answerKey([strategy, config.topN, policy, config.customersUrl, config.incidentsUrl]);
+          const kept = keptAnswer(cache, key, clock.now(), config.cacheMaxAgeMs);
+          if (kept) return kept;
+          const outcomes = await fetchParts(planParts(strategy, config.topN), context);
+          const answer = assemble(outcomes, policy, config);
+          return keepAnswer(cache, key, outcomes, answer, clock.now(), config.cacheMaxAgeMs);
         },
       },
     },

@@ -186,7 +186,7 @@ describe('the three age bands of a cached part, on a manual clock', () => {
     expect(await second.text()).toBe(firstText);
     expect(firstText).not.toBe(referenceDashboard(h.db));
     expect(headersOf(second)).toEqual({ status: 200, cacheStatus: 'aggregates; hit; detail=unchecked', age: '0' });
-    expect(second.headers.get('server-timing')).toContain('desc="cached /customers/count-and-top/5"');
+    expect(second.headers.get('server-timing')).toBe('answer;dur=0;desc="cached answer"'); // the whole answer kept
     expect(h.calls()).toEqual([]);
 
     // At the max-age, within the TTL: each data version is asked for; the customers' moved, so that part is
@@ -198,9 +198,10 @@ describe('the three age bands of a cached part, on a manual clock', () => {
     expect(h.calls()).toEqual(['/customers/count-and-top/5', ...VERSION_PATHS]);
 
     // The incidents' entry at the TTL (1000 ms old), the customers' young (400 ms): the one called again, its
-    // stored copy too old, the other served unasked.
+    // stored copy too old, the other served unasked. (Asked with another policy: the whole answer kept at 600 ms
+    // under the default one would be served instead, see below.)
     h.clock.advance(400);
-    const fourth = await h.ask();
+    const fourth = await h.ask('/aggregates/dashboard?policy=strict');
     expect(await fourth.text()).toBe(referenceDashboard(h.db));
     expect(headersOf(fourth)).toEqual({ status: 200, cacheStatus: 'aggregates; fwd=partial', age: '0' });
     expect(h.calls()).toEqual(['/incidents/rankings/5']);
@@ -223,11 +224,57 @@ describe('the three age bands of a cached part, on a manual clock', () => {
     expect(headersOf(checked).cacheStatus).toBe('aggregates; fwd=partial');
     expect(h.calls()).toEqual([...VERSION_PATHS, '/incidents/rankings/5']);
     // 100 ms later: the incidents' entry is 100 ms old (unasked), the customers' 700 ms (checked, unchanged).
+    // Asked with another policy, whose whole answer is not kept yet, so the parts are looked at one by one.
     h.clock.advance(100);
-    const mixed = await h.ask();
+    const mixed = await h.ask('/aggregates/dashboard?policy=strict');
     expect(await mixed.text()).toBe(referenceDashboard(h.db));
     expect(headersOf(mixed)).toEqual({ status: 200, cacheStatus: 'aggregates; hit; detail=revalidated', age: '0' });
     expect(h.calls()).toEqual(['/customers/events/last']);
+  });
+
+  it('serves the whole answer within the max-age of its last check, counted from that check', async () => {
+    const h = harness({ cache_ttl_ms: '1000', cache_max_age_ms: '500' });
+    await h.ask();
+    h.calls();
+    // At 600 ms both parts are past the max-age: both versions asked, unchanged; the answer is current at 600.
+    h.clock.advance(600);
+    expect(headersOf(await h.ask()).cacheStatus).toBe('aggregates; hit; detail=revalidated');
+    expect(h.calls()).toEqual(VERSION_PATHS);
+    // At 900 ms the parts are 900 ms old, past the max-age, but the answer was checked 300 ms ago: served whole.
+    h.db.exec(NEWCOMER);
+    h.clock.advance(300);
+    const kept = await h.ask();
+    expect(headersOf(kept)).toEqual({ status: 200, cacheStatus: 'aggregates; hit; detail=unchecked', age: '0' });
+    expect(await kept.text()).not.toBe(referenceDashboard(h.db)); // the write, made 0 ms ago, not shown yet
+    expect(h.calls()).toEqual([]);
+    h.clock.advance(199);
+    expect(headersOf(await h.ask()).cacheStatus).toBe('aggregates; hit; detail=unchecked');
+    expect(h.calls()).toEqual([]);
+    // 500 ms after the check: no longer served; the parts are past the TTL, called again, and the write shows.
+    h.clock.advance(1);
+    const after = await h.ask();
+    expect(await after.text()).toBe(referenceDashboard(h.db));
+    expect(headersOf(after).cacheStatus).toBe('aggregates; fwd=stale');
+    expect(h.calls()).toEqual(DATA_PATHS);
+  });
+
+  it('keeps no whole answer that is incomplete or made with a stale copy', async () => {
+    const h = harness({ cache_ttl_ms: '1000', cache_max_age_ms: '500', cache_stale_if_error_ms: '60000' });
+    await h.ask();
+    h.calls();
+    // Past the max-age with the incidents' component down: its version cannot be read, its copy stands in.
+    h.failing.push('/incidents/');
+    h.clock.advance(600);
+    const partial = await h.ask();
+    expect(partial.headers.get('dashboard-stale')).not.toBeNull();
+    h.calls();
+    h.failing.length = 0;
+    // 100 ms later the answer made with the stale copy is not served whole: the parts are looked at again.
+    h.clock.advance(100);
+    const next = await h.ask();
+    expect(next.headers.get('dashboard-stale')).toBeNull();
+    expect(next.headers.get('server-timing')).not.toContain('cached answer');
+    expect(h.calls().length).toBeGreaterThan(0);
   });
 
   it('gives Age in whole seconds of the oldest part served unasked', async () => {
