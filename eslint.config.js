@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/', '**/dist/', '.spin/', '.cache/', 'coverage/', 'bench/results/'] },
+  { ignores: ['**/node_modules/', '**/dist/', '.spin/', '.cache/', 'coverage/', 'bench/results/', 'bench/.baseline/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

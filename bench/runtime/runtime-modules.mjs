@@ -6,7 +6,7 @@ const dist = new URL('../../runtime/dist/', import.meta.url);
 const load = (name) => import(new URL(name, dist).href);
 
 export const { loadComponentCode } = await load('transpile-cache.js');
-const { GuestHost, grantHostApis } = await load('host/index.js');
+const { GuestHost, grantHostApis, allocateGate, SqliteGate } = await load('host/index.js');
 export const { IncomingRequest, ResponseOutparam } = await load('host/index.js');
 export const { InstanceFactory } = await load('instances.js');
 export const { create } = await load('index.js');
@@ -27,6 +27,8 @@ export function benchHost() {
       throw new Error('a measured request made an outbound call: not supported outside a worker');
     },
     output: () => ({ write() {}, closed: () => false }),
+    // The gate a worker's SQLite calls go through (host/sqlite-gate.ts), with the default 5 s busy timeout.
+    sqlite: new SqliteGate(allocateGate(5000), undefined),
   });
 }
 
