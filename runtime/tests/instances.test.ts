@@ -9,10 +9,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allocateGate, GuestHost, SqliteGate } from '../src/host/index';
 import { InstanceFactory, type ComponentCode, type GlueInstantiate } from '../src/instances';
 import { importOwnMemory, MEMORY_IMPORT } from '../src/memory-import';
 import { loadComponentCode } from '../src/transpile-cache';
+import { standaloneGuestHost } from './support/guest-host';
 import { fixtureManifest, guestWasm, json, loadRuntime, tempDir, type SpinRuntime } from './support/runtime';
 
 interface State {
@@ -81,19 +81,7 @@ describe('InstanceFactory memories, byte for byte', () => {
     if (!own) throw new Error('expected the main core module to import its memory');
     expect(own.image).toBeDefined(); // else this would test the zero-and-rewrite path only
     const { instantiate } = (await import(module.glueUrl)) as { instantiate: GlueInstantiate };
-    const host = new GuestHost({
-      wait: () => {
-        throw new Error('no waiting here');
-      },
-      send: () => {
-        throw new Error('no outbound calls here');
-      },
-      output: () => ({ write() {}, closed: () => false }),
-      sqlite: new SqliteGate(allocateGate(5000), undefined),
-      callMain: () => {
-        throw new Error('no main-thread calls here');
-      },
-    });
+    const host = standaloneGuestHost();
     const setup = { id: 'guest', moduleKey: 'guest', grants: {} };
     const code: ComponentCode = { setup, module, instantiate, imports: host.imports(setup) };
 

@@ -10,14 +10,15 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportInternals, GLOBAL_EXPORT_PREFIX, TABLE_EXPORT_PREFIX } from '../src/core-exports';
-import { allocateGate, GuestHost, IncomingRequest, ResponseOutparam, SqliteGate } from '../src/host/index';
+import { IncomingRequest, ResponseOutparam, type GuestHost } from '../src/host/index';
 import { InstanceFactory, type ComponentCode, type GlueInstantiate, type Instance } from '../src/instances';
 import { CoreSet, RecycleMismatch } from '../src/recycling';
 import { scanTableWrites } from '../src/table-writes';
 import { loadComponentCode } from '../src/transpile-cache';
+import { standaloneGuestHost } from './support/guest-host';
 import { guestWasm, ITEMS_TABLE, tempDir } from './support/runtime';
 
-const wasm = async (wat: string): Promise<Uint8Array> => (await parse(wat)) as Uint8Array;
+const wasm = async (wat: string): Promise<Uint8Array<ArrayBuffer>> => new Uint8Array((await parse(wat)) as Uint8Array);
 
 const POKE = `(module
   (import "env" "log" (func $log (param i32)))
@@ -153,19 +154,7 @@ describe('the fixture guest on recycled instances (InstanceFactory, as a worker 
     db.close();
     const { module } = await loadComponentCode(guestWasm);
     const { instantiate } = (await import(module.glueUrl)) as { instantiate: GlueInstantiate };
-    host = new GuestHost({
-      wait: () => {
-        throw new Error('no waiting here');
-      },
-      send: () => {
-        throw new Error('no outbound calls here');
-      },
-      output: () => ({ write() {}, closed: () => false }),
-      sqlite: new SqliteGate(allocateGate(5000), undefined),
-      callMain: () => {
-        throw new Error('no main-thread calls here');
-      },
-    });
+    host = standaloneGuestHost();
     const setup = { id: 'guest', moduleKey: 'guest', grants: { sqlite: { default: dbPath } } };
     const code: ComponentCode = { setup, module, instantiate, imports: host.imports(setup) };
     factory = new InstanceFactory(() => code);

@@ -6,6 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { rowsOf, toSpinValue } from '@aggregates/common/spin/sqlite-values';
 import type { Database, Row, SqlParam } from '@aggregates/common/sql';
 import { execute } from '../../runtime/src/host/sqlite/values';
@@ -60,3 +61,17 @@ export function createTestDatabase({ migrate = true } = {}): TestDatabase {
 
 /** A SQL string literal: the only quoting the tests need to write plain INSERT statements. */
 export const sqlText = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * {@link createTestDatabase} for a test file: each call gives a new database, closed after the test that made it
+ * (this registers the `afterEach`, so call it at the top of the file or of a `describe`).
+ */
+export function databasesPerTest(): () => TestDatabase {
+  const opened: TestDatabase[] = [];
+  afterEach(() => opened.splice(0).forEach((db) => db.close()));
+  return () => {
+    const db = createTestDatabase();
+    opened.push(db);
+    return db;
+  };
+}

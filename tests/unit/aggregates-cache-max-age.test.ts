@@ -4,7 +4,7 @@
  * dashboard answer says about how it was made (`Cache-Status`, `Age`), on 200, 304, HEAD and 502 answers.
  * The same on the real Wasm: tests/e2e/cache-max-age.test.ts.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ageOf, cacheStatus, CACHE_STATUS_VALUES } from '../../aggregates-service/src/cache-status';
 import { ConfigError, readConfig, SETTINGS } from '../../aggregates-service/src/config';
 import type { Clock, Fetch } from '../../aggregates-service/src/downstream';
@@ -13,15 +13,9 @@ import { planParts } from '../../aggregates-service/src/parts';
 import { readProblem } from '../contract/target';
 import { inProcessAggregates, memoryStore, type MemoryStore } from '../support/in-process-app';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { createTestDatabase, type TestDatabase } from '../support/sqlite';
+import { databasesPerTest, type TestDatabase } from '../support/sqlite';
 
-const opened: TestDatabase[] = [];
-afterEach(() => opened.splice(0).forEach((db) => db.close()));
-function seeded(): TestDatabase {
-  const db = createTestDatabase();
-  opened.push(db);
-  return db;
-}
+const seeded = databasesPerTest();
 
 const variablesOf = (values: Record<string, string>) => (name: string) => values[name] ?? null;
 

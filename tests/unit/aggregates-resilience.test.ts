@@ -21,15 +21,9 @@ import { TEST_API_TOKEN } from '../contract/target';
 import { FaultTable } from '../../runtime/src/faults';
 import { inProcessAggregates, memoryStore, NO_CACHE, type InProcessOptions } from '../support/in-process-app';
 import { referenceDashboard } from '../support/reference-dashboard';
-import { createTestDatabase, type TestDatabase } from '../support/sqlite';
+import { databasesPerTest, type TestDatabase } from '../support/sqlite';
 
-const opened: TestDatabase[] = [];
-afterEach(() => opened.splice(0).forEach((db) => db.close()));
-function seeded(): TestDatabase {
-  const db = createTestDatabase();
-  opened.push(db);
-  return db;
-}
+const seeded = databasesPerTest();
 
 // ---------------------------------------------------------------------------------------------------------
 // The contract's target: every app its own database and in-memory store; faults applied to the chained fetch
