@@ -27,7 +27,7 @@ export function benchHost() {
       throw new Error('a measured request made an outbound call: not supported outside a worker');
     },
     output: () => ({ write() {}, closed: () => false }),
-    // The gate a worker's SQLite calls go through (host/sqlite-gate.ts), with the default 5 s busy timeout.
+    // The gate a worker's SQLite calls go through (runtime/src/host/sqlite-gate.ts), with a 5 s busy timeout.
     sqlite: new SqliteGate(allocateGate(5000), undefined),
   });
 }
