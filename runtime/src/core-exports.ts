@@ -8,7 +8,7 @@
  * (table-writes.ts) and the module does not export it: nothing can change it after instantiation.
  */
 import { scanTableWrites } from './table-writes.js';
-import { concat, name, Reader, sectionsOf, uleb, type Section } from './wasm-binary.js';
+import { concat, name, PLAIN_VALUE_TYPES, Reader, sectionsOf, uleb, type Section } from './wasm-binary.js';
 
 export const GLOBAL_EXPORT_PREFIX = 'spin-runtime:global:';
 export const TABLE_EXPORT_PREFIX = 'spin-runtime:table:';
@@ -21,8 +21,6 @@ const SECTION_EXPORT = 7;
 const SECTION_ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
 const KIND_TABLE = 1;
 const KIND_GLOBAL = 3;
-/** Value types that are one byte: i32, i64, f32, f64, v128, funcref, externref. */
-const PLAIN_VALUE_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
 
 /** Skips a constant expression up to and including its `end`; false for an instruction it does not know. */
 function skipConstant(reader: Reader): boolean {
@@ -31,10 +29,9 @@ function skipConstant(reader: Reader): boolean {
     const op = bytes[reader.at++];
     if (op === undefined) return false;
     if (op === 0x0b) return true;
-    if (op === 0x41 || op === 0x42) {
-      // i32.const, i64.const: a signed LEB128
-      while ((bytes[reader.at++] ?? 0) & 0x80);
-    } else if (op === 0x43) reader.at += 4;
+    if (op === 0x41 || op === 0x42)
+      reader.skipSigned(); // i32.const, i64.const
+    else if (op === 0x43) reader.at += 4;
     else if (op === 0x44) reader.at += 8;
     else if (op === 0x23 || op === 0xd2)
       reader.uleb(); // global.get, ref.func

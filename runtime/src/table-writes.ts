@@ -4,16 +4,9 @@
  * comparing thousands of table entries after each request (recycling.ts) when no instruction can write
  * them. Any instruction the scan does not know makes it answer "maybe", which is always safe.
  */
-import { Reader, sectionsOf } from './wasm-binary.js';
+import { PLAIN_VALUE_TYPES, Reader, sectionsOf } from './wasm-binary.js';
 
 const SECTION_CODE = 10;
-/** Value types of one byte (locals): i32, i64, f32, f64, v128, funcref, externref. */
-const PLAIN_VALUE_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
-
-/** Skips a signed LEB128 of any width. */
-function skipSigned(reader: Reader): void {
-  while ((reader.bytes[reader.at++] ?? 0) & 0x80);
-}
 
 /** A memory argument: alignment (bit 6: a memory index follows) and offset. */
 function skipMemarg(reader: Reader): void {
@@ -26,7 +19,7 @@ function skipMemarg(reader: Reader): void {
 function skipBlockType(reader: Reader): void {
   const byte = reader.bytes[reader.at] ?? 0;
   if (byte === 0x40 || PLAIN_VALUE_TYPES.has(byte)) reader.at += 1;
-  else skipSigned(reader);
+  else reader.skipSigned();
 }
 
 type Scan = 'writes' | 'none' | 'unknown';
@@ -137,7 +130,7 @@ function instruction(op: number, reader: Reader): Scan | undefined {
     case 0x41:
     case 0x42:
     case 0xd0: // ref.null: a heap type
-      skipSigned(reader);
+      reader.skipSigned();
       return undefined;
     case 0x43:
       reader.at += 4;

@@ -49,6 +49,11 @@ export class Reader {
     return undefined;
   }
 
+  /** Skips a signed LEB128 of any width. */
+  skipSigned(): void {
+    while ((this.bytes[this.at++] ?? 0) & 0x80);
+  }
+
   skipName(): void {
     const length = this.uleb();
     this.at += length;
@@ -62,6 +67,9 @@ export class Reader {
     return flags;
   }
 }
+
+/** Value types of one byte: i32, i64, f32, f64, v128, funcref, externref (not the GC proposal's). */
+export const PLAIN_VALUE_TYPES: ReadonlySet<number> = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
 
 export interface Section {
   id: number;
